@@ -1,0 +1,132 @@
+"""Agents, departments, teams and roles; requesters (contacts) and their organisations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from socdesk.accounts.choices import ALL_PERMS, Perm
+
+
+class Department(models.Model):
+    """A group that owns tickets (SOC, IT Help Desk, ...); access is granted per department."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+    email = models.EmailField(blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A named set of permissions (view, create, edit, assign, ...) granted within a department."""
+
+    name = models.CharField(max_length=100, unique=True)
+    permissions = models.JSONField(default=list, help_text="Any of: " + ", ".join(Perm.values))
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def perm_set(self) -> frozenset[str]:
+        return frozenset(self.permissions) & ALL_PERMS
+
+
+class Agent(models.Model):
+    """A staff member who works tickets: a Django user plus SOCdesk's profile."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    display_name = models.CharField(max_length=150, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    is_admin = models.BooleanField(default=False, help_text="Sees and manages everything.")
+    limit_to_assigned = models.BooleanField(
+        default=False, help_text="Sees only tickets assigned to them or their teams."
+    )
+    departments = models.ManyToManyField(Department, through="DepartmentAccess", related_name="agents")
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.is_active
+
+
+class DepartmentAccess(models.Model):
+    """An agent's role in one department."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="accesses")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="accesses")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="accesses")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "department"], name="one_role_per_department")
+        ]
+        verbose_name_plural = "department accesses"
+
+    def __str__(self) -> str:
+        return f"{self.agent} as {self.role} in {self.department}"
+
+
+class Team(models.Model):
+    """A group of agents that tickets can be assigned to, with an optional lead."""
+
+    name = models.CharField(max_length=100, unique=True)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="teams"
+    )
+    lead = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    members = models.ManyToManyField(Agent, blank=True, related_name="teams")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    """A requester's organisation (customer, business unit)."""
+
+    name = models.CharField(max_length=150, unique=True)
+    domain = models.CharField(max_length=255, blank=True, help_text="Email domain of its members.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """Someone who asks for help or reports an incident (an end user), identified by email."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email

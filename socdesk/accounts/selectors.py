@@ -1,0 +1,65 @@
+"""Reads about agents: what they may see and do. Results are memoised on the agent instance per request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from socdesk.accounts.choices import ALL_PERMS, ASSIGNEE_PERMS
+from socdesk.accounts.models import Agent, DepartmentAccess, Team
+
+if TYPE_CHECKING:
+    from socdesk.tickets.models import Ticket
+
+
+def department_perms(agent: Agent) -> dict[int, frozenset[str]]:
+    """{department id: permissions} from the agent's roles."""
+    cached = getattr(agent, "_department_perms", None)
+    if cached is None:
+        cached = {
+            access.department_id: access.role.perm_set
+            for access in DepartmentAccess.objects.filter(agent=agent).select_related("role")
+        }
+        agent._department_perms = cached
+    return cached
+
+
+def team_ids(agent: Agent) -> frozenset[int]:
+    """Ids of the teams the agent belongs to."""
+    cached = getattr(agent, "_team_ids", None)
+    if cached is None:
+        cached = frozenset(Team.objects.filter(members=agent).values_list("id", flat=True))
+        agent._team_ids = cached
+    return cached
+
+
+def ticket_perms(agent: Agent, ticket: Ticket) -> frozenset[str]:
+    """Everything the agent may do on this ticket (empty: they may not even see it)."""
+    if agent.is_admin:
+        return ALL_PERMS
+    perms: frozenset[str] = frozenset()
+    if not agent.limit_to_assigned:
+        perms = department_perms(agent).get(ticket.department_id, frozenset())
+    if ticket.assignee_id == agent.pk or (ticket.team_id and ticket.team_id in team_ids(agent)):
+        perms = perms | ASSIGNEE_PERMS
+    return perms
+
+
+def agent_can(agent: Agent, perm: str, ticket: Ticket) -> bool:
+    """True when the agent holds `perm` on the ticket."""
+    return perm in ticket_perms(agent, ticket)
+
+
+def departments_with_perm(agent: Agent, perm: str) -> list[int] | None:
+    """Department ids where the agent holds `perm`; None means every department (admin)."""
+    if agent.is_admin:
+        return None
+    return [dept for dept, perms in department_perms(agent).items() if perm in perms]
+
+
+def assignable_agents(department_id: int):
+    """Active agents who hold a role in the department (candidates for assignment)."""
+    return (
+        Agent.objects.filter(user__is_active=True, accesses__department_id=department_id)
+        .select_related("user")
+        .distinct()
+    )

@@ -1,0 +1,151 @@
+"""Writes for agents, departments, teams, roles and contacts; each records an audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from socdesk.accounts.choices import ALL_PERMS
+from socdesk.accounts.models import Agent, Contact, Department, DepartmentAccess, Organisation, Role, Team
+from socdesk.audit.services import record
+from socdesk.core.actor import Actor
+from socdesk.core.errors import ServiceError
+
+
+@transaction.atomic
+def department_create(*, actor: Actor, name: str, email: str = "", description: str = "") -> Department:
+    """Create a department."""
+    if Department.objects.filter(name__iexact=name).exists():
+        raise ServiceError(f"A department named {name!r} already exists.", fields={"name": "taken"})
+    dept = Department.objects.create(name=name, slug=slugify(name)[:50], email=email, description=description)
+    record(actor=actor, action="department.created", target=dept, after={"name": name, "email": email})
+    return dept
+
+
+@transaction.atomic
+def role_create(*, actor: Actor, name: str, permissions: Iterable[str]) -> Role:
+    """Create a role (a named permission set)."""
+    perms = sorted(set(permissions))
+    unknown = set(perms) - ALL_PERMS
+    if unknown:
+        raise ServiceError(
+            f"Unknown permission(s): {', '.join(sorted(unknown))}.", fields={"permissions": "unknown"}
+        )
+    role = Role.objects.create(name=name, permissions=perms)
+    record(actor=actor, action="role.created", target=role, after={"name": name, "permissions": perms})
+    return role
+
+
+@transaction.atomic
+def agent_create(
+    *,
+    actor: Actor,
+    username: str,
+    email: str,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+    is_admin: bool = False,
+    time_zone: str = "UTC",
+    limit_to_assigned: bool = False,
+) -> Agent:
+    """Create a login and its agent profile. A None password leaves the login unusable until set."""
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ServiceError(f"The username {username!r} is taken.", fields={"username": "taken"})
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    user.is_staff = is_admin
+    user.is_superuser = is_admin
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    agent = Agent.objects.create(
+        user=user, is_admin=is_admin, time_zone=time_zone, limit_to_assigned=limit_to_assigned
+    )
+    record(
+        actor=actor,
+        action="agent.created",
+        target=agent,
+        target_label=username,
+        after={"username": username, "email": email, "is_admin": is_admin},
+    )
+    return agent
+
+
+def agent_for_user(user) -> Agent:
+    """The agent profile of a Django user, creating it for superusers made with `createsuperuser`."""
+    try:
+        return user.agent
+    except Agent.DoesNotExist:
+        if not user.is_superuser:
+            raise
+        agent = Agent.objects.create(user=user, is_admin=True)
+        record(
+            actor=Actor.system("createsuperuser"),
+            action="agent.created",
+            target=agent,
+            target_label=user.get_username(),
+            after={"username": user.get_username(), "is_admin": True},
+        )
+        return agent
+
+
+@transaction.atomic
+def access_grant(*, actor: Actor, agent: Agent, department: Department, role: Role) -> DepartmentAccess:
+    """Give an agent a role in a department (replacing any role they held there)."""
+    access, _created = DepartmentAccess.objects.update_or_create(
+        agent=agent, department=department, defaults={"role": role}
+    )
+    record(
+        actor=actor,
+        action="access.granted",
+        target=agent,
+        after={"department": department.name, "role": role.name},
+    )
+    return access
+
+
+@transaction.atomic
+def team_create(
+    *,
+    actor: Actor,
+    name: str,
+    department: Department | None = None,
+    lead: Agent | None = None,
+    members: Iterable[Agent] = (),
+) -> Team:
+    """Create a team with its members."""
+    team = Team.objects.create(name=name, department=department, lead=lead)
+    members = list(members)
+    team.members.set(members)
+    record(
+        actor=actor,
+        action="team.created",
+        target=team,
+        after={"name": name, "lead": lead.pk if lead else None, "members": [m.pk for m in members]},
+    )
+    return team
+
+
+def contact_get_or_create(*, actor: Actor, email: str, name: str = "", phone: str = "") -> Contact:
+    """The contact with this email (stored lower-case), created on first sight; safe under races."""
+    email = email.strip().lower()
+    contact = Contact.objects.filter(email=email).first()
+    if contact:
+        return contact
+    domain = email.rpartition("@")[2]
+    org = Organisation.objects.filter(domain__iexact=domain).first() if domain else None
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                email=email, name=name.strip(), phone=phone.strip(), organisation=org
+            )
+    except IntegrityError:  # created by a concurrent request between our read and our insert
+        return Contact.objects.get(email=email)
+    record(actor=actor, action="contact.created", target=contact, after={"email": email, "name": name})
+    return contact

@@ -1,0 +1,36 @@
+"""Pure hashing of audit events: canonical content, content hash and chain link."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def to_json_safe(value: Any) -> Any:
+    """The value as plain JSON data, exactly as it will read back from the database."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    """Stable byte form of an event's content: sorted keys, no whitespace, UTC timestamps."""
+    normalised = dict(fields)
+    when = normalised.get("occurred_at")
+    if isinstance(when, datetime):
+        normalised["occurred_at"] = when.astimezone(UTC).isoformat(timespec="microseconds")
+    return json.dumps(
+        normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
+
+
+def content_hash(fields: dict[str, Any]) -> str:
+    """SHA-256 over the event's canonical content."""
+    return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+def link_hash(prev_hash: str, this_content_hash: str) -> str:
+    """SHA-256 binding an event to the one before it in the chain."""
+    return hashlib.sha256(f"{prev_hash}:{this_content_hash}".encode()).hexdigest()

@@ -1,0 +1,115 @@
+"""Writing the audit trail: record an event, seal pending events into the hash chain."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from socdesk.audit.chain import GENESIS, content_hash, link_hash, to_json_safe
+from socdesk.audit.models import AuditEvent
+from socdesk.core.actor import Actor
+
+log = logging.getLogger(__name__)
+
+# Arbitrary constant naming the PostgreSQL advisory lock that serialises sealing (not recording).
+SEAL_LOCK_KEY = 0x50C_DE5C
+SEAL_BATCH = 1000
+
+
+def record(
+    *,
+    actor: Actor,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_label: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event; it is chained by the sealer right after the transaction commits."""
+    if target is not None:
+        target_type = target_type or target._meta.model_name
+        target_id = target_id or str(target.pk)
+        target_label = target_label or str(target)[:200]
+    fields = {
+        "occurred_at": timezone.now(),
+        "actor_type": actor.kind,
+        "actor_id": actor.ident[:64],
+        "actor_label": actor.label[:200],
+        "ip": _normalise_ip(actor.ip),
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id[:64],
+        "target_label": target_label[:200],
+        "before": to_json_safe(before) if before is not None else None,
+        "after": to_json_safe(after) if after is not None else None,
+    }
+    event = AuditEvent.objects.create(**fields, content_hash=content_hash(fields))
+    _seal_after_commit()
+    return event
+
+
+def _normalise_ip(ip: str | None) -> str | None:
+    if not ip:
+        return None
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        return None
+
+
+def _seal_after_commit() -> None:
+    """Seal once per outermost transaction, after it commits, without waiting on another sealer."""
+    conn = connection
+    if getattr(conn, "_socdesk_seal_pending", False):
+        return
+    conn._socdesk_seal_pending = True
+
+    def run() -> None:
+        conn._socdesk_seal_pending = False
+        try:
+            seal_pending(wait=False)
+        except Exception:  # a failed seal is retried by the next write or the periodic job
+            log.exception("sealing the audit chain failed; it will be retried")
+
+    transaction.on_commit(run)
+
+
+def seal_pending(*, wait: bool = True) -> int:
+    """Chain every committed, unsealed event in id order; returns how many were sealed.
+
+    Only one sealer runs at a time (a PostgreSQL advisory lock; SQLite serialises writers anyway).
+    With wait=False the call returns 0 at once when another sealer holds the lock: that sealer, or
+    the next one, will pick these events up.
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    fn = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+                    cursor.execute(f"SELECT {fn}(%s)", [SEAL_LOCK_KEY])
+                    got = cursor.fetchone()[0]
+                    if not wait and got is False:
+                        return sealed
+            pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
+            if not pending:
+                return sealed
+            last = (
+                AuditEvent.objects.filter(seq__isnull=False)
+                .order_by("-seq")
+                .only("seq", "chain_hash")
+                .first()
+            )
+            seq, prev = (last.seq, last.chain_hash) if last else (0, GENESIS)
+            for event in pending:
+                seq += 1
+                event.seq, event.prev_hash = seq, prev
+                event.chain_hash = prev = link_hash(prev, event.content_hash)
+            AuditEvent.objects.bulk_update(pending, ["seq", "prev_hash", "chain_hash"])
+            sealed += len(pending)

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "socdesk.core"
+    label = "core"
+    verbose_name = "SOCdesk core"
+
+    def ready(self) -> None:
+        from socdesk.core import db  # noqa: F401  (connects the SQLite tuning signal)

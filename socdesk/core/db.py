@@ -1,0 +1,22 @@
+"""Database-level tuning applied on every new connection."""
+
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
+
+
+@receiver(connection_created)
+def tune_sqlite(sender, connection, **kwargs) -> None:
+    """Put SQLite in WAL mode so that the web process and the worker read while the other writes."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+
+
+def is_postgres(connection=None) -> bool:
+    """True when the default database is PostgreSQL."""
+    from django.db import connection as default_connection
+
+    return (connection or default_connection).vendor == "postgresql"

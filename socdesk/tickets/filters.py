@@ -1,0 +1,166 @@
+"""The one ticket filter shared by the console's queues and the API's list endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from socdesk.accounts.models import Agent
+from socdesk.tickets.choices import OPEN_STATUSES, Severity, Source, Status
+from socdesk.tickets.models import Ticket
+from socdesk.tickets.selectors import tickets_visible_to
+
+# name -> (label, condition given the agent)
+QUEUES: dict[str, tuple[str, callable]] = {
+    "mine": ("My tickets", lambda agent: Q(assignee_id=agent.pk, status__in=OPEN_STATUSES)),
+    "unassigned": ("Unassigned", lambda agent: Q(assignee__isnull=True, status__in=OPEN_STATUSES)),
+    "open": ("Open", lambda agent: Q(status__in=OPEN_STATUSES)),
+    "resolved": ("Resolved", lambda agent: Q(status=Status.RESOLVED)),
+    "closed": ("Closed", lambda agent: Q(status=Status.CLOSED)),
+    "all": ("All", lambda agent: Q()),
+}
+
+SORTS = {
+    "activity": ("-last_activity_at", "-id"),
+    "-activity": ("last_activity_at", "id"),
+    "created": ("-created_at", "-id"),
+    "-created": ("created_at", "id"),
+    "number": ("-id",),
+    "-number": ("id",),
+    "due": ("due_at", "id"),
+}
+
+
+@dataclass
+class TicketFilter:
+    """Queue plus optional criteria; built from a query string by the web and the API alike."""
+
+    queue: str = "open"
+    status: list[str] = field(default_factory=list)
+    severity: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+    department: list[int] = field(default_factory=list)
+    assignee: list[int] = field(default_factory=list)  # 0 means "unassigned"
+    team: list[int] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)
+    created_from: date | None = None
+    created_to: date | None = None
+    q: str = ""
+    sort: str = "activity"
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_querydict(cls, params) -> TicketFilter:
+        """Parse request parameters; bad values are dropped and reported in `errors`, never a 500."""
+        f = cls()
+        f.queue = params.get("queue") if params.get("queue") in QUEUES else "open"
+        f.status = _choices(params, "status", Status.values, f.errors)
+        f.severity = _choices(params, "severity", Severity.values, f.errors)
+        f.source = _choices(params, "source", Source.values, f.errors)
+        f.department = _ints(params, "department", f.errors)
+        f.assignee = _ints(params, "assignee", f.errors)
+        f.team = _ints(params, "team", f.errors)
+        f.tag = [t.strip().lower() for t in params.getlist("tag") if t.strip()]
+        f.created_from = _date(params, "created_from", f.errors)
+        f.created_to = _date(params, "created_to", f.errors)
+        f.q = (params.get("q") or "").strip()[:200]
+        f.sort = params.get("sort") if params.get("sort") in SORTS else "activity"
+        return f
+
+    def is_default(self) -> bool:
+        return all(
+            getattr(self, f.name) == getattr(TicketFilter(queue=self.queue), f.name)
+            for f in fields(self)
+            if f.name != "errors"
+        )
+
+    def apply(self, qs: QuerySet[Ticket], agent: Agent) -> QuerySet[Ticket]:
+        """Narrow a queryset by queue and criteria, and sort it."""
+        qs = qs.filter(QUEUES[self.queue][1](agent))
+        if self.status:
+            qs = qs.filter(status__in=self.status)
+        if self.severity:
+            qs = qs.filter(severity__in=self.severity)
+        if self.source:
+            qs = qs.filter(source__in=self.source)
+        if self.department:
+            qs = qs.filter(department_id__in=self.department)
+        if self.assignee:
+            wanted = [a for a in self.assignee if a]
+            cond = Q(assignee_id__in=wanted) if wanted else Q(pk__in=[])
+            if 0 in self.assignee:
+                cond |= Q(assignee__isnull=True)
+            qs = qs.filter(cond)
+        if self.team:
+            qs = qs.filter(team_id__in=self.team)
+        for tag in self.tag:
+            qs = qs.filter(tags__name=tag)
+        tz = timezone.get_current_timezone()
+        if self.created_from:
+            qs = qs.filter(created_at__gte=datetime.combine(self.created_from, time.min, tz))
+        if self.created_to:
+            qs = qs.filter(created_at__lt=datetime.combine(self.created_to + timedelta(days=1), time.min, tz))
+        if self.q:
+            if _looks_like_number(self.q):
+                qs = qs.filter(Q(number__iexact=self.q) | Q(subject__icontains=self.q))
+            else:
+                qs = qs.filter(subject__icontains=self.q)
+        return qs.order_by(*SORTS[self.sort])
+
+
+def _looks_like_number(text: str) -> bool:
+    return "-" in text and text.rsplit("-", 1)[1].isdigit()
+
+
+def _choices(params, name, allowed, errors) -> list[str]:
+    values = [v for v in params.getlist(name) if v]
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        errors[name] = f"Unknown {name} {', '.join(bad)}; use one of: {', '.join(allowed)}."
+    return [v for v in values if v in allowed]
+
+
+def _ints(params, name, errors) -> list[int]:
+    out = []
+    for v in params.getlist(name):
+        if v == "":
+            continue
+        try:
+            out.append(int(v))
+        except ValueError:
+            errors[name] = f"{name} must be a number, not {v!r}."
+    return out
+
+
+def _date(params, name, errors) -> date | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = f"{name} must be a date like 2026-11-27, not {raw!r}."
+        return None
+
+
+def queue_tickets(agent: Agent, ticket_filter: TicketFilter) -> QuerySet[Ticket]:
+    """The tickets of one queue page for this agent, with what a row shows loaded in one query."""
+    qs = ticket_filter.apply(tickets_visible_to(agent), agent)
+    return qs.select_related("department", "assignee__user", "team", "requester")
+
+
+def capped_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:
+    """Count up to `cap` rows; (cap, True) means "at least cap". Never scans a whole large table."""
+    cap = cap or settings.SOCDESK_COUNT_CAP
+    n = qs.order_by()[: cap + 1].count()
+    return (cap, True) if n > cap else (n, False)
+
+
+def queue_counts(agent: Agent) -> dict[str, tuple[int, bool]]:
+    """{queue name: (count, capped)} for the agent's queue sidebar."""
+    visible = tickets_visible_to(agent)
+    return {name: capped_count(visible.filter(cond(agent))) for name, (_, cond) in QUEUES.items()}

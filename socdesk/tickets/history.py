@@ -1,0 +1,69 @@
+"""What happened to a ticket, in words: used for stale-edit refusals and the ticket's history panel."""
+
+from __future__ import annotations
+
+from socdesk.audit.models import AuditEvent
+from socdesk.audit.selectors import events_for_target
+from socdesk.core.errors import StaleVersion
+from socdesk.tickets.choices import Resolution, Severity, Status
+
+ACTION_WORDS = {
+    "ticket.created": "opened the ticket",
+    "ticket.replied": "replied",
+    "ticket.noted": "added an internal note",
+    "ticket.message_added": "added a message",
+    "ticket.assigned": "changed the assignment",
+    "ticket.claimed": "claimed the ticket",
+    "ticket.released": "released the ticket",
+    "ticket.transferred": "transferred the ticket",
+    "ticket.tagged": "changed the tags",
+    "ticket.edited": "edited the ticket",
+}
+
+
+def describe_event(event: AuditEvent) -> str:
+    """One short sentence for one audit event on a ticket."""
+    before, after = event.before or {}, event.after or {}
+    if event.action == "ticket.status_changed":
+        old, new = _label(Status, before.get("status")), _label(Status, after.get("status"))
+        text = f"changed the status from {old} to {new}"
+        if after.get("resolution"):
+            text += f" ({_label(Resolution, after['resolution']).lower()})"
+        return text
+    if event.action == "ticket.severity_changed":
+        return (
+            f"changed the severity from {_label(Severity, before.get('severity'))} "
+            f"to {_label(Severity, after.get('severity'))}"
+        )
+    if event.action == "ticket.tagged":
+        return f"set the tags to {', '.join(after.get('tags') or []) or 'none'}"
+    if event.action == "ticket.edited":
+        return "changed the " + " and ".join(k.replace("_at", " date") for k in after if k != "version")
+    return ACTION_WORDS.get(event.action, event.action)
+
+
+def _label(choices, value) -> str:
+    try:
+        return choices(value).label
+    except ValueError:
+        return str(value)
+
+
+def changes_since(ticket_pk: int, version: int) -> list[str]:
+    """Sentences for every change made after the given version, oldest first."""
+    lines = []
+    for event in events_for_target("ticket", ticket_pk):
+        if (event.after or {}).get("version", 0) > version:
+            lines.append(f"{event.actor_label} {describe_event(event)}")
+    return lines
+
+
+def stale_version_error(ticket, expected_version: int) -> StaleVersion:
+    """The refusal for an edit based on an old version, naming what changed in the meantime."""
+    changes = changes_since(ticket.pk, expected_version)
+    detail = "; ".join(changes) if changes else "it was changed"
+    return StaleVersion(
+        f"Ticket {ticket.number} changed since you loaded it: {detail}. "
+        "Your change was not saved; review the ticket and try again.",
+        fields={"version": str(ticket.version)},
+    )

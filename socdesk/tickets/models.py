@@ -1,0 +1,175 @@
+"""Tickets, their threads, attachments and tags."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from socdesk.accounts.models import Agent, Contact, Department, Team
+from socdesk.tickets.choices import OPEN_STATUSES, EntryKind, Resolution, Severity, Source, Status
+
+
+class Tag(models.Model):
+    """A free-form label on tickets (lower-case, unique)."""
+
+    name = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    """A unit of tracked work: a request, an incident or a group of alerts, owned by a department."""
+
+    number = models.CharField(max_length=32, unique=True)
+    subject = models.CharField(max_length=255)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    requester = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    due_at = models.DateTimeField(null=True, blank=True)
+    extra = models.JSONField(
+        default=dict, blank=True, help_text="Fields sent by integrations that we keep as-is."
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    created_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_activity_at", "-id"]
+        indexes = [
+            # Queue pages: each index matches one queue's filter + default sort, so the first page
+            # of 50 is read straight off the index even with millions of rows.
+            models.Index(fields=["-last_activity_at", "-id"], name="ticket_activity_idx"),
+            models.Index(
+                fields=["department", "-last_activity_at", "-id"],
+                name="ticket_dept_activity_idx",
+            ),
+            models.Index(
+                fields=["department", "-last_activity_at", "-id"],
+                name="ticket_open_dept_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["-last_activity_at", "-id"],
+                name="ticket_open_activity_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["assignee", "-last_activity_at", "-id"],
+                name="ticket_assignee_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["team", "-last_activity_at", "-id"],
+                name="ticket_team_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["department", "-last_activity_at", "-id"],
+                name="ticket_unassigned_idx",
+                condition=Q(status__in=OPEN_STATUSES, assignee__isnull=True),
+            ),
+            models.Index(fields=["status", "-last_activity_at", "-id"], name="ticket_status_idx"),
+            models.Index(fields=["created_at"], name="ticket_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def time_to_acknowledge(self):
+        """How long until the first agent action (None while unacknowledged)."""
+        return self.acknowledged_at - self.created_at if self.acknowledged_at else None
+
+    @property
+    def time_to_resolve(self):
+        """How long until the ticket was resolved (None while unresolved)."""
+        return self.resolved_at - self.created_at if self.resolved_at else None
+
+    def snapshot(self) -> dict:
+        """The editable fields as plain values, for audit before/after and stale-edit messages."""
+        return {
+            "subject": self.subject,
+            "severity": self.severity,
+            "status": self.status,
+            "resolution": self.resolution,
+            "department": self.department_id,
+            "assignee": self.assignee_id,
+            "team": self.team_id,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+        }
+
+
+class ThreadEntry(models.Model):
+    """One item of a ticket's thread: requester message, agent reply, internal note or system event."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=10, choices=EntryKind.choices)
+    author_agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="thread_entries"
+    )
+    author_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="thread_entries"
+    )
+    author_label = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    body_format = models.CharField(
+        max_length=10, default="text", choices=[("text", "Text"), ("html", "HTML")]
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="entry_ticket_idx")]
+        verbose_name_plural = "thread entries"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.ticket_id} by {self.author_label}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in (EntryKind.MESSAGE, EntryKind.REPLY)
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Content-addressed: the stored name never comes from the uploader.
+    return f"{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    """A file on a thread entry, stored by SHA-256; served only as a download to those who may see it."""
+
+    entry = models.ForeignKey(ThreadEntry, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    filename = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    content_type = models.CharField(
+        max_length=120, help_text="Sniffed from the bytes, not taken from the sender."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.filename

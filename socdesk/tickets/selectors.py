@@ -1,0 +1,67 @@
+"""Reads of tickets, always scoped to what the asking agent may see."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from socdesk.accounts.models import Agent
+from socdesk.accounts.selectors import department_perms, team_ids
+from socdesk.core.errors import NotFound
+from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
+
+
+def visibility_q(agent: Agent) -> Q | None:
+    """The condition for tickets the agent may see (None: everything, for admins)."""
+    if agent.is_admin:
+        return None
+    q = Q(assignee_id=agent.pk)
+    teams = team_ids(agent)
+    if teams:
+        q |= Q(team_id__in=teams)
+    if not agent.limit_to_assigned:
+        departments = [d for d, perms in department_perms(agent).items() if "view" in perms]
+        if departments:
+            q |= Q(department_id__in=departments)
+    return q
+
+
+def tickets_visible_to(agent: Agent) -> QuerySet[Ticket]:
+    """Every ticket the agent may see."""
+    q = visibility_q(agent)
+    return Ticket.objects.all() if q is None else Ticket.objects.filter(q)
+
+
+def ticket_get_for_agent(agent: Agent, number: str) -> Ticket:
+    """The ticket with this number if the agent may see it; NotFound otherwise (never 'forbidden')."""
+    ticket = (
+        tickets_visible_to(agent)
+        .select_related("department", "assignee__user", "team", "requester__organisation")
+        .prefetch_related("tags")
+        .filter(number__iexact=number.strip())
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(f"Ticket {number} was not found.")
+    return ticket
+
+
+def ticket_thread(ticket: Ticket, *, include_internal: bool = True) -> QuerySet[ThreadEntry]:
+    """The ticket's thread in order, with authors and attachments loaded in a fixed number of queries."""
+    entries = ticket.entries.select_related("author_agent__user", "author_contact").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    if not include_internal:
+        entries = entries.filter(kind__in=("message", "reply"))
+    return entries.order_by("created_at", "id")
+
+
+def attachment_get_for_agent(agent: Agent, attachment_id: int) -> Attachment:
+    """An attachment whose ticket the agent may see; NotFound otherwise."""
+    attachment = (
+        Attachment.objects.select_related("entry__ticket")
+        .filter(pk=attachment_id, entry__ticket__in=tickets_visible_to(agent))
+        .first()
+    )
+    if attachment is None:
+        raise NotFound("That attachment was not found.")
+    return attachment

@@ -1,0 +1,147 @@
+"""The audit chain: sealing, verifying, tampering, append-only enforcement, concurrent writers."""
+
+import io
+import itertools
+import json
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+
+from socdesk.audit.chain import GENESIS, link_hash
+from socdesk.audit.models import AuditEvent
+from socdesk.audit.services import record, seal_pending
+from socdesk.audit.verify import verify_chain
+from socdesk.core.actor import Actor
+
+
+def _events(n, label="job"):
+    for i in range(n):
+        record(
+            actor=Actor.system(label),
+            action="test.happened",
+            target_type="thing",
+            target_id=str(i),
+            after={"i": i},
+        )
+
+
+@pytest.mark.django_db
+def test_sealing_links_every_event_in_order():
+    _events(5)
+    assert seal_pending() == 5
+    chain = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in chain] == [1, 2, 3, 4, 5]
+    assert chain[0].prev_hash == GENESIS
+    for before, after in itertools.pairwise(chain):
+        assert after.prev_hash == before.chain_hash
+        assert after.chain_hash == link_hash(before.chain_hash, after.content_hash)
+    assert verify_chain().ok and verify_chain().checked == 5
+
+
+@pytest.mark.django_db
+def test_unicode_ip_and_json_values_survive_the_round_trip():
+    record(
+        actor=Actor(kind="agent", label="zoë", ident="7", ip="2001:DB8::0:1"),
+        action="test.happened",
+        after={"nested": {"list": [1, 2.5, None, True]}, "text": "日本語"},
+    )
+    seal_pending()
+    assert AuditEvent.objects.get().ip == "2001:db8::1"
+    assert verify_chain().ok
+
+
+def _tamper(sql, params):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+            cursor.execute(sql, params)
+            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+        else:
+            cursor.execute("DROP TRIGGER audit_event_no_update")
+            cursor.execute(sql, params)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_names_the_tampered_event():
+    _events(4)
+    seal_pending()
+    target = AuditEvent.objects.get(seq=3)
+    _tamper("UPDATE audit_auditevent SET actor_label = %s WHERE id = %s", ["mallory", target.pk])
+    result = verify_chain()
+    assert not result.ok and result.broken_event_id == target.pk and result.checked == 2
+    assert result.reason == "content does not match its hash"
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("audit", "verify", stdout=io.StringIO(), stderr=err)
+    assert exit_info.value.code == 1
+    assert f"id={target.pk}" in err.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_detects_a_removed_event():
+    _events(3)
+    seal_pending()
+    middle = AuditEvent.objects.get(seq=2)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [middle.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+    result = verify_chain()
+    assert not result.ok and result.broken_seq == 3 and "gap" in result.reason
+
+
+@pytest.mark.django_db
+def test_database_refuses_changing_a_sealed_event():
+    _events(1)
+    seal_pending()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.update(action="nothing.happened")
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_verify_command_and_export():
+    _events(3)
+    out = io.StringIO()
+    call_command("audit", "verify", stdout=out, stderr=io.StringIO())
+    assert "OK: 3 audit events checked" in out.getvalue()
+    out = io.StringIO()
+    call_command("audit", "export", stdout=out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["seq"] for r in rows] == [1, 2, 3] and rows[0]["after"] == {"i": 0}
+    assert rows[1]["prev_hash"] == rows[0]["chain_hash"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_linear_chain():
+    """Threads record and seal at the same time; the chain ends up complete and verifiable."""
+    workers, per_worker = 8, 15
+    errors = []
+
+    def work(n):
+        try:
+            for i in range(per_worker):
+                with transaction.atomic():
+                    record(actor=Actor.system(f"w{n}"), action="test.happened", target_id=str(i))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    seal_pending()
+    total = workers * per_worker
+    assert AuditEvent.objects.filter(seq__isnull=False).count() == total
+    assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, total + 1))
+    assert verify_chain().ok
