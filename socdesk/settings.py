@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "socdesk.accounts",
     "socdesk.audit",
     "socdesk.tickets",
+    "socdesk.api",
 ]
 
 MIDDLEWARE = [

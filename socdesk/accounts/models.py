@@ -130,3 +130,34 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class ApiKey(models.Model):
+    """A key for tools and scripts: hashed at rest, scoped, optionally IP-restricted and expiring.
+
+    With `agent` set it is an agent's personal token and never exceeds that agent's own permissions.
+    """
+
+    SCOPES = ("tickets:create", "tickets:read", "tickets:write", "alerts:ingest", "admin")
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Public part shown in lists and logs.")
+    key_hash = models.CharField(max_length=64, help_text="SHA-256 of the whole key.")
+    scopes = models.JSONField(default=list)
+    allowed_cidrs = models.JSONField(default=list, blank=True, help_text="Empty: any address.")
+    agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.CASCADE, related_name="personal_tokens"
+    )
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import secrets
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from socdesk.accounts.choices import ALL_PERMS
-from socdesk.accounts.models import Agent, Contact, Department, DepartmentAccess, Organisation, Role, Team
+from socdesk.accounts.models import (
+    Agent,
+    ApiKey,
+    Contact,
+    Department,
+    DepartmentAccess,
+    Organisation,
+    Role,
+    Team,
+)
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
@@ -149,3 +163,91 @@ def contact_get_or_create(*, actor: Actor, email: str, name: str = "", phone: st
         return Contact.objects.get(email=email)
     record(actor=actor, action="contact.created", target=contact, after={"email": email, "name": name})
     return contact
+
+
+API_KEY_PREFIX = "sdk_"
+
+
+def hash_api_key(raw_key: str) -> str:
+    """SHA-256 of a key: keys are long random strings, so a fast hash is safe and keeps auth cheap."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def split_api_key(raw_key: str) -> str | None:
+    """The lookup prefix of a key shaped sdk_<prefix>_<secret>, or None if it is not shaped so."""
+    if not raw_key.startswith(API_KEY_PREFIX):
+        return None
+    prefix, sep, secret = raw_key[len(API_KEY_PREFIX) :].partition("_")
+    return prefix if sep and prefix and secret else None
+
+
+@transaction.atomic
+def apikey_create(
+    *,
+    actor: Actor,
+    name: str,
+    scopes: Iterable[str],
+    allowed_cidrs: Iterable[str] = (),
+    expires_at: datetime | None = None,
+    agent: Agent | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the plaintext, which is never stored and cannot be shown again."""
+    name = name.strip()
+    scopes = sorted(set(scopes))
+    errors = {}
+    if not name:
+        errors["name"] = "A key needs a name saying which tool uses it."
+    unknown = [s for s in scopes if s not in ApiKey.SCOPES]
+    if unknown:
+        errors["scopes"] = f"Unknown scope(s) {', '.join(unknown)}; use: {', '.join(ApiKey.SCOPES)}."
+    elif not scopes:
+        errors["scopes"] = f"Give at least one scope: {', '.join(ApiKey.SCOPES)}."
+    if agent is not None and "admin" in scopes and not agent.is_admin:
+        errors["scopes"] = "Only an admin's personal token can have the admin scope."
+    cidrs = []
+    for cidr in allowed_cidrs:
+        try:
+            cidrs.append(str(ipaddress.ip_network(cidr.strip(), strict=False)))
+        except ValueError:
+            errors["allowed_cidrs"] = f"{cidr!r} is not an IP address or CIDR range such as 10.0.0.0/8."
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry date is in the past."
+    if errors:
+        raise ServiceError(" ".join(errors.values()), fields=errors)
+    prefix = secrets.token_hex(6)
+    raw_key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        name=name,
+        prefix=prefix,
+        key_hash=hash_api_key(raw_key),
+        scopes=scopes,
+        allowed_cidrs=cidrs,
+        expires_at=expires_at,
+        agent=agent,
+        created_by=actor.label,
+    )
+    record(
+        actor=actor,
+        action="apikey.created",
+        target=key,
+        after={
+            "name": name,
+            "prefix": prefix,
+            "scopes": scopes,
+            "allowed_cidrs": cidrs,
+            "agent": agent and agent.pk,
+        },
+    )
+    return key, raw_key
+
+
+@transaction.atomic
+def apikey_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
+    """Revoke a key at once; requests with it are refused from now on."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at:
+        raise ServiceError(f"The key {key.prefix} was already revoked.")
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    record(actor=actor, action="apikey.revoked", target=key, after={"prefix": key.prefix})
+    return key

@@ -35,6 +35,11 @@ class Actor:
         return cls.for_agent(request.user.agent, ip=client_ip(request))
 
     @classmethod
+    def for_api_key(cls, key, ip: str | None = None) -> Actor:
+        """A tool using an API key; a personal token also carries its agent (and their permissions)."""
+        return cls(kind="apikey", label=f"key:{key.name}", ident=str(key.pk), ip=ip, agent=key.agent, obj=key)
+
+    @classmethod
     def system(cls, job: str) -> Actor:
         return cls(kind="system", label=job, ident=job)
 

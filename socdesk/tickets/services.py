@@ -66,8 +66,8 @@ def _lock(ticket: Ticket) -> Ticket:
 
 
 def _require(actor: Actor, perm: str, ticket: Ticket) -> None:
-    """Agents need the permission on the ticket; keys and jobs are checked at their interface."""
-    if actor.kind != "agent":
+    """Agents and their personal tokens need the permission; keys and jobs are checked upstream."""
+    if actor.agent is None:
         return
     if not agent_can(actor.agent, Perm.VIEW, ticket):
         raise NotFound(f"Ticket {ticket.number} was not found.")
@@ -86,7 +86,7 @@ def _touch(ticket: Ticket, actor: Actor, now: datetime, *, acknowledges: bool = 
     """Bump the version and activity time; the first agent action acknowledges the ticket."""
     ticket.version += 1
     ticket.last_activity_at = now
-    if acknowledges and actor.kind == "agent" and ticket.acknowledged_at is None:
+    if acknowledges and actor.agent is not None and ticket.acknowledged_at is None:
         ticket.acknowledged_at = now
 
 
@@ -152,7 +152,7 @@ def ticket_create(
         errors["source"] = f"Source must be one of: {', '.join(Source.values)}."
     if errors:
         raise ServiceError(" ".join(errors.values()), fields=errors)
-    if actor.kind == "agent":
+    if actor.agent is not None:
         allowed = departments_with_perm(actor.agent, Perm.CREATE)
         if allowed is not None and department.pk not in allowed:
             raise PermissionDenied(f"You may not open tickets in {department.name}.")
@@ -184,10 +184,10 @@ def ticket_create(
     if tag_names:
         ticket.tags.set(_tag_objects(tag_names))
     if body or files:
-        from_requester = requester is not None and actor.kind != "agent"
+        from_requester = requester is not None and actor.agent is None
         entry = ThreadEntry.objects.create(
             ticket=ticket,
-            kind=EntryKind.MESSAGE if from_requester or actor.kind != "agent" else EntryKind.NOTE,
+            kind=EntryKind.MESSAGE if actor.agent is None else EntryKind.NOTE,
             author_agent=actor.agent,
             author_contact=requester if from_requester else None,
             author_label=str(requester) if from_requester else actor.label,
@@ -252,7 +252,7 @@ def _add_entry(
     if kind == EntryKind.REPLY and ticket.first_response_at is None:
         ticket.first_response_at = now
         fields.append("first_response_at")
-    if kind in (EntryKind.REPLY, EntryKind.NOTE) and ticket.status == Status.NEW and actor.kind == "agent":
+    if kind in (EntryKind.REPLY, EntryKind.NOTE) and ticket.status == Status.NEW and actor.agent is not None:
         ticket.status = Status.IN_PROGRESS  # an agent working the ticket has started on it
         fields.append("status")
     if kind == EntryKind.MESSAGE and ticket.status in (Status.RESOLVED, Status.CLOSED):
@@ -392,7 +392,7 @@ def _dept_ids(agent: Agent) -> set[int]:
 @transaction.atomic
 def ticket_claim(*, actor: Actor, ticket: Ticket, expected_version: int | None = None) -> Ticket:
     """The acting agent takes the ticket; a new ticket moves to in progress."""
-    if actor.kind != "agent":
+    if actor.agent is None:
         raise ServiceError("Only an agent can claim a ticket.")
     ticket = _lock(ticket)
     _require(actor, Perm.VIEW, ticket)
@@ -432,7 +432,7 @@ def ticket_release(*, actor: Actor, ticket: Ticket, expected_version: int | None
     if ticket.assignee_id is None:
         raise ServiceError("The ticket is not assigned to anyone.")
     if (
-        actor.kind == "agent"
+        actor.agent is not None
         and ticket.assignee_id != actor.agent.pk
         and not agent_can(actor.agent, Perm.ASSIGN, ticket)
     ):

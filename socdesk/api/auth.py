@@ -1,0 +1,73 @@
+"""API key authentication shared by every machine-facing endpoint (REST v1, osTicket, TheHive, hooks)."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from datetime import timedelta
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from socdesk.accounts.models import ApiKey
+from socdesk.accounts.services import hash_api_key, split_api_key
+from socdesk.core.actor import Actor, client_ip
+
+# last_used_at is refreshed at most this often, so a busy integration does not write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiAuthError(Exception):
+    """Authentication failed. `status` is 401 (no valid key) or 403 (valid key, missing scope)."""
+
+    def __init__(self, message: str, status: int = 401, code: str = "unauthorized"):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+def key_from_request(request: HttpRequest) -> str:
+    """The key sent as `X-API-Key: KEY` or `Authorization: Bearer KEY` ('' when none)."""
+    key = request.headers.get("X-API-Key", "").strip()
+    if key:
+        return key
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def authenticate_key(request: HttpRequest, raw_key: str, *, scope: str) -> tuple[ApiKey, Actor]:
+    """Check a key (exists, not revoked or expired, caller's IP allowed, scope granted).
+
+    Every failure to prove the key is a 401 with the same message, so a caller learns nothing about
+    which keys exist; a valid key without the scope is a 403 that names the scope.
+    """
+    ip = client_ip(request)
+    prefix = split_api_key(raw_key or "")
+    key = ApiKey.objects.select_related("agent__user").filter(prefix=prefix).first() if prefix else None
+    now = timezone.now()
+    if (
+        key is None
+        or not hmac.compare_digest(key.key_hash, hash_api_key(raw_key))
+        or key.revoked_at is not None
+        or (key.expires_at is not None and key.expires_at <= now)
+        or (key.agent is not None and not key.agent.user.is_active)
+        or not ip_allowed(key, ip)
+    ):
+        raise ApiAuthError("Valid API key required")
+    if scope not in key.scopes and "admin" not in key.scopes:
+        raise ApiAuthError(f"This API key lacks the {scope} scope.", status=403, code="forbidden")
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_ip=ip)
+    return key, Actor.for_api_key(key, ip=ip)
+
+
+def ip_allowed(key: ApiKey, ip: str | None) -> bool:
+    """True when the key has no allow-list or the IP is inside one of its CIDR ranges."""
+    if not key.allowed_cidrs:
+        return True
+    if not ip:
+        return False
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in key.allowed_cidrs)
