@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
@@ -46,6 +47,10 @@ def _day(raw: str, errors: list[str], name: str) -> date | None:
         return None
 
 
+def _compact(value) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 @admin_view
 @require_GET
 def audit_browser(request):
@@ -68,6 +73,9 @@ def audit_browser(request):
     rows = list(events[: PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    for event in rows:
+        event.before_json = _compact(event.before)
+        event.after_json = _compact(event.after)
     return render(
         request,
         "audit/browser.html",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from socdesk.accounts.models import Agent
 from socdesk.accounts.services import agent_for_user
-from socdesk.core.actor import Actor
+from socdesk.core.actor import Actor, client_ip
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError, StaleVersion
 
 
@@ -45,7 +45,7 @@ def agent_view(view):
                 status=403,
             )
         request.agent = agent
-        request.actor = Actor.for_request(request)
+        request.actor = Actor.for_agent(agent, ip=client_ip(request))
         with timezone.override(agent_zone(agent)):
             try:
                 return view(request, *args, **kwargs)

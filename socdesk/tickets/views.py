@@ -49,6 +49,9 @@ def count_label(count: int, capped: bool) -> str:
     return f"{count:,}+" if capped else f"{count:,}"
 
 
+HOME_ROWS = 15
+
+
 @agent_view
 @require_GET
 def home(request):
@@ -58,7 +61,8 @@ def home(request):
         {"name": name, "label": label, "count": count_label(*counts[name])}
         for name, (label, _cond) in QUEUES.items()
     ]
-    return render(request, "tickets/home.html", {"queues": queues})
+    mine = list(queue_tickets(request.agent, TicketFilter(queue="mine"))[:HOME_ROWS])
+    return render(request, "tickets/home.html", {"queues": queues, "rows": mine})
 
 
 SORTABLE_COLUMNS = {"number": "number", "activity": "activity", "created": "created", "due": "due"}

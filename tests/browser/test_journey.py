@@ -21,7 +21,6 @@ def test_journey_from_login_to_resolution(page, live_server, cast, screenshots):
     page.screenshot(path=screenshots / "login.png")
     sign_in(page, base, "alice", PERSONA_PASSWORD)
     expect(page.get_by_role("heading", name="Queues")).to_be_visible()
-    page.screenshot(path=screenshots / "landing.png")
 
     # Create a ticket for a caller.
     page.get_by_role("link", name="New ticket").click()
@@ -72,6 +71,11 @@ def test_journey_from_login_to_resolution(page, live_server, cast, screenshots):
     ):
         expect(history).to_contain_text(step)
     page.screenshot(path=screenshots / "ticket.png", full_page=True)
+
+    # The landing page counts the ticket and lists bob's work for bob, not for alice.
+    page.goto(f"{base}/")
+    expect(page.locator('[data-queue-count="resolved"]')).to_have_text("1")
+    page.screenshot(path=screenshots / "landing.png")
 
     # Queue with keyboard navigation: j moves, Enter opens, / focuses search.
     page.goto(f"{base}/tickets/?queue=all")
