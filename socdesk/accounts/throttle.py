@@ -53,6 +53,8 @@ def login_failed(username: str, ip: str | None) -> None:
     """Count one failure for the username and the IP; the window starts at the first failure."""
     window = settings.LOGIN_FAILURE_WINDOW
     now = time.time()
+    # Read-modify-write rather than cache.incr: incr on the database cache resets the expiry to the
+    # cache default. A burst of parallel attempts may be undercounted by a few, never reset.
     for key in _keys(username, ip):
         entry = cache.get(key)
         if not entry or entry["until"] <= now:

@@ -137,6 +137,8 @@ def test_stale_form_is_refused_and_keeps_the_typed_text(browser, live_server, ca
         bob.goto(f"{base}/tickets/{ticket.number}/")
         # Presence: bob's first heartbeat sees alice on the page.
         expect(bob.locator("#presence-list")).to_contain_text("Alice is viewing")
+        bob.set_viewport_size({"width": 1400, "height": 700})
+        bob.screenshot(path=screenshots / "presence.png")
 
         alice.get_by_label("Message").fill("Both logins came from a known VPN exit.")
         bob.locator("summary", has_text="Severity and tags").click()
