@@ -156,7 +156,12 @@ BULK_ACTIONS = [
 class BulkForm(forms.Form):
     """One change applied to many selected tickets, each through the services on its own."""
 
-    action = forms.ChoiceField(choices=BULK_ACTIONS, label="Bulk action")
+    # No default: applying an unnoticed "assign to nobody" to fifty tickets would be an easy mistake.
+    action = forms.ChoiceField(
+        choices=[("", "Choose…"), *BULK_ACTIONS],
+        label="Bulk action",
+        error_messages={"required": "Choose a bulk action."},
+    )
     assignee = forms.ModelChoiceField(
         queryset=Agent.objects.none(), required=False, label="Bulk assignee", empty_label="Nobody"
     )

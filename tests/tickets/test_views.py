@@ -189,6 +189,8 @@ def test_bulk_without_selection_or_choice_explains(alice, soc_ticket):
         "/tickets/bulk", {"ticket": [soc_ticket.number], "action": "severity"}, follow=True
     ).content.decode()
     assert "Choose the severity to set." in html
+    html = alice.post("/tickets/bulk", {"ticket": [soc_ticket.number]}, follow=True).content.decode()
+    assert "Choose a bulk action." in html
 
 
 # --- the ticket page ----------------------------------------------------------------------------------
