@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import wraps
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import render
@@ -76,8 +75,3 @@ def error_status(exc: ServiceError) -> int:
     if isinstance(exc, NotFound):
         return 404
     return 400
-
-
-def flash_error(request, exc: ServiceError) -> None:
-    """Put a service refusal on the page as a message."""
-    messages.error(request, exc.message)

@@ -23,7 +23,7 @@ from socdesk.core.errors import ServiceError
 from socdesk.core.web import agent_view, error_status
 from socdesk.tickets import services
 from socdesk.tickets.choices import Severity, Source, Status
-from socdesk.tickets.filters import QUEUES, SORTS, TicketFilter, capped_count, queue_counts, queue_tickets
+from socdesk.tickets.filters import QUEUES, TicketFilter, capped_count, queue_counts, queue_tickets
 from socdesk.tickets.forms import (
     AssignForm,
     BulkForm,
@@ -65,9 +65,6 @@ def home(request):
     return render(request, "tickets/home.html", {"queues": queues, "rows": mine})
 
 
-SORTABLE_COLUMNS = {"number": "number", "activity": "activity", "created": "created", "due": "due"}
-
-
 @agent_view
 @require_GET
 def queue(request):
@@ -105,7 +102,6 @@ def queue(request):
         "agents": list(Agent.objects.filter(user__is_active=True).select_related("user")),
         "teams": list(Team.objects.all()),
         "sort": ticket_filter.sort,
-        "sorts": SORTS,
         "bulk_form": BulkForm(),
     }
     return render(request, "tickets/queue.html", context)
