@@ -197,7 +197,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "socdesk@localhost")
 SOCDESK_TICKET_PREFIX = env_str("SOCDESK_TICKET_PREFIX", "SOC")
 SOCDESK_QUEUE_PAGE_SIZE = env_int("SOCDESK_QUEUE_PAGE_SIZE", 50)
 # Queue counts above this are shown as "N+" so that counting never scans a whole large table.
-SOCDESK_COUNT_CAP = env_int("SOCDESK_COUNT_CAP", 10_000)
+SOCDESK_COUNT_CAP = env_int("SOCDESK_COUNT_CAP", 1_000)
 # An agent counts as "viewing" a ticket for this many seconds after their last heartbeat.
 SOCDESK_PRESENCE_SECONDS = env_int("SOCDESK_PRESENCE_SECONDS", 60)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from socdesk.accounts.models import Agent
 from socdesk.tickets.choices import OPEN_STATUSES, Severity, Source, Status
 from socdesk.tickets.models import Ticket
-from socdesk.tickets.selectors import tickets_visible_to
+from socdesk.tickets.selectors import normalise_number, tickets_visible_to
 
 # name -> (label, condition given the agent)
 QUEUES: dict[str, tuple[str, callable]] = {
@@ -106,7 +106,7 @@ class TicketFilter:
             qs = qs.filter(created_at__lt=datetime.combine(self.created_to + timedelta(days=1), time.min, tz))
         if self.q:
             if _looks_like_number(self.q):
-                qs = qs.filter(Q(number__iexact=self.q) | Q(subject__icontains=self.q))
+                qs = qs.filter(Q(number=normalise_number(self.q)) | Q(subject__icontains=self.q))
             else:
                 qs = qs.filter(subject__icontains=self.q)
         return qs.order_by(*SORTS[self.sort])

@@ -25,6 +25,11 @@ def visibility_q(agent: Agent) -> Q | None:
     return q
 
 
+def normalise_number(number: str) -> str:
+    """Ticket numbers are stored upper-case; an exact match uses the unique index (iexact would scan)."""
+    return number.strip().upper()
+
+
 def tickets_visible_to(agent: Agent) -> QuerySet[Ticket]:
     """Every ticket the agent may see."""
     q = visibility_q(agent)
@@ -37,7 +42,7 @@ def ticket_get_for_agent(agent: Agent, number: str) -> Ticket:
         tickets_visible_to(agent)
         .select_related("department", "assignee__user", "team", "requester__organisation")
         .prefetch_related("tags")
-        .filter(number__iexact=number.strip())
+        .filter(number=normalise_number(number))
         .first()
     )
     if ticket is None:
