@@ -219,6 +219,8 @@ SOCDESK_QUEUE_PAGE_SIZE = env_int("SOCDESK_QUEUE_PAGE_SIZE", 50)
 SOCDESK_COUNT_CAP = env_int("SOCDESK_COUNT_CAP", 10_000)
 # An agent counts as "viewing" a ticket for this many seconds after their last heartbeat.
 SOCDESK_PRESENCE_SECONDS = env_int("SOCDESK_PRESENCE_SECONDS", 60)
+# Password for the demo agents that `socdesk demo` creates; unset, they cannot sign in at all.
+SOCDESK_DEMO_PASSWORD = env_secret("SOCDESK_DEMO_PASSWORD")
 
 LOGGING = {
     "version": 1,

@@ -7,12 +7,12 @@ nothing when one exists. The random generator is seeded, so two installs get the
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -377,7 +377,7 @@ def seed_demo(
     """
     if demo_already_seeded():
         return DemoResult(created=False)
-    password = password or os.environ.get("SOCDESK_DEMO_PASSWORD") or None
+    password = password or settings.SOCDESK_DEMO_PASSWORD or None
     # One transaction: a failure half-way leaves no half-seeded demo behind (and no marker).
     with transaction.atomic():
         seeder = _Seeder(random.Random(seed), days=days, password=password)

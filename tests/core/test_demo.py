@@ -88,8 +88,8 @@ def test_demo_agents_cannot_sign_in_without_a_demo_password(client):
     assert not any(a.user.has_usable_password() for a in Agent.objects.select_related("user"))
 
 
-def test_demo_password_comes_from_the_environment(monkeypatch):
-    monkeypatch.setenv("SOCDESK_DEMO_PASSWORD", "demo-password-4-all")
+def test_demo_password_comes_from_the_settings(settings):
+    settings.SOCDESK_DEMO_PASSWORD = "demo-password-4-all"
     _demo(tickets=3)
     maya = Agent.objects.get(user__username="maya.chen")
     assert maya.user.check_password("demo-password-4-all")
