@@ -99,6 +99,8 @@ COUNTRIES = ["Germany", "Brazil", "Vietnam", "Nigeria", "Romania", "Canada", "Si
 CVES = ["CVE-2024-3400", "CVE-2023-4966", "CVE-2024-21762", "CVE-2023-34362", "CVE-2024-1709"]
 LURES = ["Invoice overdue", "Your mailbox is almost full", "DocuSign: contract to review", "Payroll update"]
 FILES = ["invoice_0423.html", "scan_20260311.iso", "remittance.xlsm", "voice_message.htm"]
+FOLLOW_UPS = ["Thanks, that worked.", "Understood, thank you!", "Got it, thanks for the quick answer."]
+PHISHING_FOLLOW_UPS = ["I clicked the link before I noticed, sorry. Should I do anything else?"]
 CAMPAIGNS = ["QakBot resurgence", "Scattered Spider help-desk vishing", "Lumma Stealer via fake CAPTCHA"]
 
 
@@ -564,9 +566,9 @@ class _Seeder:
             extra={"demo": True, "tool": sc.tool} if sc.tool else {"demo": True},
         )
         story = _Story(self, ticket, created)
-        self.work(story, sc, worker, workers, contact)
+        self.work(story, sc, worker, contact)
 
-    def work(self, story: _Story, sc: Scenario, worker: Agent, workers: list[Agent], contact) -> None:
+    def work(self, story: _Story, sc: Scenario, worker: Agent, contact: Contact | None) -> None:
         """Play the ticket forward as far as its age allows: triage, investigate, answer, resolve, close."""
         rng = self.rng
         me = Actor.for_agent(worker)
@@ -604,13 +606,7 @@ class _Seeder:
                     rng.uniform(30, 600),
                     tickets.ticket_add_message,
                     actor=requester,
-                    body=rng.choice(
-                        [
-                            "Thanks, that worked.",
-                            "Understood, thank you!",
-                            "I clicked the link before I noticed, sorry. Should I do anything else?",
-                        ]
-                    ),
+                    body=rng.choice(FOLLOW_UPS + (PHISHING_FOLLOW_UPS if "phishing" in sc.tags else [])),
                 )
         if rng.random() < 0.15:
             if not story.do(

@@ -17,4 +17,9 @@ class Command(RunHuey):
         threads = options.get("workers") or settings.HUEY.get("consumer", {}).get("workers")
         self.stdout.write(f"SOCdesk worker: queue on {queue}, {threads} thread(s).")
         self.stdout.flush()
-        super().handle(*args, **options)
+        try:
+            super().handle(*args, **options)
+        except KeyboardInterrupt:
+            # Ctrl-C while the consumer was still starting, before it installed its own signal
+            # handlers (which turn SIGINT into a graceful stop): its threads are daemons, so just leave.
+            self.stdout.write("SOCdesk worker stopped during start-up.")
