@@ -57,6 +57,8 @@ def test_serve_answers_healthz_and_stops_on_sigterm(tmp_path):
         assert _wait_group_gone(server), "a child of socdesk serve outlived it"
         assert not any(_alive(pid) for pid in pids.values())
         assert "received SIGTERM; stopping." in server.output
+        # This data dir was never migrated: serve still starts, but says so.
+        assert "database migration(s) are not applied; run `socdesk upgrade`" in server.output
     finally:
         server.kill()
 
@@ -191,5 +193,6 @@ def test_run_sets_up_once_serves_and_stops_both_processes_on_ctrl_c(tmp_path):
     finally:
         second.kill()
     assert "Password:" not in second.output and "Demo data added" not in second.output
+    assert "not applied" not in second.output
     assert _count(db, "SELECT COUNT(*) FROM auth_user WHERE is_superuser") == 1
     assert _count(db, "SELECT COUNT(*) FROM tickets_ticket") == 6

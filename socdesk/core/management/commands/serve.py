@@ -6,7 +6,8 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
+from django.db import connection, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from socdesk.core.supervise import Child, supervise
 
@@ -34,6 +35,12 @@ def gunicorn_argv(*, bind: str, workers: int, threads: int) -> list[str]:
 
 def worker_argv() -> list[str]:
     return [sys.executable, "-m", "socdesk.cli", "worker"]
+
+
+def unapplied_migrations() -> int:
+    """How many migrations of this version the database still lacks."""
+    executor = MigrationExecutor(connection)
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 class Command(BaseCommand):
@@ -84,6 +91,10 @@ def serve(*, binds: list[str], workers: int, threads: int, with_worker: bool, sa
         raise CommandError("--workers and --threads must be at least 1.")
     argv = gunicorn_argv(bind=binds[0], workers=workers, threads=threads)
     argv += [f"--bind={extra}" for extra in binds[1:]]
+    pending = unapplied_migrations()
+    if pending:
+        # Serve anyway (a rolling deploy may start new code first), but say what is wrong.
+        say(f"Warning: {pending} database migration(s) are not applied; run `socdesk upgrade`.")
     children = [Child("web server", argv)]
     if with_worker:
         children.append(Child("worker", worker_argv()))
