@@ -146,6 +146,19 @@ def team_create(
     return team
 
 
+@transaction.atomic
+def organisation_create(*, actor: Actor, name: str, domain: str = "") -> Organisation:
+    """Create a requester organisation; contacts whose email is in `domain` join it when first seen."""
+    name, domain = name.strip(), domain.strip().lower()
+    if not name:
+        raise ServiceError("An organisation needs a name.", fields={"name": "required"})
+    if Organisation.objects.filter(name__iexact=name).exists():
+        raise ServiceError(f"An organisation named {name!r} already exists.", fields={"name": "taken"})
+    org = Organisation.objects.create(name=name, domain=domain)
+    record(actor=actor, action="organisation.created", target=org, after={"name": name, "domain": domain})
+    return org
+
+
 def contact_get_or_create(*, actor: Actor, email: str, name: str = "", phone: str = "") -> Contact:
     """The contact with this email (stored lower-case), created on first sight; safe under races."""
     email = email.strip().lower()
