@@ -28,9 +28,11 @@ def socdesk_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """Environment for a child `socdesk`: this checkout's code, embedded SQLite in `data_dir`.
 
     DATABASE_URL and REDIS_URL are dropped so that process tests never touch the databases the
-    suite itself uses; a test that wants Redis passes REDIS_URL explicitly.
+    suite itself uses; a test that wants Redis passes REDIS_URL explicitly. DJANGO_ALLOW_ASYNC_UNSAFE
+    (set by the browser tests in this process) is dropped so a child sees a production-like environment.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    dropped = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         SOCDESK_DATA_DIR=str(data_dir),
         PYTHONPATH=str(REPO),
