@@ -54,10 +54,13 @@ class TicketFilter:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_querydict(cls, params) -> TicketFilter:
-        """Parse request parameters; bad values are dropped and reported in `errors`, never a 500."""
+    def from_querydict(cls, params, *, default_queue: str = "open") -> TicketFilter:
+        """Parse request parameters; bad values are dropped and reported in `errors`, never a 500.
+
+        The console's default queue is "open"; the API lists all tickets unless asked for a queue.
+        """
         f = cls()
-        f.queue = params.get("queue") if params.get("queue") in QUEUES else "open"
+        f.queue = _one_of(params, "queue", QUEUES, default_queue, f.errors)
         f.status = _choices(params, "status", Status.values, f.errors)
         f.severity = _choices(params, "severity", Severity.values, f.errors)
         f.source = _choices(params, "source", Source.values, f.errors)
@@ -68,7 +71,7 @@ class TicketFilter:
         f.created_from = _date(params, "created_from", f.errors)
         f.created_to = _date(params, "created_to", f.errors)
         f.q = (params.get("q") or "").strip()[:200]
-        f.sort = params.get("sort") if params.get("sort") in SORTS else "activity"
+        f.sort = _one_of(params, "sort", SORTS, "activity", f.errors)
         return f
 
     def is_default(self) -> bool:
@@ -114,6 +117,16 @@ class TicketFilter:
 
 def _looks_like_number(text: str) -> bool:
     return "-" in text and text.rsplit("-", 1)[1].isdigit()
+
+
+def _one_of(params, name, allowed, default, errors) -> str:
+    value = params.get(name)
+    if not value:
+        return default
+    if value not in allowed:
+        errors[name] = f"Unknown {name} {value!r}; use one of: {', '.join(allowed)}."
+        return default
+    return value
 
 
 def _choices(params, name, allowed, errors) -> list[str]:
