@@ -55,7 +55,7 @@ class Caller:
         return scope in self.scopes or "admin" in self.scopes
 
     def visible_tickets(self) -> QuerySet[Ticket]:
-        """Agents (sessions, personal tokens) see what they may see; other keys see all or their department."""
+        """Agents (session, personal token) see what they may; other keys all or their department's."""
         if self.agent is not None:
             return tickets_visible_to(self.agent)
         return tickets_visible_to_key(self.key)

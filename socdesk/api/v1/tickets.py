@@ -12,7 +12,8 @@ from django.db.models import Count
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Schema
+from ninja import Status as Reply
 from pydantic import Field
 
 from socdesk.accounts.models import Agent, Department, Team
@@ -305,7 +306,7 @@ def ticket_create(request, payload: TicketCreateIn):
         due_at=_aware(payload.due_at),
         attachments=_files(payload.attachments),
     )
-    return Status(201, ticket_detail_out(_reload(ticket.pk)))
+    return Reply(201, ticket_detail_out(_reload(ticket.pk)))
 
 
 @router.patch(
@@ -423,7 +424,7 @@ def thread_post(request, number: str, payload: ThreadPostIn):
         expected_version=payload.version,
     )
     entry = ticket_thread(ticket).get(pk=entry.pk)
-    return Status(201, entry_out(entry))
+    return Reply(201, entry_out(entry))
 
 
 @router.get(
