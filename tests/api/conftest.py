@@ -73,3 +73,9 @@ def carol_api(people):
 @pytest.fixture
 def anon():
     return ApiClient()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The personas are created per test; argon2's deliberate slowness would dominate these tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -47,17 +47,22 @@ AUTH_HELP = (
 )
 
 
+PARAM_NAMES = {"payload", "params"}
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     """ninja answers 422 by default; we answer 400 naming each field and its problem."""
     fields = {}
     for err in exc.errors:
-        loc = [str(part) for part in err.get("loc", ())]
-        # loc is ("body", "<param name>", field, ...) or ("query"/"path", field, ...).
-        if loc[:1] == ["body"] and len(loc) > 2:
-            loc = loc[2:]
-        elif loc[:1] in (["query"], ["path"], ["body"]) and len(loc) > 1:
-            loc = loc[1:]
+        loc = list(err.get("loc", ()))
+        where = loc.pop(0) if loc else "body"
+        # ninja puts the endpoint's parameter name next; our endpoints call them payload / params.
+        if loc and loc[0] in PARAM_NAMES:
+            loc.pop(0)
+        if where == "query":  # ?tag=a&tag=b: name the parameter, not its position in the list
+            loc = [part for part in loc if not isinstance(part, int)]
+        loc = [str(part) for part in loc]
         name = ".".join(loc) or "body"
         fields.setdefault(name, err.get("msg", "is invalid"))
     message = "Check these fields: " + "; ".join(f"{name}: {msg}" for name, msg in fields.items()) + "."
