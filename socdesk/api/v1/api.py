@@ -182,10 +182,11 @@ def _json_405(view):
 def urls():
     """The v1 URL patterns, to be mounted at /api/v1/ (see socdesk/urls.py)."""
     patterns, app_name, namespace = api.urls
-    wrapped = [
-        URLPattern(p.pattern, _json_405(p.callback), p.default_args, p.name)
-        if isinstance(p, URLPattern)
-        else p
-        for p in patterns
-    ]
+    wrapped = []
+    for p in patterns:
+        if isinstance(p, URLPattern):
+            # ninja's root view raises Http404 outside the API (an HTML page): answer JSON instead.
+            callback = not_found if p.name == "api-root" else _json_405(p.callback)
+            p = URLPattern(p.pattern, callback, p.default_args, p.name)
+        wrapped.append(p)
     return wrapped, app_name, namespace
