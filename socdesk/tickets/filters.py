@@ -24,6 +24,8 @@ QUEUES: dict[str, tuple[str, callable]] = {
     "all": ("All", lambda agent: Q()),
 }
 
+MAX_ID = 2**63 - 1
+
 SORTS = {
     "activity": ("-last_activity_at", "-id"),
     "-activity": ("last_activity_at", "id"),
@@ -143,9 +145,14 @@ def _ints(params, name, errors) -> list[int]:
         if v == "":
             continue
         try:
-            out.append(int(v))
+            number = int(v)
         except ValueError:
             errors[name] = f"{name} must be a number, not {v!r}."
+            continue
+        if not 0 <= number <= MAX_ID:  # beyond 64 bits the database driver itself would fail
+            errors[name] = f"{name} {v} is not a valid id."
+            continue
+        out.append(number)
     return out
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
 from socdesk.tickets.choices import EntryKind, Resolution, Severity, Source, Status
+
+# Ids are 64-bit in both databases; a larger number is refused as invalid input, not a database error.
+MAX_DB_INT = 2**63 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+Version = Annotated[int, Field(ge=0, le=MAX_DB_INT)]
 
 
 class InputSchema(Schema):
@@ -110,15 +115,15 @@ class RequesterIn(InputSchema):
 
 class TicketCreateIn(InputSchema):
     subject: str = Field(min_length=1, max_length=255)
-    department: int | str | None = Field(
+    department: DbId | str | None = Field(
         None, description="Department id or slug; may be left out when the key is tied to a department."
     )
     body: str = Field("", description="The first thread entry (plain text).")
     requester: RequesterIn | None = None
     severity: Severity = Severity.MEDIUM
     source: Source = Source.API
-    assignee: int | str | None = Field(None, description="Agent id or username.")
-    team: int | str | None = Field(None, description="Team id or name.")
+    assignee: DbId | str | None = Field(None, description="Agent id or username.")
+    team: DbId | str | None = Field(None, description="Team id or name.")
     tags: list[str] = Field(default_factory=list, max_length=50)
     due_at: datetime | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
@@ -128,14 +133,14 @@ class TicketPatchIn(InputSchema):
     """Only the fields sent are changed. For status, severity, department, subject and tags, null is the
     same as leaving the field out; for assignee, team, due_at it clears the value."""
 
-    version: int = Field(description="The version you last read; a stale one is refused with 409.")
+    version: Version = Field(description="The version you last read; a stale one is refused with 409.")
     status: Status | None = None
     resolution: Resolution | None = Field(None, description="Required when status becomes resolved.")
     comment: str | None = Field(None, max_length=2000, description="Why the status changed.")
     severity: Severity | None = None
-    assignee: int | str | None = Field(None, description="Agent id or username; null to unassign.")
-    team: int | str | None = Field(None, description="Team id or name; null to clear.")
-    department: int | str | None = Field(None, description="Department id or slug: transfers the ticket.")
+    assignee: DbId | str | None = Field(None, description="Agent id or username; null to unassign.")
+    team: DbId | str | None = Field(None, description="Team id or name; null to clear.")
+    department: DbId | str | None = Field(None, description="Department id or slug: transfers the ticket.")
     tags: list[str] | None = Field(None, max_length=50, description="Replaces all tags.")
     subject: str | None = Field(None, min_length=1, max_length=255)
     due_at: datetime | None = None
@@ -172,7 +177,9 @@ class ThreadPostIn(InputSchema):
     kind: Literal["reply", "note"] = Field(description="reply: visible to the requester; note: internal.")
     body: str = ""
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
-    version: int | None = Field(None, description="Optional: refuse with 409 if the ticket changed since.")
+    version: Version | None = Field(
+        None, description="Optional: refuse with 409 if the ticket changed since."
+    )
 
 
 # --- personal tokens --------------------------------------------------------------------------------

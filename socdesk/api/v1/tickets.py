@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
+from typing import Annotated
 
 from django.apps import apps
 from django.db import transaction
@@ -12,13 +13,15 @@ from django.db.models import Count
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
 from ninja import Status as Reply
 from pydantic import Field
 
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.api.v1.pagination import page
 from socdesk.api.v1.schemas import (
+    MAX_DB_INT,
+    DbId,
     ErrorOut,
     ThreadEntryOut,
     ThreadOut,
@@ -214,9 +217,11 @@ class TicketListParams(Schema):
     status: list[Status] = Field(default_factory=list)
     severity: list[Severity] = Field(default_factory=list)
     source: list[Source] = Field(default_factory=list)
-    department: list[int] = Field(default_factory=list, description="Department ids.")
-    assignee: list[int] = Field(default_factory=list, description="Agent ids; 0 means unassigned.")
-    team: list[int] = Field(default_factory=list, description="Team ids.")
+    department: list[DbId] = Field(default_factory=list, description="Department ids.")
+    assignee: list[Annotated[int, Field(ge=0, le=MAX_DB_INT)]] = Field(
+        default_factory=list, description="Agent ids; 0 means unassigned."
+    )
+    team: list[DbId] = Field(default_factory=list, description="Team ids.")
     tag: list[str] = Field(default_factory=list, description="Tickets carrying all of these tags.")
     created_from: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
     created_to: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
@@ -434,7 +439,7 @@ def thread_post(request, number: str, payload: ThreadPostIn):
     url_name="attachment_download",
     summary="Download an attachment",
 )
-def attachment_download(request, attachment_id: int):
+def attachment_download(request, attachment_id: Path[DbId]):
     caller: Caller = request.auth
     attachment = attachment_get_from(caller.visible_tickets(), attachment_id)
     response = FileResponse(
