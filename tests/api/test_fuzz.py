@@ -1,4 +1,4 @@
-"""Schemathesis against /api/v1/openapi.json on a live server: no 5xx, the documented shapes, one error shape."""
+"""Schemathesis against /api/v1/openapi.json on a live server: no 5xx, documented shapes, one error shape."""
 
 from __future__ import annotations
 
