@@ -208,6 +208,7 @@ def test_create_ticket(tool, people):
             "attachments.0.content_base64",
         ),
         ({"subject": "x", "department": "soc", "requester": {"name": "no email"}}, "requester.email"),
+        ({"subject": "x", "department": "soc", "requester": {"email": "not an address"}}, "requester.email"),
     ],
 )
 def test_create_bad_input_is_400_and_writes_nothing(tool, people, payload, field):
@@ -282,6 +283,8 @@ def test_patch_resolve_transfer_and_unassign(alice_api, tool, soc_ticket, people
     v = alice_api.patch(f"tickets/{soc_ticket.number}", {"version": v, "status": "in_progress"}).json()[
         "version"
     ]
+    r = alice_api.patch(f"tickets/{soc_ticket.number}", {"version": v, "status": "resolved"})
+    assert r.status_code == 400 and r.json()["error"]["fields"] == {"resolution": "required"}
     r = alice_api.patch(
         f"tickets/{soc_ticket.number}", {"version": v, "status": "resolved", "resolution": "false_positive"}
     )
@@ -309,17 +312,19 @@ def test_patch_stale_version_is_409_naming_the_change(alice_api, soc_ticket, peo
         ({"status": "in_progress"}, "version"),
         ({"version": "one"}, "version"),
         ({"version": 1, "status": "pending"}, "status"),
-        ({"version": 1, "status": "resolved"}, "resolution"),  # refused by the state machine / service
+        ({"version": 1, "status": "resolved"}, "status"),  # new cannot become resolved: the state machine
         ({"version": 1, "severity": 5}, "severity"),
         ({"version": 1, "assignee": "ghost"}, "assignee"),
         ({"version": 1, "department": "nowhere"}, "department"),
         ({"version": 1, "tags": [1, 2]}, "tags.0"),
+        ({"version": 1, "comment": "why"}, "comment"),
     ],
 )
 def test_patch_bad_input_is_400_and_writes_nothing(alice_api, soc_ticket, payload, field):
     before = _written()
     r = alice_api.patch(f"tickets/{soc_ticket.number}", payload)
     assert r.status_code == 400, r.content
+    assert field in r.json()["error"]["fields"], r.content
     assert _written() == before
 
 

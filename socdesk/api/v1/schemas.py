@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from socdesk.tickets.choices import EntryKind, Resolution, Severity, Source, Status
 
@@ -111,6 +113,15 @@ class RequesterIn(InputSchema):
     email: str = Field(min_length=3, max_length=254)
     name: str = Field("", max_length=150)
     phone: str = Field("", max_length=50)
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        try:
+            validate_email(value.strip())
+        except DjangoValidationError:
+            raise ValueError("Enter an email address such as dana@example.com") from None
+        return value.strip()
 
 
 class TicketCreateIn(InputSchema):

@@ -343,6 +343,12 @@ def _apply_changes(caller: Caller, ticket: Ticket, payload: TicketPatchIn) -> Ti
     new_team = ticket.team
     if "team" in sent:
         new_team = _team(payload.team) if payload.team is not None else None
+    if payload.comment and payload.status is None:
+        raise ServiceError(
+            "A comment is recorded with a status change; send it together with status, or post it "
+            "to the thread as a note.",
+            fields={"comment": "needs_status"},
+        )
     if payload.resolution is not None and payload.status is None and payload.resolution != ticket.resolution:
         raise ServiceError(
             'Send the resolution together with "status": "resolved".', fields={"resolution": "needs_status"}
