@@ -239,7 +239,10 @@ class TicketListParams(Schema):
     summary="List tickets",
 )
 def ticket_list(request, params: Query[TicketListParams]):
-    """Tickets the caller may see, filtered like the console's queues, newest activity first."""
+    """Tickets the caller may see, filtered like the console's queues, newest activity first.
+
+    Scope: tickets:read. Page with `next` → `?cursor=`.
+    """
     caller: Caller = request.auth
     ticket_filter = TicketFilter.from_querydict(request.GET, default_queue="all")
     errors = dict(ticket_filter.errors)
@@ -273,6 +276,7 @@ def ticket_list(request, params: Query[TicketListParams]):
     summary="Get a ticket",
 )
 def ticket_get(request, number: str):
+    """One ticket with its alert count and observables. Scope: tickets:read; 404 if not visible to you."""
     return ticket_detail_out(request.auth.get_ticket(number))
 
 
@@ -284,6 +288,7 @@ def ticket_get(request, number: str):
     summary="Open a ticket",
 )
 def ticket_create(request, payload: TicketCreateIn):
+    """Open a ticket (source `api` unless given). Scope: tickets:create."""
     caller: Caller = request.auth
     key_department = getattr(caller.key, "department_id", None) if caller.agent is None else None
     if payload.department is None and not key_department:
@@ -322,7 +327,10 @@ def ticket_create(request, payload: TicketCreateIn):
     summary="Change a ticket",
 )
 def ticket_update(request, number: str, payload: TicketPatchIn):
-    """Apply the sent changes, each through its service, all or nothing; a stale version is a 409."""
+    """Apply the sent changes, each through its service, all or nothing; a stale version is a 409.
+
+    Scope: tickets:write.
+    """
     caller: Caller = request.auth
     ticket = caller.get_ticket(number)
     if payload.version != ticket.version:
@@ -410,6 +418,7 @@ def _apply_changes(caller: Caller, ticket: Ticket, payload: TicketPatchIn) -> Ti
     summary="Read a ticket's thread",
 )
 def thread_list(request, number: str):
+    """Messages, replies, internal notes and events in order, with attachments. Scope: tickets:read."""
     caller: Caller = request.auth
     ticket = caller.get_ticket(number)
     entries = ticket_thread(ticket, include_internal=caller.sees_internal_notes())
@@ -424,6 +433,7 @@ def thread_list(request, number: str):
     summary="Reply or add an internal note",
 )
 def thread_post(request, number: str, payload: ThreadPostIn):
+    """Add a reply (seen by the requester) or an internal note. Scope: tickets:write."""
     caller: Caller = request.auth
     ticket = caller.get_ticket(number)
     add = services.ticket_reply if payload.kind == "reply" else services.ticket_note
@@ -446,6 +456,7 @@ def thread_post(request, number: str, payload: ThreadPostIn):
     summary="Download an attachment",
 )
 def attachment_download(request, attachment_id: Path[DbId]):
+    """The file, as a download; visible when its ticket is. Scope: tickets:read."""
     caller: Caller = request.auth
     attachment = attachment_get_from(caller.visible_tickets(), attachment_id)
     response = FileResponse(

@@ -52,7 +52,10 @@ def token_out(key: ApiKey, raw_key: str | None = None) -> dict:
     summary="Create a personal token (shown once)",
 )
 def token_create(request, payload: TokenIn):
-    """A token acting as the calling agent; made with a token, it can never exceed that token."""
+    """A token acting as the calling agent; made with a token, it can never exceed that token.
+
+    Console session or personal token. The key is in this answer only.
+    """
     caller = _agent_caller(request)
     scopes = set(payload.scopes)
     expires_at = payload.expires_at
@@ -92,6 +95,7 @@ def token_create(request, payload: TokenIn):
     summary="List your personal tokens",
 )
 def token_list(request):
+    """Your personal tokens, newest first, without their secrets."""
     caller = _agent_caller(request)
     keys = ApiKey.objects.filter(agent=caller.agent).order_by("-created_at", "-id")
     return {"items": [token_out(k) for k in keys]}
@@ -105,6 +109,7 @@ def token_list(request):
     summary="Revoke one of your personal tokens",
 )
 def token_revoke(request, prefix: str):
+    """Revoke one of your tokens at once (a token may revoke only tokens with no more scopes)."""
     caller = _agent_caller(request)
     key = ApiKey.objects.filter(agent=caller.agent, prefix=prefix.strip()).first()
     if key is None:
