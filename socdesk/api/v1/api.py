@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern
@@ -64,7 +65,7 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
             loc = [part for part in loc if not isinstance(part, int)]
         loc = [str(part) for part in loc]
         name = ".".join(loc) or "body"
-        fields.setdefault(name, err.get("msg", "is invalid"))
+        fields.setdefault(name, str(err.get("msg", "is invalid")).removeprefix("Value error, "))
     message = "Check these fields: " + "; ".join(f"{name}: {msg}" for name, msg in fields.items()) + "."
     return error_response(400, "invalid", message, fields)
 
@@ -95,8 +96,6 @@ def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
 
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
-    from django.conf import settings
-
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return error_response(
         413,
