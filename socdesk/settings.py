@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "socdesk.audit",
     "socdesk.tickets",
     "socdesk.api",
+    # django-ninja as an app so its API docs page uses the bundled Swagger UI from our static files
+    # (without it ninja loads the UI from a CDN, which air-gapped SOCs cannot reach).
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -1,9 +1,11 @@
 """URL map: console, API, operational endpoints and the Django admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from socdesk.accounts.views import login_view, logout_view
+from socdesk.api.v1.api import not_found as api_v1_not_found
+from socdesk.api.v1.api import urls as api_v1_urls
 from socdesk.audit.views import audit_browser
 from socdesk.core.views import healthz
 from socdesk.tickets.views import home
@@ -19,4 +21,9 @@ urlpatterns = [
     path("", home, name="home"),
     path("tickets/", include("socdesk.tickets.urls")),
     path("audit/", audit_browser, name="audit"),
+    path("api/v1/", api_v1_urls()),
 ]
+
+# Keep LAST: anything under /api/v1/ that no route above claimed is a JSON 404, not an HTML page.
+# Other /api/v1/ routes (webhooks, TheHive-compatible alerts) must be listed above this line.
+urlpatterns += [re_path(r"^api/v1/", api_v1_not_found)]

@@ -24,6 +24,8 @@ QUEUES: dict[str, tuple[str, callable]] = {
     "all": ("All", lambda agent: Q()),
 }
 
+MAX_ID = 2**63 - 1
+
 SORTS = {
     "activity": ("-last_activity_at", "-id"),
     "-activity": ("last_activity_at", "id"),
@@ -54,10 +56,13 @@ class TicketFilter:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_querydict(cls, params) -> TicketFilter:
-        """Parse request parameters; bad values are dropped and reported in `errors`, never a 500."""
+    def from_querydict(cls, params, *, default_queue: str = "open") -> TicketFilter:
+        """Parse request parameters; bad values are dropped and reported in `errors`, never a 500.
+
+        The console's default queue is "open"; the API lists all tickets unless asked for a queue.
+        """
         f = cls()
-        f.queue = params.get("queue") if params.get("queue") in QUEUES else "open"
+        f.queue = _one_of(params, "queue", QUEUES, default_queue, f.errors)
         f.status = _choices(params, "status", Status.values, f.errors)
         f.severity = _choices(params, "severity", Severity.values, f.errors)
         f.source = _choices(params, "source", Source.values, f.errors)
@@ -68,7 +73,7 @@ class TicketFilter:
         f.created_from = _date(params, "created_from", f.errors)
         f.created_to = _date(params, "created_to", f.errors)
         f.q = (params.get("q") or "").strip()[:200]
-        f.sort = params.get("sort") if params.get("sort") in SORTS else "activity"
+        f.sort = _one_of(params, "sort", SORTS, "activity", f.errors)
         return f
 
     def is_default(self) -> bool:
@@ -116,6 +121,16 @@ def _looks_like_number(text: str) -> bool:
     return "-" in text and text.rsplit("-", 1)[1].isdigit()
 
 
+def _one_of(params, name, allowed, default, errors) -> str:
+    value = params.get(name)
+    if not value:
+        return default
+    if value not in allowed:
+        errors[name] = f"Unknown {name} {value!r}; use one of: {', '.join(allowed)}."
+        return default
+    return value
+
+
 def _choices(params, name, allowed, errors) -> list[str]:
     values = [v for v in params.getlist(name) if v]
     bad = [v for v in values if v not in allowed]
@@ -130,9 +145,14 @@ def _ints(params, name, errors) -> list[int]:
         if v == "":
             continue
         try:
-            out.append(int(v))
+            number = int(v)
         except ValueError:
             errors[name] = f"{name} must be a number, not {v!r}."
+            continue
+        if not 0 <= number <= MAX_ID:  # beyond 64 bits the database driver itself would fail
+            errors[name] = f"{name} {v} is not a valid id."
+            continue
+        out.append(number)
     return out
 
 

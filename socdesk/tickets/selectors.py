@@ -36,11 +36,21 @@ def tickets_visible_to(agent: Agent) -> QuerySet[Ticket]:
     return Ticket.objects.all() if q is None else Ticket.objects.filter(q)
 
 
+def tickets_visible_to_key(key) -> QuerySet[Ticket]:
+    """Tickets an API key without an agent may see: all, or its department's if it is limited to one."""
+    department_id = getattr(key, "department_id", None)  # optional: keys may be tied to a department
+    return Ticket.objects.filter(department_id=department_id) if department_id else Ticket.objects.all()
+
+
 def ticket_get_for_agent(agent: Agent, number: str) -> Ticket:
     """The ticket with this number if the agent may see it; NotFound otherwise (never 'forbidden')."""
+    return ticket_get_from(tickets_visible_to(agent), number)
+
+
+def ticket_get_from(visible: QuerySet[Ticket], number: str) -> Ticket:
+    """The ticket with this number among `visible` (a scoped queryset above); NotFound otherwise."""
     ticket = (
-        tickets_visible_to(agent)
-        .select_related("department", "assignee__user", "team", "requester__organisation")
+        visible.select_related("department", "assignee__user", "team", "requester__organisation")
         .prefetch_related("tags")
         .filter(number=normalise_number(number))
         .first()
@@ -62,9 +72,14 @@ def ticket_thread(ticket: Ticket, *, include_internal: bool = True) -> QuerySet[
 
 def attachment_get_for_agent(agent: Agent, attachment_id: int) -> Attachment:
     """An attachment whose ticket the agent may see; NotFound otherwise."""
+    return attachment_get_from(tickets_visible_to(agent), attachment_id)
+
+
+def attachment_get_from(visible: QuerySet[Ticket], attachment_id: int) -> Attachment:
+    """An attachment on one of the `visible` tickets (a scoped queryset above); NotFound otherwise."""
     attachment = (
         Attachment.objects.select_related("entry__ticket")
-        .filter(pk=attachment_id, entry__ticket__in=tickets_visible_to(agent))
+        .filter(pk=attachment_id, entry__ticket__in=visible)
         .first()
     )
     if attachment is None:
