@@ -200,6 +200,10 @@ SOCDESK_QUEUE_PAGE_SIZE = env_int("SOCDESK_QUEUE_PAGE_SIZE", 50)
 SOCDESK_COUNT_CAP = env_int("SOCDESK_COUNT_CAP", 10_000)
 # An agent counts as "viewing" a ticket for this many seconds after their last heartbeat.
 SOCDESK_PRESENCE_SECONDS = env_int("SOCDESK_PRESENCE_SECONDS", 60)
+# Department (slug) for API tickets when neither the request nor the key names one; else the first one.
+SOCDESK_DEFAULT_DEPARTMENT = env_str("SOCDESK_DEFAULT_DEPARTMENT")
+# Requests per minute per API key, every API surface; 0 disables the limit.
+SOCDESK_API_RATE_LIMIT = env_int("SOCDESK_API_RATE_LIMIT", 6000)
 
 LOGGING = {
     "version": 1,

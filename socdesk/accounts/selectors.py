@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+
 from socdesk.accounts.choices import ALL_PERMS, ASSIGNEE_PERMS
-from socdesk.accounts.models import Agent, DepartmentAccess, Team
+from socdesk.accounts.models import Agent, ApiKey, Department, DepartmentAccess, Team
+from socdesk.core.errors import NotFound, ServiceError
 
 if TYPE_CHECKING:
     from socdesk.tickets.models import Ticket
@@ -63,3 +66,37 @@ def assignable_agents(department_id: int):
         .select_related("user")
         .distinct()
     )
+
+
+def api_department(
+    key: ApiKey | None, *, department_id: int | None = None, department_slug: str = ""
+) -> Department:
+    """The department for a ticket arriving through an API key: the one the request names, else the
+    key's default, else settings.SOCDESK_DEFAULT_DEPARTMENT, else the first department.
+
+    Raises NotFound when the request names a department that does not exist, ServiceError when there
+    is no department at all.
+    """
+    if department_id is not None or department_slug:
+        found = (
+            Department.objects.filter(pk=department_id).first()
+            if department_id is not None
+            else Department.objects.filter(slug=department_slug).first()
+        )
+        if found is None:
+            named = department_id if department_id is not None else repr(department_slug)
+            raise NotFound(f"There is no department {named}.", fields={"department": "not_found"})
+        return found
+    if key is not None and key.department_id:
+        return key.department
+    if settings.SOCDESK_DEFAULT_DEPARTMENT:
+        found = Department.objects.filter(slug=settings.SOCDESK_DEFAULT_DEPARTMENT).first()
+        if found:
+            return found
+    found = Department.objects.order_by("pk").first()
+    if found is None:
+        raise ServiceError(
+            "There is no department to put the ticket in; create one in the admin first.",
+            fields={"department": "none"},
+        )
+    return found
