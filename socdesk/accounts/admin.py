@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from socdesk.accounts.models import (
     Agent,
@@ -107,15 +108,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "prefix",
-        "scopes",
-        "allowed_cidrs",
+        "scope_list",
+        "allow_list",
         "department",
-        "agent",
+        "state",
         "expires_at",
         "last_used_at",
-        "revoked_at",
     ]
-    list_filter = ["revoked_at", "department"]
+    list_filter = ["department"]
     search_fields = ["name", "prefix"]
     list_select_related = ["department", "agent__user"]
     actions = ["revoke_keys"]
@@ -135,6 +135,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
     ]
     # key_hash is never shown or editable, not even read-only.
     exclude = ["key_hash"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, key: ApiKey) -> str:
+        return ", ".join(key.scopes)
+
+    @admin.display(description="allow-list")
+    def allow_list(self, key: ApiKey) -> str:
+        return ", ".join(key.allowed_cidrs) or "any address"
+
+    @admin.display(description="state")
+    def state(self, key: ApiKey) -> str:
+        if key.revoked_at:
+            return "revoked"
+        if key.expires_at and key.expires_at <= timezone.now():
+            return "expired"
+        return "active"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -1,5 +1,8 @@
 """Per-key request rate limit shared by every API surface (osTicket, TheHive, hooks, REST v1).
 
+Call `check_rate_limit(key)` right after authenticate_key; turn `RateLimited` into a 429 with
+`Retry-After` (`rate_limited_response(exc)` gives the house JSON shape).
+
 A fixed one-minute window per key, counted in Django's cache so that every web process on every
 machine shares one count (Redis in production, the database cache in the embedded default).
 """
@@ -13,8 +16,10 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router, transaction
+from django.http import JsonResponse
 
 from socdesk.accounts.models import ApiKey
+from socdesk.api.errors import error_response
 
 WINDOW_SECONDS = 60
 
@@ -75,3 +80,8 @@ def _increment_db_cache(cache: DatabaseCache, name: str) -> int:
         value = 1 if value is None else value + 1
         cache.set(name, value, timeout=WINDOW_SECONDS * 2)
         return value
+
+
+def rate_limited_response(exc: RateLimited) -> JsonResponse:
+    """The 429 in the house JSON error shape, for JSON API surfaces (REST v1, TheHive, hooks)."""
+    return error_response(429, "rate_limited", exc.message, headers={"Retry-After": str(exc.retry_after)})

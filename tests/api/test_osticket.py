@@ -565,3 +565,17 @@ def test_rate_limit_counts_exactly_under_concurrency(settings):
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(hit, range(40)))
     assert results.count(True) == 30
+
+
+@pytest.mark.django_db
+def test_rate_limited_json_shape_for_other_surfaces(people, settings):
+    from socdesk.api.ratelimit import RateLimited, rate_limited_response
+
+    settings.SOCDESK_API_RATE_LIMIT = 1
+    key, _ = apikey_create(actor=SETUP, name="k", scopes=["alerts:ingest"])
+    check_rate_limit(key)
+    with pytest.raises(RateLimited) as err:
+        check_rate_limit(key)
+    response = rate_limited_response(err.value)
+    assert response.status_code == 429 and response["Retry-After"] == str(err.value.retry_after)
+    assert json.loads(response.content)["error"]["code"] == "rate_limited"
