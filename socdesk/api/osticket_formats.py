@@ -334,6 +334,11 @@ def message_from(value: Any, declared_type: str = "") -> tuple[str, str]:
     text, mime = value, (declared_type or "").strip().lower()
     if is_data_url(value.strip()):
         url = parse_data_url(value, "message")
+        if url.mime not in ("text/plain", "text/html"):
+            raise PayloadError(
+                f"message must be text/plain or text/html, not {url.mime[:60]}; send files as attachments.",
+                {"message": "invalid"},
+            )
         text, mime = bytes_to_text(url.data, url.charset), url.mime
     if mime == "text/html":
         return sanitise_html(text).strip(), "html"
@@ -349,6 +354,9 @@ def request_from_fields(data: dict[str, Any], files: list[IncomingFile] | None =
         raise PayloadError(
             f"Required field(s) missing: {', '.join(missing)}.", dict.fromkeys(missing, "required")
         )
+    for name in ("name", "email", "subject"):
+        if isinstance(data[name], list | dict):
+            problems[name] = f"{name} must be text, not a list or object."
     body, body_format = message_from(data["message"], _as_text(data.get("message_type")))
     if not body:
         problems["message"] = "The message is empty."
@@ -386,8 +394,8 @@ def request_from_fields(data: dict[str, Any], files: list[IncomingFile] | None =
             department_id = _as_int(data["deptId"], "deptId")
         except PayloadError as exc:
             problems["deptId"] = exc.message
-    subject = _as_text(data["subject"]) if not isinstance(data["subject"], str) else data["subject"].strip()
-    if not subject:
+    subject = _as_text(data["subject"])
+    if not subject and "subject" not in problems:
         problems["subject"] = "The subject is empty."
     if problems:
         raise PayloadError(" ".join(problems.values()), problems)

@@ -16,6 +16,12 @@ from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The personas' argon2 hashing costs ~0.5 s per agent; nothing here logs in with a password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def run(*args) -> list[str]:
     out = StringIO()
     call_command("apikey", *args, stdout=out)

@@ -371,6 +371,12 @@ def test_email_that_cannot_be_fully_parsed_is_kept(key, raw):
         ("json", {**BASE, "deptId": 99999}, "There is no department 99999."),
         ("json", {**BASE, "department": "nope"}, "There is no department 'nope'."),
         ("json", {**BASE, "message": ["x"]}, "message must be text or a data URL."),
+        ("json", {**BASE, "subject": {"a": 1}}, "subject must be text, not a list or object."),
+        (
+            "json",
+            {**BASE, "message": "data:image/png;base64,iVBORw0KGgo="},
+            "message must be text/plain or text/html, not image/png; send files as attachments.",
+        ),
         ("json", {**BASE, "message": "data:text/plain;base64,@@@"}, "message has invalid base64 data."),
         ("json", {**BASE, "message": "data:text/plain"}, "message is not a valid data URL"),
         (
