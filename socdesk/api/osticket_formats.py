@@ -248,6 +248,8 @@ def parse_xml(body: bytes) -> dict[str, Any]:
             f"XML DTDs, entity declarations and external references are refused ({type(exc).__name__}); "
             "send the <ticket> element without a DOCTYPE."
         ) from None
+    except LookupError as exc:  # an encoding named in the XML declaration that Python does not know
+        raise PayloadError(f"Malformed XML: {exc}; send UTF-8.") from None
     except (ValueError, RecursionError) as exc:
         raise PayloadError(f"Malformed XML: {exc}.") from None
     if root.tag != "ticket":

@@ -401,6 +401,11 @@ def test_email_that_cannot_be_fully_parsed_is_kept(key, raw):
         ("xml", "   ", "The body is empty"),
         (
             "xml",
+            '<?xml version="1.0" encoding="klingon"?><ticket/>',
+            "Malformed XML: unknown encoding: klingon; send UTF-8.",
+        ),
+        (
+            "xml",
             "<ticket><attachments><file>x</file></attachments></ticket>",
             "Attachment 1 has no file name.",
         ),

@@ -59,7 +59,11 @@ def xml_bodies(draw):
     )
     attr_text = "".join(f" {k}={quoteattr(v)}" for k, v in attrs.items())
     inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in children.items())
-    body = f"<ticket{attr_text}>{inner}</ticket>"
+    declaration = draw(
+        st.sampled_from(["", '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-8"?>'])
+        | st.from_regex(r'<\?xml version="1\.[01]" encoding="[A-Za-z0-9_-]{0,12}"\?>', fullmatch=True)
+    )
+    body = f"{declaration}<ticket{attr_text}>{inner}</ticket>"
     cut = draw(st.integers(min_value=0, max_value=len(body)))
     return body if draw(st.booleans()) else body[:cut]
 
