@@ -527,6 +527,8 @@ def test_personal_token_cannot_create_outside_agents_departments(people):
         post({**BASE, "deptId": people.soc.pk}, key=raw), 403, "You may not open tickets in SOC", before
     )
     assert created(post({**BASE, "deptId": people.it.pk}, key=raw)).department == people.it
+    # Without a choice it lands where carol may open tickets (IT), not in the first department (SOC).
+    assert created(post(BASE, key=raw)).department == people.it
 
 
 @pytest.mark.django_db
@@ -590,3 +592,27 @@ def test_rate_limited_json_shape_for_other_surfaces(people, settings):
     response = rate_limited_response(err.value)
     assert response.status_code == 429 and response["Retry-After"] == str(err.value.retry_after)
     assert json.loads(response.content)["error"]["code"] == "rate_limited"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_from_one_new_requester():
+    """Ten tools posting at once for one new email: ten tickets, one contact, no error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    Department.objects.create(name="SOC", slug="soc")
+    _, raw = apikey_create(actor=SETUP, name="k", scopes=["tickets:create"])
+
+    def send(i):
+        try:
+            return post({**BASE, "subject": f"alert {i}", "email": "New.Person@example.test"}, key=raw)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        responses = list(pool.map(send, range(10)))
+    assert [r.status_code for r in responses] == [201] * 10
+    assert len({r.content for r in responses}) == 10
+    assert Contact.objects.filter(email="new.person@example.test").count() == 1
+    assert Ticket.objects.filter(requester__email="new.person@example.test").count() == 10
