@@ -616,3 +616,25 @@ def test_concurrent_requests_from_one_new_requester():
     assert len({r.content for r in responses}) == 10
     assert Contact.objects.filter(email="new.person@example.test").count() == 1
     assert Ticket.objects.filter(requester__email="new.person@example.test").count() == 10
+
+
+@pytest.mark.django_db
+def test_rate_counter_is_a_normal_cache_entry_and_old_windows_are_dropped(people):
+    import time
+
+    from django.core.cache import cache
+    from django.db import connection
+
+    key, _ = apikey_create(actor=SETUP, name="k", scopes=["tickets:create"])
+    cache.set("socdesk:ratelimit:old", 7)
+    past = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(hours=1))
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE socdesk_cache SET expires = %s", [past])
+    check_rate_limit(key)
+    check_rate_limit(key)
+    window = int(time.time() // 60)
+    counts_now = [cache.get(f"socdesk:ratelimit:{key.pk}:{w}") for w in (window - 1, window)]
+    assert sum(c or 0 for c in counts_now) == 2  # a minute boundary may fall between the two calls
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM socdesk_cache WHERE cache_key LIKE %s", ["%ratelimit:old"])
+        assert cursor.fetchone()[0] == 0
