@@ -1,7 +1,8 @@
 """Per-key request rate limit shared by every API surface (osTicket, TheHive, hooks, REST v1).
 
-Call `check_rate_limit(key)` right after authenticate_key; turn `RateLimited` into a 429 with
-`Retry-After` (`rate_limited_response(exc)` gives the house JSON shape).
+Call `check_rate_limit(key)` right after authenticate_key and outside any transaction (on PostgreSQL
+the counter row stays locked until the surrounding transaction ends); turn `RateLimited` into a 429
+with `Retry-After` (`rate_limited_response(exc)` gives the house JSON shape).
 
 A fixed one-minute window per key, counted in Django's cache so that every web process on every
 machine shares one count (Redis in production, the database cache in the embedded default).
@@ -46,7 +47,8 @@ def check_rate_limit(key: ApiKey) -> None:
         return
     now = time.time()
     window = int(now // WINDOW_SECONDS)
-    count = _increment(f"socdesk:ratelimit:{key.pk}:{window}")
+    # The prefix, not the pk: unique for ever, so a counter can never be inherited by a later key.
+    count = _increment(f"socdesk:ratelimit:{key.prefix}:{window}")
     if count > limit:
         retry_after = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
         raise RateLimited(limit, retry_after)
@@ -78,9 +80,11 @@ def _increment_db_cache(cache: DatabaseCache, name: str) -> int:
     db_key = cache.make_and_validate_key(name)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     select = f"SELECT value FROM {table} WHERE cache_key = %s{lock}"
+    outermost = not connection.in_atomic_block
     with transaction.atomic(using=alias), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # A rate counter need not survive a crash: do not wait for the WAL flush at commit.
+        if outermost and connection.vendor == "postgresql":
+            # A rate counter need not survive a crash: do not wait for the WAL flush at commit. Only in
+            # our own transaction: inside a caller's, it would weaken the durability of its writes.
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(select, [db_key])
         row = cursor.fetchone()
