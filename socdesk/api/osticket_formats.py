@@ -125,7 +125,7 @@ def parse_data_url(value: str, what: str) -> DataUrl:
     params = [p.strip() for p in match["meta"].split(";")]
     mime = (params[0] or "text/plain").lower()
     is_base64 = any(p.lower() == "base64" for p in params[1:])
-    charset = "us-ascii" if not params[0] else ""
+    charset = ""  # UTF-8 unless declared (RFC 2397 says US-ASCII, of which UTF-8 is a superset)
     for p in params[1:]:
         key, _, val = p.partition("=")
         if key.strip().lower() == "charset":
@@ -255,6 +255,8 @@ def parse_xml(body: bytes) -> dict[str, Any]:
     if root.tag != "ticket":
         raise PayloadError(f"The XML root element must be <ticket>, not <{root.tag}>.")
     data: dict[str, Any] = dict(root.attrib)
+    if "attachments" in data:
+        raise PayloadError("attachments must be <file> elements inside <attachments>, not an attribute.")
     for child in root:
         tag = child.tag if isinstance(child.tag, str) else ""
         if not tag:

@@ -401,6 +401,11 @@ def test_email_that_cannot_be_fully_parsed_is_kept(key, raw):
         ("xml", "   ", "The body is empty"),
         (
             "xml",
+            '<ticket name="a" email="a@example.test" subject="s" message="m" attachments="x.txt"/>',
+            "attachments must be <file> elements inside <attachments>, not an attribute.",
+        ),
+        (
+            "xml",
             '<?xml version="1.0" encoding="klingon"?><ticket/>',
             "Malformed XML: unknown encoding: klingon; send UTF-8.",
         ),

@@ -19,6 +19,7 @@ from socdesk.api.osticket_formats import (
     request_from_xml,
 )
 from socdesk.core.actor import Actor
+from socdesk.tickets.attachments import IncomingFile
 
 FIELDS = ["name", "email", "subject", "message", "priority", "priorityId", "phone", "ip", "topicId"]
 FIELDS += ["alert", "autorespond", "source", "deptId", "department", "attachments", "custom"]
@@ -57,6 +58,9 @@ def xml_bodies(draw):
             st.sampled_from(FIELDS) | st.from_regex(r"[a-z]{1,8}", fullmatch=True), xml_text, max_size=8
         )
     )
+    if draw(st.booleans()):  # reach past the required-field check into the per-field handling
+        required = {"name": "n", "email": "a@example.test", "subject": "s", "message": "m"}
+        children = {**required, **{k: v for k, v in children.items() if k not in required}}
     attr_text = "".join(f" {k}={quoteattr(v)}" for k, v in attrs.items())
     inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in children.items())
     declaration = draw(
@@ -93,6 +97,7 @@ def _only_payload_errors(parse, body):
         assert exc.message
         return
     assert isinstance(result, OsTicketRequest) and result.subject and result.body
+    assert all(isinstance(f, IncomingFile) and isinstance(f.content, bytes) for f in result.attachments)
     for text in (result.subject, result.body, result.name, result.email, result.phone):
         assert "\x00" not in text
     json.dumps(result.extra)  # always storable in a JSONField
