@@ -224,6 +224,10 @@ SOCDESK_COUNT_CAP = env_int("SOCDESK_COUNT_CAP", 1_000)
 SOCDESK_PRESENCE_SECONDS = env_int("SOCDESK_PRESENCE_SECONDS", 60)
 # Password for the demo agents that `socdesk demo` creates; unset, they cannot sign in at all.
 SOCDESK_DEMO_PASSWORD = env_secret("SOCDESK_DEMO_PASSWORD")
+# Department (slug) for API tickets when neither the request nor the key names one; else the first one.
+SOCDESK_DEFAULT_DEPARTMENT = env_str("SOCDESK_DEFAULT_DEPARTMENT")
+# Requests per minute per API key, every API surface; 0 disables the limit.
+SOCDESK_API_RATE_LIMIT = env_int("SOCDESK_API_RATE_LIMIT", 6000)
 
 LOGGING = {
     "version": 1,

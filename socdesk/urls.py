@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from socdesk.accounts.views import login_view, logout_view
+from socdesk.api.osticket import create_ticket
 from socdesk.api.v1.api import not_found as api_v1_not_found
 from socdesk.api.v1.api import urls as api_v1_urls
 from socdesk.audit.views import audit_browser
@@ -15,6 +16,8 @@ admin.site.site_title = "SOCdesk admin"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # osTicket-compatible ticket API, at osTicket's own paths so existing integrations only change host.
+    re_path(r"^api/(?:http\.php/)?tickets\.(?P<fmt>json|xml|email)$", create_ticket, name="osticket-create"),
     path("admin/", admin.site.urls),
     path("login", login_view, name="login"),
     path("logout", logout_view, name="logout"),

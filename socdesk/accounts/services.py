@@ -194,21 +194,21 @@ def split_api_key(raw_key: str) -> str | None:
     return prefix if sep and prefix and secret else None
 
 
-@transaction.atomic
-def apikey_create(
+def apikey_check(
     *,
-    actor: Actor,
     name: str,
     scopes: Iterable[str],
     allowed_cidrs: Iterable[str] = (),
     expires_at: datetime | None = None,
     agent: Agent | None = None,
-) -> tuple[ApiKey, str]:
-    """Create a key; returns it with the plaintext, which is never stored and cannot be shown again."""
-    name = name.strip()
+) -> tuple[dict[str, str], list[str]]:
+    """The problems with a new key's settings ({field: sentence}) and its normalised CIDR ranges.
+
+    Used by apikey_create and by forms that want to show the problems next to their fields.
+    """
     scopes = sorted(set(scopes))
     errors = {}
-    if not name:
+    if not name.strip():
         errors["name"] = "A key needs a name saying which tool uses it."
     unknown = [s for s in scopes if s not in ApiKey.SCOPES]
     if unknown:
@@ -225,6 +225,26 @@ def apikey_create(
             errors["allowed_cidrs"] = f"{cidr!r} is not an IP address or CIDR range such as 10.0.0.0/8."
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = "The expiry date is in the past."
+    return errors, cidrs
+
+
+@transaction.atomic
+def apikey_create(
+    *,
+    actor: Actor,
+    name: str,
+    scopes: Iterable[str],
+    allowed_cidrs: Iterable[str] = (),
+    expires_at: datetime | None = None,
+    agent: Agent | None = None,
+    department: Department | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the plaintext, which is never stored and cannot be shown again."""
+    name = name.strip()
+    scopes = sorted(set(scopes))
+    errors, cidrs = apikey_check(
+        name=name, scopes=scopes, allowed_cidrs=allowed_cidrs, expires_at=expires_at, agent=agent
+    )
     if errors:
         raise ServiceError(" ".join(errors.values()), fields=errors)
     prefix = secrets.token_hex(6)
@@ -237,6 +257,7 @@ def apikey_create(
         allowed_cidrs=cidrs,
         expires_at=expires_at,
         agent=agent,
+        department=department,
         created_by=actor.label,
     )
     record(
@@ -249,6 +270,8 @@ def apikey_create(
             "scopes": scopes,
             "allowed_cidrs": cidrs,
             "agent": agent and agent.pk,
+            "department": department and department.slug,
+            "expires_at": expires_at,
         },
     )
     return key, raw_key

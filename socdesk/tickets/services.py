@@ -190,7 +190,7 @@ def ticket_create(
             kind=EntryKind.MESSAGE if actor.agent is None else EntryKind.NOTE,
             author_agent=actor.agent,
             author_contact=requester if from_requester else None,
-            author_label=str(requester) if from_requester else actor.label,
+            author_label=(str(requester) if from_requester else actor.label)[:200],
             body=body,
             body_format=body_format,
             created_at=now,

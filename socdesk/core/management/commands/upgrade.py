@@ -20,6 +20,5 @@ def upgrade(*, stdout, verbosity: int = 1) -> None:
     quiet = max(0, verbosity - 1)
     stdout.write("Applying database migrations...")
     call_command("migrate", interactive=False, verbosity=quiet, stdout=stdout)
-    call_command("createcachetable", verbosity=quiet, stdout=stdout)
     stdout.write("Collecting static files...")
     call_command("collectstatic", interactive=False, verbosity=quiet, stdout=stdout)
