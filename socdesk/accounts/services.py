@@ -27,6 +27,7 @@ from socdesk.accounts.models import (
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.text import clean_text
 
 
 @transaction.atomic
@@ -161,7 +162,8 @@ def organisation_create(*, actor: Actor, name: str, domain: str = "") -> Organis
 
 def contact_get_or_create(*, actor: Actor, email: str, name: str = "", phone: str = "") -> Contact:
     """The contact with this email (stored lower-case), created on first sight; safe under races."""
-    email = email.strip().lower()
+    email = clean_text(email).strip().lower()
+    name, phone = clean_text(name), clean_text(phone)
     contact = Contact.objects.filter(email=email).first()
     if contact:
         return contact

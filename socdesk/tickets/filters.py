@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from socdesk.accounts.models import Agent
+from socdesk.core.text import clean_text
 from socdesk.tickets.choices import OPEN_STATUSES, Severity, Source, Status
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import normalise_number, tickets_visible_to
@@ -69,10 +70,10 @@ class TicketFilter:
         f.department = _ints(params, "department", f.errors)
         f.assignee = _ints(params, "assignee", f.errors)
         f.team = _ints(params, "team", f.errors)
-        f.tag = [t.strip().lower() for t in params.getlist("tag") if t.strip()]
+        f.tag = [t.strip().lower() for t in map(clean_text, params.getlist("tag")) if t.strip()]
         f.created_from = _date(params, "created_from", f.errors)
         f.created_to = _date(params, "created_to", f.errors)
-        f.q = (params.get("q") or "").strip()[:200]
+        f.q = clean_text(params.get("q") or "").strip()[:200]
         f.sort = _one_of(params, "sort", SORTS, "activity", f.errors)
         return f
 

@@ -7,6 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from socdesk.accounts.models import Agent
 from socdesk.accounts.selectors import department_perms, team_ids
 from socdesk.core.errors import NotFound
+from socdesk.core.text import clean_text
 from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
 
 
@@ -27,7 +28,7 @@ def visibility_q(agent: Agent) -> Q | None:
 
 def normalise_number(number: str) -> str:
     """Ticket numbers are stored upper-case; an exact match uses the unique index (iexact would scan)."""
-    return number.strip().upper()
+    return clean_text(number).strip().upper()
 
 
 def tickets_visible_to(agent: Agent) -> QuerySet[Ticket]:

@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 from ninja import Schema
 from pydantic import ConfigDict, Field, field_validator
 
+from socdesk.core.text import clean_json
 from socdesk.tickets.choices import EntryKind, Resolution, Severity, Source, Status
 
 # Ids are 64-bit in both databases; a larger number is refused as invalid input, not a database error.
@@ -22,6 +23,12 @@ class InputSchema(Schema):
     """Request bodies refuse unknown fields, so a typo is a 400 that names it, not a silent no-op."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip_control_characters(cls, value: Any) -> Any:
+        # Control characters (NUL above all) are never meaningful and PostgreSQL refuses NUL outright.
+        return clean_json(value)
 
 
 # --- errors -----------------------------------------------------------------------------------------
