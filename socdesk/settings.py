@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "socdesk.audit",
     "socdesk.tickets",
     "socdesk.api",
+    "socdesk.alerts",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,10 @@ SOCDESK_QUEUE_PAGE_SIZE = env_int("SOCDESK_QUEUE_PAGE_SIZE", 50)
 SOCDESK_COUNT_CAP = env_int("SOCDESK_COUNT_CAP", 10_000)
 # An agent counts as "viewing" a ticket for this many seconds after their last heartbeat.
 SOCDESK_PRESENCE_SECONDS = env_int("SOCDESK_PRESENCE_SECONDS", 60)
+# Alert deliveries: the sweep re-runs those still pending after this many seconds; a worker's claim
+# on a delivery is considered dead (crashed worker) after the lease.
+SOCDESK_DELIVERY_SWEEP_AFTER = env_int("SOCDESK_DELIVERY_SWEEP_AFTER", 30)
+SOCDESK_DELIVERY_LEASE_SECONDS = env_int("SOCDESK_DELIVERY_LEASE_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

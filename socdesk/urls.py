@@ -1,7 +1,7 @@
 """URL map: console, API, operational endpoints and the Django admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from socdesk.core.views import healthz
 
@@ -11,4 +11,5 @@ admin.site.site_title = "SOCdesk admin"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("socdesk.alerts.urls")),
 ]

@@ -1,0 +1,506 @@
+"""The alert pipeline: store a delivery durably, turn it into alerts, de-duplicate them onto tickets.
+
+Flow: the webhook view calls `delivery_receive` (committed before the 202 reply); after commit a Huey
+task runs `delivery_process`, which claims the delivery with a conditional UPDATE, runs the adapter
+and calls `alert_ingest` for each normalised alert in one transaction. A periodic sweep re-runs
+deliveries left pending (worker down, crash), so an acknowledged delivery is never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from socdesk.accounts.models import ApiKey, Department
+from socdesk.alerts import adapters
+from socdesk.alerts import observables as obs
+from socdesk.alerts.adapters import AdapterError, AdapterSettings, NormalisedAlert
+from socdesk.alerts.choices import AlertStatus, DeliveryStatus
+from socdesk.alerts.models import Alert, AlertRaw, DedupKey, Integration, WebhookDelivery
+from socdesk.alerts.ticket_observables import observables_attach
+from socdesk.audit.services import record
+from socdesk.core.actor import Actor
+from socdesk.core.errors import ServiceError
+from socdesk.tickets.choices import Resolution, Source, Status
+from socdesk.tickets.models import Ticket
+from socdesk.tickets.services import ticket_change_status, ticket_create, ticket_log_event
+
+log = logging.getLogger(__name__)
+
+# Headers worth keeping with a delivery (for support and signature checks); never credentials.
+KEPT_HEADERS = (
+    "Content-Type",
+    "User-Agent",
+    "X-Grafana-Alert-Signature",
+    "X-Forwarded-For",
+    "X-Request-Id",
+    "X-Splunk-Request-Channel",
+)
+MAX_ATTEMPTS = 5
+# Auto-resolved tickets get this verdict: no analyst judged them; the condition cleared at the source.
+AUTO_RESOLUTION = Resolution.NOT_APPLICABLE
+
+
+def integration_settings(integration: Integration | None) -> AdapterSettings:
+    """The adapter-facing view of an integration (defaults when there is none)."""
+    if integration is None:
+        return AdapterSettings()
+    return AdapterSettings(
+        default_severity=integration.default_severity,
+        severity_map=integration.severity_map if isinstance(integration.severity_map, dict) else {},
+        grouping_key=integration.grouping_key or "",
+        field_map=integration.field_map if isinstance(integration.field_map, dict) else {},
+    )
+
+
+# --- receiving ---------------------------------------------------------------------------------------
+
+
+def delivery_receive(
+    *,
+    adapter: str,
+    body: bytes,
+    content_type: str = "",
+    headers: dict[str, str] | None = None,
+    client_ip: str | None = None,
+    integration: Integration | None = None,
+    api_key: ApiKey | None = None,
+) -> WebhookDelivery:
+    """Store a request body verbatim and commit it; processing is queued for after the commit.
+
+    The row itself is the receipt (who sent what, when, from where), so no audit event is written
+    here; the alerts it produces are audited when they are ingested.
+    """
+    from socdesk.alerts.tasks import process_delivery_task
+
+    kept = {name: value[:500] for name, value in (headers or {}).items() if name in KEPT_HEADERS}
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            integration=integration,
+            adapter=adapter,
+            body=body,
+            content_type=content_type[:200],
+            headers=kept,
+            received_at=timezone.now(),
+            client_ip=client_ip,
+            api_key=api_key,
+        )
+        transaction.on_commit(lambda: _enqueue(process_delivery_task, delivery.pk))
+    return delivery
+
+
+def _enqueue(task, delivery_id: int) -> None:
+    try:
+        task(delivery_id)
+    except Exception:  # the queue being down must not fail the reply: the sweep picks the delivery up
+        log.exception("could not enqueue delivery %s; the sweep will process it", delivery_id)
+
+
+# --- processing --------------------------------------------------------------------------------------
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=getattr(settings, "SOCDESK_DELIVERY_LEASE_SECONDS", 300))
+
+
+def delivery_claim(delivery_id: int) -> bool:
+    """Take a pending delivery for processing; False when another worker holds it or it is done.
+
+    A conditional UPDATE is atomic on both databases: of two workers, exactly one sees a row count
+    of 1. A claim older than the lease is assumed dead (worker crashed) and may be taken over.
+    """
+    now = timezone.now()
+    return (
+        WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _lease()))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+        == 1
+    )
+
+
+def _actor_for(delivery: WebhookDelivery, *, job: str | None) -> Actor:
+    """The key that sent the delivery (or the integration token); a sweeper job names the key it acts for."""
+    key, integration = delivery.api_key, delivery.integration
+    if job is None and key is not None:
+        return Actor.for_api_key(key, ip=delivery.client_ip)
+    sender = f"key:{key.name}" if key else (f"integration:{integration.name}" if integration else "webhook")
+    if job is None:
+        return Actor(kind="system", label=sender, ident=sender[:64], ip=delivery.client_ip)
+    return Actor(kind="system", label=f"{job} for {sender}", ident=job, ip=delivery.client_ip)
+
+
+def delivery_process(*, delivery_id: int, job: str | None = None) -> str:
+    """Turn one claimed delivery into alerts; idempotent (a processed or claimed delivery is skipped).
+
+    Adapter errors mark the delivery failed with the reason (kept, never deleted). Other errors
+    (database trouble) leave it pending for the sweep until MAX_ATTEMPTS, then failed.
+    """
+    if not delivery_claim(delivery_id):
+        return "skipped"
+    delivery = WebhookDelivery.objects.select_related("integration", "api_key").get(pk=delivery_id)
+    actor = _actor_for(delivery, job=job)
+    try:
+        alerts = adapters.normalise(
+            delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
+        )
+        # One lock order for every delivery, so two deliveries sharing keys never deadlock.
+        alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
+        with transaction.atomic():
+            for alert in alerts:
+                alert_ingest(
+                    actor=actor,
+                    alert=alert,
+                    source=delivery.adapter,
+                    integration=delivery.integration,
+                    delivery=delivery,
+                )
+            _finish(delivery_id, DeliveryStatus.PROCESSED, count=len(alerts))
+        return DeliveryStatus.PROCESSED
+    except (AdapterError, ServiceError) as exc:
+        _finish(delivery_id, DeliveryStatus.FAILED, error=exc.message)
+        return DeliveryStatus.FAILED
+    except Exception as exc:
+        log.exception("processing delivery %s failed", delivery_id)
+        failed = delivery.attempts + 1 >= MAX_ATTEMPTS
+        _finish(
+            delivery_id,
+            DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            release=True,
+        )
+        return DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING
+
+
+def _finish(delivery_id: int, status: str, *, error: str = "", count: int = 0, release: bool = False) -> None:
+    changes = {"status": status, "error": error}
+    if status == DeliveryStatus.PROCESSED:
+        changes |= {"processed_at": timezone.now(), "alert_count": count}
+    if release:
+        changes["claimed_at"] = None
+    WebhookDelivery.objects.filter(pk=delivery_id).update(**changes)
+
+
+def deliveries_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:
+    """Process deliveries still pending after `older_than` (worker was down, task lost); returns how many."""
+    if older_than is None:
+        older_than = timedelta(seconds=getattr(settings, "SOCDESK_DELIVERY_SWEEP_AFTER", 30))
+    now = timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, received_at__lte=now - older_than)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _lease()))
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    done = 0
+    for delivery_id in ids:
+        if delivery_process(delivery_id=delivery_id, job="alert-sweeper") != "skipped":
+            done += 1
+    return done
+
+
+# --- ingest ------------------------------------------------------------------------------------------
+
+
+def _key_hash(source: str, integration: Integration | None, alert: NormalisedAlert) -> str:
+    scope = f"{source}\x1f{integration.pk if integration else '-'}\x1f{alert.dedup_key}"
+    return hashlib.sha256(scope.encode("utf-8", "replace")).hexdigest()
+
+
+def _default_department(integration: Integration | None) -> Department:
+    if integration is not None and integration.department_id:
+        return integration.department
+    department = Department.objects.order_by("id").first()
+    if department is None:
+        raise ServiceError(
+            "No department exists to put alert tickets in; create one and set it on the integration."
+        )
+    return department
+
+
+@transaction.atomic
+def alert_ingest(
+    *,
+    actor: Actor,
+    alert: NormalisedAlert,
+    source: str,
+    integration: Integration | None = None,
+    delivery: WebhookDelivery | None = None,
+) -> Alert | None:
+    """Record one normalised alert: a repeat counts on its open ticket, a new key opens a ticket.
+
+    Race-free: the de-dup key row is inserted-or-ignored, then locked (SELECT ... FOR UPDATE on
+    PostgreSQL; SQLite's IMMEDIATE transactions serialise writers), so of N concurrent deliveries
+    of a new key exactly one opens the ticket and the others count as repeats on it.
+    Returns the Alert, or None for a `resolved` notice about an alert that has no open ticket.
+    """
+    key = _key_hash(source, integration, alert)
+    DedupKey.objects.bulk_create([DedupKey(key=key, label=alert.dedup_key[:300])], ignore_conflicts=True)
+    dedup = DedupKey.objects.select_for_update().get(key=key)
+    ticket = Ticket.objects.filter(pk=dedup.ticket_id).first() if dedup.ticket_id else None
+    now = timezone.now()
+
+    if ticket is not None and ticket.is_open:
+        existing = Alert.objects.filter(ticket=ticket, fingerprint=alert.fingerprint[:255]).first()
+        if existing is not None:
+            return _repeat(
+                actor=actor,
+                existing=existing,
+                alert=alert,
+                ticket=ticket,
+                integration=integration,
+                delivery=delivery,
+                now=now,
+            )
+        if alert.status == AlertStatus.RESOLVED:
+            return None
+        return _new_alert(
+            actor=actor,
+            alert=alert,
+            source=source,
+            integration=integration,
+            delivery=delivery,
+            dedup=dedup,
+            ticket=ticket,
+            previous=None,
+            now=now,
+            joined=True,
+        )
+
+    if alert.status == AlertStatus.RESOLVED:
+        latest = (
+            Alert.objects.filter(
+                dedup_key=dedup, fingerprint=alert.fingerprint[:255], status=AlertStatus.FIRING
+            )
+            .order_by("-id")
+            .first()
+        )
+        if latest is not None:
+            _mark_resolved(actor, latest, now)
+        return latest
+
+    new_ticket = _open_ticket(
+        actor=actor, alert=alert, source=source, integration=integration, previous=ticket
+    )
+    dedup.ticket = new_ticket
+    dedup.save(update_fields=["ticket"])
+    return _new_alert(
+        actor=actor,
+        alert=alert,
+        source=source,
+        integration=integration,
+        delivery=delivery,
+        dedup=dedup,
+        ticket=new_ticket,
+        previous=ticket,
+        now=now,
+    )
+
+
+def _open_ticket(
+    *,
+    actor: Actor,
+    alert: NormalisedAlert,
+    source: str,
+    integration: Integration | None,
+    previous: Ticket | None,
+) -> Ticket:
+    lines = [alert.description or alert.title, ""]
+    lines.append(f"Source: {source}" + (f" (integration {integration.name})" if integration else ""))
+    if alert.external_id:
+        lines.append(f"External id: {alert.external_id}")
+    if alert.occurred_at:
+        lines.append(f"Occurred at: {alert.occurred_at.isoformat()}")
+    if previous is not None:
+        lines.append(
+            f"This alert fired before on {previous.number}, "
+            f"which was {previous.get_status_display().lower()}."
+        )
+    extra = {
+        "alert": {"source": source, "fingerprint": alert.fingerprint[:255], "external_id": alert.external_id}
+    }
+    if alert.extra.get("thehive"):
+        extra["thehive"] = alert.extra["thehive"]
+    if previous is not None:
+        extra["previous_ticket"] = previous.number
+    tags = list(
+        integration.default_tags if integration and isinstance(integration.default_tags, list) else []
+    )
+    return ticket_create(
+        actor=actor,
+        subject=alert.title or "Alert",
+        department=_default_department(integration),
+        team=integration.team if integration else None,
+        body="\n".join(lines).strip(),
+        severity=alert.severity,
+        source=Source.ALERT,
+        tags=[*tags, source, *alert.tags],
+        extra=extra,
+    )
+
+
+def _new_alert(
+    *,
+    actor: Actor,
+    alert: NormalisedAlert,
+    source: str,
+    integration: Integration | None,
+    delivery: WebhookDelivery | None,
+    dedup: DedupKey,
+    ticket: Ticket,
+    previous: Ticket | None,
+    now,
+    joined: bool = False,
+) -> Alert:
+    record_ = Alert.objects.create(
+        source=source,
+        integration=integration,
+        external_id=alert.external_id[:255],
+        fingerprint=alert.fingerprint[:255],
+        dedup_key=dedup,
+        title=(alert.title or "Alert")[:255],
+        description=alert.description,
+        severity=alert.severity,
+        occurred_at=alert.occurred_at or now,
+        first_seen=now,
+        last_seen=now,
+        status=alert.status,
+        resolved_at=now if alert.status == AlertStatus.RESOLVED else None,
+        ticket=ticket,
+        previous_ticket=previous,
+        delivery=delivery,
+    )
+    AlertRaw.objects.create(alert=record_, payload=alert.raw if alert.raw is not None else {})
+    pairs = obs.extract(alert.observables, f"{alert.title}\n{alert.description}")
+    observables_attach(
+        ticket=ticket,
+        alert=record_,
+        pairs=pairs,
+        ioc={_norm(p) for p in alert.extra.get("ioc", [])},
+        sighted={_norm(p) for p in alert.extra.get("sighted", [])},
+        now=now,
+    )
+    if joined:
+        ticket_log_event(
+            actor=actor, ticket=ticket, body=f"Another alert joined this ticket: {record_.title}"
+        )
+    record(
+        actor=actor,
+        action="alert.ingested",
+        target=record_,
+        target_label=f"{source}: {record_.title}"[:200],
+        after={
+            "ticket": ticket.number,
+            "fingerprint": record_.fingerprint,
+            "severity": record_.severity,
+            "status": record_.status,
+            "delivery": delivery.pk if delivery else None,
+            "previous_ticket": previous.number if previous else None,
+            "observables": len(pairs),
+        },
+    )
+    return record_
+
+
+def _norm(pair) -> tuple[str, str] | None:
+    try:
+        return obs.normalise(pair[0], pair[1])
+    except (IndexError, TypeError):
+        return None
+
+
+def _repeat(
+    *,
+    actor: Actor,
+    existing: Alert,
+    alert: NormalisedAlert,
+    ticket: Ticket,
+    integration: Integration | None,
+    delivery: WebhookDelivery | None,
+    now,
+) -> Alert:
+    if alert.status == AlertStatus.RESOLVED:
+        if existing.status == AlertStatus.FIRING:
+            _mark_resolved(actor, existing, now)
+            _maybe_auto_resolve(actor, ticket, integration)
+        return existing  # a resent "resolved" is a no-op
+    before = {"occurrence_count": existing.occurrence_count, "status": existing.status}
+    existing.occurrence_count += 1
+    existing.last_seen = now
+    existing.status = AlertStatus.FIRING
+    existing.resolved_at = None
+    if delivery is not None:
+        existing.delivery = delivery
+    text = (
+        f"Alert repeated: {existing.title} — {existing.occurrence_count} occurrences, "
+        f"last at {now:%Y-%m-%d %H:%M:%S} UTC."
+    )
+    entry = ticket_log_event(actor=actor, ticket=ticket, body=text, replace_entry_id=existing.repeat_entry_id)
+    existing.repeat_entry_id = entry.pk
+    existing.save(
+        update_fields=[
+            "occurrence_count",
+            "last_seen",
+            "status",
+            "resolved_at",
+            "delivery",
+            "repeat_entry_id",
+        ]
+    )
+    record(
+        actor=actor,
+        action="alert.deduplicated",
+        target=existing,
+        target_label=f"{existing.source}: {existing.title}"[:200],
+        before=before,
+        after={
+            "occurrence_count": existing.occurrence_count,
+            "ticket": ticket.number,
+            "status": existing.status,
+        },
+    )
+    return existing
+
+
+def _mark_resolved(actor: Actor, alert: Alert, now) -> None:
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = now
+    alert.last_seen = now
+    alert.save(update_fields=["status", "resolved_at", "last_seen"])
+    if alert.ticket_id:
+        ticket_log_event(
+            actor=actor, ticket=alert.ticket, body=f"Alert resolved at the source: {alert.title}"
+        )
+    record(
+        actor=actor,
+        action="alert.resolved",
+        target=alert,
+        target_label=f"{alert.source}: {alert.title}"[:200],
+        before={"status": AlertStatus.FIRING},
+        after={"status": AlertStatus.RESOLVED, "ticket": alert.ticket.number if alert.ticket_id else None},
+    )
+
+
+def _maybe_auto_resolve(actor: Actor, ticket: Ticket, integration: Integration | None) -> None:
+    """With the integration's auto-resolve on, resolve the ticket once none of its alerts still fires."""
+    if integration is None or not integration.auto_resolve:
+        return
+    if Alert.objects.filter(ticket=ticket, status=AlertStatus.FIRING).exists():
+        return
+    ticket.refresh_from_db()
+    if not ticket.is_open:
+        return
+    if ticket.status == Status.NEW:  # the state machine goes through "in progress"
+        ticket = ticket_change_status(actor=actor, ticket=ticket, status=Status.IN_PROGRESS)
+    ticket_change_status(
+        actor=actor,
+        ticket=ticket,
+        status=Status.RESOLVED,
+        resolution=AUTO_RESOLUTION,
+        comment="every alert on this ticket resolved at the source (auto-resolve)",
+    )
