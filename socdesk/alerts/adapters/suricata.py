@@ -31,7 +31,8 @@ def load(body: bytes | str) -> Any:
     except AdapterError as first_error:
         raw = body.decode("utf-8-sig", "replace") if isinstance(body, bytes) else body
         lines = [(n, line) for n, line in enumerate(raw.splitlines(), start=1) if line.strip()]
-        if len(lines) < 2:
+        if len(lines) < 2 or not _parses(lines[0][1]):
+            # Not NDJSON (its first line is not a document of its own): the whole-body error is the useful one.
             raise first_error from None
         events = []
         for number, line in lines:
@@ -45,6 +46,14 @@ def load(body: bytes | str) -> Any:
             except RecursionError:
                 raise AdapterError(f"Line {number} of the NDJSON body is nested too deeply.") from None
         return events
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _events(payload: Any) -> list[Any]:
