@@ -23,42 +23,50 @@ GENERIC = AdapterSettings(
     severity_map={"P1": "critical"},
 )
 
-# adapter, fixture, settings, expected [(title, severity, status, fingerprint-or-prefix, occurred ISO or None)]
+SSH = "SSH brute force on web01"
+AM_TIME = "2024-04-14T02:10:05.123000+00:00"
+KIBANA = "MyDFIR-SSH-Brute-Force on web01"
+KIBANA_UUID = "5d1f0c6e9b0a2f7e8c4b1a3d9e6f7a8b"
+WAZUH = "sshd: brute force trying to get access to the system. Non existent user. on web01"
+ET_POST = "ET HUNTING GENERIC SUSPICIOUS POST to Dotted Quad with Fake Browser 1"
+ET_SQL = "ET POLICY Suspicious inbound to MSSQL port 1433"
+
+# adapter, fixture, settings, expected [(title, severity, status, fingerprint prefix, occurred ISO)]
 CASES = [
     ("alertmanager", "alertmanager_v4.json", None,
-     [("SSH brute force on web01", "critical", "firing", "1a30ba71cca2921f", "2024-04-14T02:10:05.123000+00:00")]),
+     [(SSH, "critical", "firing", "1a30ba71cca2921f", AM_TIME)]),
     ("alertmanager", "alertmanager_v4_resolved.json", None,
-     [("SSH brute force on web01", "critical", "resolved", "1a30ba71cca2921f", "2024-04-14T02:10:05.123000+00:00")]),
+     [(SSH, "critical", "resolved", "1a30ba71cca2921f", AM_TIME)]),
     ("alertmanager", "alertmanager_v4_two_alerts.json", None,
-     [("SSH brute force on web01", "critical", "firing", "1a30ba71cca2921f", None),
+     [(SSH, "critical", "firing", "1a30ba71cca2921f", None),
       ("SSH brute force on web02", "medium", "firing", "2b41cb82ddb3a32f", None)]),
     ("grafana", "grafana_webhook.json", None,
-     [("SSH brute force on web01", "high", "firing", "c6eadffa33fcdf37", "2024-04-14T02:10:00+00:00")]),
-    ("splunk", "splunk_webhook.json", None, [("SSH Brute Force (203.0.113.7)", "medium", "firing", "", None)]),
+     [(SSH, "high", "firing", "c6eadffa33fcdf37", "2024-04-14T02:10:00+00:00")]),
+    ("splunk", "splunk_webhook.json", None, [("SSH Brute Force (203.0.113.7)", "medium", "firing", "", None)]),  # noqa: E501
     ("elastic", "kibana_alert_doc.json", None,
-     [("MyDFIR-SSH-Brute-Force on web01", "medium", "firing", "5d1f0c6e9b0a2f7e8c4b1a3d9e6f7a8b",
+     [(KIBANA, "medium", "firing", KIBANA_UUID,
        "2024-04-14T02:09:58+00:00")]),
     ("elastic", "kibana_action_body.json", None,
-     [("MyDFIR-SSH-Brute-Force on web01", "medium", "firing", "5d1f0c6e9b0a2f7e8c4b1a3d9e6f7a8b", None)]),
+     [(KIBANA, "medium", "firing", KIBANA_UUID, None)]),
     ("elastic", "kibana_nested_doc.json", None, [("Nested Rule on db01", "high", "firing", "aa11", None)]),
     ("wazuh", "wazuh_alert.json", None,
-     [("sshd: brute force trying to get access to the system. Non existent user. on web01", "high", "firing",
-       "wazuh:wazuh-manager:1713060605.1234567", "2024-04-14T02:10:05.123000+00:00")]),
+     [(WAZUH, "high", "firing",
+       "wazuh:wazuh-manager:1713060605.1234567", AM_TIME)]),
     ("suricata", "suricata_eve_alert.json", None,
-     [("ET HUNTING GENERIC SUSPICIOUS POST to Dotted Quad with Fake Browser 1", "medium", "firing",
+     [(ET_POST, "medium", "firing",
        "suricata:1:LQU9qZlK+B5F3KDmev6m5PMibrg=:2018358", "2024-04-14T02:10:05.251547+00:00")]),
     ("suricata", "suricata_eve.ndjson", None,
-     [("ET HUNTING GENERIC SUSPICIOUS POST to Dotted Quad with Fake Browser 1", "medium", "firing", "suricata:", None),
-      ("ET POLICY Suspicious inbound to MSSQL port 1433", "high", "firing", "suricata:1:other:2019401", None)]),
+     [(ET_POST, "medium", "firing", "suricata:", None),
+      (ET_SQL, "high", "firing", "suricata:1:other:2019401", None)]),
     ("suricata", "suricata_eve_array.json", None,
-     [("ET HUNTING GENERIC SUSPICIOUS POST to Dotted Quad with Fake Browser 1", "medium", "firing", "suricata:", None),
-      ("ET POLICY Suspicious inbound to MSSQL port 1433", "high", "firing", "suricata:", None)]),
+     [(ET_POST, "medium", "firing", "suricata:", None),
+      (ET_SQL, "high", "firing", "suricata:", None)]),
     ("azure-monitor", "azure_common_alert.json", None,
      [("Failed sign-ins spike (ws)", "high", "firing", "/subscriptions/", "2024-04-14T02:10:05+00:00")]),
     ("azure-monitor", "azure_common_alert_resolved.json", None,
      [("Failed sign-ins spike (ws)", "high", "resolved", "/subscriptions/", None)]),
     ("thehive", "thehive_v1_alert.json", None,
-     [("sshd: brute force (5712) on web01", "high", "firing", "thehive:", "2024-04-14T02:10:05.123000+00:00")]),
+     [("sshd: brute force (5712) on web01", "high", "firing", "thehive:", AM_TIME)]),
     ("thehive", "thehive_v0_elastalert.json", None,
      [("SSH brute force", "medium", "firing", "thehive:", "2024-04-14T02:10:05+00:00")]),
     ("generic", "generic_custom.json", GENERIC,
@@ -163,7 +171,7 @@ def test_lookup_reads_flat_dotted_and_nested_keys():
     [
         ("2024-04-14T02:10:05Z", "2024-04-14T02:10:05+00:00"),
         ("2024-04-14T02:10:05.251547+0000", "2024-04-14T02:10:05.251547+00:00"),
-        (1713060605123, "2024-04-14T02:10:05.123000+00:00"),
+        (1713060605123, AM_TIME),
         (1713060605, "2024-04-14T02:10:05+00:00"),
         ("0001-01-01T00:00:00Z", None),
         ("yesterday", None),

@@ -1,4 +1,4 @@
-"""The webhook endpoints over HTTP: 202 after the durable store, every error case, nothing lost or half-written."""
+"""Webhook endpoints over HTTP: 202 after the durable store, every error case, nothing lost or half-done."""
 
 from __future__ import annotations
 
@@ -214,7 +214,7 @@ def test_grafana_custom_signature_header(client, make_integration):
 def test_acknowledged_deliveries_survive_a_worker_outage(
     client, ingest_key, make_integration, django_capture_on_commit_callbacks
 ):
-    """No worker: the task is queued but never run; the delivery waits as pending and the sweep processes it."""
+    """No worker: the task is queued but never run; the delivery waits as pending, the sweep processes it."""
     make_integration("suricata")
     HUEY.flush()
     with django_capture_on_commit_callbacks(execute=True):

@@ -200,8 +200,8 @@ def test_claim_is_exclusive():
 
 def test_worker_down_deliveries_stay_pending_and_the_sweep_processes_them(make_integration):
     integration = make_integration("alertmanager")
-    ids = [delivery_receive(adapter="alertmanager", body=sample("alertmanager_v4.json"), integration=integration).pk
-           for _ in range(3)]  # fmt: skip
+    body = sample("alertmanager_v4.json")
+    ids = [delivery_receive(adapter="alertmanager", body=body, integration=integration).pk for _ in range(3)]
     # nothing ran them (no worker; on_commit callbacks never fire inside this test transaction)
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.PENDING}
     assert deliveries_sweep(older_than=timedelta(hours=1)) == 0  # too recent for the sweep

@@ -32,7 +32,7 @@ def load(body: bytes | str) -> Any:
         raw = body.decode("utf-8-sig", "replace") if isinstance(body, bytes) else body
         lines = [(n, line) for n, line in enumerate(raw.splitlines(), start=1) if line.strip()]
         if len(lines) < 2 or not _parses(lines[0][1]):
-            # Not NDJSON (its first line is not a document of its own): the whole-body error is the useful one.
+            # Not NDJSON (its first line is no document of its own): the whole-body error helps more.
             raise first_error from None
         events = []
         for number, line in lines:
