@@ -205,6 +205,9 @@ SOCDESK_PRESENCE_SECONDS = env_int("SOCDESK_PRESENCE_SECONDS", 60)
 # on a delivery is considered dead (crashed worker) after the lease.
 SOCDESK_DELIVERY_SWEEP_AFTER = env_int("SOCDESK_DELIVERY_SWEEP_AFTER", 30)
 SOCDESK_DELIVERY_LEASE_SECONDS = env_int("SOCDESK_DELIVERY_LEASE_SECONDS", 300)
+# A worker turns up to this many waiting deliveries into alerts in one transaction (on SQLite that
+# transaction holds the write lock, so webhook replies wait for it: keep it modest).
+SOCDESK_DELIVERY_BATCH = env_int("SOCDESK_DELIVERY_BATCH", 50)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -109,19 +110,31 @@ def _lease() -> timedelta:
     return timedelta(seconds=getattr(settings, "SOCDESK_DELIVERY_LEASE_SECONDS", 300))
 
 
-def delivery_claim(delivery_id: int) -> bool:
-    """Take a pending delivery for processing; False when another worker holds it or it is done.
+def _claimable(now) -> Q:
+    return Q(status=DeliveryStatus.PENDING) & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _lease()))
 
-    A conditional UPDATE is atomic on both databases: of two workers, exactly one sees a row count
-    of 1. A claim older than the lease is assumed dead (worker crashed) and may be taken over.
+
+def deliveries_claim(delivery_ids: list[int]) -> list[int]:
+    """Take pending deliveries for processing; returns the ids this caller got, in id order.
+
+    One conditional UPDATE stamps a fresh claim token on every row that is still pending and not
+    held by a live claim; it is atomic on both databases, so of two workers racing for a row exactly
+    one stamps it. A claim older than the lease is assumed dead (worker crashed) and may be taken over.
     """
-    now = timezone.now()
-    return (
-        WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _lease()))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
-        == 1
+    if not delivery_ids:
+        return []
+    now, token = timezone.now(), secrets.token_hex(8)
+    updated = WebhookDelivery.objects.filter(_claimable(now), pk__in=delivery_ids).update(
+        claimed_at=now, claim_token=token, attempts=F("attempts") + 1
     )
+    if not updated:
+        return []
+    return list(WebhookDelivery.objects.filter(claim_token=token).order_by("id").values_list("id", flat=True))
+
+
+def delivery_claim(delivery_id: int) -> bool:
+    """Take one pending delivery; False when another worker holds it or it is done."""
+    return deliveries_claim([delivery_id]) == [delivery_id]
 
 
 def _actor_for(delivery: WebhookDelivery, *, job: str | None) -> Actor:
@@ -136,22 +149,39 @@ def _actor_for(delivery: WebhookDelivery, *, job: str | None) -> Actor:
 
 
 def delivery_process(*, delivery_id: int, job: str | None = None) -> str:
-    """Turn one claimed delivery into alerts; idempotent (a processed or claimed delivery is skipped).
+    """Turn one delivery into alerts; idempotent (a processed or claimed delivery is 'skipped')."""
+    return deliveries_process(delivery_ids=[delivery_id], job=job).get(delivery_id, "skipped")
 
-    Adapter errors mark the delivery failed with the reason (kept, never deleted). Other errors
-    (database trouble) leave it pending for the sweep until MAX_ATTEMPTS, then failed.
+
+def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> dict[int, str]:
+    """Claim and process deliveries in one transaction (one commit and one audit seal for the batch).
+
+    Each delivery runs in its own savepoint, so one bad delivery never takes the others down:
+    adapter or service errors mark it failed with the reason (kept, never deleted); other errors
+    (database trouble, a deadlock) leave it pending for the sweep until MAX_ATTEMPTS, then failed.
     """
-    if not delivery_claim(delivery_id):
-        return "skipped"
-    delivery = WebhookDelivery.objects.select_related("integration", "api_key").get(pk=delivery_id)
+    claimed = deliveries_claim(list(delivery_ids))
+    if not claimed:
+        return {}
+    outcome: dict[int, str] = {}
+    deliveries = (
+        WebhookDelivery.objects.select_related("integration", "api_key").filter(pk__in=claimed).order_by("id")
+    )
+    with transaction.atomic():
+        for delivery in deliveries:
+            outcome[delivery.pk] = _process_one(delivery, job=job)
+    return outcome
+
+
+def _process_one(delivery: WebhookDelivery, *, job: str | None) -> str:
     actor = _actor_for(delivery, job=job)
     try:
-        alerts = adapters.normalise(
-            delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
-        )
-        # One lock order for every delivery, so two deliveries sharing keys never deadlock.
-        alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint inside the batch
+            alerts = adapters.normalise(
+                delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
+            )
+            # One lock order for every delivery, so two deliveries sharing keys do not deadlock.
+            alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
             for alert in alerts:
                 alert_ingest(
                     actor=actor,
@@ -160,30 +190,47 @@ def delivery_process(*, delivery_id: int, job: str | None = None) -> str:
                     integration=delivery.integration,
                     delivery=delivery,
                 )
-            _finish(delivery_id, DeliveryStatus.PROCESSED, count=len(alerts))
+            _finish(delivery, DeliveryStatus.PROCESSED, count=len(alerts))
         return DeliveryStatus.PROCESSED
     except (AdapterError, ServiceError) as exc:
-        _finish(delivery_id, DeliveryStatus.FAILED, error=exc.message)
+        _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
         return DeliveryStatus.FAILED
     except Exception as exc:
-        log.exception("processing delivery %s failed", delivery_id)
-        failed = delivery.attempts + 1 >= MAX_ATTEMPTS
-        _finish(
-            delivery_id,
-            DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            release=True,
-        )
-        return DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING
+        log.exception("processing delivery %s failed", delivery.pk)
+        failed = delivery.attempts >= MAX_ATTEMPTS  # attempts already counts this claim
+        status = DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING
+        _finish(delivery, status, error=f"{type(exc).__name__}: {exc}"[:2000], release=True)
+        return status
 
 
-def _finish(delivery_id: int, status: str, *, error: str = "", count: int = 0, release: bool = False) -> None:
+def _finish(
+    delivery: WebhookDelivery, status: str, *, error: str = "", count: int = 0, release: bool = False
+):
     changes = {"status": status, "error": error}
     if status == DeliveryStatus.PROCESSED:
         changes |= {"processed_at": timezone.now(), "alert_count": count}
     if release:
         changes["claimed_at"] = None
-    WebhookDelivery.objects.filter(pk=delivery_id).update(**changes)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
+
+
+def _batch_size() -> int:
+    return max(1, getattr(settings, "SOCDESK_DELIVERY_BATCH", 100))
+
+
+def deliveries_drain(*, first_id: int) -> dict[int, str]:
+    """What the worker task runs: this delivery plus other waiting ones, up to the batch size.
+
+    Under a flood the first task takes a whole batch and the tasks of the deliveries it took find
+    them claimed and return at once, so the database sees one commit per batch, not per request.
+    """
+    waiting = list(
+        WebhookDelivery.objects.filter(_claimable(timezone.now()))
+        .exclude(pk=first_id)
+        .order_by("id")
+        .values_list("id", flat=True)[: _batch_size() - 1]
+    )
+    return deliveries_process(delivery_ids=[first_id, *waiting])
 
 
 def deliveries_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:
@@ -192,15 +239,13 @@ def deliveries_sweep(*, older_than: timedelta | None = None, limit: int = 500) -
         older_than = timedelta(seconds=getattr(settings, "SOCDESK_DELIVERY_SWEEP_AFTER", 30))
     now = timezone.now()
     ids = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, received_at__lte=now - older_than)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _lease()))
+        WebhookDelivery.objects.filter(_claimable(now), received_at__lte=now - older_than)
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
     done = 0
-    for delivery_id in ids:
-        if delivery_process(delivery_id=delivery_id, job="alert-sweeper") != "skipped":
-            done += 1
+    for start in range(0, len(ids), _batch_size()):
+        done += len(deliveries_process(delivery_ids=ids[start : start + _batch_size()], job="alert-sweeper"))
     return done
 
 
@@ -241,8 +286,8 @@ def alert_ingest(
     """
     key = _key_hash(source, integration, alert)
     DedupKey.objects.bulk_create([DedupKey(key=key, label=alert.dedup_key[:300])], ignore_conflicts=True)
-    dedup = DedupKey.objects.select_for_update().get(key=key)
-    ticket = Ticket.objects.filter(pk=dedup.ticket_id).first() if dedup.ticket_id else None
+    dedup = DedupKey.objects.select_for_update(of=("self",)).select_related("ticket").get(key=key)
+    ticket = dedup.ticket
     now = timezone.now()
 
     if ticket is not None and ticket.is_open:

@@ -10,8 +10,8 @@ from socdesk.alerts import services
 
 @db_task(retries=3, retry_delay=5)
 def process_delivery_task(delivery_id: int) -> str:
-    """Turn a stored delivery into alerts (safe to run twice: the claim makes the second a no-op)."""
-    return services.delivery_process(delivery_id=delivery_id)
+    """Turn a stored delivery (and others waiting) into alerts; safe to run twice (claims make it a no-op)."""
+    return services.deliveries_drain(first_id=delivery_id).get(delivery_id, "skipped")
 
 
 @db_periodic_task(crontab(minute="*"))

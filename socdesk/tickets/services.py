@@ -670,12 +670,11 @@ def ticket_log_event(
     if not body:
         raise ServiceError("The event text is empty.", fields={"body": "required"})
     now = timezone.now()
-    entry = None
-    if replace_entry_id is not None:
-        entry = ThreadEntry.objects.filter(pk=replace_entry_id, ticket=ticket, kind=EntryKind.EVENT).first()
-    if entry is not None:
-        entry.body = body
-        entry.save(update_fields=["body"])
+    replaced = replace_entry_id is not None and ThreadEntry.objects.filter(
+        pk=replace_entry_id, ticket=ticket, kind=EntryKind.EVENT
+    ).update(body=body)
+    if replaced:
+        entry = ThreadEntry(pk=replace_entry_id, ticket=ticket, kind=EntryKind.EVENT, body=body)
     else:
         entry = ThreadEntry.objects.create(
             ticket=ticket,
