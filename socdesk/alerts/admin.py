@@ -36,6 +36,7 @@ class IntegrationForm(forms.ModelForm):
             "auto_resolve",
             "hmac_secret",
             "hmac_header",
+            "hmac_timestamp_header",
         ]
 
     def clean_severity_map(self):

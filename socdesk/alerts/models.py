@@ -13,6 +13,8 @@ from socdesk.tickets.choices import Severity
 from socdesk.tickets.models import Ticket
 
 GRAFANA_SIGNATURE_HEADER = "X-Grafana-Alert-Signature"
+# Some Grafana releases name their default header differently; with the default configured, both are read.
+GRAFANA_SIGNATURE_HEADER_ALT = "X-Grafana-Alerting-Signature"
 
 
 def new_url_token() -> str:
@@ -72,6 +74,12 @@ class Integration(models.Model):
         help_text="grafana only: check the HMAC-SHA256 signature with this secret.",
     )
     hmac_header = models.CharField(max_length=100, blank=True, default=GRAFANA_SIGNATURE_HEADER)
+    hmac_timestamp_header = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="grafana only: when Grafana is set to send a timestamp header, its name; "
+        "the signature then covers '<timestamp>:<body>' and requests older than 5 minutes are refused.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from socdesk.alerts import adapters
 from socdesk.alerts.adapters import AdapterError
-from socdesk.alerts.models import Integration
+from socdesk.alerts.models import GRAFANA_SIGNATURE_HEADER, GRAFANA_SIGNATURE_HEADER_ALT, Integration
 from socdesk.alerts.selectors import ticket_observable_rows
 from socdesk.alerts.services import delivery_receive, integration_settings
 from socdesk.alerts.ticket_observables import (
@@ -30,6 +31,7 @@ from socdesk.core.errors import NotFound, ServiceError
 from socdesk.tickets.selectors import ticket_get_for_agent
 
 INGEST_SCOPE = "alerts:ingest"
+SIGNATURE_MAX_AGE = 300  # seconds; a signed request older than this is a replay
 
 
 @csrf_exempt
@@ -115,14 +117,24 @@ def _integration_for_key(request: HttpRequest, adapter: str) -> Integration | Js
 
 
 def _signature_problem(request: HttpRequest, body: bytes, integration: Integration) -> str:
-    """'' when the HMAC-SHA256 of the raw body matches the signature header, else what is wrong."""
-    header = integration.hmac_header or "X-Grafana-Alert-Signature"
+    """'' when the HMAC-SHA256 of the raw body (or '<timestamp>:<body>') matches, else what is wrong."""
+    header = integration.hmac_header or GRAFANA_SIGNATURE_HEADER
     sent = request.headers.get(header, "").strip()
+    if not sent and header == GRAFANA_SIGNATURE_HEADER:
+        sent = request.headers.get(GRAFANA_SIGNATURE_HEADER_ALT, "").strip()
     if not sent:
         return f"The {header} signature header is missing; this integration requires signed requests."
     if sent.lower().startswith("sha256="):
         sent = sent[7:]
-    expected = hmac.new(integration.hmac_secret.encode(), body, hashlib.sha256).hexdigest()
+    signed = body
+    if integration.hmac_timestamp_header:
+        stamp = request.headers.get(integration.hmac_timestamp_header, "").strip()
+        if not stamp.isdigit():
+            return f"The {integration.hmac_timestamp_header} timestamp header is missing or not a number."
+        if abs(time.time() - int(stamp)) > SIGNATURE_MAX_AGE:
+            return "The signed timestamp is over 5 minutes away from this server's clock; check both clocks."
+        signed = stamp.encode() + b":" + body
+    expected = hmac.new(integration.hmac_secret.encode(), signed, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, sent.lower()):
         return f"The {header} signature does not match the body; check the secret on both sides."
     return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import timedelta
 
 import pytest
@@ -200,6 +201,30 @@ def test_grafana_hmac_signature(client, make_integration, header, signature, sta
     if status == 401:
         assert response.json()["error"]["code"] == "bad_signature"
         assert_nothing_written()
+
+
+def test_grafana_alternative_default_header_name(client, make_integration):
+    integration = make_integration("grafana", hmac_secret="k")
+    body = sample("grafana_webhook.json")
+    headers = {"X-Grafana-Alerting-Signature": _sign("k", body)}
+    assert post(client, f"/api/v1/hooks/grafana/{integration.token}", body, **headers).status_code == 202
+
+
+@pytest.mark.parametrize("age, status", [(0, 202), (3600, 401)])
+def test_grafana_signature_with_timestamp(client, make_integration, age, status):
+    integration = make_integration(
+        "grafana", hmac_secret="k", hmac_timestamp_header="X-Grafana-Alert-Timestamp"
+    )
+    body = sample("grafana_webhook.json")
+    stamp = str(int(time.time()) - age)
+    signature = hmac.new(b"k", stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    headers = {"X-Grafana-Alert-Signature": signature, "X-Grafana-Alert-Timestamp": stamp}
+    response = post(client, f"/api/v1/hooks/grafana/{integration.token}", body, **headers)
+    assert response.status_code == status
+    unsigned_stamp = post(
+        client, f"/api/v1/hooks/grafana/{integration.token}", body, **{"X-Grafana-Alert-Signature": signature}
+    )
+    assert unsigned_stamp.status_code == 401
 
 
 def test_grafana_custom_signature_header(client, make_integration):
