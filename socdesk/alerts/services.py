@@ -96,6 +96,35 @@ def delivery_receive(
     return delivery
 
 
+def delivery_receive_and_process(
+    *,
+    adapter: str,
+    body: bytes,
+    content_type: str = "",
+    client_ip: str | None = None,
+    integration: Integration | None = None,
+    api_key: ApiKey | None = None,
+) -> tuple[WebhookDelivery, list[Alert]]:
+    """Store a body durably, then turn it into alerts at once (for APIs that answer with the alert).
+
+    Used by the TheHive-compatible API, whose clients expect the created alert in the reply. If the
+    processing fails the delivery is still stored (failed or pending, never lost) and the reason is in
+    `delivery.error`. The queued task for it, if any, finds it claimed and does nothing.
+    """
+    delivery = delivery_receive(
+        adapter=adapter,
+        body=body,
+        content_type=content_type,
+        client_ip=client_ip,
+        integration=integration,
+        api_key=api_key,
+    )
+    deliveries_process(delivery_ids=[delivery.pk])
+    delivery.refresh_from_db()
+    alerts = list(Alert.objects.filter(delivery=delivery).select_related("ticket").order_by("id"))
+    return delivery, alerts
+
+
 def _enqueue(task, delivery_id: int) -> None:
     try:
         task(delivery_id)

@@ -45,7 +45,9 @@ def signed_in(live_server, page, people):
 def test_panel_flags_and_adds_in_a_browser(live_server, signed_in, make_integration, tmp_path):
     integration = make_integration("wazuh")
     delivery_process(
-        delivery_id=delivery_receive(adapter="wazuh", body=sample("wazuh_alert.json"), integration=integration).pk
+        delivery_id=delivery_receive(
+            adapter="wazuh", body=sample("wazuh_alert.json"), integration=integration
+        ).pk
     )
     ticket = Ticket.objects.get()
     page = signed_in

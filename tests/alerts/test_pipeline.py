@@ -220,3 +220,21 @@ def test_a_crashed_worker_claim_is_taken_over_after_the_lease(make_integration, 
     assert deliveries_sweep(older_than=timedelta(0)) == 1
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PROCESSED and delivery.attempts == 2
+
+
+def test_receive_and_process_at_once_returns_the_alerts(make_integration):
+    from socdesk.alerts.services import delivery_receive_and_process
+
+    integration = make_integration("thehive")
+    delivery, alerts = delivery_receive_and_process(
+        adapter="thehive", body=sample("thehive_v1_alert.json"), integration=integration
+    )
+    assert delivery.status == "processed" and [a.external_id for a in alerts] == ["1713060605.1234567"]
+    _again, repeat = delivery_receive_and_process(
+        adapter="thehive", body=sample("thehive_v1_alert.json"), integration=integration
+    )
+    assert repeat[0].pk == alerts[0].pk and repeat[0].occurrence_count == 2
+    failed, none = delivery_receive_and_process(
+        adapter="thehive", body=b'{"title": "x"}', integration=integration
+    )
+    assert failed.status == "failed" and "sourceRef" in failed.error and none == []
