@@ -14,7 +14,8 @@ from socdesk.alerts import observables as obs
 from socdesk.alerts.adapters import AdapterError
 from socdesk.alerts.adapters.generic import compile_map
 from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, WebhookDelivery
-from socdesk.alerts.services import integration_settings
+from socdesk.alerts.services import deliveries_requeue, integration_settings
+from socdesk.core.actor import Actor
 from socdesk.tickets.choices import Severity
 
 
@@ -137,8 +138,17 @@ class IntegrationAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "alerts/admin/preview.html", context)
 
 
+@admin.action(description="Re-run the selected failed deliveries")
+def requeue_deliveries(modeladmin, request, queryset):
+    count = deliveries_requeue(
+        actor=Actor.for_request(request), delivery_ids=list(queryset.values_list("id", flat=True))
+    )
+    modeladmin.message_user(request, f"{count} failed deliveries were put back in the queue.")
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
+    actions = [requeue_deliveries]
     list_display = [
         "id",
         "adapter",

@@ -262,6 +262,34 @@ def deliveries_drain(*, first_id: int) -> dict[int, str]:
     return deliveries_process(delivery_ids=[first_id, *waiting])
 
 
+@transaction.atomic
+def deliveries_requeue(*, actor: Actor, delivery_ids: list[int]) -> int:
+    """Put failed deliveries back to pending (after fixing the integration), for the worker to re-run."""
+    failed = list(
+        WebhookDelivery.objects.select_for_update()
+        .filter(pk__in=delivery_ids, status=DeliveryStatus.FAILED)
+        .values_list("id", flat=True)
+    )
+    if not failed:
+        return 0
+    WebhookDelivery.objects.filter(pk__in=failed).update(
+        status=DeliveryStatus.PENDING, claimed_at=None, claim_token="", attempts=0, error=""
+    )
+    record(
+        actor=actor,
+        action="delivery.requeued",
+        target_type="webhookdelivery",
+        target_id=",".join(map(str, failed))[:64],
+        target_label=f"{len(failed)} webhook deliveries",
+        after={"deliveries": failed},
+    )
+    from socdesk.alerts.tasks import process_delivery_task
+
+    for delivery_id in failed:
+        transaction.on_commit(lambda d=delivery_id: _enqueue(process_delivery_task, d))
+    return len(failed)
+
+
 def deliveries_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:
     """Process deliveries still pending after `older_than` (worker was down, task lost); returns how many."""
     if older_than is None:

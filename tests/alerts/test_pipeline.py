@@ -238,3 +238,18 @@ def test_receive_and_process_at_once_returns_the_alerts(make_integration):
         adapter="thehive", body=b'{"title": "x"}', integration=integration
     )
     assert failed.status == "failed" and "sourceRef" in failed.error and none == []
+
+
+def test_failed_deliveries_can_be_requeued_after_fixing_the_integration(make_integration, people):
+    from socdesk.alerts.services import deliveries_requeue
+
+    integration = make_integration("generic", field_map={"title": "nothing.here"})
+    delivery = deliver("generic", sample("generic_custom.json"), integration)
+    assert delivery.status == "failed"
+    integration.field_map = {"title": "event.name", "fingerprint": "event.key"}
+    integration.save()
+    assert deliveries_requeue(actor=Actor.for_agent(people.admin), delivery_ids=[delivery.pk]) == 1
+    assert deliveries_requeue(actor=Actor.for_agent(people.admin), delivery_ids=[delivery.pk]) == 0
+    assert delivery_process(delivery_id=delivery.pk) == "processed"
+    assert Ticket.objects.get().subject == "Impossible travel for jdoe"
+    assert AuditEvent.objects.filter(action="delivery.requeued", actor_label="admin").exists()
