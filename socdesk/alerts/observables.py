@@ -12,8 +12,6 @@ import ipaddress
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from ioc_finder import find_iocs
-
 # Types that adapters may hand over which are resolved here: "host" (IP or name), "hash" (by length).
 HASH_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256"}
 INTERNAL_SUFFIXES = ("local", "lan", "internal", "intranet", "corp", "home", "localdomain", "ad", "private")
@@ -142,6 +140,10 @@ def from_text(text: str) -> list[tuple[str, str]]:
     """IOCs in free text (refanged by ioc-finder), plus internal FQDNs it drops."""
     if not text:
         return []
+    # Imported here: building ioc-finder's grammars takes seconds, which every process start
+    # (web, worker, CLI) would otherwise pay even when it never reads an alert.
+    from ioc_finder import find_iocs
+
     text = text[:TEXT_LIMIT]
     found: list[tuple[str, str]] = []
     try:
