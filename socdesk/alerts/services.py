@@ -597,12 +597,16 @@ def _maybe_auto_resolve(actor: Actor, ticket: Ticket, integration: Integration |
     ticket.refresh_from_db()
     if not ticket.is_open:
         return
-    if ticket.status == Status.NEW:  # the state machine goes through "in progress"
-        ticket = ticket_change_status(actor=actor, ticket=ticket, status=Status.IN_PROGRESS)
-    ticket_change_status(
-        actor=actor,
-        ticket=ticket,
-        status=Status.RESOLVED,
-        resolution=AUTO_RESOLUTION,
-        comment="every alert on this ticket resolved at the source (auto-resolve)",
-    )
+    try:
+        with transaction.atomic():  # a refused auto-resolve must not undo the alert's own update
+            if ticket.status == Status.NEW:  # the state machine goes through "in progress"
+                ticket = ticket_change_status(actor=actor, ticket=ticket, status=Status.IN_PROGRESS)
+            ticket_change_status(
+                actor=actor,
+                ticket=ticket,
+                status=Status.RESOLVED,
+                resolution=AUTO_RESOLUTION,
+                comment="every alert on this ticket resolved at the source (auto-resolve)",
+            )
+    except ServiceError as exc:
+        ticket_log_event(actor=actor, ticket=ticket, body=f"Auto-resolve was refused: {exc.message}")

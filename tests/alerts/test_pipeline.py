@@ -253,3 +253,35 @@ def test_failed_deliveries_can_be_requeued_after_fixing_the_integration(make_int
     assert delivery_process(delivery_id=delivery.pk) == "processed"
     assert Ticket.objects.get().subject == "Impossible travel for jdoe"
     assert AuditEvent.objects.filter(action="delivery.requeued", actor_label="admin").exists()
+
+
+def test_personal_token_ingest_respects_the_agent_and_a_refused_auto_resolve_keeps_the_alert(
+    make_integration, people
+):
+    from socdesk.accounts.services import access_grant, agent_create, apikey_create, role_create
+
+    setup = Actor.system("test-setup")
+    reporter = role_create(actor=setup, name="Reporter", permissions=["view", "create"])
+    dana = agent_create(actor=setup, username="dana", email="dana@example.test", password="x" * 12)
+    access_grant(actor=setup, agent=dana, department=people.soc, role=reporter)
+    key, _raw = apikey_create(actor=setup, name="dana-token", scopes=["alerts:ingest"], agent=dana)
+    integration = make_integration("alertmanager", auto_resolve=True)
+    for fixture in ("alertmanager_v4.json", "alertmanager_v4_resolved.json"):
+        delivery = delivery_receive(
+            adapter="alertmanager", body=sample(fixture), integration=integration, api_key=key
+        )
+        assert delivery_process(delivery_id=delivery.pk) == "processed"
+    ticket = Ticket.objects.get()
+    assert Alert.objects.get().status == "resolved" and ticket.status == Status.NEW
+    assert ThreadEntry.objects.filter(ticket=ticket, body__startswith="Auto-resolve was refused").exists()
+    # carol's token cannot open tickets in SOC: the delivery fails with the reason, nothing is half-written
+    carol_key, _ = apikey_create(
+        actor=setup, name="carol-token", scopes=["alerts:ingest"], agent=people.carol
+    )
+    other = make_integration("grafana")
+    delivery = delivery_receive(
+        adapter="grafana", body=sample("grafana_webhook.json"), integration=other, api_key=carol_key
+    )
+    assert delivery_process(delivery_id=delivery.pk) == "failed"
+    delivery.refresh_from_db()
+    assert "may not open tickets in SOC" in delivery.error and Ticket.objects.count() == 1
