@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 from django.db.models import Count, QuerySet
 
 from socdesk.accounts.models import Agent
-from socdesk.alerts.models import Alert, TicketObservable
+from socdesk.alerts.models import Alert, AlertRaw, TicketObservable
 from socdesk.alerts.observables import ip_scope
+from socdesk.core.errors import NotFound
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import tickets_visible_to
 
@@ -48,3 +49,22 @@ def ticket_observable_rows(ticket: Ticket, agent: Agent | None = None) -> list[O
         )
         for link in links
     ]
+
+
+def alert_get_for_agent(agent: Agent, alert_id: int) -> Alert:
+    """One alert whose ticket the agent may see; NotFound otherwise (the raw payload is not loaded)."""
+    alert = alerts_visible_to(agent).select_related("ticket", "integration").filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound("That alert was not found.")
+    return alert
+
+
+def alert_raw_payload(agent: Agent, alert_id: int):
+    """The payload exactly as the tool sent it, read only when someone asks for it."""
+    alert = alert_get_for_agent(agent, alert_id)
+    return AlertRaw.objects.filter(alert=alert).values_list("payload", flat=True).first()
+
+
+def ticket_alerts(ticket: Ticket) -> QuerySet[Alert]:
+    """The alerts on a ticket, newest activity first (for the ticket page and the API's alert_count)."""
+    return Alert.objects.filter(ticket=ticket).order_by("-last_seen", "-id")

@@ -152,3 +152,24 @@ def test_admin_refuses_a_bad_field_map(people):
     )  # fmt: skip
     html = response.content.decode()
     assert response.status_code == 200 and "not valid JMESPath" in html and "unknown severities" in html
+
+
+def test_alert_selectors_are_scoped_to_the_agent(people, alert_ticket):
+    from socdesk.alerts.models import Alert
+    from socdesk.alerts.selectors import (
+        alert_get_for_agent,
+        alert_raw_payload,
+        alerts_visible_to,
+        ticket_alerts,
+    )
+    from socdesk.core.errors import NotFound
+
+    alert = ticket_alerts(alert_ticket).get()
+    assert alert_get_for_agent(people.alice, alert.pk) == alert
+    assert alert_raw_payload(people.bob, alert.pk)["rule"]["id"] == "5712"
+    assert alerts_visible_to(people.alice).count() == Alert.objects.count() == 2
+    assert not alerts_visible_to(people.carol).exists()
+    with pytest.raises(NotFound):
+        alert_get_for_agent(people.carol, alert.pk)
+    with pytest.raises(NotFound):
+        alert_raw_payload(people.carol, alert.pk)
