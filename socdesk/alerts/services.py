@@ -194,7 +194,11 @@ def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> di
         return {}
     outcome: dict[int, str] = {}
     deliveries = (
-        WebhookDelivery.objects.select_related("integration", "api_key").filter(pk__in=claimed).order_by("id")
+        WebhookDelivery.objects.select_related(
+            "integration__department", "integration__team", "api_key__agent__user"
+        )
+        .filter(pk__in=claimed)
+        .order_by("id")
     )
     with transaction.atomic():
         for delivery in deliveries:

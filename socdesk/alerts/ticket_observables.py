@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.tickets.models import Ticket
 
 FLAGS = ("ioc", "sighted")
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def _observables_for(pairs: list[tuple[str, str]], now) -> dict[tuple[str, str], Observable]:
@@ -30,7 +33,11 @@ def _observables_for(pairs: list[tuple[str, str]], now) -> dict[tuple[str, str],
         ignore_conflicts=True,
     )
     found = list(Observable.objects.filter(value_hash__in=list(wanted)))
-    Observable.objects.filter(pk__in=[o.pk for o in found], last_seen__lt=now).update(last_seen=now)
+    # last_seen is refreshed at most once a minute: a hot observable (the SIEM's own IP in every alert)
+    # would otherwise be a row that every concurrent ingest transaction queues on.
+    stale = [o.pk for o in found if o.last_seen < now - LAST_SEEN_RESOLUTION]
+    if stale:
+        Observable.objects.filter(pk__in=stale).update(last_seen=now)
     return {(o.type, o.value): o for o in found}
 
 

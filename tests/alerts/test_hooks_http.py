@@ -256,3 +256,23 @@ def test_acknowledged_deliveries_survive_a_worker_outage(
     assert Ticket.objects.count() == 2 and sorted(
         Alert.objects.values_list("occurrence_count", flat=True)
     ) == [2, 2]
+
+
+def test_queue_down_still_acknowledges_and_keeps_the_delivery(
+    client, ingest_key, people, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Redis (the queue) unreachable: the body is already committed, so 202 is still the truth."""
+    from socdesk.alerts import tasks
+
+    def queue_unreachable(delivery_id):  # fault injection: what enqueueing raises with Redis down
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks, "process_delivery_task", queue_unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(
+            client, "/api/v1/hooks/alertmanager", sample("alertmanager_v4.json"), **{"X-API-Key": ingest_key}
+        )
+    assert response.status_code == 202
+    assert WebhookDelivery.objects.get().status == "pending"
+    assert deliveries_sweep(older_than=timedelta(0)) == 1
+    assert Ticket.objects.count() == 1
