@@ -56,9 +56,12 @@ def test_new_alert_opens_one_ticket_with_alert_raw_observables_and_audit(make_in
 
 def test_repeat_counts_on_the_open_ticket_with_one_coalesced_note(make_integration):
     integration = make_integration("alertmanager")
-    for _ in range(5):
+    deliver("alertmanager", sample("alertmanager_v4.json"), integration)
+    version = Ticket.objects.get().version
+    for _ in range(4):
         deliver("alertmanager", sample("alertmanager_v4.json"), integration)
     ticket = Ticket.objects.get()
+    assert ticket.version == version  # repeats never make an agent's open edit stale
     alert = Alert.objects.get()
     assert alert.occurrence_count == 5
     repeat_lines = ThreadEntry.objects.filter(ticket=ticket, body__startswith="Alert repeated")
