@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -51,3 +52,41 @@ def test_fifty_concurrent_deliveries_of_one_new_fingerprint_make_one_ticket(make
     assert alert.occurrence_count == WORKERS
     assert AuditEvent.objects.filter(action="alert.ingested").count() == 1
     assert AuditEvent.objects.filter(action="alert.deduplicated").count() == WORKERS - 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_draining_together_process_each_delivery_exactly_once(make_integration):
+    """Four workers sweep one backlog: the conditional-UPDATE claims give each delivery to exactly one."""
+    import json
+
+    from socdesk.alerts.services import deliveries_sweep
+
+    integration = make_integration("alertmanager")
+    base = json.loads(sample("alertmanager_v4.json"))
+    for i in range(40):
+        base["alerts"][0]["fingerprint"] = f"fp-{i % 10}"  # 10 alerts, each repeated 4 times
+        delivery_receive(adapter="alertmanager", body=json.dumps(base).encode(), integration=integration)
+    start = threading.Barrier(4)
+    done: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            start.wait(timeout=30)
+            done.append(deliveries_sweep(older_than=timedelta(0)))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert sum(done) == 40
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"processed"}
+    assert set(WebhookDelivery.objects.values_list("attempts", flat=True)) == {1}
+    assert Ticket.objects.count() == 10
+    assert sorted(Alert.objects.values_list("occurrence_count", flat=True)) == [4] * 10
