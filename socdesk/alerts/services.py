@@ -1,9 +1,11 @@
 """The alert pipeline: store a delivery durably, turn it into alerts, de-duplicate them onto tickets.
 
 Flow: the webhook view calls `delivery_receive` (committed before the 202 reply); after commit a Huey
-task runs `delivery_process`, which claims the delivery with a conditional UPDATE, runs the adapter
-and calls `alert_ingest` for each normalised alert in one transaction. A periodic sweep re-runs
-deliveries left pending (worker down, crash), so an acknowledged delivery is never lost.
+task runs `deliveries_drain`, which claims that delivery (and others waiting, up to a batch) with a
+conditional UPDATE, runs the adapter and calls `alert_ingest` for each normalised alert, one
+transaction per batch and a savepoint per delivery. A periodic sweep re-runs deliveries left pending
+(worker down, crash), so an acknowledged delivery is never lost. The steps that change tickets are
+in socdesk.alerts.ticketing.
 """
 
 from __future__ import annotations
@@ -18,19 +20,14 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from socdesk.accounts.models import ApiKey, Department
-from socdesk.alerts import adapters
-from socdesk.alerts import observables as obs
+from socdesk.accounts.models import ApiKey
+from socdesk.alerts import adapters, ticketing
 from socdesk.alerts.adapters import AdapterError, AdapterSettings, NormalisedAlert
 from socdesk.alerts.choices import AlertStatus, DeliveryStatus
-from socdesk.alerts.models import Alert, AlertRaw, DedupKey, Integration, WebhookDelivery
-from socdesk.alerts.ticket_observables import observables_attach
+from socdesk.alerts.models import Alert, DedupKey, Integration, WebhookDelivery
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
-from socdesk.tickets.choices import Resolution, Source, Status
-from socdesk.tickets.models import Ticket
-from socdesk.tickets.services import ticket_change_status, ticket_create, ticket_log_event
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +41,6 @@ KEPT_HEADERS = (
     "X-Splunk-Request-Channel",
 )
 MAX_ATTEMPTS = 5
-# Auto-resolved tickets get this verdict: no analyst judged them; the condition cleared at the source.
-AUTO_RESOLUTION = Resolution.NOT_APPLICABLE
 
 
 def integration_settings(integration: Integration | None) -> AdapterSettings:
@@ -318,17 +313,6 @@ def _key_hash(source: str, integration: Integration | None, alert: NormalisedAle
     return hashlib.sha256(scope.encode("utf-8", "replace")).hexdigest()
 
 
-def _default_department(integration: Integration | None) -> Department:
-    if integration is not None and integration.department_id:
-        return integration.department
-    department = Department.objects.order_by("id").first()
-    if department is None:
-        raise ServiceError(
-            "No department exists to put alert tickets in; create one and set it on the integration."
-        )
-    return department
-
-
 @transaction.atomic
 def alert_ingest(
     *,
@@ -354,7 +338,7 @@ def alert_ingest(
     if ticket is not None and ticket.is_open:
         existing = Alert.objects.filter(ticket=ticket, fingerprint=alert.fingerprint[:255]).first()
         if existing is not None:
-            return _repeat(
+            return ticketing.repeat(
                 actor=actor,
                 existing=existing,
                 alert=alert,
@@ -365,7 +349,7 @@ def alert_ingest(
             )
         if alert.status == AlertStatus.RESOLVED:
             return None
-        return _new_alert(
+        return ticketing.new_alert(
             actor=actor,
             alert=alert,
             source=source,
@@ -387,15 +371,15 @@ def alert_ingest(
             .first()
         )
         if latest is not None:
-            _mark_resolved(actor, latest, now)
+            ticketing.mark_resolved(actor, latest, now)
         return latest
 
-    new_ticket = _open_ticket(
+    new_ticket = ticketing.open_ticket(
         actor=actor, alert=alert, source=source, integration=integration, previous=ticket
     )
     dedup.ticket = new_ticket
     dedup.save(update_fields=["ticket"])
-    return _new_alert(
+    return ticketing.new_alert(
         actor=actor,
         alert=alert,
         source=source,
@@ -406,211 +390,3 @@ def alert_ingest(
         previous=ticket,
         now=now,
     )
-
-
-def _open_ticket(
-    *,
-    actor: Actor,
-    alert: NormalisedAlert,
-    source: str,
-    integration: Integration | None,
-    previous: Ticket | None,
-) -> Ticket:
-    lines = [alert.description or alert.title, ""]
-    lines.append(f"Source: {source}" + (f" (integration {integration.name})" if integration else ""))
-    if alert.external_id:
-        lines.append(f"External id: {alert.external_id}")
-    if alert.occurred_at:
-        lines.append(f"Occurred at: {alert.occurred_at.isoformat()}")
-    if previous is not None:
-        lines.append(
-            f"This alert fired before on {previous.number}, "
-            f"which was {previous.get_status_display().lower()}."
-        )
-    extra = {
-        "alert": {"source": source, "fingerprint": alert.fingerprint[:255], "external_id": alert.external_id}
-    }
-    if alert.extra.get("thehive"):
-        extra["thehive"] = alert.extra["thehive"]
-    if previous is not None:
-        extra["previous_ticket"] = previous.number
-    tags = list(
-        integration.default_tags if integration and isinstance(integration.default_tags, list) else []
-    )
-    return ticket_create(
-        actor=actor,
-        subject=alert.title or "Alert",
-        department=_default_department(integration),
-        team=integration.team if integration else None,
-        body="\n".join(lines).strip(),
-        severity=alert.severity,
-        source=Source.ALERT,
-        tags=[*tags, source, *alert.tags],
-        extra=extra,
-    )
-
-
-def _new_alert(
-    *,
-    actor: Actor,
-    alert: NormalisedAlert,
-    source: str,
-    integration: Integration | None,
-    delivery: WebhookDelivery | None,
-    dedup: DedupKey,
-    ticket: Ticket,
-    previous: Ticket | None,
-    now,
-    joined: bool = False,
-) -> Alert:
-    record_ = Alert.objects.create(
-        source=source,
-        integration=integration,
-        external_id=alert.external_id[:255],
-        fingerprint=alert.fingerprint[:255],
-        dedup_key=dedup,
-        title=(alert.title or "Alert")[:255],
-        description=alert.description,
-        severity=alert.severity,
-        occurred_at=alert.occurred_at or now,
-        first_seen=now,
-        last_seen=now,
-        status=alert.status,
-        resolved_at=now if alert.status == AlertStatus.RESOLVED else None,
-        ticket=ticket,
-        previous_ticket=previous,
-        delivery=delivery,
-    )
-    AlertRaw.objects.create(alert=record_, payload=alert.raw if alert.raw is not None else {})
-    pairs = obs.extract(alert.observables, f"{alert.title}\n{alert.description}")
-    observables_attach(
-        ticket=ticket,
-        alert=record_,
-        pairs=pairs,
-        ioc={_norm(p) for p in alert.extra.get("ioc", [])},
-        sighted={_norm(p) for p in alert.extra.get("sighted", [])},
-        now=now,
-    )
-    if joined:
-        ticket_log_event(
-            actor=actor, ticket=ticket, body=f"Another alert joined this ticket: {record_.title}"
-        )
-    record(
-        actor=actor,
-        action="alert.ingested",
-        target=record_,
-        target_label=f"{source}: {record_.title}"[:200],
-        after={
-            "ticket": ticket.number,
-            "fingerprint": record_.fingerprint,
-            "severity": record_.severity,
-            "status": record_.status,
-            "delivery": delivery.pk if delivery else None,
-            "previous_ticket": previous.number if previous else None,
-            "observables": len(pairs),
-        },
-    )
-    return record_
-
-
-def _norm(pair) -> tuple[str, str] | None:
-    try:
-        return obs.normalise(pair[0], pair[1])
-    except (IndexError, TypeError):
-        return None
-
-
-def _repeat(
-    *,
-    actor: Actor,
-    existing: Alert,
-    alert: NormalisedAlert,
-    ticket: Ticket,
-    integration: Integration | None,
-    delivery: WebhookDelivery | None,
-    now,
-) -> Alert:
-    if alert.status == AlertStatus.RESOLVED:
-        if existing.status == AlertStatus.FIRING:
-            _mark_resolved(actor, existing, now)
-            _maybe_auto_resolve(actor, ticket, integration)
-        return existing  # a resent "resolved" is a no-op
-    before = {"occurrence_count": existing.occurrence_count, "status": existing.status}
-    existing.occurrence_count += 1
-    existing.last_seen = now
-    existing.status = AlertStatus.FIRING
-    existing.resolved_at = None
-    if delivery is not None:
-        existing.delivery = delivery
-    text = (
-        f"Alert repeated: {existing.title} — {existing.occurrence_count} occurrences, "
-        f"last at {now:%Y-%m-%d %H:%M:%S} UTC."
-    )
-    entry = ticket_log_event(actor=actor, ticket=ticket, body=text, replace_entry_id=existing.repeat_entry_id)
-    existing.repeat_entry_id = entry.pk
-    existing.save(
-        update_fields=[
-            "occurrence_count",
-            "last_seen",
-            "status",
-            "resolved_at",
-            "delivery",
-            "repeat_entry_id",
-        ]
-    )
-    record(
-        actor=actor,
-        action="alert.deduplicated",
-        target=existing,
-        target_label=f"{existing.source}: {existing.title}"[:200],
-        before=before,
-        after={
-            "occurrence_count": existing.occurrence_count,
-            "ticket": ticket.number,
-            "status": existing.status,
-        },
-    )
-    return existing
-
-
-def _mark_resolved(actor: Actor, alert: Alert, now) -> None:
-    alert.status = AlertStatus.RESOLVED
-    alert.resolved_at = now
-    alert.last_seen = now
-    alert.save(update_fields=["status", "resolved_at", "last_seen"])
-    if alert.ticket_id:
-        ticket_log_event(
-            actor=actor, ticket=alert.ticket, body=f"Alert resolved at the source: {alert.title}"
-        )
-    record(
-        actor=actor,
-        action="alert.resolved",
-        target=alert,
-        target_label=f"{alert.source}: {alert.title}"[:200],
-        before={"status": AlertStatus.FIRING},
-        after={"status": AlertStatus.RESOLVED, "ticket": alert.ticket.number if alert.ticket_id else None},
-    )
-
-
-def _maybe_auto_resolve(actor: Actor, ticket: Ticket, integration: Integration | None) -> None:
-    """With the integration's auto-resolve on, resolve the ticket once none of its alerts still fires."""
-    if integration is None or not integration.auto_resolve:
-        return
-    if Alert.objects.filter(ticket=ticket, status=AlertStatus.FIRING).exists():
-        return
-    ticket.refresh_from_db()
-    if not ticket.is_open:
-        return
-    try:
-        with transaction.atomic():  # a refused auto-resolve must not undo the alert's own update
-            if ticket.status == Status.NEW:  # the state machine goes through "in progress"
-                ticket = ticket_change_status(actor=actor, ticket=ticket, status=Status.IN_PROGRESS)
-            ticket_change_status(
-                actor=actor,
-                ticket=ticket,
-                status=Status.RESOLVED,
-                resolution=AUTO_RESOLUTION,
-                comment="every alert on this ticket resolved at the source (auto-resolve)",
-            )
-    except ServiceError as exc:
-        ticket_log_event(actor=actor, ticket=ticket, body=f"Auto-resolve was refused: {exc.message}")
