@@ -17,9 +17,14 @@ from socdesk.alerts.ticket_observables import observables_attach
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
-from socdesk.tickets.choices import Resolution, Source, Status
+from socdesk.tickets.choices import SEVERITY_RANK, Resolution, Source, Status
 from socdesk.tickets.models import Ticket
-from socdesk.tickets.services import ticket_change_status, ticket_create, ticket_log_event
+from socdesk.tickets.services import (
+    ticket_change_severity,
+    ticket_change_status,
+    ticket_create,
+    ticket_log_event,
+)
 
 # Auto-resolved tickets get this verdict: no analyst judged them; the condition cleared at the source.
 AUTO_RESOLUTION = Resolution.NOT_APPLICABLE
@@ -120,6 +125,7 @@ def new_alert(
         now=now,
     )
     if joined:
+        escalate(actor, ticket, record_.severity)
         ticket_log_event(
             actor=actor, ticket=ticket, body=f"Another alert joined this ticket: {record_.title}"
         )
@@ -167,6 +173,9 @@ def repeat(
     existing.occurrence_count += 1
     existing.last_seen = now
     existing.status = AlertStatus.FIRING
+    if SEVERITY_RANK.get(alert.severity, 0) > SEVERITY_RANK.get(existing.severity, 0):
+        existing.severity = alert.severity
+        escalate(actor, ticket, alert.severity)
     existing.resolved_at = None
     if delivery is not None:
         existing.delivery = delivery
@@ -184,6 +193,7 @@ def repeat(
             "resolved_at",
             "delivery",
             "repeat_entry_id",
+            "severity",
         ]
     )
     record(
@@ -242,3 +252,17 @@ def _maybe_auto_resolve(actor: Actor, ticket: Ticket, integration: Integration |
             )
     except ServiceError as exc:
         ticket_log_event(actor=actor, ticket=ticket, body=f"Auto-resolve was refused: {exc.message}")
+
+
+def escalate(actor: Actor, ticket: Ticket, severity: str) -> None:
+    """Raise the ticket's severity when an alert on it is more severe (never lowers it)."""
+    ticket.refresh_from_db(fields=["severity", "version", "status"])
+    if SEVERITY_RANK.get(severity, 0) <= SEVERITY_RANK.get(ticket.severity, 0):
+        return
+    try:
+        with transaction.atomic():  # a refused escalation must not undo the alert's own update
+            ticket_change_severity(actor=actor, ticket=ticket, severity=severity)
+    except ServiceError as exc:
+        ticket_log_event(
+            actor=actor, ticket=ticket, body=f"Raising the severity to {severity} was refused: {exc.message}"
+        )

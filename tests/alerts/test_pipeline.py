@@ -288,3 +288,26 @@ def test_personal_token_ingest_respects_the_agent_and_a_refused_auto_resolve_kee
     assert delivery_process(delivery_id=delivery.pk) == "failed"
     delivery.refresh_from_db()
     assert "may not open tickets in SOC" in delivery.error and Ticket.objects.count() == 1
+
+
+def test_a_more_severe_alert_raises_the_ticket_severity_never_lowers_it(make_integration):
+    integration = make_integration("alertmanager", grouping_key="labels.alertname")
+    body = json.loads(sample("alertmanager_v4_two_alerts.json"))
+    web02 = {**body, "alerts": [body["alerts"][1]]}  # severity warning → medium
+    web01 = {**body, "alerts": [body["alerts"][0]]}  # severity critical
+    deliver("alertmanager", json.dumps(web02).encode(), integration)
+    ticket = Ticket.objects.get()
+    assert ticket.severity == "medium"
+    deliver("alertmanager", json.dumps(web01).encode(), integration)  # joins the ticket
+    ticket.refresh_from_db()
+    assert ticket.severity == "critical"
+    assert AuditEvent.objects.filter(action="ticket.severity_changed", target_id=str(ticket.pk)).count() == 1
+    deliver("alertmanager", json.dumps(web02).encode(), integration)  # a medium repeat changes nothing
+    ticket.refresh_from_db()
+    assert ticket.severity == "critical"
+    web02["alerts"][0]["labels"]["severity"] = (
+        "critical"  # the same alert, now critical: its own severity rises
+    )
+    deliver("alertmanager", json.dumps(web02).encode(), integration)
+    assert Alert.objects.get(fingerprint="2b41cb82ddb3a32f").severity == "critical"
+    assert AuditEvent.objects.filter(action="ticket.severity_changed").count() == 1
