@@ -56,7 +56,7 @@ def refang(value: str) -> str:
 
 def normalise(kind: str, value: str) -> tuple[str, str] | None:
     """One (type, value) in canonical form, or None when the value is not a valid one of that type."""
-    value = refang(str(value))
+    value = refang(str(value).replace("\x00", ""))  # NUL cannot be stored in PostgreSQL text
     if not value or len(value) > 2048:
         return None
     kind = (kind or "").strip().lower()

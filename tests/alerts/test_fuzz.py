@@ -41,6 +41,8 @@ scalars = (
     | st.sampled_from(
         ["", "resolved", "firing", "Sev0", "0001-01-01T00:00:00Z", "1:abc=", "10", "hxxp://x[.]y"]
     )
+    # what JSON may carry but databases refuse: NUL, a lone surrogate
+    | st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfffy"])
 )
 json_values = st.recursive(
     scalars,

@@ -45,6 +45,7 @@ def test_refang(defanged, plain):
         ("cve", "cve-2021-44228", ("cve", "CVE-2021-44228")),
         ("cve", "CVE-21-1", None),
         ("user", "root", ("user", "root")),
+        ("user", "ro\x00ot", ("user", "root")),
         ("nonsense", "x", None),
     ],
 )

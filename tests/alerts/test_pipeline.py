@@ -311,3 +311,19 @@ def test_a_more_severe_alert_raises_the_ticket_severity_never_lowers_it(make_int
     deliver("alertmanager", json.dumps(web02).encode(), integration)
     assert Alert.objects.get(fingerprint="2b41cb82ddb3a32f").severity == "critical"
     assert AuditEvent.objects.filter(action="ticket.severity_changed").count() == 1
+
+
+def test_nul_characters_are_dropped_so_postgresql_can_store_the_alert(make_integration):
+    """Found by fuzzing: JSON allows \\u0000, PostgreSQL text and jsonb do not."""
+    body = (
+        b'{"search_name": "SSH\\u0000 Brute Force?", '
+        b'"result": {"\\u0000src": "203.0.113.7\\u0000", "u": "\\ud800"}}'
+    )
+    delivery = deliver("splunk", body, make_integration("splunk"))
+    assert delivery.status == "processed", delivery.error
+    assert bytes(delivery.body) == body  # the delivery keeps the bytes as sent
+    alert = Alert.objects.get()
+    assert alert.title.startswith("SSH Brute Force?") and AlertRaw.objects.get().payload["result"] == {
+        "src": "203.0.113.7",
+        "u": "\ufffd",
+    }

@@ -72,7 +72,7 @@ def normalise(name: str, payload: Any, settings: AdapterSettings) -> list[Normal
     if isinstance(payload, (bytes, str)):
         payload = adapter.load(payload)
     try:
-        return adapter.parse(payload, settings)
+        return [_scrub_alert(alert) for alert in adapter.parse(payload, settings)]
     except AdapterError:
         raise
     except RecursionError:
@@ -82,3 +82,33 @@ def normalise(name: str, payload: Any, settings: AdapterSettings) -> list[Normal
         raise AdapterError(
             f"The {name} adapter could not read this payload ({type(exc).__name__}: {exc})."
         ) from None
+
+
+def _scrub(value: Any) -> Any:
+    """Make text storable: drop NUL (JSON allows \\u0000, PostgreSQL text and jsonb do not) and replace
+    lone surrogates (JSON allows \\ud800, UTF-8 cannot encode it) with U+FFFD."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in value)
+        return value
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_scrub(item) for item in value)
+    if isinstance(value, dict):
+        return {_scrub(key): _scrub(item) for key, item in value.items()}
+    return value
+
+
+def _scrub_alert(alert: NormalisedAlert) -> NormalisedAlert:
+    for name in ("title", "fingerprint", "description", "external_id", "group_key", "status", "severity"):
+        setattr(alert, name, _scrub(getattr(alert, name)))
+    alert.observables = _scrub(alert.observables)
+    alert.tags = _scrub(alert.tags)
+    alert.raw = _scrub(alert.raw)
+    alert.extra = _scrub(alert.extra)
+    return alert
