@@ -26,6 +26,7 @@ from socdesk.alerts.ticket_observables import (
 )
 from socdesk.api.auth import ApiAuthError, authenticate_key, key_from_request
 from socdesk.api.errors import error_response
+from socdesk.api.ratelimit import RateLimited, check_rate_limit, rate_limited_response
 from socdesk.core.actor import Actor, client_ip
 from socdesk.core.errors import NotFound, ServiceError
 from socdesk.tickets.selectors import ticket_get_for_agent
@@ -56,8 +57,11 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
     else:
         try:
             api_key, _actor = authenticate_key(request, key_from_request(request), scope=INGEST_SCOPE)
+            check_rate_limit(api_key)
         except ApiAuthError as exc:
             return error_response(exc.status, exc.code, exc.message)
+        except RateLimited as exc:
+            return rate_limited_response(exc)
         integration = _integration_for_key(request, adapter)
         if isinstance(integration, JsonResponse):
             return integration

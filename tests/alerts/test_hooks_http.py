@@ -276,3 +276,14 @@ def test_queue_down_still_acknowledges_and_keeps_the_delivery(
     assert WebhookDelivery.objects.get().status == "pending"
     assert deliveries_sweep(older_than=timedelta(0)) == 1
     assert Ticket.objects.count() == 1
+
+
+def test_rate_limited_key_gets_429_and_nothing_is_stored(client, ingest_key, make_integration, settings):
+    make_integration("alertmanager")
+    settings.SOCDESK_API_RATE_LIMIT = 1
+    body = sample("alertmanager_v4.json")
+    assert post(client, "/api/v1/hooks/alertmanager", body, **{"X-API-Key": ingest_key}).status_code == 202
+    response = post(client, "/api/v1/hooks/alertmanager", body, **{"X-API-Key": ingest_key})
+    assert_error(response, 429, "rate_limited")
+    assert int(response["Retry-After"]) >= 1
+    assert WebhookDelivery.objects.count() == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from django.conf import settings as django_settings
@@ -16,16 +15,7 @@ from socdesk.tickets.models import Ticket
 
 from .conftest import sample
 
-# Playwright's event loop runs in the test thread while the ORM calls stay synchronous (TESTING.md);
-# set at import because the session-wide test database may be created after the loop started.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which("chromium") and not os.environ.get("CI"), reason="Debian's chromium is not installed"
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
