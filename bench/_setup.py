@@ -75,14 +75,14 @@ def append_results(title: str, command: str, db: str, body: str) -> Path:
     path.parent.mkdir(exist_ok=True)
     if not path.exists():
         path.write_text(
-            "# Benchmarks\n\nFigures appended by the scripts in `bench/` (`make bench`). Each run states its machine,"
-            " date and command. Benchmarks are not tests: nothing here is asserted by the suite.\n"
+            "# Benchmarks\n\nFigures appended by the scripts in `bench/` (`make bench`). Each run states its"
+            " machine, date and command. Benchmarks are not tests: nothing here is asserted by the suite.\n"
         )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     with path.open("a") as f:
         f.write(
-            f"\n## {title} — {stamp}\n\n- Machine: {machine()}\n- Database: {db}\n- Revision: {git_revision()}\n"
-            f"- Command: `{command}`\n\n{body.rstrip()}\n"
+            f"\n## {title} — {stamp}\n\n- Machine: {machine()}\n- Database: {db}\n"
+            f"- Revision: {git_revision()}\n- Command: `{command}`\n\n{body.rstrip()}\n"
         )
     return path
 

@@ -66,8 +66,8 @@ def ensure_org():
         Contact.objects.bulk_create(
             [Contact(email=f"user{i}@corp.example", name=f"User {i}") for i in range(2000)]
         )
-        Tag.objects.bulk_create([Tag(name=t) for t in ["phishing", "edr", "malware", "vpn", "cloud", "insider",
-                                                         "vuln", "ransomware", "bec", "dlp"]])  # fmt: skip
+        tags = "phishing edr malware vpn cloud insider vuln ransomware bec dlp".split()
+        Tag.objects.bulk_create([Tag(name=t) for t in tags])
     departments = [Department.objects.get(name=n).pk for n in names]
     agents_by_dept = [
         list(Agent.objects.filter(accesses__department_id=d).values_list("pk", flat=True))
@@ -201,7 +201,8 @@ def main() -> None:
     Console().print(table)
     if explain:
         print(explain)
-        md += f"\nEXPLAIN ANALYZE of the default queue query (analyst, Open, first 50 rows):\n\n```\n{explain}\n```\n"
+        md += "\nEXPLAIN ANALYZE of the default queue query (analyst, Open, first 50 rows):\n\n"
+        md += f"```\n{explain}\n```\n"
     if not args.no_record:
         command = "python bench/queue_list.py " + " ".join(sys.argv[1:])
         path = append_results(f"Queue list, {total:,} tickets", command.strip(), db, md)

@@ -35,13 +35,13 @@ BODY = (
     "Observed activity matching the detection rule. Host and user details follow; the analyst should "
     "review process tree, network connections and authentication logs for the period around the alert."
 )
-TICKET_COLUMNS = [
-    "id", "number", "subject", "severity", "status", "resolution", "source", "department_id", "assignee_id",
-    "team_id", "requester_id", "due_at", "extra", "version", "created_at", "acknowledged_at",
-    "first_response_at", "resolved_at", "closed_at", "last_activity_at",
-]  # fmt: skip
-ENTRY_COLUMNS = ["ticket_id", "kind", "author_agent_id", "author_contact_id", "author_label", "body", "body_format",
-                 "created_at"]  # fmt: skip
+TICKET_COLUMNS = (
+    "id number subject severity status resolution source department_id assignee_id team_id requester_id due_at "
+    "extra version created_at acknowledged_at first_response_at resolved_at closed_at last_activity_at"
+).split()
+ENTRY_COLUMNS = (
+    "ticket_id kind author_agent_id author_contact_id author_label body body_format created_at".split()
+)
 
 
 def _status(rng: random.Random) -> str:
@@ -76,11 +76,13 @@ def generate(total: int, first_id: int, first_number: int, prefix: str, departme
         resolved = activity if status in ("resolved", "closed") else None
         closed = activity if status == "closed" else None
         requester = rng.choice(contacts)
-        ticket = (
-            tid, f"{prefix}-{first_number + i}", subject, rng.choices(SEVERITIES, SEVERITY_WEIGHTS)[0], status,
-            rng.choice(RESOLUTIONS) if resolved else "", rng.choices(SOURCES, SOURCE_WEIGHTS)[0], dept, assignee,
-            None, requester, None, "{}", 1 + rng.randrange(6), created, ack, ack, resolved, closed, activity,
-        )  # fmt: skip
+        severity = rng.choices(SEVERITIES, SEVERITY_WEIGHTS)[0]
+        source = rng.choices(SOURCES, SOURCE_WEIGHTS)[0]
+        resolution = rng.choice(RESOLUTIONS) if resolved else ""
+        number = f"{prefix}-{first_number + i}"
+        version = 1 + rng.randrange(6)
+        ticket = (tid, number, subject, severity, status, resolution, source, dept, assignee, None, requester,
+                  None, "{}", version, created, ack, ack, resolved, closed, activity)  # fmt: skip
         entries = [(tid, "message", None, requester, "requester", BODY, "text", created)]
         for k in range(rng.randrange(1, 4)):
             kind = "reply" if k % 2 == 0 else "note"
