@@ -66,7 +66,7 @@ def ensure_org():
         Contact.objects.bulk_create(
             [Contact(email=f"user{i}@corp.example", name=f"User {i}") for i in range(2000)]
         )
-        tags = "phishing edr malware vpn cloud insider vuln ransomware bec dlp".split()
+        tags = ["phishing", "edr", "malware", "vpn", "cloud", "insider", "vuln", "ransomware", "bec", "dlp"]
         Tag.objects.bulk_create([Tag(name=t) for t in tags])
     departments = [Department.objects.get(name=n).pk for n in names]
     agents_by_dept = [
@@ -95,8 +95,17 @@ def seed(target: int) -> None:
     first_number = 1_000_000 + first_id
     todo = target - have
     print(f"Seeding {todo:,} tickets with threads ({have:,} present)...")
-    rows = generate(todo, first_id, first_number, settings.SOCDESK_TICKET_PREFIX, departments, agents_by_dept,
-                    contacts, tags, seed=first_id)  # fmt: skip
+    rows = generate(
+        todo,
+        first_id,
+        first_number,
+        settings.SOCDESK_TICKET_PREFIX,
+        departments,
+        agents_by_dept,
+        contacts,
+        tags,
+        seed=first_id,
+    )
     bulk_insert(connection, rows, todo)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -35,13 +35,38 @@ BODY = (
     "Observed activity matching the detection rule. Host and user details follow; the analyst should "
     "review process tree, network connections and authentication logs for the period around the alert."
 )
-TICKET_COLUMNS = (
-    "id number subject severity status resolution source department_id assignee_id team_id requester_id due_at "
-    "extra version created_at acknowledged_at first_response_at resolved_at closed_at last_activity_at"
-).split()
-ENTRY_COLUMNS = (
-    "ticket_id kind author_agent_id author_contact_id author_label body body_format created_at".split()
-)
+TICKET_COLUMNS = [
+    "id",
+    "number",
+    "subject",
+    "severity",
+    "status",
+    "resolution",
+    "source",
+    "department_id",
+    "assignee_id",
+    "team_id",
+    "requester_id",
+    "due_at",
+    "extra",
+    "version",
+    "created_at",
+    "acknowledged_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "last_activity_at",
+]
+ENTRY_COLUMNS = [
+    "ticket_id",
+    "kind",
+    "author_agent_id",
+    "author_contact_id",
+    "author_label",
+    "body",
+    "body_format",
+    "created_at",
+]
 
 
 def _status(rng: random.Random) -> str:
@@ -55,8 +80,18 @@ def _status(rng: random.Random) -> str:
     return "in_progress" if r < 0.99 else "on_hold"
 
 
-def generate(total: int, first_id: int, first_number: int, prefix: str, departments, agents_by_dept, contacts,
-             tag_ids, span_days: int = 730, seed: int = 42):  # fmt: skip
+def generate(
+    total: int,
+    first_id: int,
+    first_number: int,
+    prefix: str,
+    departments,
+    agents_by_dept,
+    contacts,
+    tag_ids,
+    span_days: int = 730,
+    seed: int = 42,
+):
     """Yield (ticket_row, entry_rows, tag_rows) for `total` tickets, oldest first."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -81,8 +116,28 @@ def generate(total: int, first_id: int, first_number: int, prefix: str, departme
         resolution = rng.choice(RESOLUTIONS) if resolved else ""
         number = f"{prefix}-{first_number + i}"
         version = 1 + rng.randrange(6)
-        ticket = (tid, number, subject, severity, status, resolution, source, dept, assignee, None, requester,
-                  None, "{}", version, created, ack, ack, resolved, closed, activity)  # fmt: skip
+        ticket = (
+            tid,
+            number,
+            subject,
+            severity,
+            status,
+            resolution,
+            source,
+            dept,
+            assignee,
+            None,
+            requester,
+            None,
+            "{}",
+            version,
+            created,
+            ack,
+            ack,
+            resolved,
+            closed,
+            activity,
+        )
         entries = [(tid, "message", None, requester, "requester", BODY, "text", created)]
         for k in range(rng.randrange(1, 4)):
             kind = "reply" if k % 2 == 0 else "note"
@@ -96,8 +151,11 @@ def generate(total: int, first_id: int, first_number: int, prefix: str, departme
 def bulk_insert(connection, rows_iter, total: int, batch: int = 20000) -> None:
     """Write generated rows with COPY (PostgreSQL) or executemany (SQLite), with a progress bar."""
     columns = [
-        TextColumn("seeding tickets"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-    ]  # fmt: skip
+        TextColumn("seeding tickets"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ]
     tickets, entries, tags = [], [], []
     with Progress(*columns) as progress:
         task = progress.add_task("seed", total=total)
