@@ -14,6 +14,12 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "attachments"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Still argon2 (same hash format), with cheap parameters so persona set-up stays fast."""
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
 @pytest.fixture
 def people(db):
     """alice, bob (SOC), carol (IT), admin, team Tier 1."""

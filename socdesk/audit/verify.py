@@ -17,20 +17,35 @@ class VerifyResult:
     broken_event_id: int | None = None
     broken_seq: int | None = None
     reason: str = ""
+    last_seq: int = 0
+    last_hash: str = ""
 
     @property
     def ok(self) -> bool:
         return self.broken_event_id is None
 
 
-def verify_chain(progress: Callable[[int], None] | None = None, batch: int = 5000) -> VerifyResult:
-    """Walk the sealed events in chain order, recomputing content and link hashes."""
-    prev = GENESIS
-    expected_seq = 1
+def verify_chain(
+    progress: Callable[[int], None] | None = None,
+    batch: int = 5000,
+    *,
+    after_seq: int = 0,
+    after_hash: str = GENESIS,
+    limit: int | None = None,
+    include_unsealed: bool = True,
+) -> VerifyResult:
+    """Walk the sealed events in chain order, recomputing content and link hashes.
+
+    `after_seq`/`after_hash` resume from a link already verified (the console's incremental check);
+    `limit` stops after that many sealed events; `last_seq`/`last_hash` say how far it got.
+    """
+    prev = after_hash
+    expected_seq = after_seq + 1
     checked = 0
-    last_seq = 0
-    while True:
-        events = list(AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq")[:batch])
+    last_seq = after_seq
+    while limit is None or checked < limit:
+        take = batch if limit is None else min(batch, limit - checked)
+        events = list(AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq")[:take])
         if not events:
             break
         for event in events:
@@ -48,6 +63,8 @@ def verify_chain(progress: Callable[[int], None] | None = None, batch: int = 500
         last_seq = events[-1].seq
         if progress:
             progress(checked)
+    if not include_unsealed:
+        return VerifyResult(checked, last_seq=last_seq, last_hash=prev)
     # Unsealed events (written after the seal that preceded this check) still carry a content hash.
     for event in AuditEvent.objects.filter(seq__isnull=True).order_by("id").iterator():
         if content_hash(event.hashed_content()) != event.content_hash:
@@ -55,4 +72,4 @@ def verify_chain(progress: Callable[[int], None] | None = None, batch: int = 500
                 checked, event.id, None, "content of an unsealed event does not match its hash"
             )
         checked += 1
-    return VerifyResult(checked)
+    return VerifyResult(checked, last_seq=last_seq, last_hash=prev)

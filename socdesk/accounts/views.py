@@ -1,0 +1,106 @@
+"""Sign-in and sign-out for the agent console, throttled and audited."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from socdesk.accounts import throttle
+from socdesk.accounts.models import Agent
+from socdesk.accounts.services import agent_for_user
+from socdesk.audit.services import record
+from socdesk.core.actor import Actor, client_ip
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return "/"
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login_view(request):
+    """Username and password sign-in; failures are counted and audited, too many lock the sign-in."""
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_next_url(request))
+    form = AuthenticationForm(request, data=request.POST or None)
+    status = 200
+    if request.method == "POST":
+        username = (request.POST.get("username") or "").strip()[:150]
+        ip = client_ip(request)
+        lockout = throttle.login_lockout(username, ip)
+        if lockout:
+            form = AuthenticationForm(request)
+            form.initial["username"] = username
+            _record_failure(username, ip, "throttled")
+            response = render(
+                request, "accounts/login.html", {"form": form, "error": lockout.message}, status=429
+            )
+            response["Retry-After"] = str(lockout.retry_after)
+            return response
+        if form.is_valid():
+            user = form.get_user()
+            try:
+                agent = agent_for_user(user)
+            except Agent.DoesNotExist:
+                _record_failure(username, ip, "no_agent_profile")
+                return render(
+                    request,
+                    "accounts/login.html",
+                    {"form": form, "error": "This login has no agent profile; ask an administrator."},
+                    status=403,
+                )
+            login(request, user)
+            throttle.login_succeeded(username)
+            record(
+                actor=Actor.for_agent(agent, ip=ip),
+                action="auth.login",
+                target=agent,
+                target_label=user.get_username(),
+            )
+            return redirect(_next_url(request))
+        throttle.login_failed(username, ip)
+        _record_failure(username, ip, "bad_credentials")
+        status = 400
+    return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)}, status=status)
+
+
+def _record_failure(username: str, ip: str | None, reason: str) -> None:
+    record(
+        actor=Actor.anonymous(username or "(blank)", ip=ip),
+        action="auth.login_failed",
+        target_type="user",
+        target_label=username[:200],
+        after={"username": username, "ip": ip, "reason": reason},
+    )
+
+
+@csrf_protect
+@never_cache
+def logout_view(request):
+    """POST signs out (audited); GET shows a button, so a link can never sign someone out."""
+    if request.method == "POST":
+        if request.user.is_authenticated:
+            try:
+                agent = request.user.agent
+            except Agent.DoesNotExist:
+                agent = None
+            actor = (
+                Actor.for_agent(agent, ip=client_ip(request))
+                if agent
+                else Actor.anonymous(request.user.get_username(), ip=client_ip(request))
+            )
+            record(actor=actor, action="auth.logout", target=agent, target_label=actor.label)
+        logout(request)
+        return redirect("login")
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return render(request, "accounts/logout.html")

@@ -1,0 +1,88 @@
+"""Django admin changes are audited like every other change, and only admins may use the admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.forms.models import model_to_dict
+
+from socdesk.accounts.models import Agent
+from socdesk.audit.services import record
+from socdesk.core.actor import Actor, client_ip
+
+
+def admin_actor(request) -> Actor:
+    """The admin making a change, as an Actor (an admin without an agent profile is still named)."""
+    try:
+        return Actor.for_agent(request.user.agent, ip=client_ip(request))
+    except Agent.DoesNotExist:
+        return Actor(kind="agent", label=request.user.get_username(), ident="", ip=client_ip(request))
+
+
+class AuditedAdminMixin:
+    """Records admin.<model>_added / _changed / _deleted with before/after values via record().
+
+    The "after" snapshot is taken once the related objects (many-to-many, inlines) are saved, so it
+    shows what the admin really ended up with.
+    """
+
+    audit_exclude = ("password",)
+
+    def audit_snapshot(self, obj) -> dict:
+        data = model_to_dict(obj)
+        for name in self.audit_exclude:
+            data.pop(name, None)
+        for key, value in list(data.items()):
+            if isinstance(value, list):  # many-to-many: model instances -> ids
+                data[key] = sorted(getattr(v, "pk", v) for v in value)
+        return data
+
+    def _audit_action(self, obj, suffix: str) -> str:
+        return f"admin.{obj._meta.model_name}_{suffix}"
+
+    def save_model(self, request, obj, form, change):
+        before = None
+        if change and obj.pk:
+            old = type(obj)._default_manager.filter(pk=obj.pk).first()
+            before = self.audit_snapshot(old) if old else None
+        request._audit_before = before
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        before = getattr(request, "_audit_before", None)
+        after = self.audit_snapshot(type(obj)._default_manager.get(pk=obj.pk))
+        if change and before == after:
+            return
+        record(
+            actor=admin_actor(request),
+            action=self._audit_action(obj, "changed" if change else "added"),
+            target=obj,
+            before=before if change else None,
+            after=after,
+        )
+
+    def delete_model(self, request, obj):
+        before = self.audit_snapshot(obj)
+        action, label, pk = self._audit_action(obj, "deleted"), str(obj)[:200], obj.pk
+        super().delete_model(request, obj)
+        record(
+            actor=admin_actor(request),
+            action=action,
+            target_type=obj._meta.model_name,
+            target_id=str(pk),
+            target_label=label,
+            before=before,
+        )
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+def admins_only(request) -> bool:
+    """The admin site is for SOCdesk admins (superusers) only, not for every staff login."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = admins_only

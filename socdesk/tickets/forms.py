@@ -1,0 +1,197 @@
+"""Console forms for tickets. They only parse input; the services decide and explain refusals."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from socdesk.accounts.models import Agent, Department, Team
+from socdesk.tickets.attachments import IncomingFile
+from socdesk.tickets.choices import Resolution, Severity, Source, Status
+from socdesk.tickets.workflow import allowed_next
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Zero or more uploaded files, refused early (before reading them) when one is over the limit."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        limit = settings.ATTACHMENT_MAX_BYTES
+        for f in files:
+            if f.size > limit:
+                raise forms.ValidationError(
+                    f"The file {f.name!r} is {f.size:,} bytes; the limit is {limit:,} bytes."
+                )
+        return files
+
+
+def incoming_files(uploaded) -> list[IncomingFile]:
+    """Uploaded files as the services take them."""
+    return [IncomingFile(name=f.name, content=f.read()) for f in uploaded or []]
+
+
+class VersionedForm(forms.Form):
+    """Every ticket form carries the version it was loaded at, so a stale edit is refused."""
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "required": "The form did not say which version of the ticket it was based on; "
+            "reload the page and try again.",
+            "invalid": "The form's ticket version is not a number; reload the page and try again.",
+        },
+    )
+
+
+class ComposeForm(VersionedForm):
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    attachments = MultipleFileField(label="Attachments")
+    kind = forms.ChoiceField(choices=[("reply", "Reply"), ("note", "Internal note")], initial="reply")
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.ModelChoiceField(
+        queryset=Agent.objects.none(), required=False, label="Assignee", empty_label="Nobody"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, label="Team", empty_label="No team"
+    )
+
+    def __init__(self, *args, ticket=None, agents=None, teams=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            agents if agents is not None else Agent.objects.select_related("user")
+        )
+        self.fields["team"].queryset = teams if teams is not None else Team.objects.all()
+
+
+class TransferForm(VersionedForm):
+    department = forms.ModelChoiceField(queryset=Department.objects.all(), label="Department")
+
+
+class StatusForm(VersionedForm):
+    status = forms.ChoiceField(choices=Status.choices, label="Status")
+    resolution = forms.ChoiceField(
+        choices=[("", "—"), *Resolution.choices], required=False, label="Resolution"
+    )
+    comment = forms.CharField(required=False, label="Comment", max_length=1000)
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if ticket is not None and not self.is_bound:
+            nexts = allowed_next(ticket.status)
+            self.fields["status"].choices = [(s, Status(s).label) for s in nexts]
+
+
+class SeverityForm(VersionedForm):
+    severity = forms.ChoiceField(choices=Severity.choices, label="Severity")
+
+
+class TagsForm(VersionedForm):
+    tags = forms.CharField(required=False, label="Tags", help_text="Comma-separated.")
+
+    def clean_tags(self):
+        return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+
+class EditForm(VersionedForm):
+    subject = forms.CharField(label="Subject", max_length=255)
+    due_at = forms.DateTimeField(
+        required=False,
+        label="Due",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class NewTicketForm(forms.Form):
+    """An agent opening a ticket on behalf of a requester (phone call, walk-in, email forwarded by hand)."""
+
+    requester_email = forms.EmailField(required=False, label="Requester email")
+    requester_name = forms.CharField(required=False, label="Requester name", max_length=150)
+    requester_phone = forms.CharField(required=False, label="Requester phone", max_length=50)
+    subject = forms.CharField(label="Subject", max_length=255)
+    department = forms.ModelChoiceField(queryset=Department.objects.none(), label="Department")
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.MEDIUM, label="Severity")
+    source = forms.ChoiceField(choices=Source.choices, initial=Source.PHONE, label="Source")
+    assignee = forms.ModelChoiceField(
+        queryset=Agent.objects.none(), required=False, label="Assignee", empty_label="Nobody"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, label="Team", empty_label="No team"
+    )
+    tags = forms.CharField(required=False, label="Tags", help_text="Comma-separated.")
+    body = forms.CharField(required=False, label="Description", widget=forms.Textarea(attrs={"rows": 6}))
+    attachments = MultipleFileField(label="Attachments")
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = (
+            departments if departments is not None else Department.objects.all()
+        )
+        self.fields["assignee"].queryset = Agent.objects.filter(user__is_active=True).select_related("user")
+        self.fields["team"].queryset = Team.objects.all()
+
+    def clean_tags(self):
+        return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+
+BULK_ACTIONS = [
+    ("assign", "Assign to"),
+    ("status", "Set status"),
+    ("severity", "Set severity"),
+    ("transfer", "Transfer to"),
+]
+
+
+class BulkForm(forms.Form):
+    """One change applied to many selected tickets, each through the services on its own."""
+
+    # No default: applying an unnoticed "assign to nobody" to fifty tickets would be an easy mistake.
+    action = forms.ChoiceField(
+        choices=[("", "Choose…"), *BULK_ACTIONS],
+        label="Bulk action",
+        error_messages={"required": "Choose a bulk action."},
+    )
+    assignee = forms.ModelChoiceField(
+        queryset=Agent.objects.none(), required=False, label="Bulk assignee", empty_label="Nobody"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, label="Bulk team", empty_label="No team"
+    )
+    status = forms.ChoiceField(choices=[("", "—"), *Status.choices], required=False, label="Bulk status")
+    resolution = forms.ChoiceField(
+        choices=[("", "—"), *Resolution.choices], required=False, label="Bulk resolution"
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "—"), *Severity.choices], required=False, label="Bulk severity"
+    )
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.none(), required=False, label="Bulk department", empty_label="—"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = Agent.objects.filter(user__is_active=True).select_related("user")
+        self.fields["team"].queryset = Team.objects.all()
+        self.fields["department"].queryset = Department.objects.all()
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == "status" and not data.get("status"):
+            self.add_error("status", "Choose the status to set.")
+        if action == "severity" and not data.get("severity"):
+            self.add_error("severity", "Choose the severity to set.")
+        if action == "transfer" and not data.get("department"):
+            self.add_error("department", "Choose the department to transfer to.")
+        return data

