@@ -14,6 +14,12 @@ DATA_DIR = Path(env_str("SOCDESK_DATA_DIR", "./var")).resolve()
 DEBUG = env_bool("DEBUG", False)
 
 
+def _data_dir() -> Path:
+    """The data dir, created on first use (only the embedded SQLite database and queue need it)."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return DATA_DIR
+
+
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else one generated once into the data dir and reused."""
     key = env_secret("SECRET_KEY")
@@ -22,7 +28,7 @@ def _secret_key() -> str:
     key_file = DATA_DIR / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _data_dir()
     key = secrets.token_urlsafe(50)
     key_file.write_text(key)
     key_file.chmod(0o600)
@@ -48,10 +54,15 @@ INSTALLED_APPS = [
     "socdesk.audit",
     "socdesk.tickets",
     "socdesk.api",
+    # django-ninja as an app so its API docs page uses the bundled Swagger UI from our static files
+    # (without it ninja loads the UI from a CDN, which air-gapped SOCs cannot reach).
+    "ninja",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files with far-future caching and compression, under gunicorn too.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,7 +99,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "socdesk.sqlite3",
+            "NAME": _data_dir() / "socdesk.sqlite3",
             # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on the busy timeout
             # instead of failing half-way with "database is locked".
             "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
@@ -113,10 +124,15 @@ else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": "socdesk",
-        "filename": str(DATA_DIR / "tasks.sqlite3"),
+        "filename": str(_data_dir() / "tasks.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": env_int("SOCDESK_WORKER_THREADS", 2), "worker_type": "thread"},
     }
+
+# --- serving (`socdesk serve` / `socdesk run`) -----------------------------------------------------
+SOCDESK_BIND = env_str("SOCDESK_BIND", f"127.0.0.1:{env_int('PORT', 8000)}")
+SOCDESK_WEB_WORKERS = env_int("SOCDESK_WEB_WORKERS", 2)
+SOCDESK_WEB_THREADS = env_int("SOCDESK_WEB_THREADS", 4)
 
 # --- cache ----------------------------------------------------------------------------------------
 if REDIS_URL:
@@ -178,6 +194,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Compressed but not hashed names: a hashed manifest would make every template render fail until
+# `collectstatic` has run, which tests and fresh checkouts have not done.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 MEDIA_ROOT = Path(env_str("SOCDESK_MEDIA_DIR", str(DATA_DIR / "attachments"))).resolve()
 ATTACHMENT_MAX_BYTES = env_int("SOCDESK_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SOCDESK_MAX_BODY_BYTES", 10 * 1024 * 1024)
@@ -197,9 +219,15 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "socdesk@localhost")
 SOCDESK_TICKET_PREFIX = env_str("SOCDESK_TICKET_PREFIX", "SOC")
 SOCDESK_QUEUE_PAGE_SIZE = env_int("SOCDESK_QUEUE_PAGE_SIZE", 50)
 # Queue counts above this are shown as "N+" so that counting never scans a whole large table.
-SOCDESK_COUNT_CAP = env_int("SOCDESK_COUNT_CAP", 10_000)
+SOCDESK_COUNT_CAP = env_int("SOCDESK_COUNT_CAP", 1_000)
 # An agent counts as "viewing" a ticket for this many seconds after their last heartbeat.
 SOCDESK_PRESENCE_SECONDS = env_int("SOCDESK_PRESENCE_SECONDS", 60)
+# Password for the demo agents that `socdesk demo` creates; unset, they cannot sign in at all.
+SOCDESK_DEMO_PASSWORD = env_secret("SOCDESK_DEMO_PASSWORD")
+# Department (slug) for API tickets when neither the request nor the key names one; else the first one.
+SOCDESK_DEFAULT_DEPARTMENT = env_str("SOCDESK_DEFAULT_DEPARTMENT")
+# Requests per minute per API key, every API surface; 0 disables the limit.
+SOCDESK_API_RATE_LIMIT = env_int("SOCDESK_API_RATE_LIMIT", 6000)
 
 LOGGING = {
     "version": 1,
@@ -207,5 +235,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"level": "INFO"}},
+    # huey gets its own handler list so the consumer does not add a second one (doubled lines).
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

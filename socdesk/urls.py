@@ -1,9 +1,12 @@
 """URL map: console, API, operational endpoints and the Django admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from socdesk.accounts.views import login_view, logout_view
+from socdesk.api.osticket import create_ticket
+from socdesk.api.v1.api import not_found as api_v1_not_found
+from socdesk.api.v1.api import urls as api_v1_urls
 from socdesk.audit.views import audit_browser
 from socdesk.core.views import healthz
 from socdesk.tickets.views import home
@@ -13,10 +16,17 @@ admin.site.site_title = "SOCdesk admin"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # osTicket-compatible ticket API, at osTicket's own paths so existing integrations only change host.
+    re_path(r"^api/(?:http\.php/)?tickets\.(?P<fmt>json|xml|email)$", create_ticket, name="osticket-create"),
     path("admin/", admin.site.urls),
     path("login", login_view, name="login"),
     path("logout", logout_view, name="logout"),
     path("", home, name="home"),
     path("tickets/", include("socdesk.tickets.urls")),
     path("audit/", audit_browser, name="audit"),
+    path("api/v1/", api_v1_urls()),
 ]
+
+# Keep LAST: anything under /api/v1/ that no route above claimed is a JSON 404, not an HTML page.
+# Other /api/v1/ routes (webhooks, TheHive-compatible alerts) must be listed above this line.
+urlpatterns += [re_path(r"^api/v1/", api_v1_not_found)]

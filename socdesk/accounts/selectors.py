@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from socdesk.accounts.choices import ALL_PERMS, ASSIGNEE_PERMS
-from socdesk.accounts.models import Agent, DepartmentAccess, Team
+from django.conf import settings
+
+from socdesk.accounts.choices import ALL_PERMS, ASSIGNEE_PERMS, Perm
+from socdesk.accounts.models import Agent, ApiKey, Department, DepartmentAccess, Team
+from socdesk.core.errors import NotFound, ServiceError
 
 if TYPE_CHECKING:
     from socdesk.tickets.models import Ticket
@@ -63,3 +66,48 @@ def assignable_agents(department_id: int):
         .select_related("user")
         .distinct()
     )
+
+
+def api_department(
+    key: ApiKey | None, *, department_id: int | None = None, department_slug: str = ""
+) -> Department:
+    """The department for a ticket arriving through an API key: the one the request names, else the
+    key's default, else settings.SOCDESK_DEFAULT_DEPARTMENT, else the first department (for a personal
+    token: only among departments where its agent may open tickets).
+
+    Raises NotFound when the request names a department that does not exist, ServiceError when there
+    is no department at all.
+    """
+    if department_id is not None or department_slug:
+        found = (
+            Department.objects.filter(pk=department_id).first()
+            if department_id is not None
+            else Department.objects.filter(slug=department_slug).first()
+        )
+        if found is None:
+            named = department_id if department_id is not None else repr(department_slug)
+            raise NotFound(f"There is no department {named}.", fields={"department": "not_found"})
+        return found
+    candidates = Department.objects.order_by("pk")
+    if key is not None and key.agent_id is not None:
+        # A personal token defaults to a department its agent may open tickets in.
+        allowed = departments_with_perm(key.agent, Perm.CREATE)
+        if allowed is not None:
+            candidates = candidates.filter(pk__in=allowed)
+    if key is not None and key.department_id:
+        found = candidates.filter(pk=key.department_id).first()
+        if found:
+            return found
+    if settings.SOCDESK_DEFAULT_DEPARTMENT:
+        found = candidates.filter(slug=settings.SOCDESK_DEFAULT_DEPARTMENT).first()
+        if found:
+            return found
+    found = candidates.first()
+    if found is None:
+        raise ServiceError(
+            "There is no department to put the ticket in; create one in the admin first."
+            if key is None or key.agent_id is None or not Department.objects.exists()
+            else "This personal token's agent may not open tickets in any department.",
+            fields={"department": "none"},
+        )
+    return found

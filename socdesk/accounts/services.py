@@ -27,6 +27,7 @@ from socdesk.accounts.models import (
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.text import clean_text
 
 
 @transaction.atomic
@@ -146,9 +147,23 @@ def team_create(
     return team
 
 
+@transaction.atomic
+def organisation_create(*, actor: Actor, name: str, domain: str = "") -> Organisation:
+    """Create a requester organisation; contacts whose email is in `domain` join it when first seen."""
+    name, domain = name.strip(), domain.strip().lower()
+    if not name:
+        raise ServiceError("An organisation needs a name.", fields={"name": "required"})
+    if Organisation.objects.filter(name__iexact=name).exists():
+        raise ServiceError(f"An organisation named {name!r} already exists.", fields={"name": "taken"})
+    org = Organisation.objects.create(name=name, domain=domain)
+    record(actor=actor, action="organisation.created", target=org, after={"name": name, "domain": domain})
+    return org
+
+
 def contact_get_or_create(*, actor: Actor, email: str, name: str = "", phone: str = "") -> Contact:
     """The contact with this email (stored lower-case), created on first sight; safe under races."""
-    email = email.strip().lower()
+    email = clean_text(email).strip().lower()
+    name, phone = clean_text(name), clean_text(phone)
     contact = Contact.objects.filter(email=email).first()
     if contact:
         return contact
@@ -181,21 +196,21 @@ def split_api_key(raw_key: str) -> str | None:
     return prefix if sep and prefix and secret else None
 
 
-@transaction.atomic
-def apikey_create(
+def apikey_check(
     *,
-    actor: Actor,
     name: str,
     scopes: Iterable[str],
     allowed_cidrs: Iterable[str] = (),
     expires_at: datetime | None = None,
     agent: Agent | None = None,
-) -> tuple[ApiKey, str]:
-    """Create a key; returns it with the plaintext, which is never stored and cannot be shown again."""
-    name = name.strip()
+) -> tuple[dict[str, str], list[str]]:
+    """The problems with a new key's settings ({field: sentence}) and its normalised CIDR ranges.
+
+    Used by apikey_create and by forms that want to show the problems next to their fields.
+    """
     scopes = sorted(set(scopes))
     errors = {}
-    if not name:
+    if not name.strip():
         errors["name"] = "A key needs a name saying which tool uses it."
     unknown = [s for s in scopes if s not in ApiKey.SCOPES]
     if unknown:
@@ -212,6 +227,26 @@ def apikey_create(
             errors["allowed_cidrs"] = f"{cidr!r} is not an IP address or CIDR range such as 10.0.0.0/8."
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = "The expiry date is in the past."
+    return errors, cidrs
+
+
+@transaction.atomic
+def apikey_create(
+    *,
+    actor: Actor,
+    name: str,
+    scopes: Iterable[str],
+    allowed_cidrs: Iterable[str] = (),
+    expires_at: datetime | None = None,
+    agent: Agent | None = None,
+    department: Department | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the plaintext, which is never stored and cannot be shown again."""
+    name = name.strip()
+    scopes = sorted(set(scopes))
+    errors, cidrs = apikey_check(
+        name=name, scopes=scopes, allowed_cidrs=allowed_cidrs, expires_at=expires_at, agent=agent
+    )
     if errors:
         raise ServiceError(" ".join(errors.values()), fields=errors)
     prefix = secrets.token_hex(6)
@@ -224,6 +259,7 @@ def apikey_create(
         allowed_cidrs=cidrs,
         expires_at=expires_at,
         agent=agent,
+        department=department,
         created_by=actor.label,
     )
     record(
@@ -236,6 +272,8 @@ def apikey_create(
             "scopes": scopes,
             "allowed_cidrs": cidrs,
             "agent": agent and agent.pk,
+            "department": department and department.slug,
+            "expires_at": expires_at,
         },
     )
     return key, raw_key

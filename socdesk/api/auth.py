@@ -34,8 +34,10 @@ def key_from_request(request: HttpRequest) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-def authenticate_key(request: HttpRequest, raw_key: str, *, scope: str) -> tuple[ApiKey, Actor]:
+def authenticate_key(request: HttpRequest, raw_key: str, *, scope: str | None) -> tuple[ApiKey, Actor]:
     """Check a key (exists, not revoked or expired, caller's IP allowed, scope granted).
+
+    `scope=None` accepts any valid key whatever its scopes (e.g. an agent managing their own tokens).
 
     Every failure to prove the key is a 401 with the same message, so a caller learns nothing about
     which keys exist; a valid key without the scope is a 403 that names the scope.
@@ -53,7 +55,7 @@ def authenticate_key(request: HttpRequest, raw_key: str, *, scope: str) -> tuple
         or not ip_allowed(key, ip)
     ):
         raise ApiAuthError("Valid API key required")
-    if scope not in key.scopes and "admin" not in key.scopes:
+    if scope is not None and scope not in key.scopes and "admin" not in key.scopes:
         raise ApiAuthError(f"This API key lacks the {scope} scope.", status=403, code="forbidden")
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_ip=ip)

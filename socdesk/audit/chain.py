@@ -7,12 +7,15 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from socdesk.core.text import clean_json
+
 GENESIS = "0" * 64
 
 
 def to_json_safe(value: Any) -> Any:
-    """The value as plain JSON data, exactly as it will read back from the database."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    """The value as plain JSON data, exactly as it will read back from the database (control characters
+    removed: PostgreSQL's jsonb refuses NUL)."""
+    return clean_json(json.loads(json.dumps(value, default=str, ensure_ascii=False)))
 
 
 def canonical(fields: dict[str, Any]) -> bytes:

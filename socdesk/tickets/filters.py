@@ -10,9 +10,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from socdesk.accounts.models import Agent
+from socdesk.core.text import clean_text
 from socdesk.tickets.choices import OPEN_STATUSES, Severity, Source, Status
 from socdesk.tickets.models import Ticket
-from socdesk.tickets.selectors import tickets_visible_to
+from socdesk.tickets.selectors import normalise_number, tickets_visible_to
 
 # name -> (label, condition given the agent)
 QUEUES: dict[str, tuple[str, callable]] = {
@@ -23,6 +24,8 @@ QUEUES: dict[str, tuple[str, callable]] = {
     "closed": ("Closed", lambda agent: Q(status=Status.CLOSED)),
     "all": ("All", lambda agent: Q()),
 }
+
+MAX_ID = 2**63 - 1
 
 SORTS = {
     "activity": ("-last_activity_at", "-id"),
@@ -54,21 +57,24 @@ class TicketFilter:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_querydict(cls, params) -> TicketFilter:
-        """Parse request parameters; bad values are dropped and reported in `errors`, never a 500."""
+    def from_querydict(cls, params, *, default_queue: str = "open") -> TicketFilter:
+        """Parse request parameters; bad values are dropped and reported in `errors`, never a 500.
+
+        The console's default queue is "open"; the API lists all tickets unless asked for a queue.
+        """
         f = cls()
-        f.queue = params.get("queue") if params.get("queue") in QUEUES else "open"
+        f.queue = _one_of(params, "queue", QUEUES, default_queue, f.errors)
         f.status = _choices(params, "status", Status.values, f.errors)
         f.severity = _choices(params, "severity", Severity.values, f.errors)
         f.source = _choices(params, "source", Source.values, f.errors)
         f.department = _ints(params, "department", f.errors)
         f.assignee = _ints(params, "assignee", f.errors)
         f.team = _ints(params, "team", f.errors)
-        f.tag = [t.strip().lower() for t in params.getlist("tag") if t.strip()]
+        f.tag = [t.strip().lower() for t in map(clean_text, params.getlist("tag")) if t.strip()]
         f.created_from = _date(params, "created_from", f.errors)
         f.created_to = _date(params, "created_to", f.errors)
-        f.q = (params.get("q") or "").strip()[:200]
-        f.sort = params.get("sort") if params.get("sort") in SORTS else "activity"
+        f.q = clean_text(params.get("q") or "").strip()[:200]
+        f.sort = _one_of(params, "sort", SORTS, "activity", f.errors)
         return f
 
     def is_default(self) -> bool:
@@ -106,7 +112,7 @@ class TicketFilter:
             qs = qs.filter(created_at__lt=datetime.combine(self.created_to + timedelta(days=1), time.min, tz))
         if self.q:
             if _looks_like_number(self.q):
-                qs = qs.filter(Q(number__iexact=self.q) | Q(subject__icontains=self.q))
+                qs = qs.filter(Q(number=normalise_number(self.q)) | Q(subject__icontains=self.q))
             else:
                 qs = qs.filter(subject__icontains=self.q)
         return qs.order_by(*SORTS[self.sort])
@@ -114,6 +120,16 @@ class TicketFilter:
 
 def _looks_like_number(text: str) -> bool:
     return "-" in text and text.rsplit("-", 1)[1].isdigit()
+
+
+def _one_of(params, name, allowed, default, errors) -> str:
+    value = params.get(name)
+    if not value:
+        return default
+    if value not in allowed:
+        errors[name] = f"Unknown {name} {value!r}; use one of: {', '.join(allowed)}."
+        return default
+    return value
 
 
 def _choices(params, name, allowed, errors) -> list[str]:
@@ -130,9 +146,14 @@ def _ints(params, name, errors) -> list[int]:
         if v == "":
             continue
         try:
-            out.append(int(v))
+            number = int(v)
         except ValueError:
             errors[name] = f"{name} must be a number, not {v!r}."
+            continue
+        if not 0 <= number <= MAX_ID:  # beyond 64 bits the database driver itself would fail
+            errors[name] = f"{name} {v} is not a valid id."
+            continue
+        out.append(number)
     return out
 
 

@@ -7,6 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from socdesk.accounts.models import Agent
 from socdesk.accounts.selectors import department_perms, team_ids
 from socdesk.core.errors import NotFound
+from socdesk.core.text import clean_text
 from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
 
 
@@ -25,19 +26,34 @@ def visibility_q(agent: Agent) -> Q | None:
     return q
 
 
+def normalise_number(number: str) -> str:
+    """Ticket numbers are stored upper-case; an exact match uses the unique index (iexact would scan)."""
+    return clean_text(number).strip().upper()
+
+
 def tickets_visible_to(agent: Agent) -> QuerySet[Ticket]:
     """Every ticket the agent may see."""
     q = visibility_q(agent)
     return Ticket.objects.all() if q is None else Ticket.objects.filter(q)
 
 
+def tickets_visible_to_key(key) -> QuerySet[Ticket]:
+    """Tickets an API key without an agent may see: all, or its department's if it is limited to one."""
+    department_id = getattr(key, "department_id", None)  # optional: keys may be tied to a department
+    return Ticket.objects.filter(department_id=department_id) if department_id else Ticket.objects.all()
+
+
 def ticket_get_for_agent(agent: Agent, number: str) -> Ticket:
     """The ticket with this number if the agent may see it; NotFound otherwise (never 'forbidden')."""
+    return ticket_get_from(tickets_visible_to(agent), number)
+
+
+def ticket_get_from(visible: QuerySet[Ticket], number: str) -> Ticket:
+    """The ticket with this number among `visible` (a scoped queryset above); NotFound otherwise."""
     ticket = (
-        tickets_visible_to(agent)
-        .select_related("department", "assignee__user", "team", "requester__organisation")
+        visible.select_related("department", "assignee__user", "team", "requester__organisation")
         .prefetch_related("tags")
-        .filter(number__iexact=number.strip())
+        .filter(number=normalise_number(number))
         .first()
     )
     if ticket is None:
@@ -57,9 +73,14 @@ def ticket_thread(ticket: Ticket, *, include_internal: bool = True) -> QuerySet[
 
 def attachment_get_for_agent(agent: Agent, attachment_id: int) -> Attachment:
     """An attachment whose ticket the agent may see; NotFound otherwise."""
+    return attachment_get_from(tickets_visible_to(agent), attachment_id)
+
+
+def attachment_get_from(visible: QuerySet[Ticket], attachment_id: int) -> Attachment:
+    """An attachment on one of the `visible` tickets (a scoped queryset above); NotFound otherwise."""
     attachment = (
         Attachment.objects.select_related("entry__ticket")
-        .filter(pk=attachment_id, entry__ticket__in=tickets_visible_to(agent))
+        .filter(pk=attachment_id, entry__ticket__in=visible)
         .first()
     )
     if attachment is None:

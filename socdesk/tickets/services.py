@@ -21,6 +21,7 @@ from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.core.models import next_counter_value
+from socdesk.core.text import clean_json, clean_text
 from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Resolution, Severity, Source, Status
 from socdesk.tickets.history import stale_version_error
@@ -42,7 +43,7 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
     """Lower-case, trimmed, de-duplicated tag names, in first-seen order."""
     seen: dict[str, None] = {}
     for tag in tags:
-        name = str(tag).strip().lower()[:64]
+        name = clean_text(str(tag)).strip().lower()[:64]
         if name:
             seen.setdefault(name, None)
     return list(seen)
@@ -142,7 +143,10 @@ def ticket_create(
     attachments: list[IncomingFile] | None = None,
 ) -> Ticket:
     """Open a ticket with its first thread entry (the requester's message or the agent's description)."""
-    subject = (subject or "").strip()
+    subject = clean_text(subject or "").strip()
+    body = clean_text(body or "")
+    requester_name, requester_phone = clean_text(requester_name), clean_text(requester_phone)
+    extra = clean_json(extra or {})
     errors = {}
     if not subject:
         errors["subject"] = "A subject is required."
@@ -176,7 +180,7 @@ def ticket_create(
         team=team,
         requester=requester,
         due_at=due_at,
-        extra=extra or {},
+        extra=extra,
         created_at=now,
         last_activity_at=now,
     )
@@ -190,7 +194,7 @@ def ticket_create(
             kind=EntryKind.MESSAGE if actor.agent is None else EntryKind.NOTE,
             author_agent=actor.agent,
             author_contact=requester if from_requester else None,
-            author_label=str(requester) if from_requester else actor.label,
+            author_label=(str(requester) if from_requester else actor.label)[:200],
             body=body,
             body_format=body_format,
             created_at=now,
@@ -227,7 +231,7 @@ def _add_entry(
     action: str,
     expected_version: int | None,
 ) -> ThreadEntry:
-    body = (body or "").strip()
+    body = clean_text(body or "").strip()
     files = attachments or []
     if not body and not files:
         raise ServiceError("The message is empty.", fields={"body": "required"})
@@ -496,6 +500,7 @@ def ticket_change_status(
     expected_version: int | None = None,
 ) -> Ticket:
     """Move the ticket through the state machine; resolving needs a resolution."""
+    comment = clean_text(comment or "")
     if status not in Status.values:
         raise ServiceError(f"Unknown status {status!r}.", fields={"status": "invalid"})
     ticket = _lock(ticket)
@@ -615,7 +620,7 @@ def ticket_edit(
     _check_version(ticket, expected_version)
     before, after = {}, {}
     if subject is not None:
-        subject = subject.strip()
+        subject = clean_text(subject).strip()
         if not subject:
             raise ServiceError("A subject is required.", fields={"subject": "required"})
         if subject != ticket.subject:

@@ -59,3 +59,10 @@ def test_filters_and_counts(people, soc_ticket):
     assert counts["mine"] == (1, False) and counts["open"] == (2, False) and counts["all"] == (2, False)
     assert queue_counts(people.carol)["all"] == (0, False)
     assert capped_count(tickets_visible_to(people.alice), cap=1) == (1, True)
+
+
+def test_nul_in_search_and_number_is_harmless(people, soc_ticket):
+    """PostgreSQL refuses NUL in a query parameter; the filter and lookup drop it first."""
+    f = TicketFilter.from_querydict(QueryDict("queue=all&q=Suspicious%00&tag=ed%00r"))
+    assert list(queue_tickets(people.alice, f)) == [soc_ticket]
+    assert ticket_get_for_agent(people.alice, soc_ticket.number + "\x00") == soc_ticket

@@ -212,3 +212,26 @@ def test_system_actor_can_change_tickets(people, soc_ticket):
     job = Actor.system("sla-scan")
     services.ticket_change_severity(actor=job, ticket=soc_ticket, severity="critical")
     assert events(soc_ticket, "ticket.severity_changed").get().actor_type == "system"
+
+
+def test_control_characters_are_removed_before_storing(people):
+    """PostgreSQL refuses NUL in text and jsonb; found by the API fuzzer as a 500."""
+    t = services.ticket_create(
+        actor=people.actor(people.alice),
+        subject="Beacon\x00 to evil\x1b.example",
+        department=people.soc,
+        body="line one\nline\x00 two\ttabbed",
+        tags=["a\x00b"],
+        extra={"k\x00": ["v\x00"]},
+        requester_email="x\x00@example.test",
+        requester_name="N\x00ame",
+    )
+    t = Ticket.objects.get(pk=t.pk)
+    assert t.subject == "Beacon to evil.example"
+    assert t.extra == {"k": ["v"]}
+    assert t.entries.get().body == "line one\nline two\ttabbed"
+    assert list(t.tags.values_list("name", flat=True)) == ["ab"]
+    assert t.requester.email == "x@example.test" and t.requester.name == "Name"
+    services.ticket_edit(actor=people.actor(people.alice), ticket=t, subject="S\x00ubject")
+    services.ticket_note(actor=people.actor(people.alice), ticket=t, body="n\x00ote")
+    assert Ticket.objects.get(pk=t.pk).subject == "Subject"

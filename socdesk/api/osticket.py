@@ -1,0 +1,110 @@
+"""osTicket-compatible ticket API: POST /api/tickets.{json,xml,email} (also under /api/http.php/).
+
+A drop-in for tools written against osTicket: same URLs, same X-API-Key header, same fields, a 201 with
+the ticket number as the whole body. Replies are text/plain as osTicket's are, but errors are 4xx with
+a sentence naming the problem (osTicket answers many of them with a bare 500).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from socdesk.accounts.selectors import api_department
+from socdesk.api.auth import ApiAuthError, authenticate_key, key_from_request
+from socdesk.api.osticket_formats import (
+    OsTicketRequest,
+    PayloadError,
+    request_from_email,
+    request_from_json,
+    request_from_xml,
+)
+from socdesk.api.ratelimit import RateLimited, check_rate_limit
+from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
+from socdesk.tickets.choices import Source
+from socdesk.tickets.services import ticket_create
+
+SCOPE = "tickets:create"
+PARSERS: dict[str, Callable[[bytes], OsTicketRequest]] = {
+    "json": request_from_json,
+    "xml": request_from_xml,
+    "email": request_from_email,
+}
+
+
+def text(status: int, body: str, **headers: str) -> HttpResponse:
+    response = HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+@csrf_exempt
+def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Create one ticket from an osTicket-format request body."""
+    if request.method != "POST":
+        return text(405, "Use POST to create a ticket.", Allow="POST")
+    parse = PARSERS.get(fmt)
+    if parse is None:
+        return text(404, f"Unknown format {fmt!r}; use tickets.json, tickets.xml or tickets.email.")
+    try:
+        key, actor = authenticate_key(request, key_from_request(request), scope=SCOPE)
+        check_rate_limit(key)
+    except ApiAuthError as exc:
+        return text(exc.status, exc.message)
+    except RateLimited as exc:
+        return text(429, exc.message, **{"Retry-After": str(exc.retry_after)})
+
+    body = _read_body(request)
+    if body is None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return text(413, f"The request body is larger than the {limit:,} byte limit.")
+    try:
+        incoming = parse(body)
+        department = api_department(
+            key, department_id=incoming.department_id, department_slug=incoming.department_slug
+        )
+        ticket = ticket_create(
+            actor=actor,
+            subject=incoming.subject,
+            department=department,
+            body=incoming.body,
+            body_format=incoming.body_format,
+            requester_email=incoming.email,
+            requester_name=incoming.name,
+            requester_phone=incoming.phone,
+            severity=incoming.severity,
+            source=Source.EMAIL if fmt == "email" else Source.API,
+            extra=incoming.extra,
+            attachments=incoming.attachments,
+        )
+    except PayloadError as exc:
+        return text(400, exc.message)
+    except PermissionDenied as exc:
+        return text(403, exc.message)
+    except (NotFound, ServiceError) as exc:
+        # A department named in the body that does not exist is bad input, not a missing resource.
+        return text(400, exc.message)
+    return text(201, ticket.number)
+
+
+def _read_body(request: HttpRequest) -> bytes | None:
+    """The raw body, or None when it is over DATA_UPLOAD_MAX_MEMORY_SIZE (checked before reading)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if limit is not None and declared > limit:
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None
+    if limit is not None and len(body) > limit:
+        return None
+    return body

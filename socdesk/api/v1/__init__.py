@@ -1,0 +1,1 @@
+"""REST API v1 (django-ninja): one router module per domain, mounted by `socdesk.api.v1.api`."""

@@ -1,0 +1,231 @@
+"""Typed request and response bodies of the v1 API (pydantic v2 via ninja)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from ninja import Schema
+from pydantic import ConfigDict, Field, field_validator
+
+from socdesk.core.text import clean_json
+from socdesk.tickets.choices import EntryKind, Resolution, Severity, Source, Status
+
+# Ids are 64-bit in both databases; a larger number is refused as invalid input, not a database error.
+MAX_DB_INT = 2**63 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+Version = Annotated[int, Field(ge=0, le=MAX_DB_INT)]
+
+
+class InputSchema(Schema):
+    """Request bodies refuse unknown fields, so a typo is a 400 that names it, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip_control_characters(cls, value: Any) -> Any:
+        # Control characters (NUL above all) are never meaningful and PostgreSQL refuses NUL outright.
+        return clean_json(value)
+
+
+# --- errors -----------------------------------------------------------------------------------------
+
+
+class ErrorDetail(Schema):
+    code: str = Field(description="Stable machine-readable code, e.g. invalid, not_found, conflict.")
+    message: str = Field(description="A sentence saying what went wrong and what to do.")
+    fields: dict[str, str] = Field(description="Per-field problems, keyed by field name.")
+
+
+class ErrorOut(Schema):
+    """The one error shape of every /api/v1 response that is not a success."""
+
+    error: ErrorDetail
+
+
+# --- references -------------------------------------------------------------------------------------
+
+
+class DepartmentRef(Schema):
+    id: int
+    name: str
+    slug: str
+
+
+class AgentRef(Schema):
+    id: int
+    username: str
+    name: str
+
+
+class TeamRef(Schema):
+    id: int
+    name: str
+
+
+class RequesterRef(Schema):
+    email: str
+    name: str
+
+
+# --- tickets ----------------------------------------------------------------------------------------
+
+
+class TicketOut(Schema):
+    """A ticket as listed."""
+
+    number: str
+    subject: str
+    status: Status
+    resolution: Resolution | Literal[""]
+    severity: Severity
+    source: Source
+    department: DepartmentRef
+    assignee: AgentRef | None
+    team: TeamRef | None
+    requester: RequesterRef | None
+    tags: list[str]
+    due_at: datetime | None
+    created_at: datetime
+    acknowledged_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    last_activity_at: datetime
+    version: int = Field(description="Send it back with PATCH; a stale one is refused with 409.")
+    alert_count: int
+    url: str
+
+
+class TicketDetailOut(TicketOut):
+    """A ticket with everything known about it."""
+
+    observables: list[dict[str, Any]]
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
+
+
+class AttachmentIn(InputSchema):
+    name: str = Field(min_length=1, max_length=255)
+    content_base64: str = Field(description="The file's bytes, base64-encoded (standard alphabet).")
+
+
+class RequesterIn(InputSchema):
+    email: str = Field(min_length=3, max_length=254)
+    name: str = Field("", max_length=150)
+    phone: str = Field("", max_length=50)
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        try:
+            validate_email(value.strip())
+        except DjangoValidationError:
+            raise ValueError("Enter an email address such as dana@example.com") from None
+        return value.strip()
+
+
+class TicketCreateIn(InputSchema):
+    subject: str = Field(min_length=1, max_length=255)
+    department: DbId | str | None = Field(
+        None, description="Department id or slug; may be left out when the key is tied to a department."
+    )
+    body: str = Field("", description="The first thread entry (plain text).")
+    requester: RequesterIn | None = None
+    severity: Severity = Severity.MEDIUM
+    source: Source = Source.API
+    assignee: DbId | str | None = Field(None, description="Agent id or username.")
+    team: DbId | str | None = Field(None, description="Team id or name.")
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    due_at: datetime | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+
+
+class TicketPatchIn(InputSchema):
+    """Only the fields sent are changed. For status, severity, department, subject and tags, null is the
+    same as leaving the field out; for assignee, team, due_at it clears the value."""
+
+    version: Version = Field(description="The version you last read; a stale one is refused with 409.")
+    status: Status | None = None
+    resolution: Resolution | None = Field(None, description="Required when status becomes resolved.")
+    comment: str | None = Field(None, max_length=2000, description="Why the status changed.")
+    severity: Severity | None = None
+    assignee: DbId | str | None = Field(None, description="Agent id or username; null to unassign.")
+    team: DbId | str | None = Field(None, description="Team id or name; null to clear.")
+    department: DbId | str | None = Field(None, description="Department id or slug: transfers the ticket.")
+    tags: list[str] | None = Field(None, max_length=50, description="Replaces all tags.")
+    subject: str | None = Field(None, min_length=1, max_length=255)
+    due_at: datetime | None = None
+
+
+# --- thread -----------------------------------------------------------------------------------------
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    size: int
+    content_type: str
+    sha256: str
+    download_url: str
+
+
+class ThreadEntryOut(Schema):
+    id: int
+    kind: EntryKind
+    author: str
+    author_agent: str | None = Field(description="Username when an agent wrote it.")
+    body: str
+    body_format: str
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+
+class ThreadOut(Schema):
+    items: list[ThreadEntryOut]
+
+
+class ThreadPostIn(InputSchema):
+    kind: Literal["reply", "note"] = Field(description="reply: visible to the requester; note: internal.")
+    body: str = ""
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    version: Version | None = Field(
+        None, description="Optional: refuse with 409 if the ticket changed since."
+    )
+
+
+# --- personal tokens --------------------------------------------------------------------------------
+
+PersonalScope = Literal["tickets:read", "tickets:create", "tickets:write", "admin"]
+
+
+class TokenIn(InputSchema):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[PersonalScope] = Field(min_length=1)
+    expires_at: datetime | None = None
+    allowed_cidrs: list[str] = Field(default_factory=list, max_length=50)
+
+
+class TokenOut(Schema):
+    prefix: str
+    name: str
+    scopes: list[str]
+    allowed_cidrs: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    key: str = Field(description="The token itself: shown once, store it now.")
+
+
+class TokenList(Schema):
+    items: list[TokenOut]

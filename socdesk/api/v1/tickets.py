@@ -1,0 +1,469 @@
+"""Tickets and their threads: list (shared TicketFilter + cursor), get, create, update, thread, files."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Annotated
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Count
+from django.http import FileResponse
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Path, Query, Router, Schema
+from ninja import Status as Reply
+from pydantic import Field
+
+from socdesk.accounts.models import Agent, Department, Team
+from socdesk.api.v1.pagination import page
+from socdesk.api.v1.schemas import (
+    MAX_DB_INT,
+    DbId,
+    ErrorOut,
+    ThreadEntryOut,
+    ThreadOut,
+    ThreadPostIn,
+    TicketCreateIn,
+    TicketDetailOut,
+    TicketPage,
+    TicketPatchIn,
+)
+from socdesk.api.v1.security import Caller, requires
+from socdesk.core.errors import PermissionDenied, ServiceError
+from socdesk.tickets import services
+from socdesk.tickets.attachments import IncomingFile
+from socdesk.tickets.choices import Severity, Source, Status
+from socdesk.tickets.filters import SORTS, TicketFilter
+from socdesk.tickets.history import stale_version_error
+from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.selectors import attachment_get_from, ticket_thread
+
+router = Router(tags=["tickets"])
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut}
+LIST_MAX = 200
+# Keyset pagination needs sort keys that are never NULL; "due" (due_at may be empty) is console-only.
+API_SORTS = [name for name in SORTS if name != "due"]
+
+
+# --- the alerts app's part of a ticket (0 / empty until socdesk.alerts is installed) ----------------
+
+
+def alert_counts(ticket_ids: list[int]) -> dict[int, int]:
+    """{ticket id: number of alerts} in one query; empty while the alerts app is not installed."""
+    if not ticket_ids or not apps.is_installed("socdesk.alerts"):
+        return {}
+    Alert = apps.get_model("alerts", "Alert")
+    rows = Alert.objects.filter(ticket_id__in=ticket_ids).values("ticket_id").annotate(n=Count("id"))
+    return {row["ticket_id"]: row["n"] for row in rows}
+
+
+def ticket_observables(ticket: Ticket) -> list[dict]:
+    """The ticket's observables; empty while the alerts app (which provides them) is not installed."""
+    if not apps.is_installed("socdesk.alerts"):
+        return []
+    from socdesk.alerts import selectors as alert_selectors
+
+    getter = getattr(alert_selectors, "observables_for_ticket_api", None)
+    return list(getter(ticket)) if getter else []
+
+
+# --- output -----------------------------------------------------------------------------------------
+
+
+def ticket_out(ticket: Ticket, alert_count: int = 0) -> dict:
+    """The API's view of a ticket (related rows must be loaded: see ticket_get_from / _list_qs)."""
+    assignee, team, requester = ticket.assignee, ticket.team, ticket.requester
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "resolution": ticket.resolution,
+        "severity": ticket.severity,
+        "source": ticket.source,
+        "department": {
+            "id": ticket.department_id,
+            "name": ticket.department.name,
+            "slug": ticket.department.slug,
+        },
+        "assignee": assignee
+        and {"id": assignee.pk, "username": assignee.user.get_username(), "name": assignee.name},
+        "team": team and {"id": team.pk, "name": team.name},
+        "requester": requester and {"email": requester.email, "name": requester.name},
+        "tags": sorted(tag.name for tag in ticket.tags.all()),
+        "due_at": ticket.due_at,
+        "created_at": ticket.created_at,
+        "acknowledged_at": ticket.acknowledged_at,
+        "first_response_at": ticket.first_response_at,
+        "resolved_at": ticket.resolved_at,
+        "closed_at": ticket.closed_at,
+        "last_activity_at": ticket.last_activity_at,
+        "version": ticket.version,
+        "alert_count": alert_count,
+        "url": reverse("api-v1:ticket_get", kwargs={"number": ticket.number}),
+    }
+
+
+def ticket_detail_out(ticket: Ticket) -> dict:
+    return ticket_out(ticket, alert_counts([ticket.pk]).get(ticket.pk, 0)) | {
+        "observables": ticket_observables(ticket)
+    }
+
+
+def entry_out(entry: ThreadEntry) -> dict:
+    return {
+        "id": entry.pk,
+        "kind": entry.kind,
+        "author": entry.author_label,
+        "author_agent": entry.author_agent.user.get_username() if entry.author_agent else None,
+        "body": entry.body,
+        "body_format": entry.body_format,
+        "created_at": entry.created_at,
+        "attachments": [
+            {
+                "id": a.pk,
+                "filename": a.filename,
+                "size": a.size,
+                "content_type": a.content_type,
+                "sha256": a.sha256,
+                "download_url": reverse("api-v1:attachment_download", kwargs={"attachment_id": a.pk}),
+            }
+            for a in entry.attachments.all()
+        ],
+    }
+
+
+# --- input helpers ----------------------------------------------------------------------------------
+
+
+def _department(value: int | str, field: str = "department") -> Department:
+    qs = Department.objects.all()
+    found = qs.filter(pk=value).first() if isinstance(value, int) else qs.filter(slug=value.strip()).first()
+    if found is None and isinstance(value, str):
+        found = qs.filter(name__iexact=value.strip()).first()
+    if found is None:
+        raise ServiceError(
+            f"There is no department {value!r}; give its id or slug.", fields={field: "unknown"}
+        )
+    return found
+
+
+def _agent(value: int | str) -> Agent:
+    qs = Agent.objects.select_related("user")
+    if isinstance(value, int):
+        found = qs.filter(pk=value).first()
+    else:
+        found = qs.filter(user__username__iexact=value.strip()).first()
+    if found is None:
+        raise ServiceError(
+            f"There is no agent {value!r}; give their id or username.", fields={"assignee": "unknown"}
+        )
+    return found
+
+
+def _team(value: int | str) -> Team:
+    qs = Team.objects.all()
+    found = (
+        qs.filter(pk=value).first()
+        if isinstance(value, int)
+        else qs.filter(name__iexact=value.strip()).first()
+    )
+    if found is None:
+        raise ServiceError(f"There is no team {value!r}; give its id or name.", fields={"team": "unknown"})
+    return found
+
+
+def _files(items) -> list[IncomingFile]:
+    files = []
+    for index, item in enumerate(items):
+        try:
+            content = base64.b64decode(item.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ServiceError(
+                f"Attachment {item.name!r} is not valid base64; encode the file's bytes with the "
+                "standard base64 alphabet.",
+                fields={f"attachments.{index}.content_base64": "invalid"},
+            ) from None
+        files.append(IncomingFile(name=item.name, content=content))
+    return files
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Datetimes without a time zone are taken as UTC."""
+    if value is not None and timezone.is_naive(value):
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _reload(pk: int) -> Ticket:
+    """The ticket just written by this caller, with what the output needs loaded."""
+    return (
+        Ticket.objects.select_related("department", "assignee__user", "team", "requester")
+        .prefetch_related("tags")
+        .get(pk=pk)
+    )
+
+
+# --- endpoints --------------------------------------------------------------------------------------
+
+
+class TicketListParams(Schema):
+    """The console's queue query string, plus cursor and limit."""
+
+    queue: str = Field("all", description="mine, unassigned, open, resolved, closed or all.")
+    status: list[Status] = Field(default_factory=list)
+    severity: list[Severity] = Field(default_factory=list)
+    source: list[Source] = Field(default_factory=list)
+    department: list[DbId] = Field(default_factory=list, description="Department ids.")
+    assignee: list[Annotated[int, Field(ge=0, le=MAX_DB_INT)]] = Field(
+        default_factory=list, description="Agent ids; 0 means unassigned."
+    )
+    team: list[DbId] = Field(default_factory=list, description="Team ids.")
+    tag: list[str] = Field(default_factory=list, description="Tickets carrying all of these tags.")
+    created_from: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
+    created_to: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
+    q: str | None = Field(None, description="Words in the subject, or a ticket number.")
+    sort: str = Field("activity", description="activity, -activity, created, -created, number or -number.")
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=LIST_MAX)
+
+
+@router.get(
+    "/tickets",
+    response={200: TicketPage} | ERRORS,
+    auth=requires("tickets:read"),
+    url_name="ticket_list",
+    summary="List tickets",
+)
+def ticket_list(request, params: Query[TicketListParams]):
+    """Tickets the caller may see, filtered like the console's queues, newest activity first.
+
+    Scope: tickets:read. Page with `next` → `?cursor=`.
+    """
+    caller: Caller = request.auth
+    ticket_filter = TicketFilter.from_querydict(request.GET, default_queue="all")
+    errors = dict(ticket_filter.errors)
+    if ticket_filter.sort not in API_SORTS:
+        errors["sort"] = f"Unknown sort {ticket_filter.sort!r}; use one of: {', '.join(API_SORTS)}."
+    if ticket_filter.queue == "mine" and caller.agent is None:
+        errors["queue"] = "The mine queue needs an agent: use a personal token or filter by assignee."
+    if errors:
+        raise ServiceError("Check the filters: " + " ".join(errors.values()), fields=errors)
+    qs = ticket_filter.apply(caller.visible_tickets(), caller.agent)
+    qs = qs.select_related("department", "assignee__user", "team", "requester").prefetch_related("tags")
+    order = SORTS[ticket_filter.sort]
+    if order[-1].lstrip("-") != "id":  # the keyset needs a unique last key
+        order = (*order, "-id")
+    rows, next_cursor = page(
+        qs.order_by(*order),
+        order,
+        limit=params.limit,
+        cursor=params.cursor,
+        kind=f"tickets:{ticket_filter.sort}",
+    )
+    counts = alert_counts([t.pk for t in rows])
+    return {"items": [ticket_out(t, counts.get(t.pk, 0)) for t in rows], "next": next_cursor}
+
+
+@router.get(
+    "/tickets/{number}",
+    response={200: TicketDetailOut} | ERRORS,
+    auth=requires("tickets:read"),
+    url_name="ticket_get",
+    summary="Get a ticket",
+)
+def ticket_get(request, number: str):
+    """One ticket with its alert count and observables. Scope: tickets:read; 404 if not visible to you."""
+    return ticket_detail_out(request.auth.get_ticket(number))
+
+
+@router.post(
+    "/tickets",
+    response={201: TicketDetailOut} | ERRORS,
+    auth=requires("tickets:create"),
+    url_name="ticket_create",
+    summary="Open a ticket",
+)
+def ticket_create(request, payload: TicketCreateIn):
+    """Open a ticket (source `api` unless given). Scope: tickets:create."""
+    caller: Caller = request.auth
+    key_department = getattr(caller.key, "department_id", None) if caller.agent is None else None
+    if payload.department is None and not key_department:
+        raise ServiceError(
+            "Say which department the ticket is for (its id or slug).", fields={"department": "required"}
+        )
+    department = _department(payload.department) if payload.department is not None else None
+    if key_department and department is not None and department.pk != key_department:
+        raise PermissionDenied("This API key may only open tickets in its own department.")
+    department = department or Department.objects.get(pk=key_department)
+    requester = payload.requester
+    ticket = services.ticket_create(
+        actor=caller.actor,
+        subject=payload.subject,
+        department=department,
+        body=payload.body,
+        requester_email=requester.email if requester else "",
+        requester_name=requester.name if requester else "",
+        requester_phone=requester.phone if requester else "",
+        severity=payload.severity,
+        source=payload.source,
+        assignee=_agent(payload.assignee) if payload.assignee is not None else None,
+        team=_team(payload.team) if payload.team is not None else None,
+        tags=payload.tags,
+        due_at=_aware(payload.due_at),
+        attachments=_files(payload.attachments),
+    )
+    return Reply(201, ticket_detail_out(_reload(ticket.pk)))
+
+
+@router.patch(
+    "/tickets/{number}",
+    response={200: TicketDetailOut, 409: ErrorOut} | ERRORS,
+    auth=requires("tickets:write"),
+    url_name="ticket_update",
+    summary="Change a ticket",
+)
+def ticket_update(request, number: str, payload: TicketPatchIn):
+    """Apply the sent changes, each through its service, all or nothing; a stale version is a 409.
+
+    Scope: tickets:write.
+    """
+    caller: Caller = request.auth
+    ticket = caller.get_ticket(number)
+    if payload.version != ticket.version:
+        raise stale_version_error(ticket, payload.version)
+    with transaction.atomic():
+        ticket = _apply_changes(caller, ticket, payload)
+    return ticket_detail_out(_reload(ticket.pk))
+
+
+def _apply_changes(caller: Caller, ticket: Ticket, payload: TicketPatchIn) -> Ticket:
+    sent = payload.model_fields_set
+    actor = caller.actor
+    # Resolve every reference first, so a bad one is refused before anything is written.
+    department = _department(payload.department) if payload.department is not None else None
+    new_agent = ticket.assignee
+    if "assignee" in sent:
+        new_agent = _agent(payload.assignee) if payload.assignee is not None else None
+    new_team = ticket.team
+    if "team" in sent:
+        new_team = _team(payload.team) if payload.team is not None else None
+    if payload.comment and payload.status is None:
+        raise ServiceError(
+            "A comment is recorded with a status change; send it together with status, or post it "
+            "to the thread as a note.",
+            fields={"comment": "needs_status"},
+        )
+    if payload.resolution is not None and payload.status is None and payload.resolution != ticket.resolution:
+        raise ServiceError(
+            'Send the resolution together with "status": "resolved".', fields={"resolution": "needs_status"}
+        )
+
+    if department is not None and department.pk != ticket.department_id:
+        ticket = services.ticket_transfer(
+            actor=actor, ticket=ticket, department=department, expected_version=ticket.version
+        )
+        if "assignee" not in sent:
+            new_agent = ticket.assignee
+        if "team" not in sent:
+            new_team = ticket.team
+    if (new_agent, new_team) != (ticket.assignee, ticket.team):
+        if new_agent is None and new_team == ticket.team:
+            ticket = services.ticket_release(actor=actor, ticket=ticket, expected_version=ticket.version)
+        else:
+            ticket = services.ticket_assign(
+                actor=actor, ticket=ticket, agent=new_agent, team=new_team, expected_version=ticket.version
+            )
+    if payload.status is not None and payload.status != ticket.status:
+        ticket = services.ticket_change_status(
+            actor=actor,
+            ticket=ticket,
+            status=payload.status,
+            resolution=payload.resolution or "",
+            comment=payload.comment or "",
+            expected_version=ticket.version,
+        )
+    elif payload.status is not None and payload.resolution not in (None, ticket.resolution):
+        raise ServiceError(
+            f"The ticket is already {Status(ticket.status).label.lower()}; its resolution changes only "
+            "when it is resolved again.",
+            fields={"resolution": "unchanged_status"},
+        )
+    if payload.severity is not None and payload.severity != ticket.severity:
+        ticket = services.ticket_change_severity(
+            actor=actor, ticket=ticket, severity=payload.severity, expected_version=ticket.version
+        )
+    if payload.tags is not None:
+        ticket = services.ticket_set_tags(
+            actor=actor, ticket=ticket, tags=payload.tags, expected_version=ticket.version
+        )
+    edits = {}
+    if payload.subject is not None and payload.subject.strip() != ticket.subject:
+        edits["subject"] = payload.subject
+    if "due_at" in sent and _aware(payload.due_at) != ticket.due_at:
+        edits["due_at"] = _aware(payload.due_at)
+    if edits:
+        ticket = services.ticket_edit(actor=actor, ticket=ticket, expected_version=ticket.version, **edits)
+    return ticket
+
+
+@router.get(
+    "/tickets/{number}/thread",
+    response={200: ThreadOut} | ERRORS,
+    auth=requires("tickets:read"),
+    url_name="ticket_thread",
+    summary="Read a ticket's thread",
+)
+def thread_list(request, number: str):
+    """Messages, replies, internal notes and events in order, with attachments. Scope: tickets:read."""
+    caller: Caller = request.auth
+    ticket = caller.get_ticket(number)
+    entries = ticket_thread(ticket, include_internal=caller.sees_internal_notes())
+    return {"items": [entry_out(e) for e in entries]}
+
+
+@router.post(
+    "/tickets/{number}/thread",
+    response={201: ThreadEntryOut, 409: ErrorOut} | ERRORS,
+    auth=requires("tickets:write"),
+    url_name="ticket_thread_post",
+    summary="Reply or add an internal note",
+)
+def thread_post(request, number: str, payload: ThreadPostIn):
+    """Add a reply (seen by the requester) or an internal note. Scope: tickets:write."""
+    caller: Caller = request.auth
+    ticket = caller.get_ticket(number)
+    add = services.ticket_reply if payload.kind == "reply" else services.ticket_note
+    entry = add(
+        actor=caller.actor,
+        ticket=ticket,
+        body=payload.body,
+        attachments=_files(payload.attachments),
+        expected_version=payload.version,
+    )
+    entry = ticket_thread(ticket).get(pk=entry.pk)
+    return Reply(201, entry_out(entry))
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response={200: None} | ERRORS,
+    auth=requires("tickets:read"),
+    url_name="attachment_download",
+    summary="Download an attachment",
+)
+def attachment_download(request, attachment_id: Path[DbId]):
+    """The file, as a download; visible when its ticket is. Scope: tickets:read."""
+    caller: Caller = request.auth
+    attachment = attachment_get_from(caller.visible_tickets(), attachment_id)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

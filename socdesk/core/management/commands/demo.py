@@ -1,0 +1,55 @@
+"""`socdesk demo`: seed realistic demo data (once)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from socdesk.core.demo import demo_already_seeded, seed_demo
+from socdesk.core.errors import ServiceError
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo departments, agents, teams, contacts and a month of tickets. Idempotent: does nothing "
+        "when the demo was seeded before. Demo agents cannot sign in unless SOCDESK_DEMO_PASSWORD is set."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tickets", type=int, default=200, help="How many tickets (default 200).")
+        parser.add_argument(
+            "--days", type=int, default=30, help="Spread them over this many days (default 30)."
+        )
+
+    def handle(self, *args, tickets: int, days: int, **options):
+        if tickets < 1 or days < 1:
+            raise CommandError("--tickets and --days must be at least 1.")
+        seed(tickets=tickets, days=days, stdout=self.stdout)
+
+
+def seed(*, tickets: int = 200, days: int = 30, stdout) -> bool:
+    """Seed with a progress bar; returns True when data was added."""
+    console = Console(file=getattr(stdout, "_out", stdout), highlight=False)
+    if demo_already_seeded():
+        console.print("Demo data is already present; nothing added.")
+        return False
+    with Progress(
+        TextColumn("seeding demo tickets"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("demo", total=tickets)
+        try:
+            result = seed_demo(
+                tickets=tickets,
+                days=days,
+                progress=lambda done, _total: progress.update(task, completed=done),
+            )
+        except ServiceError as exc:
+            raise CommandError(f"Seeding the demo failed and nothing was saved: {exc.message}") from exc
+    console.print(f"Demo data added: {result.tickets} tickets, {result.agents} agents.")
+    return result.created

@@ -1,0 +1,198 @@
+"""The operator commands as real processes: serve, worker, run, check --deploy.
+
+These start `socdesk` in child processes on embedded SQLite in a temp dir (never the suite's own
+database), on free loopback ports, and stop them by signal, as an operator or a terminal would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import sqlite3
+import time
+
+import httpx
+import pytest
+import redis
+
+from tests.core.processes import Background, free_port, run_socdesk, socdesk_env
+
+
+def _wait_group_gone(proc: Background, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.group_alive():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _pids(output: str) -> dict[str, int]:
+    return {name: int(pid) for name, pid in re.findall(r"started (web server|worker) \(pid (\d+)\)", output)}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_serve_answers_healthz_and_stops_on_sigterm(tmp_path):
+    port = free_port()
+    env = socdesk_env(tmp_path / "data")
+    server = Background(
+        "serve", f"--bind=127.0.0.1:{port}", "--workers=1", "--threads=2", env=env, log=tmp_path / "serve.log"
+    )
+    try:
+        response = server.wait_healthy(port)
+        assert response.json()["status"] == "ok"
+        server.wait_for(lambda: len(_pids(server.output)) == 2, "both processes started")
+        pids = _pids(server.output)
+        server.signal_leader(signal.SIGTERM)  # what systemd / docker stop send
+        assert server.wait_exit() == 0, server.output
+        assert _wait_group_gone(server), "a child of socdesk serve outlived it"
+        assert not any(_alive(pid) for pid in pids.values())
+        assert "received SIGTERM; stopping." in server.output
+        # This data dir was never migrated: serve still starts, but says so.
+        assert "database migration(s) are not applied; run `socdesk upgrade`" in server.output
+    finally:
+        server.kill()
+
+
+def test_serve_stops_the_web_server_when_the_worker_dies(tmp_path):
+    """Half a SOCdesk (web without worker) must not keep running unnoticed: the pair exits non-zero."""
+    port = free_port()
+    server = Background(
+        "serve",
+        f"--bind=127.0.0.1:{port}",
+        "--workers=1",
+        env=socdesk_env(tmp_path / "d"),
+        log=tmp_path / "l",
+    )
+    try:
+        server.wait_healthy(port)
+        server.wait_for(lambda: "worker" in _pids(server.output), "the worker started")
+        os.kill(_pids(server.output)["worker"], signal.SIGKILL)
+        assert server.wait_exit() != 0
+        assert "worker exited with code" in server.output
+        assert _wait_group_gone(server)
+    finally:
+        server.kill()
+
+
+def _worker_answers_ping(tmp_path, env) -> None:
+    worker = Background("worker", env=env, log=tmp_path / "worker.log")
+    try:
+        worker.wait_for(
+            lambda: "Consumer" in worker.output or "consumer" in worker.output, "the consumer ran"
+        )
+        result = run_socdesk("ping_worker", "--timeout=30", env=env)
+        assert result.returncode == 0, result.stderr + worker.output
+        assert f"pid {worker.process.pid}" in result.stdout
+        assert "socdesk.core.tasks.ping" in worker.output  # the consumer's own log of running it
+        worker.signal_leader(signal.SIGINT)
+        assert worker.wait_exit() == 0, worker.output
+    finally:
+        worker.kill()
+
+
+def test_worker_runs_a_task_on_sqlite(tmp_path):
+    _worker_answers_ping(tmp_path, socdesk_env(tmp_path / "data"))
+
+
+def test_worker_runs_a_task_on_redis(tmp_path):
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.flushdb()  # database 15 is reserved for tests
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis is not answering on 127.0.0.1:6379 ({exc}); .ci/run starts it.")
+    try:
+        _worker_answers_ping(tmp_path, socdesk_env(tmp_path / "data", REDIS_URL=url))
+    finally:
+        client.flushdb()
+
+
+def test_ping_worker_without_a_worker_says_what_to_do(tmp_path):
+    result = run_socdesk("ping_worker", "--timeout=1", env=socdesk_env(tmp_path / "data"))
+    assert result.returncode == 1
+    assert "No worker answered within 1s. Start one with `socdesk worker`" in result.stderr
+
+
+PRODUCTION_ENV = {
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "socdesk.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://socdesk.example.org",
+    "SOCDESK_SSL_REDIRECT": "true",
+    "SOCDESK_HSTS_SECONDS": "31536000",
+    "SOCDESK_HSTS_PRELOAD": "true",
+    "SOCDESK_BEHIND_TLS_PROXY": "true",
+}
+
+
+def test_check_deploy_passes_with_the_documented_production_env(tmp_path):
+    env = socdesk_env(tmp_path / "data", **PRODUCTION_ENV)
+    result = run_socdesk("check", "--deploy", "--fail-level=WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_flags_a_development_configuration(tmp_path):
+    env = socdesk_env(tmp_path / "data", DEBUG="true")
+    result = run_socdesk("check", "--deploy", "--fail-level=WARNING", env=env)
+    assert result.returncode != 0
+    assert "security.W018" in result.stderr  # DEBUG on
+
+
+def _count(db, sql: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def test_run_sets_up_once_serves_and_stops_both_processes_on_ctrl_c(tmp_path):
+    data = tmp_path / "data"
+    env = socdesk_env(data)
+    port = free_port()
+    first = Background(
+        "run", f"--bind=127.0.0.1:{port}", "--workers=1", "--demo-tickets=6", env=env, log=tmp_path / "1.log"
+    )
+    try:
+        first.wait_healthy(port)
+        first.wait_for(lambda: len(_pids(first.output)) == 2, "web server and worker started")
+        pids = _pids(first.output)
+        password = re.search(r"Password:\s+(\S+)", first.output).group(1)
+        assert f"http://127.0.0.1:{port}/" in first.output
+        assert "Demo data added: 6 tickets" in first.output
+        # The static files are collected and served by the production server itself.
+        assert httpx.get(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=5).status_code == 200
+        first.signal_group(signal.SIGINT)  # Ctrl-C in the terminal
+        assert first.wait_exit() == 0, first.output
+        assert _wait_group_gone(first)
+        assert not any(_alive(pid) for pid in pids.values())
+    finally:
+        first.kill()
+
+    db = data / "socdesk.sqlite3"
+    stored = (
+        sqlite3.connect(db).execute("SELECT password FROM auth_user WHERE username='admin'").fetchone()[0]
+    )
+    assert stored.startswith("argon2") and password not in stored
+    assert password not in "".join(p.read_text(errors="ignore") for p in data.rglob("*") if p.is_file())
+
+    second = Background("run", f"--bind=127.0.0.1:{port}", "--workers=1", env=env, log=tmp_path / "2.log")
+    try:
+        second.wait_healthy(port)
+        second.signal_group(signal.SIGINT)
+        assert second.wait_exit() == 0, second.output
+    finally:
+        second.kill()
+    assert "Password:" not in second.output and "Demo data added" not in second.output
+    assert "not applied" not in second.output
+    assert _count(db, "SELECT COUNT(*) FROM auth_user WHERE is_superuser") == 1
+    assert _count(db, "SELECT COUNT(*) FROM tickets_ticket") == 6

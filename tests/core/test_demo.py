@@ -1,0 +1,126 @@
+"""`socdesk demo`: realistic, consistent with the audit trail, and seeded once."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from socdesk.accounts.models import Agent, Contact, Department, Organisation, Team
+from socdesk.audit.models import AuditEvent
+from socdesk.audit.services import seal_pending
+from socdesk.audit.verify import verify_chain
+from socdesk.core import demo
+from socdesk.core.errors import ServiceError
+from socdesk.tickets.choices import Source, Status
+from socdesk.tickets.models import ThreadEntry, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def _demo(**kwargs) -> str:
+    out = StringIO()
+    call_command("demo", stdout=out, **kwargs)
+    return out.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Department, Agent, Team, Organisation, Contact, Ticket, ThreadEntry, AuditEvent)
+    }
+
+
+def test_demo_seeds_a_realistic_month_once():
+    output = _demo(tickets=40)
+    assert "Demo data added: 40 tickets, 8 agents." in output
+    seeded = _counts()
+    assert seeded["Ticket"] == 40 and seeded["Agent"] == 8
+    assert {"SOC", "IT Help Desk", "Threat Intel"} <= set(Department.objects.values_list("name", flat=True))
+    assert {"Tier 1", "Tier 2", "Incident Response"} <= set(Team.objects.values_list("name", flat=True))
+
+    again = _demo(tickets=40)
+    assert "already present; nothing added" in again
+    assert _counts() == seeded
+
+
+def test_demo_tickets_vary_and_their_timeline_is_consistent():
+    _demo(tickets=40)
+    now = timezone.now()
+    tickets = list(Ticket.objects.prefetch_related("entries", "tags"))
+    assert {t.source for t in tickets} >= {Source.ALERT, Source.EMAIL, Source.PHONE}
+    assert {t.status for t in tickets} >= {Status.NEW, Status.RESOLVED, Status.CLOSED}
+    assert len({t.severity for t in tickets}) >= 3
+    assert all(t.tags.all() for t in tickets)
+    # Spread over the past (re-dated), not all created at the moment of seeding.
+    assert len({t.created_at.date() for t in tickets}) > 5
+    for t in tickets:
+        entries = list(t.entries.all())
+        assert entries and entries[0].created_at == t.created_at
+        assert all(e.created_at <= now for e in entries)
+        assert [e.created_at for e in entries] == sorted(e.created_at for e in entries)
+        assert max(e.created_at for e in entries) == t.last_activity_at
+        if t.status in (Status.RESOLVED, Status.CLOSED):
+            assert t.resolution and t.resolved_at and t.created_at <= t.resolved_at <= t.last_activity_at
+        if t.status == Status.CLOSED:
+            assert t.resolved_at <= t.closed_at
+        if t.acknowledged_at:
+            assert t.created_at <= t.acknowledged_at
+    kinds = set(ThreadEntry.objects.values_list("kind", flat=True))
+    assert kinds >= {"message", "reply", "note", "event"}
+
+
+def test_demo_goes_through_the_services_and_the_audit_chain_verifies():
+    _demo(tickets=15)
+    assert AuditEvent.objects.filter(action="ticket.created").count() == 15
+    assert AuditEvent.objects.filter(action="agent.created").count() == 8
+    assert AuditEvent.objects.filter(action="demo.seeded").count() == 1
+    seal_pending()
+    result = verify_chain()
+    assert result.ok, result.reason
+
+
+def test_demo_agents_cannot_sign_in_without_a_demo_password(client):
+    _demo(tickets=3)
+    assert not any(a.user.has_usable_password() for a in Agent.objects.select_related("user"))
+
+
+def test_demo_password_comes_from_the_settings(settings):
+    settings.SOCDESK_DEMO_PASSWORD = "demo-password-4-all"
+    _demo(tickets=3)
+    maya = Agent.objects.get(user__username="maya.chen")
+    assert maya.user.check_password("demo-password-4-all")
+
+
+def test_demo_reuses_existing_departments_and_agents(people):
+    """An install that already has a SOC department (and a Tier 1 team) gets the demo added beside it."""
+    existing = {d.name: d.pk for d in Department.objects.all()}
+    _demo(tickets=12)
+    assert Department.objects.filter(name__in=["SOC", "IT Help Desk"]).count() == 2
+    used = set(Ticket.objects.values_list("department_id", flat=True))
+    assert existing["SOC"] in used
+    assert used <= set(
+        Department.objects.filter(name__in=[d[0] for d in demo.DEPARTMENTS]).values_list("pk", flat=True)
+    )
+
+
+def test_a_failed_seed_leaves_nothing_half_written(monkeypatch):
+    def broken(self):
+        raise ServiceError("simulated failure while re-dating")
+
+    monkeypatch.setattr(demo._Seeder, "apply_timeline", broken)
+    with pytest.raises(
+        CommandError, match="Seeding the demo failed and nothing was saved: simulated failure"
+    ):
+        _demo(tickets=5)
+    assert _counts() == dict.fromkeys(_counts(), 0)
+    assert not demo.demo_already_seeded()
+
+
+def test_demo_rejects_nonsense_counts():
+    with pytest.raises(CommandError, match="at least 1"):
+        _demo(tickets=0)
+    assert Ticket.objects.count() == 0
