@@ -22,9 +22,10 @@ from socdesk.audit.selectors import events_for_target
 from socdesk.core.errors import ServiceError
 from socdesk.core.web import agent_view, error_status
 from socdesk.tickets import services
-from socdesk.tickets.choices import Severity, Source, Status
+from socdesk.tickets.choices import Resolution, Severity, Source, Status
 from socdesk.tickets.filters import QUEUES, TicketFilter, capped_count, queue_counts, queue_tickets
 from socdesk.tickets.forms import (
+    BULK_ACTIONS,
     AssignForm,
     BulkForm,
     ComposeForm,
@@ -39,6 +40,7 @@ from socdesk.tickets.forms import (
 )
 from socdesk.tickets.history import describe_event
 from socdesk.tickets.presence import presence_leave, presence_touch
+from socdesk.tickets.rows import ticket_rows
 from socdesk.tickets.selectors import attachment_get_for_agent, ticket_get_for_agent, ticket_thread
 
 # --- landing and queues -------------------------------------------------------------------------------
@@ -61,7 +63,7 @@ def home(request):
         {"name": name, "label": label, "count": count_label(*counts[name])}
         for name, (label, _cond) in QUEUES.items()
     ]
-    mine = list(queue_tickets(request.agent, TicketFilter(queue="mine"))[:HOME_ROWS])
+    mine = ticket_rows(queue_tickets(request.agent, TicketFilter(queue="mine")), 0, HOME_ROWS)
     return render(request, "tickets/home.html", {"queues": queues, "rows": mine})
 
 
@@ -79,7 +81,7 @@ def queue(request):
         page = 1
     start = (page - 1) * size
     # One row past the page tells whether there is a next page without counting the whole queue.
-    rows = list(tickets[start : start + size + 1])
+    rows = ticket_rows(tickets, start, start + size + 1)
     has_next = len(rows) > size
     rows = rows[:size]
     total, capped = capped_count(tickets)
@@ -102,7 +104,8 @@ def queue(request):
         "agents": list(Agent.objects.filter(user__is_active=True).select_related("user")),
         "teams": list(Team.objects.all()),
         "sort": ticket_filter.sort,
-        "bulk_form": BulkForm(),
+        "bulk_actions": BULK_ACTIONS,
+        "resolutions": Resolution.choices,
     }
     return render(request, "tickets/queue.html", context)
 

@@ -1,0 +1,64 @@
+"""Queue rows as plain dicts with every display string ready.
+
+The queue page is the hottest page of the console. Reading only the shown columns with `.values()`
+and formatting in Python halves its server time compared with model instances rendered through
+template method calls and date filters (bench/queue_list.py).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from socdesk.tickets.choices import Resolution, Severity, Status
+
+ROW_FIELDS = (
+    "number",
+    "subject",
+    "severity",
+    "status",
+    "resolution",
+    "department__name",
+    "assignee__display_name",
+    "assignee__user__username",
+    "assignee__user__first_name",
+    "assignee__user__last_name",
+    "team__name",
+    "requester__name",
+    "requester__email",
+    "last_activity_at",
+    "created_at",
+)
+SEVERITY_LABELS = dict(Severity.choices)
+STATUS_LABELS = dict(Status.choices)
+RESOLUTION_LABELS = dict(Resolution.choices)
+
+
+def ticket_rows(tickets: QuerySet, start: int, stop: int) -> list[dict]:
+    """Rows `start`..`stop` of an ordered ticket queryset, ready for tickets/_rows.html."""
+    detail = reverse("tickets:detail", args=["NUMBER"])
+    rows = []
+    for r in tickets.values(*ROW_FIELDS)[start:stop]:
+        activity = timezone.localtime(r["last_activity_at"])
+        full_name = f"{r['assignee__user__first_name']} {r['assignee__user__last_name']}".strip()
+        rows.append(
+            {
+                "number": r["number"],
+                "href": detail.replace("NUMBER", r["number"]),
+                "subject": r["subject"],
+                "severity": r["severity"],
+                "severity_label": SEVERITY_LABELS.get(r["severity"], r["severity"]),
+                "status": r["status"],
+                "status_label": STATUS_LABELS.get(r["status"], r["status"]),
+                "resolution_label": RESOLUTION_LABELS.get(r["resolution"], "") if r["resolution"] else "",
+                "department": r["department__name"],
+                "assignee": r["assignee__display_name"] or full_name or r["assignee__user__username"] or "",
+                "team": r["team__name"] or "",
+                "requester": r["requester__name"] or r["requester__email"] or "",
+                "activity": activity.strftime("%b %-d, %H:%M"),
+                "activity_title": activity.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                "created": timezone.localtime(r["created_at"]).strftime("%b %-d, %H:%M"),
+            }
+        )
+    return rows
