@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     # django-ninja as an app so its API docs page uses the bundled Swagger UI from our static files
     # (without it ninja loads the UI from a CDN, which air-gapped SOCs cannot reach).
     "ninja",
+    "socdesk.alerts",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +229,13 @@ SOCDESK_DEMO_PASSWORD = env_secret("SOCDESK_DEMO_PASSWORD")
 SOCDESK_DEFAULT_DEPARTMENT = env_str("SOCDESK_DEFAULT_DEPARTMENT")
 # Requests per minute per API key, every API surface; 0 disables the limit.
 SOCDESK_API_RATE_LIMIT = env_int("SOCDESK_API_RATE_LIMIT", 6000)
+# Alert deliveries: the sweep re-runs those still pending after this many seconds; a worker's claim
+# on a delivery is considered dead (crashed worker) after the lease.
+SOCDESK_DELIVERY_SWEEP_AFTER = env_int("SOCDESK_DELIVERY_SWEEP_AFTER", 30)
+SOCDESK_DELIVERY_LEASE_SECONDS = env_int("SOCDESK_DELIVERY_LEASE_SECONDS", 300)
+# A worker turns up to this many waiting deliveries into alerts in one transaction (on SQLite that
+# transaction holds the write lock, so webhook replies wait for it: keep it modest).
+SOCDESK_DELIVERY_BATCH = env_int("SOCDESK_DELIVERY_BATCH", 50)
 
 LOGGING = {
     "version": 1,
@@ -239,5 +247,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # ioc-finder logs every call at INFO: one line per alert under a flood.
+        "ioc_finder": {"level": "WARNING"},
     },
 }

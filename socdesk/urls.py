@@ -22,6 +22,8 @@ urlpatterns = [
     path("login", login_view, name="login"),
     path("logout", logout_view, name="logout"),
     path("", home, name="home"),
+    # Webhook receivers (/api/v1/hooks/...) and the ticket observables panel (/tickets/<n>/observables).
+    path("", include("socdesk.alerts.urls")),
     path("tickets/", include("socdesk.tickets.urls")),
     path("audit/", audit_browser, name="audit"),
     path("api/v1/", api_v1_urls()),

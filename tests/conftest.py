@@ -1,6 +1,10 @@
-"""Shared fixtures: personas, a ticket in SOC, and a per-test data dir for files."""
+"""Shared fixtures: personas, a ticket in SOC, a per-test data dir for files, and the browser set-up."""
 
 from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +48,44 @@ def soc_ticket(people):
         severity="high",
         tags=["edr", "Phishing"],
     )
+
+
+# --- browser tests (Playwright driving Debian's Chromium; see ../shared/TESTING.md) ---------------------
+
+# Playwright's sync API runs an event loop in the test thread; the tests' own ORM calls stay synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium floods the closed network with refused connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+
+
+def pytest_collection_modifyitems(config, items):
+    if shutil.which(CHROMIUM) or os.environ.get("CI"):
+        return  # on CI a missing browser must fail the run, not skip it
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser, and no background traffic off the machine."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where browser tests save the screenshots a person looks at (test-artifacts/, not committed)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -41,7 +41,9 @@ def ticket_rows(tickets: QuerySet, start: int, stop: int) -> list[dict]:
     rows = []
     for r in tickets.values(*ROW_FIELDS)[start:stop]:
         activity = timezone.localtime(r["last_activity_at"])
-        full_name = f"{r['assignee__user__first_name']} {r['assignee__user__last_name']}".strip()
+        # Without an assignee the joined name columns are None, not "".
+        first, last = r["assignee__user__first_name"] or "", r["assignee__user__last_name"] or ""
+        full_name = f"{first} {last}".strip()
         rows.append(
             {
                 "number": r["number"],

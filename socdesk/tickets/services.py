@@ -655,3 +655,39 @@ def ticket_delete(*, actor: Actor, ticket: Ticket) -> None:
         target_label=label,
         before=snapshot,
     )
+
+
+# --- machine activity -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_log_event(
+    *, actor: Actor, ticket: Ticket, body: str, replace_entry_id: int | None = None
+) -> ThreadEntry:
+    """Add a system event line to the thread, or rewrite an earlier event in place (alert repeats).
+
+    Used by the alert pipeline so that a flood of repeats stays one line that is kept up to date.
+    It does not bump `version` (a repeating alert must not make an agent's open edit stale) and it
+    records no audit event itself: the caller records the domain event that explains it
+    (e.g. `alert.deduplicated`).
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError("The event text is empty.", fields={"body": "required"})
+    now = timezone.now()
+    replaced = replace_entry_id is not None and ThreadEntry.objects.filter(
+        pk=replace_entry_id, ticket=ticket, kind=EntryKind.EVENT
+    ).update(body=body)
+    if replaced:
+        entry = ThreadEntry(pk=replace_entry_id, ticket=ticket, kind=EntryKind.EVENT, body=body)
+    else:
+        entry = ThreadEntry.objects.create(
+            ticket=ticket,
+            kind=EntryKind.EVENT,
+            author_agent=actor.agent,
+            author_label=actor.label,
+            body=body,
+            created_at=now,
+        )
+    Ticket.objects.filter(pk=ticket.pk).update(last_activity_at=now)
+    return entry

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,32 +11,7 @@ from django.test import RequestFactory
 from socdesk.accounts.models import ApiKey
 from socdesk.api.auth import ApiAuthError, authenticate_key
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-# Playwright's sync API runs an event loop in the test thread (and keeps it until the session ends);
-# Django would otherwise refuse ORM calls there, including pytest-django's database teardown.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and not os.environ.get("CI"), reason="Chromium is not installed here"
-    ),
-]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+pytestmark = pytest.mark.browser
 
 
 @pytest.mark.django_db(transaction=True)

@@ -73,26 +73,3 @@ def carol_api(people):
 @pytest.fixture
 def anon():
     return ApiClient()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The personas are created per test; argon2's deliberate slowness would dominate these tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    # Debian's Chromium (never `playwright install`), quiet on the closed network (see TESTING.md).
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}

@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from socdesk.accounts.services import access_grant, agent_create, role_create
-from socdesk.api.v1 import security
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.tickets.models import ThreadEntry, Ticket
@@ -161,11 +160,20 @@ def test_session_of_a_user_who_is_not_an_agent_is_401(db):
 # --- rate limit hook ------------------------------------------------------------------------------
 
 
-def test_rate_limit_hook_answers_429_with_retry_after(monkeypatch, tool, soc_ticket):
-    def refuse(request, caller):
-        raise security.RateLimited(30)
-
-    monkeypatch.setattr(security, "enforce_rate_limit", refuse)
+def test_rate_limit_answers_429_with_retry_after(settings, tool, soc_ticket):
+    settings.SOCDESK_API_RATE_LIMIT = 2
+    assert tool.get("tickets").status_code == 200
+    assert tool.get(f"tickets/{soc_ticket.number}").status_code == 200
     r = tool.get("tickets")
-    assert r.status_code == 429 and r["Retry-After"] == "30"
-    assert r.json()["error"]["code"] == "rate_limited" and "30 seconds" in r.json()["error"]["message"]
+    assert r.status_code == 429 and 1 <= int(r["Retry-After"]) <= 60
+    assert (
+        r.json()["error"]["code"] == "rate_limited"
+        and "2 requests per minute" in r.json()["error"]["message"]
+    )
+
+
+def test_console_sessions_are_not_rate_limited(settings, people, soc_ticket):
+    settings.SOCDESK_API_RATE_LIMIT = 1
+    client = Client()
+    client.force_login(people.alice.user)
+    assert [client.get("/api/v1/tickets").status_code for _ in range(3)] == [200, 200, 200]

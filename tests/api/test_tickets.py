@@ -155,7 +155,8 @@ def test_cursor_of_another_sort_is_refused(tool, people):
 def test_list_query_count_does_not_grow(alice_api, people, django_assert_max_num_queries):
     for i in range(3):
         _open(people, f"few {i}", tags=["a", "b"], assignee=people.bob)
-    with django_assert_max_num_queries(8) as few:
+    # auth, rate limit, page, tags, alert counts: a fixed number whatever the page holds
+    with django_assert_max_num_queries(12) as few:
         assert len(alice_api.get("tickets").json()["items"]) == 3
     for i in range(20):
         _open(people, f"many {i}", tags=["a"], assignee=people.alice)

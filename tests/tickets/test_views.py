@@ -53,6 +53,15 @@ def test_queue_rows_show_the_ticket(alice, soc_ticket):
     html = alice.get("/tickets/?queue=open").content.decode()
     assert soc_ticket.number in html and "Suspicious PowerShell on WS-042" in html
     assert 'class="sev sev-high"' in html and "Dana Reyes" in html and "SOC" in html
+    assert "None" not in html  # an unassigned ticket shows a dash, not the joined NULL names
+
+
+def test_queue_rows_name_the_assignee(alice, people, soc_ticket):
+    services.ticket_assign(
+        actor=people.actor(people.alice), ticket=soc_ticket, agent=people.bob, team=people.tier1
+    )
+    html = alice.get("/tickets/?queue=open").content.decode()
+    assert "Bob" in html and "/ Tier 1" in html
 
 
 def test_queue_filters_and_reports_bad_values(alice, people, soc_ticket):

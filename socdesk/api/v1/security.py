@@ -18,21 +18,13 @@ from ninja.utils import check_csrf
 from socdesk.accounts.models import Agent, ApiKey
 from socdesk.accounts.services import agent_for_user
 from socdesk.api.auth import ApiAuthError, authenticate_key
+from socdesk.api.ratelimit import RateLimited, check_rate_limit  # noqa: F401 (re-exported)
 from socdesk.core.actor import Actor
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import ticket_get_from, tickets_visible_to, tickets_visible_to_key
 
 TICKET_SCOPES = frozenset({"tickets:read", "tickets:create", "tickets:write"})
 ANY_SCOPE = None  # requires(ANY_SCOPE): any valid credential, whatever its scopes
-
-
-class RateLimited(Exception):
-    """The caller sent too many requests; answered as 429 with Retry-After."""
-
-    def __init__(self, retry_after: int, message: str = ""):
-        super().__init__(message)
-        self.retry_after = max(1, int(retry_after))
-        self.message = message or f"Too many requests; try again in {self.retry_after} seconds."
 
 
 @dataclass(frozen=True)
@@ -70,13 +62,10 @@ class Caller:
 
 
 def enforce_rate_limit(request: HttpRequest, caller: Caller) -> None:
-    """Hook run after every successful v1 authentication, before the endpoint.
-
-    INTEGRATION POINT: connect `socdesk.api.ratelimit.check_rate_limit` here (per key; sessions may
-    be exempt). To refuse, raise `RateLimited(retry_after_seconds)`: the API answers 429 with a
-    Retry-After header in the house error shape.
-    """
-    return None
+    """Run after every successful v1 authentication: keys and personal tokens are rate limited per key
+    (RateLimited becomes a 429 with Retry-After); console sessions are not."""
+    if caller.key is not None:
+        check_rate_limit(caller.key)
 
 
 def _key_caller(request: HttpRequest, raw_key: str, scope: str | None) -> Caller:

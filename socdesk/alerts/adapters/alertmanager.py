@@ -1,0 +1,110 @@
+"""Prometheus Alertmanager webhook (payload version 4): one alert per entry of `alerts`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from socdesk.alerts.adapters.base import (
+    AdapterError,
+    AdapterSettings,
+    NormalisedAlert,
+    apply_grouping,
+    clean_observables,
+    digest,
+    first,
+    load_json,
+    map_severity,
+    missing_keys,
+    parse_time,
+    require_object,
+    text,
+)
+
+load = load_json
+
+SEVERITY = {
+    "critical": "critical",
+    "page": "critical",
+    "error": "high",
+    "high": "high",
+    "warning": "medium",
+    "warn": "medium",
+    "medium": "medium",
+    "low": "low",
+    "info": "info",
+    "informational": "info",
+    "none": "info",
+}
+
+# Labels that commonly carry a host or address worth pivoting on.
+HOST_LABELS = ("instance", "host", "hostname", "node", "nodename", "pod_ip", "ip", "src_ip", "source_ip")
+
+
+def missing_fields(payload: Any) -> list[str]:
+    return missing_keys(payload, "alerts")
+
+
+def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
+    return parse_prometheus_style(payload, settings, source="alertmanager")
+
+
+def parse_prometheus_style(payload: Any, settings: AdapterSettings, *, source: str) -> list[NormalisedAlert]:
+    """Alertmanager and Grafana share this shape: a group with common labels and a list of alerts."""
+    body = require_object(payload)
+    alerts = body.get("alerts")
+    if not isinstance(alerts, list) or not alerts:
+        raise AdapterError("The payload has no `alerts` list.", missing=["alerts"])
+    common_labels = _mapping(body.get("commonLabels"))
+    common_annotations = _mapping(body.get("commonAnnotations"))
+    group_status = text(body.get("status")).lower()
+    result = []
+    for index, entry in enumerate(alerts):
+        if not isinstance(entry, dict):
+            raise AdapterError(f"alerts[{index}] must be a JSON object.")
+        labels = common_labels | _mapping(entry.get("labels"))
+        annotations = common_annotations | _mapping(entry.get("annotations"))
+        name = text(first(labels.get("alertname"), body.get("title"), "Alert"), 200)
+        title = text(first(annotations.get("summary"), annotations.get("title"), name), 255)
+        fingerprint = text(entry.get("fingerprint"), 200) or digest(
+            sorted((str(k), text(v)) for k, v in labels.items())
+        )
+        status = text(first(entry.get("status"), group_status)).lower()
+        lines = [text(first(annotations.get("description"), annotations.get("message")))]
+        lines.append("Labels: " + ", ".join(f"{k}={text(v, 200)}" for k, v in sorted(labels.items())))
+        for key in ("generatorURL", "dashboardURL", "panelURL", "silenceURL"):
+            if text(entry.get(key)):
+                lines.append(f"{key}: {text(entry.get(key), 2000)}")
+        if text(entry.get("valueString")):
+            lines.append(f"Values: {text(entry.get('valueString'), 2000)}")
+        observables = []
+        for label in HOST_LABELS:
+            value = text(labels.get(label), 300)
+            if value:
+                observables.append(("host", _strip_port(value)))
+        alert = NormalisedAlert(
+            title=title,
+            fingerprint=fingerprint,
+            severity=map_severity(first(labels.get("severity"), labels.get("priority")), settings, SEVERITY),
+            description="\n".join(line for line in lines if line),
+            occurred_at=parse_time(entry.get("startsAt")),
+            status="resolved" if status == "resolved" else "firing",
+            observables=clean_observables(observables),
+            raw=entry,
+            external_id=fingerprint,
+            extra={"labels": {str(k): text(v, 500) for k, v in labels.items()}, "source": source},
+        )
+        result.append(apply_grouping(alert, settings, entry))
+    return result
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _strip_port(value: str) -> str:
+    """'web01:9100' → 'web01'; '[2001:db8::1]:9100' → '2001:db8::1'; a bare IPv6 stays as is."""
+    if value.startswith("[") and "]" in value:
+        return value[1 : value.index("]")]
+    if value.count(":") == 1:
+        return value.split(":", 1)[0]
+    return value

@@ -1,0 +1,206 @@
+"""Observables: extraction from adapter fields and alert text, refanging and normalisation (pure).
+
+ioc-finder finds IPs, domains, URLs, emails, hashes and CVEs in free text and refangs `hxxp` and `[.]`.
+It drops internal names (`dc01.corp.local`, bare `web01`), so a small fallback keeps FQDNs under
+internal suffixes; bare host names come only from adapter fields (e.g. Wazuh `agent.name`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+# Types that adapters may hand over which are resolved here: "host" (IP or name), "hash" (by length).
+HASH_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256"}
+INTERNAL_SUFFIXES = ("local", "lan", "internal", "intranet", "corp", "home", "localdomain", "ad", "private")
+INTERNAL_FQDN = re.compile(
+    r"(?<![\w.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:"
+    + "|".join(INTERNAL_SUFFIXES)
+    + r"))(?![\w-])",
+    re.IGNORECASE,
+)
+HEX = re.compile(r"^[0-9a-fA-F]+$")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*$")
+CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+TEXT_LIMIT = 20_000  # text beyond this is not scanned: extraction must stay cheap under alert floods
+
+IOC_KEYS = {
+    "ipv4s": "ip",
+    "ipv6s": "ip",
+    "domains": "domain",
+    "urls": "url",
+    "email_addresses": "email",
+    "md5s": "md5",
+    "sha1s": "sha1",
+    "sha256s": "sha256",
+    "cves": "cve",
+}
+
+
+def refang(value: str) -> str:
+    """Undo the usual defanging: hxxp(s), [.], (.), {.}, [dot], [:], [@], [at]."""
+    result = value.strip()
+    result = re.sub(r"^hxxp", "http", result, flags=re.IGNORECASE)
+    result = re.sub(r"^fxp", "ftp", result, flags=re.IGNORECASE)
+    for pattern, replacement in (
+        (r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)", "."),
+        (r"\[:\]", ":"),
+        (r"\[@\]|\[at\]|\(at\)", "@"),
+        (r"\[/\]", "/"),
+    ):
+        result = re.sub(pattern, replacement, result, flags=re.IGNORECASE)
+    return result
+
+
+def normalise(kind: str, value: str) -> tuple[str, str] | None:
+    """One (type, value) in canonical form, or None when the value is not a valid one of that type."""
+    value = refang(str(value).replace("\x00", ""))  # NUL cannot be stored in PostgreSQL text
+    if not value or len(value) > 2048:
+        return None
+    kind = (kind or "").strip().lower()
+    if kind in ("host", "auto"):
+        return _classify(value, allow_text=kind == "auto")
+    if kind == "hash":
+        kind = HASH_LENGTHS.get(len(value), "")
+        if not kind:
+            return None
+    if kind == "ip":
+        ip = _ip(value)
+        return ("ip", ip) if ip else None
+    if kind in ("md5", "sha1", "sha256"):
+        if len(value) != {"md5": 32, "sha1": 40, "sha256": 64}[kind] or not HEX.match(value):
+            return None
+        return kind, value.lower()
+    if kind in ("domain", "hostname", "fqdn"):
+        name = value.rstrip(".").lower()
+        if _ip(name):
+            return "ip", _ip(name)
+        if not HOSTNAME.match(name):
+            return None
+        return ("domain" if "." in name and kind != "hostname" else "hostname"), name
+    if kind == "url":
+        return ("url", _url(value)) if _url(value) else None
+    if kind in ("email", "mail"):
+        local, at, domain = value.partition("@")
+        if not (at and local and domain and "." in domain and " " not in value):
+            return None
+        return "email", f"{local}@{domain.lower().rstrip('.')}".lower()
+    if kind == "cve":
+        upper = value.upper()
+        return ("cve", upper) if CVE.match(upper) else None
+    if kind == "user":
+        return ("user", value[:256]) if value.strip() else None
+    if kind == "other":
+        return "other", value[:2048]
+    return None
+
+
+def _ip(value: str) -> str | None:
+    candidate = value.strip().strip("[]")
+    if "%" in candidate:  # zone index (fe80::1%eth0) is local to one machine
+        candidate = candidate.split("%", 1)[0]
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(address)  # IPv6 in RFC 5952 form: lower-case, zeros compressed
+
+
+def _url(value: str) -> str | None:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https", "ftp", "ftps") or not parts.netloc:
+        return None
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment))
+
+
+def _classify(value: str, *, allow_text: bool) -> tuple[str, str] | None:
+    ip = _ip(value)
+    if ip:
+        return "ip", ip
+    if "://" in value:
+        return normalise("url", value)
+    if "@" in value:
+        return normalise("email", value)
+    if HEX.match(value) and len(value) in HASH_LENGTHS:
+        return normalise("hash", value)
+    name = value.rstrip(".").lower()
+    if HOSTNAME.match(name):
+        return "hostname", name
+    return ("other", value) if allow_text else None
+
+
+def from_text(text: str) -> list[tuple[str, str]]:
+    """IOCs in free text (refanged by ioc-finder), plus internal FQDNs it drops."""
+    if not text:
+        return []
+    # Imported here: building ioc-finder's grammars takes seconds, which every process start
+    # (web, worker, CLI) would otherwise pay even when it never reads an alert.
+    from ioc_finder import find_iocs
+
+    text = text[:TEXT_LIMIT]
+    found: list[tuple[str, str]] = []
+    try:
+        iocs = find_iocs(text, included_ioc_types=list(IOC_KEYS))
+    except Exception:  # ioc-finder is a best effort on odd text; the fallback below still runs
+        iocs = {}
+    for key, kind in IOC_KEYS.items():
+        for value in iocs.get(key, []) or []:
+            found.append((kind, value))
+    for match in INTERNAL_FQDN.finditer(refang(text)):
+        found.append(("hostname", match.group(1)))
+    return found
+
+
+def extract(fields: list[tuple[str, str]], text: str = "") -> list[tuple[str, str]]:
+    """Adapter fields first, then text: normalised, de-duplicated, order kept."""
+    seen: dict[tuple[str, str], None] = {}
+    for kind, value in [*fields, *from_text(text)]:
+        pair = normalise(kind, value)
+        if pair is not None:
+            seen.setdefault(pair, None)
+    return list(seen)
+
+
+DOCUMENTATION_NETS = tuple(
+    ipaddress.ip_network(net)
+    for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+SHARED_NET = ipaddress.ip_network("100.64.0.0/10")
+
+
+def ip_scope(value: str) -> str:
+    """'' for a public address; otherwise what kind of non-public address it is (shown on the panel)."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return ""
+    checks = (
+        (address.is_loopback, "loopback"),
+        (address.is_link_local, "link-local"),
+        (address.is_multicast, "multicast"),
+        (address.is_unspecified, "reserved"),
+        (
+            any(address in net for net in DOCUMENTATION_NETS if net.version == address.version),
+            "documentation",
+        ),
+        (address.version == 4 and address in SHARED_NET, "shared (CGNAT)"),
+        (address.is_reserved, "reserved"),
+        (address.is_private, "private"),
+        (not address.is_global, "reserved"),
+    )
+    for condition, label in checks:
+        if condition:
+            return label
+    return ""
+
+
+def value_hash(kind: str, value: str) -> str:
+    """The key of the (type, value) unique index (values can be longer than an index entry allows)."""
+    return hashlib.sha256(f"{kind}\x1f{value}".encode()).hexdigest()

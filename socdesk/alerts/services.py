@@ -1,0 +1,392 @@
+"""The alert pipeline: store a delivery durably, turn it into alerts, de-duplicate them onto tickets.
+
+Flow: the webhook view calls `delivery_receive` (committed before the 202 reply); after commit a Huey
+task runs `deliveries_drain`, which claims that delivery (and others waiting, up to a batch) with a
+conditional UPDATE, runs the adapter and calls `alert_ingest` for each normalised alert, one
+transaction per batch and a savepoint per delivery. A periodic sweep re-runs deliveries left pending
+(worker down, crash), so an acknowledged delivery is never lost. The steps that change tickets are
+in socdesk.alerts.ticketing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from socdesk.accounts.models import ApiKey
+from socdesk.alerts import adapters, ticketing
+from socdesk.alerts.adapters import AdapterError, AdapterSettings, NormalisedAlert
+from socdesk.alerts.choices import AlertStatus, DeliveryStatus
+from socdesk.alerts.models import Alert, DedupKey, Integration, WebhookDelivery
+from socdesk.audit.services import record
+from socdesk.core.actor import Actor
+from socdesk.core.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+# Headers worth keeping with a delivery (for support and signature checks); never credentials.
+KEPT_HEADERS = (
+    "Content-Type",
+    "User-Agent",
+    "X-Grafana-Alert-Signature",
+    "X-Forwarded-For",
+    "X-Request-Id",
+    "X-Splunk-Request-Channel",
+)
+MAX_ATTEMPTS = 5
+
+
+def integration_settings(integration: Integration | None) -> AdapterSettings:
+    """The adapter-facing view of an integration (defaults when there is none)."""
+    if integration is None:
+        return AdapterSettings()
+    return AdapterSettings(
+        default_severity=integration.default_severity,
+        severity_map=integration.severity_map if isinstance(integration.severity_map, dict) else {},
+        grouping_key=integration.grouping_key or "",
+        field_map=integration.field_map if isinstance(integration.field_map, dict) else {},
+    )
+
+
+# --- receiving ---------------------------------------------------------------------------------------
+
+
+def delivery_receive(
+    *,
+    adapter: str,
+    body: bytes,
+    content_type: str = "",
+    headers: dict[str, str] | None = None,
+    client_ip: str | None = None,
+    integration: Integration | None = None,
+    api_key: ApiKey | None = None,
+) -> WebhookDelivery:
+    """Store a request body verbatim and commit it; processing is queued for after the commit.
+
+    The row itself is the receipt (who sent what, when, from where), so no audit event is written
+    here; the alerts it produces are audited when they are ingested.
+    """
+    from socdesk.alerts.tasks import process_delivery_task
+
+    kept = {name: value[:500] for name, value in (headers or {}).items() if name in KEPT_HEADERS}
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            integration=integration,
+            adapter=adapter,
+            body=body,
+            content_type=content_type[:200],
+            headers=kept,
+            received_at=timezone.now(),
+            client_ip=client_ip,
+            api_key=api_key,
+        )
+        transaction.on_commit(lambda: _enqueue(process_delivery_task, delivery.pk))
+    return delivery
+
+
+def delivery_receive_and_process(
+    *,
+    adapter: str,
+    body: bytes,
+    content_type: str = "",
+    client_ip: str | None = None,
+    integration: Integration | None = None,
+    api_key: ApiKey | None = None,
+) -> tuple[WebhookDelivery, list[Alert]]:
+    """Store a body durably, then turn it into alerts at once (for APIs that answer with the alert).
+
+    Used by the TheHive-compatible API, whose clients expect the created alert in the reply. If the
+    processing fails the delivery is still stored (failed or pending, never lost) and the reason is in
+    `delivery.error`. The queued task for it, if any, finds it claimed and does nothing.
+    """
+    delivery = delivery_receive(
+        adapter=adapter,
+        body=body,
+        content_type=content_type,
+        client_ip=client_ip,
+        integration=integration,
+        api_key=api_key,
+    )
+    deliveries_process(delivery_ids=[delivery.pk])
+    delivery.refresh_from_db()
+    alerts = list(Alert.objects.filter(delivery=delivery).select_related("ticket").order_by("id"))
+    return delivery, alerts
+
+
+def _enqueue(task, delivery_id: int) -> None:
+    try:
+        task(delivery_id)
+    except Exception:  # the queue being down must not fail the reply: the sweep picks the delivery up
+        log.exception("could not enqueue delivery %s; the sweep will process it", delivery_id)
+
+
+# --- processing --------------------------------------------------------------------------------------
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=getattr(settings, "SOCDESK_DELIVERY_LEASE_SECONDS", 300))
+
+
+def _claimable(now) -> Q:
+    return Q(status=DeliveryStatus.PENDING) & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _lease()))
+
+
+def deliveries_claim(delivery_ids: list[int]) -> list[int]:
+    """Take pending deliveries for processing; returns the ids this caller got, in id order.
+
+    One conditional UPDATE stamps a fresh claim token on every row that is still pending and not
+    held by a live claim; it is atomic on both databases, so of two workers racing for a row exactly
+    one stamps it. A claim older than the lease is assumed dead (worker crashed) and may be taken over.
+    """
+    if not delivery_ids:
+        return []
+    now, token = timezone.now(), secrets.token_hex(8)
+    updated = WebhookDelivery.objects.filter(_claimable(now), pk__in=delivery_ids).update(
+        claimed_at=now, claim_token=token, attempts=F("attempts") + 1
+    )
+    if not updated:
+        return []
+    return list(WebhookDelivery.objects.filter(claim_token=token).order_by("id").values_list("id", flat=True))
+
+
+def delivery_claim(delivery_id: int) -> bool:
+    """Take one pending delivery; False when another worker holds it or it is done."""
+    return deliveries_claim([delivery_id]) == [delivery_id]
+
+
+def _actor_for(delivery: WebhookDelivery, *, job: str | None) -> Actor:
+    """The key that sent the delivery (or the integration token); a sweeper job names the key it acts for."""
+    key, integration = delivery.api_key, delivery.integration
+    if job is None and key is not None:
+        return Actor.for_api_key(key, ip=delivery.client_ip)
+    sender = f"key:{key.name}" if key else (f"integration:{integration.name}" if integration else "webhook")
+    if job is None:
+        return Actor(kind="system", label=sender, ident=sender[:64], ip=delivery.client_ip)
+    return Actor(kind="system", label=f"{job} for {sender}", ident=job, ip=delivery.client_ip)
+
+
+def delivery_process(*, delivery_id: int, job: str | None = None) -> str:
+    """Turn one delivery into alerts; idempotent (a processed or claimed delivery is 'skipped')."""
+    return deliveries_process(delivery_ids=[delivery_id], job=job).get(delivery_id, "skipped")
+
+
+def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> dict[int, str]:
+    """Claim and process deliveries in one transaction (one commit and one audit seal for the batch).
+
+    Each delivery runs in its own savepoint, so one bad delivery never takes the others down:
+    adapter or service errors mark it failed with the reason (kept, never deleted); other errors
+    (database trouble, a deadlock) leave it pending for the sweep until MAX_ATTEMPTS, then failed.
+    """
+    claimed = deliveries_claim(list(delivery_ids))
+    if not claimed:
+        return {}
+    outcome: dict[int, str] = {}
+    deliveries = (
+        WebhookDelivery.objects.select_related(
+            "integration__department", "integration__team", "api_key__agent__user"
+        )
+        .filter(pk__in=claimed)
+        .order_by("id")
+    )
+    with transaction.atomic():
+        for delivery in deliveries:
+            outcome[delivery.pk] = _process_one(delivery, job=job)
+    return outcome
+
+
+def _process_one(delivery: WebhookDelivery, *, job: str | None) -> str:
+    actor = _actor_for(delivery, job=job)
+    try:
+        with transaction.atomic():  # a savepoint inside the batch
+            alerts = adapters.normalise(
+                delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
+            )
+            # One lock order for every delivery, so two deliveries sharing keys do not deadlock.
+            alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
+            for alert in alerts:
+                alert_ingest(
+                    actor=actor,
+                    alert=alert,
+                    source=delivery.adapter,
+                    integration=delivery.integration,
+                    delivery=delivery,
+                )
+            _finish(delivery, DeliveryStatus.PROCESSED, count=len(alerts))
+        return DeliveryStatus.PROCESSED
+    except (AdapterError, ServiceError) as exc:
+        _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
+        return DeliveryStatus.FAILED
+    except Exception as exc:
+        log.exception("processing delivery %s failed", delivery.pk)
+        failed = delivery.attempts >= MAX_ATTEMPTS  # attempts already counts this claim
+        status = DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING
+        _finish(delivery, status, error=f"{type(exc).__name__}: {exc}"[:2000], release=True)
+        return status
+
+
+def _finish(
+    delivery: WebhookDelivery, status: str, *, error: str = "", count: int = 0, release: bool = False
+):
+    changes = {"status": status, "error": error}
+    if status == DeliveryStatus.PROCESSED:
+        changes |= {"processed_at": timezone.now(), "alert_count": count}
+    if release:
+        changes["claimed_at"] = None
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
+
+
+def _batch_size() -> int:
+    return max(1, getattr(settings, "SOCDESK_DELIVERY_BATCH", 100))
+
+
+def deliveries_drain(*, first_id: int) -> dict[int, str]:
+    """What the worker task runs: this delivery plus other waiting ones, up to the batch size.
+
+    Under a flood the first task takes a whole batch and the tasks of the deliveries it took find
+    them claimed and return at once, so the database sees one commit per batch, not per request.
+    """
+    waiting = list(
+        WebhookDelivery.objects.filter(_claimable(timezone.now()))
+        .exclude(pk=first_id)
+        .order_by("id")
+        .values_list("id", flat=True)[: _batch_size() - 1]
+    )
+    return deliveries_process(delivery_ids=[first_id, *waiting])
+
+
+@transaction.atomic
+def deliveries_requeue(*, actor: Actor, delivery_ids: list[int]) -> int:
+    """Put failed deliveries back to pending (after fixing the integration), for the worker to re-run."""
+    failed = list(
+        WebhookDelivery.objects.select_for_update()
+        .filter(pk__in=delivery_ids, status=DeliveryStatus.FAILED)
+        .values_list("id", flat=True)
+    )
+    if not failed:
+        return 0
+    WebhookDelivery.objects.filter(pk__in=failed).update(
+        status=DeliveryStatus.PENDING, claimed_at=None, claim_token="", attempts=0, error=""
+    )
+    record(
+        actor=actor,
+        action="delivery.requeued",
+        target_type="webhookdelivery",
+        target_id=",".join(map(str, failed))[:64],
+        target_label=f"{len(failed)} webhook deliveries",
+        after={"deliveries": failed},
+    )
+    from socdesk.alerts.tasks import process_delivery_task
+
+    for delivery_id in failed:
+        transaction.on_commit(lambda d=delivery_id: _enqueue(process_delivery_task, d))
+    return len(failed)
+
+
+def deliveries_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:
+    """Process deliveries still pending after `older_than` (worker was down, task lost); returns how many."""
+    if older_than is None:
+        older_than = timedelta(seconds=getattr(settings, "SOCDESK_DELIVERY_SWEEP_AFTER", 30))
+    now = timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(_claimable(now), received_at__lte=now - older_than)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    done = 0
+    for start in range(0, len(ids), _batch_size()):
+        done += len(deliveries_process(delivery_ids=ids[start : start + _batch_size()], job="alert-sweeper"))
+    return done
+
+
+# --- ingest ------------------------------------------------------------------------------------------
+
+
+def _key_hash(source: str, integration: Integration | None, alert: NormalisedAlert) -> str:
+    scope = f"{source}\x1f{integration.pk if integration else '-'}\x1f{alert.dedup_key}"
+    return hashlib.sha256(scope.encode("utf-8", "replace")).hexdigest()
+
+
+@transaction.atomic
+def alert_ingest(
+    *,
+    actor: Actor,
+    alert: NormalisedAlert,
+    source: str,
+    integration: Integration | None = None,
+    delivery: WebhookDelivery | None = None,
+) -> Alert | None:
+    """Record one normalised alert: a repeat counts on its open ticket, a new key opens a ticket.
+
+    Race-free: the de-dup key row is inserted-or-ignored, then locked (SELECT ... FOR UPDATE on
+    PostgreSQL; SQLite's IMMEDIATE transactions serialise writers), so of N concurrent deliveries
+    of a new key exactly one opens the ticket and the others count as repeats on it.
+    Returns the Alert, or None for a `resolved` notice about an alert that has no open ticket.
+    """
+    key = _key_hash(source, integration, alert)
+    DedupKey.objects.bulk_create([DedupKey(key=key, label=alert.dedup_key[:300])], ignore_conflicts=True)
+    dedup = DedupKey.objects.select_for_update(of=("self",)).select_related("ticket").get(key=key)
+    ticket = dedup.ticket
+    now = timezone.now()
+
+    if ticket is not None and ticket.is_open:
+        existing = Alert.objects.filter(ticket=ticket, fingerprint=alert.fingerprint[:255]).first()
+        if existing is not None:
+            return ticketing.repeat(
+                actor=actor,
+                existing=existing,
+                alert=alert,
+                ticket=ticket,
+                integration=integration,
+                delivery=delivery,
+                now=now,
+            )
+        if alert.status == AlertStatus.RESOLVED:
+            return None
+        return ticketing.new_alert(
+            actor=actor,
+            alert=alert,
+            source=source,
+            integration=integration,
+            delivery=delivery,
+            dedup=dedup,
+            ticket=ticket,
+            previous=None,
+            now=now,
+            joined=True,
+        )
+
+    if alert.status == AlertStatus.RESOLVED:
+        latest = (
+            Alert.objects.filter(
+                dedup_key=dedup, fingerprint=alert.fingerprint[:255], status=AlertStatus.FIRING
+            )
+            .order_by("-id")
+            .first()
+        )
+        if latest is not None:
+            ticketing.mark_resolved(actor, latest, now)
+        return latest
+
+    new_ticket = ticketing.open_ticket(
+        actor=actor, alert=alert, source=source, integration=integration, previous=ticket
+    )
+    dedup.ticket = new_ticket
+    dedup.save(update_fields=["ticket"])
+    return ticketing.new_alert(
+        actor=actor,
+        alert=alert,
+        source=source,
+        integration=integration,
+        delivery=delivery,
+        dedup=dedup,
+        ticket=new_ticket,
+        previous=ticket,
+        now=now,
+    )

@@ -1,0 +1,178 @@
+"""Writes of observables on tickets: linking from alerts, and agents adding, removing and flagging them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from socdesk.accounts.choices import Perm
+from socdesk.accounts.selectors import agent_can
+from socdesk.alerts import observables as obs
+from socdesk.alerts.models import AlertObservable, Observable, TicketObservable
+from socdesk.audit.services import record
+from socdesk.core.actor import Actor
+from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
+from socdesk.tickets.models import Ticket
+
+FLAGS = ("ioc", "sighted")
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def _observables_for(pairs: list[tuple[str, str]], now) -> dict[tuple[str, str], Observable]:
+    """Get or create each (type, value) once; sorted so concurrent inserts always lock in one order."""
+    wanted = {obs.value_hash(kind, value): (kind, value) for kind, value in pairs}
+    if not wanted:
+        return {}
+    Observable.objects.bulk_create(
+        [
+            Observable(type=kind, value=value, value_hash=digest, first_seen=now, last_seen=now)
+            for digest, (kind, value) in sorted(wanted.items())
+        ],
+        ignore_conflicts=True,
+    )
+    found = list(Observable.objects.filter(value_hash__in=list(wanted)))
+    # last_seen is refreshed at most once a minute: a hot observable (the SIEM's own IP in every alert)
+    # would otherwise be a row that every concurrent ingest transaction queues on.
+    stale = [o.pk for o in found if o.last_seen < now - LAST_SEEN_RESOLUTION]
+    if stale:
+        Observable.objects.filter(pk__in=stale).update(last_seen=now)
+    return {(o.type, o.value): o for o in found}
+
+
+def observables_attach(
+    *,
+    ticket: Ticket,
+    alert=None,
+    pairs: list[tuple[str, str]],
+    ioc=frozenset(),
+    sighted=frozenset(),
+    now=None,
+) -> list[Observable]:
+    """Link normalised (type, value) pairs to an alert and its ticket (no audit: alert.ingested covers it)."""
+    now = now or timezone.now()
+    by_pair = _observables_for(pairs, now)
+    if not by_pair:
+        return []
+    if alert is not None:
+        AlertObservable.objects.bulk_create(
+            [AlertObservable(alert=alert, observable=o) for o in by_pair.values()], ignore_conflicts=True
+        )
+    TicketObservable.objects.bulk_create(
+        [
+            TicketObservable(
+                ticket=ticket,
+                observable=o,
+                ioc=pair in ioc,
+                sighted=pair in sighted,
+                origin="alert",
+                added_at=now,
+            )
+            for pair, o in by_pair.items()
+        ],
+        ignore_conflicts=True,
+    )
+    flagged_ioc = [o.pk for pair, o in by_pair.items() if pair in ioc and not o.ioc]
+    if flagged_ioc:
+        Observable.objects.filter(pk__in=flagged_ioc).update(ioc=True)
+    flagged_sighted = [o.pk for pair, o in by_pair.items() if pair in sighted and not o.sighted]
+    if flagged_sighted:
+        Observable.objects.filter(pk__in=flagged_sighted).update(sighted=True)
+    return list(by_pair.values())
+
+
+def _require_edit(actor: Actor, ticket: Ticket) -> None:
+    if actor.agent is None:
+        return
+    if not agent_can(actor.agent, Perm.VIEW, ticket):
+        raise NotFound(f"Ticket {ticket.number} was not found.")
+    if not agent_can(actor.agent, Perm.EDIT, ticket):
+        raise PermissionDenied(f"You do not have the edit permission in {ticket.department.name}.")
+
+
+def _audit(
+    actor: Actor, action: str, ticket: Ticket, link: TicketObservable, before=None, after=None
+) -> None:
+    record(
+        actor=actor,
+        action=action,
+        target=ticket,
+        target_label=f"{ticket.number} {ticket.subject}"[:200],
+        before=before,
+        after={"observable": f"{link.observable.type}:{link.observable.value}"[:500], **(after or {})},
+    )
+
+
+@transaction.atomic
+def ticket_observable_add(
+    *, actor: Actor, ticket: Ticket, type: str, value: str, ioc: bool = False
+) -> TicketObservable:
+    """An agent adds an observable to a ticket (normalised; refused when it is not a valid value)."""
+    _require_edit(actor, ticket)
+    pair = obs.normalise(type, value or "")
+    if pair is None:
+        raise ServiceError(
+            f"{(value or '').strip()[:100]!r} is not a valid {type or 'observable'} value.",
+            fields={"value": "invalid"},
+        )
+    now = timezone.now()
+    observable = _observables_for([pair], now)[pair]
+    link, created = TicketObservable.objects.get_or_create(
+        ticket=ticket, observable=observable, defaults={"ioc": ioc, "origin": "agent", "added_at": now}
+    )
+    if not created:
+        raise ServiceError(f"{pair[1]} is already on this ticket.", fields={"value": "duplicate"})
+    if ioc and not observable.ioc:
+        Observable.objects.filter(pk=observable.pk).update(ioc=True)
+    _audit(actor, "observable.added", ticket, link, after={"ioc": ioc})
+    return link
+
+
+@transaction.atomic
+def ticket_observable_remove(*, actor: Actor, ticket: Ticket, link_id: int) -> None:
+    """Take an observable off a ticket (the observable and its alert links stay)."""
+    _require_edit(actor, ticket)
+    link = _link(ticket, link_id)
+    _audit(actor, "observable.removed", ticket, link, before={"ioc": link.ioc, "sighted": link.sighted})
+    link.delete()
+    _refresh_flags(link.observable)
+
+
+@transaction.atomic
+def ticket_observable_flag(
+    *, actor: Actor, ticket: Ticket, link_id: int, flag: str, on: bool
+) -> TicketObservable:
+    """Mark an observable on this ticket as an IOC or as sighted (or clear the mark)."""
+    if flag not in FLAGS:
+        raise ServiceError("The flag must be ioc or sighted.", fields={"flag": "invalid"})
+    _require_edit(actor, ticket)
+    link = _link(ticket, link_id)
+    before = getattr(link, flag)
+    if before == on:
+        return link
+    setattr(link, flag, on)
+    link.save(update_fields=[flag])
+    _refresh_flags(link.observable)
+    _audit(actor, "observable.flagged", ticket, link, before={flag: before}, after={flag: on})
+    return link
+
+
+def _link(ticket: Ticket, link_id: int) -> TicketObservable:
+    link = (
+        TicketObservable.objects.select_for_update()
+        .select_related("observable")
+        .filter(pk=link_id, ticket=ticket)
+        .first()
+    )
+    if link is None:
+        raise NotFound("That observable is not on this ticket.")
+    return link
+
+
+def _refresh_flags(observable: Observable) -> None:
+    """Keep the observable's own flags as 'flagged on at least one ticket'."""
+    links = TicketObservable.objects.filter(observable=observable)
+    Observable.objects.filter(pk=observable.pk).update(
+        ioc=links.filter(ioc=True).exists(), sighted=links.filter(sighted=True).exists()
+    )

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from socdesk.alerts import views
+
+urlpatterns = [
+    path("api/v1/hooks/<str:adapter>", views.hook, name="alert-hook"),
+    path("api/v1/hooks/<str:adapter>/<str:token>", views.hook, name="alert-hook-token"),
+    path("tickets/<str:number>/observables", views.observables_panel, name="ticket-observables"),
+    path("tickets/<str:number>/observables/add", views.observable_add, name="ticket-observable-add"),
+    path(
+        "tickets/<str:number>/observables/<int:link_id>/remove",
+        views.observable_remove,
+        name="ticket-observable-remove",
+    ),
+    path(
+        "tickets/<str:number>/observables/<int:link_id>/flag",
+        views.observable_flag,
+        name="ticket-observable-flag",
+    ),
+]
