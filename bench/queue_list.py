@@ -139,6 +139,7 @@ def measure(requests: int) -> tuple[str, list[tuple]]:
     rng = random.Random(7)
     rows = []
     for who, agent, path_label, paths in [
+        ("analyst (SOC)", analyst, "landing page (6 queue counts)", lambda: "/"),
         ("analyst (SOC)", analyst, "queue: Open (default)", lambda: "/tickets/?queue=open"),
         ("analyst (SOC)", analyst, "queue: My tickets", lambda: "/tickets/?queue=mine"),
         ("analyst (SOC)", analyst, "queue: All, page 1", lambda: "/tickets/?queue=all"),
@@ -150,7 +151,7 @@ def measure(requests: int) -> tuple[str, list[tuple]]:
         if paths is None:
             visible = tickets_visible_to(agent).order_by("-id").values_list("number", flat=True)
             recent = list(visible[:5000])
-            numbers = [rng.choice(recent) for _ in range(requests)]
+            numbers = [rng.choice(recent) for _ in range(requests + 10)]
             paths = iter(f"/tickets/{n}/" for n in numbers).__next__
         for _ in range(5):  # warm caches and connections
             client.get(paths())
