@@ -221,6 +221,8 @@ SOCDESK_TICKET_PREFIX = env_str("SOCDESK_TICKET_PREFIX", "SOC")
 SOCDESK_QUEUE_PAGE_SIZE = env_int("SOCDESK_QUEUE_PAGE_SIZE", 50)
 # Queue counts above this are shown as "N+" so that counting never scans a whole large table.
 SOCDESK_COUNT_CAP = env_int("SOCDESK_COUNT_CAP", 1_000)
+# Queue counts are reused this many seconds per agent and filter (rows are always live); 0 disables.
+SOCDESK_COUNT_CACHE_SECONDS = env_int("SOCDESK_COUNT_CACHE_SECONDS", 10)
 # An agent counts as "viewing" a ticket for this many seconds after their last heartbeat.
 SOCDESK_PRESENCE_SECONDS = env_int("SOCDESK_PRESENCE_SECONDS", 60)
 # Password for the demo agents that `socdesk demo` creates; unset, they cannot sign in at all.

@@ -16,6 +16,8 @@ from socdesk.tickets.services import ticket_create
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "attachments"
+    # Tests check counts right after changes; the count cache has its own test.
+    settings.SOCDESK_COUNT_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -182,6 +184,29 @@ def capped_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:
 
 
 def queue_counts(agent: Agent) -> dict[str, tuple[int, bool]]:
-    """{queue name: (count, capped)} for the agent's queue sidebar."""
-    visible = tickets_visible_to(agent)
-    return {name: capped_count(visible.filter(cond(agent))) for name, (_, cond) in QUEUES.items()}
+    """{queue name: (count, capped)} for the agent's queue sidebar (cached briefly, see cached_count)."""
+
+    def count_all() -> dict[str, tuple[int, bool]]:
+        visible = tickets_visible_to(agent)
+        return {name: capped_count(visible.filter(cond(agent))) for name, (_, cond) in QUEUES.items()}
+
+    return cached_count(agent, "queues", count_all)
+
+
+def cached_count(agent: Agent, signature: str, compute):
+    """The result of `compute()` for this agent and signature, reused for SOCDESK_COUNT_CACHE_SECONDS.
+
+    Counting is the one part of a queue page whose cost grows with the table (a capped count over a
+    filtered million-row queue takes tens of milliseconds). Counts a few seconds old are what every
+    busy help desk shows; the rows themselves are always read live. 0 seconds turns the cache off.
+    """
+    seconds = settings.SOCDESK_COUNT_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    digest = hashlib.sha1(f"{agent.pk}|{signature}".encode(), usedforsecurity=False).hexdigest()
+    key = f"socdesk:count:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, seconds)
+    return found

@@ -23,7 +23,14 @@ from socdesk.core.errors import ServiceError
 from socdesk.core.web import agent_view, error_status
 from socdesk.tickets import services
 from socdesk.tickets.choices import Resolution, Severity, Source, Status
-from socdesk.tickets.filters import QUEUES, TicketFilter, capped_count, queue_counts, queue_tickets
+from socdesk.tickets.filters import (
+    QUEUES,
+    TicketFilter,
+    cached_count,
+    capped_count,
+    queue_counts,
+    queue_tickets,
+)
 from socdesk.tickets.forms import (
     BULK_ACTIONS,
     AssignForm,
@@ -84,7 +91,11 @@ def queue(request):
     rows = ticket_rows(tickets, start, start + size + 1)
     has_next = len(rows) > size
     rows = rows[:size]
-    total, capped = capped_count(tickets)
+    # The signature is the filter without paging or sorting: every page of one queue shares a count.
+    signature = request.GET.copy()
+    signature.pop("page", None)
+    signature.pop("sort", None)
+    total, capped = cached_count(agent, signature.urlencode(), lambda: capped_count(tickets))
     context = {
         "filter": ticket_filter,
         "queue_name": ticket_filter.queue,

@@ -66,3 +66,16 @@ def test_nul_in_search_and_number_is_harmless(people, soc_ticket):
     f = TicketFilter.from_querydict(QueryDict("queue=all&q=Suspicious%00&tag=ed%00r"))
     assert list(queue_tickets(people.alice, f)) == [soc_ticket]
     assert ticket_get_for_agent(people.alice, soc_ticket.number + "\x00") == soc_ticket
+
+
+def test_queue_counts_are_reused_for_the_cache_period(people, soc_ticket, settings):
+    settings.SOCDESK_COUNT_CACHE_SECONDS = 60
+    from django.core.cache import cache
+
+    cache.clear()
+    assert queue_counts(people.alice)["open"] == (1, False)
+    services.ticket_create(actor=people.actor(people.alice), subject="second", department=people.soc)
+    assert queue_counts(people.alice)["open"] == (1, False)  # reused
+    assert queue_counts(people.bob)["open"] == (2, False)  # per agent
+    settings.SOCDESK_COUNT_CACHE_SECONDS = 0
+    assert queue_counts(people.alice)["open"] == (2, False)
