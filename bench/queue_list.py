@@ -126,6 +126,7 @@ def seed(target: int) -> None:
 
 
 def measure(requests: int) -> tuple[str, list[tuple]]:
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -138,14 +139,19 @@ def measure(requests: int) -> tuple[str, list[tuple]]:
     admin = Agent.objects.select_related("user").get(user__username="bench-admin")
     rng = random.Random(7)
     rows = []
-    for who, agent, path_label, paths in [
+    cases = [
         ("analyst (SOC)", analyst, "landing page (6 queue counts)", lambda: "/"),
         ("analyst (SOC)", analyst, "queue: Open (default)", lambda: "/tickets/?queue=open"),
         ("analyst (SOC)", analyst, "queue: My tickets", lambda: "/tickets/?queue=mine"),
         ("analyst (SOC)", analyst, "queue: All, page 1", lambda: "/tickets/?queue=all"),
         ("admin", admin, "queue: All, severity=critical", lambda: "/tickets/?queue=all&severity=critical"),
         ("analyst (SOC)", analyst, "ticket page", None),
-    ]:
+    ]
+    # The same pages with the count cache off: what a page costs when every count is recomputed
+    # (e.g. the first view after the cache period, or SOCDESK_COUNT_CACHE_SECONDS=0).
+    cases += [(who, a, f"{label}, counts uncached", p) for who, a, label, p in cases[:5]]
+    for who, agent, path_label, paths in cases:
+        settings.SOCDESK_COUNT_CACHE_SECONDS = 0 if "uncached" in path_label else 10
         client = Client()
         client.force_login(agent.user)
         if paths is None:
