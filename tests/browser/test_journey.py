@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
+from socdesk.audit.models import AuditEvent
 from socdesk.core.testing import PERSONA_PASSWORD
 from socdesk.tickets.models import Ticket
 from tests.browser.conftest import sign_in
@@ -109,6 +112,14 @@ def test_journey_from_login_to_resolution(page, live_server, cast, screenshots):
     page.screenshot(path=screenshots / "dark_ticket.png", full_page=True)
     page.goto(f"{base}/tickets/?queue=all")
     page.screenshot(path=screenshots / "dark_queue.png")
+
+    # Everything the browser session did is in the audit chain, and the chain verifies.
+    out = io.StringIO()
+    call_command("audit", "verify", stdout=out, stderr=io.StringIO())
+    assert "chain intact" in out.getvalue()
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"auth.login", "ticket.created", "ticket.replied", "ticket.noted", "ticket.assigned"} <= actions
+    assert "ticket.status_changed" in actions
 
 
 def test_audit_browser_for_admin(page, live_server, cast, screenshots):
