@@ -98,7 +98,12 @@ def alerts_on_tickets(tickets: QuerySet[Ticket]) -> QuerySet[Alert]:
 
 def alert_get_from(tickets: QuerySet[Ticket], alert_id: int) -> Alert:
     """One alert on one of `tickets`; NotFound otherwise, never 403."""
-    alert = alerts_on_tickets(tickets).select_related("ticket", "integration").filter(pk=alert_id).first()
+    alert = (
+        alerts_on_tickets(tickets)
+        .select_related("ticket", "previous_ticket", "integration")
+        .filter(pk=alert_id)
+        .first()
+    )
     if alert is None:
         raise NotFound("That alert was not found.")
     return alert
