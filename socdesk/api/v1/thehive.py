@@ -16,6 +16,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router
+from ninja import Status as Reply
 
 from socdesk.alerts.adapters import AdapterError, thehive
 from socdesk.alerts.choices import DeliveryStatus
@@ -102,7 +103,9 @@ def alert_create(request: HttpRequest):
             content_type="application/json",
         )
     shape = legacy_alert_out if legacy else alert_out
-    return 201, shape(alerts[0], payload, created_by=caller.actor.label, integration=integration)
+    # TheHive names the creating user's login: the agent behind a personal token, else the key's name.
+    created_by = caller.agent.user.get_username() if caller.agent else caller.key.name
+    return Reply(201, shape(alerts[0], payload, created_by=created_by, integration=integration))
 
 
 def _common(alert: Alert, payload: dict[str, Any]) -> dict[str, Any]:
