@@ -63,7 +63,7 @@ def admin_api(people):
 
 
 def test_alert_list_get_and_raw(alice_api, alerts):
-    soc_alerts, it_alerts = alerts
+    soc_alerts, _ = alerts
     r = alice_api.get("alerts")
     assert r.status_code == 200, r.content
     ids = [a["id"] for a in r.json()["items"]]
