@@ -55,8 +55,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_value(value: Any) -> bool:
-    return isinstance(value, (str, int, float)) and not isinstance(value, bool) and bool(str(value).strip())
+def _is_scalar(value: Any) -> bool:
+    """Text or a number (ElastAlert2 fills tags from event fields, which may be numbers)."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
 def problems(payload: Any) -> dict[str, str]:
@@ -79,7 +80,7 @@ def problems(payload: Any) -> dict[str, str]:
     if date is not None and not (_is_int(date) and 0 <= date < 10**15):
         found["date"] = "must be the time in milliseconds since 1970 (epoch ms)"
     tags = payload.get("tags")
-    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+    if tags is not None and not (isinstance(tags, list) and all(_is_scalar(t) for t in tags)):
         found["tags"] = "must be a list of text tags"
     custom = payload.get("customFields")
     if custom is not None and not isinstance(custom, (dict, list)):
@@ -98,15 +99,13 @@ def problems(payload: Any) -> dict[str, str]:
                 continue
             if not isinstance(item.get("dataType"), str) or not item["dataType"].strip():
                 found[f"{where}.dataType"] = "is required (e.g. ip, domain, url, hash)"
-            data = item.get("data")
-            datas = data if isinstance(data, list) else [data]
-            if item.get("attachment") is None and (not datas or not all(_is_value(d) for d in datas)):
-                found[f"{where}.data"] = "is required: the value as text (or a list of texts)"
+            # An empty or odd `data` is dropped, not refused: ElastAlert2 sends "" for a mapped field
+            # that a match lacks, and refusing would lose the whole alert.
             for flag in ("ioc", "sighted"):
                 if item.get(flag) is not None and not isinstance(item[flag], bool):
                     found[f"{where}.{flag}"] = "must be true or false"
             if item.get("tags") is not None and not (
-                isinstance(item["tags"], list) and all(isinstance(t, str) for t in item["tags"])
+                isinstance(item["tags"], list) and all(_is_scalar(t) for t in item["tags"])
             ):
                 found[f"{where}.tags"] = "must be a list of text tags"
     return found
@@ -150,6 +149,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
                 if item.get("sighted") is True:
                     sighted.append([kind, str(value).strip()])
     tags = body.get("tags") if isinstance(body.get("tags"), list) else []
+    tags = [t for t in tags if isinstance(t, (str, int)) and not isinstance(t, bool) and str(t).strip()]
     type_, source, ref = (
         text(body.get("type"), 100),
         text(body.get("source"), 100),
