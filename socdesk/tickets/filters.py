@@ -172,7 +172,7 @@ def _observable(params, errors) -> tuple[str, dict]:
     raw = clean_text(params.get("observable") or "").strip()[:2100]
     if not raw:
         return "", {}
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         if int(raw) > MAX_ID:
             errors["observable"] = f"observable {raw} is not a valid id."
             return "", {}

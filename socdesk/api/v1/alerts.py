@@ -15,6 +15,7 @@ from socdesk.alerts.selectors import alert_get_from, alert_raw_payload_from, ale
 from socdesk.api.v1.pagination import page
 from socdesk.api.v1.schemas import DbId, ErrorOut
 from socdesk.api.v1.security import Caller, requires
+from socdesk.core.errors import ServiceError
 from socdesk.tickets.choices import Severity
 from socdesk.tickets.selectors import normalise_number
 
@@ -61,6 +62,19 @@ class AlertListParams(Schema):
     since: datetime | None = Field(None, description="Alerts seen at or after this time (ISO 8601).")
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=LIST_MAX)
+
+
+def _utc(moment: datetime) -> datetime:
+    """In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 (and pydantic) allow."""
+    if timezone.is_naive(moment):
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ServiceError(
+            "since is out of range; give a time such as 2026-11-27T10:00:00Z.",
+            fields={"since": "out_of_range"},
+        ) from None
 
 
 def alert_out(alert: Alert) -> dict:
@@ -114,8 +128,7 @@ def alert_list(request, params: Query[AlertListParams]):
     if params.fingerprint:
         qs = qs.filter(fingerprint=params.fingerprint)
     if params.since:
-        since = params.since if timezone.is_aware(params.since) else params.since.replace(tzinfo=UTC)
-        qs = qs.filter(last_seen__gte=since)
+        qs = qs.filter(last_seen__gte=_utc(params.since))
     qs = qs.select_related("ticket", "previous_ticket", "integration").order_by(*ORDER)
     rows, next_cursor = page(qs, ORDER, limit=params.limit, cursor=params.cursor, kind="alerts")
     return {"items": [alert_out(a) for a in rows], "next": next_cursor}

@@ -203,6 +203,10 @@ class TicketListParams(Schema):
     created_from: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
     created_to: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
     q: str | None = Field(None, description="Words in the subject, or a ticket number.")
+    observable: str | None = Field(
+        None,
+        description="Tickets carrying this observable: its id, or <type>:<value> such as ip:203.0.113.7.",
+    )
     sort: str = Field("activity", description="activity, -activity, created, -created, number or -number.")
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=LIST_MAX)
