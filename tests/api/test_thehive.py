@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -165,6 +166,19 @@ def test_elastalert_missing_match_fields_do_not_lose_the_alert(hive_key):
     assert list(
         TicketObservable.objects.filter(ticket=ticket).values_list("observable__value", flat=True)
     ) == ["203.0.113.7"]
+
+
+def test_thehive4py_multipart_form_with_file_observables_is_read(hive_key):
+    """alert.create(..., attachment_map=...) sends the alert as the `_json` part of a multipart form."""
+    body = sample("thehive_v1_alert.json")
+    response = Client().post(
+        "/api/v1/alert",
+        {"_json": json.dumps(body), "file-1": SimpleUploadedFile("evil.exe", b"MZ")},
+        headers={"Authorization": f"Bearer {hive_key}"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["sourceRef"] == body["sourceRef"]
+    assert bytes(WebhookDelivery.objects.get().body) == json.dumps(body).encode()
 
 
 def test_x_api_key_header_works_too_and_a_new_source_ref_is_a_new_alert(hive_key):
