@@ -20,7 +20,7 @@ from ninja import Status as Reply
 
 from socdesk.alerts.adapters import AdapterError, thehive
 from socdesk.alerts.choices import DeliveryStatus
-from socdesk.alerts.models import Alert, Integration
+from socdesk.alerts.models import Alert
 from socdesk.alerts.services import delivery_receive_and_process
 from socdesk.alerts.views import _integration_for_key
 from socdesk.api.errors import error_response
@@ -105,7 +105,7 @@ def alert_create(request: HttpRequest):
     shape = legacy_alert_out if legacy else alert_out
     # TheHive names the creating user's login: the agent behind a personal token, else the key's name.
     created_by = caller.agent.user.get_username() if caller.agent else caller.key.name
-    return Reply(201, shape(alerts[0], payload, created_by=created_by, integration=integration))
+    return Reply(201, shape(alerts[0], payload, created_by=created_by))
 
 
 def _common(alert: Alert, payload: dict[str, Any]) -> dict[str, Any]:
@@ -134,9 +134,7 @@ def _common(alert: Alert, payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def alert_out(
-    alert: Alert, payload: dict[str, Any], *, created_by: str, integration: Integration | None = None
-) -> dict[str, Any]:
+def alert_out(alert: Alert, payload: dict[str, Any], *, created_by: str) -> dict[str, Any]:
     """TheHive 5's OutputAlert (what thehive4py returns) for a SOCdesk alert.
 
     SOCdesk turns every alert into a ticket at once, so the alert is reported as imported into a
@@ -172,9 +170,7 @@ def alert_out(
     return out
 
 
-def legacy_alert_out(
-    alert: Alert, payload: dict[str, Any], *, created_by: str, integration: Integration | None = None
-) -> dict[str, Any]:
+def legacy_alert_out(alert: Alert, payload: dict[str, Any], *, created_by: str) -> dict[str, Any]:
     """TheHive 3/4's alert (POST /api/alert) for a SOCdesk alert: `id`, `createdAt`, `artifacts`."""
     created = _ms(alert.first_seen)
     common = _common(alert, payload)
