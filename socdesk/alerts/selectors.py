@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from socdesk.accounts.models import Agent
 from socdesk.alerts.choices import ObservableType
-from socdesk.alerts.models import Alert, AlertRaw, Observable, TicketObservable
+from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, TicketObservable
 from socdesk.alerts.observables import ip_scope, normalise, value_hash
 from socdesk.core.errors import NotFound
 from socdesk.tickets.models import Ticket
@@ -38,6 +38,18 @@ class ObservableHit:
     observable: Observable
     tickets: list[str]  # the newest TICKETS_PER_OBSERVABLE ticket numbers
     ticket_count: int
+
+
+def integration_for_key_request(adapter: str, name: str = "") -> Integration | None:
+    """The integration a key-authenticated delivery belongs to: the enabled one called `name`
+    (NotFound if none), or without a name the adapter's oldest enabled one (None if there is none)."""
+    queryset = Integration.objects.filter(adapter=adapter, enabled=True)
+    if name:
+        found = queryset.filter(name=name).first()
+        if found is None:
+            raise NotFound(f"There is no enabled {adapter} integration called {name!r}.")
+        return found
+    return queryset.order_by("id").first()
 
 
 def alerts_visible_to(agent: Agent) -> QuerySet[Alert]:

@@ -14,15 +14,15 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja import Status as Reply
 
 from socdesk.alerts.adapters import AdapterError, thehive
 from socdesk.alerts.choices import DeliveryStatus
 from socdesk.alerts.models import Alert
+from socdesk.alerts.selectors import integration_for_key_request
 from socdesk.alerts.services import delivery_receive_and_process
-from socdesk.alerts.views import _integration_for_key
 from socdesk.api.errors import error_response
 from socdesk.api.v1.schemas import ErrorOut
 from socdesk.api.v1.security import ApiKeyAuth, BearerKeyAuth, Caller
@@ -78,9 +78,7 @@ def alert_create(request: HttpRequest):
         message = "Check these fields: " + "; ".join(f"{k} {v}" for k, v in problems.items()) + "."
         return error_response(400, "invalid", message, problems)
 
-    integration = _integration_for_key(request, ADAPTER)
-    if isinstance(integration, JsonResponse):
-        return integration
+    integration = integration_for_key_request(ADAPTER, request.GET.get("integration", "").strip())
     delivery, alerts = delivery_receive_and_process(
         adapter=ADAPTER,
         body=body,
