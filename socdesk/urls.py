@@ -7,6 +7,7 @@ from socdesk.accounts.views import login_view, logout_view
 from socdesk.api.osticket import create_ticket
 from socdesk.api.v1.api import not_found as api_v1_not_found
 from socdesk.api.v1.api import urls as api_v1_urls
+from socdesk.api.v1.api import view as api_v1_view
 from socdesk.audit.views import audit_browser
 from socdesk.core.views import healthz
 from socdesk.tickets.views import home
@@ -18,6 +19,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # osTicket-compatible ticket API, at osTicket's own paths so existing integrations only change host.
     re_path(r"^api/(?:http\.php/)?tickets\.(?P<fmt>json|xml|email)$", create_ticket, name="osticket-create"),
+    # TheHive 3/4's legacy alert path (ElastAlert2's hivealerter): the same operation as /api/v1/alert.
+    path("api/alert", api_v1_view("thehive_alert_create"), name="thehive-legacy-alert"),
     path("admin/", admin.site.urls),
     path("login", login_view, name="login"),
     path("logout", logout_view, name="logout"),

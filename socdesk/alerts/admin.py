@@ -9,14 +9,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from socdesk.alerts import adapters
-from socdesk.alerts import observables as obs
 from socdesk.alerts.adapters import AdapterError
-from socdesk.alerts.adapters.generic import compile_map
+from socdesk.alerts.integrations import (
+    default_tags_problem,
+    field_map_problem,
+    grouping_key_problem,
+    integration_preview,
+    severity_map_problem,
+)
 from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, WebhookDelivery
-from socdesk.alerts.services import deliveries_requeue, integration_settings
+from socdesk.alerts.services import deliveries_requeue
 from socdesk.core.actor import Actor
-from socdesk.tickets.choices import Severity
 
 
 class IntegrationForm(forms.ModelForm):
@@ -40,40 +43,25 @@ class IntegrationForm(forms.ModelForm):
             "hmac_timestamp_header",
         ]
 
-    def clean_severity_map(self):
-        value = self.cleaned_data.get("severity_map") or {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError('Use a JSON object, e.g. {"warning": "low"}.')
-        bad = {k: v for k, v in value.items() if v not in Severity.values}
-        if bad:
-            raise forms.ValidationError(
-                f"These map to unknown severities: {bad}; use one of {', '.join(Severity.values)}."
-            )
+    # The same checks as the REST API (socdesk.alerts.integrations).
+    def _checked(self, name, check, empty):
+        value = self.cleaned_data.get(name) or empty
+        problem = check(value)
+        if problem:
+            raise forms.ValidationError(problem)
         return value
+
+    def clean_severity_map(self):
+        return self._checked("severity_map", severity_map_problem, {})
 
     def clean_default_tags(self):
-        value = self.cleaned_data.get("default_tags") or []
-        if not isinstance(value, list):
-            raise forms.ValidationError('Use a JSON list, e.g. ["prometheus", "infra"].')
-        return value
+        return self._checked("default_tags", default_tags_problem, [])
 
     def clean_field_map(self):
-        value = self.cleaned_data.get("field_map") or {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError('Use a JSON object, e.g. {"title": "alert.name"}.')
-        try:
-            compile_map(value)
-        except AdapterError as exc:
-            raise forms.ValidationError(exc.message) from None
-        return value
+        return self._checked("field_map", field_map_problem, {})
 
     def clean_grouping_key(self):
-        value = self.cleaned_data.get("grouping_key", "")
-        try:
-            adapters.base.group_key_from(value, {})
-        except AdapterError as exc:
-            raise forms.ValidationError(exc.message) from None
-        return value
+        return self._checked("grouping_key", grouping_key_problem, "")
 
 
 class PreviewForm(forms.Form):
@@ -118,12 +106,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         alerts, error = None, ""
         if request.method == "POST" and form.is_valid():
             try:
-                settings = integration_settings(integration)
-                payload = adapters.check(integration.adapter, form.cleaned_data["payload"].encode(), settings)
-                alerts = [
-                    {"alert": a, "observables": obs.extract(a.observables, f"{a.title}\n{a.description}")}
-                    for a in adapters.normalise(integration.adapter, payload, settings)
-                ]
+                alerts = integration_preview(integration, form.cleaned_data["payload"])
             except AdapterError as exc:
                 error = exc.message
         context = {

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
 
 from socdesk.accounts.models import Agent
-from socdesk.alerts.models import Alert, AlertRaw, TicketObservable
-from socdesk.alerts.observables import ip_scope
+from socdesk.alerts.choices import ObservableType
+from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, TicketObservable
+from socdesk.alerts.observables import ip_scope, normalise, value_hash
 from socdesk.core.errors import NotFound
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import tickets_visible_to
@@ -23,6 +26,30 @@ class ObservableRow:
     other_tickets: int
     scope: str  # '' or private / loopback / documentation / ... for IPs
     search_url: str
+
+
+TICKETS_PER_OBSERVABLE = 20
+
+
+@dataclass
+class ObservableHit:
+    """An observable search result: the observable and the visible tickets it appears in."""
+
+    observable: Observable
+    tickets: list[str]  # the newest TICKETS_PER_OBSERVABLE ticket numbers
+    ticket_count: int
+
+
+def integration_for_key_request(adapter: str, name: str = "") -> Integration | None:
+    """The integration a key-authenticated delivery belongs to: the enabled one called `name`
+    (NotFound if none), or without a name the adapter's oldest enabled one (None if there is none)."""
+    queryset = Integration.objects.filter(adapter=adapter, enabled=True)
+    if name:
+        found = queryset.filter(name=name).first()
+        if found is None:
+            raise NotFound(f"There is no enabled {adapter} integration called {name!r}.")
+        return found
+    return queryset.order_by("id").first()
 
 
 def alerts_visible_to(agent: Agent) -> QuerySet[Alert]:
@@ -45,7 +72,10 @@ def ticket_observable_rows(ticket: Ticket, agent: Agent | None = None) -> list[O
             link=link,
             other_tickets=counts.get(link.observable_id, 0),
             scope=ip_scope(link.observable.value) if link.observable.type == "ip" else "",
-            search_url="/tickets/?" + urlencode({"q": link.observable.value}),
+            # Every visible ticket with this observable, whatever its status (the count covers all).
+            search_url=reverse("tickets:queue")
+            + "?"
+            + urlencode({"queue": "all", "observable": link.observable_id}),
         )
         for link in links
     ]
@@ -68,3 +98,92 @@ def alert_raw_payload(agent: Agent, alert_id: int):
 def ticket_alerts(ticket: Ticket) -> QuerySet[Alert]:
     """The alerts on a ticket, newest activity first (for the ticket page and the API's alert_count)."""
     return Alert.objects.filter(ticket=ticket).order_by("-last_seen", "-id")
+
+
+# --- for the REST API (the caller's visible tickets are given as a queryset) ---------------------------
+
+
+def alerts_on_tickets(tickets: QuerySet[Ticket]) -> QuerySet[Alert]:
+    """Alerts whose ticket is in `tickets` (an agent's or a key's visible tickets); raw payload not loaded."""
+    return Alert.objects.filter(ticket__in=tickets)
+
+
+def alert_get_from(tickets: QuerySet[Ticket], alert_id: int) -> Alert:
+    """One alert on one of `tickets`; NotFound otherwise, never 403."""
+    alert = (
+        alerts_on_tickets(tickets)
+        .select_related("ticket", "previous_ticket", "integration")
+        .filter(pk=alert_id)
+        .first()
+    )
+    if alert is None:
+        raise NotFound("That alert was not found.")
+    return alert
+
+
+def alert_raw_payload_from(tickets: QuerySet[Ticket], alert_id: int):
+    """The verbatim payload of one alert on one of `tickets`, read only on request."""
+    alert = alert_get_from(tickets, alert_id)
+    return AlertRaw.objects.filter(alert=alert).values_list("payload", flat=True).first()
+
+
+def alert_counts(ticket_ids: list[int]) -> dict[int, int]:
+    """{ticket id: number of alerts} in one query (for ticket lists)."""
+    if not ticket_ids:
+        return {}
+    rows = Alert.objects.filter(ticket_id__in=ticket_ids).values("ticket_id").annotate(n=Count("id"))
+    return {row["ticket_id"]: row["n"] for row in rows}
+
+
+def observables_for_ticket_api(ticket: Ticket) -> list[dict]:
+    """The ticket's observables with this case's flags, in one query."""
+    links = TicketObservable.objects.filter(ticket=ticket).select_related("observable")
+    return [
+        {
+            "id": link.observable_id,
+            "type": link.observable.type,
+            "value": link.observable.value,
+            "ioc": link.ioc,
+            "sighted": link.sighted,
+            "origin": link.origin,
+            "added_at": link.added_at,
+        }
+        for link in links
+    ]
+
+
+def observables_search(
+    tickets: QuerySet[Ticket], *, type: str = "", value: str = "", q: str = "", limit: int = 50
+) -> list[ObservableHit]:
+    """Observables on `tickets` matching type / exact (normalised) value / a substring, each with the
+    newest of those tickets it appears in and how many (three queries whatever the number of results)."""
+    links = TicketObservable.objects.filter(ticket__in=tickets)
+    found = Observable.objects.filter(pk__in=links.values("observable_id"))
+    if type:
+        found = found.filter(type=type)
+    if value:
+        kinds = [type] if type else [k for k in ObservableType.values]
+        hashes = {value_hash(*pair) for kind in kinds if (pair := normalise(kind, value))}
+        found = found.filter(value_hash__in=hashes)
+    if q:
+        found = found.filter(value__icontains=q)
+    rows = list(found.order_by("-last_seen", "-id")[:limit])
+    ids = [o.pk for o in rows]
+    # The newest few tickets per observable (a hot IP can be on thousands), plus the full count.
+    ranked = (
+        links.filter(observable_id__in=ids)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("observable_id")], order_by=F("ticket_id").desc()))
+        .filter(rank__lte=TICKETS_PER_OBSERVABLE)
+        .order_by("observable_id", "-ticket_id")
+        .values_list("observable_id", "ticket__number")
+    )
+    numbers: dict[int, list[str]] = {pk: [] for pk in ids}
+    for observable_id, number in ranked:
+        numbers[observable_id].append(number)
+    counts = dict(
+        links.filter(observable_id__in=ids)
+        .values("observable_id")
+        .annotate(n=Count("ticket_id"))
+        .values_list("observable_id", "n")
+    )
+    return [ObservableHit(o, numbers[o.pk], counts.get(o.pk, 0)) for o in rows]

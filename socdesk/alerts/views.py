@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from socdesk.alerts import adapters
 from socdesk.alerts.adapters import AdapterError
 from socdesk.alerts.models import GRAFANA_SIGNATURE_HEADER, GRAFANA_SIGNATURE_HEADER_ALT, Integration
-from socdesk.alerts.selectors import ticket_observable_rows
+from socdesk.alerts.selectors import integration_for_key_request, ticket_observable_rows
 from socdesk.alerts.services import delivery_receive, integration_settings
 from socdesk.alerts.ticket_observables import (
     ticket_observable_add,
@@ -108,16 +108,10 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
 
 def _integration_for_key(request: HttpRequest, adapter: str) -> Integration | JsonResponse | None:
     """With a key, `?integration=<name>` picks the integration; else the adapter's oldest enabled one."""
-    name = request.GET.get("integration", "").strip()
-    queryset = Integration.objects.filter(adapter=adapter, enabled=True)
-    if name:
-        found = queryset.filter(name=name).first()
-        if found is None:
-            return error_response(
-                404, "not_found", f"There is no enabled {adapter} integration called {name!r}."
-            )
-        return found
-    return queryset.order_by("id").first()
+    try:
+        return integration_for_key_request(adapter, request.GET.get("integration", "").strip())
+    except NotFound as exc:
+        return error_response(404, "not_found", exc.message)
 
 
 def _signature_problem(request: HttpRequest, body: bytes, integration: Integration) -> str:

@@ -55,6 +55,10 @@ class TicketFilter:
     created_from: date | None = None
     created_to: date | None = None
     q: str = ""
+    # "<observable id>" or "<type>:<value>" as sent; `observable_match` is what apply() filters on.
+    observable: str = ""
+    observable_match: dict = field(default_factory=dict)
+    observable_label: str = ""  # type:value, for the console's filter chip
     sort: str = "activity"
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -76,6 +80,7 @@ class TicketFilter:
         f.created_from = _date(params, "created_from", f.errors)
         f.created_to = _date(params, "created_to", f.errors)
         f.q = clean_text(params.get("q") or "").strip()[:200]
+        f.observable, f.observable_match, f.observable_label = _observable(params, f.errors)
         f.sort = _one_of(params, "sort", SORTS, "activity", f.errors)
         return f
 
@@ -83,7 +88,7 @@ class TicketFilter:
         return all(
             getattr(self, f.name) == getattr(TicketFilter(queue=self.queue), f.name)
             for f in fields(self)
-            if f.name != "errors"
+            if f.name not in ("errors", "observable_match", "observable_label")
         )
 
     def apply(self, qs: QuerySet[Ticket], agent: Agent) -> QuerySet[Ticket]:
@@ -117,6 +122,11 @@ class TicketFilter:
                 qs = qs.filter(Q(number=normalise_number(self.q)) | Q(subject__icontains=self.q))
             else:
                 qs = qs.filter(subject__icontains=self.q)
+        if self.observable_match:
+            # One row per ticket: the (ticket, observable) pair is unique, so the join never duplicates.
+            qs = qs.filter(
+                **{f"ticket_observables__observable__{k}": v for k, v in self.observable_match.items()}
+            )
         return qs.order_by(*SORTS[self.sort])
 
 
@@ -157,6 +167,36 @@ def _ints(params, name, errors) -> list[int]:
             continue
         out.append(number)
     return out
+
+
+def _observable(params, errors) -> tuple[str, dict, str]:
+    """`?observable=<id>` or `?observable=<type>:<value>` (e.g. ip:203.0.113.7), the value refanged and
+    normalised as on ingest; returns (the text as sent, the lookup on the ticket's observables, a label)."""
+    raw = clean_text(params.get("observable") or "").strip()[:2100]
+    if not raw:
+        return "", {}, ""
+    # The alerts app owns observables; imported here so that the tickets app does not need it loaded.
+    from socdesk.alerts import observables as obs
+    from socdesk.alerts.choices import ObservableType
+    from socdesk.alerts.models import Observable
+
+    if raw.isascii() and raw.isdigit():
+        if int(raw) > MAX_ID:
+            errors["observable"] = f"observable {raw} is not a valid id."
+            return "", {}, ""
+        found = Observable.objects.filter(pk=int(raw)).values_list("type", "value").first()
+        return raw, {"pk": int(raw)}, (f"{found[0]}:{found[1]}" if found else f"#{raw}")
+
+    kind, sep, value = raw.partition(":")
+    kind = kind.strip().lower()
+    normalised = obs.normalise(kind, value) if sep and kind in ObservableType.values else None
+    if normalised is None:
+        errors["observable"] = (
+            f"observable must be an observable id or <type>:<value> such as ip:203.0.113.7 "
+            f"(types: {', '.join(ObservableType.values)}), not {raw!r}."
+        )
+        return "", {}, ""
+    return raw, {"value_hash": obs.value_hash(*normalised)}, ":".join(normalised)
 
 
 def _date(params, name, errors) -> date | None:

@@ -40,12 +40,37 @@ def test_panel_lists_observables_with_other_tickets_and_scopes(people, alert_tic
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html.lower() and 'id="observables-panel"' in html  # a partial, not a page
-    assert (
-        "203.0.113.7" in html and "seen in 1 other ticket</a>" in html and "/tickets/?q=203.0.113.7" in html
-    )
+    ip = Observable.objects.get(type="ip", value="203.0.113.7")
+    assert "203.0.113.7" in html and "seen in 1 other ticket</a>" in html
+    assert f'href="/tickets/?queue=all&amp;observable={ip.pk}"' in html
     assert "private</span>" in html  # 10.0.0.5, the agent IP
     assert "documentation</span>" in html
     assert "web01" in html and "only here" in html
+
+
+def test_seen_in_other_tickets_link_leads_to_exactly_those_tickets(people, alert_ticket, soc_ticket):
+    """The panel's link opens the console queue filtered to the tickets carrying that observable,
+    and nothing else (soc_ticket has no such observable)."""
+    alice = login(people.alice)
+    html = alice.get(f"/tickets/{alert_ticket.number}/observables").content.decode()
+    ip = Observable.objects.get(type="ip", value="203.0.113.7")
+    web01 = Observable.objects.get(value="web01")
+    sharing = set(Ticket.objects.filter(ticket_observables__observable=ip).values_list("number", flat=True))
+    assert len(sharing) == 2
+
+    queue = alice.get(f"/tickets/?queue=all&observable={ip.pk}").content.decode()
+    assert all(number in queue for number in sharing) and soc_ticket.number not in queue
+    assert 'name="observable"' in queue  # kept when the filter form is submitted again
+    by_value = alice.get("/tickets/?queue=all&observable=ip:203.0.113[.]7").content.decode()
+    assert all(number in by_value for number in sharing) and soc_ticket.number not in by_value
+    only = alice.get(f"/tickets/?queue=all&observable={web01.pk}").content.decode()
+    assert alert_ticket.number in only and (sharing - {alert_ticket.number}).pop() not in only
+    bad = alice.get("/tickets/?queue=all&observable=nonsense").content.decode()
+    assert "observable must be an observable id or &lt;type&gt;:&lt;value&gt;" in bad
+    # Carol (IT) sees none of these tickets, filtered or not.
+    carol_queue = login(people.carol).get(f"/tickets/?queue=all&observable={ip.pk}").content.decode()
+    assert not any(number in carol_queue for number in sharing)
+    assert html  # the panel rendered
 
 
 def test_carol_in_another_department_gets_404_everywhere(people, alert_ticket):

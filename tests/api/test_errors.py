@@ -81,7 +81,7 @@ def test_unexpected_error_is_json_500_without_details(tool, soc_ticket, monkeypa
     def broken(ticket):
         raise RuntimeError("internal detail that must not leak")
 
-    monkeypatch.setattr(tickets_module, "ticket_observables", broken)
+    monkeypatch.setattr(tickets_module, "observables_for_ticket_api", broken)
     error = _shape(tool.get(f"tickets/{soc_ticket.number}"), 500, "server_error")
     assert "internal detail" not in json.dumps(error)
 

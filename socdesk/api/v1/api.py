@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from socdesk.api.auth import ApiAuthError
 from socdesk.api.errors import error_response, service_error_response
-from socdesk.api.v1 import tickets, tokens
+from socdesk.api.v1 import alerts, integrations, observables, thehive, tickets, tokens
 from socdesk.api.v1.security import RateLimited
 from socdesk.core.errors import ServiceError
 
@@ -28,7 +28,8 @@ api = NinjaAPI(
     title="SOCdesk API",
     version="1",
     description=(
-        "Tickets, threads and personal tokens. Authenticate with an API key or personal token "
+        "Tickets, threads, alerts, observables, integrations, personal tokens and TheHive-compatible alert "
+        "creation. Authenticate with an API key or personal token "
         "(`X-API-Key: KEY` or `Authorization: Bearer KEY`) or a console session. Errors always have "
         'the shape `{"error": {"code", "message", "fields"}}`. See docs/api.md.'
     ),
@@ -41,6 +42,10 @@ api = NinjaAPI(
 )
 api.add_router("", tickets.router)
 api.add_router("", tokens.router)
+api.add_router("", alerts.router)
+api.add_router("", observables.router)
+api.add_router("", integrations.router)
+api.add_router("", thehive.router)
 
 AUTH_HELP = (
     "Authentication required: send an API key or personal token as X-API-Key: KEY or "
@@ -176,6 +181,14 @@ def _json_405(view):
 
     wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)
     return wrapped
+
+
+def view(url_name: str):
+    """The view of one v1 operation, for mounting it at a second path outside /api/v1/ as well."""
+    for pattern in urls()[0]:
+        if isinstance(pattern, URLPattern) and pattern.name == url_name:
+            return pattern.callback
+    raise LookupError(url_name)
 
 
 def urls():

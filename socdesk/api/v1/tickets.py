@@ -7,9 +7,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated
 
-from django.apps import apps
 from django.db import transaction
-from django.db.models import Count
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +16,7 @@ from ninja import Status as Reply
 from pydantic import Field
 
 from socdesk.accounts.models import Agent, Department, Team
+from socdesk.alerts.selectors import alert_counts, observables_for_ticket_api
 from socdesk.api.v1.pagination import page
 from socdesk.api.v1.schemas import (
     MAX_DB_INT,
@@ -47,28 +46,6 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: Error
 LIST_MAX = 200
 # Keyset pagination needs sort keys that are never NULL; "due" (due_at may be empty) is console-only.
 API_SORTS = [name for name in SORTS if name != "due"]
-
-
-# --- the alerts app's part of a ticket (0 / empty until socdesk.alerts is installed) ----------------
-
-
-def alert_counts(ticket_ids: list[int]) -> dict[int, int]:
-    """{ticket id: number of alerts} in one query; empty while the alerts app is not installed."""
-    if not ticket_ids or not apps.is_installed("socdesk.alerts"):
-        return {}
-    Alert = apps.get_model("alerts", "Alert")
-    rows = Alert.objects.filter(ticket_id__in=ticket_ids).values("ticket_id").annotate(n=Count("id"))
-    return {row["ticket_id"]: row["n"] for row in rows}
-
-
-def ticket_observables(ticket: Ticket) -> list[dict]:
-    """The ticket's observables; empty while the alerts app (which provides them) is not installed."""
-    if not apps.is_installed("socdesk.alerts"):
-        return []
-    from socdesk.alerts import selectors as alert_selectors
-
-    getter = getattr(alert_selectors, "observables_for_ticket_api", None)
-    return list(getter(ticket)) if getter else []
 
 
 # --- output -----------------------------------------------------------------------------------------
@@ -109,7 +86,7 @@ def ticket_out(ticket: Ticket, alert_count: int = 0) -> dict:
 
 def ticket_detail_out(ticket: Ticket) -> dict:
     return ticket_out(ticket, alert_counts([ticket.pk]).get(ticket.pk, 0)) | {
-        "observables": ticket_observables(ticket)
+        "observables": observables_for_ticket_api(ticket)
     }
 
 
@@ -226,6 +203,10 @@ class TicketListParams(Schema):
     created_from: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
     created_to: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
     q: str | None = Field(None, description="Words in the subject, or a ticket number.")
+    observable: str | None = Field(
+        None,
+        description="Tickets carrying this observable: its id, or <type>:<value> such as ip:203.0.113.7.",
+    )
     sort: str = Field("activity", description="activity, -activity, created, -created, number or -number.")
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=LIST_MAX)

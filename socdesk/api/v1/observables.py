@@ -1,0 +1,85 @@
+"""Observables search: which visible tickets an IP, domain, hash... appears in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.urls import reverse
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from socdesk.alerts.choices import ObservableType
+from socdesk.alerts.selectors import TICKETS_PER_OBSERVABLE, observables_search
+from socdesk.api.v1.schemas import ErrorOut
+from socdesk.api.v1.security import Caller, requires
+from socdesk.core.errors import ServiceError
+from socdesk.core.text import clean_text
+
+router = Router(tags=["observables"])
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut}
+
+
+class ObservableOut(Schema):
+    id: int
+    type: ObservableType
+    value: str
+    ioc: bool = Field(description="Flagged as an IOC on at least one ticket.")
+    sighted: bool
+    first_seen: datetime
+    last_seen: datetime
+    ticket_count: int = Field(description="How many of the tickets you may see it appears in.")
+    tickets: list[str] = Field(description=f"The newest {TICKETS_PER_OBSERVABLE} of those ticket numbers.")
+    tickets_url: str = Field(description="The ticket list filtered to this observable.")
+
+
+class ObservableList(Schema):
+    items: list[ObservableOut]
+
+
+class ObservableParams(Schema):
+    type: ObservableType | None = None
+    value: str | None = Field(None, max_length=2048, description="Exact value (refanged, normalised).")
+    q: str | None = Field(None, max_length=200, description="Part of the value.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get(
+    "/observables",
+    response={200: ObservableList} | ERRORS,
+    auth=requires("tickets:read"),
+    url_name="observable_search",
+    summary="Search observables",
+)
+def observable_search(request, params: Query[ObservableParams]):
+    """Observables on tickets you may see, by type, exact value or part of the value, each with the
+    tickets it appears in (only tickets you may see). Scope: tickets:read."""
+    caller: Caller = request.auth
+    value = clean_text(params.value or "").strip()
+    q = clean_text(params.q or "").strip()
+    if not (params.type or value or q):
+        raise ServiceError(
+            "Say what to look for: ?value= (an exact IP, domain, hash...), ?q= (part of one) or ?type=.",
+            fields={"value": "required"},
+        )
+    hits = observables_search(
+        caller.visible_tickets(), type=params.type or "", value=value, q=q, limit=params.limit
+    )
+    tickets_url = reverse("api-v1:ticket_list")
+    return {
+        "items": [
+            {
+                "id": hit.observable.pk,
+                "type": hit.observable.type,
+                "value": hit.observable.value,
+                "ioc": hit.observable.ioc,
+                "sighted": hit.observable.sighted,
+                "first_seen": hit.observable.first_seen,
+                "last_seen": hit.observable.last_seen,
+                "ticket_count": hit.ticket_count,
+                "tickets": hit.tickets,
+                "tickets_url": f"{tickets_url}?observable={hit.observable.pk}",
+            }
+            for hit in hits
+        ]
+    }
