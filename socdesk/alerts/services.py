@@ -229,6 +229,8 @@ def _process_one(delivery: WebhookDelivery, *, job: str | None, isolated: bool =
     except AdapterError as exc:
         _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
         return DeliveryStatus.FAILED
+    except Exception as exc:  # an adapter bug: kept pending for a retry, then failed (see below)
+        return _crashed(delivery, exc)
     # One lock order for every delivery, so two deliveries sharing keys do not deadlock.
     alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
     if not isolated:
@@ -261,11 +263,16 @@ def _process_one(delivery: WebhookDelivery, *, job: str | None, isolated: bool =
         _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
         return DeliveryStatus.FAILED
     except Exception as exc:
-        log.exception("processing delivery %s failed", delivery.pk)
-        failed = delivery.attempts >= MAX_ATTEMPTS  # attempts already counts this claim
-        status = DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING
-        _finish(delivery, status, error=f"{type(exc).__name__}: {exc}"[:2000], release=True)
-        return status
+        return _crashed(delivery, exc)
+
+
+def _crashed(delivery: WebhookDelivery, exc: Exception) -> str:
+    """An unexpected error: pending again for the sweep until MAX_ATTEMPTS, then failed."""
+    log.exception("processing delivery %s failed", delivery.pk)
+    failed = delivery.attempts >= MAX_ATTEMPTS  # attempts already counts this claim
+    status = DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING
+    _finish(delivery, status, error=f"{type(exc).__name__}: {exc}"[:2000], release=True)
+    return status
 
 
 def _finish(
