@@ -315,7 +315,7 @@ def main() -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=220)
     raw_key = make_key()
     port = free_port()
     log_path = Path(os.environ["SOCDESK_DATA_DIR"]) / "serve.log"

@@ -16,7 +16,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -205,15 +205,34 @@ def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> di
     if len(deliveries) > 1:
         try:
             with transaction.atomic():
+                _one_batch_at_a_time()
                 for delivery in deliveries:
                     outcome[delivery.pk] = _process_one(delivery, job=job, isolated=False)
             return outcome
         except _BatchFailed:
             outcome.clear()
     with transaction.atomic():
+        _one_batch_at_a_time()
         for delivery in deliveries:
             outcome[delivery.pk] = _process_one(delivery, job=job)
     return outcome
+
+
+# Arbitrary constant naming the PostgreSQL advisory lock that serialises batch processing.
+INGEST_LOCK_KEY = 0x50C_A1E7
+
+
+def _one_batch_at_a_time() -> None:
+    """On PostgreSQL, wait for any other worker's batch to commit before starting this one.
+
+    Two batches that touch the same de-dup keys or observables in different orders deadlock (seen
+    under load: PostgreSQL aborts one, and its deliveries wait for the sweep). Processing is CPU-bound
+    Python, so running batches one after another costs little; SQLite's IMMEDIATE transactions
+    serialise writers already. Released at commit or rollback.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INGEST_LOCK_KEY])
 
 
 class _BatchFailed(Exception):
