@@ -123,7 +123,7 @@ if REDIS_URL:
     }
 else:
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "socdesk.core.queue.SqliteHuey",
         "name": "socdesk",
         "filename": str(_data_dir() / "tasks.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
