@@ -99,7 +99,7 @@ def free_port() -> int:
 
 
 def start_server(args, port: int, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "SOCDESK_API_RATE_LIMIT": "0", "DEBUG": "0", "SOCDESK_DEBUG": "0"}
+    env = {**os.environ, "SOCDESK_API_RATE_LIMIT": "0", "DEBUG": "0", "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "socdesk.cli", "serve", f"--bind=127.0.0.1:{port}"]
     if args.web_workers:
         cmd.append(f"--workers={args.web_workers}")

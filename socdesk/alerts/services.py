@@ -206,8 +206,14 @@ def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> di
         try:
             with transaction.atomic():
                 _one_batch_at_a_time()
+                done: dict[int, list[int]] = {}  # alert count -> deliveries, marked processed together
                 for delivery in deliveries:
-                    outcome[delivery.pk] = _process_one(delivery, job=job, isolated=False)
+                    outcome[delivery.pk] = _process_one(delivery, job=job, done=done)
+                now = timezone.now()
+                for count, ids in done.items():
+                    WebhookDelivery.objects.filter(pk__in=ids).update(
+                        status=DeliveryStatus.PROCESSED, error="", processed_at=now, alert_count=count
+                    )
             return outcome
         except _BatchFailed:
             outcome.clear()
@@ -239,7 +245,12 @@ class _BatchFailed(Exception):
     """A delivery failed inside an un-isolated batch: roll the batch back and re-run it isolated."""
 
 
-def _process_one(delivery: WebhookDelivery, *, job: str | None, isolated: bool = True) -> str:
+def _process_one(delivery: WebhookDelivery, *, job: str | None, done: dict | None = None) -> str:
+    """Ingest one delivery's alerts and mark it processed (or failed).
+
+    With `done` (the un-isolated fast path) there is no savepoint, any failure raises _BatchFailed,
+    and the delivery is added to `done` for the caller to mark processed in one UPDATE per batch.
+    """
     actor = _actor_for(delivery, job=job)
     try:
         alerts = adapters.normalise(
@@ -252,7 +263,7 @@ def _process_one(delivery: WebhookDelivery, *, job: str | None, isolated: bool =
         return _crashed(delivery, exc)
     # One lock order for every delivery, so two deliveries sharing keys do not deadlock.
     alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
-    if not isolated:
+    if done is not None:
         try:
             for alert in alerts:
                 alert_ingest(
@@ -262,9 +273,9 @@ def _process_one(delivery: WebhookDelivery, *, job: str | None, isolated: bool =
                     integration=delivery.integration,
                     delivery=delivery,
                 )
-            _finish(delivery, DeliveryStatus.PROCESSED, count=len(alerts))
         except Exception as exc:
             raise _BatchFailed from exc
+        done.setdefault(len(alerts), []).append(delivery.pk)
         return DeliveryStatus.PROCESSED
     try:
         with transaction.atomic():  # a savepoint inside the batch
