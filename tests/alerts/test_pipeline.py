@@ -365,3 +365,17 @@ def test_a_batch_processes_every_delivery_in_one_go(make_integration):
     assert deliveries_process(delivery_ids=ids) == dict.fromkeys(ids, "processed")
     assert Alert.objects.get().occurrence_count == 4 and Ticket.objects.count() == 1
     assert AuditEvent.objects.filter(action="alert.deduplicated").count() == 3
+
+
+def test_drain_takes_waiting_deliveries_and_a_late_task_is_a_no_op(
+    make_integration, django_assert_num_queries
+):
+    from socdesk.alerts.services import deliveries_drain
+
+    integration = make_integration("alertmanager")
+    body = sample("alertmanager_v4.json")
+    ids = [delivery_receive(adapter="alertmanager", body=body, integration=integration).pk for _ in range(3)]
+    assert deliveries_drain(first_id=ids[0]) == dict.fromkeys(ids, "processed")  # one batch took all three
+    with django_assert_num_queries(1):
+        assert deliveries_drain(first_id=ids[2]) == {}  # its own task, arriving late
+    assert Alert.objects.get().occurrence_count == 3
