@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from socdesk.accounts.models import ApiKey
@@ -330,12 +331,21 @@ def deliveries_drain(*, first_id: int) -> dict[int, str]:
         # An earlier batch took this delivery; the deliveries still waiting have tasks of their own
         # (or the sweep), so the flood's thousands of late tasks end here after one cheap query.
         return {}
-    waiting = list(
+    candidates = (
         WebhookDelivery.objects.filter(_claimable(timezone.now()))
         .exclude(pk=first_id)
         .order_by("id")
-        .values_list("id", flat=True)[: _batch_size() - 1]
+        .annotate(size=Length("body"))
+        .values_list("id", "size")[: _batch_size() - 1]
     )
+    # Bounded by bytes too: one body may hold hundreds of alerts, and on SQLite the batch's
+    # transaction holds the write lock that every webhook reply waits for.
+    budget, waiting = getattr(settings, "SOCDESK_DELIVERY_BATCH_BYTES", 65536), []
+    for delivery_id, size in candidates:
+        budget -= size or 0
+        if budget < 0:
+            break
+        waiting.append(delivery_id)
     return deliveries_process(delivery_ids=[first_id, *waiting])
 
 

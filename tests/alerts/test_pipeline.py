@@ -379,3 +379,14 @@ def test_drain_takes_waiting_deliveries_and_a_late_task_is_a_no_op(
     with django_assert_num_queries(1):
         assert deliveries_drain(first_id=ids[2]) == {}  # its own task, arriving late
     assert Alert.objects.get().occurrence_count == 3
+
+
+def test_drain_bounds_a_batch_by_body_bytes(make_integration, settings):
+    from socdesk.alerts.services import deliveries_drain
+
+    integration = make_integration("alertmanager")
+    body = sample("alertmanager_v4.json")
+    ids = [delivery_receive(adapter="alertmanager", body=body, integration=integration).pk for _ in range(4)]
+    settings.SOCDESK_DELIVERY_BATCH_BYTES = 2 * len(body)
+    assert list(deliveries_drain(first_id=ids[0])) == ids[:3]  # the first, plus two bodies' worth
+    assert WebhookDelivery.objects.get(pk=ids[3]).status == DeliveryStatus.PENDING
