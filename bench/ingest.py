@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import random
 import shutil
@@ -311,6 +312,8 @@ def main() -> None:
     args = parse_args()
     data_dir = fresh_database(args.db)
     described = configure(args.db)
+    # Django's logging config would print every client request at INFO: client CPU stolen from the server.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
