@@ -123,7 +123,7 @@ if REDIS_URL:
     }
 else:
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "socdesk.core.queue.SqliteHuey",
         "name": "socdesk",
         "filename": str(_data_dir() / "tasks.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
@@ -238,6 +238,9 @@ SOCDESK_DELIVERY_LEASE_SECONDS = env_int("SOCDESK_DELIVERY_LEASE_SECONDS", 300)
 # A worker turns up to this many waiting deliveries into alerts in one transaction (on SQLite that
 # transaction holds the write lock, so webhook replies wait for it: keep it modest).
 SOCDESK_DELIVERY_BATCH = env_int("SOCDESK_DELIVERY_BATCH", 50)
+# ... and at most about this many bytes of request bodies (a body can hold hundreds of alerts); smaller
+# on SQLite, where webhook replies wait for the batch's write lock (measured: bench/ingest.py).
+SOCDESK_DELIVERY_BATCH_BYTES = env_int("SOCDESK_DELIVERY_BATCH_BYTES", 65536 if DATABASE_URL else 8192)
 
 LOGGING = {
     "version": 1,

@@ -16,8 +16,9 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from socdesk.accounts.models import ApiKey
@@ -76,18 +77,20 @@ def delivery_receive(
     from socdesk.alerts.tasks import process_delivery_task
 
     kept = {name: value[:500] for name, value in (headers or {}).items() if name in KEPT_HEADERS}
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.create(
-            integration=integration,
-            adapter=adapter,
-            body=body,
-            content_type=content_type[:200],
-            headers=kept,
-            received_at=timezone.now(),
-            client_ip=client_ip,
-            api_key=api_key,
-        )
-        transaction.on_commit(lambda: _enqueue(process_delivery_task, delivery.pk))
+    # One INSERT is atomic by itself: outside a transaction it is committed when create() returns and
+    # on_commit runs the enqueue at once (no BEGIN/COMMIT round trips on the hot path); inside a
+    # caller's transaction the enqueue waits for that commit, so the worker never sees a missing row.
+    delivery = WebhookDelivery.objects.create(
+        integration=integration,
+        adapter=adapter,
+        body=body,
+        content_type=content_type[:200],
+        headers=kept,
+        received_at=timezone.now(),
+        client_ip=client_ip,
+        api_key=api_key,
+    )
+    transaction.on_commit(lambda: _enqueue(process_delivery_task, delivery.pk))
     return delivery
 
 
@@ -195,21 +198,88 @@ def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> di
         .filter(pk__in=claimed)
         .order_by("id")
     )
+    deliveries = list(deliveries)
+    # Fast path: the whole batch in one transaction with no savepoint per delivery (savepoints cost
+    # two round trips each and almost every delivery succeeds). If any delivery fails, the batch is
+    # rolled back and re-run below with a savepoint per delivery, so one bad delivery still never
+    # takes the others down. Adapter errors need no savepoint: they happen before anything is written.
+    if len(deliveries) > 1:
+        try:
+            with transaction.atomic():
+                _one_batch_at_a_time()
+                done: dict[int, list[int]] = {}  # alert count -> deliveries, marked processed together
+                for delivery in deliveries:
+                    outcome[delivery.pk] = _process_one(delivery, job=job, done=done)
+                now = timezone.now()
+                for count, ids in done.items():
+                    WebhookDelivery.objects.filter(pk__in=ids).update(
+                        status=DeliveryStatus.PROCESSED, error="", processed_at=now, alert_count=count
+                    )
+            return outcome
+        except _BatchFailed:
+            outcome.clear()
     with transaction.atomic():
+        _one_batch_at_a_time()
         for delivery in deliveries:
             outcome[delivery.pk] = _process_one(delivery, job=job)
     return outcome
 
 
-def _process_one(delivery: WebhookDelivery, *, job: str | None) -> str:
+# Arbitrary constant naming the PostgreSQL advisory lock that serialises batch processing.
+INGEST_LOCK_KEY = 0x50C_A1E7
+
+
+def _one_batch_at_a_time() -> None:
+    """On PostgreSQL, wait for any other worker's batch to commit before starting this one.
+
+    Two batches that touch the same de-dup keys or observables in different orders deadlock (seen
+    under load: PostgreSQL aborts one, and its deliveries wait for the sweep). Processing is CPU-bound
+    Python, so running batches one after another costs little; SQLite's IMMEDIATE transactions
+    serialise writers already. Released at commit or rollback.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INGEST_LOCK_KEY])
+
+
+class _BatchFailed(Exception):
+    """A delivery failed inside an un-isolated batch: roll the batch back and re-run it isolated."""
+
+
+def _process_one(delivery: WebhookDelivery, *, job: str | None, done: dict | None = None) -> str:
+    """Ingest one delivery's alerts and mark it processed (or failed).
+
+    With `done` (the un-isolated fast path) there is no savepoint, any failure raises _BatchFailed,
+    and the delivery is added to `done` for the caller to mark processed in one UPDATE per batch.
+    """
     actor = _actor_for(delivery, job=job)
     try:
+        alerts = adapters.normalise(
+            delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
+        )
+    except AdapterError as exc:
+        _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
+        return DeliveryStatus.FAILED
+    except Exception as exc:  # an adapter bug: kept pending for a retry, then failed (see below)
+        return _crashed(delivery, exc)
+    # One lock order for every delivery, so two deliveries sharing keys do not deadlock.
+    alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
+    if done is not None:
+        try:
+            for alert in alerts:
+                alert_ingest(
+                    actor=actor,
+                    alert=alert,
+                    source=delivery.adapter,
+                    integration=delivery.integration,
+                    delivery=delivery,
+                )
+        except Exception as exc:
+            raise _BatchFailed from exc
+        done.setdefault(len(alerts), []).append(delivery.pk)
+        return DeliveryStatus.PROCESSED
+    try:
         with transaction.atomic():  # a savepoint inside the batch
-            alerts = adapters.normalise(
-                delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
-            )
-            # One lock order for every delivery, so two deliveries sharing keys do not deadlock.
-            alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
             for alert in alerts:
                 alert_ingest(
                     actor=actor,
@@ -224,11 +294,16 @@ def _process_one(delivery: WebhookDelivery, *, job: str | None) -> str:
         _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
         return DeliveryStatus.FAILED
     except Exception as exc:
-        log.exception("processing delivery %s failed", delivery.pk)
-        failed = delivery.attempts >= MAX_ATTEMPTS  # attempts already counts this claim
-        status = DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING
-        _finish(delivery, status, error=f"{type(exc).__name__}: {exc}"[:2000], release=True)
-        return status
+        return _crashed(delivery, exc)
+
+
+def _crashed(delivery: WebhookDelivery, exc: Exception) -> str:
+    """An unexpected error: pending again for the sweep until MAX_ATTEMPTS, then failed."""
+    log.exception("processing delivery %s failed", delivery.pk)
+    failed = delivery.attempts >= MAX_ATTEMPTS  # attempts already counts this claim
+    status = DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING
+    _finish(delivery, status, error=f"{type(exc).__name__}: {exc}"[:2000], release=True)
+    return status
 
 
 def _finish(
@@ -252,12 +327,25 @@ def deliveries_drain(*, first_id: int) -> dict[int, str]:
     Under a flood the first task takes a whole batch and the tasks of the deliveries it took find
     them claimed and return at once, so the database sees one commit per batch, not per request.
     """
-    waiting = list(
+    if not WebhookDelivery.objects.filter(_claimable(timezone.now()), pk=first_id).exists():
+        # An earlier batch took this delivery; the deliveries still waiting have tasks of their own
+        # (or the sweep), so the flood's thousands of late tasks end here after one cheap query.
+        return {}
+    candidates = (
         WebhookDelivery.objects.filter(_claimable(timezone.now()))
         .exclude(pk=first_id)
         .order_by("id")
-        .values_list("id", flat=True)[: _batch_size() - 1]
+        .annotate(size=Length("body"))
+        .values_list("id", "size")[: _batch_size() - 1]
     )
+    # Bounded by bytes too: one body may hold hundreds of alerts, and on SQLite the batch's
+    # transaction holds the write lock that every webhook reply waits for.
+    budget, waiting = getattr(settings, "SOCDESK_DELIVERY_BATCH_BYTES", 65536), []
+    for delivery_id, size in candidates:
+        budget -= size or 0
+        if budget < 0:
+            break
+        waiting.append(delivery_id)
     return deliveries_process(delivery_ids=[first_id, *waiting])
 
 
@@ -313,7 +401,9 @@ def _key_hash(source: str, integration: Integration | None, alert: NormalisedAle
     return hashlib.sha256(scope.encode("utf-8", "replace")).hexdigest()
 
 
-@transaction.atomic
+# No savepoint of its own inside a caller's transaction (two round trips per alert saved): its one
+# caller, _process_one, isolates each delivery, and a failure here must undo the whole delivery anyway.
+@transaction.atomic(savepoint=False)
 def alert_ingest(
     *,
     actor: Actor,

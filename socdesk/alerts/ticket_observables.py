@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,28 +15,30 @@ from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.tickets.models import Ticket
 
 FLAGS = ("ioc", "sighted")
-LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def _observables_for(pairs: list[tuple[str, str]], now) -> dict[tuple[str, str], Observable]:
-    """Get or create each (type, value) once; sorted so concurrent inserts always lock in one order."""
+    """Get or create each (type, value) once, refreshing last_seen, in one INSERT ... ON CONFLICT.
+
+    Sorted so concurrent inserts always lock in one order. The returned objects carry their ids but
+    not their stored flags (callers that need the flags filter on them in SQL).
+    """
     wanted = {obs.value_hash(kind, value): (kind, value) for kind, value in pairs}
     if not wanted:
         return {}
+    rows = [
+        Observable(type=kind, value=value, value_hash=digest, first_seen=now, last_seen=now)
+        for digest, (kind, value) in sorted(wanted.items())
+    ]
+    # One statement instead of insert-ignore, select and update: PostgreSQL and SQLite both return the
+    # ids of inserted and updated rows. (Ingest batches run one at a time, so last_seen on a hot
+    # observable is not a row that concurrent ingest transactions queue on.)
     Observable.objects.bulk_create(
-        [
-            Observable(type=kind, value=value, value_hash=digest, first_seen=now, last_seen=now)
-            for digest, (kind, value) in sorted(wanted.items())
-        ],
-        ignore_conflicts=True,
+        rows, update_conflicts=True, unique_fields=["value_hash"], update_fields=["last_seen"]
     )
-    found = list(Observable.objects.filter(value_hash__in=list(wanted)))
-    # last_seen is refreshed at most once a minute: a hot observable (the SIEM's own IP in every alert)
-    # would otherwise be a row that every concurrent ingest transaction queues on.
-    stale = [o.pk for o in found if o.last_seen < now - LAST_SEEN_RESOLUTION]
-    if stale:
-        Observable.objects.filter(pk__in=stale).update(last_seen=now)
-    return {(o.type, o.value): o for o in found}
+    if any(row.pk is None for row in rows):  # a database that cannot return ids from an upsert
+        rows = list(Observable.objects.filter(value_hash__in=list(wanted)))
+    return {(o.type, o.value): o for o in rows}
 
 
 def observables_attach(
@@ -73,12 +73,12 @@ def observables_attach(
         ],
         ignore_conflicts=True,
     )
-    flagged_ioc = [o.pk for pair, o in by_pair.items() if pair in ioc and not o.ioc]
+    flagged_ioc = [o.pk for pair, o in by_pair.items() if pair in ioc]
     if flagged_ioc:
-        Observable.objects.filter(pk__in=flagged_ioc).update(ioc=True)
-    flagged_sighted = [o.pk for pair, o in by_pair.items() if pair in sighted and not o.sighted]
+        Observable.objects.filter(pk__in=flagged_ioc, ioc=False).update(ioc=True)
+    flagged_sighted = [o.pk for pair, o in by_pair.items() if pair in sighted]
     if flagged_sighted:
-        Observable.objects.filter(pk__in=flagged_sighted).update(sighted=True)
+        Observable.objects.filter(pk__in=flagged_sighted, sighted=False).update(sighted=True)
     return list(by_pair.values())
 
 
@@ -118,6 +118,7 @@ def ticket_observable_add(
         )
     now = timezone.now()
     observable = _observables_for([pair], now)[pair]
+    observable.refresh_from_db(fields=["ioc"])
     link, created = TicketObservable.objects.get_or_create(
         ticket=ticket, observable=observable, defaults={"ioc": ioc, "origin": "agent", "added_at": now}
     )

@@ -225,3 +225,14 @@ def test_generic_bad_expression_is_a_clear_error():
 def test_unknown_adapter():
     with pytest.raises(AdapterError, match="no adapter called"):
         adapters.get("nagios")
+
+
+def test_elastic_technique_that_is_not_a_list_is_ignored():
+    """Found by the fuzzer on PostgreSQL: `technique: false` crashed the adapter with a TypeError."""
+    from socdesk.alerts.adapters import normalise
+
+    body = (
+        b'{"alerts": [{"kibana.alert.rule.name": "R", "kibana.alert.rule.threat": [{"technique": false}]}]}'
+    )
+    alerts = normalise("elastic", body, AdapterSettings())
+    assert len(alerts) == 1 and "MITRE" not in alerts[0].description

@@ -100,3 +100,23 @@ def test_extract_keeps_adapter_fields_first_and_deduplicates():
 )
 def test_ip_scope(ip, scope):
     assert ip_scope(ip) == scope
+
+
+@pytest.mark.django_db
+def test_observables_are_upserted_in_one_statement_and_last_seen_refreshed(django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from socdesk.alerts.models import Observable
+    from socdesk.alerts.ticket_observables import _observables_for
+
+    earlier = timezone.now() - timedelta(hours=1)
+    first = _observables_for([("ip", "203.0.113.7"), ("domain", "evil.example")], earlier)
+    now = timezone.now()
+    with django_assert_num_queries(1):
+        again = _observables_for([("ip", "203.0.113.7"), ("md5", "d41d8cd98f00b204e9800998ecf8427e")], now)
+    assert again[("ip", "203.0.113.7")].pk == first[("ip", "203.0.113.7")].pk
+    stored = Observable.objects.get(value="203.0.113.7")
+    assert stored.last_seen == now and stored.first_seen == earlier
+    assert Observable.objects.count() == 3

@@ -327,3 +327,66 @@ def test_nul_characters_are_dropped_so_postgresql_can_store_the_alert(make_integ
         "src": "203.0.113.7",
         "u": "\ufffd",
     }
+
+
+def test_one_failing_delivery_in_a_batch_leaves_the_others_processed(make_integration, monkeypatch):
+    """The batch runs without savepoints; a failure re-runs it isolated: the bad one fails alone, whole."""
+    from socdesk.alerts import services
+
+    integration = make_integration("alertmanager")
+    bodies = []
+    for index in range(3):
+        body = json.loads(sample("alertmanager_v4.json"))
+        body["alerts"][0]["fingerprint"] = f"batch-{index}"
+        bodies.append(json.dumps(body).encode())
+    ids = [delivery_receive(adapter="alertmanager", body=b, integration=integration).pk for b in bodies]
+    real_ingest = services.alert_ingest
+
+    def middle_one_fails(**kwargs):  # fault injection around the real service
+        if kwargs["alert"].fingerprint == "batch-1":
+            raise ServiceError("Refused for the test.")
+        return real_ingest(**kwargs)
+
+    monkeypatch.setattr(services, "alert_ingest", middle_one_fails)
+    outcome = services.deliveries_process(delivery_ids=ids)
+    assert outcome == {ids[0]: "processed", ids[1]: "failed", ids[2]: "processed"}
+    assert sorted(Alert.objects.values_list("fingerprint", flat=True)) == ["batch-0", "batch-2"]
+    assert Ticket.objects.count() == 2
+    assert WebhookDelivery.objects.get(pk=ids[1]).error == "Refused for the test."
+    assert AuditEvent.objects.filter(action="alert.ingested").count() == 2
+
+
+def test_a_batch_processes_every_delivery_in_one_go(make_integration):
+    integration = make_integration("alertmanager")
+    body = sample("alertmanager_v4.json")
+    ids = [delivery_receive(adapter="alertmanager", body=body, integration=integration).pk for _ in range(4)]
+    from socdesk.alerts.services import deliveries_process
+
+    assert deliveries_process(delivery_ids=ids) == dict.fromkeys(ids, "processed")
+    assert Alert.objects.get().occurrence_count == 4 and Ticket.objects.count() == 1
+    assert AuditEvent.objects.filter(action="alert.deduplicated").count() == 3
+
+
+def test_drain_takes_waiting_deliveries_and_a_late_task_is_a_no_op(
+    make_integration, django_assert_num_queries
+):
+    from socdesk.alerts.services import deliveries_drain
+
+    integration = make_integration("alertmanager")
+    body = sample("alertmanager_v4.json")
+    ids = [delivery_receive(adapter="alertmanager", body=body, integration=integration).pk for _ in range(3)]
+    assert deliveries_drain(first_id=ids[0]) == dict.fromkeys(ids, "processed")  # one batch took all three
+    with django_assert_num_queries(1):
+        assert deliveries_drain(first_id=ids[2]) == {}  # its own task, arriving late
+    assert Alert.objects.get().occurrence_count == 3
+
+
+def test_drain_bounds_a_batch_by_body_bytes(make_integration, settings):
+    from socdesk.alerts.services import deliveries_drain
+
+    integration = make_integration("alertmanager")
+    body = sample("alertmanager_v4.json")
+    ids = [delivery_receive(adapter="alertmanager", body=body, integration=integration).pk for _ in range(4)]
+    settings.SOCDESK_DELIVERY_BATCH_BYTES = 2 * len(body)
+    assert list(deliveries_drain(first_id=ids[0])) == ids[:3]  # the first, plus two bodies' worth
+    assert WebhookDelivery.objects.get(pk=ids[3]).status == DeliveryStatus.PENDING

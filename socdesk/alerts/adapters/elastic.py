@@ -122,7 +122,8 @@ def _one(doc: dict, envelope: dict, settings: AdapterSettings) -> NormalisedAler
     if isinstance(threats, list):
         techniques = []
         for threat in threats:
-            for technique in lookup(threat, "technique", []) if isinstance(threat, dict) else []:
+            listed = lookup(threat, "technique", []) if isinstance(threat, dict) else []
+            for technique in listed if isinstance(listed, list) else []:
                 if isinstance(technique, dict):
                     techniques.append(f"{text(technique.get('id'), 20)} {text(technique.get('name'), 100)}")
         if techniques:
