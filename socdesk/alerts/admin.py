@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from socdesk.alerts.adapters import AdapterError
 from socdesk.alerts.integrations import (
+    EDITABLE,
     default_tags_problem,
     field_map_problem,
     grouping_key_problem,
@@ -25,23 +26,8 @@ from socdesk.core.actor import Actor
 class IntegrationForm(forms.ModelForm):
     class Meta:
         model = Integration
-        fields = [
-            "adapter",
-            "name",
-            "token",
-            "enabled",
-            "department",
-            "team",
-            "default_severity",
-            "default_tags",
-            "severity_map",
-            "grouping_key",
-            "field_map",
-            "auto_resolve",
-            "hmac_secret",
-            "hmac_header",
-            "hmac_timestamp_header",
-        ]
+        # What the API may set, plus the token (which the admin shows and can replace).
+        fields = [*EDITABLE[:2], "token", *EDITABLE[2:]]
 
     # The same checks as the REST API (socdesk.alerts.integrations).
     def _checked(self, name, check, empty):
