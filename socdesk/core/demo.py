@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -358,6 +359,7 @@ class DemoResult:
     created: bool
     tickets: int = 0
     agents: int = 0
+    alerts: int = 0
 
 
 def demo_already_seeded() -> bool:
@@ -371,6 +373,7 @@ def seed_demo(
     seed: int = 4242,
     password: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    alerts: bool = True,
 ) -> DemoResult:
     """Create the demo organisation and `tickets` tickets over the last `days` days, once.
 
@@ -389,12 +392,45 @@ def seed_demo(
             if progress:
                 progress(i + 1, tickets)
         seeder.apply_timeline()
+        alert_count = seed_demo_alerts(seeder.departments["SOC"]) if alerts else 0
         record(
             actor=SETUP,
             action=DEMO_ACTION,
-            after={"tickets": tickets, "agents": len(seeder.agents), "days": days},
+            after={"tickets": tickets, "agents": len(seeder.agents), "days": days, "alerts": alert_count},
         )
-    return DemoResult(created=True, tickets=tickets, agents=len(seeder.agents))
+    return DemoResult(created=True, tickets=tickets, agents=len(seeder.agents), alerts=alert_count)
+
+
+DEMO_ALERTS = Path(__file__).resolve().parent / "demo_alerts"
+# (adapter, sample payload, times sent): a repeat shows de-duplication (one ticket, a count of 2).
+DEMO_DELIVERIES = [
+    ("alertmanager", "alertmanager_v4.json", 2),
+    ("wazuh", "wazuh_alert.json", 2),
+    ("suricata", "suricata_eve_alert.json", 1),
+    ("elastic", "kibana_alert_doc.json", 1),
+    ("grafana", "grafana_webhook.json", 1),
+    ("azure-monitor", "azure_common_alert.json", 1),
+    ("splunk", "splunk_webhook.json", 1),
+]
+
+
+def seed_demo_alerts(department: Department) -> int:
+    """Send each tool's sample alert through the real ingest pipeline: alert tickets with observables."""
+    from socdesk.alerts.integrations import integration_create
+    from socdesk.alerts.services import delivery_receive_and_process
+
+    sent = 0
+    for adapter, sample, times in DEMO_DELIVERIES:
+        integration = integration_create(
+            actor=SETUP, adapter=adapter, name=f"Demo {adapter}", department=department
+        )
+        body = (DEMO_ALERTS / sample).read_bytes()
+        for _ in range(times):
+            delivery_receive_and_process(
+                adapter=adapter, body=body, content_type="application/json", integration=integration
+            )
+            sent += 1
+    return sent
 
 
 TIMESTAMP_FIELDS = ("acknowledged_at", "first_response_at", "resolved_at", "closed_at")

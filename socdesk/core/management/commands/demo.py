@@ -21,14 +21,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--days", type=int, default=30, help="Spread them over this many days (default 30)."
         )
+        parser.add_argument(
+            "--no-alerts",
+            action="store_true",
+            help="Skip sending each tool's sample alert through the ingest pipeline.",
+        )
 
-    def handle(self, *args, tickets: int, days: int, **options):
+    def handle(self, *args, tickets: int, days: int, no_alerts: bool = False, **options):
         if tickets < 1 or days < 1:
             raise CommandError("--tickets and --days must be at least 1.")
-        seed(tickets=tickets, days=days, stdout=self.stdout)
+        seed(tickets=tickets, days=days, stdout=self.stdout, alerts=not no_alerts)
 
 
-def seed(*, tickets: int = 200, days: int = 30, stdout) -> bool:
+def seed(*, tickets: int = 200, days: int = 30, stdout, alerts: bool = True) -> bool:
     """Seed with a progress bar; returns True when data was added."""
     console = Console(file=getattr(stdout, "_out", stdout), highlight=False)
     if demo_already_seeded():
@@ -48,8 +53,12 @@ def seed(*, tickets: int = 200, days: int = 30, stdout) -> bool:
                 tickets=tickets,
                 days=days,
                 progress=lambda done, _total: progress.update(task, completed=done),
+                alerts=alerts,
             )
         except ServiceError as exc:
             raise CommandError(f"Seeding the demo failed and nothing was saved: {exc.message}") from exc
-    console.print(f"Demo data added: {result.tickets} tickets, {result.agents} agents.")
+    console.print(
+        f"Demo data added: {result.tickets} tickets, {result.agents} agents"
+        + (f", {result.alerts} sample alerts from 7 security tools." if result.alerts else ".")
+    )
     return result.created
