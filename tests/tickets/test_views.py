@@ -491,3 +491,17 @@ def test_ticket_page_queries_do_not_grow_with_the_thread(
         services.ticket_reply(actor=actor, ticket=soc_ticket, body=f"r{i}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         alice.get(f"/tickets/{soc_ticket.number}/")
+
+
+def test_a_message_from_a_tool_is_not_labelled_as_from_a_requester(alice, people):
+    from socdesk.core.actor import Actor
+
+    t = services.ticket_create(
+        actor=Actor.system("ingest"),
+        subject="Beacon",
+        department=people.soc,
+        source="alert",
+        body="raw alert",
+    )
+    html = alice.get(f"/tickets/{t.number}/").content.decode()
+    assert "Received from a security tool" in html and "Message from requester" not in html
