@@ -195,4 +195,8 @@ def test_run_sets_up_once_serves_and_stops_both_processes_on_ctrl_c(tmp_path):
     assert "Password:" not in second.output and "Demo data added" not in second.output
     assert "not applied" not in second.output
     assert _count(db, "SELECT COUNT(*) FROM auth_user WHERE is_superuser") == 1
-    assert _count(db, "SELECT COUNT(*) FROM tickets_ticket") == 6
+    # the 6 demo tickets, plus one ticket per sample alert the demo sent through the pipeline (once)
+    alert_tickets = _count(db, "SELECT COUNT(DISTINCT ticket_id) FROM alerts_alert")
+    assert alert_tickets > 0
+    assert _count(db, "SELECT COUNT(*) FROM tickets_ticket") == 6 + alert_tickets
+    assert _count(db, "SELECT COUNT(*) FROM alerts_integration") == 7
