@@ -3,9 +3,9 @@
     python bench/ingest.py                         # PostgreSQL (socdesk_bench_ingest, created fresh)
     python bench/ingest.py --db sqlite --alerts 5000
 
-Starts `socdesk serve` (gunicorn + worker) on a free loopback port against a dedicated benchmark
-database (never your own; rate limit off), then from C concurrent clients (asyncio + httpx, loopback
-only, bounded in count and time) sends:
+Starts `socdesk serve` (web server + worker) on a free loopback port against a dedicated benchmark
+database (never your own; rate limit off), then from C concurrent connections (a bare HTTP/1.1 client on
+asyncio, loopback only, bounded in count and time) sends:
 
 1. N Alertmanager alerts, one alert per request (30% repeats of earlier fingerprints);
 2. N more alerts in Alertmanager groups of B alerts per request (same repeat share);
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import random
 import shutil
@@ -53,7 +52,9 @@ def parse_args():
     parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients")
     parser.add_argument("--osticket", type=int, default=3000, help="osTicket-API tickets (0 to skip)")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per phase, at most")
-    parser.add_argument("--web-workers", type=int, default=None, help="gunicorn workers (serve's default)")
+    parser.add_argument(
+        "--web-workers", type=int, default=None, help="web server processes (serve's default)"
+    )
     parser.add_argument("--web-threads", type=int, default=None, help="threads per worker (serve's default)")
     parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args()
@@ -174,23 +175,65 @@ def am_group(alerts: list[dict]) -> bytes:
 # --- load --------------------------------------------------------------------------------------------
 
 
+class HttpClient:
+    """One keep-alive HTTP/1.1 connection that POSTs bodies: the bare protocol on asyncio streams.
+
+    A general-purpose client (httpx) spends about as much CPU per request as the server's hot path,
+    and on one machine that CPU is taken from the server being measured.
+    """
+
+    def __init__(self, host: str, port: int, headers: dict):
+        self.host, self.port = host, port
+        self.head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.reader = self.writer = None
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{self.head}"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(request + body)
+        status_line = await self.reader.readline()
+        if not status_line:
+            self.writer = None
+            raise ConnectionError("the server closed the connection")
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        payload = await self.reader.readexactly(length) if length else b""
+        if close:
+            self.writer.close()
+            self.writer = None
+        return int(status_line.split()[1]), payload
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 async def send_all(
     url: str, bodies: list[bytes], headers: dict, clients: int, time_limit: float, progress, task
 ):
-    """POST every body from `clients` concurrent clients; returns (latencies, non-2xx count, seconds)."""
-    import httpx
+    """POST every body from `clients` concurrent connections; returns (latencies, errors, seconds)."""
+    from urllib.parse import urlsplit
 
+    parts = urlsplit(url)
     queue: asyncio.Queue = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     latencies: list[float] = []
     errors: list[str] = []
     deadline = time.monotonic() + time_limit
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
-
-        async def worker():
+    async def worker():
+        client = HttpClient(parts.hostname, parts.port, headers)
+        try:
             while time.monotonic() < deadline:
                 try:
                     body = queue.get_nowait()
@@ -198,18 +241,21 @@ async def send_all(
                     return
                 started = time.perf_counter()
                 try:
-                    response = await client.post(url, content=body)
-                    if response.status_code >= 300:
-                        errors.append(f"{response.status_code} {response.text[:200]}")
-                except httpx.HTTPError as exc:
+                    status, payload = await client.post(parts.path, body)
+                    if status >= 300:
+                        errors.append(f"{status} {payload[:200]!r}")
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    client.close()
+                    client = HttpClient(parts.hostname, parts.port, headers)
                     errors.append(repr(exc))
                 latencies.append(time.perf_counter() - started)
                 progress.advance(task)
+        finally:
+            client.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    return latencies, errors, elapsed
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return latencies, errors, time.perf_counter() - started
 
 
 def wait_processed(since_id: int, time_limit: float, progress, task) -> bool:
@@ -312,8 +358,6 @@ def main() -> None:
     args = parse_args()
     data_dir = fresh_database(args.db)
     described = configure(args.db)
-    # Django's logging config would print every client request at INFO: client CPU stolen from the server.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from socdesk.core.env import env_bool, env_int, env_list, env_secret, env_str
+from socdesk.core.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("SOCDESK_DATA_DIR", "./var")).resolve()
@@ -62,7 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Serves collected static files with far-future caching and compression, under gunicorn too.
+    # Serves collected static files with far-future caching and compression, under granian too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,8 +132,8 @@ else:
 
 # --- serving (`socdesk serve` / `socdesk run`) -----------------------------------------------------
 SOCDESK_BIND = env_str("SOCDESK_BIND", f"127.0.0.1:{env_int('PORT', 8000)}")
-SOCDESK_WEB_WORKERS = env_int("SOCDESK_WEB_WORKERS", 2)
-SOCDESK_WEB_THREADS = env_int("SOCDESK_WEB_THREADS", 4)
+SOCDESK_WEB_WORKERS = env_int("SOCDESK_WEB_WORKERS", 3)
+SOCDESK_WEB_THREADS = env_int("SOCDESK_WEB_THREADS", 16)
 
 # --- cache ----------------------------------------------------------------------------------------
 if REDIS_URL:
@@ -231,16 +231,20 @@ SOCDESK_DEMO_PASSWORD = env_secret("SOCDESK_DEMO_PASSWORD")
 SOCDESK_DEFAULT_DEPARTMENT = env_str("SOCDESK_DEFAULT_DEPARTMENT")
 # Requests per minute per API key, every API surface; 0 disables the limit.
 SOCDESK_API_RATE_LIMIT = env_int("SOCDESK_API_RATE_LIMIT", 6000)
+# API keys and webhook integrations are remembered this long by each web process (see core/recent.py).
+SOCDESK_LOOKUP_CACHE_SECONDS = env_int("SOCDESK_LOOKUP_CACHE_SECONDS", 5)
 # Alert deliveries: the sweep re-runs those still pending after this many seconds; a worker's claim
 # on a delivery is considered dead (crashed worker) after the lease.
 SOCDESK_DELIVERY_SWEEP_AFTER = env_int("SOCDESK_DELIVERY_SWEEP_AFTER", 30)
 SOCDESK_DELIVERY_LEASE_SECONDS = env_int("SOCDESK_DELIVERY_LEASE_SECONDS", 300)
 # A worker turns up to this many waiting deliveries into alerts in one transaction (on SQLite that
 # transaction holds the write lock, so webhook replies wait for it: keep it modest).
-SOCDESK_DELIVERY_BATCH = env_int("SOCDESK_DELIVERY_BATCH", 50)
+SOCDESK_DELIVERY_BATCH = env_int("SOCDESK_DELIVERY_BATCH", 500 if DATABASE_URL else 50)
 # ... and at most about this many bytes of request bodies (a body can hold hundreds of alerts); smaller
 # on SQLite, where webhook replies wait for the batch's write lock (measured: bench/ingest.py).
-SOCDESK_DELIVERY_BATCH_BYTES = env_int("SOCDESK_DELIVERY_BATCH_BYTES", 65536 if DATABASE_URL else 8192)
+SOCDESK_DELIVERY_BATCH_BYTES = env_int("SOCDESK_DELIVERY_BATCH_BYTES", 524288 if DATABASE_URL else 8192)
+# The worker's ingest loop looks for waiting deliveries this often when it has nothing to do.
+SOCDESK_INGEST_POLL_SECONDS = env_float("SOCDESK_INGEST_POLL_SECONDS", 0.1)
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.urls import reverse
 
 from socdesk.accounts.models import Agent
@@ -14,6 +16,7 @@ from socdesk.alerts.choices import ObservableType
 from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, TicketObservable
 from socdesk.alerts.observables import ip_scope, normalise, value_hash
 from socdesk.core.errors import NotFound
+from socdesk.core.recent import RecentLookups
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import tickets_visible_to
 
@@ -42,13 +45,35 @@ class ObservableHit:
 
 def integration_for_key_request(adapter: str, name: str = "") -> Integration | None:
     """The integration a key-authenticated delivery belongs to: the enabled one called `name`
-    (NotFound if none), or without a name the adapter's oldest enabled one (None if there is none)."""
+    (NotFound if none), or without a name the adapter's oldest enabled one (None if there is none).
+
+    Remembered for a few seconds per process (socdesk.core.recent): every delivery asks this."""
+    found = _recent_integrations.get((adapter, name), lambda: _integration_for(adapter, name))
+    if found is None and name:
+        raise NotFound(f"There is no enabled {adapter} integration called {name!r}.")
+    return found
+
+
+def integration_for_token(adapter: str, token: str) -> Integration | None:
+    """The enabled integration whose webhook URL carries `token` (None if none); remembered likewise."""
+    return _recent_integrations.get(
+        ("token", adapter, token),
+        lambda: Integration.objects.filter(token=token, adapter=adapter, enabled=True).first(),
+    )
+
+
+_recent_integrations: RecentLookups[Integration | None] = RecentLookups()
+
+
+@receiver([post_save, post_delete], sender=Integration, dispatch_uid="socdesk-forget-integrations")
+def _forget_integrations(**_kwargs) -> None:
+    _recent_integrations.forget()
+
+
+def _integration_for(adapter: str, name: str) -> Integration | None:
     queryset = Integration.objects.filter(adapter=adapter, enabled=True)
     if name:
-        found = queryset.filter(name=name).first()
-        if found is None:
-            raise NotFound(f"There is no enabled {adapter} integration called {name!r}.")
-        return found
+        return queryset.filter(name=name).first()
     return queryset.order_by("id").first()
 
 

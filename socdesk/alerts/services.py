@@ -1,11 +1,12 @@
 """The alert pipeline: store a delivery durably, turn it into alerts, de-duplicate them onto tickets.
 
-Flow: the webhook view calls `delivery_receive` (committed before the 202 reply); after commit a Huey
-task runs `deliveries_drain`, which claims that delivery (and others waiting, up to a batch) with a
-conditional UPDATE, runs the adapter and calls `alert_ingest` for each normalised alert, one
-transaction per batch and a savepoint per delivery. A periodic sweep re-runs deliveries left pending
-(worker down, crash), so an acknowledged delivery is never lost. The steps that change tickets are
-in socdesk.alerts.ticketing.
+Flow: the webhook view calls `delivery_receive`, one INSERT committed before the 202 reply and
+nothing else (no queue round trip on the hot path). The worker's ingest loop
+(socdesk.alerts.ingest_loop) polls for waiting deliveries and runs `deliveries_drain`, which claims
+a batch with a conditional UPDATE, runs the adapters and writes the batch's alerts in one
+transaction (socdesk.alerts.batch). A periodic sweep re-runs deliveries left pending by a worker
+that died, so an acknowledged delivery is never lost. The steps that change tickets one alert at a
+time are in socdesk.alerts.ticketing.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
 from socdesk.accounts.models import ApiKey
-from socdesk.alerts import adapters, ticketing
+from socdesk.alerts import adapters, delivery_writer, ticketing
 from socdesk.alerts.adapters import AdapterError, AdapterSettings, NormalisedAlert
+from socdesk.alerts.batch import BatchIngest, Incoming
 from socdesk.alerts.choices import AlertStatus, DeliveryStatus
 from socdesk.alerts.models import Alert, DedupKey, Integration, WebhookDelivery
 from socdesk.audit.services import record
@@ -69,18 +72,14 @@ def delivery_receive(
     integration: Integration | None = None,
     api_key: ApiKey | None = None,
 ) -> WebhookDelivery:
-    """Store a request body verbatim and commit it; processing is queued for after the commit.
+    """Store a request body verbatim and commit it; the worker's ingest loop picks it up.
 
     The row itself is the receipt (who sent what, when, from where), so no audit event is written
-    here; the alerts it produces are audited when they are ingested.
+    here; the alerts it produces are audited when they are ingested. With tasks running in-process
+    (SOCDESK_TASKS_IMMEDIATE, the tests) the delivery is processed right after the commit instead.
     """
-    from socdesk.alerts.tasks import process_delivery_task
-
     kept = {name: value[:500] for name, value in (headers or {}).items() if name in KEPT_HEADERS}
-    # One INSERT is atomic by itself: outside a transaction it is committed when create() returns and
-    # on_commit runs the enqueue at once (no BEGIN/COMMIT round trips on the hot path); inside a
-    # caller's transaction the enqueue waits for that commit, so the worker never sees a missing row.
-    delivery = WebhookDelivery.objects.create(
+    delivery = WebhookDelivery(
         integration=integration,
         adapter=adapter,
         body=body,
@@ -90,7 +89,9 @@ def delivery_receive(
         client_ip=client_ip,
         api_key=api_key,
     )
-    transaction.on_commit(lambda: _enqueue(process_delivery_task, delivery.pk))
+    delivery.pk = delivery_writer.insert(delivery)
+    if HUEY.immediate:
+        transaction.on_commit(lambda: deliveries_process(delivery_ids=[delivery.pk]))
     return delivery
 
 
@@ -121,13 +122,6 @@ def delivery_receive_and_process(
     delivery.refresh_from_db()
     alerts = list(Alert.objects.filter(delivery=delivery).select_related("ticket").order_by("id"))
     return delivery, alerts
-
-
-def _enqueue(task, delivery_id: int) -> None:
-    try:
-        task(delivery_id)
-    except Exception:  # the queue being down must not fail the reply: the sweep picks the delivery up
-        log.exception("could not enqueue delivery %s; the sweep will process it", delivery_id)
 
 
 # --- processing --------------------------------------------------------------------------------------
@@ -183,9 +177,10 @@ def delivery_process(*, delivery_id: int, job: str | None = None) -> str:
 def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> dict[int, str]:
     """Claim and process deliveries in one transaction (one commit and one audit seal for the batch).
 
-    Each delivery runs in its own savepoint, so one bad delivery never takes the others down:
-    adapter or service errors mark it failed with the reason (kept, never deleted); other errors
-    (database trouble, a deadlock) leave it pending for the sweep until MAX_ATTEMPTS, then failed.
+    The batch's alerts are written in bulk; if that fails, each delivery is re-run in its own
+    savepoint, so one bad delivery never takes the others down: adapter or service errors mark it
+    failed with the reason (kept, never deleted); other errors (database trouble) leave it pending
+    for the ingest loop until MAX_ATTEMPTS, then failed.
     """
     claimed = deliveries_claim(list(delivery_ids))
     if not claimed:
@@ -199,25 +194,19 @@ def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> di
         .order_by("id")
     )
     deliveries = list(deliveries)
-    # Fast path: the whole batch in one transaction with no savepoint per delivery (savepoints cost
-    # two round trips each and almost every delivery succeeds). If any delivery fails, the batch is
-    # rolled back and re-run below with a savepoint per delivery, so one bad delivery still never
-    # takes the others down. Adapter errors need no savepoint: they happen before anything is written.
-    if len(deliveries) > 1:
-        try:
-            with transaction.atomic():
-                _one_batch_at_a_time()
-                done: dict[int, list[int]] = {}  # alert count -> deliveries, marked processed together
-                for delivery in deliveries:
-                    outcome[delivery.pk] = _process_one(delivery, job=job, done=done)
-                now = timezone.now()
-                for count, ids in done.items():
-                    WebhookDelivery.objects.filter(pk__in=ids).update(
-                        status=DeliveryStatus.PROCESSED, error="", processed_at=now, alert_count=count
-                    )
-            return outcome
-        except _BatchFailed:
-            outcome.clear()
+    # Fast path: the whole batch in one transaction, its alerts written in bulk (socdesk.alerts.batch)
+    # with no savepoint per delivery. If anything fails, the batch is rolled back and re-run below
+    # one delivery at a time, each in a savepoint, so one bad delivery never takes the others down.
+    try:
+        with transaction.atomic():
+            _one_batch_at_a_time()
+            outcome = _process_batch(deliveries, job=job)
+        return outcome
+    except _BatchFailed:
+        log.warning(
+            "a batch of %d deliveries failed; re-running them one at a time", len(deliveries), exc_info=True
+        )
+        outcome = {}
     with transaction.atomic():
         _one_batch_at_a_time()
         for delivery in deliveries:
@@ -242,16 +231,49 @@ def _one_batch_at_a_time() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INGEST_LOCK_KEY])
 
 
+def _process_batch(deliveries: list[WebhookDelivery], *, job: str | None) -> dict[int, str]:
+    """Normalise every delivery, ingest all their alerts in bulk, mark the deliveries processed."""
+    outcome: dict[int, str] = {}
+    items: list[Incoming] = []
+    done: dict[int, list[int]] = {}  # alert count -> deliveries, marked processed together
+    for delivery in deliveries:
+        try:
+            alerts = adapters.normalise(
+                delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
+            )
+        except AdapterError as exc:
+            _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
+            outcome[delivery.pk] = DeliveryStatus.FAILED
+            continue
+        except Exception as exc:  # an adapter bug: kept pending for a retry, then failed
+            outcome[delivery.pk] = _crashed(delivery, exc)
+            continue
+        actor = _actor_for(delivery, job=job)
+        # One order for every delivery's keys, so two deliveries sharing keys never deadlock.
+        keyed = sorted(
+            ((_key_hash(delivery.adapter, delivery.integration, a), a) for a in alerts), key=lambda p: p[0]
+        )
+        items += [Incoming(delivery=delivery, actor=actor, alert=alert, key=key) for key, alert in keyed]
+        done.setdefault(len(alerts), []).append(delivery.pk)
+        outcome[delivery.pk] = DeliveryStatus.PROCESSED
+    try:
+        BatchIngest(source_of=lambda delivery: delivery.adapter).ingest(items)
+    except Exception as exc:
+        raise _BatchFailed from exc
+    now = timezone.now()
+    for count, ids in done.items():
+        WebhookDelivery.objects.filter(pk__in=ids).update(
+            status=DeliveryStatus.PROCESSED, error="", processed_at=now, alert_count=count
+        )
+    return outcome
+
+
 class _BatchFailed(Exception):
     """A delivery failed inside an un-isolated batch: roll the batch back and re-run it isolated."""
 
 
-def _process_one(delivery: WebhookDelivery, *, job: str | None, done: dict | None = None) -> str:
-    """Ingest one delivery's alerts and mark it processed (or failed).
-
-    With `done` (the un-isolated fast path) there is no savepoint, any failure raises _BatchFailed,
-    and the delivery is added to `done` for the caller to mark processed in one UPDATE per batch.
-    """
+def _process_one(delivery: WebhookDelivery, *, job: str | None) -> str:
+    """Ingest one delivery's alerts one at a time, in a savepoint, and mark it processed (or failed)."""
     actor = _actor_for(delivery, job=job)
     try:
         alerts = adapters.normalise(
@@ -264,20 +286,6 @@ def _process_one(delivery: WebhookDelivery, *, job: str | None, done: dict | Non
         return _crashed(delivery, exc)
     # One lock order for every delivery, so two deliveries sharing keys do not deadlock.
     alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
-    if done is not None:
-        try:
-            for alert in alerts:
-                alert_ingest(
-                    actor=actor,
-                    alert=alert,
-                    source=delivery.adapter,
-                    integration=delivery.integration,
-                    delivery=delivery,
-                )
-        except Exception as exc:
-            raise _BatchFailed from exc
-        done.setdefault(len(alerts), []).append(delivery.pk)
-        return DeliveryStatus.PROCESSED
     try:
         with transaction.atomic():  # a savepoint inside the batch
             for alert in alerts:
@@ -321,37 +329,32 @@ def _batch_size() -> int:
     return max(1, getattr(settings, "SOCDESK_DELIVERY_BATCH", 100))
 
 
-def deliveries_drain(*, first_id: int) -> dict[int, str]:
-    """What the worker task runs: this delivery plus other waiting ones, up to the batch size.
+def deliveries_drain() -> dict[int, str]:
+    """What the ingest loop runs: claim the oldest waiting deliveries, up to a batch, and process them.
 
-    Under a flood the first task takes a whole batch and the tasks of the deliveries it took find
-    them claimed and return at once, so the database sees one commit per batch, not per request.
+    Returns what happened to each ({} when nothing was waiting). Batches are bounded by count
+    (SOCDESK_DELIVERY_BATCH) and by body bytes (SOCDESK_DELIVERY_BATCH_BYTES), since one body may
+    hold hundreds of alerts and on SQLite the batch's transaction holds the write lock that every
+    webhook reply waits for. The first delivery is always taken, however large.
     """
-    if not WebhookDelivery.objects.filter(_claimable(timezone.now()), pk=first_id).exists():
-        # An earlier batch took this delivery; the deliveries still waiting have tasks of their own
-        # (or the sweep), so the flood's thousands of late tasks end here after one cheap query.
-        return {}
     candidates = (
         WebhookDelivery.objects.filter(_claimable(timezone.now()))
-        .exclude(pk=first_id)
         .order_by("id")
         .annotate(size=Length("body"))
-        .values_list("id", "size")[: _batch_size() - 1]
+        .values_list("id", "size")[: _batch_size()]
     )
-    # Bounded by bytes too: one body may hold hundreds of alerts, and on SQLite the batch's
-    # transaction holds the write lock that every webhook reply waits for.
-    budget, waiting = getattr(settings, "SOCDESK_DELIVERY_BATCH_BYTES", 65536), []
+    budget, waiting = settings.SOCDESK_DELIVERY_BATCH_BYTES, []
     for delivery_id, size in candidates:
         budget -= size or 0
-        if budget < 0:
+        if budget < 0 and waiting:
             break
         waiting.append(delivery_id)
-    return deliveries_process(delivery_ids=[first_id, *waiting])
+    return deliveries_process(delivery_ids=waiting) if waiting else {}
 
 
 @transaction.atomic
 def deliveries_requeue(*, actor: Actor, delivery_ids: list[int]) -> int:
-    """Put failed deliveries back to pending (after fixing the integration), for the worker to re-run."""
+    """Put failed deliveries back to pending (after fixing the integration) for the ingest loop to re-run."""
     failed = list(
         WebhookDelivery.objects.select_for_update()
         .filter(pk__in=delivery_ids, status=DeliveryStatus.FAILED)
@@ -370,10 +373,8 @@ def deliveries_requeue(*, actor: Actor, delivery_ids: list[int]) -> int:
         target_label=f"{len(failed)} webhook deliveries",
         after={"deliveries": failed},
     )
-    from socdesk.alerts.tasks import process_delivery_task
-
-    for delivery_id in failed:
-        transaction.on_commit(lambda d=delivery_id: _enqueue(process_delivery_task, d))
+    if HUEY.immediate:
+        transaction.on_commit(lambda: deliveries_process(delivery_ids=failed))
     return len(failed)
 
 

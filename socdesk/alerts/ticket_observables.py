@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,6 +43,17 @@ def _observables_for(pairs: list[tuple[str, str]], now) -> dict[tuple[str, str],
     return {(o.type, o.value): o for o in rows}
 
 
+@dataclass
+class ObservableLinks:
+    """Observables found in one alert, to link to it and to its ticket."""
+
+    ticket: Ticket
+    alert: object | None
+    pairs: list[tuple[str, str]]
+    ioc: frozenset | set = frozenset()
+    sighted: frozenset | set = frozenset()
+
+
 def observables_attach(
     *,
     ticket: Ticket,
@@ -51,35 +64,41 @@ def observables_attach(
     now=None,
 ) -> list[Observable]:
     """Link normalised (type, value) pairs to an alert and its ticket (no audit: alert.ingested covers it)."""
-    now = now or timezone.now()
-    by_pair = _observables_for(pairs, now)
+    links = ObservableLinks(ticket=ticket, alert=alert, pairs=pairs, ioc=ioc, sighted=sighted)
+    by_pair = observables_attach_many([links], now=now or timezone.now())
+    return [by_pair[pair] for pair in dict.fromkeys(pairs) if pair in by_pair]
+
+
+def observables_attach_many(all_links: list[ObservableLinks], *, now) -> dict[tuple[str, str], Observable]:
+    """Link the observables of many alerts at once: one upsert, two link inserts, flag updates."""
+    by_pair = _observables_for([pair for links in all_links for pair in links.pairs], now)
     if not by_pair:
-        return []
-    if alert is not None:
-        AlertObservable.objects.bulk_create(
-            [AlertObservable(alert=alert, observable=o) for o in by_pair.values()], ignore_conflicts=True
-        )
-    TicketObservable.objects.bulk_create(
-        [
+        return {}
+    alert_rows, ticket_rows, ioc, sighted = [], [], set(), set()
+    for links in all_links:
+        mine = {pair: by_pair[pair] for pair in links.pairs if pair in by_pair}
+        if links.alert is not None:
+            alert_rows += [AlertObservable(alert=links.alert, observable=o) for o in mine.values()]
+        ticket_rows += [
             TicketObservable(
-                ticket=ticket,
+                ticket=links.ticket,
                 observable=o,
-                ioc=pair in ioc,
-                sighted=pair in sighted,
+                ioc=pair in links.ioc,
+                sighted=pair in links.sighted,
                 origin="alert",
                 added_at=now,
             )
-            for pair, o in by_pair.items()
-        ],
-        ignore_conflicts=True,
-    )
-    flagged_ioc = [o.pk for pair, o in by_pair.items() if pair in ioc]
-    if flagged_ioc:
-        Observable.objects.filter(pk__in=flagged_ioc, ioc=False).update(ioc=True)
-    flagged_sighted = [o.pk for pair, o in by_pair.items() if pair in sighted]
-    if flagged_sighted:
-        Observable.objects.filter(pk__in=flagged_sighted, sighted=False).update(sighted=True)
-    return list(by_pair.values())
+            for pair, o in mine.items()
+        ]
+        ioc |= {o.pk for pair, o in mine.items() if pair in links.ioc}
+        sighted |= {o.pk for pair, o in mine.items() if pair in links.sighted}
+    AlertObservable.objects.bulk_create(alert_rows, ignore_conflicts=True)
+    TicketObservable.objects.bulk_create(ticket_rows, ignore_conflicts=True)
+    if ioc:
+        Observable.objects.filter(pk__in=ioc, ioc=False).update(ioc=True)
+    if sighted:
+        Observable.objects.filter(pk__in=sighted, sighted=False).update(sighted=True)
+    return by_pair
 
 
 def _require_edit(actor: Actor, ticket: Ticket) -> None:

@@ -13,13 +13,14 @@ from socdesk.alerts import observables as obs
 from socdesk.alerts.adapters import NormalisedAlert
 from socdesk.alerts.choices import AlertStatus
 from socdesk.alerts.models import Alert, AlertRaw, DedupKey, Integration, WebhookDelivery
-from socdesk.alerts.ticket_observables import observables_attach
-from socdesk.audit.services import record
+from socdesk.alerts.ticket_observables import ObservableLinks, observables_attach_many
+from socdesk.audit.services import audit_event, record, record_many
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.tickets.choices import SEVERITY_RANK, Resolution, Source, Status
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import (
+    TicketDraft,
     ticket_change_severity,
     ticket_change_status,
     ticket_create,
@@ -41,14 +42,16 @@ def default_department(integration: Integration | None) -> Department:
     return department
 
 
-def open_ticket(
+def ticket_draft(
     *,
     actor: Actor,
     alert: NormalisedAlert,
     source: str,
     integration: Integration | None,
     previous: Ticket | None,
-) -> Ticket:
+    department: Department | None = None,
+) -> TicketDraft:
+    """The ticket a new alert opens: its text, tags and routing (department and team)."""
     lines = [alert.description or alert.title, ""]
     lines.append(f"Source: {source}" + (f" (integration {integration.name})" if integration else ""))
     if alert.external_id:
@@ -70,10 +73,10 @@ def open_ticket(
     tags = list(
         integration.default_tags if integration and isinstance(integration.default_tags, list) else []
     )
-    return ticket_create(
+    return TicketDraft(
         actor=actor,
         subject=alert.title or "Alert",
-        department=default_department(integration),
+        department=department or default_department(integration),
         team=integration.team if integration else None,
         body="\n".join(lines).strip(),
         severity=alert.severity,
@@ -83,9 +86,30 @@ def open_ticket(
     )
 
 
-def new_alert(
+def open_ticket(
     *,
     actor: Actor,
+    alert: NormalisedAlert,
+    source: str,
+    integration: Integration | None,
+    previous: Ticket | None,
+) -> Ticket:
+    draft = ticket_draft(actor=actor, alert=alert, source=source, integration=integration, previous=previous)
+    return ticket_create(
+        actor=actor,
+        subject=draft.subject,
+        department=draft.department,
+        team=draft.team,
+        body=draft.body,
+        severity=draft.severity,
+        source=draft.source,
+        tags=draft.tags,
+        extra=draft.extra,
+    )
+
+
+def alert_row(
+    *,
     alert: NormalisedAlert,
     source: str,
     integration: Integration | None,
@@ -94,9 +118,9 @@ def new_alert(
     ticket: Ticket,
     previous: Ticket | None,
     now,
-    joined: bool = False,
 ) -> Alert:
-    record_ = Alert.objects.create(
+    """The unsaved Alert row for a normalised alert on `ticket`."""
+    return Alert(
         source=source,
         integration=integration,
         external_id=alert.external_id[:255],
@@ -114,22 +138,12 @@ def new_alert(
         previous_ticket=previous,
         delivery=delivery,
     )
-    AlertRaw.objects.create(alert=record_, payload=alert.raw if alert.raw is not None else {})
-    pairs = obs.extract(alert.observables, f"{alert.title}\n{alert.description}")
-    observables_attach(
-        ticket=ticket,
-        alert=record_,
-        pairs=pairs,
-        ioc={_norm(p) for p in alert.extra.get("ioc", [])},
-        sighted={_norm(p) for p in alert.extra.get("sighted", [])},
-        now=now,
-    )
-    if joined:
-        escalate(actor, ticket, record_.severity)
-        ticket_log_event(
-            actor=actor, ticket=ticket, body=f"Another alert joined this ticket: {record_.title}"
-        )
-    record(
+
+
+def ingested_event(*, actor: Actor, record_: Alert, source: str, observables: int):
+    """The `alert.ingested` audit event (unsaved) for a new alert row."""
+    ticket, previous, delivery = record_.ticket, record_.previous_ticket, record_.delivery
+    return audit_event(
         actor=actor,
         action="alert.ingested",
         target=record_,
@@ -141,10 +155,64 @@ def new_alert(
             "status": record_.status,
             "delivery": delivery.pk if delivery else None,
             "previous_ticket": previous.number if previous else None,
-            "observables": len(pairs),
+            "observables": observables,
         },
     )
+
+
+def repeat_text(alert: Alert, now) -> str:
+    """The one thread line a repeating alert keeps up to date on its ticket."""
+    return (
+        f"Alert repeated: {alert.title} — {alert.occurrence_count} occurrences, "
+        f"last at {now:%Y-%m-%d %H:%M:%S} UTC."
+    )
+
+
+def new_alert(
+    *,
+    actor: Actor,
+    alert: NormalisedAlert,
+    source: str,
+    integration: Integration | None,
+    delivery: WebhookDelivery | None,
+    dedup: DedupKey,
+    ticket: Ticket,
+    previous: Ticket | None,
+    now,
+    joined: bool = False,
+) -> Alert:
+    record_ = alert_row(
+        alert=alert,
+        source=source,
+        integration=integration,
+        delivery=delivery,
+        dedup=dedup,
+        ticket=ticket,
+        previous=previous,
+        now=now,
+    )
+    record_.save(force_insert=True)
+    AlertRaw.objects.create(alert=record_, payload=alert.raw if alert.raw is not None else {})
+    links = observable_links(alert, ticket, record_)
+    observables_attach_many([links], now=now)
+    if joined:
+        escalate(actor, ticket, record_.severity)
+        ticket_log_event(
+            actor=actor, ticket=ticket, body=f"Another alert joined this ticket: {record_.title}"
+        )
+    record_many([ingested_event(actor=actor, record_=record_, source=source, observables=len(links.pairs))])
     return record_
+
+
+def observable_links(alert: NormalisedAlert, ticket: Ticket, record_: Alert) -> ObservableLinks:
+    """The observables of a normalised alert (its fields and its text), to link to its row and ticket."""
+    return ObservableLinks(
+        ticket=ticket,
+        alert=record_,
+        pairs=obs.extract(alert.observables, f"{alert.title}\n{alert.description}"),
+        ioc={_norm(p) for p in alert.extra.get("ioc", [])},
+        sighted={_norm(p) for p in alert.extra.get("sighted", [])},
+    )
 
 
 def _norm(pair) -> tuple[str, str] | None:
@@ -179,11 +247,9 @@ def repeat(
     existing.resolved_at = None
     if delivery is not None:
         existing.delivery = delivery
-    text = (
-        f"Alert repeated: {existing.title} — {existing.occurrence_count} occurrences, "
-        f"last at {now:%Y-%m-%d %H:%M:%S} UTC."
+    entry = ticket_log_event(
+        actor=actor, ticket=ticket, body=repeat_text(existing, now), replace_entry_id=existing.repeat_entry_id
     )
-    entry = ticket_log_event(actor=actor, ticket=ticket, body=text, replace_entry_id=existing.repeat_entry_id)
     existing.repeat_entry_id = entry.pk
     existing.save(
         update_fields=[

@@ -17,7 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 from socdesk.alerts import adapters
 from socdesk.alerts.adapters import AdapterError
 from socdesk.alerts.models import GRAFANA_SIGNATURE_HEADER, GRAFANA_SIGNATURE_HEADER_ALT, Integration
-from socdesk.alerts.selectors import integration_for_key_request, ticket_observable_rows
+from socdesk.alerts.selectors import (
+    integration_for_key_request,
+    integration_for_token,
+    ticket_observable_rows,
+)
 from socdesk.alerts.services import delivery_receive, integration_settings
 from socdesk.alerts.ticket_observables import (
     ticket_observable_add,
@@ -49,7 +53,7 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
 
     integration, api_key = None, None
     if token is not None:
-        integration = Integration.objects.filter(token=token, adapter=adapter, enabled=True).first()
+        integration = integration_for_token(adapter, token)
         if integration is None:
             return error_response(
                 401, "unauthorized", "This webhook URL's token is not valid (or it is disabled)."
@@ -67,17 +71,12 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
             return integration
 
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    too_big = error_response(
-        413,
-        "too_large",
-        f"The body is larger than the {limit} bytes this server accepts; send smaller batches.",
-    )
     try:
         if limit is not None and int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            return too_big
+            return _too_big(limit)
         body = request.body
     except RequestDataTooBig:
-        return too_big
+        return _too_big(limit)
     except ValueError:
         return error_response(400, "invalid", "The Content-Length header is not a number.")
 
@@ -104,6 +103,14 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
         api_key=api_key,
     )
     return JsonResponse({"status": "accepted", "delivery": delivery.pk}, status=202)
+
+
+def _too_big(limit: int) -> JsonResponse:
+    return error_response(
+        413,
+        "too_large",
+        f"The body is larger than the {limit} bytes this server accepts; send smaller batches.",
+    )
 
 
 def _integration_for_key(request: HttpRequest, adapter: str) -> Integration | JsonResponse | None:

@@ -6,15 +6,25 @@ import hmac
 import ipaddress
 from datetime import timedelta
 
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
 from socdesk.accounts.models import ApiKey
 from socdesk.accounts.services import hash_api_key, split_api_key
 from socdesk.core.actor import Actor, client_ip
+from socdesk.core.recent import RecentLookups
 
 # last_used_at is refreshed at most this often, so a busy integration does not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+_recent_keys: RecentLookups[ApiKey | None] = RecentLookups()
+
+
+@receiver([post_save, post_delete], sender=ApiKey, dispatch_uid="socdesk-forget-api-keys")
+def _forget_keys(**_kwargs) -> None:
+    _recent_keys.forget()
 
 
 class ApiAuthError(Exception):
@@ -44,7 +54,9 @@ def authenticate_key(request: HttpRequest, raw_key: str, *, scope: str | None) -
     """
     ip = client_ip(request)
     prefix = split_api_key(raw_key or "")
-    key = ApiKey.objects.select_related("agent__user").filter(prefix=prefix).first() if prefix else None
+    # Only keys of no agent are remembered: an agent's personal token must stop working the moment
+    # the agent is deactivated, and those tokens carry a person's scripts, not an alert flood.
+    key = _recent_keys.get(prefix, lambda: _load_key(prefix), keep=_no_agent) if prefix else None
     now = timezone.now()
     if (
         key is None
@@ -59,7 +71,16 @@ def authenticate_key(request: HttpRequest, raw_key: str, *, scope: str | None) -
         raise ApiAuthError(f"This API key lacks the {scope} scope.", status=403, code="forbidden")
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_ip=ip)
+        key.last_used_at, key.last_used_ip = now, ip  # the remembered copy too, so it writes once a minute
     return key, Actor.for_api_key(key, ip=ip)
+
+
+def _no_agent(key: ApiKey | None) -> bool:
+    return key is None or key.agent_id is None
+
+
+def _load_key(prefix: str) -> ApiKey | None:
+    return ApiKey.objects.select_related("agent__user").filter(prefix=prefix).first()
 
 
 def ip_allowed(key: ApiKey, ip: str | None) -> bool:

@@ -32,6 +32,40 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event; it is chained by the sealer right after the transaction commits."""
+    event = audit_event(
+        actor=actor,
+        action=action,
+        target=target,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label,
+        before=before,
+        after=after,
+    )
+    event.save(force_insert=True)
+    _seal_after_commit()
+    return event
+
+
+def record_many(events: list[AuditEvent]) -> None:
+    """Append events made with `audit_event` in one INSERT (a batch of alerts), in list order."""
+    if events:
+        AuditEvent.objects.bulk_create(events)
+        _seal_after_commit()
+
+
+def audit_event(
+    *,
+    actor: Actor,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_label: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An unsaved event with its content hash; `record` saves one, `record_many` a list."""
     if target is not None:
         target_type = target_type or target._meta.model_name
         target_id = target_id or str(target.pk)
@@ -49,9 +83,7 @@ def record(
         "before": to_json_safe(before) if before is not None else None,
         "after": to_json_safe(after) if after is not None else None,
     }
-    event = AuditEvent.objects.create(**fields, content_hash=content_hash(fields))
-    _seal_after_commit()
-    return event
+    return AuditEvent(**fields, content_hash=content_hash(fields))
 
 
 def _normalise_ip(ip: str | None) -> str | None:

@@ -59,7 +59,7 @@ def bootstrap(*, username: str = "admin", email: str = "admin@localhost") -> Boo
 
 
 def url_for_bind(bind: str) -> str | None:
-    """The browser URL for a gunicorn bind address (None for a unix socket)."""
+    """The browser URL for a bind address (None for a unix socket)."""
     if bind.startswith(("unix:", "fd://")):
         return None
     host, _, port = bind.rpartition(":")

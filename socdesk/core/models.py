@@ -36,3 +36,20 @@ def next_counter_value(name: str, start: int = 1) -> int:
             [name, start],
         )
         return cursor.fetchone()[0]
+
+
+def next_counter_values(name: str, count: int, start: int = 1) -> list[int]:
+    """`count` new values of a named counter at once, in increasing order (one query)."""
+    if count < 1:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [f"socdesk_seq_{name}", count])
+            return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            "INSERT INTO core_counter (name, value) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + %s RETURNING value",
+            [name, start + count - 1, count],
+        )
+        last = cursor.fetchone()[0]
+        return list(range(last - count + 1, last + 1))

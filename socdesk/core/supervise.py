@@ -1,6 +1,6 @@
 """Run several long-lived processes (web server, worker) as one, and stop them together.
 
-`socdesk serve` and `socdesk run` start gunicorn and the Huey consumer as child processes. Ctrl-C
+`socdesk serve` and `socdesk run` start the web server (granian) and the worker as child processes. Ctrl-C
 (SIGINT) or SIGTERM stops both and returns 0; if one of them dies on its own, the other is stopped
 too and a non-zero code is returned, so a process manager (systemd, Kubernetes) restarts the pair
 instead of leaving half a SOCdesk running.
@@ -63,7 +63,7 @@ def supervise(
 
 
 def _stop(children: Sequence[Child], timeout: float, say: Callable[[str], None]) -> None:
-    """SIGTERM (graceful for gunicorn, prompt for Huey), then SIGKILL whatever outlives the timeout."""
+    """SIGTERM (graceful for the web server, prompt for the worker), then SIGKILL what outlives it."""
     running = [c for c in children if c.process and c.process.poll() is None]
     for child in running:
         child.process.terminate()

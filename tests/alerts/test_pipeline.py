@@ -169,18 +169,19 @@ def test_adapter_failure_marks_the_delivery_failed_and_keeps_it(make_integration
 
 
 def test_a_failing_alert_rolls_back_the_whole_delivery(make_integration, monkeypatch):
-    """No half-written delivery: when the second alert of a batch is refused, the first is not kept either."""
-    from socdesk.alerts import services
+    """No half-written delivery: when the second alert of a delivery is refused, the first is not kept
+    either. The bulk write fails first, then the one-at-a-time re-run fails the delivery alone."""
+    from socdesk.alerts import ticketing
 
-    real_ingest, calls = services.alert_ingest, []
+    real_row, calls = ticketing.alert_row, []
 
-    def second_one_fails(**kwargs):  # fault injection around the real service
+    def second_one_fails(**kwargs):  # fault injection: every second alert row, in either path
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) % 2 == 0:
             raise ServiceError("Refused for the test.")
-        return real_ingest(**kwargs)
+        return real_row(**kwargs)
 
-    monkeypatch.setattr(services, "alert_ingest", second_one_fails)
+    monkeypatch.setattr(ticketing, "alert_row", second_one_fails)
     delivery = deliver(
         "alertmanager", sample("alertmanager_v4_two_alerts.json"), make_integration("alertmanager")
     )
@@ -340,14 +341,16 @@ def test_one_failing_delivery_in_a_batch_leaves_the_others_processed(make_integr
         body["alerts"][0]["fingerprint"] = f"batch-{index}"
         bodies.append(json.dumps(body).encode())
     ids = [delivery_receive(adapter="alertmanager", body=b, integration=integration).pk for b in bodies]
-    real_ingest = services.alert_ingest
+    from socdesk.alerts import ticketing
 
-    def middle_one_fails(**kwargs):  # fault injection around the real service
+    real_row = ticketing.alert_row
+
+    def middle_one_fails(**kwargs):  # fault injection: the bulk write and the re-run both refuse it
         if kwargs["alert"].fingerprint == "batch-1":
             raise ServiceError("Refused for the test.")
-        return real_ingest(**kwargs)
+        return real_row(**kwargs)
 
-    monkeypatch.setattr(services, "alert_ingest", middle_one_fails)
+    monkeypatch.setattr(ticketing, "alert_row", middle_one_fails)
     outcome = services.deliveries_process(delivery_ids=ids)
     assert outcome == {ids[0]: "processed", ids[1]: "failed", ids[2]: "processed"}
     assert sorted(Alert.objects.values_list("fingerprint", flat=True)) == ["batch-0", "batch-2"]
@@ -364,10 +367,13 @@ def test_a_batch_processes_every_delivery_in_one_go(make_integration):
 
     assert deliveries_process(delivery_ids=ids) == dict.fromkeys(ids, "processed")
     assert Alert.objects.get().occurrence_count == 4 and Ticket.objects.count() == 1
-    assert AuditEvent.objects.filter(action="alert.deduplicated").count() == 3
+    # Repeats within one batch are one audit event that says how many there were.
+    event = AuditEvent.objects.get(action="alert.deduplicated")
+    assert event.before["occurrence_count"] == 1
+    assert event.after["occurrence_count"] == 4 and event.after["repeats"] == 3
 
 
-def test_drain_takes_waiting_deliveries_and_a_late_task_is_a_no_op(
+def test_drain_takes_the_oldest_waiting_deliveries_and_then_finds_none(
     make_integration, django_assert_num_queries
 ):
     from socdesk.alerts.services import deliveries_drain
@@ -375,9 +381,9 @@ def test_drain_takes_waiting_deliveries_and_a_late_task_is_a_no_op(
     integration = make_integration("alertmanager")
     body = sample("alertmanager_v4.json")
     ids = [delivery_receive(adapter="alertmanager", body=body, integration=integration).pk for _ in range(3)]
-    assert deliveries_drain(first_id=ids[0]) == dict.fromkeys(ids, "processed")  # one batch took all three
+    assert deliveries_drain() == dict.fromkeys(ids, "processed")  # one batch took all three
     with django_assert_num_queries(1):
-        assert deliveries_drain(first_id=ids[2]) == {}  # its own task, arriving late
+        assert deliveries_drain() == {}  # the idle loop's look: one indexed query
     assert Alert.objects.get().occurrence_count == 3
 
 
@@ -388,5 +394,7 @@ def test_drain_bounds_a_batch_by_body_bytes(make_integration, settings):
     body = sample("alertmanager_v4.json")
     ids = [delivery_receive(adapter="alertmanager", body=body, integration=integration).pk for _ in range(4)]
     settings.SOCDESK_DELIVERY_BATCH_BYTES = 2 * len(body)
-    assert list(deliveries_drain(first_id=ids[0])) == ids[:3]  # the first, plus two bodies' worth
+    assert list(deliveries_drain()) == ids[:2]  # two bodies' worth
+    settings.SOCDESK_DELIVERY_BATCH_BYTES = 1
+    assert list(deliveries_drain()) == ids[2:3]  # the oldest is taken however large
     assert WebhookDelivery.objects.get(pk=ids[3]).status == DeliveryStatus.PENDING

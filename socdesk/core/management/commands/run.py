@@ -36,6 +36,6 @@ class Command(BaseCommand):
         where = "PostgreSQL" if settings.DATABASE_URL else f"SQLite in {settings.DATA_DIR}"
         self.stdout.write(f"SOCdesk is starting on {url or bind} (data: {where}). Press Ctrl-C to stop.")
         sys.stdout.flush()
-        code = serve(binds=[bind], workers=workers, threads=threads, with_worker=True, say=self.stdout.write)
+        code = serve(bind=bind, workers=workers, threads=threads, with_worker=True, say=self.stdout.write)
         if code:
             raise CommandError(f"SOCdesk stopped because a process exited with code {code}.", returncode=code)

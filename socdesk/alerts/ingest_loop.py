@@ -1,0 +1,53 @@
+"""The worker's ingest loop: turn waiting webhook deliveries into alerts, batch after batch.
+
+The webhook reply only stores the body (see socdesk.alerts.services). This loop, a thread in every
+`socdesk worker`, claims the oldest waiting deliveries and processes them; while there is a backlog
+it goes straight on to the next batch, and when there is none it looks again every
+SOCDESK_INGEST_POLL_SECONDS (0.1 s: the idle cost is a few indexed queries a second). Several
+workers may run it at once: claims keep them off each other's deliveries.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import connection
+
+from socdesk.alerts.services import deliveries_drain
+
+log = logging.getLogger(__name__)
+
+# After an unexpected error (database restarting, say) wait this long before trying again.
+ERROR_BACKOFF_SECONDS = 2.0
+
+
+def run_ingest_loop(stop: threading.Event) -> None:
+    """Process deliveries until `stop` is set; never raises (errors are logged and retried)."""
+    poll = settings.SOCDESK_INGEST_POLL_SECONDS
+    while not stop.is_set():
+        try:
+            done = deliveries_drain()
+        except Exception:
+            log.exception("the ingest loop failed; retrying in %s s", ERROR_BACKOFF_SECONDS)
+            connection.close()  # a broken connection is replaced on the next query
+            stop.wait(ERROR_BACKOFF_SECONDS)
+            continue
+        if not done:
+            stop.wait(poll)
+
+
+def start_ingest_thread() -> tuple[threading.Thread, threading.Event]:
+    """Run the loop in a daemon thread; set the returned event to stop it after its current batch."""
+    stop = threading.Event()
+    thread = threading.Thread(target=_run, args=(stop,), name="socdesk-ingest", daemon=True)
+    thread.start()
+    return thread, stop
+
+
+def _run(stop: threading.Event) -> None:
+    try:
+        run_ingest_loop(stop)
+    finally:
+        connection.close()

@@ -1,0 +1,128 @@
+"""Bulk ingest of a batch: the same outcome as one alert at a time, in a constant number of queries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from socdesk.alerts.models import Alert, WebhookDelivery
+from socdesk.alerts.services import deliveries_process, delivery_process, delivery_receive
+from socdesk.audit.models import AuditEvent
+from socdesk.core.models import next_counter_value, next_counter_values
+from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.services import TICKET_NUMBER_COUNTER, TICKET_NUMBER_START
+
+from .conftest import sample
+
+pytestmark = pytest.mark.django_db
+
+
+def body(
+    fingerprint: str, *, name: str = "SSHBruteForce", status: str = "firing", severity="critical"
+) -> bytes:
+    payload = json.loads(sample("alertmanager_v4.json"))
+    alert = payload["alerts"][0]
+    alert["fingerprint"], alert["status"] = fingerprint, status
+    alert["labels"] |= {"alertname": name, "severity": severity}
+    alert["annotations"]["summary"] = f"{name} {fingerprint}"
+    payload["status"] = status
+    return json.dumps(payload).encode()
+
+
+# New, repeat, a second key, a join by grouping key, a repeat that raises the severity, a resolved
+# notice, then the resolved alert firing again: every branch of the bulk plan and of its fallback.
+SCENARIO = [
+    ("a", {}),
+    ("a", {}),
+    ("b", {"name": "PortScan"}),
+    ("c", {}),  # same alertname as a: joins a's ticket (grouping key)
+    ("b", {"name": "PortScan"}),
+    ("d", {"name": "Beaconing", "severity": "warning"}),
+    ("d", {"name": "Beaconing", "severity": "critical"}),  # raises the severity
+    ("a", {}),
+    ("b", {"name": "PortScan", "status": "resolved"}),
+    ("b", {"name": "PortScan"}),
+]
+
+
+def outcome(integration) -> list[tuple]:
+    """What the analyst sees, minus numbers and times: alerts with their counts, tickets, threads."""
+    rows = []
+    for alert in (
+        Alert.objects.filter(integration=integration).select_related("ticket").order_by("fingerprint")
+    ):
+        ticket = alert.ticket
+        entries = [
+            e.body.split(" — ")[0].replace(integration.name, "NAME")
+            for e in ThreadEntry.objects.filter(ticket=ticket).order_by("created_at", "id")
+        ]
+        rows.append(
+            (
+                alert.fingerprint,
+                alert.occurrence_count,
+                alert.status,
+                alert.severity,
+                ticket.subject,
+                ticket.severity,
+                ticket.status,
+                sorted(ticket.tags.values_list("name", flat=True)),
+                sorted(entries),
+            )
+        )
+    return rows
+
+
+def test_a_batch_in_bulk_ends_as_one_delivery_at_a_time_would(make_integration):
+    one_by_one = make_integration("alertmanager", name="one", grouping_key="labels.alertname")
+    for fingerprint, fields in SCENARIO:
+        delivery = delivery_receive(
+            adapter="alertmanager", body=body(fingerprint, **fields), integration=one_by_one
+        )
+        assert delivery_process(delivery_id=delivery.pk) == "processed"
+
+    bulk = make_integration("alertmanager", name="bulk", grouping_key="labels.alertname")
+    ids = [
+        delivery_receive(adapter="alertmanager", body=body(fingerprint, **fields), integration=bulk).pk
+        for fingerprint, fields in SCENARIO
+    ]
+    assert deliveries_process(delivery_ids=ids) == dict.fromkeys(ids, "processed")
+
+    expected = outcome(one_by_one)
+    assert outcome(bulk) == expected
+    assert [row[:3] for row in expected] == [
+        ("a", 3, "firing"),
+        ("b", 3, "firing"),
+        ("c", 1, "firing"),
+        ("d", 2, "firing"),
+    ]
+    assert Ticket.objects.filter(alerts__integration=bulk).distinct().count() == 3
+    assert set(WebhookDelivery.objects.filter(pk__in=ids).values_list("alert_count", flat=True)) == {1}
+
+
+def test_a_flood_batch_costs_a_constant_number_of_queries(make_integration, django_assert_max_num_queries):
+    """200 deliveries, 140 new alerts and 60 repeats: a few dozen statements, not 20 per alert."""
+    integration = make_integration("alertmanager")
+    ids = [
+        delivery_receive(adapter="alertmanager", body=body(f"fp{i % 140}"), integration=integration).pk
+        for i in range(200)
+    ]
+    with django_assert_max_num_queries(40):
+        assert len(deliveries_process(delivery_ids=ids)) == 200
+    assert Ticket.objects.count() == 140
+    assert sorted(set(Alert.objects.values_list("occurrence_count", flat=True))) == [1, 2]
+    assert AuditEvent.objects.filter(action="ticket.created").count() == 140
+    assert AuditEvent.objects.filter(action="alert.ingested").count() == 140
+    assert AuditEvent.objects.filter(action="alert.deduplicated").count() == 60
+    # Each repeated alert has its one repeat line, each ticket its first message.
+    assert ThreadEntry.objects.filter(kind="event").count() == 60
+    assert ThreadEntry.objects.filter(kind="message").count() == 140
+
+
+def test_counter_values_in_bulk_follow_the_single_ones():
+    name, start = TICKET_NUMBER_COUNTER, TICKET_NUMBER_START  # a PostgreSQL sequence, or a SQLite row
+    first = next_counter_value(name, start)
+    many = next_counter_values(name, 5, start)
+    after = next_counter_value(name, start)
+    assert many == list(range(first + 1, first + 6)) and after == first + 6
+    assert next_counter_values(name, 0) == []
