@@ -21,6 +21,16 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _forget_recent_lookups():
+    """Keys and integrations remembered by one test must not outlive its rolled-back database."""
+    from socdesk.core.recent import RecentLookups
+
+    RecentLookups.forget_everything()
+    yield
+    RecentLookups.forget_everything()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Still argon2 (same hash format), with cheap parameters so persona set-up stays fast."""
     settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher", *settings.PASSWORD_HASHERS]

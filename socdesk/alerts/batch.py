@@ -27,6 +27,7 @@ from socdesk.alerts.models import Alert, AlertRaw, DedupKey, Integration, Webhoo
 from socdesk.alerts.ticket_observables import observables_attach_many
 from socdesk.audit.services import audit_event, record_many
 from socdesk.core.actor import Actor
+from socdesk.core.db import bulk_set
 from socdesk.tickets.choices import SEVERITY_RANK, EntryKind
 from socdesk.tickets.models import ThreadEntry, Ticket
 from socdesk.tickets.services import ticket_create_many
@@ -217,7 +218,7 @@ class BatchIngest:
                 for item, row in self.new_alerts
             ]
         )
-        DedupKey.objects.bulk_update(list(self.changed_keys.values()), ["ticket"])
+        bulk_set(list(self.changed_keys.values()), ["ticket"])
         links = [ticketing.observable_links(item.alert, row.ticket, row) for item, row in self.new_alerts]
         observables_attach_many(links, now=self.now)
         events = [
@@ -257,11 +258,11 @@ class BatchIngest:
                     created_at=self.now,
                 )
                 created.append((alert, entry))
-        ThreadEntry.objects.bulk_update(changed, ["body"])
+        bulk_set(changed, ["body"])
         ThreadEntry.objects.bulk_create([entry for _, entry in created])
         for alert, entry in created:
             alert.repeat_entry_id = entry.pk
-        Alert.objects.bulk_update(
+        bulk_set(
             repeated,
             ["occurrence_count", "last_seen", "status", "resolved_at", "delivery", "repeat_entry_id"],
         )

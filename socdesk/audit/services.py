@@ -12,6 +12,7 @@ from django.utils import timezone
 from socdesk.audit.chain import GENESIS, content_hash, link_hash, to_json_safe
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
+from socdesk.core.db import bulk_set
 
 log = logging.getLogger(__name__)
 
@@ -143,5 +144,5 @@ def seal_pending(*, wait: bool = True) -> int:
                 seq += 1
                 event.seq, event.prev_hash = seq, prev
                 event.chain_hash = prev = link_hash(prev, event.content_hash)
-            AuditEvent.objects.bulk_update(pending, ["seq", "prev_hash", "chain_hash"])
+            bulk_set(pending, ["seq", "prev_hash", "chain_hash"])
             sealed += len(pending)

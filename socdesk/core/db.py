@@ -20,3 +20,39 @@ def is_postgres(connection=None) -> bool:
     from django.db import connection as default_connection
 
     return (connection or default_connection).vendor == "postgresql"
+
+
+def bulk_set(objects: list, fields: list[str], *, batch: int = 1000) -> None:
+    """Write `fields` of saved model instances back in one UPDATE per `batch` rows.
+
+    Django's bulk_update builds a CASE WHEN per field and row, which costs more CPU to compile than
+    the database spends on a thousand rows. This joins the table to a VALUES list instead
+    (`WITH v(...) AS (VALUES ...) UPDATE ... FROM v`), which PostgreSQL and SQLite (3.33+) both run.
+    """
+    from django.db import connection
+
+    if not objects:
+        return
+    model = type(objects[0])
+    meta, quote = model._meta, connection.ops.quote_name
+    pk = meta.pk
+    columns = [meta.get_field(name) for name in fields]
+    casts = [f"CAST(%s AS {field.db_type(connection) or 'text'})" for field in [pk, *columns]]
+    names = ["id_", *(f"c{index}" for index in range(len(columns)))]
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.{name}" for field, name in zip(columns, names[1:], strict=True)
+    )
+    table = quote(meta.db_table)
+    for start in range(0, len(objects), batch):
+        chunk = objects[start : start + batch]
+        params: list = []
+        for obj in chunk:
+            params.append(pk.get_db_prep_save(obj.pk, connection))
+            params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+        rows = ", ".join(["(" + ", ".join(casts) + ")"] * len(chunk))
+        sql = (
+            f"WITH v({', '.join(names)}) AS (VALUES {rows}) "
+            f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(pk.column)} = v.id_"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)

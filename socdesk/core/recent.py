@@ -10,6 +10,7 @@ the process that made the change forgets at once. `SOCDESK_LOOKUP_CACHE_SECONDS=
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -23,8 +24,17 @@ MAX_ENTRIES = 4096  # far more keys and integrations than any deployment has; a 
 class RecentLookups(Generic[T]):
     """Values by key, each kept for SOCDESK_LOOKUP_CACHE_SECONDS after it was loaded."""
 
+    _all: weakref.WeakSet[RecentLookups] = weakref.WeakSet()
+
     def __init__(self) -> None:
         self._entries: dict[Hashable, tuple[float, T]] = {}
+        RecentLookups._all.add(self)
+
+    @classmethod
+    def forget_everything(cls) -> None:
+        """Drop what every instance remembers (between tests, whose databases are rolled back)."""
+        for instance in list(cls._all):
+            instance.forget()
 
     def get(self, key: Hashable, load: Callable[[], T], keep: Callable[[T], bool] = lambda value: True) -> T:
         """The value remembered for `key`, or `load()` (remembered when caching is on and `keep` agrees)."""
