@@ -1,7 +1,7 @@
 """WSGI entry point served by granian (`socdesk serve`).
 
-Webhook deliveries take a short way to their view (socdesk.alerts.hook_fastpath); everything else
-goes through Django's full request cycle.
+Webhook deliveries and osTicket-API tickets take a short way to their views (socdesk.api.fastpath);
+everything else goes through Django's full request cycle.
 """
 
 import os
@@ -11,6 +11,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socdesk.settings")
 django_application = get_wsgi_application()
 
-from socdesk.alerts.hook_fastpath import HookFastPath  # noqa: E402  (needs Django set up)
+from socdesk.api.fastpath import MachineFastPath  # noqa: E402  (needs Django set up)
 
-application = HookFastPath(django_application)
+application = MachineFastPath(django_application)

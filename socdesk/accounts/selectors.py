@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from socdesk.accounts.choices import ALL_PERMS, ASSIGNEE_PERMS, Perm
 from socdesk.accounts.models import Agent, ApiKey, Department, DepartmentAccess, Team
 from socdesk.core.errors import NotFound, ServiceError
+from socdesk.core.recent import RecentLookups
 
 if TYPE_CHECKING:
     from socdesk.tickets.models import Ticket
@@ -88,6 +91,23 @@ def api_department(
             named = department_id if department_id is not None else repr(department_slug)
             raise NotFound(f"There is no department {named}.", fields={"department": "not_found"})
         return found
+    if key is None or key.agent_id is None:  # every ticket of a tool's key asks this: remembered
+        return _recent_default_departments.get(
+            (key.department_id if key else None, settings.SOCDESK_DEFAULT_DEPARTMENT),
+            lambda: _default_department(key),
+        )
+    return _default_department(key)
+
+
+_recent_default_departments: RecentLookups[Department] = RecentLookups()
+
+
+@receiver([post_save, post_delete], sender=Department, dispatch_uid="socdesk-forget-departments")
+def _forget_departments(**_kwargs) -> None:
+    _recent_default_departments.forget()
+
+
+def _default_department(key: ApiKey | None) -> Department:
     candidates = Department.objects.order_by("pk")
     if key is not None and key.agent_id is not None:
         # A personal token defaults to a department its agent may open tickets in.

@@ -11,31 +11,43 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection
 
 from socdesk.alerts.services import deliveries_drain
+from socdesk.audit.services import seal_pending, sealing_deferred
 
 log = logging.getLogger(__name__)
 
+SEAL_EVERY_SECONDS = 1.0
 # After an unexpected error (database restarting, say) wait this long before trying again.
 ERROR_BACKOFF_SECONDS = 2.0
 
 
 def run_ingest_loop(stop: threading.Event) -> None:
-    """Process deliveries until `stop` is set; never raises (errors are logged and retried)."""
-    poll = settings.SOCDESK_INGEST_POLL_SECONDS
-    while not stop.is_set():
-        try:
-            done = deliveries_drain()
-        except Exception:
-            log.exception("the ingest loop failed; retrying in %s s", ERROR_BACKOFF_SECONDS)
-            connection.close()  # a broken connection is replaced on the next query
-            stop.wait(ERROR_BACKOFF_SECONDS)
-            continue
-        if not done:
-            stop.wait(poll)
+    """Process deliveries until `stop` is set; never raises (errors are logged and retried).
+
+    It is also the audit trail's sealer of last resort within a second: its own batches leave their
+    events unsealed (see audit.sealing_deferred), and web processes seal after their commits at
+    most four times a second, so every SEAL_EVERY_SECONDS it seals whatever is pending.
+    """
+    poll, last_seal = settings.SOCDESK_INGEST_POLL_SECONDS, time.monotonic()
+    with sealing_deferred():
+        while not stop.is_set():
+            try:
+                done = deliveries_drain()
+                if time.monotonic() - last_seal >= SEAL_EVERY_SECONDS:
+                    seal_pending(wait=False)
+                    last_seal = time.monotonic()
+            except Exception:
+                log.exception("the ingest loop failed; retrying in %s s", ERROR_BACKOFF_SECONDS)
+                connection.close()  # a broken connection is replaced on the next query
+                stop.wait(ERROR_BACKOFF_SECONDS)
+                continue
+            if not done:
+                stop.wait(poll)
 
 
 def start_ingest_thread() -> tuple[threading.Thread, threading.Event]:

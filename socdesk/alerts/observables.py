@@ -7,6 +7,7 @@ internal suffixes; bare host names come only from adapter fields (e.g. Wazuh `ag
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
@@ -140,11 +141,17 @@ def from_text(text: str) -> list[tuple[str, str]]:
     """IOCs in free text (refanged by ioc-finder), plus internal FQDNs it drops."""
     if not text:
         return []
+    return list(_from_text(text[:TEXT_LIMIT]))
+
+
+# ioc-finder's parser is the dearest step of ingesting a new alert, and a flood repeats a few texts
+# (one rule firing on the same hosts) many times over: remember the latest results.
+@functools.lru_cache(maxsize=4096)
+def _from_text(text: str) -> tuple[tuple[str, str], ...]:
     # Imported here: building ioc-finder's grammars takes seconds, which every process start
     # (web, worker, CLI) would otherwise pay even when it never reads an alert.
     from ioc_finder import find_iocs
 
-    text = text[:TEXT_LIMIT]
     found: list[tuple[str, str]] = []
     try:
         iocs = find_iocs(text, included_ioc_types=list(IOC_KEYS))
@@ -155,7 +162,7 @@ def from_text(text: str) -> list[tuple[str, str]]:
             found.append((kind, value))
     for match in INTERNAL_FQDN.finditer(refang(text)):
         found.append(("hostname", match.group(1)))
-    return found
+    return tuple(found)
 
 
 def extract(fields: list[tuple[str, str]], text: str = "") -> list[tuple[str, str]]:

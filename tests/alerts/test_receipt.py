@@ -1,4 +1,4 @@
-"""The webhook reply's hot path: the WSGI short way in, group commit, remembered keys, the ingest loop."""
+"""Hot paths of machine requests: the WSGI short way in, group commit, remembered keys, the ingest loop."""
 
 from __future__ import annotations
 
@@ -225,3 +225,32 @@ def test_the_ingest_loop_turns_waiting_deliveries_into_tickets_and_stops(make_in
         thread.join(timeout=30)
         connection.close()
     assert not thread.is_alive()
+
+
+@pytest.mark.django_db
+def test_osticket_tickets_take_the_short_way_with_the_same_answers(client, people, monkeypatch):
+    _key, raw = apikey_create(actor=SETUP, name="kibana", scopes=["tickets:create"])
+    body = json.dumps(
+        {"name": "Ann", "email": "ann@corp.example", "subject": "Phish", "message": "Look"}
+    ).encode()
+    status, headers, content = wsgi("POST", "/api/http.php/tickets.json", body, x_api_key=raw)
+    assert status == "201 Created" and content.decode() == Ticket.objects.get().number
+    status, _, content = wsgi("POST", "/api/tickets.json", body, x_api_key="sdk_wrong_key")
+    django = client.post(
+        "/api/tickets.json", data=body, content_type="application/json", headers={"X-API-Key": "x"}
+    )
+    assert (
+        (int(status.split()[0]), content)
+        == (django.status_code, django.content)
+        == (401, b"Valid API key required")
+    )
+
+    from socdesk.api import osticket
+
+    def database_gone(**kwargs):  # fault injection: the database went away mid-request
+        raise ConnectionError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(osticket, "ticket_create", database_gone)
+    status, headers, content = wsgi("POST", "/api/tickets.json", body, x_api_key=raw)
+    assert status.startswith("500") and headers["Content-Type"].startswith("text/plain")
+    assert b"Retry it" in content and Ticket.objects.count() == 1
