@@ -134,6 +134,7 @@ else:
 SOCDESK_BIND = env_str("SOCDESK_BIND", f"127.0.0.1:{env_int('PORT', 8000)}")
 SOCDESK_WEB_WORKERS = env_int("SOCDESK_WEB_WORKERS", 3)
 SOCDESK_WEB_THREADS = env_int("SOCDESK_WEB_THREADS", 16)
+SOCDESK_ACCESS_LOG = env_bool("SOCDESK_ACCESS_LOG", True)
 
 # --- cache ----------------------------------------------------------------------------------------
 if REDIS_URL:

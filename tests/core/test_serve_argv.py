@@ -1,0 +1,29 @@
+"""The web server command line `socdesk serve` builds (granian), from its options and settings."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management.base import CommandError
+
+from socdesk.core.management.commands.serve import web_argv
+
+
+def test_host_port_ipv6_and_unix_socket_binds():
+    assert {"--host=127.0.0.1", "--port=8000"} <= set(web_argv(bind="127.0.0.1:8000", workers=3, threads=16))
+    assert {"--host=::1", "--port=9000"} <= set(web_argv(bind="[::1]:9000", workers=1, threads=1))
+    assert {"--host=0.0.0.0", "--port=80"} <= set(web_argv(bind=":80", workers=1, threads=1))
+    argv = web_argv(bind="unix:/run/socdesk.sock", workers=2, threads=4)
+    assert "--uds=/run/socdesk.sock" in argv and "--workers=2" in argv and "--blocking-threads=4" in argv
+    assert argv[-1] == "socdesk.wsgi:application"
+
+
+@pytest.mark.parametrize("bind", ["localhost", "127.0.0.1:http", "8000x"])
+def test_a_bind_that_is_not_an_address_is_refused_with_what_to_write(bind):
+    with pytest.raises(CommandError, match="is not host:port or unix:PATH"):
+        web_argv(bind=bind, workers=1, threads=1)
+
+
+def test_the_access_log_follows_the_setting(settings):
+    assert "--access-log" in web_argv(bind="127.0.0.1:8000", workers=1, threads=1)
+    settings.SOCDESK_ACCESS_LOG = False
+    assert "--no-access-log" in web_argv(bind="127.0.0.1:8000", workers=1, threads=1)
