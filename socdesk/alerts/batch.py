@@ -61,10 +61,12 @@ class _Key:
 
 @dataclass
 class _Repeat:
+    """An alert's repeats in this batch: its state before them and how many each sender made."""
+
     before_count: int
     before_status: str
-    repeats: int = 0
-    actor: Actor | None = None
+    senders: dict[tuple[str, str], list] = field(default_factory=dict)  # (kind, ident) -> [actor, n]
+    last: Actor | None = None
 
 
 class BatchIngest:
@@ -118,6 +120,8 @@ class BatchIngest:
             return True
         if alert.status == AlertStatus.RESOLVED:
             return False
+        if item.actor.agent is not None:
+            return False  # an agent's personal token opens tickets with their permission checks
         self._open(item, state)
         return True
 
@@ -125,8 +129,9 @@ class BatchIngest:
         _, counts = self.repeats.setdefault(
             id(existing), (existing, _Repeat(existing.occurrence_count, existing.status))
         )
-        counts.repeats += 1
-        counts.actor = item.actor
+        sender = counts.senders.setdefault((item.actor.kind, item.actor.ident), [item.actor, 0])
+        sender[1] += 1
+        counts.last = item.actor
         existing.occurrence_count += 1
         existing.last_seen = self.now
         existing.status = AlertStatus.FIRING
@@ -253,7 +258,8 @@ class BatchIngest:
                 entry = ThreadEntry(
                     ticket_id=alert.ticket_id,
                     kind=EntryKind.EVENT,
-                    author_label=counts.actor.label[:200],
+                    author_agent=counts.last.agent,
+                    author_label=counts.last.label[:200],
                     body=text,
                     created_at=self.now,
                 )
@@ -267,9 +273,10 @@ class BatchIngest:
             ["occurrence_count", "last_seen", "status", "resolved_at", "delivery", "repeat_entry_id"],
         )
         Ticket.objects.filter(pk__in={a.ticket_id for a in repeated}).update(last_activity_at=self.now)
+        # One event per alert and sender: who sent how many repeats, and the count before and after.
         return [
             audit_event(
-                actor=counts.actor,
+                actor=actor,
                 action="alert.deduplicated",
                 target=alert,
                 target_label=f"{alert.source}: {alert.title}"[:200],
@@ -278,8 +285,9 @@ class BatchIngest:
                     "occurrence_count": alert.occurrence_count,
                     "ticket": alert.ticket.number,
                     "status": alert.status,
-                    "repeats": counts.repeats,
+                    "repeats": repeats,
                 },
             )
             for alert, counts in self.repeats.values()
+            for actor, repeats in counts.senders.values()
         ]

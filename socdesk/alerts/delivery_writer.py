@@ -128,6 +128,8 @@ class GroupInsert:
                 else:
                     self._writing = False
             for item in group:
+                if item.pk is None and item.error is None:  # interrupted before its row was written
+                    item.error = RuntimeError("The delivery was not stored; the request was interrupted.")
                 item.leads = False
                 item.ready.set()
 

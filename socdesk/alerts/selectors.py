@@ -59,6 +59,7 @@ def integration_for_token(adapter: str, token: str) -> Integration | None:
     return _recent_integrations.get(
         ("token", adapter, token),
         lambda: Integration.objects.filter(token=token, adapter=adapter, enabled=True).first(),
+        keep=lambda found: found is not None,  # guessed tokens must not crowd the real ones out
     )
 
 

@@ -45,6 +45,7 @@ KEPT_HEADERS = (
     "X-Splunk-Request-Channel",
 )
 MAX_ATTEMPTS = 5
+RETRY_PAUSE_SECONDS = 10  # times the attempts so far: 10 s, 20 s, 30 s, 40 s, then failed
 
 
 def integration_settings(integration: Integration | None) -> AdapterSettings:
@@ -306,22 +307,32 @@ def _process_one(delivery: WebhookDelivery, *, job: str | None) -> str:
 
 
 def _crashed(delivery: WebhookDelivery, exc: Exception) -> str:
-    """An unexpected error: pending again for the sweep until MAX_ATTEMPTS, then failed."""
+    """An unexpected error: pending again, retried after a growing pause, until MAX_ATTEMPTS, then failed.
+
+    The pause matters: the ingest loop goes straight on while it finds work, so a delivery released
+    at once would use up its attempts within a second of a brief database hiccup.
+    """
     log.exception("processing delivery %s failed", delivery.pk)
     failed = delivery.attempts >= MAX_ATTEMPTS  # attempts already counts this claim
     status = DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING
-    _finish(delivery, status, error=f"{type(exc).__name__}: {exc}"[:2000], release=True)
+    retry_in = timedelta(seconds=RETRY_PAUSE_SECONDS * delivery.attempts)
+    _finish(delivery, status, error=f"{type(exc).__name__}: {exc}"[:2000], retry_in=retry_in)
     return status
 
 
 def _finish(
-    delivery: WebhookDelivery, status: str, *, error: str = "", count: int = 0, release: bool = False
+    delivery: WebhookDelivery,
+    status: str,
+    *,
+    error: str = "",
+    count: int = 0,
+    retry_in: timedelta | None = None,
 ):
     changes = {"status": status, "error": error}
     if status == DeliveryStatus.PROCESSED:
         changes |= {"processed_at": timezone.now(), "alert_count": count}
-    if release:
-        changes["claimed_at"] = None
+    if retry_in is not None:  # the claim lapses (see _claimable) once the pause is over
+        changes["claimed_at"] = timezone.now() - _lease() + retry_in
     WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
 
 

@@ -76,7 +76,8 @@ def authenticate_key(request: HttpRequest, raw_key: str, *, scope: str | None) -
 
 
 def _no_agent(key: ApiKey | None) -> bool:
-    return key is None or key.agent_id is None
+    # Unknown keys are not remembered either: random guesses must not crowd the real keys out.
+    return key is not None and key.agent_id is None
 
 
 def _load_key(prefix: str) -> ApiKey | None:

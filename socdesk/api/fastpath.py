@@ -16,44 +16,45 @@ import logging
 import re
 
 from django.core import signals
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest, get_path_info
 from django.http import HttpResponse
+from django.middleware.security import SecurityMiddleware
 
 from socdesk.alerts.views import hook
 from socdesk.api.errors import error_response
-from socdesk.api.osticket import create_ticket
+from socdesk.api.osticket import create_ticket, text
 
 log = logging.getLogger("django.request")
+security_log = logging.getLogger("django.security.DisallowedHost")
 
 
-def _hook_crashed() -> HttpResponse:
-    return error_response(
-        500, "server_error", "The delivery could not be stored; it was not accepted. Retry it."
-    )
+def _no_response(request):  # SecurityMiddleware wants a next handler; the view is called here instead
+    return None
 
 
-def _ticket_crashed() -> HttpResponse:
-    return HttpResponse(
-        "The ticket could not be created because of a server error. Retry it.",
-        status=500,
-        content_type="text/plain; charset=utf-8",
-    )
+def _hook_error(status: int, code: str, message: str) -> HttpResponse:
+    return error_response(status, code, message)
+
+
+def _ticket_error(status: int, code: str, message: str) -> HttpResponse:
+    return text(status, message)
 
 
 # The same paths as the URLconf (socdesk/alerts/urls.py and socdesk/urls.py): the path, its methods,
-# its view and the answer when the view crashes.
+# its view, and how it answers an error in its own format (JSON for hooks, text for osTicket).
 ROUTES = (
     (
         re.compile(r"/api/v1/hooks/(?P<adapter>[^/]+)(?:/(?P<token>[^/]+))?"),
         ("POST", "PUT"),
         hook,
-        _hook_crashed,
+        _hook_error,
     ),
     (
         re.compile(r"/api/(?:http\.php/)?tickets\.(?P<fmt>json|xml|email)"),
         ("POST",),
         create_ticket,
-        _ticket_crashed,
+        _ticket_error,
     ),
 )
 
@@ -69,27 +70,38 @@ class MachineFastPath:
         if method not in ("POST", "PUT") or not environ.get("PATH_INFO", "").startswith("/api/"):
             return self.django_app(environ, start_response)
         path = get_path_info(environ)  # decoded as Django decodes it
-        for pattern, methods, view, crashed in ROUTES:
+        for pattern, methods, view, error in ROUTES:
             if method in methods and (match := pattern.fullmatch(path)):
-                return self._serve(environ, start_response, view, match.groupdict(), crashed)
+                return self._serve(environ, start_response, view, match.groupdict(), error)
         return self.django_app(environ, start_response)
 
-    def _serve(self, environ, start_response, view, kwargs, crashed):
+    def _serve(self, environ, start_response, view, kwargs, error):
         signals.request_started.send(sender=self.__class__, environ=environ)
         request = WSGIRequest(environ)
+        # What the short way keeps of the middleware: the HTTPS redirect and security headers, and the
+        # ALLOWED_HOSTS check (the rest reads sessions, users, CSRF tokens and messages; these views
+        # use none). Made per request because it reads its settings when made, as Django's does.
+        _security = SecurityMiddleware(_no_response)
         try:
-            response = view(request, **kwargs)
+            request.get_host()  # the ALLOWED_HOSTS check CommonMiddleware makes
+            response = _security.process_request(request) or view(request, **kwargs)
+        except DisallowedHost as exc:
+            security_log.error(str(exc))
+            response = error(400, "bad_request", "This server does not answer for that Host header.")
         except Exception:
             log.exception("Internal Server Error: %s", request.path, extra={"status_code": 500})
-            response = crashed()
-        return _send(response, start_response)
+            response = error(
+                500,
+                "server_error",
+                "The server failed before keeping this request; nothing was stored. Retry it.",
+            )
+        return _send(_security.process_response(request, response), start_response)
 
 
 def _send(response: HttpResponse, start_response):
     """Hand a finished response to the server; closing it sends request_finished (as Django does)."""
     response_headers = [
         *response.items(),
-        ("X-Content-Type-Options", "nosniff"),  # what SecurityMiddleware adds to every response
         *(("Set-Cookie", c.output(header="")) for c in response.cookies.values()),
     ]
     start_response(f"{response.status_code} {response.reason_phrase}", response_headers)

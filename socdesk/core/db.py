@@ -37,7 +37,10 @@ def bulk_set(objects: list, fields: list[str], *, batch: int = 1000) -> None:
     meta, quote = model._meta, connection.ops.quote_name
     pk = meta.pk
     columns = [meta.get_field(name) for name in fields]
-    casts = [f"CAST(%s AS {field.db_type(connection) or 'text'})" for field in [pk, *columns]]
+    if connection.vendor == "postgresql":  # VALUES columns need their types there
+        casts = [f"CAST(%s AS {field.db_type(connection) or 'text'})" for field in [pk, *columns]]
+    else:  # SQLite's CAST would turn a datetime's text into a number; its columns take values as sent
+        casts = ["%s"] * (len(columns) + 1)
     names = ["id_", *(f"c{index}" for index in range(len(columns)))]
     assignments = ", ".join(
         f"{quote(field.column)} = v.{name}" for field, name in zip(columns, names[1:], strict=True)

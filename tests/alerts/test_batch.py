@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.utils import timezone
 
 from socdesk.alerts.models import Alert, WebhookDelivery
 from socdesk.alerts.services import deliveries_process, delivery_process, delivery_receive
@@ -126,3 +129,72 @@ def test_counter_values_in_bulk_follow_the_single_ones():
     after = next_counter_value(name, start)
     assert many == list(range(first + 1, first + 6)) and after == first + 6
     assert next_counter_values(name, 0) == []
+
+
+def test_bulk_repeats_keep_last_seen_and_credit_each_sender(make_integration):
+    """Two tools' keys repeat one alert in one batch: one audit event per sender, saying how many."""
+    from socdesk.accounts.services import apikey_create
+
+    from .conftest import SETUP
+
+    integration = make_integration("alertmanager")
+    first = delivery_receive(adapter="alertmanager", body=body("fp"), integration=integration)
+    delivery_process(delivery_id=first.pk)
+    keys = [apikey_create(actor=SETUP, name=f"tool-{n}", scopes=["alerts:ingest"])[0] for n in range(2)]
+    ids = [
+        delivery_receive(
+            adapter="alertmanager", body=body("fp"), integration=integration, api_key=keys[n % 2]
+        ).pk
+        for n in range(5)
+    ]
+    assert deliveries_process(delivery_ids=ids) == dict.fromkeys(ids, "processed")
+    alert = Alert.objects.get()
+    assert alert.occurrence_count == 6 and alert.last_seen >= alert.first_seen  # a real time, both databases
+    events = AuditEvent.objects.filter(action="alert.deduplicated").order_by("actor_label")
+    assert [(e.actor_label, e.after["repeats"]) for e in events] == [("key:tool-0", 3), ("key:tool-1", 2)]
+    assert {e.before["occurrence_count"] for e in events} == {1}
+    assert {e.after["occurrence_count"] for e in events} == {6}
+
+
+def test_a_personal_tokens_alerts_open_tickets_through_the_checked_service(people, caplog):
+    """An agent's token may only open tickets where the agent may: the bulk path leaves those alerts
+    to ticket_create (no failed batch, no warning) and the ticket says who opened it."""
+    from socdesk.accounts.services import apikey_create
+
+    from .conftest import SETUP
+
+    key, _raw = apikey_create(actor=SETUP, name="alice-script", scopes=["alerts:ingest"], agent=people.alice)
+    ids = [delivery_receive(adapter="alertmanager", body=body(f"mine-{n}"), api_key=key).pk for n in range(2)]
+    ids.append(delivery_receive(adapter="alertmanager", body=body("mine-0"), api_key=key).pk)
+    assert deliveries_process(delivery_ids=ids) == dict.fromkeys(ids, "processed")
+    assert "re-running them one at a time" not in caplog.text
+    assert Ticket.objects.count() == 2
+    assert set(ThreadEntry.objects.filter(kind="note").values_list("author_agent", flat=True)) == {
+        people.alice.pk
+    }
+    repeat = ThreadEntry.objects.get(kind="event", body__startswith="Alert repeated")
+    assert repeat.author_agent_id == people.alice.pk
+
+
+def test_a_crashed_delivery_is_retried_after_a_pause_not_at_once(make_integration, monkeypatch):
+    """The ingest loop goes straight on while it finds work: a crashed delivery must not come back in
+    the next batch and burn its attempts within a second."""
+    from socdesk.alerts import adapters
+    from socdesk.alerts.services import MAX_ATTEMPTS, RETRY_PAUSE_SECONDS, deliveries_drain
+
+    def adapter_bug(*args, **kwargs):  # fault injection: an adapter crashing on this payload
+        raise RuntimeError("adapter bug")
+
+    integration = make_integration("alertmanager")
+    delivery = delivery_receive(adapter="alertmanager", body=body("x"), integration=integration)
+    monkeypatch.setattr(adapters, "normalise", adapter_bug)
+    assert deliveries_drain() == {delivery.pk: "pending"}
+    assert deliveries_drain() == {}  # paused: not taken again at once
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and "adapter bug" in delivery.error
+    # Claimable again once its claim looks a lease old: that is RETRY_PAUSE_SECONDS from now.
+    lapses_in = (
+        delivery.claimed_at + timedelta(seconds=settings.SOCDESK_DELIVERY_LEASE_SECONDS) - timezone.now()
+    )
+    assert RETRY_PAUSE_SECONDS - 5 <= lapses_in.total_seconds() <= RETRY_PAUSE_SECONDS
+    assert MAX_ATTEMPTS > 1

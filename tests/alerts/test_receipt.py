@@ -254,3 +254,23 @@ def test_osticket_tickets_take_the_short_way_with_the_same_answers(client, peopl
     status, headers, content = wsgi("POST", "/api/tickets.json", body, x_api_key=raw)
     assert status.startswith("500") and headers["Content-Type"].startswith("text/plain")
     assert b"Retry it" in content and Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_short_way_keeps_https_redirect_host_check_and_security_headers(
+    ingest_key, make_integration, settings
+):
+    make_integration("alertmanager")
+    body = sample("alertmanager_v4.json")
+    settings.SECURE_SSL_REDIRECT = True
+    status, headers, _ = wsgi("POST", "/api/v1/hooks/alertmanager", body, x_api_key=ingest_key)
+    assert status.startswith("301") and headers["Location"] == "https://testserver/api/v1/hooks/alertmanager"
+    settings.SECURE_SSL_REDIRECT = False
+    settings.ALLOWED_HOSTS = ["socdesk.example"]
+    status, _, content = wsgi("POST", "/api/v1/hooks/alertmanager", body, x_api_key=ingest_key)
+    assert status.startswith("400") and json.loads(content)["error"]["code"] == "bad_request"
+    assert not WebhookDelivery.objects.exists()
+    settings.ALLOWED_HOSTS = ["testserver"]
+    status, headers, _ = wsgi("POST", "/api/v1/hooks/alertmanager", body, x_api_key=ingest_key)
+    assert status.startswith("202") and headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
