@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
 
@@ -177,7 +178,7 @@ class BatchIngest:
     # --- reading ----------------------------------------------------------------------------------
 
     def _load(self, labels: dict[str, str]) -> None:
-        """Read the keys not known yet, their open tickets and those tickets' alerts (three queries)."""
+        """Read the keys not known yet, their open tickets and those tickets' alerts (four queries)."""
         wanted = {key: label for key, label in labels.items() if key not in self.keys}
         if not wanted:
             return
@@ -185,6 +186,15 @@ class BatchIngest:
             [DedupKey(key=key, label=label) for key, label in sorted(wanted.items())], ignore_conflicts=True
         )
         dedups = list(DedupKey.objects.filter(key__in=list(wanted)).select_related("ticket"))
+        if connection.vendor == "postgresql":
+            # Lock the keys' tickets for the batch, in id order, and read them afresh: an analyst
+            # resolving one meanwhile waits for this commit, so no repeat counts on a ticket resolved
+            # under it (SQLite's writer lock serialises the two already).
+            ids = sorted({d.ticket_id for d in dedups if d.ticket_id})
+            fresh = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=ids).order_by("id")}
+            for dedup in dedups:
+                if dedup.ticket_id:
+                    dedup.ticket = fresh.get(dedup.ticket_id)
         open_tickets = {d.ticket_id: d.ticket for d in dedups if d.ticket is not None and d.ticket.is_open}
         first_ids = (
             Alert.objects.filter(ticket_id__in=list(open_tickets))
