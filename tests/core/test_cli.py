@@ -12,12 +12,15 @@ import secrets
 import signal
 import sqlite3
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
 from tests.core.processes import Background, free_port, run_socdesk, socdesk_env
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _wait_group_gone(proc: Background, timeout: float = 10) -> bool:
@@ -155,6 +158,13 @@ def _count(db, sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 
 
+def _delivery_status(data, delivery_id: int) -> str:
+    with sqlite3.connect(data / "socdesk.sqlite3") as conn:
+        return conn.execute(
+            "SELECT status FROM alerts_webhookdelivery WHERE id = ?", [delivery_id]
+        ).fetchone()[0]
+
+
 def test_run_sets_up_once_serves_and_stops_both_processes_on_ctrl_c(tmp_path):
     data = tmp_path / "data"
     env = socdesk_env(data)
@@ -171,6 +181,26 @@ def test_run_sets_up_once_serves_and_stops_both_processes_on_ctrl_c(tmp_path):
         assert "Demo data added: 6 tickets" in first.output
         # The static files are collected and served by the production server itself.
         assert httpx.get(f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=5).status_code == 200
+        # A tool's alert over HTTP: acknowledged by the web server, made a ticket by the worker's loop.
+        token = (
+            sqlite3.connect(data / "socdesk.sqlite3")
+            .execute("SELECT token FROM alerts_integration WHERE adapter = 'alertmanager'")
+            .fetchone()[0]
+        )
+        sample = (
+            (REPO / "tests/alerts/fixtures/alertmanager_v4.json")
+            .read_bytes()
+            .replace(b"1a30ba71cca2921f", b"run-test-fingerprint")
+        )
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/hooks/alertmanager/{token}", content=sample, timeout=10
+        )
+        assert reply.status_code == 202, reply.text
+        delivery = reply.json()["delivery"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _delivery_status(data, delivery) == "pending":
+            time.sleep(0.1)
+        assert _delivery_status(data, delivery) == "processed", first.output
         first.signal_group(signal.SIGINT)  # Ctrl-C in the terminal
         assert first.wait_exit() == 0, first.output
         assert _wait_group_gone(first)
