@@ -109,7 +109,7 @@ def delivery_receive_and_process(
 
     Used by the TheHive-compatible API, whose clients expect the created alert in the reply. If the
     processing fails the delivery is still stored (failed or pending, never lost) and the reason is in
-    `delivery.error`. The queued task for it, if any, finds it claimed and does nothing.
+    `delivery.error`. The ingest loop never sees it: it is claimed here first.
     """
     delivery = delivery_receive(
         adapter=adapter,

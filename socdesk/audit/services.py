@@ -27,28 +27,9 @@ SEAL_INTERVAL_SECONDS = 0.25
 _last_seal = 0.0
 
 
-def record(
-    *,
-    actor: Actor,
-    action: str,
-    target: models.Model | None = None,
-    target_type: str = "",
-    target_id: str = "",
-    target_label: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one audit event; it is chained by the sealer right after the transaction commits."""
-    event = audit_event(
-        actor=actor,
-        action=action,
-        target=target,
-        target_type=target_type,
-        target_id=target_id,
-        target_label=target_label,
-        before=before,
-        after=after,
-    )
+def record(*, actor: Actor, action: str, **details: Any) -> AuditEvent:
+    """Append one audit event (details as for `audit_event`); chained by the sealer after the commit."""
+    event = audit_event(actor=actor, action=action, **details)
     event.save(force_insert=True)
     _seal_after_commit()
     return event
