@@ -10,10 +10,18 @@ from django.db.models.functions import RowNumber
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 
 from socdesk.accounts.models import Agent
-from socdesk.alerts.choices import ObservableType
-from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, TicketObservable
+from socdesk.alerts.choices import DeliveryStatus, ObservableType
+from socdesk.alerts.models import (
+    Alert,
+    AlertRaw,
+    Integration,
+    Observable,
+    TicketObservable,
+    WebhookDelivery,
+)
 from socdesk.alerts.observables import ip_scope, normalise, value_hash
 from socdesk.core.errors import NotFound
 from socdesk.core.recent import RecentLookups
@@ -76,6 +84,19 @@ def _integration_for(adapter: str, name: str) -> Integration | None:
     if name:
         return queryset.filter(name=name).first()
     return queryset.order_by("id").first()
+
+
+BACKLOG_COUNT_CAP = 10_000
+
+
+def ingest_backlog() -> dict:
+    """Webhook deliveries waiting for the ingest loop: how many (counted up to BACKLOG_COUNT_CAP) and
+    how long the oldest has waited, for monitoring (both read the partial index of pending rows)."""
+    pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+    waiting = pending.order_by()[:BACKLOG_COUNT_CAP].count()
+    oldest = pending.order_by("received_at").values_list("received_at", flat=True).first()
+    age = (timezone.now() - oldest).total_seconds() if oldest else None
+    return {"waiting": waiting, "oldest_waiting_seconds": round(age, 1) if age is not None else None}
 
 
 def alerts_visible_to(agent: Agent) -> QuerySet[Alert]:

@@ -17,3 +17,19 @@ def test_healthz_reports_database_failure(client, monkeypatch):
     monkeypatch.setattr(connection, "cursor", broken)
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json()["status"] == "error"
+
+
+@pytest.mark.django_db
+def test_healthz_tells_monitors_how_many_deliveries_wait_and_for_how_long(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from socdesk.alerts.services import delivery_receive
+
+    assert client.get("/healthz").json()["ingest"] == {"waiting": 0, "oldest_waiting_seconds": None}
+    old = delivery_receive(adapter="alertmanager", body=b"{}")
+    delivery_receive(adapter="alertmanager", body=b"{}")
+    type(old).objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(minutes=5))
+    ingest = client.get("/healthz").json()["ingest"]
+    assert ingest["waiting"] == 2 and 299 <= ingest["oldest_waiting_seconds"] <= 330
