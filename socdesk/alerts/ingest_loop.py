@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 
 from django.conf import settings
 from django.db import connection
@@ -37,7 +38,10 @@ def run_ingest_loop(stop: threading.Event) -> None:
     with sealing_deferred():
         while not stop.is_set():
             try:
+                started = time.monotonic()
                 done = deliveries_drain()
+                if done:
+                    _log_batch(done, time.monotonic() - started)
                 if time.monotonic() - last_seal >= SEAL_EVERY_SECONDS:
                     seal_pending(wait=False)
                     last_seal = time.monotonic()
@@ -48,6 +52,18 @@ def run_ingest_loop(stop: threading.Event) -> None:
                 continue
             if not done:
                 stop.wait(poll)
+
+
+def _log_batch(done: dict[int, str], seconds: float) -> None:
+    """One line per batch: what an operator watching `socdesk worker` wants to see under a flood."""
+    counts = Counter(done.values())
+    others = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()) if status != "processed")
+    log.info(
+        "ingested %d webhook deliveries in %.2f s%s",
+        counts.get("processed", 0),
+        seconds,
+        f" ({others})" if others else "",
+    )
 
 
 def start_ingest_thread() -> tuple[threading.Thread, threading.Event]:

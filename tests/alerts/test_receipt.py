@@ -200,7 +200,7 @@ def test_a_key_revoked_here_is_refused_at_once_and_elsewhere_within_the_cache_ti
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_ingest_loop_turns_waiting_deliveries_into_tickets_and_stops(make_integration):
+def test_the_ingest_loop_turns_waiting_deliveries_into_tickets_and_stops(make_integration, caplog):
     integration = make_integration("alertmanager")
     thread, stop = start_ingest_thread()
     try:
@@ -220,6 +220,7 @@ def test_the_ingest_loop_turns_waiting_deliveries_into_tickets_and_stops(make_in
             time.sleep(0.05)
         assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"processed"}
         assert Ticket.objects.count() == 3
+        assert "ingested" in caplog.text and "webhook deliveries in" in caplog.text  # the operator's line
     finally:
         stop.set()
         thread.join(timeout=30)
