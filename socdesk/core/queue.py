@@ -1,11 +1,10 @@
 """The embedded task queue: Huey on SQLite, committing without an fsync per task (WAL, synchronous=NORMAL).
 
-Every webhook delivery enqueues a task. With SQLite's default (synchronous=FULL) each enqueue waits for
-an fsync of the queue file while holding its write lock, about 3 ms here, so the whole server could
-acknowledge only ~350 deliveries a second however many processes it ran. In WAL mode, NORMAL cannot
-corrupt the file; a power cut may lose the last few queued tasks, which costs nothing: the delivery row
-in the main database is the durable record and the periodic sweep processes deliveries whose task was
-lost (see socdesk.alerts.services.deliveries_sweep).
+With SQLite's default (synchronous=FULL) each enqueue waits for an fsync of the queue file while
+holding its write lock, about 3 ms here, which once capped the whole server at ~350 webhook
+acknowledgements a second (webhook replies no longer enqueue anything: the worker's ingest loop reads
+deliveries from the database). In WAL mode NORMAL cannot corrupt the file; a power cut may lose the
+last few queued tasks, which the jobs queued here (notifications, periodic work) tolerate.
 """
 
 from __future__ import annotations
