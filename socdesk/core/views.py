@@ -1,6 +1,6 @@
 """Operational endpoints."""
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -26,6 +26,10 @@ def healthz(request):
         return JsonResponse(
             {"status": "error", "database": "unreachable", "detail": str(exc)[:200]}, status=503
         )
+    try:
+        ingest = ingest_backlog()
+    except DatabaseError:  # e.g. not migrated yet: the web server is up all the same
+        ingest = None
     return JsonResponse(
-        {"status": "ok", "database": connection.vendor, "version": __version__, "ingest": ingest_backlog()}
+        {"status": "ok", "database": connection.vendor, "version": __version__, "ingest": ingest}
     )
