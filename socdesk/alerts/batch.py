@@ -185,8 +185,11 @@ class BatchIngest:
         DedupKey.objects.bulk_create(
             [DedupKey(key=key, label=label) for key, label in sorted(wanted.items())], ignore_conflicts=True
         )
-        dedups = list(DedupKey.objects.filter(key__in=list(wanted)).select_related("ticket"))
-        if connection.vendor == "postgresql":
+        dedups = DedupKey.objects.filter(key__in=list(wanted))
+        if connection.vendor != "postgresql":
+            dedups = list(dedups.select_related("ticket"))
+        else:
+            dedups = list(dedups)
             # Lock the keys' tickets for the batch, in id order, and read them afresh: an analyst
             # resolving one meanwhile waits for this commit, so no repeat counts on a ticket resolved
             # under it (SQLite's writer lock serialises the two already).

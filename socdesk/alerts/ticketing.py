@@ -95,17 +95,7 @@ def open_ticket(
     previous: Ticket | None,
 ) -> Ticket:
     draft = ticket_draft(actor=actor, alert=alert, source=source, integration=integration, previous=previous)
-    return ticket_create(
-        actor=actor,
-        subject=draft.subject,
-        department=draft.department,
-        team=draft.team,
-        body=draft.body,
-        severity=draft.severity,
-        source=draft.source,
-        tags=draft.tags,
-        extra=draft.extra,
-    )
+    return ticket_create(**vars(draft))  # a draft's fields are ticket_create's arguments
 
 
 def alert_row(
