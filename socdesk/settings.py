@@ -246,6 +246,10 @@ SOCDESK_DELIVERY_BATCH = env_int("SOCDESK_DELIVERY_BATCH", 500 if DATABASE_URL e
 SOCDESK_DELIVERY_BATCH_BYTES = env_int("SOCDESK_DELIVERY_BATCH_BYTES", 524288 if DATABASE_URL else 8192)
 # The worker's ingest loop looks for waiting deliveries this often when it has nothing to do.
 SOCDESK_INGEST_POLL_SECONDS = env_float("SOCDESK_INGEST_POLL_SECONDS", 0.1)
+# `socdesk serve` runs this many `socdesk ingest` processes beside its worker (whose loop is one more).
+# On PostgreSQL a second loop normalises its next batch while the first writes (1,200 -> 1,600
+# alerts/s, docs/benchmarks.md); on SQLite the writes serialise on the file lock, so none by default.
+SOCDESK_INGEST_PROCESSES = env_int("SOCDESK_INGEST_PROCESSES", 1 if DATABASE_URL else 0)
 
 LOGGING = {
     "version": 1,

@@ -28,7 +28,7 @@ from socdesk.alerts.models import Alert, AlertRaw, DedupKey, Integration, Webhoo
 from socdesk.alerts.ticket_observables import observables_attach_many
 from socdesk.audit.services import audit_event, record_many
 from socdesk.core.actor import Actor
-from socdesk.core.db import bulk_set
+from socdesk.core.db import bulk_set, insert_new
 from socdesk.tickets.choices import SEVERITY_RANK, EntryKind
 from socdesk.tickets.models import ThreadEntry, Ticket
 from socdesk.tickets.services import ticket_create_many
@@ -36,12 +36,13 @@ from socdesk.tickets.services import ticket_create_many
 
 @dataclass
 class Incoming:
-    """One normalised alert of a delivery, with who sent it and its de-dup key hash."""
+    """One normalised alert of a delivery: its de-dup key hash, observables found, and who sent it."""
 
     delivery: WebhookDelivery
-    actor: Actor
     alert: NormalisedAlert
     key: str
+    pairs: list[tuple[str, str]]  # ticketing.observable_pairs, found before the batch's transaction
+    actor: Actor | None = None  # set when the batch is written
 
 
 @dataclass
@@ -229,16 +230,19 @@ class BatchIngest:
             dedup.ticket = state.ticket = state.planned.alerts[0].ticket
             state.planned = None
         rows = [row for _, row in self.new_alerts]
-        Alert.objects.bulk_create(rows)
-        AlertRaw.objects.bulk_create(
+        insert_new(rows)
+        insert_new(
             [
                 AlertRaw(alert=row, payload=item.alert.raw if item.alert.raw is not None else {})
                 for item, row in self.new_alerts
             ]
         )
         bulk_set(list(self.changed_keys.values()), ["ticket"])
-        links = [ticketing.observable_links(item.alert, row.ticket, row) for item, row in self.new_alerts]
-        observables_attach_many(links, now=self.now)
+        links = [
+            ticketing.observable_links(item.alert, row.ticket, row, item.pairs)
+            for item, row in self.new_alerts
+        ]
+        observables_attach_many(links, now=self.now, fresh=True)
         events = [
             ticketing.ingested_event(
                 actor=item.actor, record_=row, source=row.source, observables=len(link.pairs)
@@ -278,7 +282,7 @@ class BatchIngest:
                 )
                 created.append((alert, entry))
         bulk_set(changed, ["body"])
-        ThreadEntry.objects.bulk_create([entry for _, entry in created])
+        insert_new([entry for _, entry in created])
         for alert, entry in created:
             alert.repeat_entry_id = entry.pk
         bulk_set(

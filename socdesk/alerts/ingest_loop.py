@@ -17,6 +17,7 @@ from collections import Counter
 from django.conf import settings
 from django.db import connection
 
+from socdesk.alerts import observables
 from socdesk.alerts.services import deliveries_drain
 from socdesk.audit.services import seal_pending, sealing_deferred
 
@@ -35,6 +36,7 @@ def run_ingest_loop(stop: threading.Event) -> None:
     most four times a second, so every SEAL_EVERY_SECONDS it seals whatever is pending.
     """
     poll, last_seal = settings.SOCDESK_INGEST_POLL_SECONDS, time.monotonic()
+    observables.warm_up()
     with sealing_deferred():
         while not stop.is_set():
             try:

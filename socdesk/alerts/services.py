@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -176,42 +177,46 @@ def delivery_process(*, delivery_id: int, job: str | None = None) -> str:
 
 
 def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> dict[int, str]:
-    """Claim and process deliveries in one transaction (one commit and one audit seal for the batch).
+    """Claim and process deliveries (one commit and one audit seal for the batch); see `_process_claimed`."""
+    return _process_claimed(deliveries_claim(list(delivery_ids)), job=job)
 
-    The batch's alerts are written in bulk; if that fails, each delivery is re-run in its own
-    savepoint, so one bad delivery never takes the others down: adapter or service errors mark it
-    failed with the reason (kept, never deleted); other errors (database trouble) leave it pending
-    for the ingest loop until MAX_ATTEMPTS, then failed.
+
+def _process_claimed(claimed: list[int], *, job: str | None = None) -> dict[int, str]:
+    """Process claimed deliveries: read them out of any transaction, write their alerts in one.
+
+    Adapters and observable extraction (half the CPU of a batch) run first, outside the ingest lock,
+    so one ingest loop prepares its batch while another writes. The batch's alerts are then written
+    in bulk; if that fails, each delivery is re-run in its own savepoint, so one bad delivery never
+    takes the others down: adapter or service errors mark it failed with the reason (kept, never
+    deleted); other errors (database trouble) leave it pending for the ingest loop until
+    MAX_ATTEMPTS, then failed.
     """
-    claimed = deliveries_claim(list(delivery_ids))
     if not claimed:
         return {}
-    outcome: dict[int, str] = {}
-    deliveries = (
+    deliveries = list(
         WebhookDelivery.objects.select_related(
             "integration__department", "integration__team", "api_key__agent__user"
         )
         .filter(pk__in=claimed)
         .order_by("id")
     )
-    deliveries = list(deliveries)
+    prepared = {delivery.pk: _prepare(delivery) for delivery in deliveries}
     # Fast path: the whole batch in one transaction, its alerts written in bulk (socdesk.alerts.batch)
     # with no savepoint per delivery. If anything fails, the batch is rolled back and re-run below
     # one delivery at a time, each in a savepoint, so one bad delivery never takes the others down.
     try:
         with transaction.atomic():
             _one_batch_at_a_time()
-            outcome = _process_batch(deliveries, job=job)
-        return outcome
+            return _process_batch(deliveries, prepared, job=job)
     except _BatchFailed:
         log.warning(
             "a batch of %d deliveries failed; re-running them one at a time", len(deliveries), exc_info=True
         )
-        outcome = {}
+    outcome: dict[int, str] = {}
     with transaction.atomic():
         _one_batch_at_a_time()
         for delivery in deliveries:
-            outcome[delivery.pk] = _process_one(delivery, job=job)
+            outcome[delivery.pk] = _process_one(delivery, prepared[delivery.pk], job=job)
     return outcome
 
 
@@ -223,39 +228,68 @@ def _one_batch_at_a_time() -> None:
     """On PostgreSQL, wait for any other worker's batch to commit before starting this one.
 
     Two batches that touch the same de-dup keys or observables in different orders deadlock (seen
-    under load: PostgreSQL aborts one, and its deliveries wait for the sweep). Processing is CPU-bound
-    Python, so running batches one after another costs little; SQLite's IMMEDIATE transactions
-    serialise writers already. Released at commit or rollback.
+    under load: PostgreSQL aborts one, and its deliveries wait for the sweep). Only the writing is
+    serialised: each loop reads and normalises its next batch while another one writes (see
+    `_process_claimed`). SQLite's IMMEDIATE transactions serialise writers already. Released at
+    commit or rollback.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INGEST_LOCK_KEY])
 
 
-def _process_batch(deliveries: list[WebhookDelivery], *, job: str | None) -> dict[int, str]:
-    """Normalise every delivery, ingest all their alerts in bulk, mark the deliveries processed."""
+@dataclass
+class _Prepared:
+    """A delivery read by its adapter, before any write: its alerts in key order, or why it failed."""
+
+    items: list[Incoming] = field(default_factory=list)
+    error: AdapterError | None = None  # the payload cannot be read: the delivery fails
+    crash: Exception | None = None  # an unexpected error: the delivery is retried later
+
+
+def _prepare(delivery: WebhookDelivery) -> _Prepared:
+    """Run the adapter and find each alert's observables: pure CPU, no database writes."""
+    try:
+        alerts = adapters.normalise(
+            delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
+        )
+    except AdapterError as exc:
+        return _Prepared(error=exc)
+    except Exception as exc:  # an adapter bug: kept pending for a retry, then failed
+        return _Prepared(crash=exc)
+    # One key order for every delivery, so two deliveries sharing keys never deadlock.
+    keyed = sorted(
+        ((_key_hash(delivery.adapter, delivery.integration, a), a) for a in alerts), key=lambda p: p[0]
+    )
+    return _Prepared(
+        items=[
+            Incoming(delivery=delivery, alert=alert, key=key, pairs=ticketing.observable_pairs(alert))
+            for key, alert in keyed
+        ]
+    )
+
+
+def _process_batch(
+    deliveries: list[WebhookDelivery], prepared: dict[int, _Prepared], *, job: str | None
+) -> dict[int, str]:
+    """Ingest all the deliveries' alerts in bulk and mark the deliveries processed (or failed)."""
     outcome: dict[int, str] = {}
     items: list[Incoming] = []
     done: dict[int, list[int]] = {}  # alert count -> deliveries, marked processed together
     for delivery in deliveries:
-        try:
-            alerts = adapters.normalise(
-                delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
-            )
-        except AdapterError as exc:
-            _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
+        ready = prepared[delivery.pk]
+        if ready.error is not None:
+            _finish(delivery, DeliveryStatus.FAILED, error=ready.error.message)
             outcome[delivery.pk] = DeliveryStatus.FAILED
             continue
-        except Exception as exc:  # an adapter bug: kept pending for a retry, then failed
-            outcome[delivery.pk] = _crashed(delivery, exc)
+        if ready.crash is not None:
+            outcome[delivery.pk] = _crashed(delivery, ready.crash)
             continue
         actor = _actor_for(delivery, job=job)
-        # One order for every delivery's keys, so two deliveries sharing keys never deadlock.
-        keyed = sorted(
-            ((_key_hash(delivery.adapter, delivery.integration, a), a) for a in alerts), key=lambda p: p[0]
-        )
-        items += [Incoming(delivery=delivery, actor=actor, alert=alert, key=key) for key, alert in keyed]
-        done.setdefault(len(alerts), []).append(delivery.pk)
+        for item in ready.items:
+            item.actor = actor
+        items += ready.items
+        done.setdefault(len(ready.items), []).append(delivery.pk)
         outcome[delivery.pk] = DeliveryStatus.PROCESSED
     try:
         BatchIngest(source_of=lambda delivery: delivery.adapter).ingest(items)
@@ -273,31 +307,25 @@ class _BatchFailed(Exception):
     """A delivery failed inside an un-isolated batch: roll the batch back and re-run it isolated."""
 
 
-def _process_one(delivery: WebhookDelivery, *, job: str | None) -> str:
+def _process_one(delivery: WebhookDelivery, ready: _Prepared, *, job: str | None) -> str:
     """Ingest one delivery's alerts one at a time, in a savepoint, and mark it processed (or failed)."""
+    if ready.error is not None:
+        _finish(delivery, DeliveryStatus.FAILED, error=ready.error.message)
+        return DeliveryStatus.FAILED
+    if ready.crash is not None:
+        return _crashed(delivery, ready.crash)
     actor = _actor_for(delivery, job=job)
     try:
-        alerts = adapters.normalise(
-            delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
-        )
-    except AdapterError as exc:
-        _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
-        return DeliveryStatus.FAILED
-    except Exception as exc:  # an adapter bug: kept pending for a retry, then failed (see below)
-        return _crashed(delivery, exc)
-    # One lock order for every delivery, so two deliveries sharing keys do not deadlock.
-    alerts.sort(key=lambda a: _key_hash(delivery.adapter, delivery.integration, a))
-    try:
         with transaction.atomic():  # a savepoint inside the batch
-            for alert in alerts:
+            for item in ready.items:
                 alert_ingest(
                     actor=actor,
-                    alert=alert,
+                    alert=item.alert,
                     source=delivery.adapter,
                     integration=delivery.integration,
                     delivery=delivery,
                 )
-            _finish(delivery, DeliveryStatus.PROCESSED, count=len(alerts))
+            _finish(delivery, DeliveryStatus.PROCESSED, count=len(ready.items))
         return DeliveryStatus.PROCESSED
     except (AdapterError, ServiceError) as exc:
         _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
@@ -348,6 +376,8 @@ def deliveries_drain() -> dict[int, str]:
     hold hundreds of alerts and on SQLite the batch's transaction holds the write lock that every
     webhook reply waits for. The first delivery is always taken, however large.
     """
+    if connection.vendor == "postgresql":
+        return _process_claimed(_claim_next_batch())
     candidates = (
         WebhookDelivery.objects.filter(_claimable(timezone.now()))
         .order_by("id")
@@ -361,6 +391,41 @@ def deliveries_drain() -> dict[int, str]:
             break
         waiting.append(delivery_id)
     return deliveries_process(delivery_ids=waiting) if waiting else {}
+
+
+def _claim_next_batch() -> list[int]:
+    """PostgreSQL: claim the oldest waiting deliveries, within the batch's count and bytes, in one UPDATE.
+
+    Rows another ingest loop is claiming at this moment are skipped (SKIP LOCKED), so several loops
+    never wait on each other here, and never take the same delivery.
+    """
+    now, token = timezone.now(), secrets.token_hex(8)
+    table = WebhookDelivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH waiting AS (
+                SELECT id, octet_length(body) AS size FROM {table}
+                WHERE status = %(pending)s AND (claimed_at IS NULL OR claimed_at < %(expired)s)
+                ORDER BY id LIMIT %(count)s FOR UPDATE SKIP LOCKED
+            ), budget AS (
+                SELECT id, ROW_NUMBER() OVER w AS n, SUM(size) OVER w AS total
+                FROM waiting WINDOW w AS (ORDER BY id)
+            )
+            UPDATE {table} SET claimed_at = %(now)s, claim_token = %(token)s, attempts = attempts + 1
+            WHERE id IN (SELECT id FROM budget WHERE n = 1 OR total <= %(bytes)s)
+            RETURNING id
+            """,
+            {
+                "pending": DeliveryStatus.PENDING,
+                "expired": now - _lease(),
+                "count": _batch_size(),
+                "now": now,
+                "token": token,
+                "bytes": settings.SOCDESK_DELIVERY_BATCH_BYTES,
+            },
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 @transaction.atomic

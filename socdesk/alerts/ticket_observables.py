@@ -13,6 +13,7 @@ from socdesk.alerts import observables as obs
 from socdesk.alerts.models import AlertObservable, Observable, TicketObservable
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
+from socdesk.core.db import copy_rows
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.tickets.models import Ticket
 
@@ -69,31 +70,50 @@ def observables_attach(
     return [by_pair[pair] for pair in dict.fromkeys(pairs) if pair in by_pair]
 
 
-def observables_attach_many(all_links: list[ObservableLinks], *, now) -> dict[tuple[str, str], Observable]:
-    """Link the observables of many alerts at once: one upsert, two link inserts, flag updates."""
+def observables_attach_many(
+    all_links: list[ObservableLinks], *, now, fresh: bool = False
+) -> dict[tuple[str, str], Observable]:
+    """Link the observables of many alerts at once: one upsert, two link inserts, flag updates.
+
+    `fresh`: every alert and ticket was created in this transaction, so none of the links exists yet
+    and they are inserted without the conflict check (a batch of new alerts).
+    """
     by_pair = _observables_for([pair for links in all_links for pair in links.pairs], now)
     if not by_pair:
         return {}
-    alert_rows, ticket_rows, ioc, sighted = [], [], set(), set()
+    alert_rows, ticket_rows, ioc, sighted = [], {}, set(), set()
     for links in all_links:
-        mine = {pair: by_pair[pair] for pair in links.pairs if pair in by_pair}
+        mine = {pair: by_pair[pair].pk for pair in links.pairs if pair in by_pair}
         if links.alert is not None:
-            alert_rows += [AlertObservable(alert=links.alert, observable=o) for o in mine.values()]
-        ticket_rows += [
-            TicketObservable(
-                ticket=links.ticket,
-                observable=o,
-                ioc=pair in links.ioc,
-                sighted=pair in links.sighted,
-                origin="alert",
-                added_at=now,
+            alert_rows += [(links.alert.pk, pk) for pk in mine.values()]
+        for pair, pk in mine.items():
+            # Two alerts of one ticket may share an observable: the first one's flags are kept.
+            ticket_rows.setdefault(
+                (links.ticket.pk, pk),
+                [links.ticket.pk, pk, pair in links.ioc, pair in links.sighted, "alert", now],
             )
-            for pair, o in mine.items()
-        ]
-        ioc |= {o.pk for pair, o in mine.items() if pair in links.ioc}
-        sighted |= {o.pk for pair, o in mine.items() if pair in links.sighted}
-    AlertObservable.objects.bulk_create(alert_rows, ignore_conflicts=True)
-    TicketObservable.objects.bulk_create(ticket_rows, ignore_conflicts=True)
+        ioc |= {pk for pair, pk in mine.items() if pair in links.ioc}
+        sighted |= {pk for pair, pk in mine.items() if pair in links.sighted}
+    if fresh:
+        copy_rows(AlertObservable, ["alert_id", "observable_id"], alert_rows)
+        copy_rows(
+            TicketObservable,
+            ["ticket_id", "observable_id", "ioc", "sighted", "origin", "added_at"],
+            list(ticket_rows.values()),
+        )
+    else:
+        AlertObservable.objects.bulk_create(
+            [AlertObservable(alert_id=a, observable_id=o) for a, o in alert_rows], ignore_conflicts=True
+        )
+        TicketObservable.objects.bulk_create(
+            [
+                TicketObservable(
+                    ticket_id=t, observable_id=o, ioc=i, sighted=s, origin=origin, added_at=added
+                )
+                for t, o, i, s, origin, added in ticket_rows.values()
+            ],
+            ignore_conflicts=True,
+        )
     if ioc:
         Observable.objects.filter(pk__in=ioc, ioc=False).update(ioc=True)
     if sighted:

@@ -194,12 +194,19 @@ def new_alert(
     return record_
 
 
-def observable_links(alert: NormalisedAlert, ticket: Ticket, record_: Alert) -> ObservableLinks:
-    """The observables of a normalised alert (its fields and its text), to link to its row and ticket."""
+def observable_pairs(alert: NormalisedAlert) -> list[tuple[str, str]]:
+    """The observables of a normalised alert: its adapter's fields first, then what its text holds."""
+    return obs.extract(alert.observables, f"{alert.title}\n{alert.description}")
+
+
+def observable_links(
+    alert: NormalisedAlert, ticket: Ticket, record_: Alert, pairs: list[tuple[str, str]] | None = None
+) -> ObservableLinks:
+    """The observables of a normalised alert (`pairs` if found already), to link to its row and ticket."""
     return ObservableLinks(
         ticket=ticket,
         alert=record_,
-        pairs=obs.extract(alert.observables, f"{alert.title}\n{alert.description}"),
+        pairs=observable_pairs(alert) if pairs is None else pairs,
         ioc={_norm(p) for p in alert.extra.get("ioc", [])},
         sighted={_norm(p) for p in alert.extra.get("sighted", [])},
     )

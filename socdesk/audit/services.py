@@ -14,7 +14,7 @@ from django.utils import timezone
 from socdesk.audit.chain import GENESIS, content_hash, link_hash, to_json_safe
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
-from socdesk.core.db import bulk_set
+from socdesk.core.db import bulk_set, insert_new
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def record(*, actor: Actor, action: str, **details: Any) -> AuditEvent:
 def record_many(events: list[AuditEvent]) -> None:
     """Append events made with `audit_event` in one INSERT (a batch of alerts), in list order."""
     if events:
-        AuditEvent.objects.bulk_create(events)
+        insert_new(events)
         _seal_after_commit()
 
 

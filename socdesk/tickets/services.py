@@ -20,6 +20,7 @@ from socdesk.accounts.selectors import agent_can, departments_with_perm
 from socdesk.accounts.services import contact_get_or_create
 from socdesk.audit.services import audit_event, record, record_many
 from socdesk.core.actor import Actor
+from socdesk.core.db import insert_new
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.core.models import next_counter_value, next_counter_values
 from socdesk.core.text import clean_json, clean_text
@@ -256,17 +257,17 @@ def ticket_create_many(drafts: list[TicketDraft]) -> list[Ticket]:
         )
         for draft, number in zip(drafts, numbers, strict=True)
     ]
-    Ticket.objects.bulk_create(tickets)
+    insert_new(tickets)
     tag_names = [normalise_tags(draft.tags) for draft in drafts]
     tags = {tag.name: tag for tag in _tag_objects(sorted({n for names in tag_names for n in names}))}
-    Ticket.tags.through.objects.bulk_create(
+    insert_new(
         [
             Ticket.tags.through(ticket_id=ticket.pk, tag_id=tags[name].pk)
             for ticket, names in zip(tickets, tag_names, strict=True)
             for name in names
         ]
     )
-    ThreadEntry.objects.bulk_create(
+    insert_new(
         [
             ThreadEntry(
                 ticket=ticket,

@@ -198,3 +198,26 @@ def test_a_crashed_delivery_is_retried_after_a_pause_not_at_once(make_integratio
     )
     assert RETRY_PAUSE_SECONDS - 5 <= lapses_in.total_seconds() <= RETRY_PAUSE_SECONDS
     assert MAX_ATTEMPTS > 1
+
+
+def test_reading_a_delivery_before_its_batch_is_written_touches_no_database(
+    make_integration, django_assert_num_queries
+):
+    """Adapters and observable extraction run outside the batch's transaction and ingest lock (so one
+    loop prepares while another writes): they must not read or write anything."""
+    from socdesk.alerts.services import _prepare
+
+    integration = make_integration("alertmanager")
+    delivery = delivery_receive(adapter="alertmanager", body=body("prep-1"), integration=integration)
+    delivery = WebhookDelivery.objects.select_related("integration__department").get(pk=delivery.pk)
+    with django_assert_num_queries(0):
+        ready = _prepare(delivery)
+    assert ready.error is None and ready.crash is None
+    [item] = ready.items
+    assert item.alert.fingerprint == "prep-1" and item.actor is None
+    assert ("ip", "203.0.113.7") in item.pairs  # from the description: found before the write
+    broken = delivery_receive(adapter="alertmanager", body=b"{not json", integration=integration)
+    broken = WebhookDelivery.objects.select_related("integration__department").get(pk=broken.pk)
+    with django_assert_num_queries(0):
+        failed = _prepare(broken)
+    assert failed.items == [] and "line 1" in failed.error.message

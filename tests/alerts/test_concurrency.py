@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -90,3 +91,76 @@ def test_workers_draining_together_process_each_delivery_exactly_once(make_integ
     assert set(WebhookDelivery.objects.values_list("attempts", flat=True)) == {1}
     assert Ticket.objects.count() == 10
     assert sorted(Alert.objects.values_list("occurrence_count", flat=True)) == [4] * 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingest_loops_draining_together_take_each_delivery_once(make_integration, settings):
+    """Three loops (`socdesk ingest` processes) on one backlog, in small batches: each delivery once,
+    every alert counted once, and on PostgreSQL no loop waits for another's claim (SKIP LOCKED)."""
+    import json
+
+    from socdesk.alerts.services import deliveries_drain
+
+    settings.SOCDESK_DELIVERY_BATCH = 4
+    integration = make_integration("alertmanager")
+    base = json.loads(sample("alertmanager_v4.json"))
+    for i in range(60):
+        base["alerts"][0]["fingerprint"] = f"fp-{i % 15}"  # 15 alerts, each 4 times
+        delivery_receive(adapter="alertmanager", body=json.dumps(base).encode(), integration=integration)
+    start = threading.Barrier(3)
+    taken: list[list[int]] = [[], [], []]
+    errors: list[BaseException] = []
+
+    def loop(mine: list[int]) -> None:
+        try:
+            start.wait(timeout=30)
+            while done := deliveries_drain():
+                mine += list(done)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=loop, args=(mine,)) for mine in taken]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    everything = [pk for mine in taken for pk in mine]
+    assert len(everything) == len(set(everything)) == 60
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"processed"}
+    assert set(WebhookDelivery.objects.values_list("attempts", flat=True)) == {1}
+    assert sorted(Alert.objects.values_list("occurrence_count", flat=True)) == [4] * 15
+    assert Ticket.objects.count() == 15
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_loop_skips_deliveries_another_is_claiming_and_keeps_to_the_byte_budget(settings):
+    """PostgreSQL: rows locked by another claim are passed over at once; a batch stops at its byte
+    budget, but always takes its first delivery, however large."""
+    import psycopg
+
+    from socdesk.alerts.services import _claim_next_batch
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED claims are PostgreSQL's; SQLite has one writer at a time")
+    small = b'{"alerts": []}'
+    ids = [delivery_receive(adapter="alertmanager", body=small).pk for _ in range(3)]
+    big = delivery_receive(adapter="alertmanager", body=b" " * 5000).pk
+    tail = [delivery_receive(adapter="alertmanager", body=small).pk for _ in range(2)]
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params) as other:
+        # Another loop is mid-claim on the first two rows (its UPDATE has them locked).
+        other.execute("SELECT id FROM alerts_webhookdelivery WHERE id = ANY(%s) FOR UPDATE", [ids[:2]])
+        settings.SOCDESK_DELIVERY_BATCH_BYTES = 100
+        started = time.monotonic()
+        assert _claim_next_batch() == [ids[2]]  # the big one would exceed the 100 bytes left
+        assert time.monotonic() - started < 2  # skipped, not waited for
+        assert _claim_next_batch() == [big]  # first of its batch: taken although over the budget
+        assert _claim_next_batch() == tail
+        assert _claim_next_batch() == []  # the locked two are still another loop's to claim
+        other.rollback()
+    assert _claim_next_batch() == ids[:2]

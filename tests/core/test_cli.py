@@ -33,7 +33,8 @@ def _wait_group_gone(proc: Background, timeout: float = 10) -> bool:
 
 
 def _pids(output: str) -> dict[str, int]:
-    return {name: int(pid) for name, pid in re.findall(r"started (web server|worker) \(pid (\d+)\)", output)}
+    pattern = r"started (web server|worker|ingest loop \d+) \(pid (\d+)\)"
+    return {name: int(pid) for name, pid in re.findall(pattern, output)}
 
 
 def _alive(pid: int) -> bool:
@@ -163,6 +164,59 @@ def _delivery_status(data, delivery_id: int) -> str:
         return conn.execute(
             "SELECT status FROM alerts_webhookdelivery WHERE id = ?", [delivery_id]
         ).fetchone()[0]
+
+
+_RECEIVE = (
+    "from socdesk.accounts.services import department_create; from socdesk.core.actor import Actor; "
+    "from socdesk.alerts.services import delivery_receive; "
+    "department_create(actor=Actor.system('test'), name='SOC'); "
+    "print(delivery_receive(adapter='alertmanager', body=open({path!r}, 'rb').read()).pk)"
+)
+
+
+def test_ingest_alone_turns_waiting_deliveries_into_tickets_and_stops_on_sigterm(tmp_path):
+    """`socdesk ingest` is the worker's loop without the queue: what operators add to use more cores."""
+    data = tmp_path / "data"
+    env = socdesk_env(data)
+    assert run_socdesk("upgrade", env=env).returncode == 0
+    sample = REPO / "tests/alerts/fixtures/alertmanager_v4.json"
+    stored = run_socdesk("shell", "-c", _RECEIVE.format(path=str(sample)), env=env)
+    assert stored.returncode == 0, stored.stderr
+    delivery = int(stored.stdout.split()[-1])
+    assert _delivery_status(data, delivery) == "pending"  # stored before any loop ran
+    loop = Background("ingest", env=env, log=tmp_path / "ingest.log")
+    try:
+        loop.wait_for(
+            lambda: "SOCdesk ingest loop: processing webhook deliveries (SQLite)" in loop.output, "start"
+        )
+        loop.wait_for(lambda: _delivery_status(data, delivery) == "processed", "the delivery was processed")
+        assert "ingested 1 webhook deliveries" in loop.output
+        tickets = sqlite3.connect(data / "socdesk.sqlite3").execute("SELECT COUNT(*) FROM tickets_ticket")
+        assert tickets.fetchone()[0] == 1
+        loop.signal_leader(signal.SIGTERM)
+        assert loop.wait_exit() == 0, loop.output
+        assert "SOCdesk ingest loop stopped." in loop.output
+    finally:
+        loop.kill()
+
+
+def test_serve_runs_the_configured_ingest_loops_and_stops_them_with_the_rest(tmp_path):
+    port = free_port()
+    env = socdesk_env(tmp_path / "data", SOCDESK_INGEST_PROCESSES="2")
+    assert run_socdesk("upgrade", env=env).returncode == 0
+    server = Background("serve", f"--bind=127.0.0.1:{port}", "--workers=1", env=env, log=tmp_path / "s.log")
+    try:
+        server.wait_healthy(port)
+        server.wait_for(lambda: len(_pids(server.output)) == 4, "web server, worker and two ingest loops")
+        pids = _pids(server.output)
+        assert {"ingest loop 1", "ingest loop 2"} <= set(pids)
+        # One loop dying takes the set down, as the worker does: the process manager restarts it whole.
+        os.kill(pids["ingest loop 2"], signal.SIGKILL)
+        assert server.wait_exit() != 0
+        assert "ingest loop 2 exited with code" in server.output
+        assert _wait_group_gone(server)
+    finally:
+        server.kill()
 
 
 def test_run_sets_up_once_serves_and_stops_both_processes_on_ctrl_c(tmp_path):

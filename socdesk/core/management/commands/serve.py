@@ -50,6 +50,10 @@ def worker_argv() -> list[str]:
     return [sys.executable, "-m", "socdesk.cli", "worker"]
 
 
+def ingest_argv() -> list[str]:
+    return [sys.executable, "-m", "socdesk.cli", "ingest"]
+
+
 def unapplied_migrations() -> int:
     """How many migrations of this version the database still lacks."""
     executor = MigrationExecutor(connection)
@@ -109,6 +113,10 @@ def serve(*, bind: str, workers: int, threads: int, with_worker: bool, say) -> i
     children = [Child("web server", argv)]
     if with_worker:
         children.append(Child("worker", worker_argv()))
+        children += [
+            Child(f"ingest loop {number}", ingest_argv())
+            for number in range(1, settings.SOCDESK_INGEST_PROCESSES + 1)
+        ]
     # The children open their own connections; ours would only sit idle (and hold SQLite files open).
     connections.close_all()
     return supervise(children, say=lambda line: (say(line), sys.stdout.flush()))

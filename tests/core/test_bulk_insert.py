@@ -1,0 +1,159 @@
+"""insert_new and copy_rows: what a batch of alerts writes with (COPY on PostgreSQL, bulk_create on SQLite).
+
+Every value must read back exactly as Django's own insert would have stored it, whatever its field.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from socdesk.alerts.models import AlertObservable, Observable, TicketObservable
+from socdesk.audit.models import AuditEvent
+from socdesk.core.db import copy_rows, insert_new
+from socdesk.tickets.choices import EntryKind, Severity, Source
+from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def _raw(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def test_new_rows_get_ascending_ids_in_list_order_and_read_back_unchanged(soc_ticket):
+    when = timezone.now() - timedelta(days=3, microseconds=7)
+    events = [
+        AuditEvent(
+            occurred_at=when,
+            actor_type="system",
+            actor_id="bench",
+            actor_label="Bench ✓ «quoted» \\ back\tslash",
+            ip="2001:db8::1",
+            action="alert.ingested",
+            before=None,
+            after={"nested": [1, "two", None, {"x": True}], "text": "line\nbreak"},
+            content_hash="0" * 64,
+        ),
+        # A JSON value that is a string stays a string (it must not be parsed as JSON text).
+        AuditEvent(
+            occurred_at=when, actor_type="key", actor_label="k", action="a", after='{"not": "an object"}'
+        ),
+        AuditEvent(occurred_at=when, actor_type="key", actor_label="k", action="b", after=["x"], ip=None),
+    ]
+    insert_new(events)
+    ids = [event.pk for event in events]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert all(not event._state.adding for event in events)
+    stored = {e.pk: e for e in AuditEvent.objects.filter(pk__in=ids)}
+    first = stored[ids[0]]
+    assert first.occurred_at == when and first.ip == "2001:db8::1"
+    assert first.actor_label == "Bench ✓ «quoted» \\ back\tslash"
+    assert first.after == {"nested": [1, "two", None, {"x": True}], "text": "line\nbreak"}
+    assert first.before is None and first.seq is None
+    assert stored[ids[1]].after == '{"not": "an object"}'
+    assert stored[ids[2]].after == ["x"] and stored[ids[2]].ip is None
+
+
+def test_choices_are_stored_as_their_values_and_foreign_keys_as_ids(people):
+    now = timezone.now()
+    tickets = [
+        Ticket(
+            number=f"T-{n}",
+            subject=f"Subject {n}",
+            severity=Severity.HIGH,
+            source=Source.ALERT,
+            department=people.soc,
+            extra={"k": n},
+            created_at=now,
+            last_activity_at=now,
+        )
+        for n in range(3)
+    ]
+    insert_new(tickets)
+    rows = _raw(
+        "SELECT severity, source, department_id, status, version FROM tickets_ticket WHERE id = %s",
+        [tickets[0].pk],
+    )
+    # The stored text, not an Enum member's name ("HIGH") as psycopg would write it left alone.
+    assert rows == [("high", "alert", people.soc.pk, tickets[0].status, tickets[0].version)]
+    assert Ticket.objects.get(pk=tickets[2].pk).extra == {"k": 2}
+
+
+def test_automatic_timestamps_and_other_fields_are_prepared_as_django_would(soc_ticket):
+    entry = soc_ticket.entries.get()
+    files = [
+        Attachment(
+            entry=entry,
+            file="attachments/ab/abc",
+            filename="a.txt",
+            size=5,
+            sha256="a" * 64,
+            content_type="x",
+        )
+    ]
+    before = timezone.now()
+    insert_new(files)
+    stored = Attachment.objects.get(pk=files[0].pk)
+    assert stored.created_at >= before and stored.file.name == "attachments/ab/abc" and stored.size == 5
+
+
+def test_rows_without_instances_go_in_with_their_defaults_and_ids(soc_ticket):
+    now = timezone.now()
+    observable = Observable.objects.create(
+        type="ip", value="203.0.113.9", value_hash="h" * 64, first_seen=now, last_seen=now
+    )
+    copy_rows(
+        TicketObservable,
+        ["ticket_id", "observable_id", "ioc", "sighted", "origin", "added_at"],
+        [[soc_ticket.pk, observable.pk, True, False, "alert", now]],
+    )
+    link = TicketObservable.objects.get()
+    assert (link.ticket_id, link.observable_id, link.ioc, link.sighted, link.added_at) == (
+        soc_ticket.pk,
+        observable.pk,
+        True,
+        False,
+        now,
+    )
+    copy_rows(AlertObservable, ["alert_id", "observable_id"], [])  # nothing to write: no statement
+
+
+def test_a_copy_counts_as_one_query_and_new_ids_continue_the_sequence(soc_ticket):
+    entries = [
+        ThreadEntry(
+            ticket=soc_ticket, kind=EntryKind.EVENT, author_label="x", body=str(n), created_at=timezone.now()
+        )
+        for n in range(50)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        insert_new(entries)
+    # Ids and the insert (PostgreSQL: nextval + COPY; SQLite: one bulk INSERT), never one per row.
+    assert len(queries) <= 2
+    later = ThreadEntry.objects.create(
+        ticket=soc_ticket, kind=EntryKind.EVENT, author_label="x", body="after", created_at=timezone.now()
+    )
+    assert later.pk > max(entry.pk for entry in entries)  # the identity sequence moved past the batch
+    assert [e.body for e in ThreadEntry.objects.filter(pk__in=[x.pk for x in entries]).order_by("id")] == [
+        str(n) for n in range(50)
+    ]
+
+
+def test_a_row_the_database_refuses_fails_the_whole_insert_with_djangos_error(soc_ticket):
+    now = timezone.now()
+    observable = Observable.objects.create(
+        type="ip", value="1", value_hash="i" * 64, first_seen=now, last_seen=now
+    )
+    row = [soc_ticket.pk, observable.pk, False, False, "alert", now]
+    names = ["ticket_id", "observable_id", "ioc", "sighted", "origin", "added_at"]
+    # The same link twice breaks its unique constraint: Django's IntegrityError (not the driver's), and
+    # the savepoint leaves nothing behind, not even the first row.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy_rows(TicketObservable, names, [row, list(row)])
+    assert not TicketObservable.objects.exists()
