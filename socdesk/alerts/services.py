@@ -33,6 +33,7 @@ from socdesk.alerts.models import Alert, DedupKey, Integration, WebhookDelivery
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.models import next_counter_value
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,9 @@ def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> di
     return _process_claimed(deliveries_claim(list(delivery_ids)), job=job)
 
 
-def _process_claimed(claimed: list[int], *, job: str | None = None) -> dict[int, str]:
+def _process_claimed(
+    claimed: list[int], *, job: str | None = None, after_turn: int | None = None
+) -> dict[int, str]:
     """Process claimed deliveries: read them out of any transaction, write their alerts in one.
 
     Adapters and observable extraction (half the CPU of a batch) run first, outside the ingest lock,
@@ -189,7 +192,8 @@ def _process_claimed(claimed: list[int], *, job: str | None = None) -> dict[int,
     in bulk; if that fails, each delivery is re-run in its own savepoint, so one bad delivery never
     takes the others down: adapter or service errors mark it failed with the reason (kept, never
     deleted); other errors (database trouble) leave it pending for the ingest loop until
-    MAX_ATTEMPTS, then failed.
+    MAX_ATTEMPTS, then failed. `after_turn`: the claim before this one (see `_claim_next_batch`),
+    whose batch must be written first.
     """
     if not claimed:
         return {}
@@ -206,7 +210,7 @@ def _process_claimed(claimed: list[int], *, job: str | None = None) -> dict[int,
     # one delivery at a time, each in a savepoint, so one bad delivery never takes the others down.
     try:
         with transaction.atomic():
-            _one_batch_at_a_time()
+            _one_batch_at_a_time(after_turn)
             return _process_batch(deliveries, prepared, job=job)
     except _BatchFailed:
         log.warning(
@@ -214,27 +218,36 @@ def _process_claimed(claimed: list[int], *, job: str | None = None) -> dict[int,
         )
     outcome: dict[int, str] = {}
     with transaction.atomic():
-        _one_batch_at_a_time()
+        _one_batch_at_a_time(after_turn)
         for delivery in deliveries:
             outcome[delivery.pk] = _process_one(delivery, prepared[delivery.pk], job=job)
     return outcome
 
 
-# Arbitrary constant naming the PostgreSQL advisory lock that serialises batch processing.
+# Arbitrary constants naming PostgreSQL advisory locks: the one that serialises batch writing, the one
+# that serialises claims, and the key space (two-int form) of the locks that order batches by claim.
 INGEST_LOCK_KEY = 0x50C_A1E7
+CLAIM_LOCK_KEY = 0x50C_C1A1
+TURN_LOCK_SPACE = 0x50C_7E4
+INGEST_TURN_COUNTER = "ingest_turn"
 
 
-def _one_batch_at_a_time() -> None:
+def _one_batch_at_a_time(after_turn: int | None = None) -> None:
     """On PostgreSQL, wait for any other worker's batch to commit before starting this one.
 
     Two batches that touch the same de-dup keys or observables in different orders deadlock (seen
     under load: PostgreSQL aborts one, and its deliveries wait for the sweep). Only the writing is
     serialised: each loop reads and normalises its next batch while another one writes (see
-    `_process_claimed`). SQLite's IMMEDIATE transactions serialise writers already. Released at
-    commit or rollback.
+    `_process_claimed`). With `after_turn`, it first waits for that earlier claim's batch to be
+    written, so batches are written in the order they were claimed. SQLite's IMMEDIATE transactions
+    serialise writers already. Released at commit or rollback.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            if after_turn is not None:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock_shared(%s, %s)", [TURN_LOCK_SPACE, _turn_key(after_turn)]
+                )
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INGEST_LOCK_KEY])
 
 
@@ -248,25 +261,29 @@ class _Prepared:
 
 
 def _prepare(delivery: WebhookDelivery) -> _Prepared:
-    """Run the adapter and find each alert's observables: pure CPU, no database writes."""
+    """Run the adapter and find each alert's observables: pure CPU, no database writes.
+
+    Never raises: whatever goes wrong is kept on the result and settled for this delivery alone when
+    the batch is written (failed, or retried later), never for the batch around it.
+    """
     try:
         alerts = adapters.normalise(
             delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
         )
+        # One key order for every delivery, so two deliveries sharing keys never deadlock.
+        keyed = sorted(
+            ((_key_hash(delivery.adapter, delivery.integration, a), a) for a in alerts), key=lambda p: p[0]
+        )
+        return _Prepared(
+            items=[
+                Incoming(delivery=delivery, alert=alert, key=key, pairs=ticketing.observable_pairs(alert))
+                for key, alert in keyed
+            ]
+        )
     except AdapterError as exc:
         return _Prepared(error=exc)
-    except Exception as exc:  # an adapter bug: kept pending for a retry, then failed
+    except Exception as exc:  # a bug in an adapter or in extraction: kept pending for a retry, then failed
         return _Prepared(crash=exc)
-    # One key order for every delivery, so two deliveries sharing keys never deadlock.
-    keyed = sorted(
-        ((_key_hash(delivery.adapter, delivery.integration, a), a) for a in alerts), key=lambda p: p[0]
-    )
-    return _Prepared(
-        items=[
-            Incoming(delivery=delivery, alert=alert, key=key, pairs=ticketing.observable_pairs(alert))
-            for key, alert in keyed
-        ]
-    )
 
 
 def _process_batch(
@@ -377,7 +394,13 @@ def deliveries_drain() -> dict[int, str]:
     webhook reply waits for. The first delivery is always taken, however large.
     """
     if connection.vendor == "postgresql":
-        return _process_claimed(_claim_next_batch())
+        if not WebhookDelivery.objects.filter(_claimable(timezone.now())).exists():
+            return {}  # the idle loop's look: one indexed query, no claim transaction
+        claimed, turn = _claim_next_batch()
+        try:
+            return _process_claimed(claimed, after_turn=turn - 1 if claimed else None)
+        finally:
+            _turn_done(turn)
     candidates = (
         WebhookDelivery.objects.filter(_claimable(timezone.now()))
         .order_by("id")
@@ -393,15 +416,22 @@ def deliveries_drain() -> dict[int, str]:
     return deliveries_process(delivery_ids=waiting) if waiting else {}
 
 
-def _claim_next_batch() -> list[int]:
-    """PostgreSQL: claim the oldest waiting deliveries, within the batch's count and bytes, in one UPDATE.
+def _claim_next_batch() -> tuple[list[int], int | None]:
+    """PostgreSQL: claim the oldest waiting deliveries, within the batch's count and bytes; and a turn.
 
-    Rows another ingest loop is claiming at this moment are skipped (SKIP LOCKED), so several loops
-    never wait on each other here, and never take the same delivery.
+    Several loops each prepare their batch outside the ingest lock (see `_process_claimed`), so a
+    later batch could be ready first; yet deliveries must be written in the order they arrived (a
+    `resolved` notice written before its `firing` alert would be lost). So claims take turns (a short
+    advisory lock), each claim gets the next turn number, and its loop holds a session lock on that
+    number until its batch is committed (`_turn_done`); writing waits on the previous number's lock
+    (`_one_batch_at_a_time`). A loop that dies releases its lock with its connection, so the next
+    turn does not wait on it (its deliveries are taken again after the lease, as before). Returns
+    ([], None) when nothing is waiting.
     """
     now, token = timezone.now(), secrets.token_hex(8)
     table = WebhookDelivery._meta.db_table
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
         cursor.execute(
             f"""
             WITH waiting AS (
@@ -425,7 +455,23 @@ def _claim_next_batch() -> list[int]:
                 "bytes": settings.SOCDESK_DELIVERY_BATCH_BYTES,
             },
         )
-        return sorted(row[0] for row in cursor.fetchall())
+        claimed = sorted(row[0] for row in cursor.fetchall())
+        if not claimed:
+            return [], None
+        turn = next_counter_value(INGEST_TURN_COUNTER)
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [TURN_LOCK_SPACE, _turn_key(turn)])
+        return claimed, turn
+
+
+def _turn_key(turn: int) -> int:
+    return turn % 2**31  # the two-key advisory locks take int4 keys
+
+
+def _turn_done(turn: int | None) -> None:
+    """Let the next claim's batch be written (its loop waits for this; see `_claim_next_batch`)."""
+    if turn is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [TURN_LOCK_SPACE, _turn_key(turn)])
 
 
 @transaction.atomic

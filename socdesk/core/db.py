@@ -1,5 +1,6 @@
 """Database-level tuning applied on every new connection, and bulk write helpers."""
 
+import datetime
 import time
 
 from django.db.backends.signals import connection_created
@@ -63,23 +64,26 @@ def bulk_set(objects: list, fields: list[str], *, batch: int = 1000) -> None:
             cursor.execute(sql, params)
 
 
-# Fields whose Python values psycopg writes to COPY as they are (a TextChoices member is a str); other
-# fields (JSON, IP addresses, binary...) go through the field's own preparation for the database.
-_PLAIN_FIELDS = (
-    "AutoField",
-    "BigAutoField",
-    "BigIntegerField",
-    "BooleanField",
-    "CharField",
-    "DateTimeField",
-    "ForeignKey",
-    "IntegerField",
-    "OneToOneField",
-    "PositiveIntegerField",
-    "PositiveSmallIntegerField",
-    "SmallIntegerField",
-    "TextField",
-)
+# Fields whose values psycopg may write to COPY as they are, when they already have the type the
+# field stores (str for text, int for numbers and ids...). Any other value, and every other field (JSON,
+# IP addresses, binary...), goes through the field's own preparation, as bulk_create does.
+_INT, _TEXT = frozenset({int}), frozenset({str})
+_PLAIN_TYPES = {
+    "AutoField": _INT,
+    "BigAutoField": _INT,
+    "BigIntegerField": _INT,
+    "BooleanField": frozenset({bool}),
+    "CharField": _TEXT,
+    "DateTimeField": frozenset({datetime.datetime}),
+    "ForeignKey": _INT,
+    "IntegerField": _INT,
+    "OneToOneField": _INT,
+    "PositiveIntegerField": _INT,
+    "PositiveSmallIntegerField": _INT,
+    "SmallIntegerField": _INT,
+    "TextField": _TEXT,
+}
+_NONE = type(None)
 
 
 def insert_new(objects: list) -> None:
@@ -100,7 +104,8 @@ def insert_new(objects: list) -> None:
         return
     meta = model._meta
     fields = list(meta.concrete_fields)
-    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    for obj in objects:
+        obj._prepare_related_fields_for_save(operation_name="insert_new")
     missing = [obj for obj in objects if obj.pk is None]
     if missing:
         with connection.cursor() as cursor:
@@ -110,11 +115,9 @@ def insert_new(objects: list) -> None:
             )
             for obj, (pk,) in zip(missing, sorted(cursor.fetchall()), strict=True):
                 obj.pk = pk
-    for obj in objects:
-        for field in stamped:
-            field.pre_save(obj, add=True)
-    attnames = [field.attname for field in fields]
-    copy_rows(model, attnames, [[getattr(obj, name) for name in attnames] for obj in objects])
+    # pre_save as bulk_create calls it: the attribute for most fields, the time for auto_now ones.
+    rows = [[field.pre_save(obj, True) for field in fields] for obj in objects]
+    copy_rows(model, [field.attname for field in fields], rows)
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
 
@@ -138,7 +141,7 @@ def copy_rows(model, names: list[str], rows: list[list]) -> None:
         model.objects.bulk_create([model(**dict(zip(names, row, strict=True))) for row in rows])
         return
     quote = connection.ops.quote_name
-    plain = [field.get_internal_type() in _PLAIN_FIELDS for field in fields]
+    plain = [_PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE} for field in fields]
     sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
     started = time.monotonic()
     # The driver's own cursor, so its errors are turned into Django's (IntegrityError...) here.
@@ -146,8 +149,8 @@ def copy_rows(model, names: list[str], rows: list[list]) -> None:
         for row in rows:
             copy.write_row(
                 [
-                    value if is_plain else field.get_db_prep_save(value, connection)
-                    for field, is_plain, value in zip(fields, plain, row, strict=True)
+                    value if type(value) in types else field.get_db_prep_save(value, connection)
+                    for field, types, value in zip(fields, plain, row, strict=True)
                 ]
             )
     if connection.queries_logged:  # COPY bypasses Django's cursor wrapper: count it like any query

@@ -232,12 +232,13 @@ def ticket_create_many(drafts: list[TicketDraft]) -> list[Ticket]:
     """
     if not drafts:
         return []
+    severities, sources = set(Severity.values), set(Source.values)  # each `.values` builds a new list
     for draft in drafts:
         if draft.actor.agent is not None:
             raise ValueError(
                 "ticket_create_many is for keys and jobs; agents open tickets with ticket_create."
             )
-        if draft.severity not in Severity.values or draft.source not in Source.values:
+        if draft.severity not in severities or draft.source not in sources:
             raise ServiceError(f"Invalid severity {draft.severity!r} or source {draft.source!r}.")
         _check_assignment(draft.department, None, draft.team)
     now = timezone.now()

@@ -221,3 +221,28 @@ def test_reading_a_delivery_before_its_batch_is_written_touches_no_database(
     with django_assert_num_queries(0):
         failed = _prepare(broken)
     assert failed.items == [] and "line 1" in failed.error.message
+
+
+def test_a_crash_while_finding_observables_holds_back_that_delivery_only(make_integration, monkeypatch):
+    """Extraction runs before the batch's transaction: a bug there must settle like an adapter's (that
+    delivery retried later, then failed), never leave the whole batch claimed."""
+    from socdesk.alerts import ticketing
+    from socdesk.alerts.services import deliveries_drain
+
+    real = ticketing.observable_pairs
+
+    def extraction_bug(alert):  # fault injection: extraction crashing on one alert's text
+        if alert.fingerprint == "bad":
+            raise RuntimeError("extraction bug")
+        return real(alert)
+
+    integration = make_integration("alertmanager")
+    ids = [
+        delivery_receive(adapter="alertmanager", body=body(fp), integration=integration).pk
+        for fp in ("good-1", "bad", "good-2")
+    ]
+    monkeypatch.setattr(ticketing, "observable_pairs", extraction_bug)
+    assert deliveries_drain() == {ids[0]: "processed", ids[1]: "pending", ids[2]: "processed"}
+    bad = WebhookDelivery.objects.get(pk=ids[1])
+    assert bad.attempts == 1 and "extraction bug" in bad.error
+    assert sorted(Alert.objects.values_list("fingerprint", flat=True)) == ["good-1", "good-2"]

@@ -135,13 +135,20 @@ def test_ingest_loops_draining_together_take_each_delivery_once(make_integration
     assert Ticket.objects.count() == 15
 
 
+def _claim_ids() -> list[int]:
+    """Claim the next batch and give its turn back at once (these tests write nothing)."""
+    from socdesk.alerts.services import _claim_next_batch, _turn_done
+
+    ids, turn = _claim_next_batch()
+    _turn_done(turn)
+    return ids
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_loop_skips_deliveries_another_is_claiming_and_keeps_to_the_byte_budget(settings):
     """PostgreSQL: rows locked by another claim are passed over at once; a batch stops at its byte
     budget, but always takes its first delivery, however large."""
     import psycopg
-
-    from socdesk.alerts.services import _claim_next_batch
 
     if connection.vendor != "postgresql":
         pytest.skip("SKIP LOCKED claims are PostgreSQL's; SQLite has one writer at a time")
@@ -153,14 +160,65 @@ def test_a_loop_skips_deliveries_another_is_claiming_and_keeps_to_the_byte_budge
     params.pop("cursor_factory", None)
     params.pop("context", None)
     with psycopg.connect(**params) as other:
-        # Another loop is mid-claim on the first two rows (its UPDATE has them locked).
+        # Another writer has the first two rows locked (the sweeper's claim, say).
         other.execute("SELECT id FROM alerts_webhookdelivery WHERE id = ANY(%s) FOR UPDATE", [ids[:2]])
         settings.SOCDESK_DELIVERY_BATCH_BYTES = 100
         started = time.monotonic()
-        assert _claim_next_batch() == [ids[2]]  # the big one would exceed the 100 bytes left
+        assert _claim_ids() == [ids[2]]  # the big one would exceed the 100 bytes left
         assert time.monotonic() - started < 2  # skipped, not waited for
-        assert _claim_next_batch() == [big]  # first of its batch: taken although over the budget
-        assert _claim_next_batch() == tail
-        assert _claim_next_batch() == []  # the locked two are still another loop's to claim
+        assert _claim_ids() == [big]  # first of its batch: taken although over the budget
+        assert _claim_ids() == tail
+        assert _claim_ids() == []  # the locked two are still the other's
         other.rollback()
-    assert _claim_next_batch() == ids[:2]
+    assert _claim_ids() == ids[:2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_are_written_in_the_order_they_were_claimed(settings):
+    """PostgreSQL: two loops, each with one delivery; the second is ready first but waits for the first,
+    so an alert's `resolved` notice is never written before the alert itself (it would be lost)."""
+    import json
+
+    from socdesk.accounts.services import department_create
+    from socdesk.alerts.services import _claim_next_batch, _process_claimed, _turn_done
+    from socdesk.core.actor import Actor
+
+    if connection.vendor != "postgresql":
+        pytest.skip("one ingest loop on SQLite: its batches are written in order already")
+    department_create(actor=Actor.system("test"), name="SOC")
+    settings.SOCDESK_DELIVERY_BATCH = 1
+    payload = json.loads(sample("alertmanager_v4.json"))
+    firing = delivery_receive(adapter="alertmanager", body=json.dumps(payload).encode()).pk
+    payload["status"] = payload["alerts"][0]["status"] = "resolved"
+    resolved = delivery_receive(adapter="alertmanager", body=json.dumps(payload).encode()).pk
+    first, first_turn = _claim_next_batch()
+    assert first == [firing]
+    outcome: dict[int, str] = {}
+    errors: list[BaseException] = []
+
+    def second_loop() -> None:
+        try:
+            ids, turn = _claim_next_batch()
+            try:
+                outcome.update(_process_claimed(ids, after_turn=turn - 1))
+            finally:
+                _turn_done(turn)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=second_loop)
+    thread.start()
+    thread.join(timeout=1.5)
+    assert thread.is_alive() and not outcome  # waiting for the first batch to be written
+    assert WebhookDelivery.objects.get(pk=resolved).status == "pending"
+    try:
+        _process_claimed(first, after_turn=first_turn - 1)
+    finally:
+        _turn_done(first_turn)
+    thread.join(timeout=30)
+    assert not errors, errors
+    assert outcome == {resolved: "processed"}
+    alert = Alert.objects.get()
+    assert alert.status == "resolved" and alert.resolved_at is not None

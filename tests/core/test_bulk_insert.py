@@ -81,7 +81,7 @@ def test_choices_are_stored_as_their_values_and_foreign_keys_as_ids(people):
         "SELECT severity, source, department_id, status, version FROM tickets_ticket WHERE id = %s",
         [tickets[0].pk],
     )
-    # The stored text, not an Enum member's name ("HIGH") as psycopg would write it left alone.
+    # The stored text, "high", never the member's name.
     assert rows == [("high", "alert", people.soc.pk, tickets[0].status, tickets[0].version)]
     assert Ticket.objects.get(pk=tickets[2].pk).extra == {"k": 2}
 
@@ -157,3 +157,53 @@ def test_a_row_the_database_refuses_fails_the_whole_insert_with_djangos_error(so
     with pytest.raises(IntegrityError), transaction.atomic():
         copy_rows(TicketObservable, names, [row, list(row)])
     assert not TicketObservable.objects.exists()
+
+
+def test_rows_read_back_exactly_as_bulk_create_stores_them(people):
+    """Side by side with Django's own bulk insert, on values COPY's text format must escape."""
+    when = timezone.now().astimezone(timezone.get_fixed_timezone(-330))  # not UTC
+    odd = 'tab\there, back\\slash, \\N, \\., cr\r\nlf, \u2028, quote " and «ünïcode»'
+
+    def events(tag: str) -> list[AuditEvent]:
+        return [
+            AuditEvent(
+                occurred_at=when,
+                actor_type="key",
+                actor_id=tag,
+                actor_label=odd,
+                ip=ip,
+                action="x",
+                target_label=str(12345),
+                before={"odd": odd, "big": 2**62, "none": None, "yes": True},
+                after=after,
+                content_hash=tag,
+            )
+            for ip, after in (("::ffff:10.0.0.1", odd), ("10.0.0.2", [odd, 1.5]), (None, None))
+        ]
+
+    def tickets(tag: str) -> list[Ticket]:
+        return [
+            Ticket(
+                number=f"{tag}-{n}",
+                subject=odd,
+                severity=Severity.CRITICAL,
+                source="alert",
+                department=people.soc,
+                extra={"odd": odd},
+                created_at=when,
+                last_activity_at=when,
+            )
+            for n in range(2)
+        ]
+
+    for make, model, key in ((events, AuditEvent, "actor_id"), (tickets, Ticket, "number__startswith")):
+        model.objects.bulk_create(make("django"))
+        insert_new(make("ours"))
+        stored = {}
+        for tag in ("django", "ours"):
+            rows = model.objects.filter(**{key: tag}).order_by("id").values()
+            stored[tag] = [
+                {k: v for k, v in row.items() if k not in ("id", "actor_id", "number", "content_hash")}
+                for row in rows
+            ]
+        assert stored["ours"] == stored["django"] and len(stored["ours"]) >= 2

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         stop = threading.Event()
 
         def on_signal(signum, _frame):
-            stop.set()  # the current batch commits (or rolls back: its deliveries stay pending)
+            stop.set()  # after the current batch commits; a killed one's deliveries wait for their lease
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, on_signal)
