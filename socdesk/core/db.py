@@ -25,6 +25,14 @@ def is_postgres(connection=None) -> bool:
     return (connection or default_connection).vendor == "postgresql"
 
 
+def _current_connection():
+    """This thread's default connection itself: `django.db.connection` is a proxy that looks it up on
+    every attribute, which in a loop over thousands of values costs more than the work."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def bulk_set(objects: list, fields: list[str], *, batch: int = 1000) -> None:
     """Write `fields` of saved model instances back in one UPDATE per `batch` rows.
 
@@ -32,8 +40,7 @@ def bulk_set(objects: list, fields: list[str], *, batch: int = 1000) -> None:
     the database spends on a thousand rows. This joins the table to a VALUES list instead
     (`WITH v(...) AS (VALUES ...) UPDATE ... FROM v`), which PostgreSQL and SQLite (3.33+) both run.
     """
-    from django.db import connection
-
+    connection = _current_connection()
     if not objects:
         return
     model = type(objects[0])
@@ -94,8 +101,7 @@ def insert_new(objects: list) -> None:
     identity sequence in one query and the rows go in with COPY (see `copy_rows`). Ids are handed
     out in list order, as bulk_create does. Elsewhere (SQLite) this is bulk_create.
     """
-    from django.db import connection
-
+    connection = _current_connection()
     if not objects:
         return
     model = type(objects[0])
@@ -131,8 +137,7 @@ def copy_rows(model, names: list[str], rows: list[list]) -> None:
     Name every column but the id: on PostgreSQL the others left out would be NULL, not their
     model default.
     """
-    from django.db import connection
-
+    connection = _current_connection()
     if not rows:
         return
     meta = model._meta
