@@ -247,9 +247,12 @@ SOCDESK_DELIVERY_BATCH_BYTES = env_int("SOCDESK_DELIVERY_BATCH_BYTES", 524288 if
 # The worker's ingest loop looks for waiting deliveries this often when it has nothing to do.
 SOCDESK_INGEST_POLL_SECONDS = env_float("SOCDESK_INGEST_POLL_SECONDS", 0.1)
 # `socdesk serve` runs this many `socdesk ingest` processes beside its worker (whose loop is one more).
-# On PostgreSQL a second loop normalises its next batch while the first writes (1,200 -> 1,600
-# alerts/s, docs/benchmarks.md); on SQLite the writes serialise on the file lock, so none by default.
+# On PostgreSQL a second loop normalises its next batch while the first writes (about 1,300 -> 1,900
+# alerts/s on 2 cores, docs/benchmarks.md); on SQLite the writes take turns on the file lock: none.
 SOCDESK_INGEST_PROCESSES = env_int("SOCDESK_INGEST_PROCESSES", 1 if DATABASE_URL else 0)
+# How much lower `socdesk ingest` runs than the web server (a nice increment): under a flood on few
+# cores, acknowledgements (what senders wait for) come first and the loops use the rest.
+SOCDESK_INGEST_NICE = env_int("SOCDESK_INGEST_NICE", 5)
 
 LOGGING = {
     "version": 1,

@@ -189,6 +189,10 @@ def test_ingest_alone_turns_waiting_deliveries_into_tickets_and_stops_on_sigterm
         loop.wait_for(
             lambda: "SOCdesk ingest loop: processing webhook deliveries (SQLite)" in loop.output, "start"
         )
+        # Below the web server's CPU priority by SOCDESK_INGEST_NICE (5).
+        assert os.getpriority(os.PRIO_PROCESS, loop.process.pid) == min(
+            19, os.getpriority(os.PRIO_PROCESS, 0) + 5
+        )
         loop.wait_for(lambda: _delivery_status(data, delivery) == "processed", "the delivery was processed")
         assert "ingested 1 webhook deliveries" in loop.output
         tickets = sqlite3.connect(data / "socdesk.sqlite3").execute("SELECT COUNT(*) FROM tickets_ticket")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -29,6 +30,9 @@ class Command(BaseCommand):
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, on_signal)
+        # Below the web server's priority: in a flood, the replies senders wait for come first and the
+        # loop takes the CPU left over (the worker's own loop keeps normal priority, so it never stops).
+        os.nice(max(0, settings.SOCDESK_INGEST_NICE))
         observables.warm_up()  # before saying it is ready (the benchmark waits for that line)
         where = "PostgreSQL" if settings.DATABASE_URL else "SQLite"
         self.stdout.write(f"SOCdesk ingest loop: processing webhook deliveries ({where}).")
