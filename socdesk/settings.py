@@ -252,7 +252,7 @@ SOCDESK_INGEST_POLL_SECONDS = env_float("SOCDESK_INGEST_POLL_SECONDS", 0.1)
 SOCDESK_INGEST_PROCESSES = env_int("SOCDESK_INGEST_PROCESSES", 1 if DATABASE_URL else 0)
 # How much lower `socdesk ingest` runs than the web server (a nice increment): under a flood on few
 # cores, acknowledgements (what senders wait for) come first and the loops use the rest.
-SOCDESK_INGEST_NICE = env_int("SOCDESK_INGEST_NICE", 5)
+SOCDESK_INGEST_NICE = env_int("SOCDESK_INGEST_NICE", 10)
 
 LOGGING = {
     "version": 1,

@@ -189,9 +189,9 @@ def test_ingest_alone_turns_waiting_deliveries_into_tickets_and_stops_on_sigterm
         loop.wait_for(
             lambda: "SOCdesk ingest loop: processing webhook deliveries (SQLite)" in loop.output, "start"
         )
-        # Below the web server's CPU priority by SOCDESK_INGEST_NICE (5).
+        # Below the web server's CPU priority by SOCDESK_INGEST_NICE (10).
         assert os.getpriority(os.PRIO_PROCESS, loop.process.pid) == min(
-            19, os.getpriority(os.PRIO_PROCESS, 0) + 5
+            19, os.getpriority(os.PRIO_PROCESS, 0) + 10
         )
         loop.wait_for(lambda: _delivery_status(data, delivery) == "processed", "the delivery was processed")
         assert "ingested 1 webhook deliveries" in loop.output
