@@ -339,8 +339,8 @@ def drain_capacity(count: int, repeats: float, rng: random.Random, loops: int) -
     deliveries committed at once, timed from that commit until the last one is processed."""
     from django.db import transaction
 
+    from socdesk.alerts.ingest import delivery_receive
     from socdesk.alerts.models import WebhookDelivery
-    from socdesk.alerts.services import delivery_receive
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "socdesk.cli", "ingest"]

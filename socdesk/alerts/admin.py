@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from socdesk.alerts.adapters import AdapterError
+from socdesk.alerts.ingest import deliveries_requeue
 from socdesk.alerts.integrations import (
     EDITABLE,
     default_tags_problem,
@@ -19,7 +20,6 @@ from socdesk.alerts.integrations import (
     severity_map_problem,
 )
 from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, WebhookDelivery
-from socdesk.alerts.services import deliveries_requeue
 from socdesk.core.actor import Actor
 
 

@@ -17,8 +17,8 @@ from socdesk.alerts.adapters.base import group_key_from
 from socdesk.alerts.adapters.generic import FIELDS as GENERIC_FIELDS
 from socdesk.alerts.adapters.generic import compile_map
 from socdesk.alerts.choices import Adapter
+from socdesk.alerts.ingest import integration_settings
 from socdesk.alerts.models import Alert, Integration, WebhookDelivery, new_url_token
-from socdesk.alerts.services import integration_settings
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError

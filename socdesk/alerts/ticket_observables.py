@@ -12,8 +12,8 @@ from socdesk.accounts.selectors import agent_can
 from socdesk.alerts import observables as obs
 from socdesk.alerts.models import AlertObservable, Observable, TicketObservable
 from socdesk.audit.services import record
+from socdesk.core import sql
 from socdesk.core.actor import Actor
-from socdesk.core.db import copy_rows
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.tickets.models import Ticket
 
@@ -55,21 +55,6 @@ class ObservableLinks:
     sighted: frozenset | set = frozenset()
 
 
-def observables_attach(
-    *,
-    ticket: Ticket,
-    alert=None,
-    pairs: list[tuple[str, str]],
-    ioc=frozenset(),
-    sighted=frozenset(),
-    now=None,
-) -> list[Observable]:
-    """Link normalised (type, value) pairs to an alert and its ticket (no audit: alert.ingested covers it)."""
-    links = ObservableLinks(ticket=ticket, alert=alert, pairs=pairs, ioc=ioc, sighted=sighted)
-    by_pair = observables_attach_many([links], now=now or timezone.now())
-    return [by_pair[pair] for pair in dict.fromkeys(pairs) if pair in by_pair]
-
-
 def observables_attach_many(
     all_links: list[ObservableLinks], *, now, fresh: bool = False
 ) -> dict[tuple[str, str], Observable]:
@@ -95,8 +80,8 @@ def observables_attach_many(
         ioc |= {pk for pair, pk in mine.items() if pair in links.ioc}
         sighted |= {pk for pair, pk in mine.items() if pair in links.sighted}
     if fresh:
-        copy_rows(AlertObservable, ["alert_id", "observable_id"], alert_rows)
-        copy_rows(
+        sql.copy_rows(AlertObservable, ["alert_id", "observable_id"], alert_rows)
+        sql.copy_rows(
             TicketObservable,
             ["ticket_id", "observable_id", "ioc", "sighted", "origin", "added_at"],
             list(ticket_rows.values()),

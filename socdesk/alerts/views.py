@@ -16,13 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from socdesk.alerts import adapters
 from socdesk.alerts.adapters import AdapterError
+from socdesk.alerts.ingest import delivery_receive, integration_settings
 from socdesk.alerts.models import GRAFANA_SIGNATURE_HEADER, GRAFANA_SIGNATURE_HEADER_ALT, Integration
 from socdesk.alerts.selectors import (
     integration_for_key_request,
     integration_for_token,
     ticket_observable_rows,
 )
-from socdesk.alerts.services import delivery_receive, integration_settings
 from socdesk.alerts.ticket_observables import (
     ticket_observable_add,
     ticket_observable_flag,

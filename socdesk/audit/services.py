@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from socdesk.audit.chain import GENESIS, content_hash, link_hash, to_json_safe
 from socdesk.audit.models import AuditEvent
+from socdesk.core import sql
 from socdesk.core.actor import Actor
-from socdesk.core.db import bulk_set, insert_new
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def record(*, actor: Actor, action: str, **details: Any) -> AuditEvent:
 def record_many(events: list[AuditEvent]) -> None:
     """Append events made with `audit_event` in one INSERT (a batch of alerts), in list order."""
     if events:
-        insert_new(events)
+        sql.insert_new(events)
         _seal_after_commit()
 
 
@@ -123,20 +123,17 @@ def _seal_after_commit() -> None:
 def seal_pending(*, wait: bool = True) -> int:
     """Chain every committed, unsealed event in id order; returns how many were sealed.
 
-    Only one sealer runs at a time (a PostgreSQL advisory lock; SQLite serialises writers anyway).
+    Only one sealer runs at a time (a named lock, socdesk.core.sql.lock).
     With wait=False the call returns 0 at once when another sealer holds the lock: that sealer, or
     the next one, will pick these events up.
     """
     sealed = 0
     while True:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    fn = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
-                    cursor.execute(f"SELECT {fn}(%s)", [SEAL_LOCK_KEY])
-                    got = cursor.fetchone()[0]
-                    if not wait and got is False:
-                        return sealed
+            if wait:
+                sql.lock(SEAL_LOCK_KEY)
+            elif not sql.try_lock(SEAL_LOCK_KEY):
+                return sealed
             pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
             if not pending:
                 return sealed
@@ -151,5 +148,5 @@ def seal_pending(*, wait: bool = True) -> int:
                 seq += 1
                 event.seq, event.prev_hash = seq, prev
                 event.chain_hash = prev = link_hash(prev, event.content_hash)
-            bulk_set(pending, ["seq", "prev_hash", "chain_hash"])
+            sql.bulk_set(pending, ["seq", "prev_hash", "chain_hash"])
             sealed += len(pending)

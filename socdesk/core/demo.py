@@ -416,8 +416,8 @@ DEMO_DELIVERIES = [
 
 def seed_demo_alerts(department: Department) -> int:
     """Send each tool's sample alert through the real ingest pipeline: alert tickets with observables."""
+    from socdesk.alerts.ingest import delivery_receive_and_process
     from socdesk.alerts.integrations import integration_create
-    from socdesk.alerts.services import delivery_receive_and_process
 
     sent = 0
     for adapter, sample, times in DEMO_DELIVERIES:

@@ -6,7 +6,7 @@ permission, writes, bumps `version` and `last_activity_at`, and records exactly 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,11 +18,12 @@ from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Contact, Department, Team
 from socdesk.accounts.selectors import agent_can, departments_with_perm
 from socdesk.accounts.services import contact_get_or_create
+from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import audit_event, record, record_many
+from socdesk.core import sql
 from socdesk.core.actor import Actor
-from socdesk.core.db import insert_new
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
-from socdesk.core.models import next_counter_value, next_counter_values
+from socdesk.core.models import next_counter_value
 from socdesk.core.text import clean_json, clean_text
 from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Resolution, Severity, Source, Status
@@ -115,10 +116,6 @@ def _record(actor: Actor, action: str, ticket: Ticket, before=None, after=None) 
         before=before,
         after=after,
     )
-
-
-def _agent_label(agent: Agent | None) -> str:
-    return agent.name if agent else "nobody"
 
 
 # --- create -----------------------------------------------------------------------------------------
@@ -224,25 +221,32 @@ class TicketDraft:
     extra: dict = field(default_factory=dict)
 
 
-def ticket_create_many(drafts: list[TicketDraft]) -> list[Ticket]:
+def ticket_create_many(
+    drafts: list[TicketDraft], *, record: Callable[[list[AuditEvent]], None] = record_many
+) -> list[Ticket]:
     """Open many tickets in a few statements (a batch of alerts): the same rows and audit events as
     `ticket_create` for each, with no requester, assignee or attachments.
 
-    For keys and jobs only (no agent permission checks); runs in the caller's transaction.
+    An agent's draft (a personal API token) needs the agent's create permission in the department, as
+    with `ticket_create`. `record` receives the `ticket.created` events in draft order (the alert
+    engine slots them between its own events); runs in the caller's transaction.
     """
     if not drafts:
         return []
     severities, sources = set(Severity.values), set(Source.values)  # each `.values` builds a new list
+    allowed: dict[int, set[int] | None] = {}
     for draft in drafts:
-        if draft.actor.agent is not None:
-            raise ValueError(
-                "ticket_create_many is for keys and jobs; agents open tickets with ticket_create."
-            )
         if draft.severity not in severities or draft.source not in sources:
             raise ServiceError(f"Invalid severity {draft.severity!r} or source {draft.source!r}.")
+        agent = draft.actor.agent
+        if agent is not None:
+            if agent.pk not in allowed:
+                allowed[agent.pk] = departments_with_perm(agent, Perm.CREATE)
+            if allowed[agent.pk] is not None and draft.department.pk not in allowed[agent.pk]:
+                raise PermissionDenied(f"You may not open tickets in {draft.department.name}.")
         _check_assignment(draft.department, None, draft.team)
     now = timezone.now()
-    numbers = next_counter_values(TICKET_NUMBER_COUNTER, len(drafts), TICKET_NUMBER_START)
+    numbers = sql.next_counter_values(TICKET_NUMBER_COUNTER, len(drafts), TICKET_NUMBER_START)
     prefix = settings.SOCDESK_TICKET_PREFIX
     tickets = [
         Ticket(
@@ -258,21 +262,22 @@ def ticket_create_many(drafts: list[TicketDraft]) -> list[Ticket]:
         )
         for draft, number in zip(drafts, numbers, strict=True)
     ]
-    insert_new(tickets)
+    sql.insert_new(tickets)
     tag_names = [normalise_tags(draft.tags) for draft in drafts]
     tags = {tag.name: tag for tag in _tag_objects(sorted({n for names in tag_names for n in names}))}
-    insert_new(
+    sql.insert_new(
         [
             Ticket.tags.through(ticket_id=ticket.pk, tag_id=tags[name].pk)
             for ticket, names in zip(tickets, tag_names, strict=True)
             for name in names
         ]
     )
-    insert_new(
+    sql.insert_new(
         [
             ThreadEntry(
                 ticket=ticket,
-                kind=EntryKind.MESSAGE,
+                kind=EntryKind.MESSAGE if draft.actor.agent is None else EntryKind.NOTE,
+                author_agent=draft.actor.agent,
                 author_label=draft.actor.label[:200],
                 body=clean_text(draft.body),
                 created_at=now,
@@ -281,7 +286,7 @@ def ticket_create_many(drafts: list[TicketDraft]) -> list[Ticket]:
             if draft.body
         ]
     )
-    record_many(
+    record(
         [
             audit_event(
                 actor=draft.actor,
@@ -755,34 +760,19 @@ def ticket_delete(*, actor: Actor, ticket: Ticket) -> None:
 # --- machine activity -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def ticket_log_event(
-    *, actor: Actor, ticket: Ticket, body: str, replace_entry_id: int | None = None
-) -> ThreadEntry:
-    """Add a system event line to the thread, or rewrite an earlier event in place (alert repeats).
+def ticket_event_lines_write(
+    *, new: list[ThreadEntry], rewritten: list[ThreadEntry], tickets: list[Ticket], now: datetime
+) -> None:
+    """Write system event lines in bulk (an alert batch): new lines, lines rewritten in place (an
+    alert's repeat count), and `now` as the activity time of `tickets`.
 
-    Used by the alert pipeline so that a flood of repeats stays one line that is kept up to date.
-    It does not bump `version` (a repeating alert must not make an agent's open edit stale) and it
-    records no audit event itself: the caller records the domain event that explains it
-    (e.g. `alert.deduplicated`).
+    It bumps no `version` (a repeating alert must not make an agent's open edit stale) and records no
+    audit event: the caller records the domain events that explain the lines (`alert.deduplicated`...).
+    Runs in the caller's transaction.
     """
-    body = (body or "").strip()
-    if not body:
-        raise ServiceError("The event text is empty.", fields={"body": "required"})
-    now = timezone.now()
-    replaced = replace_entry_id is not None and ThreadEntry.objects.filter(
-        pk=replace_entry_id, ticket=ticket, kind=EntryKind.EVENT
-    ).update(body=body)
-    if replaced:
-        entry = ThreadEntry(pk=replace_entry_id, ticket=ticket, kind=EntryKind.EVENT, body=body)
-    else:
-        entry = ThreadEntry.objects.create(
-            ticket=ticket,
-            kind=EntryKind.EVENT,
-            author_agent=actor.agent,
-            author_label=actor.label,
-            body=body,
-            created_at=now,
-        )
-    Ticket.objects.filter(pk=ticket.pk).update(last_activity_at=now)
-    return entry
+    sql.insert_new(new)
+    sql.bulk_set(rewritten, ["body"])
+    if tickets:
+        Ticket.objects.filter(pk__in={ticket.pk for ticket in tickets}).update(last_activity_at=now)
+        for ticket in tickets:
+            ticket.last_activity_at = now

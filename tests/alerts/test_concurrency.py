@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import Alert, DedupKey, WebhookDelivery
-from socdesk.alerts.services import delivery_process, delivery_receive
 from socdesk.audit.models import AuditEvent
 from socdesk.tickets.models import Ticket
 
@@ -60,7 +60,7 @@ def test_workers_draining_together_process_each_delivery_exactly_once(make_integ
     """Four workers sweep one backlog: the conditional-UPDATE claims give each delivery to exactly one."""
     import json
 
-    from socdesk.alerts.services import deliveries_sweep
+    from socdesk.alerts.ingest import deliveries_sweep
 
     integration = make_integration("alertmanager")
     base = json.loads(sample("alertmanager_v4.json"))
@@ -99,7 +99,7 @@ def test_ingest_loops_draining_together_take_each_delivery_once(make_integration
     every alert counted once, and on PostgreSQL no loop waits for another's claim (SKIP LOCKED)."""
     import json
 
-    from socdesk.alerts.services import deliveries_drain
+    from socdesk.alerts.ingest import deliveries_drain
 
     settings.SOCDESK_DELIVERY_BATCH = 4
     integration = make_integration("alertmanager")
@@ -137,7 +137,7 @@ def test_ingest_loops_draining_together_take_each_delivery_once(make_integration
 
 def _claim_ids() -> list[int]:
     """Claim the next batch and give its turn back at once (these tests write nothing)."""
-    from socdesk.alerts.services import _claim_next_batch, _turn_done
+    from socdesk.alerts.ingest.deliveries import _claim_next_batch, _turn_done
 
     ids, turn = _claim_next_batch()
     _turn_done(turn)
@@ -180,7 +180,7 @@ def test_batches_are_written_in_the_order_they_were_claimed(settings):
     import json
 
     from socdesk.accounts.services import department_create
-    from socdesk.alerts.services import _claim_next_batch, _process_claimed, _turn_done
+    from socdesk.alerts.ingest.deliveries import _claim_next_batch, _process_claimed, _turn_done
     from socdesk.core.actor import Actor
 
     if connection.vendor != "postgresql":

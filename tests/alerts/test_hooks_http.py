@@ -11,8 +11,8 @@ import pytest
 from huey.contrib.djhuey import HUEY
 
 from socdesk.accounts.services import apikey_create
+from socdesk.alerts.ingest import deliveries_sweep
 from socdesk.alerts.models import Alert, WebhookDelivery
-from socdesk.alerts.services import deliveries_sweep
 from socdesk.audit.models import AuditEvent
 from socdesk.tickets.models import Ticket
 
@@ -263,7 +263,7 @@ def test_queue_down_still_acknowledges_and_the_ingest_loop_processes_it(
 ):
     """The reply touches no task queue: with it unreachable (Redis down) a delivery is still stored,
     acknowledged and then turned into a ticket by the ingest loop, which reads the database."""
-    from socdesk.alerts.services import deliveries_drain
+    from socdesk.alerts.ingest import deliveries_drain
 
     def queue_unreachable(*args, **kwargs):  # fault injection: what enqueueing raises with Redis down
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import Observable, TicketObservable
-from socdesk.alerts.services import delivery_process, delivery_receive
 from socdesk.audit.models import AuditEvent
 from socdesk.tickets.models import Ticket
 

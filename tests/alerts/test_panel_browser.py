@@ -9,8 +9,8 @@ from django.conf import settings as django_settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import TicketObservable
-from socdesk.alerts.services import delivery_process, delivery_receive
 from socdesk.tickets.models import Ticket
 
 from .conftest import sample

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from socdesk.accounts.models import ApiKey
 from socdesk.accounts.services import apikey_create, apikey_revoke
-from socdesk.alerts import delivery_writer
-from socdesk.alerts.ingest_loop import start_ingest_thread
+from socdesk.alerts.ingest import group_commit as delivery_writer
+from socdesk.alerts.ingest.loop import start_ingest_thread
 from socdesk.alerts.models import WebhookDelivery
 from socdesk.tickets.models import Ticket
 

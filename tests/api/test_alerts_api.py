@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import Alert, Integration, Observable, WebhookDelivery
-from socdesk.alerts.services import delivery_process, delivery_receive
 from socdesk.audit.models import AuditEvent
 from socdesk.tickets.models import Ticket
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from socdesk.alerts.models import AlertObservable, Observable, TicketObservable
 from socdesk.audit.models import AuditEvent
-from socdesk.core.db import copy_rows, insert_new
+from socdesk.core.sql import copy_rows, insert_new
 from socdesk.tickets.choices import EntryKind, Severity, Source
 from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
 

@@ -168,7 +168,7 @@ def _delivery_status(data, delivery_id: int) -> str:
 
 _RECEIVE = (
     "from socdesk.accounts.services import department_create; from socdesk.core.actor import Actor; "
-    "from socdesk.alerts.services import delivery_receive; "
+    "from socdesk.alerts.ingest import delivery_receive; "
     "department_create(actor=Actor.system('test'), name='SOC'); "
     "print(delivery_receive(adapter='alertmanager', body=open({path!r}, 'rb').read()).pk)"
 )

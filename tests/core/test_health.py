@@ -25,7 +25,7 @@ def test_healthz_tells_monitors_how_many_deliveries_wait_and_for_how_long(client
 
     from django.utils import timezone
 
-    from socdesk.alerts.services import delivery_receive
+    from socdesk.alerts.ingest import delivery_receive
 
     assert client.get("/healthz").json()["ingest"] == {"waiting": 0, "oldest_waiting_seconds": None}
     old = delivery_receive(adapter="alertmanager", body=b"{}")

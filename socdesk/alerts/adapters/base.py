@@ -1,7 +1,7 @@
 """What every adapter shares: the normalised alert, the adapter error, settings and small helpers.
 
 Adapters are pure: bytes or a parsed payload plus AdapterSettings in, list[NormalisedAlert] out. They
-never touch the database; the pipeline (socdesk.alerts.services) does everything else.
+never touch the database; the ingest engine (socdesk.alerts.ingest) does everything else.
 """
 
 from __future__ import annotations

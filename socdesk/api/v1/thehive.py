@@ -20,9 +20,9 @@ from ninja import Status as Reply
 
 from socdesk.alerts.adapters import AdapterError, thehive
 from socdesk.alerts.choices import DeliveryStatus
+from socdesk.alerts.ingest import delivery_receive_and_process
 from socdesk.alerts.models import Alert
 from socdesk.alerts.selectors import integration_for_key_request
-from socdesk.alerts.services import delivery_receive_and_process
 from socdesk.api.errors import error_response
 from socdesk.api.v1.schemas import ErrorOut
 from socdesk.api.v1.security import ApiKeyAuth, BearerKeyAuth, Caller

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from huey.contrib.djhuey.management.commands.run_huey import Command as RunHuey
 
-from socdesk.alerts.ingest_loop import start_ingest_thread
+from socdesk.alerts.ingest.loop import start_ingest_thread
 
 
 class Command(RunHuey):

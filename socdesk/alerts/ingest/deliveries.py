@@ -1,36 +1,34 @@
-"""The alert pipeline: store a delivery durably, turn it into alerts, de-duplicate them onto tickets.
+"""Deliveries through the engine: receive and commit, claim, prepare, plan and write, finish.
 
-Flow: the webhook view calls `delivery_receive`, one INSERT committed before the 202 reply and
-nothing else (no queue round trip on the hot path). The worker's ingest loop
-(socdesk.alerts.ingest_loop) polls for waiting deliveries and runs `deliveries_drain`, which claims
-a batch with a conditional UPDATE, runs the adapters and writes the batch's alerts in one
-transaction (socdesk.alerts.batch). A periodic sweep re-runs deliveries left pending by a worker
-that died, so an acknowledged delivery is never lost. The steps that change tickets one alert at a
-time are in socdesk.alerts.ticketing.
+The webhook reply calls `delivery_receive` (one INSERT, committed before the 202). The ingest loop
+(socdesk.alerts.ingest.loop) calls `deliveries_drain`, which claims the oldest waiting deliveries,
+prepares them outside any lock (socdesk.alerts.ingest.prepare), and writes their alerts in one
+transaction through the engine (socdesk.alerts.ingest.write). The TheHive API's synchronous reply,
+the periodic sweep and requeued deliveries go through the same `deliveries_process`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
-from django.db.models.functions import Length
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from socdesk.accounts.models import ApiKey
-from socdesk.alerts import adapters, delivery_writer, ticketing
-from socdesk.alerts.adapters import AdapterError, AdapterSettings, NormalisedAlert
-from socdesk.alerts.batch import BatchIngest, Incoming
-from socdesk.alerts.choices import AlertStatus, DeliveryStatus
-from socdesk.alerts.models import Alert, DedupKey, Integration, WebhookDelivery
+from socdesk.alerts.adapters import AdapterError
+from socdesk.alerts.choices import DeliveryStatus
+from socdesk.alerts.ingest import group_commit
+from socdesk.alerts.ingest.plan import Incoming
+from socdesk.alerts.ingest.prepare import Prepared, prepare_delivery
+from socdesk.alerts.ingest.write import ingest
+from socdesk.alerts.models import Alert, Integration, WebhookDelivery
 from socdesk.audit.services import record
+from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.core.models import next_counter_value
@@ -48,18 +46,6 @@ KEPT_HEADERS = (
 )
 MAX_ATTEMPTS = 5
 RETRY_PAUSE_SECONDS = 10  # times the attempts so far: 10 s, 20 s, 30 s, 40 s, then failed
-
-
-def integration_settings(integration: Integration | None) -> AdapterSettings:
-    """The adapter-facing view of an integration (defaults when there is none)."""
-    if integration is None:
-        return AdapterSettings()
-    return AdapterSettings(
-        default_severity=integration.default_severity,
-        severity_map=integration.severity_map if isinstance(integration.severity_map, dict) else {},
-        grouping_key=integration.grouping_key or "",
-        field_map=integration.field_map if isinstance(integration.field_map, dict) else {},
-    )
 
 
 # --- receiving ---------------------------------------------------------------------------------------
@@ -92,7 +78,7 @@ def delivery_receive(
         client_ip=client_ip,
         api_key=api_key,
     )
-    delivery.pk = delivery_writer.insert(delivery)
+    delivery.pk = group_commit.insert(delivery)
     if HUEY.immediate:
         transaction.on_commit(lambda: deliveries_process(delivery_ids=[delivery.pk]))
     return delivery
@@ -131,7 +117,7 @@ def delivery_receive_and_process(
 
 
 def _lease() -> timedelta:
-    return timedelta(seconds=getattr(settings, "SOCDESK_DELIVERY_LEASE_SECONDS", 300))
+    return timedelta(seconds=settings.SOCDESK_DELIVERY_LEASE_SECONDS)
 
 
 def _claimable(now) -> Q:
@@ -204,10 +190,10 @@ def _process_claimed(
         .filter(pk__in=claimed)
         .order_by("id")
     )
-    prepared = {delivery.pk: _prepare(delivery) for delivery in deliveries}
-    # Fast path: the whole batch in one transaction, its alerts written in bulk (socdesk.alerts.batch)
-    # with no savepoint per delivery. If anything fails, the batch is rolled back and re-run below
-    # one delivery at a time, each in a savepoint, so one bad delivery never takes the others down.
+    prepared = {delivery.pk: prepare_delivery(delivery) for delivery in deliveries}
+    # The whole batch in one transaction with no savepoint per delivery. If anything fails, the batch
+    # is rolled back and re-run below one delivery at a time (each a batch of one, in a savepoint),
+    # so one bad delivery never takes the others down.
     try:
         with transaction.atomic():
             _one_batch_at_a_time(after_turn)
@@ -224,8 +210,8 @@ def _process_claimed(
     return outcome
 
 
-# Arbitrary constants naming PostgreSQL advisory locks: the one that serialises batch writing, the one
-# that serialises claims, and the key space (two-int form) of the locks that order batches by claim.
+# Arbitrary constants naming the locks that serialise batch writing and claims, and the key space
+# of the locks that order batches by claim (socdesk.core.sql.lock / hold).
 INGEST_LOCK_KEY = 0x50C_A1E7
 CLAIM_LOCK_KEY = 0x50C_C1A1
 TURN_LOCK_SPACE = 0x50C_7E4
@@ -233,63 +219,23 @@ INGEST_TURN_COUNTER = "ingest_turn"
 
 
 def _one_batch_at_a_time(after_turn: int | None = None) -> None:
-    """On PostgreSQL, wait for any other worker's batch to commit before starting this one.
+    """Wait for any other worker's batch to commit before writing this one.
 
-    Two batches that touch the same de-dup keys or observables in different orders deadlock (seen
-    under load: PostgreSQL aborts one, and its deliveries wait for the sweep). Only the writing is
-    serialised: each loop reads and normalises its next batch while another one writes (see
-    `_process_claimed`). With `after_turn`, it first waits for that earlier claim's batch to be
-    written, so batches are written in the order they were claimed. SQLite's IMMEDIATE transactions
-    serialise writers already. Released at commit or rollback.
+    Two batches that touch the same de-dup keys or observables in different orders would deadlock.
+    Only the writing is serialised: each loop reads and normalises its next batch while another one
+    writes (see `_process_claimed`). With `after_turn`, it first waits for that earlier claim's
+    batch to be written, so batches are written in the order they were claimed. Released at commit
+    or rollback (on SQLite the writer lock serialises writers already).
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            if after_turn is not None:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock_shared(%s, %s)", [TURN_LOCK_SPACE, _turn_key(after_turn)]
-                )
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INGEST_LOCK_KEY])
-
-
-@dataclass
-class _Prepared:
-    """A delivery read by its adapter, before any write: its alerts in key order, or why it failed."""
-
-    items: list[Incoming] = field(default_factory=list)
-    error: AdapterError | None = None  # the payload cannot be read: the delivery fails
-    crash: Exception | None = None  # an unexpected error: the delivery is retried later
-
-
-def _prepare(delivery: WebhookDelivery) -> _Prepared:
-    """Run the adapter and find each alert's observables: pure CPU, no database writes.
-
-    Never raises: whatever goes wrong is kept on the result and settled for this delivery alone when
-    the batch is written (failed, or retried later), never for the batch around it.
-    """
-    try:
-        alerts = adapters.normalise(
-            delivery.adapter, bytes(delivery.body), integration_settings(delivery.integration)
-        )
-        # One key order for every delivery, so two deliveries sharing keys never deadlock.
-        keyed = sorted(
-            ((_key_hash(delivery.adapter, delivery.integration, a), a) for a in alerts), key=lambda p: p[0]
-        )
-        return _Prepared(
-            items=[
-                Incoming(delivery=delivery, alert=alert, key=key, pairs=ticketing.observable_pairs(alert))
-                for key, alert in keyed
-            ]
-        )
-    except AdapterError as exc:
-        return _Prepared(error=exc)
-    except Exception as exc:  # a bug in an adapter or in extraction: kept pending for a retry, then failed
-        return _Prepared(crash=exc)
+    if after_turn is not None:
+        sql.lock(TURN_LOCK_SPACE, _turn_key(after_turn), shared=True)
+    sql.lock(INGEST_LOCK_KEY)
 
 
 def _process_batch(
-    deliveries: list[WebhookDelivery], prepared: dict[int, _Prepared], *, job: str | None
+    deliveries: list[WebhookDelivery], prepared: dict[int, Prepared], *, job: str | None
 ) -> dict[int, str]:
-    """Ingest all the deliveries' alerts in bulk and mark the deliveries processed (or failed)."""
+    """Ingest all the deliveries' alerts as one batch and mark the deliveries processed (or failed)."""
     outcome: dict[int, str] = {}
     items: list[Incoming] = []
     done: dict[int, list[int]] = {}  # alert count -> deliveries, marked processed together
@@ -309,7 +255,7 @@ def _process_batch(
         done.setdefault(len(ready.items), []).append(delivery.pk)
         outcome[delivery.pk] = DeliveryStatus.PROCESSED
     try:
-        BatchIngest(source_of=lambda delivery: delivery.adapter).ingest(items)
+        ingest(items)
     except Exception as exc:
         raise _BatchFailed from exc
     now = timezone.now()
@@ -324,8 +270,8 @@ class _BatchFailed(Exception):
     """A delivery failed inside an un-isolated batch: roll the batch back and re-run it isolated."""
 
 
-def _process_one(delivery: WebhookDelivery, ready: _Prepared, *, job: str | None) -> str:
-    """Ingest one delivery's alerts one at a time, in a savepoint, and mark it processed (or failed)."""
+def _process_one(delivery: WebhookDelivery, ready: Prepared, *, job: str | None) -> str:
+    """Ingest one delivery's alerts as a batch of its own, in a savepoint; mark it processed (or failed)."""
     if ready.error is not None:
         _finish(delivery, DeliveryStatus.FAILED, error=ready.error.message)
         return DeliveryStatus.FAILED
@@ -335,13 +281,8 @@ def _process_one(delivery: WebhookDelivery, ready: _Prepared, *, job: str | None
     try:
         with transaction.atomic():  # a savepoint inside the batch
             for item in ready.items:
-                alert_ingest(
-                    actor=actor,
-                    alert=item.alert,
-                    source=delivery.adapter,
-                    integration=delivery.integration,
-                    delivery=delivery,
-                )
+                item.actor = actor
+            ingest(ready.items)
             _finish(delivery, DeliveryStatus.PROCESSED, count=len(ready.items))
         return DeliveryStatus.PROCESSED
     except (AdapterError, ServiceError) as exc:
@@ -382,7 +323,7 @@ def _finish(
 
 
 def _batch_size() -> int:
-    return max(1, getattr(settings, "SOCDESK_DELIVERY_BATCH", 100))
+    return max(1, settings.SOCDESK_DELIVERY_BATCH)
 
 
 def deliveries_drain() -> dict[int, str]:
@@ -393,85 +334,54 @@ def deliveries_drain() -> dict[int, str]:
     hold hundreds of alerts and on SQLite the batch's transaction holds the write lock that every
     webhook reply waits for. The first delivery is always taken, however large.
     """
-    if connection.vendor == "postgresql":
-        if not WebhookDelivery.objects.filter(_claimable(timezone.now())).exists():
-            return {}  # the idle loop's look: one indexed query, no claim transaction
-        claimed, turn = _claim_next_batch()
-        try:
-            return _process_claimed(claimed, after_turn=turn - 1 if claimed else None)
-        finally:
-            _turn_done(turn)
-    candidates = (
-        WebhookDelivery.objects.filter(_claimable(timezone.now()))
-        .order_by("id")
-        .annotate(size=Length("body"))
-        .values_list("id", "size")[: _batch_size()]
-    )
-    budget, waiting = settings.SOCDESK_DELIVERY_BATCH_BYTES, []
-    for delivery_id, size in candidates:
-        budget -= size or 0
-        if budget < 0 and waiting:
-            break
-        waiting.append(delivery_id)
-    return deliveries_process(delivery_ids=waiting) if waiting else {}
+    if not WebhookDelivery.objects.filter(_claimable(timezone.now())).exists():
+        return {}  # the idle loop's look: one indexed query, no claim transaction
+    claimed, turn = _claim_next_batch()
+    try:
+        return _process_claimed(claimed, after_turn=turn - 1 if turn is not None else None)
+    finally:
+        _turn_done(turn)
 
 
 def _claim_next_batch() -> tuple[list[int], int | None]:
-    """PostgreSQL: claim the oldest waiting deliveries, within the batch's count and bytes; and a turn.
+    """Claim the oldest waiting deliveries, within the batch's count and bytes; and a turn.
 
     Several loops each prepare their batch outside the ingest lock (see `_process_claimed`), so a
     later batch could be ready first; yet deliveries must be written in the order they arrived (a
     `resolved` notice written before its `firing` alert would be lost). So claims take turns (a short
-    advisory lock), each claim gets the next turn number, and its loop holds a session lock on that
-    number until its batch is committed (`_turn_done`); writing waits on the previous number's lock
+    lock), each claim gets the next turn number, and its loop holds a session lock on that number
+    until its batch is committed (`_turn_done`); writing waits on the previous number's lock
     (`_one_batch_at_a_time`). A loop that dies releases its lock with its connection, so the next
-    turn does not wait on it (its deliveries are taken again after the lease, as before). Returns
-    ([], None) when nothing is waiting.
+    turn does not wait on it (its deliveries are taken again after the lease). Returns ([], None)
+    when nothing is waiting.
     """
-    now, token = timezone.now(), secrets.token_hex(8)
-    table = WebhookDelivery._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
-        cursor.execute(
-            f"""
-            WITH waiting AS (
-                SELECT id, octet_length(body) AS size FROM {table}
-                WHERE status = %(pending)s AND (claimed_at IS NULL OR claimed_at < %(expired)s)
-                ORDER BY id LIMIT %(count)s FOR UPDATE SKIP LOCKED
-            ), budget AS (
-                SELECT id, ROW_NUMBER() OVER w AS n, SUM(size) OVER w AS total
-                FROM waiting WINDOW w AS (ORDER BY id)
-            )
-            UPDATE {table} SET claimed_at = %(now)s, claim_token = %(token)s, attempts = attempts + 1
-            WHERE id IN (SELECT id FROM budget WHERE n = 1 OR total <= %(bytes)s)
-            RETURNING id
-            """,
-            {
-                "pending": DeliveryStatus.PENDING,
-                "expired": now - _lease(),
-                "count": _batch_size(),
-                "now": now,
-                "token": token,
-                "bytes": settings.SOCDESK_DELIVERY_BATCH_BYTES,
-            },
+    now = timezone.now()
+    with transaction.atomic():
+        sql.lock(CLAIM_LOCK_KEY)
+        claimed = sql.claim_oldest(
+            WebhookDelivery,
+            expired=now - _lease(),
+            count=_batch_size(),
+            max_bytes=settings.SOCDESK_DELIVERY_BATCH_BYTES,
+            now=now,
+            token=secrets.token_hex(8),
+            pending=DeliveryStatus.PENDING,
         )
-        claimed = sorted(row[0] for row in cursor.fetchall())
         if not claimed:
             return [], None
         turn = next_counter_value(INGEST_TURN_COUNTER)
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [TURN_LOCK_SPACE, _turn_key(turn)])
+        sql.hold(TURN_LOCK_SPACE, _turn_key(turn))
         return claimed, turn
 
 
 def _turn_key(turn: int) -> int:
-    return turn % 2**31  # the two-key advisory locks take int4 keys
+    return turn % 2**31  # the two-key locks take int4 keys
 
 
 def _turn_done(turn: int | None) -> None:
     """Let the next claim's batch be written (its loop waits for this; see `_claim_next_batch`)."""
     if turn is not None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [TURN_LOCK_SPACE, _turn_key(turn)])
+        sql.release(TURN_LOCK_SPACE, _turn_key(turn))
 
 
 @transaction.atomic
@@ -503,7 +413,7 @@ def deliveries_requeue(*, actor: Actor, delivery_ids: list[int]) -> int:
 def deliveries_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:
     """Process deliveries still pending after `older_than` (worker was down, task lost); returns how many."""
     if older_than is None:
-        older_than = timedelta(seconds=getattr(settings, "SOCDESK_DELIVERY_SWEEP_AFTER", 30))
+        older_than = timedelta(seconds=settings.SOCDESK_DELIVERY_SWEEP_AFTER)
     now = timezone.now()
     ids = list(
         WebhookDelivery.objects.filter(_claimable(now), received_at__lte=now - older_than)
@@ -514,92 +424,3 @@ def deliveries_sweep(*, older_than: timedelta | None = None, limit: int = 500) -
     for start in range(0, len(ids), _batch_size()):
         done += len(deliveries_process(delivery_ids=ids[start : start + _batch_size()], job="alert-sweeper"))
     return done
-
-
-# --- ingest ------------------------------------------------------------------------------------------
-
-
-def _key_hash(source: str, integration: Integration | None, alert: NormalisedAlert) -> str:
-    scope = f"{source}\x1f{integration.pk if integration else '-'}\x1f{alert.dedup_key}"
-    return hashlib.sha256(scope.encode("utf-8", "replace")).hexdigest()
-
-
-# No savepoint of its own inside a caller's transaction (two round trips per alert saved): its one
-# caller, _process_one, isolates each delivery, and a failure here must undo the whole delivery anyway.
-@transaction.atomic(savepoint=False)
-def alert_ingest(
-    *,
-    actor: Actor,
-    alert: NormalisedAlert,
-    source: str,
-    integration: Integration | None = None,
-    delivery: WebhookDelivery | None = None,
-) -> Alert | None:
-    """Record one normalised alert: a repeat counts on its open ticket, a new key opens a ticket.
-
-    Race-free: the de-dup key row is inserted-or-ignored, then locked (SELECT ... FOR UPDATE on
-    PostgreSQL; SQLite's IMMEDIATE transactions serialise writers), so of N concurrent deliveries
-    of a new key exactly one opens the ticket and the others count as repeats on it.
-    Returns the Alert, or None for a `resolved` notice about an alert that has no open ticket.
-    """
-    key = _key_hash(source, integration, alert)
-    DedupKey.objects.bulk_create([DedupKey(key=key, label=alert.dedup_key[:300])], ignore_conflicts=True)
-    dedup = DedupKey.objects.select_for_update(of=("self",)).select_related("ticket").get(key=key)
-    ticket = dedup.ticket
-    now = timezone.now()
-
-    if ticket is not None and ticket.is_open:
-        existing = Alert.objects.filter(ticket=ticket, fingerprint=alert.fingerprint[:255]).first()
-        if existing is not None:
-            return ticketing.repeat(
-                actor=actor,
-                existing=existing,
-                alert=alert,
-                ticket=ticket,
-                integration=integration,
-                delivery=delivery,
-                now=now,
-            )
-        if alert.status == AlertStatus.RESOLVED:
-            return None
-        return ticketing.new_alert(
-            actor=actor,
-            alert=alert,
-            source=source,
-            integration=integration,
-            delivery=delivery,
-            dedup=dedup,
-            ticket=ticket,
-            previous=None,
-            now=now,
-            joined=True,
-        )
-
-    if alert.status == AlertStatus.RESOLVED:
-        latest = (
-            Alert.objects.filter(
-                dedup_key=dedup, fingerprint=alert.fingerprint[:255], status=AlertStatus.FIRING
-            )
-            .order_by("-id")
-            .first()
-        )
-        if latest is not None:
-            ticketing.mark_resolved(actor, latest, now)
-        return latest
-
-    new_ticket = ticketing.open_ticket(
-        actor=actor, alert=alert, source=source, integration=integration, previous=ticket
-    )
-    dedup.ticket = new_ticket
-    dedup.save(update_fields=["ticket"])
-    return ticketing.new_alert(
-        actor=actor,
-        alert=alert,
-        source=source,
-        integration=integration,
-        delivery=delivery,
-        dedup=dedup,
-        ticket=new_ticket,
-        previous=ticket,
-        now=now,
-    )

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from socdesk.alerts import observables
-from socdesk.alerts.ingest_loop import run_ingest_loop
+from socdesk.alerts.ingest.loop import run_ingest_loop
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """The worker's ingest loop: turn waiting webhook deliveries into alerts, batch after batch.
 
-The webhook reply only stores the body (see socdesk.alerts.services). This loop, a thread in every
+The webhook reply only stores the body (see socdesk.alerts.ingest). This loop, a thread in every
 `socdesk worker`, claims the oldest waiting deliveries and processes them; while there is a backlog
 it goes straight on to the next batch, and when there is none it looks again every
 SOCDESK_INGEST_POLL_SECONDS (0.1 s: the idle cost is a few indexed queries a second). Several
@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from socdesk.alerts import observables
-from socdesk.alerts.services import deliveries_drain
+from socdesk.alerts.ingest.deliveries import deliveries_drain
 from socdesk.audit.services import seal_pending, sealing_deferred
 
 log = logging.getLogger(__name__)

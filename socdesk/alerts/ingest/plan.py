@@ -1,0 +1,415 @@
+"""Deciding what each alert does: the one place where SOCdesk de-duplicates.
+
+`Planner.decide` takes the batch's alerts in order and, for each, picks one outcome:
+
+    new ticket       the key has no open ticket: open one (linked to the key's previous ticket, if any)
+    repeat           the alert is already on the key's open ticket: count it, keep its one thread line
+                     up to date, raise the ticket's severity if the repeat is more severe
+    joins            another alert of a grouped key: a new alert row on the key's open ticket
+    resolved notice  the source says the alert cleared: mark it resolved (and, with the integration's
+                     auto-resolve on, resolve the ticket once none of its alerts still fires)
+    ignored          a resolved notice about an alert SOCdesk never saw firing
+
+Everything is decided in memory, against the state `load` read for the batch's keys, and added to a
+`Plan` (rows to insert, rows to update, thread lines, audit events, in decision order) that the
+writer (socdesk.alerts.ingest.write) applies. A ticket change an analyst would see (severity,
+status) is not planned but made at once through the tickets services, by the `change` callback the
+writer provides, because what comes next depends on whether it was allowed. A batch of one alert
+takes exactly the same path as a batch of five hundred, so the same deliveries end in the same
+tickets, thread and audit trail however they were batched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+
+from socdesk.accounts.models import Department
+from socdesk.alerts.adapters import NormalisedAlert
+from socdesk.alerts.choices import AlertStatus
+from socdesk.alerts.ingest.rows import (
+    AUTO_RESOLUTION,
+    alert_row,
+    default_department,
+    observable_links,
+    repeat_text,
+    ticket_draft,
+)
+from socdesk.alerts.models import Alert, DedupKey, Integration, WebhookDelivery
+from socdesk.alerts.ticket_observables import ObservableLinks
+from socdesk.audit.models import AuditEvent
+from socdesk.audit.services import audit_event
+from socdesk.core import sql
+from socdesk.core.actor import Actor
+from socdesk.tickets.choices import SEVERITY_RANK, EntryKind, Status
+from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.services import TicketDraft
+
+
+@dataclass
+class Incoming:
+    """One normalised alert of a delivery: its de-dup key hash, observables found, and who sent it."""
+
+    delivery: WebhookDelivery
+    alert: NormalisedAlert
+    key: str
+    pairs: list[tuple[str, str]]  # rows.observable_pairs, found before the batch's transaction
+    actor: Actor | None = None  # set when the batch is written
+
+    @property
+    def source(self) -> str:
+        return self.delivery.adapter
+
+
+class TicketSlot:
+    """A ticket the batch works on: one that exists (locked for the batch) or one the plan opens.
+
+    `alerts` holds the ticket's alert rows by fingerprint; `firing` counts those still firing (a
+    ticket is auto-resolved only when none is).
+    """
+
+    def __init__(self, ticket: Ticket | None = None, draft: TicketDraft | None = None) -> None:
+        self.ticket = ticket
+        self.draft = draft
+        self.created_event: AuditEvent | None = None  # set by the writer for a ticket it opens
+        self.alerts: dict[str, Alert] = {}
+        self.firing = 0
+
+    @property
+    def severity(self) -> str:
+        return self.ticket.severity if self.ticket is not None else self.draft.severity
+
+    @property
+    def is_open(self) -> bool:
+        return self.ticket is None or self.ticket.is_open
+
+
+@dataclass
+class KeyState:
+    """What is known of one de-dup key: its row, its open ticket, and the firing alerts it left behind."""
+
+    dedup: DedupKey
+    open: TicketSlot | None = None
+    # Firing alerts of this key on tickets no longer open, newest last, by fingerprint: where a
+    # `resolved` notice lands when the key has no open ticket.
+    left_firing: dict[str, list[Alert]] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """The writes decided so far and not yet applied, in decision order."""
+
+    new_tickets: list[TicketSlot] = field(default_factory=list)
+    new_alerts: list[tuple[Incoming, Alert, TicketSlot]] = field(default_factory=list)
+    links: list[tuple[ObservableLinks, TicketSlot]] = field(default_factory=list)
+    moved_keys: dict[int, tuple[DedupKey, TicketSlot]] = field(default_factory=dict)
+    changed_alerts: dict[int, Alert] = field(default_factory=dict)  # saved rows, by id(row)
+    new_lines: list[tuple[ThreadEntry, TicketSlot]] = field(default_factory=list)
+    changed_lines: dict[int, ThreadEntry] = field(default_factory=dict)  # saved lines, by id(entry)
+    touched: dict[int, TicketSlot] = field(default_factory=dict)  # last_activity_at = now, by id(slot)
+    # Audit events in decision order; a callable builds its event once the rows it names have ids.
+    events: list[AuditEvent | Callable[[], AuditEvent]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.new_tickets
+            or self.new_alerts
+            or self.moved_keys
+            or self.changed_alerts
+            or self.new_lines
+            or self.changed_lines
+            or self.touched
+            or self.events
+        )
+
+    def clear(self) -> None:
+        """Start afresh once everything has been written (the planner keeps this same object)."""
+        self.__init__()
+
+
+# What the writer does for a ticket change: flush the plan, then run the tickets services for the
+# steps (all or none); returns None when done (the slot's ticket is refreshed) or why it was refused.
+ChangeTicket = Callable[[Actor, TicketSlot, list[tuple[str, dict[str, Any]]]], str | None]
+
+
+class Planner:
+    """Decides each alert of a batch against the state of its keys; see the module docstring."""
+
+    def __init__(self, *, now: datetime, plan: Plan, change: ChangeTicket) -> None:
+        self.now = now
+        self.plan = plan
+        self.change = change
+        self.keys: dict[str, KeyState] = {}
+        self._slots: dict[int, TicketSlot] = {}  # existing tickets by id
+        self._lines: dict[int, ThreadEntry] = {}  # repeat lines of loaded alerts, by id
+        self._departments: dict[int | None, Department] = {}
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def load(self, items: list[Incoming]) -> None:
+        """Read the batch's keys, their open tickets (locked) with their alerts and repeat lines."""
+        labels = {item.key: item.alert.dedup_key[:300] for item in items}
+        DedupKey.objects.bulk_create(
+            [DedupKey(key=key, label=label) for key, label in sorted(labels.items())], ignore_conflicts=True
+        )
+        dedups = list(DedupKey.objects.filter(key__in=list(labels)))
+        # Lock the keys' tickets for the batch, in id order, and read them afresh: an analyst resolving
+        # one meanwhile waits for this commit, so no alert counts on a ticket resolved under it.
+        ids = sorted({d.ticket_id for d in dedups if d.ticket_id})
+        tickets = {t.pk: t for t in sql.for_update(Ticket.objects.filter(pk__in=ids).order_by("id"))}
+        for ticket in tickets.values():
+            if ticket.is_open:
+                self._slots[ticket.pk] = TicketSlot(ticket)
+        for alert in Alert.objects.filter(ticket_id__in=list(self._slots)).order_by("id"):
+            slot = self._slots[alert.ticket_id]
+            alert.ticket = slot.ticket
+            slot.alerts.setdefault(alert.fingerprint, alert)
+            slot.firing += alert.status == AlertStatus.FIRING
+        line_ids = [a.repeat_entry_id for s in self._slots.values() for a in s.alerts.values()]
+        self._lines = {
+            entry.pk: entry
+            for entry in ThreadEntry.objects.filter(
+                pk__in=[i for i in line_ids if i], kind=EntryKind.EVENT
+            ).only("id", "ticket_id", "body")
+        }
+        for dedup in dedups:
+            dedup.ticket = tickets.get(dedup.ticket_id)
+            self.keys[dedup.key] = KeyState(dedup=dedup, open=self._slots.get(dedup.ticket_id))
+        self._load_left_firing(items)
+
+    def _load_left_firing(self, items: list[Incoming]) -> None:
+        """For `resolved` notices on keys with no open ticket: the firing alerts those keys left behind."""
+        wanted = {
+            (self.keys[i.key].dedup.pk, i.alert.fingerprint[:255])
+            for i in items
+            if i.alert.status == AlertStatus.RESOLVED and self.keys[i.key].open is None
+        }
+        if not wanted:
+            return
+        by_pk = {state.dedup.pk: state for state in self.keys.values()}
+        match = Q()
+        for dedup_id, fingerprint in sorted(wanted):
+            match |= Q(dedup_key_id=dedup_id, fingerprint=fingerprint)
+        firing = (
+            Alert.objects.filter(match, status=AlertStatus.FIRING).select_related("ticket").order_by("id")
+        )
+        for alert in firing:
+            by_pk[alert.dedup_key_id].left_firing.setdefault(alert.fingerprint, []).append(alert)
+
+    # --- deciding ---------------------------------------------------------------------------------
+
+    def decide(self, item: Incoming) -> Alert | None:
+        """Decide one alert and add its writes to the plan; returns its alert row (None: ignored)."""
+        state, alert = self.keys[item.key], item.alert
+        fingerprint = alert.fingerprint[:255]
+        slot = state.open
+        if slot is not None:
+            existing = slot.alerts.get(fingerprint)
+            if existing is not None:
+                if alert.status != AlertStatus.RESOLVED:
+                    self._repeat(item, existing, slot)
+                elif existing.status == AlertStatus.FIRING:
+                    self._resolve(item, existing, slot)
+                    self._maybe_auto_resolve(item, slot)
+                return existing  # a resent "resolved" changes nothing
+            if alert.status == AlertStatus.RESOLVED:
+                return None
+            return self._add_alert(item, state, slot, joined=True)
+        if alert.status == AlertStatus.RESOLVED:
+            left = state.left_firing.get(fingerprint)
+            if not left:
+                return None
+            latest = left.pop()
+            self._resolve(item, latest, None)
+            return latest
+        return self._add_alert(item, state, self._open(item, state), joined=False)
+
+    def _open(self, item: Incoming, state: KeyState) -> TicketSlot:
+        """Plan a new ticket for the key (linked to its previous one, if any)."""
+        integration = item.delivery.integration
+        draft = ticket_draft(
+            actor=item.actor,
+            alert=item.alert,
+            source=item.source,
+            integration=integration,
+            previous=state.dedup.ticket,
+            department=self._department(integration),
+        )
+        slot = TicketSlot(draft=draft)
+        self.plan.new_tickets.append(slot)
+        self.plan.events.append(lambda: slot.created_event)
+        self.plan.moved_keys[id(state.dedup)] = (state.dedup, slot)
+        state.open = slot
+        return slot
+
+    def _add_alert(self, item: Incoming, state: KeyState, slot: TicketSlot, *, joined: bool) -> Alert:
+        """A new alert row on the slot's ticket: its raw payload and observables go with it."""
+        previous = None if joined else state.dedup.ticket
+        row = alert_row(
+            alert=item.alert,
+            source=item.source,
+            integration=item.delivery.integration,
+            delivery=item.delivery,
+            dedup=state.dedup,
+            ticket=slot.ticket,
+            previous=previous,
+            now=self.now,
+        )
+        slot.alerts[row.fingerprint] = row
+        slot.firing += row.status == AlertStatus.FIRING
+        self.plan.new_alerts.append((item, row, slot))
+        links = observable_links(item.alert, slot.ticket, row, item.pairs)
+        self.plan.links.append((links, slot))
+        if joined:
+            self._raise_severity(item.actor, slot, row.severity)
+            self._line(item.actor, slot, f"Another alert joined this ticket: {row.title}")
+        after = {  # as decided now: a later alert of the batch may change the row before it is written
+            "fingerprint": row.fingerprint,
+            "severity": row.severity,
+            "status": row.status,
+            "delivery": item.delivery.pk,
+            "previous_ticket": previous.number if previous else None,
+            "observables": len(links.pairs),
+        }
+        self.plan.events.append(
+            lambda: audit_event(
+                actor=item.actor,
+                action="alert.ingested",
+                target=row,
+                target_label=f"{row.source}: {row.title}"[:200],
+                after={"ticket": slot.ticket.number} | after,
+            )
+        )
+        return row
+
+    def _repeat(self, item: Incoming, existing: Alert, slot: TicketSlot) -> None:
+        """Count a repeat: one `alert.deduplicated` event per delivery, one thread line kept current."""
+        before = {"occurrence_count": existing.occurrence_count, "status": existing.status}
+        if existing.status != AlertStatus.FIRING:
+            slot.firing += 1
+        existing.occurrence_count += 1
+        existing.last_seen = self.now
+        existing.status = AlertStatus.FIRING
+        existing.resolved_at = None
+        existing.delivery = item.delivery
+        if SEVERITY_RANK.get(item.alert.severity, 0) > SEVERITY_RANK.get(existing.severity, 0):
+            existing.severity = item.alert.severity
+            self._raise_severity(item.actor, slot, item.alert.severity)
+        self._changed(existing)
+        self._repeat_line(item.actor, existing, slot)
+        after = {"occurrence_count": existing.occurrence_count, "status": existing.status}
+        self.plan.events.append(
+            lambda: audit_event(
+                actor=item.actor,
+                action="alert.deduplicated",
+                target=existing,
+                target_label=f"{existing.source}: {existing.title}"[:200],
+                before=before,
+                after={"occurrence_count": after["occurrence_count"], "ticket": slot.ticket.number}
+                | {"status": after["status"]},
+            )
+        )
+
+    def _resolve(self, item: Incoming, alert: Alert, slot: TicketSlot | None) -> None:
+        """The source says the alert cleared: mark it, note it on its ticket, audit it."""
+        alert.status = AlertStatus.RESOLVED
+        alert.resolved_at = alert.last_seen = self.now
+        self._changed(alert)
+        if slot is not None:
+            slot.firing -= 1
+        elif alert.ticket is not None:  # a left-behind alert: its ticket is no longer open
+            slot = self._slot_of(alert.ticket)
+        if slot is not None:
+            self._line(item.actor, slot, f"Alert resolved at the source: {alert.title}")
+        self.plan.events.append(
+            lambda: audit_event(
+                actor=item.actor,
+                action="alert.resolved",
+                target=alert,
+                target_label=f"{alert.source}: {alert.title}"[:200],
+                before={"status": AlertStatus.FIRING},
+                after={
+                    "status": AlertStatus.RESOLVED,
+                    "ticket": alert.ticket.number if alert.ticket else None,
+                },
+            )
+        )
+
+    def _maybe_auto_resolve(self, item: Incoming, slot: TicketSlot) -> None:
+        """With the integration's auto-resolve on, resolve the ticket once none of its alerts fires."""
+        integration: Integration | None = item.delivery.integration
+        if integration is None or not integration.auto_resolve or slot.firing > 0 or not slot.is_open:
+            return
+        actor = item.actor
+        comment = "every alert on this ticket resolved at the source (auto-resolve)"
+        steps = [("status", {"status": Status.RESOLVED, "resolution": AUTO_RESOLUTION, "comment": comment})]
+        if (
+            slot.ticket is None or slot.ticket.status == Status.NEW
+        ):  # the state machine goes via "in progress"
+            steps.insert(0, ("status", {"status": Status.IN_PROGRESS}))
+        refused = self.change(actor, slot, steps)  # all steps or none
+        if refused is not None:
+            self._line(actor, slot, f"Auto-resolve was refused: {refused}")
+        if not slot.is_open:
+            for state in self.keys.values():
+                if state.open is slot:
+                    state.open = None
+
+    def _raise_severity(self, actor: Actor, slot: TicketSlot, severity: str) -> None:
+        """Raise the ticket's severity when an alert on it is more severe (never lowers it)."""
+        if SEVERITY_RANK.get(severity, 0) <= SEVERITY_RANK.get(slot.severity, 0):
+            return
+        refused = self.change(actor, slot, [("severity", {"severity": severity})])
+        if refused is not None:
+            self._line(actor, slot, f"Raising the severity to {severity} was refused: {refused}")
+
+    # --- thread lines -----------------------------------------------------------------------------
+
+    def _line(self, actor: Actor, slot: TicketSlot, text: str) -> ThreadEntry:
+        entry = ThreadEntry(
+            kind=EntryKind.EVENT,
+            author_agent=actor.agent,
+            author_label=actor.label[:200],
+            body=text,
+            created_at=self.now,
+        )
+        self.plan.new_lines.append((entry, slot))
+        self.plan.touched[id(slot)] = slot
+        return entry
+
+    def _repeat_line(self, actor: Actor, alert: Alert, slot: TicketSlot) -> None:
+        """Rewrite the alert's one repeat line in place, or start it."""
+        text = repeat_text(alert, self.now)
+        line = getattr(alert, "_repeat_line", None) or self._lines.get(alert.repeat_entry_id or 0)
+        if line is not None and (
+            line.pk is None or line.ticket_id == (slot.ticket.pk if slot.ticket else None)
+        ):
+            line.body = text
+            if line.pk is not None:
+                self.plan.changed_lines[id(line)] = line
+            self.plan.touched[id(slot)] = slot
+        else:
+            line = self._line(actor, slot, text)
+        alert._repeat_line = line
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _changed(self, alert: Alert) -> None:
+        if alert.pk is not None:
+            self.plan.changed_alerts[id(alert)] = alert
+
+    def _slot_of(self, ticket: Ticket) -> TicketSlot:
+        """A slot for a ticket that is not open (a resolved notice's line on a closed ticket)."""
+        if ticket.pk not in self._slots:
+            self._slots[ticket.pk] = TicketSlot(ticket)
+        return self._slots[ticket.pk]
+
+    def _department(self, integration: Integration | None) -> Department:
+        key = integration.department_id if integration is not None else None
+        if key not in self._departments:
+            self._departments[key] = default_department(integration)
+        return self._departments[key]

@@ -1,0 +1,128 @@
+"""Applying a plan: the one writer of alert ingest, a few statements per table per batch.
+
+`ingest` is the engine's entry point for a batch of alerts (a single alert is a batch of one): it
+reads the batch's state, lets the planner decide each alert in order (socdesk.alerts.ingest.plan)
+and writes the plan. The caller holds the ingest lock and the transaction (see
+socdesk.alerts.ingest.deliveries).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from socdesk.alerts.ingest.plan import Incoming, Plan, Planner, TicketSlot
+from socdesk.alerts.models import AlertRaw
+from socdesk.alerts.ticket_observables import observables_attach_many
+from socdesk.audit.services import record_many
+from socdesk.core import sql
+from socdesk.core.actor import Actor
+from socdesk.core.errors import ServiceError
+from socdesk.tickets.services import (
+    ticket_change_severity,
+    ticket_change_status,
+    ticket_create_many,
+    ticket_event_lines_write,
+)
+
+# The ticket changes a plan may ask for, by name (see Planner._raise_severity, _maybe_auto_resolve).
+TICKET_CHANGES = {"severity": ticket_change_severity, "status": ticket_change_status}
+ALERT_FIELDS = [
+    "occurrence_count",
+    "last_seen",
+    "status",
+    "resolved_at",
+    "delivery",
+    "repeat_entry_id",
+    "severity",
+]
+
+
+def ingest(items: list[Incoming], *, now: datetime | None = None) -> list:
+    """Decide and write a batch of alerts, in order; returns each item's alert row (or None)."""
+    writer = Writer(now or timezone.now())
+    planner = Planner(now=writer.now, plan=writer.plan, change=writer.change)
+    planner.load(items)
+    rows = [planner.decide(item) for item in items]
+    writer.flush()
+    return rows
+
+
+class Writer:
+    """Writes a `Plan` in bulk, and makes the ticket changes the planner asks for on the spot."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.plan = Plan()
+
+    def flush(self) -> None:
+        """Write everything planned so far, in dependency order, then start an empty plan."""
+        plan = self.plan
+        if not plan:
+            return
+        opened = self._open_tickets(plan.new_tickets)
+        for dedup, slot in plan.moved_keys.values():
+            dedup.ticket = slot.ticket
+        sql.bulk_set([dedup for dedup, _ in plan.moved_keys.values()], ["ticket"])
+        for entry, slot in plan.new_lines:
+            entry.ticket = slot.ticket
+        ticket_event_lines_write(
+            new=[entry for entry, _ in plan.new_lines],
+            rewritten=list(plan.changed_lines.values()),
+            tickets=[slot.ticket for slot in plan.touched.values()],
+            now=self.now,
+        )
+        rows = []
+        for _, row, slot in plan.new_alerts:
+            row.ticket = slot.ticket
+            rows.append(row)
+        for row in [*rows, *plan.changed_alerts.values()]:
+            line = getattr(row, "_repeat_line", None)
+            if line is not None:
+                row.repeat_entry_id = line.pk
+        sql.insert_new(rows)
+        sql.insert_new(
+            [
+                AlertRaw(alert=row, payload=item.alert.raw if item.alert.raw is not None else {})
+                for item, row, _ in plan.new_alerts
+            ]
+        )
+        sql.bulk_set(list(plan.changed_alerts.values()), ALERT_FIELDS)
+        for links, slot in plan.links:
+            links.ticket = slot.ticket
+        # Links to tickets opened just now cannot exist yet: they go in without the conflict check.
+        observables_attach_many(
+            [lk for lk, slot in plan.links if id(slot) in opened], now=self.now, fresh=True
+        )
+        observables_attach_many([lk for lk, slot in plan.links if id(slot) not in opened], now=self.now)
+        record_many([event() if callable(event) else event for event in plan.events])
+        plan.clear()
+
+    def _open_tickets(self, slots: list[TicketSlot]) -> set[int]:
+        """Open the planned tickets; returns the slots' ids."""
+        events: list = []
+        tickets = ticket_create_many([slot.draft for slot in slots], record=events.extend)
+        for slot, ticket, event in zip(slots, tickets, events, strict=True):
+            slot.ticket, slot.draft, slot.created_event = ticket, None, event
+        return {id(slot) for slot in slots}
+
+    def change(self, actor: Actor, slot: TicketSlot, steps: list[tuple[str, dict[str, Any]]]) -> str | None:
+        """Write the plan so far, then change the ticket through its services: all steps or none.
+
+        Returns None when done, or why the tickets services refused (the ticket is left as it was).
+        """
+        self.flush()
+        ticket = slot.ticket
+        try:
+            with transaction.atomic():
+                for name, arguments in steps:
+                    ticket = TICKET_CHANGES[name](actor=actor, ticket=ticket, **arguments)
+        except ServiceError as exc:
+            return exc.message
+        # The services return a fresh copy; the plan's rows and keys all hold the slot's object.
+        for field in type(ticket)._meta.concrete_fields:
+            setattr(slot.ticket, field.attname, getattr(ticket, field.attname))
+        return None

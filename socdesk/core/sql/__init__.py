@@ -1,0 +1,188 @@
+"""Database-specific SQL behind one small interface, with a PostgreSQL and an SQLite implementation.
+
+Everything in SOCdesk that needs more than the ORM offers portably goes through these functions:
+bulk writes (COPY, `UPDATE ... FROM VALUES`), named counters, row locks, advisory locks, and the
+claim of a batch from a work queue table. Each picks the implementation for this thread's default
+connection (socdesk.core.sql.postgresql or socdesk.core.sql.sqlite); callers never branch on the
+database themselves.
+
+    PostgreSQL                                  SQLite
+    COPY for new rows                           bulk_create
+    sequences for counters                      an upsert on core_counter
+    SELECT ... FOR UPDATE                       nothing (IMMEDIATE transactions hold the write lock)
+    advisory locks (transaction, session)       nothing (one writer at a time already)
+    claim with FOR UPDATE SKIP LOCKED           claim with a conditional UPDATE
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Model, QuerySet
+
+
+class Backend(Protocol):
+    """What each database implements (see the module docstring)."""
+
+    def insert_new(self, connection: BaseDatabaseWrapper, objects: list[Model]) -> None: ...
+
+    def copy_rows(
+        self, connection: BaseDatabaseWrapper, model: type[Model], names: list[str], rows: list[list[Any]]
+    ) -> None: ...
+
+    def bulk_set(
+        self, connection: BaseDatabaseWrapper, objects: list[Model], fields: list[str], batch: int
+    ) -> None: ...
+
+    def next_counter_values(
+        self, connection: BaseDatabaseWrapper, name: str, count: int, start: int
+    ) -> list[int]: ...
+
+    def for_update(self, queryset: QuerySet) -> QuerySet: ...
+
+    def lock(self, connection: BaseDatabaseWrapper, key: int, key2: int | None, *, shared: bool) -> None: ...
+
+    def try_lock(self, connection: BaseDatabaseWrapper, key: int) -> bool: ...
+
+    def hold(self, connection: BaseDatabaseWrapper, key: int, key2: int) -> None: ...
+
+    def release(self, connection: BaseDatabaseWrapper, key: int, key2: int) -> None: ...
+
+    def claim_oldest(
+        self,
+        connection: BaseDatabaseWrapper,
+        model: type[Model],
+        *,
+        expired: datetime,
+        count: int,
+        max_bytes: int,
+        now: datetime,
+        token: str,
+        pending: str,
+    ) -> list[int]: ...
+
+
+def _connection() -> BaseDatabaseWrapper:
+    # This thread's connection itself: `django.db.connection` is a proxy that looks it up on every
+    # attribute, which in a loop over thousands of values costs more than the work.
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _backend(connection: BaseDatabaseWrapper) -> Backend:
+    if connection.vendor == "postgresql":
+        from socdesk.core.sql.postgresql import POSTGRESQL
+
+        return POSTGRESQL
+    from socdesk.core.sql.sqlite import SQLITE
+
+    return SQLITE
+
+
+def insert_new(objects: list[Model]) -> None:
+    """Insert unsaved instances of one model and set their ids, in list order, as bulk_create does.
+
+    For rows this transaction has just made up (a batch's tickets, alerts, links, audit events), so
+    there is nothing to conflict with; on PostgreSQL they go in with COPY.
+    """
+    if objects:
+        connection = _connection()
+        _backend(connection).insert_new(connection, objects)
+
+
+def copy_rows(model: type[Model], names: list[str], rows: list[list[Any]]) -> None:
+    """Insert rows of plain values (one per field in `names`, by attname) with no model instances.
+
+    For link and log rows that nothing reads back in the same transaction. Name every column but the
+    id: on PostgreSQL the others left out would be NULL, not their model default.
+    """
+    if rows:
+        connection = _connection()
+        _backend(connection).copy_rows(connection, model, names, rows)
+
+
+def bulk_set(objects: list[Model], fields: list[str], *, batch: int = 1000) -> None:
+    """Write `fields` of saved model instances back in one `UPDATE ... FROM (VALUES ...)` per `batch` rows.
+
+    Django's bulk_update builds a CASE WHEN per field and row, which costs more CPU to compile than
+    the database spends on a thousand rows; both databases run the VALUES join.
+    """
+    if objects:
+        connection = _connection()
+        _backend(connection).bulk_set(connection, objects, fields, batch)
+
+
+def next_counter_values(name: str, count: int, start: int = 1) -> list[int]:
+    """`count` new values of a named counter at once, in increasing order, race-free (one query).
+
+    PostgreSQL uses the sequence `socdesk_seq_<name>` (created by the migration of the app that owns
+    the counter; never blocks concurrent transactions, gaps on rollback are fine); SQLite an upsert
+    on the counter's row, which its writer lock serialises.
+    """
+    if count < 1:
+        return []
+    connection = _connection()
+    return _backend(connection).next_counter_values(connection, name, count, start)
+
+
+def for_update(queryset: QuerySet) -> QuerySet:
+    """The queryset with its rows locked until the transaction ends, where the database locks rows."""
+    return _backend(_connection()).for_update(queryset)
+
+
+def lock(key: int, key2: int | None = None, *, shared: bool = False) -> None:
+    """Wait for a named lock held until this transaction ends (two writers of one kind queue)."""
+    connection = _connection()
+    _backend(connection).lock(connection, key, key2, shared=shared)
+
+
+def try_lock(key: int) -> bool:
+    """Take a named lock until this transaction ends if it is free; False when someone holds it."""
+    connection = _connection()
+    return _backend(connection).try_lock(connection, key)
+
+
+def hold(key: int, key2: int) -> None:
+    """Take a named lock for this connection's session (until `release`, or until it closes)."""
+    connection = _connection()
+    _backend(connection).hold(connection, key, key2)
+
+
+def release(key: int, key2: int) -> None:
+    """Release a lock taken with `hold`."""
+    connection = _connection()
+    _backend(connection).release(connection, key, key2)
+
+
+def claim_oldest(
+    model: type[Model],
+    *,
+    expired: datetime,
+    count: int,
+    max_bytes: int,
+    now: datetime,
+    token: str,
+    pending: str,
+) -> list[int]:
+    """Claim the oldest claimable rows of a work queue table; returns their ids in id order.
+
+    The table has `status`, `claimed_at`, `claim_token`, `attempts` and a binary `body`. Rows are
+    claimable when `status` is `pending` and they are unclaimed or their claim is older than
+    `expired`. At most `count` rows, and no more body bytes than `max_bytes` (the first row is
+    taken however large). Two claimers never get the same row.
+    """
+    connection = _connection()
+    return _backend(connection).claim_oldest(
+        connection,
+        model,
+        expired=expired,
+        count=count,
+        max_bytes=max_bytes,
+        now=now,
+        token=token,
+        pending=pending,
+    )

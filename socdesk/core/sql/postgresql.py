@@ -1,0 +1,148 @@
+"""PostgreSQL's side of socdesk.core.sql: COPY, typed VALUES joins, sequences, advisory locks, SKIP LOCKED."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any
+
+from socdesk.core.sql.values import update_from_values
+
+# Fields whose values psycopg may write to COPY as they are, when they already have the type the
+# field stores (str for text, int for numbers and ids...). Any other value, and every other field (JSON,
+# IP addresses, binary...), goes through the field's own preparation, as bulk_create does.
+_INT, _TEXT = frozenset({int}), frozenset({str})
+_PLAIN_TYPES = {
+    "AutoField": _INT,
+    "BigAutoField": _INT,
+    "BigIntegerField": _INT,
+    "BooleanField": frozenset({bool}),
+    "CharField": _TEXT,
+    "DateTimeField": frozenset({datetime.datetime}),
+    "ForeignKey": _INT,
+    "IntegerField": _INT,
+    "OneToOneField": _INT,
+    "PositiveIntegerField": _INT,
+    "PositiveSmallIntegerField": _INT,
+    "SmallIntegerField": _INT,
+    "TextField": _TEXT,
+}
+_NONE = type(None)
+
+
+class PostgreSQL:
+    """See socdesk.core.sql for what each method promises."""
+
+    def insert_new(self, connection, objects: list) -> None:
+        # Ids come from the table's identity sequence in one query, in list order; rows go in with COPY.
+        model = type(objects[0])
+        meta = model._meta
+        fields = list(meta.concrete_fields)
+        for obj in objects:
+            obj._prepare_related_fields_for_save(operation_name="insert_new")
+        missing = [obj for obj in objects if obj.pk is None]
+        if missing:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [meta.db_table, meta.pk.column, len(missing)],
+                )
+                for obj, (pk,) in zip(missing, sorted(cursor.fetchall()), strict=True):
+                    obj.pk = pk
+        # pre_save as bulk_create calls it: the attribute for most fields, the time for auto_now ones.
+        rows = [[field.pre_save(obj, True) for field in fields] for obj in objects]
+        self.copy_rows(connection, model, [field.attname for field in fields], rows)
+        for obj in objects:
+            obj._state.adding, obj._state.db = False, connection.alias
+
+    def copy_rows(self, connection, model, names: list[str], rows: list[list[Any]]) -> None:
+        # COPY skips Django's compilation of every value into SQL and psycopg's building of one array
+        # per column.
+        meta = model._meta
+        fields = [meta.get_field(name) for name in names]  # get_field knows attnames (`ticket_id`) too
+        quote = connection.ops.quote_name
+        plain = [_PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE} for field in fields]
+        sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        started = time.monotonic()
+        # The driver's own cursor, so its errors are turned into Django's (IntegrityError...) here.
+        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        value if type(value) in types else field.get_db_prep_save(value, connection)
+                        for field, types, value in zip(fields, plain, row, strict=True)
+                    ]
+                )
+        if connection.queries_logged:  # COPY bypasses Django's cursor wrapper: count it like any query
+            connection.queries_log.append(
+                {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
+            )
+
+    def bulk_set(self, connection, objects: list, fields: list[str], batch: int) -> None:
+        meta = type(objects[0])._meta
+        columns = [meta.get_field(name) for name in fields]
+        # VALUES columns need their types here.
+        casts = [f"CAST(%s AS {field.db_type(connection) or 'text'})" for field in [meta.pk, *columns]]
+        update_from_values(connection, objects, columns, casts, batch)
+
+    def next_counter_values(self, connection, name: str, count: int, start: int) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [f"socdesk_seq_{name}", count])
+            return sorted(row[0] for row in cursor.fetchall())
+
+    def for_update(self, queryset):
+        return queryset.select_for_update()
+
+    def lock(self, connection, key: int, key2: int | None, *, shared: bool) -> None:
+        fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        with connection.cursor() as cursor:
+            if key2 is None:
+                cursor.execute(f"SELECT {fn}(%s)", [key])
+            else:
+                cursor.execute(f"SELECT {fn}(%s, %s)", [key, key2])
+
+    def try_lock(self, connection, key: int) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+            return bool(cursor.fetchone()[0])
+
+    def hold(self, connection, key: int, key2: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [key, key2])
+
+    def release(self, connection, key: int, key2: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [key, key2])
+
+    def claim_oldest(self, connection, model, *, expired, count, max_bytes, now, token, pending) -> list[int]:
+        # One UPDATE over the oldest unlocked rows: concurrent claimers skip each other's rows
+        # instead of queueing on them.
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH waiting AS (
+                    SELECT id, octet_length(body) AS size FROM {table}
+                    WHERE status = %(pending)s AND (claimed_at IS NULL OR claimed_at < %(expired)s)
+                    ORDER BY id LIMIT %(count)s FOR UPDATE SKIP LOCKED
+                ), budget AS (
+                    SELECT id, ROW_NUMBER() OVER w AS n, SUM(size) OVER w AS total
+                    FROM waiting WINDOW w AS (ORDER BY id)
+                )
+                UPDATE {table} SET claimed_at = %(now)s, claim_token = %(token)s, attempts = attempts + 1
+                WHERE id IN (SELECT id FROM budget WHERE n = 1 OR total <= %(bytes)s)
+                RETURNING id
+                """,
+                {
+                    "pending": pending,
+                    "expired": expired,
+                    "count": count,
+                    "now": now,
+                    "token": token,
+                    "bytes": max_bytes,
+                },
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+
+
+POSTGRESQL = PostgreSQL()
