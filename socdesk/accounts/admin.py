@@ -1,5 +1,16 @@
+"""Admin pages for accounts. Each change is written by an audited service or recorded by
+AuditedAdminMixin; logins (users) go through the user_* services, and Django's groups are not used."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -13,8 +24,18 @@ from socdesk.accounts.models import (
     Role,
     Team,
 )
-from socdesk.accounts.services import apikey_check, apikey_create, apikey_revoke
-from socdesk.core.admin import AuditedAdminMixin, admin_actor
+from socdesk.accounts.services import (
+    USER_FLAGS,
+    USER_PROFILE_FIELDS,
+    agent_create,
+    apikey_check,
+    apikey_create,
+    apikey_revoke,
+    user_edit,
+    user_set_flags,
+    user_set_password,
+)
+from socdesk.core.admin import AuditedAdminMixin, ServiceAdminMixin, admin_actor
 from socdesk.core.errors import ServiceError
 
 
@@ -221,3 +242,69 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 self.message_user(request, exc.message, messages.WARNING)
         if revoked:
             self.message_user(request, f"Revoked {revoked} API key(s).", messages.SUCCESS)
+
+
+# --- logins --------------------------------------------------------------------------------------------
+
+# SOCdesk grants rights with departments and roles; Django's groups and model permissions are unused
+# (the admin site is for superusers only), so they are not offered.
+admin.site.unregister(Group)
+
+# Django builds the password form with (user, data) only; the admin view that does so sets the request.
+_password_request: ContextVar = ContextVar("password_request")
+
+
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    """Django's admin password form, saving through user_set_password so the change is audited."""
+
+    def save(self, commit=True):
+        password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        return user_set_password(
+            actor=admin_actor(_password_request.get()), user=self.user, password=password
+        )
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class LoginAdmin(ServiceAdminMixin, UserAdmin):
+    """Logins: a new one is created with its agent profile (agent_create); name, email, flags and
+    password changes go through the user_* services. Logins are deactivated, never deleted, so the
+    audit trail and the tickets keep naming who acted."""
+
+    change_password_form = AuditedPasswordChangeForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Access", {"fields": USER_FLAGS}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    readonly_fields = ["last_login", "date_joined"]
+    list_filter = list(USER_FLAGS)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        actor, data = admin_actor(request), form.cleaned_data
+        with self.service_writes(request):
+            if change:
+                edits = {name: data[name] for name in USER_PROFILE_FIELDS if name in form.changed_data}
+                flags = {name: data[name] for name in USER_FLAGS if name in form.changed_data}
+                if edits:
+                    user_edit(actor=actor, user=obj, **edits)
+                if flags:
+                    user_set_flags(actor=actor, user=obj, **flags)
+            else:
+                password = data["password1"] if data.get("set_usable_password", True) else None
+                agent = agent_create(actor=actor, username=data["username"], email="", password=password)
+                obj.pk = agent.user.pk
+                obj._state.adding = False
+
+    def user_change_password(self, request, id, form_url=""):
+        token = _password_request.set(request)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_request.reset(token)

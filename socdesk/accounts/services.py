@@ -1,4 +1,4 @@
-"""Writes for agents, departments, teams, roles and contacts; each records an audit event."""
+"""Writes for logins, agents, departments, teams, roles and contacts; each records an audit event."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -108,6 +109,113 @@ def agent_for_user(user) -> Agent:
             after={"username": user.get_username(), "is_admin": True},
         )
         return agent
+
+
+USER_PROFILE_FIELDS = ("username", "first_name", "last_name", "email")
+USER_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+@transaction.atomic
+def user_edit(
+    *,
+    actor: Actor,
+    user,
+    username: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    email: str | None = None,
+):
+    """Change a login's name fields and email (None leaves a field as it is)."""
+    User = get_user_model()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    given = {"username": username, "first_name": first_name, "last_name": last_name, "email": email}
+    changes = {
+        name: clean_text(value).strip()
+        for name, value in given.items()
+        if value is not None and clean_text(value).strip() != getattr(user, name)
+    }
+    if "username" in changes:
+        if not changes["username"]:
+            raise ServiceError("A login needs a username.", fields={"username": "required"})
+        if User.objects.filter(username__iexact=changes["username"]).exclude(pk=user.pk).exists():
+            raise ServiceError(
+                f"The username {changes['username']!r} is taken.", fields={"username": "taken"}
+            )
+    return _user_change(actor, user, "user.edited", changes)
+
+
+@transaction.atomic
+def user_set_flags(
+    *,
+    actor: Actor,
+    user,
+    is_active: bool | None = None,
+    is_staff: bool | None = None,
+    is_superuser: bool | None = None,
+):
+    """Grant or withdraw sign-in (active), the admin site (staff) and every right (superuser)."""
+    User = get_user_model()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    given = {"is_active": is_active, "is_staff": is_staff, "is_superuser": is_superuser}
+    changes = {
+        name: value for name, value in given.items() if value is not None and value != getattr(user, name)
+    }
+    withdrawn = changes.get("is_superuser") is False or changes.get("is_active") is False
+    loses_admin = user.is_superuser and user.is_active and withdrawn
+    others = User.objects.filter(is_superuser=True, is_active=True).exclude(pk=user.pk)
+    if loses_admin and not others.exists():
+        # Nobody could sign in to the admin site or the audit browser to undo it.
+        raise ServiceError(
+            f"{user.get_username()} is the last active superuser; make another one first.",
+            fields={"is_superuser": "last_admin"},
+        )
+    return _user_change(actor, user, "user.flags_changed", changes)
+
+
+def _user_change(actor: Actor, user, action: str, changes: dict):
+    """Write the changed fields of a locked login and record them, before and after."""
+    if not changes:
+        return user
+    before = {name: getattr(user, name) for name in changes}
+    for name, value in changes.items():
+        setattr(user, name, value)
+    user.save(update_fields=list(changes))
+    record(
+        actor=actor,
+        action=action,
+        target=user,
+        target_label=user.get_username(),
+        before=before,
+        after=changes,
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor: Actor, user, password: str | None):
+    """Set a login's password, or disable password sign-in with None; the audit says that it changed,
+    never what it is."""
+    if password is not None:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ServiceError(" ".join(exc.messages), fields={"password": "weak"}) from None
+    # Written on the caller's instance, so a session kept valid with update_session_auth_hash sees it.
+    had_password = user.has_usable_password()
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    record(
+        actor=actor,
+        action="user.password_changed",
+        target=user,
+        target_label=user.get_username(),
+        before={"usable": had_password},
+        after={"usable": password is not None},
+    )
+    return user
 
 
 @transaction.atomic

@@ -1,9 +1,15 @@
-"""Admin: integrations (with a 'try it on this sample' preview), deliveries, alerts and observables."""
+"""Admin: integrations (with a 'try it on this sample' preview), deliveries, alerts and observables.
+
+Integrations are written through their audited services, as over the API. Deliveries, alerts (with their
+raw payloads) and observables are evidence written by the ingest engine and the ticket services: the
+admin shows them and never edits or deletes them.
+"""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,18 +22,23 @@ from socdesk.alerts.integrations import (
     default_tags_problem,
     field_map_problem,
     grouping_key_problem,
+    integration_create,
     integration_preview,
+    integration_remove,
+    integration_rotate_token,
+    integration_update,
     severity_map_problem,
 )
 from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, WebhookDelivery
 from socdesk.core.actor import Actor
+from socdesk.core.admin import ServiceAdminMixin, admin_actor
 
 
 class IntegrationForm(forms.ModelForm):
     class Meta:
         model = Integration
-        # What the API may set, plus the token (which the admin shows and can replace).
-        fields = [*EDITABLE[:2], "token", *EDITABLE[2:]]
+        # What the API may set; the token is generated and rotated by the services, shown read-only.
+        fields = list(EDITABLE)
 
     # The same checks as the REST API (socdesk.alerts.integrations).
     def _checked(self, name, check, empty):
@@ -55,11 +66,66 @@ class PreviewForm(forms.Form):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Saves, deletes and token rotations go through the integration services (audited, all or nothing)."""
+
     form = IntegrationForm
     list_display = ["name", "adapter", "enabled", "department", "auto_resolve", "hook_url", "preview_link"]
     list_filter = ["adapter", "enabled"]
     search_fields = ["name"]
+    actions = ["rotate_tokens"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["token"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        actor, data = admin_actor(request), form.cleaned_data
+        # The form ran the services' checks already; a refusal here is a race (a name taken meanwhile).
+        with self.service_writes(request):
+            if change:
+                changes = {name: data[name] for name in form.changed_data if name in EDITABLE}
+                if changes:
+                    integration_update(actor=actor, integration=obj, **changes)
+            else:
+                values = {name: data[name] for name in EDITABLE if name in data}
+                created = integration_create(
+                    actor=actor, adapter=values.pop("adapter"), name=values.pop("name"), **values
+                )
+                obj.pk, obj.token = created.pk, created.token
+                obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        if not integration_remove(actor=admin_actor(request), integration=obj):
+            request._socdesk_kept = [*getattr(request, "_socdesk_kept", []), obj.name]
+
+    def delete_queryset(self, request, queryset):
+        for integration in queryset:
+            self.delete_model(request, integration)
+        self._report_kept(request)
+
+    def response_delete(self, request, obj_display, obj_id):
+        if self._report_kept(request):
+            return HttpResponseRedirect(reverse("admin:alerts_integration_changelist"))
+        return super().response_delete(request, obj_display, obj_id)
+
+    def _report_kept(self, request) -> bool:
+        kept = getattr(request, "_socdesk_kept", [])
+        if kept:
+            self.message_user(
+                request,
+                f"Disabled, not deleted, because alerts or deliveries name them: {', '.join(kept)}.",
+                messages.WARNING,
+            )
+        return bool(kept)
+
+    @admin.action(description="Rotate the webhook token of the selected integrations")
+    def rotate_tokens(self, request, queryset):
+        actor = admin_actor(request)
+        for integration in queryset:
+            integration_rotate_token(actor=actor, integration=integration)
+        self.message_user(
+            request, f"New tokens for {queryset.count()} integration(s); update the senders' URLs."
+        )
 
     @admin.display(description="Webhook URL (token)")
     def hook_url(self, obj):
@@ -115,8 +181,23 @@ def requeue_deliveries(modeladmin, request, queryset):
     modeladmin.message_user(request, f"{count} failed deliveries were put back in the queue.")
 
 
+class ReadOnlyAdminMixin:
+    """Shown in the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Acknowledged deliveries are the record of what was received: re-run a failed one, never edit it."""
+
     actions = [requeue_deliveries]
     list_display = [
         "id",
@@ -136,21 +217,16 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def body_text(self, obj):
         return format_html("<pre>{}</pre>", bytes(obj.body)[:200_000].decode("utf-8", "replace"))
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # acknowledged deliveries are never deleted
-
-
-class AlertRawInline(admin.StackedInline):
+class AlertRawInline(ReadOnlyAdminMixin, admin.StackedInline):
     model = AlertRaw
     readonly_fields = ["payload"]
-    can_delete = False
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Alerts and their raw payloads are evidence: read-only, and never deleted by hand."""
+
     list_display = ["title", "source", "severity", "status", "occurrence_count", "ticket", "last_seen"]
     list_filter = ["source", "status", "severity"]
     list_select_related = ["ticket"]
@@ -158,12 +234,12 @@ class AlertAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Alert._meta.fields]
     inlines = [AlertRawInline]
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(Observable)
-class ObservableAdmin(admin.ModelAdmin):
+class ObservableAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: an observable's IOC and sighted flags summarise its ticket links, which agents change
+    on the ticket page (ticket_observable_add / _flag / _remove, audited)."""
+
     list_display = ["type", "value", "ioc", "sighted", "first_seen", "last_seen"]
     list_filter = ["type", "ioc", "sighted"]
     search_fields = ["value"]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from contextlib import contextmanager
+
+from django.contrib import admin, messages
+from django.db import transaction
 from django.forms.models import model_to_dict
+from django.http import HttpResponseRedirect
 
 from socdesk.accounts.models import Agent
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor, client_ip
+from socdesk.core.errors import ServiceError
 
 
 def admin_actor(request) -> Actor:
@@ -78,6 +83,46 @@ class AuditedAdminMixin:
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+class ServiceAdminMixin:
+    """For admin pages whose save_model calls audited services: a refusal (ServiceError) undoes every
+    write of that save and comes back as an error message instead of "changed successfully"."""
+
+    @contextmanager
+    def service_writes(self, request):
+        """Run a save's service calls in one savepoint; on a refusal keep none of them and report it."""
+        try:
+            with transaction.atomic():
+                yield
+        except ServiceError as exc:
+            request._socdesk_refused = exc.message
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the services wrote everything, related rows included
+
+    def log_addition(self, request, obj, message):
+        if not self._refusal(request):
+            super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if not self._refusal(request):
+            super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._refused(request) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._refused(request) or super().response_change(request, obj)
+
+    def _refusal(self, request) -> str:
+        return getattr(request, "_socdesk_refused", "")
+
+    def _refused(self, request):
+        if not self._refusal(request):
+            return None
+        self.message_user(request, f"Nothing was saved: {self._refusal(request)}", messages.ERROR)
+        return HttpResponseRedirect(request.path)
 
 
 def admins_only(request) -> bool:

@@ -154,7 +154,15 @@ BULK_ACTIONS = [
 
 
 class BulkForm(forms.Form):
-    """One change applied to many selected tickets, each through the services on its own."""
+    """One change applied to many selected tickets, each through ticket_update on its own."""
+
+    # bulk action -> the fields it sends to ticket_update
+    CHANGED_FIELDS = {
+        "assign": ("assignee", "team"),
+        "status": ("status", "resolution"),
+        "severity": ("severity",),
+        "transfer": ("department",),
+    }
 
     # No default: applying an unnoticed "assign to nobody" to fifty tickets would be an easy mistake.
     action = forms.ChoiceField(
@@ -195,3 +203,8 @@ class BulkForm(forms.Form):
         if action == "transfer" and not data.get("department"):
             self.add_error("department", "Choose the department to transfer to.")
         return data
+
+    def changes(self) -> dict:
+        """The chosen action as the {field: value} changes ticket_update takes (valid forms only)."""
+        data = self.cleaned_data
+        return {name: data[name] for name in self.CHANGED_FIELDS[data["action"]]}

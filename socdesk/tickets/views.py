@@ -6,6 +6,8 @@ Views are thin: parse the form, call one selector or service, render. Refusals f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
@@ -138,12 +140,13 @@ def bulk(request):
             for error in errors:
                 messages.error(request, error)
         return redirect(back)
-    data = form.cleaned_data
+    changes = form.changes()
     done, refused = [], []
     for number in numbers:
         try:
             ticket = ticket_get_for_agent(request.agent, number)
-            _bulk_apply(request.actor, ticket, data)
+            # refuse_unchanged: the agent asked for this change, so one that changes nothing is reported.
+            services.ticket_update(actor=request.actor, ticket=ticket, changes=changes, refuse_unchanged=True)
             done.append(ticket.number)
         except ServiceError as exc:
             refused.append(f"{number}: {exc.message}")
@@ -152,20 +155,6 @@ def bulk(request):
     for line in refused:
         messages.error(request, line)
     return redirect(back)
-
-
-def _bulk_apply(actor, ticket, data) -> None:
-    action = data["action"]
-    if action == "assign":
-        services.ticket_assign(actor=actor, ticket=ticket, agent=data["assignee"], team=data["team"])
-    elif action == "status":
-        services.ticket_change_status(
-            actor=actor, ticket=ticket, status=data["status"], resolution=data["resolution"] or ""
-        )
-    elif action == "severity":
-        services.ticket_change_severity(actor=actor, ticket=ticket, severity=data["severity"])
-    elif action == "transfer":
-        services.ticket_transfer(actor=actor, ticket=ticket, department=data["department"])
 
 
 # --- the ticket page ----------------------------------------------------------------------------------
@@ -250,57 +239,20 @@ def _do_release(actor, ticket, data):
     return "Ticket released."
 
 
-def _do_assign(actor, ticket, data):
-    services.ticket_assign(
-        actor=actor,
-        ticket=ticket,
-        agent=data["assignee"],
-        team=data["team"],
-        expected_version=data["version"],
-    )
-    return "Assignment changed."
+def _updater(done: Callable[[dict], str]):
+    """A handler sending the form's fields (all but the version) to ticket_update as one change."""
 
+    def handler(actor, ticket, data):
+        services.ticket_update(
+            actor=actor,
+            ticket=ticket,
+            changes={name: value for name, value in data.items() if name != "version"},
+            expected_version=data["version"],
+            refuse_unchanged=True,
+        )
+        return done(data)
 
-def _do_transfer(actor, ticket, data):
-    services.ticket_transfer(
-        actor=actor, ticket=ticket, department=data["department"], expected_version=data["version"]
-    )
-    return f"Ticket transferred to {data['department'].name}."
-
-
-def _do_status(actor, ticket, data):
-    services.ticket_change_status(
-        actor=actor,
-        ticket=ticket,
-        status=data["status"],
-        resolution=data["resolution"],
-        comment=data["comment"],
-        expected_version=data["version"],
-    )
-    return f"Status set to {Status(data['status']).label.lower()}."
-
-
-def _do_severity(actor, ticket, data):
-    services.ticket_change_severity(
-        actor=actor, ticket=ticket, severity=data["severity"], expected_version=data["version"]
-    )
-    return f"Severity set to {Severity(data['severity']).label.lower()}."
-
-
-def _do_tags(actor, ticket, data):
-    services.ticket_set_tags(actor=actor, ticket=ticket, tags=data["tags"], expected_version=data["version"])
-    return "Tags saved."
-
-
-def _do_edit(actor, ticket, data):
-    services.ticket_edit(
-        actor=actor,
-        ticket=ticket,
-        subject=data["subject"],
-        due_at=data["due_at"],
-        expected_version=data["version"],
-    )
-    return "Ticket updated."
+    return handler
 
 
 # action name in the URL -> (form class, handler returning the success message)
@@ -308,12 +260,15 @@ ACTIONS = {
     "compose": (ComposeForm, _do_compose),
     "claim": (VersionedForm, _do_claim),
     "release": (VersionedForm, _do_release),
-    "assign": (AssignForm, _do_assign),
-    "transfer": (TransferForm, _do_transfer),
-    "status": (StatusForm, _do_status),
-    "severity": (SeverityForm, _do_severity),
-    "tags": (TagsForm, _do_tags),
-    "edit": (EditForm, _do_edit),
+    "assign": (AssignForm, _updater(lambda data: "Assignment changed.")),
+    "transfer": (TransferForm, _updater(lambda data: f"Ticket transferred to {data['department'].name}.")),
+    "status": (StatusForm, _updater(lambda data: f"Status set to {Status(data['status']).label.lower()}.")),
+    "severity": (
+        SeverityForm,
+        _updater(lambda data: f"Severity set to {Severity(data['severity']).label.lower()}."),
+    ),
+    "tags": (TagsForm, _updater(lambda data: "Tags saved.")),
+    "edit": (EditForm, _updater(lambda data: "Ticket updated.")),
 }
 
 

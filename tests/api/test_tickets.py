@@ -337,6 +337,32 @@ def test_patch_is_all_or_nothing(alice_api, soc_ticket):
     assert _written() == before and Ticket.objects.get(pk=soc_ticket.pk).severity == "high"
 
 
+def test_patch_whose_second_change_is_refused_leaves_ticket_version_and_trail_untouched(
+    alice_api, soc_ticket
+):
+    """The tags are replaced first (their service accepts), then the blank subject is refused."""
+    ticket = Ticket.objects.get(pk=soc_ticket.pk)
+    row = (
+        ticket.snapshot(),
+        ticket.subject,
+        ticket.version,
+        sorted(ticket.tags.values_list("name", flat=True)),
+    )
+    trail = list(AuditEvent.objects.values_list("pk", flat=True))
+    entries = list(ThreadEntry.objects.values_list("pk", flat=True))
+    r = alice_api.patch(f"tickets/{soc_ticket.number}", {"version": 1, "tags": ["malware"], "subject": " "})
+    assert r.status_code == 400 and r.json()["error"]["fields"] == {"subject": "required"}
+    ticket = Ticket.objects.get(pk=soc_ticket.pk)
+    assert (
+        ticket.snapshot(),
+        ticket.subject,
+        ticket.version,
+        sorted(ticket.tags.values_list("name", flat=True)),
+    ) == row
+    assert list(AuditEvent.objects.values_list("pk", flat=True)) == trail
+    assert list(ThreadEntry.objects.values_list("pk", flat=True)) == entries
+
+
 def test_patch_with_nothing_new_changes_nothing(alice_api, soc_ticket):
     r = alice_api.patch(f"tickets/{soc_ticket.number}", {"version": 1, "severity": "high", "status": None})
     assert r.status_code == 200 and r.json()["version"] == 1

@@ -7,7 +7,6 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated
 
-from django.db import transaction
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +35,6 @@ from socdesk.tickets import services
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Severity, Source, Status
 from socdesk.tickets.filters import SORTS, TicketFilter
-from socdesk.tickets.history import stale_version_error
 from socdesk.tickets.models import ThreadEntry, Ticket
 from socdesk.tickets.selectors import attachment_get_from, ticket_thread
 
@@ -314,81 +312,32 @@ def ticket_update(request, number: str, payload: TicketPatchIn):
     """
     caller: Caller = request.auth
     ticket = caller.get_ticket(number)
-    if payload.version != ticket.version:
-        raise stale_version_error(ticket, payload.version)
-    with transaction.atomic():
-        ticket = _apply_changes(caller, ticket, payload)
+    ticket = services.ticket_update(
+        actor=caller.actor,
+        ticket=ticket,
+        changes=_changes(payload),
+        expected_version=payload.version,
+    )
     return ticket_detail_out(_reload(ticket.pk))
 
 
-def _apply_changes(caller: Caller, ticket: Ticket, payload: TicketPatchIn) -> Ticket:
+def _changes(payload: TicketPatchIn) -> services.TicketChanges:
+    """The fields sent, with their references resolved (a bad one is refused before anything is written)."""
     sent = payload.model_fields_set
-    actor = caller.actor
-    # Resolve every reference first, so a bad one is refused before anything is written.
-    department = _department(payload.department) if payload.department is not None else None
-    new_agent = ticket.assignee
+    changes = {
+        name: getattr(payload, name)
+        for name in ("subject", "status", "resolution", "comment", "severity", "tags")
+        if getattr(payload, name) is not None
+    }
+    if payload.department is not None:
+        changes["department"] = _department(payload.department)
     if "assignee" in sent:
-        new_agent = _agent(payload.assignee) if payload.assignee is not None else None
-    new_team = ticket.team
+        changes["assignee"] = _agent(payload.assignee) if payload.assignee is not None else None
     if "team" in sent:
-        new_team = _team(payload.team) if payload.team is not None else None
-    if payload.comment and payload.status is None:
-        raise ServiceError(
-            "A comment is recorded with a status change; send it together with status, or post it "
-            "to the thread as a note.",
-            fields={"comment": "needs_status"},
-        )
-    if payload.resolution is not None and payload.status is None and payload.resolution != ticket.resolution:
-        raise ServiceError(
-            'Send the resolution together with "status": "resolved".', fields={"resolution": "needs_status"}
-        )
-
-    if department is not None and department.pk != ticket.department_id:
-        ticket = services.ticket_transfer(
-            actor=actor, ticket=ticket, department=department, expected_version=ticket.version
-        )
-        if "assignee" not in sent:
-            new_agent = ticket.assignee
-        if "team" not in sent:
-            new_team = ticket.team
-    if (new_agent, new_team) != (ticket.assignee, ticket.team):
-        if new_agent is None and new_team == ticket.team:
-            ticket = services.ticket_release(actor=actor, ticket=ticket, expected_version=ticket.version)
-        else:
-            ticket = services.ticket_assign(
-                actor=actor, ticket=ticket, agent=new_agent, team=new_team, expected_version=ticket.version
-            )
-    if payload.status is not None and payload.status != ticket.status:
-        ticket = services.ticket_change_status(
-            actor=actor,
-            ticket=ticket,
-            status=payload.status,
-            resolution=payload.resolution or "",
-            comment=payload.comment or "",
-            expected_version=ticket.version,
-        )
-    elif payload.status is not None and payload.resolution not in (None, ticket.resolution):
-        raise ServiceError(
-            f"The ticket is already {Status(ticket.status).label.lower()}; its resolution changes only "
-            "when it is resolved again.",
-            fields={"resolution": "unchanged_status"},
-        )
-    if payload.severity is not None and payload.severity != ticket.severity:
-        ticket = services.ticket_change_severity(
-            actor=actor, ticket=ticket, severity=payload.severity, expected_version=ticket.version
-        )
-    if payload.tags is not None:
-        ticket = services.ticket_set_tags(
-            actor=actor, ticket=ticket, tags=payload.tags, expected_version=ticket.version
-        )
-    edits = {}
-    if payload.subject is not None and payload.subject.strip() != ticket.subject:
-        edits["subject"] = payload.subject
-    if "due_at" in sent and _aware(payload.due_at) != ticket.due_at:
-        edits["due_at"] = _aware(payload.due_at)
-    if edits:
-        ticket = services.ticket_edit(actor=actor, ticket=ticket, expected_version=ticket.version, **edits)
-    return ticket
+        changes["team"] = _team(payload.team) if payload.team is not None else None
+    if "due_at" in sent:
+        changes["due_at"] = _aware(payload.due_at)
+    return services.TicketChanges(**changes)
 
 
 @router.get(
