@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "socdesk.alerts",
     # Top of the layers: packages that use every app above (see docs/architecture.md).
     "socdesk.demo",
+    "socdesk.ops",
 ]
 
 MIDDLEWARE = [

@@ -9,11 +9,8 @@ from socdesk.api.v1.api import not_found as api_v1_not_found
 from socdesk.api.v1.api import urls as api_v1_urls
 from socdesk.api.v1.api import view as api_v1_view
 from socdesk.audit.views import audit_browser
-from socdesk.core.views import healthz
+from socdesk.ops.views import healthz
 from socdesk.tickets.views import home
-
-admin.site.site_header = "SOCdesk administration"
-admin.site.site_title = "SOCdesk admin"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

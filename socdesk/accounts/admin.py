@@ -14,7 +14,7 @@ from socdesk.accounts.models import (
     Team,
 )
 from socdesk.accounts.services import apikey_check, apikey_create, apikey_revoke
-from socdesk.core.admin import AuditedAdminMixin, admin_actor
+from socdesk.audit.admin import AuditedAdminMixin, admin_actor
 from socdesk.core.errors import ServiceError
 
 

@@ -1,11 +1,10 @@
-"""Django admin changes are audited like every other change, and only admins may use the admin."""
+"""Django admin changes are audited like every other change: a mixin for every app's ModelAdmins."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.core.exceptions import ObjectDoesNotExist
 from django.forms.models import model_to_dict
 
-from socdesk.accounts.models import Agent
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor, client_ip
 
@@ -14,7 +13,7 @@ def admin_actor(request) -> Actor:
     """The admin making a change, as an Actor (an admin without an agent profile is still named)."""
     try:
         return Actor.for_agent(request.user.agent, ip=client_ip(request))
-    except Agent.DoesNotExist:
+    except ObjectDoesNotExist:  # Agent.DoesNotExist, named without importing accounts (above audit)
         return Actor(kind="agent", label=request.user.get_username(), ident="", ip=client_ip(request))
 
 
@@ -78,11 +77,3 @@ class AuditedAdminMixin:
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
-
-
-def admins_only(request) -> bool:
-    """The admin site is for SOCdesk admins (superusers) only, not for every staff login."""
-    return request.user.is_active and request.user.is_superuser
-
-
-admin.site.has_permission = admins_only
