@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     # (without it ninja loads the UI from a CDN, which air-gapped SOCs cannot reach).
     "ninja",
     "socdesk.alerts",
+    # Top of the layers: packages that use every app above (see docs/architecture.md).
+    "socdesk.demo",
+    "socdesk.ops",
 ]
 
 MIDDLEWARE = [

@@ -4,16 +4,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from socdesk.accounts.views import login_view, logout_view
+from socdesk.accounts.web import admin_view
 from socdesk.api.osticket import create_ticket
 from socdesk.api.v1.api import not_found as api_v1_not_found
 from socdesk.api.v1.api import urls as api_v1_urls
 from socdesk.api.v1.api import view as api_v1_view
 from socdesk.audit.views import audit_browser
-from socdesk.core.views import healthz
+from socdesk.ops.views import healthz
 from socdesk.tickets.views import home
-
-admin.site.site_header = "SOCdesk administration"
-admin.site.site_title = "SOCdesk admin"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -28,7 +26,8 @@ urlpatterns = [
     # Webhook receivers (/api/v1/hooks/...) and the ticket observables panel (/tickets/<n>/observables).
     path("", include("socdesk.alerts.urls")),
     path("tickets/", include("socdesk.tickets.urls")),
-    path("audit/", audit_browser, name="audit"),
+    # Wrapped here, not in socdesk/audit: the audit app sits below accounts, which knows who is an admin.
+    path("audit/", admin_view(audit_browser), name="audit"),
     path("api/v1/", api_v1_urls()),
 ]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from socdesk.accounts.testing import PERSONA_PASSWORD, make_personas
 from socdesk.core.actor import Actor
-from socdesk.core.testing import PERSONA_PASSWORD, make_personas
 from socdesk.tickets.services import ticket_create
 
 

@@ -35,7 +35,7 @@ from socdesk.accounts.services import (
     user_set_flags,
     user_set_password,
 )
-from socdesk.core.admin import AuditedAdminMixin, ServiceAdminMixin, admin_actor
+from socdesk.audit.admin import AuditedAdminMixin, ServiceAdminMixin, admin_actor
 from socdesk.core.errors import ServiceError
 
 

@@ -30,8 +30,8 @@ from socdesk.alerts.integrations import (
     severity_map_problem,
 )
 from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, WebhookDelivery
+from socdesk.audit.admin import ServiceAdminMixin, admin_actor
 from socdesk.core.actor import Actor
-from socdesk.core.admin import ServiceAdminMixin, admin_actor
 
 
 class IntegrationForm(forms.ModelForm):

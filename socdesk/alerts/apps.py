@@ -5,3 +5,11 @@ class AlertsConfig(AppConfig):
     name = "socdesk.alerts"
     label = "alerts"
     verbose_name = "Alerts"
+
+    def ready(self) -> None:
+        # The ticket filter (web queues and API) can narrow by observable; tickets sits below alerts,
+        # so alerts hands it the lookup instead of tickets importing alerts.
+        from socdesk.alerts.selectors import ticket_match_for_observable
+        from socdesk.tickets.filters import observable_lookup_register
+
+        observable_lookup_register(ticket_match_for_observable)

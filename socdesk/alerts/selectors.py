@@ -25,6 +25,7 @@ from socdesk.alerts.models import (
 from socdesk.alerts.observables import ip_scope, normalise, value_hash
 from socdesk.core.errors import NotFound
 from socdesk.core.recent import RecentLookups
+from socdesk.tickets.filters import MAX_ID
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import tickets_visible_to
 
@@ -234,3 +235,28 @@ def observables_search(
         .values_list("observable_id", "n")
     )
     return [ObservableHit(o, numbers[o.pk], counts.get(o.pk, 0)) for o in rows]
+
+
+def ticket_match_for_observable(text: str) -> tuple[dict, str]:
+    """The ticket filter's observable criterion: `<id>` or `<type>:<value>` (refanged and normalised as
+    on ingest) -> (lookup on Ticket, a type:value label); ValueError with a message a person can act on.
+
+    Registered with socdesk.tickets.filters by AlertsConfig.ready.
+    """
+    if text.isascii() and text.isdigit():
+        if int(text) > MAX_ID:
+            raise ValueError(f"observable {text} is not a valid id.")
+        found = Observable.objects.filter(pk=int(text)).values_list("type", "value").first()
+        # One row per ticket: the (ticket, observable) pair is unique, so the join never duplicates.
+        return {"ticket_observables__observable__pk": int(text)}, (
+            f"{found[0]}:{found[1]}" if found else f"#{text}"
+        )
+    kind, sep, value = text.partition(":")
+    kind = kind.strip().lower()
+    normalised = normalise(kind, value) if sep and kind in ObservableType.values else None
+    if normalised is None:
+        raise ValueError(
+            f"observable must be an observable id or <type>:<value> such as ip:203.0.113.7 "
+            f"(types: {', '.join(ObservableType.values)}), not {text!r}."
+        )
+    return {"ticket_observables__observable__value_hash": value_hash(*normalised)}, ":".join(normalised)

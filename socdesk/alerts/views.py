@@ -14,6 +14,14 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from socdesk.accounts.keyauth import (
+    ApiAuthError,
+    RateLimited,
+    authenticate_key,
+    check_rate_limit,
+    key_from_request,
+    rate_limited_response,
+)
 from socdesk.alerts import adapters
 from socdesk.alerts.adapters import AdapterError
 from socdesk.alerts.ingest import delivery_receive, integration_settings
@@ -28,11 +36,9 @@ from socdesk.alerts.ticket_observables import (
     ticket_observable_flag,
     ticket_observable_remove,
 )
-from socdesk.api.auth import ApiAuthError, authenticate_key, key_from_request
-from socdesk.api.errors import error_response
-from socdesk.api.ratelimit import RateLimited, check_rate_limit, rate_limited_response
 from socdesk.core.actor import Actor, client_ip
 from socdesk.core.errors import NotFound, ServiceError
+from socdesk.core.json_errors import error_response
 from socdesk.tickets.selectors import ticket_get_for_agent
 
 INGEST_SCOPE = "alerts:ingest"

@@ -22,8 +22,8 @@ from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 
 from socdesk.alerts.views import hook
-from socdesk.api.errors import error_response
 from socdesk.api.osticket import create_ticket, text
+from socdesk.core.json_errors import error_response
 
 log = logging.getLogger("django.request")
 security_log = logging.getLogger("django.security.DisallowedHost")

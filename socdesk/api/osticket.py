@@ -14,8 +14,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from socdesk.accounts.keyauth import (
+    ApiAuthError,
+    RateLimited,
+    authenticate_key,
+    check_rate_limit,
+    key_from_request,
+)
 from socdesk.accounts.selectors import api_department
-from socdesk.api.auth import ApiAuthError, authenticate_key, key_from_request
 from socdesk.api.osticket_formats import (
     OsTicketRequest,
     PayloadError,
@@ -23,7 +29,6 @@ from socdesk.api.osticket_formats import (
     request_from_json,
     request_from_xml,
 )
-from socdesk.api.ratelimit import RateLimited, check_rate_limit
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.tickets.choices import Source
 from socdesk.tickets.services import ticket_create

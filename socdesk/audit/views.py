@@ -1,4 +1,9 @@
-"""The admin audit browser: every recorded event, filtered, newest first, with the chain's state."""
+"""The admin audit browser: every recorded event, filtered, newest first, with the chain's state.
+
+Only admins may see it. Who is an admin is the accounts app's business, and accounts sits above audit,
+so the URLconf (socdesk/urls.py) serves this view behind `socdesk.accounts.web.admin_view`, which signs
+the agent in, sets `request.agent` and activates their time zone; the view refuses to answer without it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import json
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -13,7 +19,6 @@ from django.views.decorators.http import require_GET
 from socdesk.audit.chain import GENESIS
 from socdesk.audit.selectors import events_filtered
 from socdesk.audit.verify import verify_chain
-from socdesk.core.web import admin_view
 
 PAGE_SIZE = 50
 # Verified prefix of the chain, so each page load only checks events sealed since the last one.
@@ -51,10 +56,12 @@ def _compact(value) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-@admin_view
 @require_GET
 def audit_browser(request):
     """Filter by actor, action, target and dates; pages go back in time by event id (no counting)."""
+    agent = getattr(request, "agent", None)
+    if agent is None or not agent.is_admin:  # served without admin_view around it: answer as if absent
+        raise Http404("Page not found.")
     params = request.GET
     errors: list[str] = []
     tz = timezone.get_current_timezone()

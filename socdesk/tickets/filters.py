@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
@@ -28,6 +29,19 @@ QUEUES: dict[str, tuple[str, callable]] = {
 }
 
 MAX_ID = 2**63 - 1
+
+# The observable criterion belongs to the alerts app (it owns observables), which sits above tickets:
+# it registers how to read one when it loads (AlertsConfig.ready), so this module imports nothing above.
+# The lookup turns the text sent into (filter on Ticket, label) or raises ValueError with a message.
+ObservableLookup = Callable[[str], tuple[dict, str]]
+_observable_lookup: ObservableLookup | None = None
+
+
+def observable_lookup_register(lookup: ObservableLookup) -> None:
+    """Set how `?observable=` is read (called once by the app that owns observables)."""
+    global _observable_lookup
+    _observable_lookup = lookup
+
 
 SORTS = {
     "activity": ("-last_activity_at", "-id"),
@@ -123,10 +137,7 @@ class TicketFilter:
             else:
                 qs = qs.filter(subject__icontains=self.q)
         if self.observable_match:
-            # One row per ticket: the (ticket, observable) pair is unique, so the join never duplicates.
-            qs = qs.filter(
-                **{f"ticket_observables__observable__{k}": v for k, v in self.observable_match.items()}
-            )
+            qs = qs.filter(**self.observable_match)
         return qs.order_by(*SORTS[self.sort])
 
 
@@ -170,33 +181,20 @@ def _ints(params, name, errors) -> list[int]:
 
 
 def _observable(params, errors) -> tuple[str, dict, str]:
-    """`?observable=<id>` or `?observable=<type>:<value>` (e.g. ip:203.0.113.7), the value refanged and
-    normalised as on ingest; returns (the text as sent, the lookup on the ticket's observables, a label)."""
+    """`?observable=<id>` or `?observable=<type>:<value>` (e.g. ip:203.0.113.7); returns (the text as
+    sent, the lookup on tickets, a label), the latter two from the lookup the alerts app registered."""
     raw = clean_text(params.get("observable") or "").strip()[:2100]
     if not raw:
         return "", {}, ""
-    # The alerts app owns observables; imported here so that the tickets app does not need it loaded.
-    from socdesk.alerts import observables as obs
-    from socdesk.alerts.choices import ObservableType
-    from socdesk.alerts.models import Observable
-
-    if raw.isascii() and raw.isdigit():
-        if int(raw) > MAX_ID:
-            errors["observable"] = f"observable {raw} is not a valid id."
-            return "", {}, ""
-        found = Observable.objects.filter(pk=int(raw)).values_list("type", "value").first()
-        return raw, {"pk": int(raw)}, (f"{found[0]}:{found[1]}" if found else f"#{raw}")
-
-    kind, sep, value = raw.partition(":")
-    kind = kind.strip().lower()
-    normalised = obs.normalise(kind, value) if sep and kind in ObservableType.values else None
-    if normalised is None:
-        errors["observable"] = (
-            f"observable must be an observable id or <type>:<value> such as ip:203.0.113.7 "
-            f"(types: {', '.join(ObservableType.values)}), not {raw!r}."
-        )
+    if _observable_lookup is None:
+        errors["observable"] = "Filtering by observable needs the alerts app, which is not installed."
         return "", {}, ""
-    return raw, {"value_hash": obs.value_hash(*normalised)}, ":".join(normalised)
+    try:
+        match, label = _observable_lookup(raw)
+    except ValueError as exc:
+        errors["observable"] = str(exc)
+        return "", {}, ""
+    return raw, match, label
 
 
 def _date(params, name, errors) -> date | None:

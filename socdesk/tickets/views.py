@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.accounts.selectors import assignable_agents, departments_with_perm, ticket_perms
+from socdesk.accounts.web import agent_view, error_status
 from socdesk.audit.selectors import events_for_target
 from socdesk.core.errors import ServiceError
-from socdesk.core.web import agent_view, error_status
 from socdesk.tickets import services
 from socdesk.tickets.choices import Resolution, Severity, Source, Status
 from socdesk.tickets.filters import (

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.test import RequestFactory
 
+from socdesk.accounts.keyauth import ApiAuthError, authenticate_key
 from socdesk.accounts.models import ApiKey
-from socdesk.api.auth import ApiAuthError, authenticate_key
 
 pytestmark = pytest.mark.browser
 

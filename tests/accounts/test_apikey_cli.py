@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client, RequestFactory
 
+from socdesk.accounts.keyauth import ApiAuthError, authenticate_key
 from socdesk.accounts.models import ApiKey
 from socdesk.accounts.services import apikey_create
-from socdesk.api.auth import ApiAuthError, authenticate_key
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 

@@ -6,8 +6,8 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
+from socdesk.accounts.keyauth import ApiAuthError, authenticate_key, key_from_request
 from socdesk.accounts.services import apikey_create, apikey_revoke
-from socdesk.api.auth import ApiAuthError, authenticate_key, key_from_request
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 

@@ -7,8 +7,8 @@ import threading
 import pytest
 from django.db import connection
 
+from socdesk.accounts.testing import make_personas
 from socdesk.core.actor import Actor
-from socdesk.core.testing import make_personas
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import ticket_create
 from tests.api.conftest import ApiClient, make_key

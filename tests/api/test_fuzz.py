@@ -13,8 +13,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from socdesk.accounts.services import apikey_create
+from socdesk.accounts.testing import make_personas
 from socdesk.core.actor import Actor
-from socdesk.core.testing import make_personas
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import ticket_create, ticket_note

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from socdesk.accounts.keyauth import check_rate_limit
 from socdesk.accounts.models import Contact, Department
 from socdesk.accounts.services import apikey_create, apikey_revoke
-from socdesk.api.ratelimit import check_rate_limit
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
@@ -565,7 +565,7 @@ def test_rate_limit_counts_exactly_under_concurrency(settings):
 
     from django.db import connection
 
-    from socdesk.api.ratelimit import RateLimited
+    from socdesk.accounts.keyauth import RateLimited
 
     settings.SOCDESK_API_RATE_LIMIT = 30
     Department.objects.create(name="SOC", slug="soc")
@@ -587,7 +587,7 @@ def test_rate_limit_counts_exactly_under_concurrency(settings):
 
 @pytest.mark.django_db
 def test_rate_limited_json_shape_for_other_surfaces(people, settings):
-    from socdesk.api.ratelimit import RateLimited, rate_limited_response
+    from socdesk.accounts.keyauth import RateLimited, rate_limited_response
 
     settings.SOCDESK_API_RATE_LIMIT = 1
     key, _ = apikey_create(actor=SETUP, name="k", scopes=["alerts:ingest"])

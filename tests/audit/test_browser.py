@@ -4,9 +4,9 @@ import pytest
 from django.test import Client
 
 from socdesk.accounts.models import Department
+from socdesk.accounts.testing import PERSONA_PASSWORD
 from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import seal_pending
-from socdesk.core.testing import PERSONA_PASSWORD
 from tests.audit.test_chain import _tamper
 from tests.console_helpers import client_for
 
@@ -106,3 +106,15 @@ def test_admin_is_for_admins_only(people):
     client = client_for(people.alice)
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_view_alone_answers_404(people, rf):
+    """The URLconf wraps the browser in admin_view; served without it (a wiring mistake), it is a 404."""
+    from django.http import Http404
+
+    from socdesk.audit.views import audit_browser
+
+    request = rf.get("/audit/")
+    request.user = people.admin.user
+    with pytest.raises(Http404):
+        audit_browser(request)

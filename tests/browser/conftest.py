@@ -13,7 +13,7 @@ from tests.conftest import CHROMIUM
 @pytest.fixture
 def cast(transactional_db):
     """The personas, in a database the live server thread can see."""
-    from socdesk.core.testing import make_personas
+    from socdesk.accounts.testing import make_personas
 
     return make_personas()
 

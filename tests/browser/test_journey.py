@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from socdesk.accounts.testing import PERSONA_PASSWORD
 from socdesk.audit.models import AuditEvent
-from socdesk.core.testing import PERSONA_PASSWORD
 from socdesk.tickets.models import Ticket
 from tests.browser.conftest import sign_in
 

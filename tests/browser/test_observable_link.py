@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from socdesk.accounts.testing import PERSONA_PASSWORD
 from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import Integration
-from socdesk.core.testing import PERSONA_PASSWORD
 from socdesk.tickets.models import Ticket
 from tests.browser.conftest import sign_in
 

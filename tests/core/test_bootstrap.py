@@ -12,7 +12,8 @@ from django.core.management.base import CommandError
 
 from socdesk.accounts.models import Agent
 from socdesk.audit.models import AuditEvent
-from socdesk.core.bootstrap import generate_password, url_for_bind
+from socdesk.core.bind import url_for_bind
+from socdesk.ops.bootstrap import generate_password
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -13,8 +13,9 @@ from socdesk.accounts.models import Agent, Contact, Department, Organisation, Te
 from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import seal_pending
 from socdesk.audit.verify import verify_chain
-from socdesk.core import demo
 from socdesk.core.errors import ServiceError
+from socdesk.demo import seed, stories
+from socdesk.demo.people import DEPARTMENTS
 from socdesk.tickets.choices import Source, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
 
@@ -105,7 +106,7 @@ def test_demo_reuses_existing_departments_and_agents(people):
     used = set(Ticket.objects.values_list("department_id", flat=True))
     assert existing["SOC"] in used
     assert used <= set(
-        Department.objects.filter(name__in=[d[0] for d in demo.DEPARTMENTS]).values_list("pk", flat=True)
+        Department.objects.filter(name__in=[d[0] for d in DEPARTMENTS]).values_list("pk", flat=True)
     )
 
 
@@ -113,13 +114,13 @@ def test_a_failed_seed_leaves_nothing_half_written(monkeypatch):
     def broken(self):
         raise ServiceError("simulated failure while re-dating")
 
-    monkeypatch.setattr(demo._Seeder, "apply_timeline", broken)
+    monkeypatch.setattr(stories.Storyteller, "apply_timeline", broken)
     with pytest.raises(
         CommandError, match="Seeding the demo failed and nothing was saved: simulated failure"
     ):
         _demo(tickets=5)
     assert _counts() == dict.fromkeys(_counts(), 0)
-    assert not demo.demo_already_seeded()
+    assert not seed.demo_already_seeded()
 
 
 def test_demo_rejects_nonsense_counts():

@@ -40,7 +40,7 @@ def test_healthz_is_ok_when_the_backlog_cannot_be_read(client, monkeypatch):
     """A database not migrated yet (serve warns and starts anyway) answers SELECT 1 but has no tables."""
     from django.db import DatabaseError
 
-    from socdesk.core import views
+    from socdesk.ops import views
 
     def no_table():  # fault injection: what the query raises before `socdesk upgrade`
         raise DatabaseError("no such table: alerts_webhookdelivery")

@@ -16,11 +16,10 @@ from django.urls import URLPattern
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from socdesk.api.auth import ApiAuthError
-from socdesk.api.errors import error_response, service_error_response
+from socdesk.accounts.keyauth import ApiAuthError, RateLimited
 from socdesk.api.v1 import alerts, integrations, observables, thehive, tickets, tokens
-from socdesk.api.v1.security import RateLimited
 from socdesk.core.errors import ServiceError
+from socdesk.core.json_errors import error_response, service_error_response
 
 log = logging.getLogger("socdesk.api")
 

@@ -23,10 +23,10 @@ from socdesk.alerts.integrations import (
     integration_update,
 )
 from socdesk.alerts.models import GRAFANA_SIGNATURE_HEADER, Integration
-from socdesk.api.errors import error_response
 from socdesk.api.v1.schemas import DbId, ErrorOut, InputSchema
 from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import NotFound, ServiceError
+from socdesk.core.json_errors import error_response
 from socdesk.tickets.choices import Severity
 
 router = Router(tags=["integrations"])

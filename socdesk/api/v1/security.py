@@ -15,10 +15,9 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
 from ninja.utils import check_csrf
 
+from socdesk.accounts.keyauth import ApiAuthError, authenticate_key, check_rate_limit
 from socdesk.accounts.models import Agent, ApiKey
 from socdesk.accounts.services import agent_for_user
-from socdesk.api.auth import ApiAuthError, authenticate_key
-from socdesk.api.ratelimit import RateLimited, check_rate_limit  # noqa: F401 (re-exported)
 from socdesk.core.actor import Actor
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import ticket_get_from, tickets_visible_to, tickets_visible_to_key

@@ -23,10 +23,10 @@ from socdesk.alerts.choices import DeliveryStatus
 from socdesk.alerts.ingest import delivery_receive_and_process
 from socdesk.alerts.models import Alert
 from socdesk.alerts.selectors import integration_for_key_request
-from socdesk.api.errors import error_response
 from socdesk.api.v1.schemas import ErrorOut
 from socdesk.api.v1.security import ApiKeyAuth, BearerKeyAuth, Caller
 from socdesk.core.actor import client_ip
+from socdesk.core.json_errors import error_response
 
 router = Router(tags=["TheHive-compatible"])
 

@@ -7,11 +7,11 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from socdesk.core.bootstrap import url_for_bind
-from socdesk.core.management.commands.bootstrap import run_bootstrap
-from socdesk.core.management.commands.demo import seed
+from socdesk.core.bind import url_for_bind
 from socdesk.core.management.commands.serve import serve
 from socdesk.core.management.commands.upgrade import upgrade
+from socdesk.demo.management.commands.demo import seed
+from socdesk.ops.management.commands.bootstrap import run_bootstrap
 
 
 class Command(BaseCommand):

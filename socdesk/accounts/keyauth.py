@@ -1,16 +1,21 @@
-"""Per-key request rate limit shared by every API surface (osTicket, TheHive, hooks, REST v1).
+"""API keys at the door of every machine-facing endpoint (REST v1, osTicket, TheHive, hooks): who is
+calling (`authenticate_key`) and whether they may call again this minute (`check_rate_limit`).
+
+Both `socdesk.api` and the webhook views in `socdesk.alerts` use this one module, so a key is checked
+and counted the same way whichever door it knocks on.
 
 Call `check_rate_limit(key)` right after authenticate_key and outside any transaction (on PostgreSQL
 the counter row stays locked until the surrounding transaction ends); turn `RateLimited` into a 429
-with `Retry-After` (`rate_limited_response(exc)` gives the house JSON shape).
-
-A fixed one-minute window per key, counted in Django's cache so that every web process on every
-machine shares one count (Redis in production, the database cache in the embedded default).
+with `Retry-After` (`rate_limited_response(exc)` gives the house JSON shape). The limit is a fixed
+one-minute window per key, counted in Django's cache so that every web process on every machine
+shares one count (Redis in production, the database cache in the embedded default).
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
+import ipaddress
 import math
 import pickle
 import time
@@ -20,13 +25,100 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router, transaction
-from django.http import JsonResponse
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from socdesk.accounts.models import ApiKey
-from socdesk.api.errors import error_response
+from socdesk.accounts.services import hash_api_key, split_api_key
+from socdesk.core.actor import Actor, client_ip
+from socdesk.core.json_errors import error_response
+from socdesk.core.recent import RecentLookups
 
-WINDOW_SECONDS = 60
+# last_used_at is refreshed at most this often, so a busy integration does not write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+WINDOW_SECONDS = 60  # the rate limit's window
+
+_recent_keys: RecentLookups[ApiKey | None] = RecentLookups()
+
+
+@receiver([post_save, post_delete], sender=ApiKey, dispatch_uid="socdesk-forget-api-keys")
+def _forget_keys(**_kwargs) -> None:
+    _recent_keys.forget()
+
+
+class ApiAuthError(Exception):
+    """Authentication failed. `status` is 401 (no valid key) or 403 (valid key, missing scope)."""
+
+    def __init__(self, message: str, status: int = 401, code: str = "unauthorized"):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+def key_from_request(request: HttpRequest) -> str:
+    """The key sent as `X-API-Key: KEY` or `Authorization: Bearer KEY` ('' when none)."""
+    key = request.headers.get("X-API-Key", "").strip()
+    if key:
+        return key
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def authenticate_key(request: HttpRequest, raw_key: str, *, scope: str | None) -> tuple[ApiKey, Actor]:
+    """Check a key (exists, not revoked or expired, caller's IP allowed, scope granted).
+
+    `scope=None` accepts any valid key whatever its scopes (e.g. an agent managing their own tokens).
+
+    Every failure to prove the key is a 401 with the same message, so a caller learns nothing about
+    which keys exist; a valid key without the scope is a 403 that names the scope.
+    """
+    ip = client_ip(request)
+    prefix = split_api_key(raw_key or "")
+    # Only keys of no agent are remembered: an agent's personal token must stop working the moment
+    # the agent is deactivated, and those tokens carry a person's scripts, not an alert flood.
+    key = _recent_keys.get(prefix, lambda: _load_key(prefix), keep=_no_agent) if prefix else None
+    now = timezone.now()
+    if (
+        key is None
+        or not hmac.compare_digest(key.key_hash, hash_api_key(raw_key))
+        or key.revoked_at is not None
+        or (key.expires_at is not None and key.expires_at <= now)
+        or (key.agent is not None and not key.agent.user.is_active)
+        or not ip_allowed(key, ip)
+    ):
+        raise ApiAuthError("Valid API key required")
+    if scope is not None and scope not in key.scopes and "admin" not in key.scopes:
+        raise ApiAuthError(f"This API key lacks the {scope} scope.", status=403, code="forbidden")
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_ip=ip)
+        key.last_used_at, key.last_used_ip = now, ip  # the remembered copy too, so it writes once a minute
+    return key, Actor.for_api_key(key, ip=ip)
+
+
+def _no_agent(key: ApiKey | None) -> bool:
+    # Unknown keys are not remembered either: random guesses must not crowd the real keys out.
+    return key is not None and key.agent_id is None
+
+
+def _load_key(prefix: str) -> ApiKey | None:
+    return ApiKey.objects.select_related("agent__user").filter(prefix=prefix).first()
+
+
+def ip_allowed(key: ApiKey, ip: str | None) -> bool:
+    """True when the key has no allow-list or the IP is inside one of its CIDR ranges."""
+    if not key.allowed_cidrs:
+        return True
+    if not ip:
+        return False
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in key.allowed_cidrs)
+
+
+# --- rate limit --------------------------------------------------------------------------------------
 
 
 class RateLimited(Exception):

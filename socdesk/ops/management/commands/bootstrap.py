@@ -7,8 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.panel import Panel
 
-from socdesk.core.bootstrap import bootstrap, url_for_bind
+from socdesk.core.bind import url_for_bind
 from socdesk.core.errors import ServiceError
+from socdesk.ops.bootstrap import bootstrap
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from socdesk.core.demo import demo_already_seeded, seed_demo
 from socdesk.core.errors import ServiceError
+from socdesk.demo.seed import demo_already_seeded, seed_demo
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """The test personas from ARCHITECTURE.md, built through the real services.
 
 alice and bob are agents in the SOC department; carol is an agent in IT (another department);
-admin sees everything. Used by tests and by `socdesk demo`.
+admin sees everything. Used by the tests (tests/conftest.py) and the browser tests' server.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Operational endpoints."""
+"""The health endpoint (`/healthz`) for load balancers and monitors: the database, and the ingest backlog."""
 
 from django.db import DatabaseError, connection
 from django.http import JsonResponse

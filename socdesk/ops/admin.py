@@ -1,0 +1,20 @@
+"""The Django admin site as a whole: its titles, and who may use it (SOCdesk admins only).
+
+The ModelAdmins stay with the apps that own the models; changes made through them are audited by
+socdesk.audit.admin.AuditedAdminMixin.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+admin.site.site_header = "SOCdesk administration"
+admin.site.site_title = "SOCdesk admin"
+
+
+def admins_only(request) -> bool:
+    """The admin site is for SOCdesk admins (superusers) only, not for every staff login."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = admins_only
