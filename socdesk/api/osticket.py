@@ -3,6 +3,12 @@
 A drop-in for tools written against osTicket: same URLs, same X-API-Key header, same fields, a 201 with
 the ticket number as the whole body. Replies are text/plain as osTicket's are, but errors are 4xx with
 a sentence naming the problem (osTicket answers many of them with a bare 500).
+
+Concurrent requests in one web process open their tickets together, in one transaction with bulk
+writes (group commit: socdesk.core.grouping, `ticket_create_many`); the 201 goes out only after that
+commit, so the ticket is readable through every API and the console as soon as the client has its
+number. Like an alert's, the ticket's observables (IPs, domains, URLs, hashes...) are found in its
+subject and message and linked to it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from socdesk.accounts.keyauth import (
@@ -22,6 +30,8 @@ from socdesk.accounts.keyauth import (
     key_from_request,
 )
 from socdesk.accounts.selectors import api_department
+from socdesk.alerts.observables import extract
+from socdesk.alerts.ticket_observables import ObservableLinks, observables_attach_many
 from socdesk.api.osticket_formats import (
     OsTicketRequest,
     PayloadError,
@@ -30,8 +40,10 @@ from socdesk.api.osticket_formats import (
     request_from_xml,
 )
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
+from socdesk.core.grouping import GroupRunner
 from socdesk.tickets.choices import Source
-from socdesk.tickets.services import ticket_create
+from socdesk.tickets.models import Ticket
+from socdesk.tickets.services import TicketDraft, ticket_create_many
 
 SCOPE = "tickets:create"
 PARSERS: dict[str, Callable[[bytes], OsTicketRequest]] = {
@@ -73,7 +85,7 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
         department = api_department(
             key, department_id=incoming.department_id, department_slug=incoming.department_slug
         )
-        ticket = ticket_create(
+        draft = TicketDraft(
             actor=actor,
             subject=incoming.subject,
             department=department,
@@ -87,6 +99,8 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
             extra=incoming.extra,
             attachments=incoming.attachments,
         )
+        pairs = extract([], f"{incoming.subject}\n{incoming.body}")  # before the group: no lock held
+        ticket = _open(draft, pairs)
     except PayloadError as exc:
         return text(400, exc.message)
     except PermissionDenied as exc:
@@ -95,6 +109,29 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
         # A department named in the body that does not exist is bad input, not a missing resource.
         return text(400, exc.message)
     return text(201, ticket.number)
+
+
+def _open(draft: TicketDraft, pairs: list[tuple[str, str]]) -> Ticket:
+    """Open the ticket with the other requests of this moment, or alone inside a caller's transaction."""
+    if transaction.get_connection().in_atomic_block:
+        return _open_many([(draft, pairs)])[0]
+    return _group.submit((draft, pairs))
+
+
+def _open_many(requests: list[tuple[TicketDraft, list[tuple[str, str]]]]) -> list[Ticket]:
+    """Open the requests' tickets and link their observables, in one transaction."""
+    with transaction.atomic():
+        tickets = ticket_create_many([draft for draft, _ in requests])
+        links = [
+            ObservableLinks(ticket=ticket, alert=None, pairs=pairs)
+            for ticket, (_, pairs) in zip(tickets, requests, strict=True)
+            if pairs
+        ]
+        observables_attach_many(links, now=timezone.now(), fresh=True)
+    return tickets
+
+
+_group: GroupRunner[tuple[TicketDraft, list[tuple[str, str]]], Ticket] = GroupRunner(_open_many)
 
 
 def _read_body(request: HttpRequest) -> bytes | None:

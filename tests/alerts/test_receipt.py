@@ -248,10 +248,10 @@ def test_osticket_tickets_take_the_short_way_with_the_same_answers(client, peopl
 
     from socdesk.api import osticket
 
-    def database_gone(**kwargs):  # fault injection: the database went away mid-request
+    def database_gone(drafts, **kwargs):  # fault injection: the database went away mid-request
         raise ConnectionError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(osticket, "ticket_create", database_gone)
+    monkeypatch.setattr(osticket, "ticket_create_many", database_gone)
     status, headers, content = wsgi("POST", "/api/tickets.json", body, x_api_key=raw)
     assert status.startswith("500") and headers["Content-Type"].startswith("text/plain")
     assert b"Retry it" in content and Ticket.objects.count() == 1

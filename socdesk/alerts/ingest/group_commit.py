@@ -1,13 +1,8 @@
 """Writing webhook deliveries: one INSERT per reply, or one per group of concurrent replies.
 
-Acknowledging a delivery means committing its row first, and under a flood of single-alert
-requests the commits, not the inserts, are what the database spends its time on. So concurrent
-replies in one web process share them (group commit): the first reply to arrive writes its row
-and those of every reply that queued while the previous write was in flight, in one multi-row
-INSERT that commits by itself, and hands the next group to the reply at its head. Nobody waits
-for a timer, so a lone request costs exactly what it did; each reply still returns only after its
-own row is committed. If a group's INSERT fails, its rows are retried one by one, so one bad row
-fails only its own request.
+Acknowledging a delivery means committing its row first. Concurrent replies in one web process share
+one multi-row INSERT that commits by itself (group commit, socdesk.core.grouping); each reply still
+returns only after its own row is committed, and a bad row fails only its own request.
 
 Inside a caller's transaction (an API that answers with the processed alert, or a test) the row
 is written with that transaction's connection directly: another request's row must never share
@@ -17,11 +12,11 @@ a transaction that might roll back after it was acknowledged.
 from __future__ import annotations
 
 import functools
-import threading
 
 from django.db import connection
 
 from socdesk.alerts.models import WebhookDelivery
+from socdesk.core.grouping import GroupRunner
 
 FIELDS = (
     "integration",
@@ -46,7 +41,7 @@ def insert(delivery: WebhookDelivery) -> int:
     values = _values(delivery)
     if connection.in_atomic_block:
         return _insert_rows([values])[0]
-    return _group.insert(values)
+    return _group.submit(values)
 
 
 def _values(delivery: WebhookDelivery) -> list:
@@ -74,64 +69,5 @@ def _sql(vendor: str, count: int) -> str:
     return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} RETURNING {quote('id')}"
 
 
-class _Pending:
-    __slots__ = ("error", "leads", "pk", "ready", "values")
-
-    def __init__(self, values: list):
-        self.values, self.ready, self.leads = values, threading.Event(), False
-        self.pk: int | None = None
-        self.error: BaseException | None = None
-
-
-class GroupInsert:
-    """Group commit for one process: at most one INSERT of deliveries in flight, and what queued
-    behind it goes in the next one."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: list[_Pending] = []
-        self._writing = False
-
-    def insert(self, values: list) -> int:
-        item = _Pending(values)
-        with self._lock:
-            self._queue.append(item)
-            if not self._writing:
-                self._writing = item.leads = True
-        if not item.leads:
-            item.ready.wait()  # written by a leader, or handed the lead
-        if item.leads:
-            self._write_group()
-        if item.error is not None:
-            raise item.error
-        return item.pk
-
-    def _write_group(self) -> None:
-        with self._lock:
-            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-        try:
-            ids = _insert_rows([item.values for item in group])
-            for item, pk in zip(group, ids, strict=True):
-                item.pk = pk
-        except Exception:
-            for item in group:  # one bad row must fail only its own request
-                try:
-                    item.pk = _insert_rows([item.values])[0]
-                except Exception as exc:
-                    item.error = exc
-        finally:
-            with self._lock:
-                if self._queue:
-                    head = self._queue[0]
-                    head.leads = True
-                    head.ready.set()
-                else:
-                    self._writing = False
-            for item in group:
-                if item.pk is None and item.error is None:  # interrupted before its row was written
-                    item.error = RuntimeError("The delivery was not stored; the request was interrupted.")
-                item.leads = False
-                item.ready.set()
-
-
-_group = GroupInsert()
+# A lambda, not the function itself, so a test can replace _insert_rows.
+_group: GroupRunner[list, int] = GroupRunner(lambda rows: _insert_rows(rows), max_group=MAX_GROUP)

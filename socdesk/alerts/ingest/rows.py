@@ -66,7 +66,7 @@ def ticket_draft(
     )
     return TicketDraft(
         actor=actor,
-        subject=alert.title or "Alert",
+        subject=(alert.title or "").strip() or "Alert",
         department=department or default_department(integration),
         team=integration.team if integration else None,
         body="\n".join(lines).strip(),

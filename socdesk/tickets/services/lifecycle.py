@@ -4,7 +4,7 @@ and deleting one."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -23,15 +23,36 @@ from socdesk.core.text import clean_json, clean_text
 from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Severity, Source
 from socdesk.tickets.models import ThreadEntry, Ticket
-from socdesk.tickets.services.numbering import next_ticket_number, next_ticket_numbers
+from socdesk.tickets.services.numbering import next_ticket_numbers
 from socdesk.tickets.services.steps import (
     check_assignment,
     lock_ticket,
-    record_ticket_event,
     require_perm,
     ticket_label,
 )
 from socdesk.tickets.services.tags import normalise_tags, tag_objects
+
+
+@dataclass
+class TicketDraft:
+    """One ticket to open: what `ticket_create` takes, as a value (`ticket_create_many` takes a list)."""
+
+    actor: Actor
+    subject: str
+    department: Department
+    body: str = ""
+    body_format: str = "text"
+    requester_email: str = ""
+    requester_name: str = ""
+    requester_phone: str = ""
+    severity: str = Severity.MEDIUM
+    source: str = Source.WEB
+    assignee: Agent | None = None
+    team: Team | None = None
+    tags: Iterable[str] = ()
+    due_at: datetime | None = None
+    extra: dict | None = None
+    attachments: list[IncomingFile] | None = None
 
 
 @transaction.atomic
@@ -55,123 +76,60 @@ def ticket_create(
     attachments: list[IncomingFile] | None = None,
 ) -> Ticket:
     """Open a ticket with its first thread entry (the requester's message or the agent's description)."""
-    subject = clean_text(subject or "").strip()
-    body = clean_text(body or "")
-    requester_name, requester_phone = clean_text(requester_name), clean_text(requester_phone)
-    extra = clean_json(extra or {})
-    errors = {}
-    if not subject:
-        errors["subject"] = "A subject is required."
-    if severity not in Severity.values:
-        errors["severity"] = f"Severity must be one of: {', '.join(Severity.values)}."
-    if source not in Source.values:
-        errors["source"] = f"Source must be one of: {', '.join(Source.values)}."
-    if errors:
-        raise ServiceError(" ".join(errors.values()), fields=errors)
-    if actor.agent is not None:
-        allowed = departments_with_perm(actor.agent, Perm.CREATE)
-        if allowed is not None and department.pk not in allowed:
-            raise PermissionDenied(f"You may not open tickets in {department.name}.")
-    check_assignment(department, assignee, team)
-    files = attachments or []
-    check_files(files)
-
-    requester: Contact | None = None
-    if requester_email:
-        requester = contact_get_or_create(
-            actor=actor, email=requester_email, name=requester_name, phone=requester_phone
-        )
-    now = timezone.now()
-    ticket = Ticket.objects.create(
-        number=next_ticket_number(),
-        subject=subject[:255],
+    draft = TicketDraft(
+        actor=actor,
+        subject=subject,
+        department=department,
+        body=body,
+        body_format=body_format,
+        requester_email=requester_email,
+        requester_name=requester_name,
+        requester_phone=requester_phone,
         severity=severity,
         source=source,
-        department=department,
         assignee=assignee,
         team=team,
-        requester=requester,
+        tags=tags,
         due_at=due_at,
         extra=extra,
-        created_at=now,
-        last_activity_at=now,
+        attachments=attachments,
     )
-    tag_names = normalise_tags(tags)
-    if tag_names:
-        ticket.tags.set(tag_objects(tag_names))
-    if body or files:
-        from_requester = requester is not None and actor.agent is None
-        entry = ThreadEntry.objects.create(
-            ticket=ticket,
-            kind=EntryKind.MESSAGE if actor.agent is None else EntryKind.NOTE,
-            author_agent=actor.agent,
-            author_contact=requester if from_requester else None,
-            author_label=(str(requester) if from_requester else actor.label)[:200],
-            body=body,
-            body_format=body_format,
-            created_at=now,
-        )
-        store_files(entry, files)
-    after = ticket.snapshot() | {"number": ticket.number, "source": source, "tags": tag_names}
-    if requester:
-        after["requester"] = requester.email
-    record_ticket_event(actor, "ticket.created", ticket, after=after)
-    return ticket
-
-
-@dataclass
-class TicketDraft:
-    """What `ticket_create_many` needs for one ticket opened by a machine (an alert, a job)."""
-
-    actor: Actor
-    subject: str
-    department: Department
-    body: str
-    severity: str
-    source: str
-    team: Team | None = None
-    tags: list[str] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
+    return ticket_create_many([draft])[0]
 
 
 def ticket_create_many(
     drafts: list[TicketDraft], *, record: Callable[[list[AuditEvent]], None] = record_many
 ) -> list[Ticket]:
-    """Open many tickets in a few statements (a batch of alerts): the same rows and audit events as
-    `ticket_create` for each, with no requester, assignee or attachments.
+    """Open tickets, each with its first thread entry, in a few statements however many there are.
 
-    An agent's draft (a personal API token) needs the agent's create permission in the department, as
-    with `ticket_create`. `record` receives the `ticket.created` events in draft order (the alert
-    engine slots them between its own events); runs in the caller's transaction.
+    The one way a ticket is opened: `ticket_create` is a batch of one; alert ingest and the osTicket
+    API open their batches here. A refused draft (no subject, an unknown severity, no permission to
+    open tickets in the department, an inactive assignee, a file over the limit) refuses the whole
+    batch before anything is written. An agent (or an agent's personal token) needs the create
+    permission in the department. `record` receives the `ticket.created` events in draft order (the
+    alert engine slots them between its own); runs in the caller's transaction.
     """
     if not drafts:
         return []
-    severities, sources = set(Severity.values), set(Source.values)  # each `.values` builds a new list
-    allowed: dict[int, set[int] | None] = {}
-    for draft in drafts:
-        if draft.severity not in severities or draft.source not in sources:
-            raise ServiceError(f"Invalid severity {draft.severity!r} or source {draft.source!r}.")
-        agent = draft.actor.agent
-        if agent is not None:
-            if agent.pk not in allowed:
-                allowed[agent.pk] = departments_with_perm(agent, Perm.CREATE)
-            if allowed[agent.pk] is not None and draft.department.pk not in allowed[agent.pk]:
-                raise PermissionDenied(f"You may not open tickets in {draft.department.name}.")
-        check_assignment(draft.department, None, draft.team)
+    _check_drafts(drafts)
+    requesters = _requesters(drafts)
     now = timezone.now()
     tickets = [
         Ticket(
             number=number,
-            subject=(clean_text(draft.subject).strip() or "Alert")[:255],
+            subject=clean_text(draft.subject or "").strip()[:255],
             severity=draft.severity,
             source=draft.source,
             department=draft.department,
+            assignee=draft.assignee,
             team=draft.team,
-            extra=clean_json(draft.extra),
+            requester=requester,
+            due_at=draft.due_at,
+            extra=clean_json(draft.extra or {}),
             created_at=now,
             last_activity_at=now,
         )
-        for draft, number in zip(drafts, next_ticket_numbers(len(drafts)), strict=True)
+        for draft, requester, number in zip(drafts, requesters, next_ticket_numbers(len(drafts)), strict=True)
     ]
     sql.insert_new(tickets)
     tag_names = [normalise_tags(draft.tags) for draft in drafts]
@@ -183,20 +141,15 @@ def ticket_create_many(
             for name in names
         ]
     )
-    sql.insert_new(
-        [
-            ThreadEntry(
-                ticket=ticket,
-                kind=EntryKind.MESSAGE if draft.actor.agent is None else EntryKind.NOTE,
-                author_agent=draft.actor.agent,
-                author_label=draft.actor.label[:200],
-                body=clean_text(draft.body),
-                created_at=now,
-            )
-            for ticket, draft in zip(tickets, drafts, strict=True)
-            if draft.body
-        ]
-    )
+    entries = [
+        (_first_entry(ticket, draft, now), draft.attachments or [])
+        for ticket, draft in zip(tickets, drafts, strict=True)
+        if draft.body or draft.attachments
+    ]
+    sql.insert_new([entry for entry, _ in entries])
+    for entry, files in entries:
+        if files:
+            store_files(entry, files)
     record(
         [
             audit_event(
@@ -205,17 +158,69 @@ def ticket_create_many(
                 target=ticket,
                 target_label=ticket_label(ticket),
                 after=ticket.snapshot()
-                | {
-                    "number": ticket.number,
-                    "source": ticket.source,
-                    "tags": names,
-                    "version": ticket.version,
-                },
+                | {"number": ticket.number, "source": ticket.source, "tags": names}
+                | ({"requester": ticket.requester.email} if ticket.requester else {})
+                | {"version": ticket.version},
             )
             for ticket, draft, names in zip(tickets, drafts, tag_names, strict=True)
         ]
     )
     return tickets
+
+
+def _check_drafts(drafts: list[TicketDraft]) -> None:
+    """Refuse the batch, naming the problem, if any draft cannot be opened as it is."""
+    severities, sources = set(Severity.values), set(Source.values)  # each `.values` builds a new list
+    allowed: dict[int, set[int] | None] = {}
+    for draft in drafts:
+        errors = {}
+        if not clean_text(draft.subject or "").strip():
+            errors["subject"] = "A subject is required."
+        if draft.severity not in severities:
+            errors["severity"] = f"Severity must be one of: {', '.join(Severity.values)}."
+        if draft.source not in sources:
+            errors["source"] = f"Source must be one of: {', '.join(Source.values)}."
+        if errors:
+            raise ServiceError(" ".join(errors.values()), fields=errors)
+        agent = draft.actor.agent
+        if agent is not None:
+            if agent.pk not in allowed:
+                allowed[agent.pk] = departments_with_perm(agent, Perm.CREATE)
+            if allowed[agent.pk] is not None and draft.department.pk not in allowed[agent.pk]:
+                raise PermissionDenied(f"You may not open tickets in {draft.department.name}.")
+        check_assignment(draft.department, draft.assignee, draft.team)
+        check_files(draft.attachments or [])
+
+
+def _requesters(drafts: list[TicketDraft]) -> list[Contact | None]:
+    """Each draft's requester: known contacts read in one query, new ones created (and audited)."""
+    emails = {clean_text(d.requester_email).strip().lower() for d in drafts if d.requester_email}
+    known = {c.email: c for c in Contact.objects.filter(email__in=emails)} if emails else {}
+    requesters: list[Contact | None] = []
+    for draft in drafts:
+        email = clean_text(draft.requester_email).strip().lower()
+        if email and email not in known:
+            known[email] = contact_get_or_create(
+                actor=draft.actor, email=email, name=draft.requester_name, phone=draft.requester_phone
+            )
+        requesters.append(known.get(email) if email else None)
+    return requesters
+
+
+def _first_entry(ticket: Ticket, draft: TicketDraft, now: datetime) -> ThreadEntry:
+    """The requester's message, or the agent's (or tool's) description."""
+    agent = draft.actor.agent
+    from_requester = ticket.requester is not None and agent is None
+    return ThreadEntry(
+        ticket=ticket,
+        kind=EntryKind.MESSAGE if agent is None else EntryKind.NOTE,
+        author_agent=agent,
+        author_contact=ticket.requester if from_requester else None,
+        author_label=(str(ticket.requester) if from_requester else draft.actor.label)[:200],
+        body=clean_text(draft.body or ""),
+        body_format=draft.body_format,
+        created_at=now,
+    )
 
 
 @transaction.atomic

@@ -32,6 +32,8 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
 
 def tag_objects(names: list[str]) -> list[Tag]:
     """The Tag rows for these (normalised) names, created when missing; safe under races."""
+    if not names:
+        return []
     existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
     missing = [n for n in names if n not in existing]
     if missing:

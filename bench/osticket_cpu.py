@@ -1,0 +1,193 @@
+"""Benchmark: server CPU per ticket created through the osTicket-compatible API.
+
+    python bench/osticket_cpu.py                     # PostgreSQL (socdesk_bench_ingest, created fresh)
+    python bench/osticket_cpu.py --db sqlite
+
+Starts `socdesk serve` (web server, worker and ingest loops, as in production) against a fresh
+benchmark database (rate limit off), lets it settle, then creates N tickets (default 2,000) through
+POST /api/tickets.json from C concurrent connections (default 16) on loopback. It reads the CPU
+time (user + system, from /proc) of every process of the server and, on PostgreSQL, of every
+PostgreSQL server process, before and after, and reports server CPU per created ticket: the cost
+of a ticket that does not depend on how fast the client can send. Throughput and latency are
+printed too. Figures are appended to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _setup import ROOT, append_results, configure, percentile
+from ingest import free_port, fresh_database, make_key, send_all, start_server, stop_server
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--tickets", type=int, default=2000, help="tickets to create (default 2,000)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients (default 16)")
+    parser.add_argument("--time-limit", type=float, default=300, help="seconds at most")
+    parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
+    # Accepted so that start_server (shared with bench/ingest.py) finds them.
+    parser.add_argument("--web-workers", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--web-threads", type=int, default=None, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def descendants(pid: int) -> set[int]:
+    """The process and all its children, grandchildren..., from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        found.add(current)
+        todo += children.get(current, [])
+    return found
+
+
+def postgres_pids() -> set[int]:
+    """Every PostgreSQL server process on this machine (the benchmark's backends among them)."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.add(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def server_processes(pid: int, db: str) -> set[int]:
+    """The server's process tree and, on PostgreSQL, the database's processes."""
+    return descendants(pid) | (postgres_pids() if db == "postgres" else set())
+
+
+def cpu_seconds(pids: set[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process (exited ones are simply absent)."""
+    times = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        times[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return times
+
+
+def used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+
+def bodies(count: int) -> list[bytes]:
+    return [
+        json.dumps(
+            {
+                "name": "Bench User",
+                "email": f"user{i % 500}@corp.example",
+                "subject": f"Phishing report {i}",
+                "message": f"User reports a suspicious mail from evil{i}.example (203.0.113.{i % 250})",
+                "priority": 2,
+            }
+        ).encode()
+        for i in range(count)
+    ]
+
+
+def main() -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    args = parse_args()
+    console = Console()
+    fresh_database(args.db)
+    where = configure(args.db)
+    raw_key = make_key()
+    from django.db import connections
+
+    connections.close_all()
+    port = free_port()
+    log_path = Path(os.environ["SOCDESK_DATA_DIR"]) / "serve.log"
+    server = start_server(args, port, log_path)
+    try:
+        time.sleep(5)  # start-up and the first warm-up requests are not the ticket's cost
+        warm = bodies(50)
+        headers = {"X-API-Key": raw_key, "Content-Type": "application/json"}
+        url = f"http://127.0.0.1:{port}/api/tickets.json"
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("warm-up", total=len(warm))
+            asyncio.run(send_all(url, warm, headers, args.clients, 60, progress, task))
+            time.sleep(2)
+            before = cpu_seconds(server_processes(server.pid, args.db))
+            task = progress.add_task("osTicket API", total=args.tickets)
+            latencies, errors, elapsed = asyncio.run(
+                send_all(url, bodies(args.tickets), headers, args.clients, args.time_limit, progress, task)
+            )
+            time.sleep(1)  # the worker's follow-up (audit sealing) belongs to these tickets too
+            # Connections opened during the run are new database processes: counted from zero.
+            after = cpu_seconds(server_processes(server.pid, args.db))
+            database = postgres_pids() if args.db == "postgres" else set()
+    finally:
+        stop_server(server)
+    created = len(latencies) - len(errors)
+    server_cpu = used(before, {pid: t for pid, t in after.items() if pid not in database})
+    db_cpu = used(before, {pid: t for pid, t in after.items() if pid in database})
+    per_ticket = (server_cpu + db_cpu) / max(created, 1) * 1000
+    table = Table(title=f"osTicket API, {args.clients} clients ({where})")
+    for column in (
+        "tickets",
+        "errors",
+        "tickets/s",
+        "p50 ms",
+        "p95 ms",
+        "web+worker CPU s",
+        "db CPU s",
+        "CPU ms/ticket",
+    ):
+        table.add_column(column, justify="right")
+    row = (
+        f"{created:,}",
+        f"{len(errors):,}",
+        f"{created / elapsed:,.0f}",
+        f"{percentile(latencies, 50) * 1000:.1f}",
+        f"{percentile(latencies, 95) * 1000:.1f}",
+        f"{server_cpu:.2f}",
+        f"{db_cpu:.2f}",
+        f"{per_ticket:.2f}",
+    )
+    table.add_row(*row)
+    console.print(table)
+    if errors:
+        console.print(f"[red]{len(errors)} errors[/], first: {errors[0]}")
+    if not args.no_append:
+        header = "| " + " | ".join(c.header for c in table.columns) + " |"
+        body = "\n".join([header, "|" + "---:|" * len(table.columns), "| " + " | ".join(row) + " |"])
+        command = (
+            f"python bench/osticket_cpu.py --db {args.db} --tickets {args.tickets} --clients {args.clients}"
+        )
+        path = append_results("osTicket API: server CPU per ticket", command, args.db, body)
+        console.print(f"Appended to {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""osTicket API creates in one web process share one transaction (group commit); a bad one fails alone."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from socdesk.accounts.services import apikey_create
+from socdesk.alerts.models import TicketObservable
+from socdesk.api import osticket
+from socdesk.audit.models import AuditEvent
+from socdesk.core.actor import Actor
+from socdesk.core.errors import ServiceError
+from socdesk.tickets.models import Ticket
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_share_one_transaction_and_a_refused_one_fails_alone(
+    people, monkeypatch, settings
+):
+    raw = apikey_create(actor=Actor.system("test"), name="osticket-client", scopes=["tickets:create"])[1]
+    real_run, real_create = osticket._group.run_many, osticket.ticket_create_many
+    sizes, first_run = [], threading.Event()
+
+    def slow_first_group(requests):  # hold the first group, before its transaction, until the rest queued
+        sizes.append(len(requests))
+        if len(sizes) == 1:
+            first_run.wait(timeout=30)
+        return real_run(requests)
+
+    def refuse_one(drafts, **kwargs):  # fault injection inside the group's transaction
+        if any(d.subject == "refuse me" for d in drafts):
+            raise ServiceError("Refused for the test.")
+        return real_create(drafts, **kwargs)
+
+    monkeypatch.setattr(osticket._group, "run_many", slow_first_group)
+    monkeypatch.setattr(osticket, "ticket_create_many", refuse_one)
+    answers: dict[int, tuple[int, str]] = {}
+
+    def create(index: int) -> None:
+        subject = "refuse me" if index == 5 else f"Phishing report {index}"
+        body = {
+            "name": "Dana",
+            "email": "dana@example.test",
+            "subject": subject,
+            "message": f"From evil{index}.example.com",
+        }
+        try:
+            response = Client().post(
+                "/api/tickets.json",
+                data=json.dumps(body),
+                content_type="application/json",
+                headers={"X-API-Key": raw},
+            )
+            answers[index] = (response.status_code, response.content.decode())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(osticket._group._queue) < 7 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first_run.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sizes[:2] == [1, 7]  # the first alone, the seven that queued behind it together
+    assert answers.pop(5) == (400, "Refused for the test.")
+    assert {status for status, _ in answers.values()} == {201}
+    numbers = {number for _, number in answers.values()}
+    tickets = Ticket.objects.filter(number__in=numbers)
+    assert tickets.count() == 7 and not Ticket.objects.filter(subject="refuse me").exists()
+    assert AuditEvent.objects.filter(action="ticket.created").count() == 7
+    # Like an alert's, a ticket's observables are found in its subject and message.
+    for ticket in tickets:
+        index = ticket.subject.rsplit(" ", 1)[1]
+        values = set(
+            TicketObservable.objects.filter(ticket=ticket).values_list("observable__value", flat=True)
+        )
+        assert f"evil{index}.example.com" in values
