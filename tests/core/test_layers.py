@@ -33,8 +33,6 @@ ALLOWED_CYCLES: set[tuple[str, str]] = set()
 # The run and worker commands start everything but still live in socdesk/core; the branch that owns
 # them (serve/run/worker/supervise) moves them to the top. Nothing else may be added here.
 ALLOWED_WRONG_WAY = {
-    ("socdesk.core.management.commands.run", "socdesk.demo.management.commands.demo"),
-    ("socdesk.core.management.commands.run", "socdesk.ops.management.commands.bootstrap"),
     ("socdesk.core.management.commands.worker", "socdesk.alerts.ingest.loop"),
 }
 
