@@ -181,7 +181,11 @@ def one_run(settle: float) -> dict:
             proc.wait()
         log.close()
     output = log_path.read_text(errors="replace")
-    shutil.rmtree(tmp, ignore_errors=True)
+    complaints = [line for line in output.splitlines() if "refused" in line or "Traceback" in line]
+    if complaints:
+        print(f"  kept the output of this run: {log_path}", flush=True)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     return {
         "processes": per_process,
         "total_kib": total,
@@ -191,6 +195,7 @@ def one_run(settle: float) -> dict:
         "code": code,
         "refused": "refused" in output,
         "traceback": "Traceback" in output,
+        "complaints": complaints,
     }
 
 
@@ -209,6 +214,8 @@ def main() -> None:
             f"stopped in {result['stop_s']:.1f} s (exit {result['code']})",
             flush=True,
         )
+        for line in result["complaints"]:
+            print(f"  output: {line}", flush=True)
 
     lines = [
         "| run | processes | PSS total MiB | per process (MiB) | ready s | Ctrl-C → all gone s | exit | "
