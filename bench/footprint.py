@@ -2,14 +2,16 @@
 
     python bench/footprint.py                  # 3 runs, appends to docs/benchmarks.md
     python bench/footprint.py --runs 1 --label "before" --no-append
+    python bench/footprint.py --stop sigterm    # SIGTERM to `socdesk run` alone instead of Ctrl-C
 
 Each run starts `socdesk run` in a fresh temp data dir (embedded SQLite, never your own) on a free
 loopback port, in a session of its own as a terminal's foreground job is; waits for /healthz; signs in
 as the generated admin and views the queue and a ticket; posts one Alertmanager webhook and waits until
 the worker's ingest loop has made it a ticket; lets the processes settle; then sums the proportional
 set size (PSS, from /proc/<pid>/smaps_rollup: shared pages divided among the processes sharing them)
-over every process of the session. Finally it sends SIGINT to the process group (Ctrl-C) and times
-how long until no process of the group is left, and reports the exit code and whether the output
+over every process of the session. Finally it sends SIGINT to the process group (Ctrl-C; or, with
+`--stop sigterm`, SIGTERM to `socdesk run` alone) and times how long until no process of the session
+is left, and reports the exit code and whether the output
 holds a traceback or a "refused to gracefully stop" warning.
 """
 
@@ -50,6 +52,13 @@ def parse_args():
     )
     parser.add_argument("--runs", type=int, default=3, help="fresh starts to measure (default 3)")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds idle before measuring")
+    parser.add_argument(
+        "--stop",
+        choices=["ctrl-c", "sigterm"],
+        default="ctrl-c",
+        help="SIGINT to the process group (a terminal's Ctrl-C, default) or SIGTERM to `socdesk run` "
+        "alone (systemd, docker stop)",
+    )
     parser.add_argument("--label", default="", help="words added to the heading (e.g. 'before')")
     parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args()
@@ -133,7 +142,7 @@ def delivery_processed(data: Path, delivery: int) -> bool:
     return bool(row) and row[0] == "processed"
 
 
-def one_run(settle: float) -> dict:
+def one_run(settle: float, stop: str) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="socdesk-bench-footprint-"))
     data, log_path, port = tmp / "data", tmp / "run.log", free_port()
     base = f"http://127.0.0.1:{port}"
@@ -168,7 +177,10 @@ def one_run(settle: float) -> dict:
         total = sum(kib for _, _, kib in per_process)
 
         stop_started = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal
+        if stop == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # what a terminal does
+        else:
+            proc.send_signal(signal.SIGTERM)  # what a process manager does
         while session_pids(proc.pid) and time.monotonic() - stop_started < STOP_TIMEOUT:
             time.sleep(0.02)
         stop_s = time.monotonic() - stop_started
@@ -207,7 +219,7 @@ def main() -> None:
     args = parse_args()
     runs = []
     for number in range(1, args.runs + 1):
-        result = one_run(args.settle)
+        result = one_run(args.settle, args.stop)
         runs.append(result)
         print(
             f"run {number}: {mib(result['total_kib'])} MiB PSS in {len(result['processes'])} processes, "
@@ -217,9 +229,10 @@ def main() -> None:
         for line in result["complaints"]:
             print(f"  output: {line}", flush=True)
 
+    stop_name = "Ctrl-C" if args.stop == "ctrl-c" else "SIGTERM"
     lines = [
-        "| run | processes | PSS total MiB | per process (MiB) | ready s | Ctrl-C → all gone s | exit | "
-        '"refused" / Traceback in output | left running |',
+        "| run | processes | PSS total MiB | per process (MiB) | ready s | "
+        f'{stop_name} → all gone s | exit | "refused" / Traceback in output | left running |',
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for number, r in enumerate(runs, 1):
@@ -233,7 +246,7 @@ def main() -> None:
     stops = [r["stop_s"] for r in runs]
     summary = (
         f"\nPSS of all processes: {mib(min(totals))}-{mib(max(totals))} MiB; "
-        f"Ctrl-C to all gone: {min(stops):.2f}-{max(stops):.2f} s ({len(runs)} runs)."
+        f"{stop_name} to all gone: {min(stops):.2f}-{max(stops):.2f} s ({len(runs)} runs)."
     )
     table = "\n".join(lines) + "\n" + summary
     print(table)
