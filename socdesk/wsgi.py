@@ -6,7 +6,11 @@ everything else goes through Django's full request cycle.
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+from socdesk.core.clients import skip_unconfigured_clients
+
+skip_unconfigured_clients()  # before Django (and huey) load
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socdesk.settings")
 django_application = get_wsgi_application()

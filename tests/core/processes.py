@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -41,6 +42,22 @@ def socdesk_env(data_dir: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def session_pids(sid: int) -> list[int]:
+    """Live (not zombie) processes whose session is `sid`, from /proc."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # After "(command name)": state, ppid, pgrp, session, ...
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
 
 
 def socdesk_argv(*args: str) -> list[str]:
@@ -119,10 +136,17 @@ class Background:
             return False
         return True
 
+    def session_pids(self) -> list[int]:
+        """Every live process of the session: children in process groups of their own included."""
+        return session_pids(self.process.pid)
+
     def kill(self) -> None:
         """Last-resort cleanup so that a failed test leaves no server behind."""
         if self.group_alive():
             os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in self.session_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if self.process.poll() is None:
             self.process.wait(STOP_TIMEOUT)
         self._log_file.close()

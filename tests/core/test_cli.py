@@ -32,6 +32,14 @@ def _wait_group_gone(proc: Background, timeout: float = 10) -> bool:
     return False
 
 
+def _wait_session_gone(proc: Background, timeout: float = 15) -> list[int]:
+    """Wait until no process of the run's session is left (granian's workers too); returns those left."""
+    deadline = time.monotonic() + timeout
+    while proc.session_pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return proc.session_pids()
+
+
 def _pids(output: str) -> dict[str, int]:
     pattern = r"started (web server|worker|ingest loop \d+) \(pid (\d+)\)"
     return {name: int(pid) for name, pid in re.findall(pattern, output)}
@@ -60,6 +68,7 @@ def test_serve_answers_healthz_and_stops_on_sigterm(tmp_path):
         assert server.wait_exit() == 0, server.output
         assert _wait_group_gone(server), "a child of socdesk serve outlived it"
         assert not any(_alive(pid) for pid in pids.values())
+        assert _wait_session_gone(server) == [], "a process started by socdesk serve outlived it"
         assert "received SIGTERM; stopping." in server.output
         # This data dir was never migrated: serve still starts, but says so.
         assert "database migration(s) are not applied; run `socdesk upgrade`" in server.output
@@ -288,3 +297,35 @@ def test_run_sets_up_once_serves_and_stops_both_processes_on_ctrl_c(tmp_path):
     assert alert_tickets > 0
     assert _count(db, "SELECT COUNT(*) FROM tickets_ticket") == 6 + alert_tickets
     assert _count(db, "SELECT COUNT(*) FROM alerts_integration") == 7
+
+
+@pytest.mark.parametrize(
+    ("how", "sig"), [("group", signal.SIGINT), ("leader", signal.SIGTERM)], ids=["ctrl-c", "systemd"]
+)
+def test_a_stop_signal_stops_run_with_several_web_processes_cleanly(tmp_path, how, sig):
+    """Ctrl-C signals the terminal's whole foreground group at once, systemd the main process: either
+    way every process must go, with no web process left to be killed ("refused to gracefully stop")
+    and no traceback."""
+    port = free_port()
+    run = Background(
+        "run",
+        f"--bind=127.0.0.1:{port}",
+        "--workers=2",
+        "--demo-tickets=3",
+        env=socdesk_env(tmp_path / "data"),
+        log=tmp_path / "run.log",
+    )
+    try:
+        run.wait_healthy(port)
+        run.wait_for(lambda: "Huey consumer started" in run.output, "the worker's consumer started")
+        run.wait_for(lambda: run.output.count("Started worker-") == 2, "both web processes started")
+        assert len(run.session_pids()) == 5  # supervisor, granian and its 2 workers, the worker
+        run.signal_group(sig) if how == "group" else run.signal_leader(sig)
+        assert run.wait_exit() == 0, run.output
+        # A generous bound: granian kills a web process that has not stopped after 10 s.
+        assert _wait_session_gone(run, timeout=15) == [], run.output
+    finally:
+        run.kill()
+    assert "refused" not in run.output
+    assert "Traceback" not in run.output
+    assert f"received {sig.name}; stopping." in run.output

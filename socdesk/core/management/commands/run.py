@@ -1,4 +1,9 @@
-"""`socdesk run`: everything `make run` does: prepare, first-run set-up, then serve with a worker."""
+"""`socdesk run`: everything `make run` does: prepare, first-run set-up, then serve with a worker.
+
+Like `socdesk serve`, this only starts and stops processes and runs without Django set up (see
+socdesk.cli): the set-up (migrations, admin, demo data) runs in a child that exits before serving
+starts, so none of its memory stays with the processes that keep running.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from socdesk.core.bind import url_for_bind
-from socdesk.core.management.commands.serve import serve
-from socdesk.core.management.commands.upgrade import upgrade
-from socdesk.demo.management.commands.demo import seed
-from socdesk.ops.management.commands.bootstrap import run_bootstrap
+from socdesk.core.management.commands.serve import serve, socdesk_argv
+from socdesk.core.supervise import Child
 
 
 class Command(BaseCommand):
@@ -19,6 +22,8 @@ class Command(BaseCommand):
         "Migrate, collect static files, on the first run create the admin (password printed once) and "
         "demo data, then serve the web app and a worker until Ctrl-C. A second run reuses the data."
     )
+    # The system checks need the apps loaded; the `prepare` child runs them instead.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=settings.SOCDESK_BIND, help="host:port (default from PORT).")
@@ -28,14 +33,20 @@ class Command(BaseCommand):
         parser.add_argument("--demo-tickets", type=int, default=200, help="Demo tickets on the first run.")
 
     def handle(self, *args, bind, workers, threads, no_demo, demo_tickets, **options):
-        url = url_for_bind(bind)
-        upgrade(stdout=self.stdout, verbosity=options["verbosity"])
-        first_run = run_bootstrap(username="admin", email="admin@localhost", url=url, stdout=self.stdout)
-        if first_run and not no_demo:
-            seed(tickets=demo_tickets, stdout=self.stdout)
-        where = "PostgreSQL" if settings.DATABASE_URL else f"SQLite in {settings.DATA_DIR}"
-        self.stdout.write(f"SOCdesk is starting on {url or bind} (data: {where}). Press Ctrl-C to stop.")
+        prepare = socdesk_argv("prepare", f"--bind={bind}", f"--demo-tickets={demo_tickets}")
+        if no_demo:
+            prepare.append("--no-demo")
+        if options["verbosity"] != 1:
+            prepare.append(f"--verbosity={options['verbosity']}")
+        self.stdout.write(f"SOCdesk is starting on {url_for_bind(bind) or bind}. Press Ctrl-C to stop.")
         sys.stdout.flush()
-        code = serve(bind=bind, workers=workers, threads=threads, with_worker=True, say=self.stdout.write)
+        code = serve(
+            bind=bind,
+            workers=workers,
+            threads=threads,
+            with_worker=True,
+            say=self.stdout.write,
+            before=[Child("set-up", prepare)],
+        )
         if code:
             raise CommandError(f"SOCdesk stopped because a process exited with code {code}.", returncode=code)

@@ -4,6 +4,10 @@ Granian (an HTTP server written in Rust) rather than gunicorn: with the same app
 processes of 16 threads and no access log on either, it acknowledged 1,560-1,790 webhook deliveries
 a second on a 2-core machine where gunicorn's gthread workers managed 1,200-1,260
 (docs/benchmarks.md); its HTTP handling costs next to no Python time.
+
+This command only starts and stops other processes, so `socdesk.cli` runs it without setting Django
+up (no apps, models or URLs loaded): the supervising process stays a fraction of a web worker's size.
+Everything here must therefore work from settings alone; what needs the database runs in a child.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections
-from django.db.migrations.executor import MigrationExecutor
 
 from socdesk.core.supervise import Child, supervise
 
@@ -46,18 +48,9 @@ def web_argv(*, bind: str, workers: int, threads: int) -> list[str]:
     ]
 
 
-def worker_argv() -> list[str]:
-    return [sys.executable, "-m", "socdesk.cli", "worker"]
-
-
-def ingest_argv() -> list[str]:
-    return [sys.executable, "-m", "socdesk.cli", "ingest"]
-
-
-def unapplied_migrations() -> int:
-    """How many migrations of this version the database still lacks."""
-    executor = MigrationExecutor(connection)
-    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+def socdesk_argv(*args: str) -> list[str]:
+    """A `socdesk` subcommand run by this same interpreter (and so this same installation)."""
+    return [sys.executable, "-m", "socdesk.cli", *args]
 
 
 class Command(BaseCommand):
@@ -65,6 +58,8 @@ class Command(BaseCommand):
         "Serve SOCdesk with granian (WSGI) and run a background worker beside it. "
         "Stops both on SIGINT/SIGTERM. Run `socdesk upgrade` first after installing a new version."
     )
+    # The system checks need the apps loaded; the `upgrade --check` child runs them instead.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -75,7 +70,7 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=settings.SOCDESK_WEB_WORKERS,
-            help="Web server processes (default SOCDESK_WEB_WORKERS, 3).",
+            help="Web server processes (default SOCDESK_WEB_WORKERS: 1 on SQLite, cores + 1 on PostgreSQL).",
         )
         parser.add_argument(
             "--threads",
@@ -90,33 +85,33 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, bind, workers, threads, no_worker, **options):
+        # Serve anyway when migrations are missing (a rolling deploy may start new code first), but
+        # the check says what is wrong.
+        check = Child("migration check", socdesk_argv("upgrade", "--check"), required=False)
         code = serve(
             bind=bind or settings.SOCDESK_BIND,
             workers=workers,
             threads=threads,
             with_worker=not no_worker,
             say=self.stdout.write,
+            before=[check],
         )
         if code:
             raise CommandError(f"SOCdesk stopped because a process exited with code {code}.", returncode=code)
 
 
-def serve(*, bind: str, workers: int, threads: int, with_worker: bool, say) -> int:
-    """Run the web server (and a worker) until a stop signal; returns the exit code."""
+def serve(*, bind: str, workers: int, threads: int, with_worker: bool, say, before: list[Child] = ()) -> int:
+    """Run `before` (to completion), then the web server and the worker until a stop signal; returns
+    the exit code."""
     if workers < 1 or threads < 1:
         raise CommandError("--workers and --threads must be at least 1.")
-    argv = web_argv(bind=bind, workers=workers, threads=threads)
-    pending = unapplied_migrations()
-    if pending:
-        # Serve anyway (a rolling deploy may start new code first), but say what is wrong.
-        say(f"Warning: {pending} database migration(s) are not applied; run `socdesk upgrade`.")
-    children = [Child("web server", argv)]
+    children = [Child("web server", web_argv(bind=bind, workers=workers, threads=threads))]
     if with_worker:
-        children.append(Child("worker", worker_argv()))
+        # One worker process runs the Huey consumer and an ingest loop; SOCDESK_INGEST_PROCESSES adds
+        # loops of their own (none by default on SQLite, where writes take turns on one file lock).
+        children.append(Child("worker", socdesk_argv("worker")))
         children += [
-            Child(f"ingest loop {number}", ingest_argv())
+            Child(f"ingest loop {number}", socdesk_argv("ingest"))
             for number in range(1, settings.SOCDESK_INGEST_PROCESSES + 1)
         ]
-    # The children open their own connections; ours would only sit idle (and hold SQLite files open).
-    connections.close_all()
-    return supervise(children, say=lambda line: (say(line), sys.stdout.flush()))
+    return supervise(children, before=before, say=lambda line: (say(line), sys.stdout.flush()))

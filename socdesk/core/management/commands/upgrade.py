@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 
 class Command(BaseCommand):
     help = (
         "Apply database migrations, create the cache table (when the cache is in the database) and "
-        "collect static files. Idempotent: run it on every deploy, before `socdesk serve`."
+        "collect static files. Idempotent: run it on every deploy, before `socdesk serve`. With --check, "
+        "change nothing and exit 1 when migrations are missing (what `socdesk serve` warns about)."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--check", action="store_true", help="Only say whether migrations are missing (exit 1 if so)."
+        )
+
+    def handle(self, *args, check: bool, **options):
+        if check:
+            pending = unapplied_migrations()
+            if pending:
+                self.stderr.write(
+                    f"Warning: {pending} database migration(s) are not applied; run `socdesk upgrade`."
+                )
+                sys.exit(1)
+            return
         upgrade(stdout=self.stdout, verbosity=options["verbosity"])
+
+
+def unapplied_migrations() -> int:
+    """How many migrations of this version the database still lacks."""
+    executor = MigrationExecutor(connection)
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 def upgrade(*, stdout, verbosity: int = 1) -> None:
