@@ -235,8 +235,9 @@ SOCDESK_DEMO_PASSWORD = env_secret("SOCDESK_DEMO_PASSWORD")
 SOCDESK_DEFAULT_DEPARTMENT = env_str("SOCDESK_DEFAULT_DEPARTMENT")
 # Requests per minute per API key, every API surface; 0 disables the limit.
 SOCDESK_API_RATE_LIMIT = env_int("SOCDESK_API_RATE_LIMIT", 6000)
-# API keys and webhook integrations are remembered this long by each web process (see core/recent.py).
-SOCDESK_LOOKUP_CACHE_SECONDS = env_int("SOCDESK_LOOKUP_CACHE_SECONDS", 5)
+# API keys, webhook integrations and a key's default department are remembered this long by each web
+# process (see core/recent.py): also how long a revocation made elsewhere may go unnoticed.
+SOCDESK_LOOKUP_CACHE_SECONDS = env_float("SOCDESK_LOOKUP_CACHE_SECONDS", 1.0)
 # Alert deliveries: the sweep re-runs those still pending after this many seconds; a worker's claim
 # on a delivery is considered dead (crashed worker) after the lease.
 SOCDESK_DELIVERY_SWEEP_AFTER = env_int("SOCDESK_DELIVERY_SWEEP_AFTER", 30)

@@ -45,7 +45,7 @@ _recent_keys: RecentLookups[ApiKey | None] = RecentLookups()
 
 @receiver([post_save, post_delete], sender=ApiKey, dispatch_uid="socdesk-forget-api-keys")
 def _forget_keys(**_kwargs) -> None:
-    _recent_keys.forget()
+    _recent_keys.forget_after_change()
 
 
 class ApiAuthError(Exception):
