@@ -240,8 +240,9 @@ SOCDESK_DEMO_PASSWORD = env_secret("SOCDESK_DEMO_PASSWORD")
 SOCDESK_DEFAULT_DEPARTMENT = env_str("SOCDESK_DEFAULT_DEPARTMENT")
 # Requests per minute per API key, every API surface; 0 disables the limit.
 SOCDESK_API_RATE_LIMIT = env_int("SOCDESK_API_RATE_LIMIT", 6000)
-# API keys and webhook integrations are remembered this long by each web process (see core/recent.py).
-SOCDESK_LOOKUP_CACHE_SECONDS = env_int("SOCDESK_LOOKUP_CACHE_SECONDS", 5)
+# API keys, webhook integrations and a key's default department are remembered this long by each web
+# process (see core/recent.py): also how long a revocation made elsewhere may go unnoticed.
+SOCDESK_LOOKUP_CACHE_SECONDS = env_float("SOCDESK_LOOKUP_CACHE_SECONDS", 1.0)
 # Alert deliveries: the sweep re-runs those still pending after this many seconds; a worker's claim
 # on a delivery is considered dead (crashed worker) after the lease.
 SOCDESK_DELIVERY_SWEEP_AFTER = env_int("SOCDESK_DELIVERY_SWEEP_AFTER", 30)
@@ -250,13 +251,13 @@ SOCDESK_DELIVERY_LEASE_SECONDS = env_int("SOCDESK_DELIVERY_LEASE_SECONDS", 300)
 # transaction holds the write lock, so webhook replies wait for it: keep it modest).
 SOCDESK_DELIVERY_BATCH = env_int("SOCDESK_DELIVERY_BATCH", 500 if DATABASE_URL else 50)
 # ... and at most about this many bytes of request bodies (a body can hold hundreds of alerts); smaller
-# on SQLite, where webhook replies wait for the batch's write lock (measured: bench/ingest.py).
+# on SQLite, where webhook replies wait for the batch's write lock.
 SOCDESK_DELIVERY_BATCH_BYTES = env_int("SOCDESK_DELIVERY_BATCH_BYTES", 524288 if DATABASE_URL else 8192)
 # The worker's ingest loop looks for waiting deliveries this often when it has nothing to do.
 SOCDESK_INGEST_POLL_SECONDS = env_float("SOCDESK_INGEST_POLL_SECONDS", 0.1)
 # `socdesk serve` runs this many `socdesk ingest` processes beside its worker (whose loop is one more).
-# On PostgreSQL a second loop normalises its next batch while the first writes (about 1,300 -> 1,900
-# alerts/s on 2 cores, docs/benchmarks.md); on SQLite the writes take turns on the file lock: none.
+# On PostgreSQL a second loop normalises its next batch while the first writes, so more alerts a second
+# reach tickets (docs/benchmarks.md); on SQLite the writes take turns on the file lock: none.
 SOCDESK_INGEST_PROCESSES = env_int("SOCDESK_INGEST_PROCESSES", 1 if DATABASE_URL else 0)
 # How much lower `socdesk ingest` runs than the web server (a nice increment): under a flood on few
 # cores, acknowledgements (what senders wait for) come first and the loops use the rest.

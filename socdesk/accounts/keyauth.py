@@ -45,7 +45,7 @@ _recent_keys: RecentLookups[ApiKey | None] = RecentLookups()
 
 @receiver([post_save, post_delete], sender=ApiKey, dispatch_uid="socdesk-forget-api-keys")
 def _forget_keys(**_kwargs) -> None:
-    _recent_keys.forget()
+    _recent_keys.forget_after_change()
 
 
 class ApiAuthError(Exception):
@@ -163,7 +163,7 @@ def _increment_db_cache(cache: DatabaseCache, name: str) -> int:
     """Atomic increment of an entry in Django's database cache table, in Django's entry format.
 
     DatabaseCache.incr is a read followed by a write (two processes could both read n and write n+1),
-    and its add/get/set cost about fifteen queries. Here it is one transaction: read the row under a
+    and its add, get and set are several queries each. Here it is one transaction: read the row under a
     lock (SQLite's IMMEDIATE transactions already hold the write lock), then update or insert it.
     """
     alias = router.db_for_write(cache.cache_model_class)

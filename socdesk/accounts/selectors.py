@@ -104,7 +104,7 @@ _recent_default_departments: RecentLookups[Department] = RecentLookups()
 
 @receiver([post_save, post_delete], sender=Department, dispatch_uid="socdesk-forget-departments")
 def _forget_departments(**_kwargs) -> None:
-    _recent_default_departments.forget()
+    _recent_default_departments.forget_after_change()
 
 
 def _default_department(key: ApiKey | None) -> Department:

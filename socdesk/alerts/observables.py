@@ -166,7 +166,7 @@ def _from_text(text: str) -> tuple[tuple[str, str], ...]:
 
 
 def warm_up() -> None:
-    """Build ioc-finder's grammars now (about a second) rather than under the first alert's batch."""
+    """Build ioc-finder's grammars now (slow, once per process) rather than under the first alert's batch."""
     _from_text("198.51.100.1 warm-up.example")
 
 

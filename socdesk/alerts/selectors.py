@@ -77,7 +77,7 @@ _recent_integrations: RecentLookups[Integration | None] = RecentLookups()
 
 @receiver([post_save, post_delete], sender=Integration, dispatch_uid="socdesk-forget-integrations")
 def _forget_integrations(**_kwargs) -> None:
-    _recent_integrations.forget()
+    _recent_integrations.forget_after_change()
 
 
 def _integration_for(adapter: str, name: str) -> Integration | None:

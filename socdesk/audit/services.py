@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 # Arbitrary constant naming the PostgreSQL advisory lock that serialises sealing (not recording).
 SEAL_LOCK_KEY = 0x50C_DE5C
 SEAL_BATCH = 1000
-# A process seals after its commits at most this often (a busy API would otherwise spend half of
-# each request sealing); the worker's ingest loop seals whatever is left every second.
+# A process seals after its commits at most this often, because sealing after every commit would make
+# a busy API spend its requests on the chain; the worker's ingest loop seals whatever is left every second.
 SEAL_INTERVAL_SECONDS = 0.25
 _last_seal = 0.0
 
@@ -87,8 +87,8 @@ def _normalise_ip(ip: str | None) -> str | None:
 def sealing_deferred():
     """Within this block this thread's commits leave their events for the caller to seal.
 
-    For a loop that commits many times a second (alert ingest): sealing after every commit would
-    cost it a fifth of its time, so it seals when it has a moment, and at least every second.
+    For a loop that commits many times a second (alert ingest): sealing after every commit would take
+    a large share of its time, so it seals when it has a moment, and at least every second.
     """
     conn = connection
     conn._socdesk_seal_deferred = True

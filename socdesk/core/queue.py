@@ -1,11 +1,9 @@
 """The embedded task queue: Huey on SQLite, committing without an fsync per task (WAL, synchronous=NORMAL).
 
 With SQLite's default (synchronous=FULL) each enqueue waits for an fsync of the queue file while
-holding its write lock, about 3 ms here, which once capped the whole server at ~350 webhook
-acknowledgements a second (webhook replies no longer enqueue anything: the worker's ingest loop reads
-deliveries from the database). In WAL mode NORMAL cannot corrupt the file; a power cut may lose the
-last few queued tasks; the jobs run here (periodic sealing and sweeping, the worker ping) are all
-safe to lose and run again.
+holding its write lock, so every process that enqueues waits on the disk in turn (docs/benchmarks.md).
+In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last few queued tasks; the jobs
+run here (periodic sealing and sweeping, the worker ping) are all safe to lose and run again.
 """
 
 from __future__ import annotations

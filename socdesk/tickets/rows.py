@@ -1,8 +1,8 @@
 """Queue rows as plain dicts with every display string ready.
 
 The queue page is the hottest page of the console. Reading only the shown columns with `.values()`
-and formatting in Python halves its server time compared with model instances rendered through
-template method calls and date filters (bench/queue_list.py).
+and formatting in Python costs far less server time than model instances rendered through template
+method calls and date filters (docs/benchmarks.md).
 """
 
 from __future__ import annotations
