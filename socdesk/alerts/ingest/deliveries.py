@@ -173,7 +173,7 @@ def _process_claimed(
 ) -> dict[int, str]:
     """Process claimed deliveries: read them out of any transaction, write their alerts in one.
 
-    Adapters and observable extraction (a quarter of a batch's time) run first, outside the ingest lock,
+    Adapters and observable extraction run first, outside the ingest lock,
     so one ingest loop prepares its batch while another writes. The batch's alerts are then written
     in bulk; if that fails, each delivery is re-run in its own savepoint, so one bad delivery never
     takes the others down: adapter or service errors mark it failed with the reason (kept, never

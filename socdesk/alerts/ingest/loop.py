@@ -3,7 +3,7 @@
 The webhook reply only stores the body (see socdesk.alerts.ingest). This loop, a thread in every
 `socdesk worker`, claims the oldest waiting deliveries and processes them; while there is a backlog
 it goes straight on to the next batch, and when there is none it looks again every
-SOCDESK_INGEST_POLL_SECONDS (0.1 s: the idle cost is a few indexed queries a second). Several
+SOCDESK_INGEST_POLL_SECONDS (each look is one indexed query). Several
 workers may run it at once: claims keep them off each other's deliveries.
 """
 

@@ -1,9 +1,7 @@
 """`socdesk serve`: the production web server (granian, WSGI) plus a background worker.
 
-Granian (an HTTP server written in Rust) rather than gunicorn: with the same application, 3
-processes of 16 threads and no access log on either, it acknowledged 1,560-1,790 webhook deliveries
-a second on a 2-core machine where gunicorn's gthread workers managed 1,200-1,260
-(docs/benchmarks.md); its HTTP handling costs next to no Python time.
+Granian (an HTTP server written in Rust) rather than gunicorn: its HTTP handling costs next to no
+Python time, so more of each core goes to the application (compared in docs/benchmarks.md).
 
 This command only starts and stops other processes, so `socdesk.cli` runs it without setting Django
 up (no apps, models or URLs loaded): the supervising process stays a fraction of a web worker's size.
@@ -38,7 +36,7 @@ def web_argv(*, bind: str, workers: int, threads: int) -> list[str]:
         f"--workers={workers}",
         # Requests wait on the database most of the time: threads, not processes, cover that.
         f"--blocking-threads={threads}",
-        # Written by Python in the request's thread: 16% of a webhook flood's capacity (measured);
+        # Written by Python in the request's thread, so it costs webhook capacity (docs/benchmarks.md);
         # behind a proxy that logs requests already, SOCDESK_ACCESS_LOG=false gives that back.
         "--access-log" if settings.SOCDESK_ACCESS_LOG else "--no-access-log",
         # Requests in flight get this long to finish on SIGTERM before workers are killed.
