@@ -72,7 +72,7 @@ class TicketFilter:
     # "<observable id>" or "<type>:<value>" as sent; `observable_match` is what apply() filters on.
     observable: str = ""
     observable_match: dict = field(default_factory=dict)
-    observable_label: str = ""  # type:value, for the console's filter chip
+    observable_label: str = ""  # "<type>:<value>" for the console's filter chip
     sort: str = "activity"
     errors: dict[str, str] = field(default_factory=dict)
 
