@@ -10,6 +10,8 @@ safe to lose and run again.
 
 from __future__ import annotations
 
+import sqlite3
+
 from huey import SqliteHuey as _SqliteHuey
 from huey.storage import SqliteStorage as _SqliteStorage
 
@@ -17,8 +19,8 @@ from huey.storage import SqliteStorage as _SqliteStorage
 class SqliteStorage(_SqliteStorage):
     """Huey's SQLite storage with synchronous=NORMAL on every connection it opens."""
 
-    def _create_connection(self):
-        conn = super()._create_connection()
+    def _create_connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = super()._create_connection()
         conn.execute("pragma synchronous=NORMAL")
         return conn
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 
@@ -24,7 +24,7 @@ MAX_ENTRIES = 4096  # far more keys and integrations than any deployment has; a 
 class RecentLookups(Generic[T]):
     """Values by key, each kept for SOCDESK_LOOKUP_CACHE_SECONDS after it was loaded."""
 
-    _all: weakref.WeakSet[RecentLookups] = weakref.WeakSet()
+    _all: weakref.WeakSet[RecentLookups[Any]] = weakref.WeakSet()
 
     def __init__(self) -> None:
         self._entries: dict[Hashable, tuple[float, T]] = {}

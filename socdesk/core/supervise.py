@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import FrameType
 
 
 @dataclass
@@ -21,20 +22,20 @@ class Child:
 
     name: str
     argv: list[str]
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
 
 def supervise(
     children: Sequence[Child],
     *,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], object] = print,
     stop_timeout: float = 15.0,
     poll_interval: float = 0.2,
 ) -> int:
     """Start every child, wait until a stop signal arrives or one child exits, then stop them all."""
     received: list[int] = []
 
-    def on_signal(signum, _frame):
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         received.append(signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -46,9 +47,12 @@ def supervise(
             child.process = subprocess.Popen(child.argv)
             say(f"started {child.name} (pid {child.process.pid})")
         while not received:
-            died = next((c for c in children if c.process and c.process.poll() is not None), None)
-            if died is not None:
-                code = died.process.returncode
+            exited = next(
+                ((c, c.process) for c in children if c.process and c.process.poll() is not None), None
+            )
+            if exited is not None:
+                died, process = exited
+                code = process.returncode
                 say(f"{died.name} exited with code {code}; stopping the others.")
                 exit_code = code or 1
                 break
@@ -62,19 +66,19 @@ def supervise(
     return exit_code
 
 
-def _stop(children: Sequence[Child], timeout: float, say: Callable[[str], None]) -> None:
+def _stop(children: Sequence[Child], timeout: float, say: Callable[[str], object]) -> None:
     """SIGTERM (graceful for the web server, prompt for the worker), then SIGKILL what outlives it."""
-    running = [c for c in children if c.process and c.process.poll() is None]
-    for child in running:
-        child.process.terminate()
+    running = [(c, c.process) for c in children if c.process and c.process.poll() is None]
+    for _child, process in running:
+        process.terminate()
     deadline = time.monotonic() + timeout
-    for child in running:
+    for child, process in running:
         try:
-            child.process.wait(max(0.0, deadline - time.monotonic()))
+            process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             say(f"{child.name} did not stop within {timeout:.0f}s; killing it.")
-            child.process.kill()
-            child.process.wait()
+            process.kill()
+            process.wait()
     for child in children:
         if child.process:
             child.process.wait()

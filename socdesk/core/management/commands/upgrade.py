@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, OutputWrapper
 
 
 class Command(BaseCommand):
@@ -12,11 +14,11 @@ class Command(BaseCommand):
         "collect static files. Idempotent: run it on every deploy, before `socdesk serve`."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         upgrade(stdout=self.stdout, verbosity=options["verbosity"])
 
 
-def upgrade(*, stdout, verbosity: int = 1) -> None:
+def upgrade(*, stdout: OutputWrapper, verbosity: int = 1) -> None:
     quiet = max(0, verbosity - 1)
     stdout.write("Applying database migrations...")
     call_command("migrate", interactive=False, verbosity=quiet, stdout=stdout)
