@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import functools
 import threading
+from typing import Any
 
 from django.db import connection
 
 from socdesk.alerts.models import WebhookDelivery
+from socdesk.core.sql.values import column_fields
 
 FIELDS = (
     "integration",
@@ -49,15 +51,14 @@ def insert(delivery: WebhookDelivery) -> int:
     return _group.insert(values)
 
 
-def _values(delivery: WebhookDelivery) -> list:
-    meta = WebhookDelivery._meta
+def _values(delivery: WebhookDelivery) -> list[Any]:
     return [
-        meta.get_field(name).get_db_prep_save(getattr(delivery, meta.get_field(name).attname), connection)
-        for name in FIELDS
+        field.get_db_prep_save(getattr(delivery, field.attname), connection)
+        for field in column_fields(WebhookDelivery._meta, list(FIELDS))
     ]
 
 
-def _insert_rows(rows: list[list]) -> list[int]:
+def _insert_rows(rows: list[list[Any]]) -> list[int]:
     """One INSERT ... RETURNING id for the rows (committed by itself outside a transaction)."""
     with connection.cursor() as cursor:
         cursor.execute(_sql(connection.vendor, len(rows)), [value for row in rows for value in row])
@@ -68,7 +69,7 @@ def _insert_rows(rows: list[list]) -> list[int]:
 def _sql(vendor: str, count: int) -> str:
     # Built once per (database, row count) per process: compiling it is dearer than running it.
     meta, quote = WebhookDelivery._meta, connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in FIELDS)
+    columns = ", ".join(quote(field.column) for field in column_fields(meta, list(FIELDS)))
     row = "(" + ", ".join(["%s"] * len(FIELDS)) + ")"
     rows = ", ".join([row] * count)
     return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} RETURNING {quote('id')}"
@@ -77,7 +78,7 @@ def _sql(vendor: str, count: int) -> str:
 class _Pending:
     __slots__ = ("error", "leads", "pk", "ready", "values")
 
-    def __init__(self, values: list):
+    def __init__(self, values: list[Any]) -> None:
         self.values, self.ready, self.leads = values, threading.Event(), False
         self.pk: int | None = None
         self.error: BaseException | None = None
@@ -92,7 +93,7 @@ class GroupInsert:
         self._queue: list[_Pending] = []
         self._writing = False
 
-    def insert(self, values: list) -> int:
+    def insert(self, values: list[Any]) -> int:
         item = _Pending(values)
         with self._lock:
             self._queue.append(item)
@@ -104,6 +105,7 @@ class GroupInsert:
             self._write_group()
         if item.error is not None:
             raise item.error
+        assert item.pk is not None  # _write_group leaves every item of its group with a pk or an error
         return item.pk
 
     def _write_group(self) -> None:
