@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -51,7 +52,7 @@ def ticket_create(
     team: Team | None = None,
     tags: Iterable[str] = (),
     due_at: datetime | None = None,
-    extra: dict | None = None,
+    extra: dict[str, Any] | None = None,
     attachments: list[IncomingFile] | None = None,
 ) -> Ticket:
     """Open a ticket with its first thread entry (the requester's message or the agent's description)."""
@@ -131,7 +132,7 @@ class TicketDraft:
     source: str
     team: Team | None = None
     tags: list[str] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def ticket_create_many(
@@ -147,7 +148,7 @@ def ticket_create_many(
     if not drafts:
         return []
     severities, sources = set(Severity.values), set(Source.values)  # each `.values` builds a new list
-    allowed: dict[int, set[int] | None] = {}
+    allowed: dict[int, list[int] | None] = {}
     for draft in drafts:
         if draft.severity not in severities or draft.source not in sources:
             raise ServiceError(f"Invalid severity {draft.severity!r} or source {draft.source!r}.")
@@ -155,7 +156,8 @@ def ticket_create_many(
         if agent is not None:
             if agent.pk not in allowed:
                 allowed[agent.pk] = departments_with_perm(agent, Perm.CREATE)
-            if allowed[agent.pk] is not None and draft.department.pk not in allowed[agent.pk]:
+            permitted = allowed[agent.pk]
+            if permitted is not None and draft.department.pk not in permitted:
                 raise PermissionDenied(f"You may not open tickets in {draft.department.name}.")
         check_assignment(draft.department, None, draft.team)
     now = timezone.now()
