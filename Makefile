@@ -25,9 +25,11 @@ run: install
 test: install
 	SOCDESK_DATA_DIR=$$(mktemp -d) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## ruff (lint + format check), then mypy with django-stubs (configured in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	SOCDESK_DATA_DIR=$$(mktemp -d) $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

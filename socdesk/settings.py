@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -104,7 +105,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": _data_dir() / "socdesk.sqlite3",
+            # Django takes a Path here (its own project template does); django-stubs types NAME as str.
+            "NAME": _data_dir() / "socdesk.sqlite3",  # type: ignore[typeddict-item]
             # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on the busy timeout
             # instead of failing half-way with "database is locked".
             "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
@@ -117,6 +119,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- background work (Huey) -----------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 HUEY_IMMEDIATE = env_bool("SOCDESK_TASKS_IMMEDIATE", False)
+HUEY: dict[str, Any]
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.PriorityRedisHuey",

@@ -4,6 +4,7 @@ AuditedAdminMixin; logins (users) go through the user_* services, and Django's g
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -110,8 +111,9 @@ class ApiKeyAddForm(forms.ModelForm):
         model = ApiKey
         fields = ["name", "scopes", "allowed_cidrs", "expires_at", "department", "agent"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns; its type allows None
         data["allowed_cidrs"] = [line.strip() for line in (data.get("allowed_cidrs") or "").splitlines()]
         data["allowed_cidrs"] = [c for c in data["allowed_cidrs"] if c]
         errors, _cidrs = apikey_check(

@@ -168,7 +168,8 @@ def _increment_db_cache(cache: DatabaseCache, name: str) -> int:
     """
     alias = router.db_for_write(cache.cache_model_class)
     connection = connections[alias]
-    table = connection.ops.quote_name(cache._table)
+    # DatabaseCache sets _table in __init__; django-stubs does not declare it.
+    table = connection.ops.quote_name(cache._table)  # type: ignore[attr-defined]
     db_key = cache.make_and_validate_key(name)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     select = f"SELECT value FROM {table} WHERE cache_key = %s{lock}"

@@ -50,7 +50,13 @@ class Agent(models.Model):
     limit_to_assigned = models.BooleanField(
         default=False, help_text="Sees only tickets assigned to them or their teams."
     )
-    departments = models.ManyToManyField(Department, through="DepartmentAccess", related_name="agents")
+    departments: models.ManyToManyField[Department, DepartmentAccess] = models.ManyToManyField(
+        Department, through="DepartmentAccess", related_name="agents"
+    )
+
+    # Not columns: what socdesk.accounts.selectors remembers on the instance (department_perms, team_ids).
+    _department_perms: dict[int, frozenset[str]]
+    _team_ids: frozenset[int]
 
     class Meta:
         ordering = ["user__username"]

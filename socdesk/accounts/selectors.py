@@ -109,7 +109,7 @@ def _forget_departments(**_kwargs) -> None:
 
 def _default_department(key: ApiKey | None) -> Department:
     candidates = Department.objects.order_by("pk")
-    if key is not None and key.agent_id is not None:
+    if key is not None and key.agent is not None:
         # A personal token defaults to a department its agent may open tickets in.
         allowed = departments_with_perm(key.agent, Perm.CREATE)
         if allowed is not None:

@@ -7,6 +7,7 @@ import ipaddress
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
@@ -28,6 +29,9 @@ from socdesk.accounts.models import (
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 from socdesk.core.text import clean_text
 
 
@@ -93,7 +97,7 @@ def agent_create(
     return agent
 
 
-def agent_for_user(user) -> Agent:
+def agent_for_user(user: User) -> Agent:
     """The agent profile of a Django user, creating it for superusers made with `createsuperuser`."""
     try:
         return user.agent
@@ -119,12 +123,12 @@ USER_FLAGS = ("is_active", "is_staff", "is_superuser")
 def user_edit(
     *,
     actor: Actor,
-    user,
+    user: User,
     username: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
     email: str | None = None,
-):
+) -> User:
     """Change a login's name fields and email (None leaves a field as it is)."""
     User = get_user_model()
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -148,11 +152,11 @@ def user_edit(
 def user_set_flags(
     *,
     actor: Actor,
-    user,
+    user: User,
     is_active: bool | None = None,
     is_staff: bool | None = None,
     is_superuser: bool | None = None,
-):
+) -> User:
     """Grant or withdraw sign-in (active), the admin site (staff) and every right (superuser)."""
     User = get_user_model()
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -172,7 +176,7 @@ def user_set_flags(
     return _user_change(actor, user, "user.flags_changed", changes)
 
 
-def _user_change(actor: Actor, user, action: str, changes: dict):
+def _user_change(actor: Actor, user: User, action: str, changes: dict[str, Any]) -> User:
     """Write the changed fields of a locked login and record them, before and after."""
     if not changes:
         return user
@@ -192,7 +196,7 @@ def _user_change(actor: Actor, user, action: str, changes: dict):
 
 
 @transaction.atomic
-def user_set_password(*, actor: Actor, user, password: str | None):
+def user_set_password(*, actor: Actor, user: User, password: str | None) -> User:
     """Set a login's password, or disable password sign-in with None; the audit says that it changed,
     never what it is."""
     if password is not None:

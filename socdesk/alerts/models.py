@@ -10,7 +10,7 @@ from django.db.models import Q
 from socdesk.accounts.models import ApiKey, Department, Team
 from socdesk.alerts.choices import Adapter, AlertStatus, DeliveryStatus, ObservableType
 from socdesk.tickets.choices import Severity
-from socdesk.tickets.models import Ticket
+from socdesk.tickets.models import ThreadEntry, Ticket
 
 GRAFANA_SIGNATURE_HEADER = "X-Grafana-Alert-Signature"
 # Some Grafana releases name their default header differently; with the default configured, both are read.
@@ -176,7 +176,12 @@ class Alert(models.Model):
     repeat_entry_id = models.BigIntegerField(
         null=True, blank=True, help_text="The thread entry rewritten in place on each repeat."
     )
-    observables = models.ManyToManyField("Observable", through="AlertObservable", related_name="alerts")
+    observables: models.ManyToManyField[Observable, AlertObservable] = models.ManyToManyField(
+        "Observable", through="AlertObservable", related_name="alerts"
+    )
+
+    # Not a column: the ingest planner hangs a repeating row's thread line here until the writer saves it.
+    _repeat_line: ThreadEntry
 
     class Meta:
         ordering = ["-last_seen", "-id"]

@@ -76,13 +76,14 @@ def normalise(kind: str, value: str) -> tuple[str, str] | None:
         return kind, value.lower()
     if kind in ("domain", "hostname", "fqdn"):
         name = value.rstrip(".").lower()
-        if _ip(name):
-            return "ip", _ip(name)
+        if ip := _ip(name):
+            return "ip", ip
         if not HOSTNAME.match(name):
             return None
         return ("domain" if "." in name and kind != "hostname" else "hostname"), name
     if kind == "url":
-        return ("url", _url(value)) if _url(value) else None
+        url = _url(value)
+        return ("url", url) if url else None
     if kind in ("email", "mail"):
         local, at, domain = value.partition("@")
         if not (at and local and domain and "." in domain and " " not in value):

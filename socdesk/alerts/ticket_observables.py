@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,7 +13,7 @@ from django.utils import timezone
 from socdesk.accounts.choices import Perm
 from socdesk.accounts.selectors import agent_can
 from socdesk.alerts import observables as obs
-from socdesk.alerts.models import AlertObservable, Observable, TicketObservable
+from socdesk.alerts.models import Alert, AlertObservable, Observable, TicketObservable
 from socdesk.audit.services import record
 from socdesk.core import sql
 from socdesk.core.actor import Actor
@@ -20,7 +23,7 @@ from socdesk.tickets.models import Ticket
 FLAGS = ("ioc", "sighted")
 
 
-def _observables_for(pairs: list[tuple[str, str]], now) -> dict[tuple[str, str], Observable]:
+def _observables_for(pairs: list[tuple[str, str]], now: datetime) -> dict[tuple[str, str], Observable]:
     """Get or create each (type, value) once, refreshing last_seen, in one INSERT ... ON CONFLICT.
 
     Sorted so concurrent inserts always lock in one order. The returned objects carry their ids but
@@ -48,15 +51,15 @@ def _observables_for(pairs: list[tuple[str, str]], now) -> dict[tuple[str, str],
 class ObservableLinks:
     """Observables found in one alert, to link to it and to its ticket."""
 
-    ticket: Ticket
-    alert: object | None
+    ticket: Ticket | None  # None while the alert's ticket is only planned: the writer sets it
+    alert: Alert | None
     pairs: list[tuple[str, str]]
-    ioc: frozenset | set = frozenset()
-    sighted: frozenset | set = frozenset()
+    ioc: Set[tuple[str, str] | None] = frozenset()
+    sighted: Set[tuple[str, str] | None] = frozenset()
 
 
 def observables_attach_many(
-    all_links: list[ObservableLinks], *, now, fresh: bool = False
+    all_links: list[ObservableLinks], *, now: datetime, fresh: bool = False
 ) -> dict[tuple[str, str], Observable]:
     """Link the observables of many alerts at once: one upsert, two link inserts, flag updates.
 
@@ -66,8 +69,13 @@ def observables_attach_many(
     by_pair = _observables_for([pair for links in all_links for pair in links.pairs], now)
     if not by_pair:
         return {}
-    alert_rows, ticket_rows, ioc, sighted = [], {}, set(), set()
+    alert_rows: list[tuple[int, int]] = []
+    ticket_rows: dict[tuple[int, int], list[Any]] = {}
+    ioc: set[int] = set()
+    sighted: set[int] = set()
     for links in all_links:
+        if links.ticket is None:
+            raise ValueError("Observables were linked before their alert's ticket was opened.")
         mine = {pair: by_pair[pair].pk for pair in links.pairs if pair in by_pair}
         if links.alert is not None:
             alert_rows += [(links.alert.pk, pk) for pk in mine.values()]
@@ -116,7 +124,12 @@ def _require_edit(actor: Actor, ticket: Ticket) -> None:
 
 
 def _audit(
-    actor: Actor, action: str, ticket: Ticket, link: TicketObservable, before=None, after=None
+    actor: Actor,
+    action: str,
+    ticket: Ticket,
+    link: TicketObservable,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> None:
     record(
         actor=actor,

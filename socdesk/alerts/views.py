@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -41,6 +42,9 @@ from socdesk.core.errors import NotFound, ServiceError
 from socdesk.core.json_errors import error_response
 from socdesk.tickets.selectors import ticket_get_for_agent
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 INGEST_SCOPE = "alerts:ingest"
 SIGNATURE_MAX_AGE = 300  # seconds; a signed request older than this is a replay
 
@@ -72,9 +76,10 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
             return error_response(exc.status, exc.code, exc.message)
         except RateLimited as exc:
             return rate_limited_response(exc)
-        integration = _integration_for_key(request, adapter)
-        if isinstance(integration, JsonResponse):
-            return integration
+        found = _integration_for_key(request, adapter)
+        if isinstance(found, JsonResponse):
+            return found
+        integration = found
 
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     try:
@@ -165,7 +170,8 @@ def _ticket(request: HttpRequest, number: str):
 
 
 def _panel(request: HttpRequest, ticket, *, error: str = "", status: int = 200) -> HttpResponse:
-    context = {"ticket": ticket, "rows": ticket_observable_rows(ticket, request.user.agent), "error": error}
+    agent = cast("User", request.user).agent  # behind the agent login: never AnonymousUser
+    context = {"ticket": ticket, "rows": ticket_observable_rows(ticket, agent), "error": error}
     return render(request, "alerts/observables_panel.html", context, status=status)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.forms.models import model_to_dict
@@ -13,6 +14,12 @@ from django.http import HttpResponseRedirect
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor, client_ip
 from socdesk.core.errors import ServiceError
+
+# The mixins below go before admin.ModelAdmin in a class's bases; for mypy they are ModelAdmins.
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
 
 
 def admin_actor(request) -> Actor:
@@ -23,7 +30,7 @@ def admin_actor(request) -> Actor:
         return Actor(kind="agent", label=request.user.get_username(), ident="", ip=client_ip(request))
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(_ModelAdmin):
     """Records admin.<model>_added / _changed / _deleted with before/after values via record().
 
     The "after" snapshot is taken once the related objects (many-to-many, inlines) are saved, so it
@@ -85,7 +92,7 @@ class AuditedAdminMixin:
             self.delete_model(request, obj)
 
 
-class ServiceAdminMixin:
+class ServiceAdminMixin(_ModelAdmin):
     """For admin pages whose save_model calls audited services: a refusal (ServiceError) undoes every
     write of that save and comes back as an error message instead of "changed successfully"."""
 

@@ -43,6 +43,10 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64, blank=True)
     chain_hash = models.CharField(max_length=64, blank=True)
 
+    # Not columns: the audit browser's compact before/after text for its template (socdesk.audit.views).
+    before_json: str
+    after_json: str
+
     class Meta:
         ordering = ["-id"]
         indexes = [

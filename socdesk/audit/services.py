@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -55,7 +56,7 @@ def audit_event(
 ) -> AuditEvent:
     """An unsaved event with its content hash; `record` saves one, `record_many` a list."""
     if target is not None:
-        target_type = target_type or target._meta.model_name
+        target_type = target_type or target._meta.model_name or ""
         target_id = target_id or str(target.pk)
         target_label = target_label or str(target)[:200]
     fields = {
@@ -83,14 +84,27 @@ def _normalise_ip(ip: str | None) -> str | None:
         return None
 
 
+class _SealFlags(Protocol):
+    """The two flags this module keeps on each thread's database connection."""
+
+    _socdesk_seal_deferred: bool
+    _socdesk_seal_pending: bool
+
+
+def _seal_flags() -> _SealFlags:
+    # `django.db.connection` hands attribute reads and writes to this thread's connection, where the
+    # flags live; its type does not declare them.
+    return cast(_SealFlags, connection)
+
+
 @contextmanager
-def sealing_deferred():
+def sealing_deferred() -> Iterator[None]:
     """Within this block this thread's commits leave their events for the caller to seal.
 
     For a loop that commits many times a second (alert ingest): sealing after every commit would take
     a large share of its time, so it seals when it has a moment, and at least every second.
     """
-    conn = connection
+    conn = _seal_flags()
     conn._socdesk_seal_deferred = True
     try:
         yield
@@ -100,7 +114,7 @@ def sealing_deferred():
 
 def _seal_after_commit() -> None:
     """Seal once per outermost transaction, after it commits, without waiting on another sealer."""
-    conn = connection
+    conn = _seal_flags()
     if getattr(conn, "_socdesk_seal_pending", False) or getattr(conn, "_socdesk_seal_deferred", False):
         return
     conn._socdesk_seal_pending = True
@@ -143,7 +157,7 @@ def seal_pending(*, wait: bool = True) -> int:
                 .only("seq", "chain_hash")
                 .first()
             )
-            seq, prev = (last.seq, last.chain_hash) if last else (0, GENESIS)
+            seq, prev = (last.seq, last.chain_hash) if last and last.seq is not None else (0, GENESIS)
             for event in pending:
                 seq += 1
                 event.seq, event.prev_hash = seq, prev

@@ -60,7 +60,7 @@ def verify_chain(
             prev = event.chain_hash
             expected_seq += 1
             checked += 1
-        last_seq = events[-1].seq
+        last_seq = expected_seq - 1  # the last event's seq: every one matched expected_seq above
         if progress:
             progress(checked)
     if not include_unsealed:

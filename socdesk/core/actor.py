@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
     from django.http import HttpRequest
 
-    from socdesk.accounts.models import Agent
+    from socdesk.accounts.models import Agent, ApiKey
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,11 @@ class Actor:
     @classmethod
     def for_request(cls, request: HttpRequest) -> Actor:
         """The signed-in agent behind a web request, with the client IP."""
-        return cls.for_agent(request.user.agent, ip=client_ip(request))
+        # Only called behind the agent login: the user is signed in, not AnonymousUser.
+        return cls.for_agent(cast("User", request.user).agent, ip=client_ip(request))
 
     @classmethod
-    def for_api_key(cls, key, ip: str | None = None) -> Actor:
+    def for_api_key(cls, key: ApiKey, ip: str | None = None) -> Actor:
         """A tool using an API key; a personal token also carries its agent (and their permissions)."""
         return cls(kind="apikey", label=f"key:{key.name}", ident=str(key.pk), ip=ip, agent=key.agent, obj=key)
 
@@ -51,8 +53,8 @@ class Actor:
 
 def client_ip(request: HttpRequest) -> str | None:
     """The peer address; X-Forwarded-For is believed only when the peer is a configured trusted proxy."""
-    peer = request.META.get("REMOTE_ADDR") or None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    peer: str | None = request.META.get("REMOTE_ADDR") or None
+    forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if not (peer and forwarded and _is_trusted_proxy(peer)):
         return peer
     # Walk from the right: the first hop that is not one of our proxies is the client.

@@ -20,4 +20,5 @@ def skip_unconfigured_clients() -> None:
     """
     for setting, module in CLIENT_FOR_SETTING.items():
         if not env_str(setting) and module not in sys.modules:
-            sys.modules[module] = None  # `import` now raises ImportError, which huey handles
+            # `import` now raises ImportError, which huey handles; typeshed types sys.modules without None.
+            sys.modules[module] = None  # type: ignore[assignment]

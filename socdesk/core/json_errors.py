@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.http import JsonResponse
 
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError, StaleVersion
@@ -9,12 +12,16 @@ from socdesk.core.errors import NotFound, PermissionDenied, ServiceError, StaleV
 STATUS_FOR = {NotFound: 404, PermissionDenied: 403, StaleVersion: 409}
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 def error_response(
-    status: int, code: str, message: str, fields: dict | None = None, headers=None
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JsonResponse:
     """A JSON error in the house shape."""
     response = JsonResponse(error_body(code, message, fields), status=status)

@@ -8,6 +8,8 @@ run here (periodic sealing and sweeping, the worker ping) are all safe to lose a
 
 from __future__ import annotations
 
+import sqlite3
+
 from huey import SqliteHuey as _SqliteHuey
 from huey.storage import SqliteStorage as _SqliteStorage
 
@@ -15,8 +17,8 @@ from huey.storage import SqliteStorage as _SqliteStorage
 class SqliteStorage(_SqliteStorage):
     """Huey's SQLite storage with synchronous=NORMAL on every connection it opens."""
 
-    def _create_connection(self):
-        conn = super()._create_connection()
+    def _create_connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = super()._create_connection()
         conn.execute("pragma synchronous=NORMAL")
         return conn
 

@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -33,7 +33,7 @@ MAX_ENTRIES = 4096  # far more keys and integrations than any deployment has; a 
 class RecentLookups(Generic[T]):
     """Values by key, each kept for SOCDESK_LOOKUP_CACHE_SECONDS after it was loaded."""
 
-    _all: weakref.WeakSet[RecentLookups] = weakref.WeakSet()
+    _all: weakref.WeakSet[RecentLookups[Any]] = weakref.WeakSet()
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: dict[Hashable, tuple[float, T]] = {}

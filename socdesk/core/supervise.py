@@ -33,7 +33,7 @@ class Child:
     # For a step run before the others: whether its failure stops the start (a check that only warns
     # does not).
     required: bool = True
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         # A process group of its own: Ctrl-C in a terminal signals the whole foreground group at once,
@@ -42,6 +42,13 @@ class Child:
         # gets exactly one stop request, from it.
         self.process = subprocess.Popen(self.argv, process_group=0, preexec_fn=_die_with_parent)
 
+    @property
+    def running(self) -> subprocess.Popen[bytes]:
+        """The started process (a child is only looked at once it was started)."""
+        if self.process is None:
+            raise RuntimeError(f"{self.name} was not started.")
+        return self.process
+
 
 def _die_with_parent() -> None:
     """In the child before exec: get SIGTERM if the supervisor dies (even by SIGKILL), never linger."""
@@ -49,7 +56,7 @@ def _die_with_parent() -> None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _load_prctl():
+def _load_prctl() -> Callable[..., int] | None:
     # Looked up once here, not in the forked child, where only async-signal-safe work belongs.
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the supervisor's own stop applies
         return ctypes.CDLL(None, use_errno=True).prctl
@@ -71,7 +78,7 @@ def supervise(
     or one child exits, then stop them all. Returns 0 when stopped by a signal, else the failing code."""
     received: list[int] = []
 
-    def on_signal(signum, _frame):
+    def on_signal(signum: int, _frame: object) -> None:
         received.append(signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
@@ -100,9 +107,9 @@ def _run_step(step: Child, received: list[int], poll_interval: float) -> int:
     if received:
         return 0
     step.start()
-    while not received and step.process.poll() is None:
+    while not received and step.running.poll() is None:
         time.sleep(poll_interval)
-    return step.process.returncode or 0
+    return step.running.returncode or 0
 
 
 def _run_children(
@@ -112,11 +119,11 @@ def _run_children(
         if received:
             return 0
         child.start()
-        say(f"started {child.name} (pid {child.process.pid})")
+        say(f"started {child.name} (pid {child.running.pid})")
     while not received:
         died = next((c for c in children if c.process and c.process.poll() is not None), None)
         if died is not None:
-            code = died.process.returncode
+            code = died.running.returncode
             say(f"{died.name} exited with code {code}; stopping the others.")
             return code or 1
         time.sleep(poll_interval)
@@ -127,16 +134,16 @@ def _stop(children: Sequence[Child], timeout: float, say: Callable[[str], None])
     """SIGTERM (graceful for the web server, prompt for the worker), then SIGKILL what outlives it."""
     running = [c for c in children if c.process and c.process.poll() is None]
     for child in running:
-        child.process.terminate()
+        child.running.terminate()
     deadline = time.monotonic() + timeout
     for child in running:
         try:
-            child.process.wait(max(0.0, deadline - time.monotonic()))
+            child.running.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             say(f"{child.name} did not stop within {timeout:.0f}s; killing its process group.")
             # Its own group: granian's workers go with their master.
-            os.killpg(child.process.pid, signal.SIGKILL)
-            child.process.wait()
+            os.killpg(child.running.pid, signal.SIGKILL)
+            child.running.wait()
     for child in children:
         if child.process:
-            child.process.wait()
+            child.running.wait()

@@ -27,7 +27,7 @@ DEPARTMENTS = [
     ("IT Help Desk", "helpdesk@northwind.example", "Accounts, passwords, devices and access requests."),
     ("Threat Intel", "cti@northwind.example", "Indicator sweeps, advisories and threat hunting."),
 ]
-ROLES = {
+ROLES: dict[str, list[str]] = {
     "Analyst": [p for p in Perm.values if p not in (Perm.DELETE, Perm.MANAGE)],
     "Lead": list(Perm.values),
     "Observer": [Perm.VIEW],

@@ -272,10 +272,11 @@ SCENARIOS = [
 
 
 def resolution_comment(verdict: str) -> str:
-    return {
+    comments: dict[str, str] = {
         Resolution.TRUE_POSITIVE: "Confirmed malicious activity; contained and documented.",
         Resolution.BENIGN_POSITIVE: "Real activity, but expected and authorised.",
         Resolution.FALSE_POSITIVE: "Detection logic misfired; tuning request filed.",
         Resolution.DUPLICATE: "Duplicate of an earlier ticket.",
         Resolution.NOT_APPLICABLE: "Request fulfilled.",
-    }[verdict]
+    }
+    return comments[verdict]

@@ -129,10 +129,12 @@ class Storyteller:
         if source == Source.ALERT:
             actor = Actor.system(f"alert:{sc.tool or 'siem'}")
         elif source == Source.API:
+            assert self.people.api_actor is not None  # seeded together with the people
             actor = self.people.api_actor
         elif source == Source.PHONE:
             actor = Actor.for_agent(worker)  # the agent who took the call types the ticket in
         else:
+            assert contact is not None  # email and web tickets were given a contact above
             actor = Actor(kind="user", label=str(contact), ident=str(contact.pk), obj=contact)
         ticket = tickets.ticket_create(
             actor=actor,

@@ -18,9 +18,16 @@ from socdesk.tickets.choices import OPEN_STATUSES, Severity, Source, Status
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import normalise_number, tickets_visible_to
 
-# name -> (label, condition given the agent)
-QUEUES: dict[str, tuple[str, callable]] = {
-    "mine": ("My tickets", lambda agent: Q(assignee_id=agent.pk, status__in=OPEN_STATUSES)),
+
+def _mine(agent: Agent | None) -> Q:
+    if agent is None:  # callers refuse this queue to a caller with no agent (an API key)
+        raise ValueError("The mine queue needs an agent.")
+    return Q(assignee_id=agent.pk, status__in=OPEN_STATUSES)
+
+
+# name -> (label, condition given the agent; None for an API key without one)
+QUEUES: dict[str, tuple[str, Callable[[Agent | None], Q]]] = {
+    "mine": ("My tickets", _mine),
     "unassigned": ("Unassigned", lambda agent: Q(assignee__isnull=True, status__in=OPEN_STATUSES)),
     "open": ("Open", lambda agent: Q(status__in=OPEN_STATUSES)),
     "resolved": ("Resolved", lambda agent: Q(status=Status.RESOLVED)),
@@ -72,7 +79,7 @@ class TicketFilter:
     # "<observable id>" or "<type>:<value>" as sent; `observable_match` is what apply() filters on.
     observable: str = ""
     observable_match: dict = field(default_factory=dict)
-    observable_label: str = ""  # type:value, for the console's filter chip
+    observable_label: str = ""  # "<type>:<value>" for the console's filter chip
     sort: str = "activity"
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -105,7 +112,7 @@ class TicketFilter:
             if f.name not in ("errors", "observable_match", "observable_label")
         )
 
-    def apply(self, qs: QuerySet[Ticket], agent: Agent) -> QuerySet[Ticket]:
+    def apply(self, qs: QuerySet[Ticket], agent: Agent | None) -> QuerySet[Ticket]:
         """Narrow a queryset by queue and criteria, and sort it."""
         qs = qs.filter(QUEUES[self.queue][1](agent))
         if self.status:

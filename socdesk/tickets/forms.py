@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Resolution, Severity, Source, Status
 from socdesk.tickets.workflow import allowed_next
+
+
+def _set_queryset(form: forms.BaseForm, name: str, queryset: QuerySet[Any]) -> None:
+    """Offer `queryset` in one of the form's model choice fields (form.fields types them as plain Fields)."""
+    cast("forms.ModelChoiceField[Any]", form.fields[name]).queryset = queryset
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -69,10 +77,10 @@ class AssignForm(VersionedForm):
 
     def __init__(self, *args, ticket=None, agents=None, teams=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
-            agents if agents is not None else Agent.objects.select_related("user")
+        _set_queryset(
+            self, "assignee", agents if agents is not None else Agent.objects.select_related("user")
         )
-        self.fields["team"].queryset = teams if teams is not None else Team.objects.all()
+        _set_queryset(self, "team", teams if teams is not None else Team.objects.all())
 
 
 class TransferForm(VersionedForm):
@@ -90,7 +98,7 @@ class StatusForm(VersionedForm):
         super().__init__(*args, **kwargs)
         if ticket is not None and not self.is_bound:
             nexts = allowed_next(ticket.status)
-            self.fields["status"].choices = [(s, Status(s).label) for s in nexts]
+            cast(forms.ChoiceField, self.fields["status"]).choices = [(s, Status(s).label) for s in nexts]
 
 
 class SeverityForm(VersionedForm):
@@ -135,11 +143,11 @@ class NewTicketForm(forms.Form):
 
     def __init__(self, *args, departments=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = (
-            departments if departments is not None else Department.objects.all()
+        _set_queryset(
+            self, "department", departments if departments is not None else Department.objects.all()
         )
-        self.fields["assignee"].queryset = Agent.objects.filter(user__is_active=True).select_related("user")
-        self.fields["team"].queryset = Team.objects.all()
+        _set_queryset(self, "assignee", Agent.objects.filter(user__is_active=True).select_related("user"))
+        _set_queryset(self, "team", Team.objects.all())
 
     def clean_tags(self):
         return [t for t in self.cleaned_data["tags"].split(",") if t.strip()]
@@ -189,12 +197,13 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = Agent.objects.filter(user__is_active=True).select_related("user")
-        self.fields["team"].queryset = Team.objects.all()
-        self.fields["department"].queryset = Department.objects.all()
+        _set_queryset(self, "assignee", Agent.objects.filter(user__is_active=True).select_related("user"))
+        _set_queryset(self, "team", Team.objects.all())
+        _set_queryset(self, "department", Department.objects.all())
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns; its type allows None
         action = data.get("action")
         if action == "status" and not data.get("status"):
             self.add_error("status", "Choose the status to set.")

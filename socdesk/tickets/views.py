@@ -7,6 +7,7 @@ Views are thin: parse the form, call one selector or service, render. Refusals f
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -137,8 +138,8 @@ def bulk(request):
         return redirect(back)
     if not form.is_valid():
         for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+            for error in errors:  # ErrorList yields message strings; its stubs say ValidationError too
+                messages.error(request, str(error))
         return redirect(back)
     changes = form.changes()
     done, refused = [], []
@@ -163,7 +164,7 @@ def bulk(request):
 def _form(action: str, ticket, data=None, files=None, initial=None):
     """The form of one ticket action; ids are prefixed by the action so several forms share a page."""
     form_class = ACTIONS[action][0]
-    kwargs = {"auto_id": f"{action}_%s"}
+    kwargs: dict[str, Any] = {"auto_id": f"{action}_%s"}
     if form_class is AssignForm:
         kwargs |= {
             "agents": assignable_agents(ticket.department_id),

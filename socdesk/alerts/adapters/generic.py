@@ -39,7 +39,7 @@ FIELDS = tuple(DEFAULT_MAP)
 
 def compile_map(field_map: dict[str, str]) -> dict[str, Any]:
     """Compile the expressions once; a bad one is an AdapterError naming the field (shown in the admin)."""
-    compiled = {}
+    compiled: dict[str, Any] = {}
     for name in FIELDS:
         expression = (field_map or {}).get(name) or DEFAULT_MAP[name]
         if not expression:

@@ -56,7 +56,7 @@ def missing_fields(payload: Any) -> list[str]:
 def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
     body = require_object(payload)
     search = text(body.get("search_name"), 200) or "Splunk alert"
-    result = body.get("result") if isinstance(body.get("result"), dict) else {}
+    result = found if isinstance(found := body.get("result"), dict) else {}
     stable = sorted(
         (k, text(v, 500)) for k, v in result.items() if k not in VOLATILE and not k.startswith("_")
     )

@@ -84,7 +84,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
 
 
 def _one(event: dict, settings: AdapterSettings) -> NormalisedAlert:
-    alert = event.get("alert") if isinstance(event.get("alert"), dict) else {}
+    alert = found if isinstance(found := event.get("alert"), dict) else {}
     signature = text(alert.get("signature"), 240) or f"Suricata signature {text(alert.get('signature_id'))}"
     sid = text(alert.get("signature_id"), 20)
     flow = text(first(event.get("community_id"), event.get("flow_id")), 100)

@@ -140,7 +140,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
             continue
         kind = DATA_TYPES.get(text(item.get("dataType")).lower(), "other")
         # TheHive 5 accepts a list of values in one observable (one observable per value).
-        values = item.get("data") if isinstance(item.get("data"), list) else [item.get("data")]
+        values = data if isinstance(data := item.get("data"), list) else [data]
         for value in values:
             if isinstance(value, (str, int, float)) and not isinstance(value, bool):
                 pairs.append((kind, value))
@@ -148,7 +148,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
                     ioc.append([kind, str(value).strip()])
                 if item.get("sighted") is True:
                     sighted.append([kind, str(value).strip()])
-    tags = body.get("tags") if isinstance(body.get("tags"), list) else []
+    tags = found if isinstance(found := body.get("tags"), list) else []
     tags = [t for t in tags if isinstance(t, (str, int)) and not isinstance(t, bool) and str(t).strip()]
     type_, source, ref = (
         text(body.get("type"), 100),

@@ -79,7 +79,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
     severity = mapped if mapped else (level_severity(level) or map_severity(level, settings))
     lines = [text(body.get("full_log"))]
     lines.append(f"Rule {rule_id} (level {text(level, 10)}): {description}")
-    mitre = rule.get("mitre") if isinstance(rule.get("mitre"), dict) else {}
+    mitre = found if isinstance(found := rule.get("mitre"), dict) else {}
     if mitre.get("id"):
         lines.append("MITRE ATT&CK: " + text(mitre.get("id"), 300))
     if text(body.get("location")):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -120,7 +121,7 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.SOCDESK_DELIVERY_LEASE_SECONDS)
 
 
-def _claimable(now) -> Q:
+def _claimable(now: datetime) -> Q:
     return Q(status=DeliveryStatus.PENDING) & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _lease()))
 
 
@@ -313,8 +314,8 @@ def _finish(
     error: str = "",
     count: int = 0,
     retry_in: timedelta | None = None,
-):
-    changes = {"status": status, "error": error}
+) -> None:
+    changes: dict[str, Any] = {"status": status, "error": error}
     if status == DeliveryStatus.PROCESSED:
         changes |= {"processed_at": timezone.now(), "alert_count": count}
     if retry_in is not None:  # the claim lapses (see _claimable) once the pause is over

@@ -12,11 +12,13 @@ a transaction that might roll back after it was acknowledged.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from django.db import connection
 
 from socdesk.alerts.models import WebhookDelivery
 from socdesk.core.grouping import GroupRunner
+from socdesk.core.sql.values import column_fields
 
 FIELDS = (
     "integration",
@@ -44,15 +46,14 @@ def insert(delivery: WebhookDelivery) -> int:
     return _group.submit(values)
 
 
-def _values(delivery: WebhookDelivery) -> list:
-    meta = WebhookDelivery._meta
+def _values(delivery: WebhookDelivery) -> list[Any]:
     return [
-        meta.get_field(name).get_db_prep_save(getattr(delivery, meta.get_field(name).attname), connection)
-        for name in FIELDS
+        field.get_db_prep_save(getattr(delivery, field.attname), connection)
+        for field in column_fields(WebhookDelivery._meta, list(FIELDS))
     ]
 
 
-def _insert_rows(rows: list[list]) -> list[int]:
+def _insert_rows(rows: list[list[Any]]) -> list[int]:
     """One INSERT ... RETURNING id for the rows (committed by itself outside a transaction)."""
     with connection.cursor() as cursor:
         cursor.execute(_sql(connection.vendor, len(rows)), [value for row in rows for value in row])
@@ -63,11 +64,11 @@ def _insert_rows(rows: list[list]) -> list[int]:
 def _sql(vendor: str, count: int) -> str:
     # Built once per (database, row count) per process: compiling it is dearer than running it.
     meta, quote = WebhookDelivery._meta, connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in FIELDS)
+    columns = ", ".join(quote(field.column) for field in column_fields(meta, list(FIELDS)))
     row = "(" + ", ".join(["%s"] * len(FIELDS)) + ")"
     rows = ", ".join([row] * count)
     return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} RETURNING {quote('id')}"
 
 
 # A lambda, not the function itself, so a test can replace _insert_rows.
-_group: GroupRunner[list, int] = GroupRunner(lambda rows: _insert_rows(rows), max_group=MAX_GROUP)
+_group: GroupRunner[list[Any], int] = GroupRunner(lambda rows: _insert_rows(rows), max_group=MAX_GROUP)

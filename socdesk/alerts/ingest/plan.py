@@ -64,6 +64,13 @@ class Incoming:
     def source(self) -> str:
         return self.delivery.adapter
 
+    @property
+    def written_by(self) -> Actor:
+        """The actor, which the planner may rely on: every item gets one before its batch is planned."""
+        if self.actor is None:
+            raise ValueError("An alert was planned before its batch set the actor.")
+        return self.actor
+
 
 class TicketSlot:
     """A ticket the batch works on: one that exists (locked for the batch) or one the plan opens.
@@ -81,7 +88,25 @@ class TicketSlot:
 
     @property
     def severity(self) -> str:
-        return self.ticket.severity if self.ticket is not None else self.draft.severity
+        return self.ticket.severity if self.ticket is not None else self.opening().severity
+
+    def opening(self) -> TicketDraft:
+        """The draft of the ticket the plan opens (until the writer has opened it)."""
+        if self.draft is None:
+            raise ValueError("This slot holds no ticket draft.")
+        return self.draft
+
+    def written(self) -> Ticket:
+        """The slot's ticket, once it exists: the writer opens planned tickets before it needs them."""
+        if self.ticket is None:
+            raise ValueError("The slot's ticket was read before the writer opened it.")
+        return self.ticket
+
+    def written_event(self) -> AuditEvent:
+        """The `ticket.created` event of a ticket the plan opened (set by the writer when it opens it)."""
+        if self.created_event is None:
+            raise ValueError("The slot's ticket.created event was read before the writer opened it.")
+        return self.created_event
 
     @property
     def is_open(self) -> bool:
@@ -128,7 +153,7 @@ class Plan:
 
     def clear(self) -> None:
         """Start afresh once everything has been written (the planner keeps this same object)."""
-        self.__init__()
+        Plan.__init__(self)
 
 
 # What the writer does for a ticket change: flush the plan, then run the tickets services for the
@@ -144,7 +169,8 @@ class Planner:
         self.plan = plan
         self.change = change
         self.keys: dict[str, KeyState] = {}
-        self._slots: dict[int, TicketSlot] = {}  # existing tickets by id
+        # Existing tickets by id; looked up by nullable foreign keys, so a None key finds nothing.
+        self._slots: dict[int | None, TicketSlot] = {}
         self._lines: dict[int, ThreadEntry] = {}  # repeat lines of loaded alerts, by id
         self._departments: dict[int | None, Department] = {}
 
@@ -160,7 +186,9 @@ class Planner:
         # Lock the keys' tickets for the batch, in id order, and read them afresh: an analyst resolving
         # one meanwhile waits for this commit, so no alert counts on a ticket resolved under it.
         ids = sorted({d.ticket_id for d in dedups if d.ticket_id})
-        tickets = {t.pk: t for t in sql.for_update(Ticket.objects.filter(pk__in=ids).order_by("id"))}
+        tickets: dict[int | None, Ticket] = {
+            t.pk: t for t in sql.for_update(Ticket.objects.filter(pk__in=ids).order_by("id"))
+        }
         for ticket in tickets.values():
             if ticket.is_open:
                 self._slots[ticket.pk] = TicketSlot(ticket)
@@ -232,7 +260,7 @@ class Planner:
         """Plan a new ticket for the key (linked to its previous one, if any)."""
         integration = item.delivery.integration
         draft = ticket_draft(
-            actor=item.actor,
+            actor=item.written_by,
             alert=item.alert,
             source=item.source,
             integration=integration,
@@ -241,7 +269,7 @@ class Planner:
         )
         slot = TicketSlot(draft=draft)
         self.plan.new_tickets.append(slot)
-        self.plan.events.append(lambda: slot.created_event)
+        self.plan.events.append(slot.written_event)
         self.plan.moved_keys[id(state.dedup)] = (state.dedup, slot)
         state.open = slot
         return slot
@@ -265,8 +293,8 @@ class Planner:
         links = observable_links(item.alert, slot.ticket, row, item.pairs)
         self.plan.links.append((links, slot))
         if joined:
-            self._raise_severity(item.actor, slot, row.severity)
-            self._line(item.actor, slot, f"Another alert joined this ticket: {row.title}")
+            self._raise_severity(item.written_by, slot, row.severity)
+            self._line(item.written_by, slot, f"Another alert joined this ticket: {row.title}")
         after = {  # as decided now: a later alert of the batch may change the row before it is written
             "fingerprint": row.fingerprint,
             "severity": row.severity,
@@ -277,11 +305,11 @@ class Planner:
         }
         self.plan.events.append(
             lambda: audit_event(
-                actor=item.actor,
+                actor=item.written_by,
                 action="alert.ingested",
                 target=row,
                 target_label=f"{row.source}: {row.title}"[:200],
-                after={"ticket": slot.ticket.number} | after,
+                after={"ticket": slot.written().number} | after,
             )
         )
         return row
@@ -298,18 +326,18 @@ class Planner:
         existing.delivery = item.delivery
         if SEVERITY_RANK.get(item.alert.severity, 0) > SEVERITY_RANK.get(existing.severity, 0):
             existing.severity = item.alert.severity
-            self._raise_severity(item.actor, slot, item.alert.severity)
+            self._raise_severity(item.written_by, slot, item.alert.severity)
         self._changed(existing)
-        self._repeat_line(item.actor, existing, slot)
+        self._repeat_line(item.written_by, existing, slot)
         after = {"occurrence_count": existing.occurrence_count, "status": existing.status}
         self.plan.events.append(
             lambda: audit_event(
-                actor=item.actor,
+                actor=item.written_by,
                 action="alert.deduplicated",
                 target=existing,
                 target_label=f"{existing.source}: {existing.title}"[:200],
                 before=before,
-                after={"occurrence_count": after["occurrence_count"], "ticket": slot.ticket.number}
+                after={"occurrence_count": after["occurrence_count"], "ticket": slot.written().number}
                 | {"status": after["status"]},
             )
         )
@@ -324,10 +352,10 @@ class Planner:
         elif alert.ticket is not None:  # a left-behind alert: its ticket is no longer open
             slot = self._slot_of(alert.ticket)
         if slot is not None:
-            self._line(item.actor, slot, f"Alert resolved at the source: {alert.title}")
+            self._line(item.written_by, slot, f"Alert resolved at the source: {alert.title}")
         self.plan.events.append(
             lambda: audit_event(
-                actor=item.actor,
+                actor=item.written_by,
                 action="alert.resolved",
                 target=alert,
                 target_label=f"{alert.source}: {alert.title}"[:200],
@@ -344,7 +372,7 @@ class Planner:
         integration: Integration | None = item.delivery.integration
         if integration is None or not integration.auto_resolve or slot.firing > 0 or not slot.is_open:
             return
-        actor = item.actor
+        actor = item.written_by
         comment = "every alert on this ticket resolved at the source (auto-resolve)"
         steps = [("status", {"status": Status.RESOLVED, "resolution": AUTO_RESOLUTION, "comment": comment})]
         if (

@@ -5,6 +5,9 @@ Pure builders (no writes) used by the planner (socdesk.alerts.ingest.plan).
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from socdesk.accounts.models import Department
 from socdesk.alerts import observables as obs
 from socdesk.alerts.adapters import NormalisedAlert
@@ -23,7 +26,7 @@ AUTO_RESOLUTION = Resolution.NOT_APPLICABLE
 
 def default_department(integration: Integration | None) -> Department:
     """Where an alert's ticket goes: its integration's department, else the first one."""
-    if integration is not None and integration.department_id:
+    if integration is not None and integration.department is not None:
         return integration.department
     department = Department.objects.order_by("id").first()
     if department is None:
@@ -54,7 +57,7 @@ def ticket_draft(
             f"This alert fired before on {previous.number}, "
             f"which was {previous.get_status_display().lower()}."
         )
-    extra = {
+    extra: dict[str, Any] = {
         "alert": {"source": source, "fingerprint": alert.fingerprint[:255], "external_id": alert.external_id}
     }
     if alert.extra.get("thehive"):
@@ -86,7 +89,7 @@ def alert_row(
     dedup: DedupKey,
     ticket: Ticket | None,
     previous: Ticket | None,
-    now,
+    now: datetime,
 ) -> Alert:
     """The unsaved Alert row for a normalised alert on `ticket`."""
     return Alert(
@@ -109,7 +112,7 @@ def alert_row(
     )
 
 
-def repeat_text(alert: Alert, now) -> str:
+def repeat_text(alert: Alert, now: datetime) -> str:
     """The one thread line a repeating alert keeps up to date on its ticket."""
     return (
         f"Alert repeated: {alert.title} — {alert.occurrence_count} occurrences, "
@@ -135,7 +138,7 @@ def observable_links(
     )
 
 
-def _norm(pair) -> tuple[str, str] | None:
+def _norm(pair: Any) -> tuple[str, str] | None:
     try:
         return obs.normalise(pair[0], pair[1])
     except (IndexError, TypeError):

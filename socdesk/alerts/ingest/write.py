@@ -8,6 +8,7 @@ socdesk.alerts.ingest.deliveries).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from socdesk.alerts.ingest.plan import Incoming, Plan, Planner, TicketSlot
-from socdesk.alerts.models import AlertRaw
+from socdesk.alerts.models import Alert, AlertRaw
 from socdesk.alerts.ticket_observables import observables_attach_many
+from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import record_many
 from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import (
     ticket_change_severity,
     ticket_change_status,
@@ -29,7 +32,10 @@ from socdesk.tickets.services import (
 )
 
 # The ticket changes a plan may ask for, by name (see Planner._raise_severity, _maybe_auto_resolve).
-TICKET_CHANGES = {"severity": ticket_change_severity, "status": ticket_change_status}
+TICKET_CHANGES: dict[str, Callable[..., Ticket]] = {
+    "severity": ticket_change_severity,
+    "status": ticket_change_status,
+}
 ALERT_FIELDS = [
     "occurrence_count",
     "last_seen",
@@ -41,7 +47,7 @@ ALERT_FIELDS = [
 ]
 
 
-def ingest(items: list[Incoming], *, now: datetime | None = None) -> list:
+def ingest(items: list[Incoming], *, now: datetime | None = None) -> list[Alert | None]:
     """Decide and write a batch of alerts, in order; returns each item's alert row (or None)."""
     writer = Writer(now or timezone.now())
     planner = Planner(now=writer.now, plan=writer.plan, change=writer.change)
@@ -68,11 +74,11 @@ class Writer:
             dedup.ticket = slot.ticket
         sql.bulk_set([dedup for dedup, _ in plan.moved_keys.values()], ["ticket"])
         for entry, slot in plan.new_lines:
-            entry.ticket = slot.ticket
+            entry.ticket = slot.written()
         ticket_event_lines_write(
             new=[entry for entry, _ in plan.new_lines],
             rewritten=list(plan.changed_lines.values()),
-            tickets=[slot.ticket for slot in plan.touched.values()],
+            tickets=[slot.written() for slot in plan.touched.values()],
             now=self.now,
         )
         rows = []
@@ -92,7 +98,7 @@ class Writer:
         )
         sql.bulk_set(list(plan.changed_alerts.values()), ALERT_FIELDS)
         for links, slot in plan.links:
-            links.ticket = slot.ticket
+            links.ticket = slot.written()
         # Links to tickets opened just now cannot exist yet: they go in without the conflict check.
         observables_attach_many(
             [lk for lk, slot in plan.links if id(slot) in opened], now=self.now, fresh=True
@@ -103,8 +109,8 @@ class Writer:
 
     def _open_tickets(self, slots: list[TicketSlot]) -> set[int]:
         """Open the planned tickets; returns the slots' ids."""
-        events: list = []
-        tickets = ticket_create_many([slot.draft for slot in slots], record=events.extend)
+        events: list[AuditEvent] = []
+        tickets = ticket_create_many([slot.opening() for slot in slots], record=events.extend)
         for slot, ticket, event in zip(slots, tickets, events, strict=True):
             slot.ticket, slot.draft, slot.created_event = ticket, None, event
         return {id(slot) for slot in slots}
@@ -115,7 +121,7 @@ class Writer:
         Returns None when done, or why the tickets services refused (the ticket is left as it was).
         """
         self.flush()
-        ticket = slot.ticket
+        ticket = slot.written()
         try:
             with transaction.atomic():
                 for name, arguments in steps:

@@ -82,7 +82,7 @@ def alert_out(alert: Alert) -> dict:
     return {
         "id": alert.pk,
         "source": alert.source,
-        "integration": alert.integration_id and {"id": alert.integration_id, "name": alert.integration.name},
+        "integration": alert.integration and {"id": alert.integration_id, "name": alert.integration.name},
         "external_id": alert.external_id,
         "fingerprint": alert.fingerprint,
         "title": alert.title,
@@ -94,8 +94,8 @@ def alert_out(alert: Alert) -> dict:
         "last_seen": alert.last_seen,
         "resolved_at": alert.resolved_at,
         "occurrence_count": alert.occurrence_count,
-        "ticket": alert.ticket.number if alert.ticket_id else None,
-        "previous_ticket": alert.previous_ticket.number if alert.previous_ticket_id else None,
+        "ticket": alert.ticket.number if alert.ticket else None,
+        "previous_ticket": alert.previous_ticket.number if alert.previous_ticket else None,
         "url": reverse("api-v1:alert_get", kwargs={"alert_id": alert.pk}),
         "raw_url": reverse("api-v1:alert_raw", kwargs={"alert_id": alert.pk}),
     }

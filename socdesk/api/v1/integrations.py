@@ -170,13 +170,15 @@ def _refs(values: dict[str, Any]) -> dict[str, Any]:
         values["department"] = found
     if values.get("team") is not None:
         ref = values["team"]
-        qs = Team.objects.all()
-        found = (
-            qs.filter(pk=ref).first() if isinstance(ref, int) else qs.filter(name__iexact=ref.strip()).first()
+        teams = Team.objects.all()
+        team = (
+            teams.filter(pk=ref).first()
+            if isinstance(ref, int)
+            else teams.filter(name__iexact=ref.strip()).first()
         )
-        if found is None:
+        if team is None:
             raise ServiceError(f"There is no team {ref!r}; give its id or name.", fields={"team": "unknown"})
-        values["team"] = found
+        values["team"] = team
     return values
 
 

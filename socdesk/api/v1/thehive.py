@@ -64,7 +64,8 @@ def alert_create(request: HttpRequest):
     legacy `artifacts` at `/api/alert`). Scope: alerts:ingest. A repeat of the same type, source and
     sourceRef while its ticket is open is de-duplicated: 201 with the same `_id`.
     """
-    caller: Caller = request.auth
+    # django-ninja sets request.auth once the key is checked; HttpRequest does not declare it.
+    caller: Caller = request.auth  # type: ignore[attr-defined]
     legacy = not request.path.startswith("/api/v1/")
     body = _body(request)
     try:
@@ -102,7 +103,10 @@ def alert_create(request: HttpRequest):
         )
     shape = legacy_alert_out if legacy else alert_out
     # TheHive names the creating user's login: the agent behind a personal token, else the key's name.
-    created_by = caller.agent.user.get_username() if caller.agent else caller.key.name
+    if caller.agent is not None:
+        created_by = caller.agent.user.get_username()
+    else:  # a caller without an agent is a key (the actor's label only satisfies the type)
+        created_by = caller.key.name if caller.key else caller.actor.label
     return Reply(201, shape(alerts[0], payload, created_by=created_by))
 
 
@@ -126,7 +130,7 @@ def _common(alert: Alert, payload: dict[str, Any]) -> dict[str, Any]:
         "pap": pap,
         "follow": True,
         # SOCdesk's own fields: where the alert went and how often it came.
-        "ticket": alert.ticket.number if alert.ticket_id else None,
+        "ticket": alert.ticket.number if alert.ticket else None,
         "occurrenceCount": alert.occurrence_count,
         "deduplicated": alert.occurrence_count > 1,
     }

@@ -270,14 +270,16 @@ def ticket_create(request, payload: TicketCreateIn):
     """Open a ticket (source `api` unless given). Scope: tickets:create."""
     caller: Caller = request.auth
     key_department = getattr(caller.key, "department_id", None) if caller.agent is None else None
-    if payload.department is None and not key_department:
+    if payload.department is not None:
+        department = _department(payload.department)
+        if key_department and department.pk != key_department:
+            raise PermissionDenied("This API key may only open tickets in its own department.")
+    elif key_department:
+        department = Department.objects.get(pk=key_department)
+    else:
         raise ServiceError(
             "Say which department the ticket is for (its id or slug).", fields={"department": "required"}
         )
-    department = _department(payload.department) if payload.department is not None else None
-    if key_department and department is not None and department.pk != key_department:
-        raise PermissionDenied("This API key may only open tickets in its own department.")
-    department = department or Department.objects.get(pk=key_department)
     requester = payload.requester
     ticket = services.ticket_create(
         actor=caller.actor,

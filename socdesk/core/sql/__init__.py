@@ -16,8 +16,9 @@ database themselves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -25,25 +26,31 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Model, QuerySet
 
+QuerySetT = TypeVar("QuerySetT", bound="QuerySet[Any, Any]")
+
 
 class Backend(Protocol):
     """What each database implements (see the module docstring)."""
 
-    def insert_new(self, connection: BaseDatabaseWrapper, objects: list[Model]) -> None: ...
+    def insert_new(self, connection: BaseDatabaseWrapper, objects: Sequence[Model]) -> None: ...
 
     def copy_rows(
-        self, connection: BaseDatabaseWrapper, model: type[Model], names: list[str], rows: list[list[Any]]
+        self,
+        connection: BaseDatabaseWrapper,
+        model: type[Model],
+        names: list[str],
+        rows: Sequence[Sequence[Any]],
     ) -> None: ...
 
     def bulk_set(
-        self, connection: BaseDatabaseWrapper, objects: list[Model], fields: list[str], batch: int
+        self, connection: BaseDatabaseWrapper, objects: Sequence[Model], fields: list[str], batch: int
     ) -> None: ...
 
     def next_counter_values(
         self, connection: BaseDatabaseWrapper, name: str, count: int, start: int
     ) -> list[int]: ...
 
-    def for_update(self, queryset: QuerySet) -> QuerySet: ...
+    def for_update(self, queryset: QuerySetT) -> QuerySetT: ...
 
     def lock(self, connection: BaseDatabaseWrapper, key: int, key2: int | None, *, shared: bool) -> None: ...
 
@@ -83,7 +90,7 @@ def _backend(connection: BaseDatabaseWrapper) -> Backend:
     return SQLITE
 
 
-def insert_new(objects: list[Model]) -> None:
+def insert_new(objects: Sequence[Model]) -> None:
     """Insert unsaved instances of one model and set their ids, in list order, as bulk_create does.
 
     For rows this transaction has just made up (a batch's tickets, alerts, links, audit events), so
@@ -94,7 +101,7 @@ def insert_new(objects: list[Model]) -> None:
         _backend(connection).insert_new(connection, objects)
 
 
-def copy_rows(model: type[Model], names: list[str], rows: list[list[Any]]) -> None:
+def copy_rows(model: type[Model], names: list[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert rows of plain values (one per field in `names`, by attname) with no model instances.
 
     For link and log rows that nothing reads back in the same transaction. Name every column but the
@@ -105,7 +112,7 @@ def copy_rows(model: type[Model], names: list[str], rows: list[list[Any]]) -> No
         _backend(connection).copy_rows(connection, model, names, rows)
 
 
-def bulk_set(objects: list[Model], fields: list[str], *, batch: int = 1000) -> None:
+def bulk_set(objects: Sequence[Model], fields: list[str], *, batch: int = 1000) -> None:
     """Write `fields` of saved model instances back in one `UPDATE ... FROM (VALUES ...)` per `batch` rows.
 
     Django's bulk_update builds a CASE WHEN per field and row, which costs more CPU to compile than
@@ -129,7 +136,7 @@ def next_counter_values(name: str, count: int, start: int = 1) -> list[int]:
     return _backend(connection).next_counter_values(connection, name, count, start)
 
 
-def for_update(queryset: QuerySet) -> QuerySet:
+def for_update(queryset: QuerySetT) -> QuerySetT:
     """The queryset with its rows locked until the transaction ends, where the database locks rows."""
     return _backend(_connection()).for_update(queryset)
 

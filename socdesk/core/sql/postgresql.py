@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from socdesk.core.sql.values import update_from_values
+from socdesk.core.sql.values import column_fields, update_from_values
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Model
+
+    from socdesk.core.sql import QuerySetT
 
 # Fields whose values psycopg may write to COPY as they are, when they already have the type the
 # field stores (str for text, int for numbers and ids...). Any other value, and every other field (JSON,
@@ -33,13 +40,14 @@ _NONE = type(None)
 class PostgreSQL:
     """See socdesk.core.sql for what each method promises."""
 
-    def insert_new(self, connection, objects: list) -> None:
+    def insert_new(self, connection: BaseDatabaseWrapper, objects: Sequence[Model]) -> None:
         # Ids come from the table's identity sequence in one query, in list order; rows go in with COPY.
         model = type(objects[0])
         meta = model._meta
         fields = list(meta.concrete_fields)
         for obj in objects:
-            obj._prepare_related_fields_for_save(operation_name="insert_new")
+            # Django's own step before an insert; django-stubs does not declare this private method.
+            obj._prepare_related_fields_for_save(operation_name="insert_new")  # type: ignore[attr-defined]
         missing = [obj for obj in objects if obj.pk is None]
         if missing:
             with connection.cursor() as cursor:
@@ -55,11 +63,17 @@ class PostgreSQL:
         for obj in objects:
             obj._state.adding, obj._state.db = False, connection.alias
 
-    def copy_rows(self, connection, model, names: list[str], rows: list[list[Any]]) -> None:
+    def copy_rows(
+        self,
+        connection: BaseDatabaseWrapper,
+        model: type[Model],
+        names: list[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
         # COPY skips Django's compilation of every value into SQL and psycopg's building of one array
         # per column.
         meta = model._meta
-        fields = [meta.get_field(name) for name in names]  # get_field knows attnames (`ticket_id`) too
+        fields = column_fields(meta, names)  # get_field knows attnames (`ticket_id`) too
         quote = connection.ops.quote_name
         plain = [_PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE} for field in fields]
         sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
@@ -78,22 +92,26 @@ class PostgreSQL:
                 {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
             )
 
-    def bulk_set(self, connection, objects: list, fields: list[str], batch: int) -> None:
+    def bulk_set(
+        self, connection: BaseDatabaseWrapper, objects: Sequence[Model], fields: list[str], batch: int
+    ) -> None:
         meta = type(objects[0])._meta
-        columns = [meta.get_field(name) for name in fields]
+        columns = column_fields(meta, fields)
         # VALUES columns need their types here.
         casts = [f"CAST(%s AS {field.db_type(connection) or 'text'})" for field in [meta.pk, *columns]]
         update_from_values(connection, objects, columns, casts, batch)
 
-    def next_counter_values(self, connection, name: str, count: int, start: int) -> list[int]:
+    def next_counter_values(
+        self, connection: BaseDatabaseWrapper, name: str, count: int, start: int
+    ) -> list[int]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [f"socdesk_seq_{name}", count])
             return sorted(row[0] for row in cursor.fetchall())
 
-    def for_update(self, queryset):
+    def for_update(self, queryset: QuerySetT) -> QuerySetT:
         return queryset.select_for_update()
 
-    def lock(self, connection, key: int, key2: int | None, *, shared: bool) -> None:
+    def lock(self, connection: BaseDatabaseWrapper, key: int, key2: int | None, *, shared: bool) -> None:
         fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         with connection.cursor() as cursor:
             if key2 is None:
@@ -101,20 +119,31 @@ class PostgreSQL:
             else:
                 cursor.execute(f"SELECT {fn}(%s, %s)", [key, key2])
 
-    def try_lock(self, connection, key: int) -> bool:
+    def try_lock(self, connection: BaseDatabaseWrapper, key: int) -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
             return bool(cursor.fetchone()[0])
 
-    def hold(self, connection, key: int, key2: int) -> None:
+    def hold(self, connection: BaseDatabaseWrapper, key: int, key2: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [key, key2])
 
-    def release(self, connection, key: int, key2: int) -> None:
+    def release(self, connection: BaseDatabaseWrapper, key: int, key2: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [key, key2])
 
-    def claim_oldest(self, connection, model, *, expired, count, max_bytes, now, token, pending) -> list[int]:
+    def claim_oldest(
+        self,
+        connection: BaseDatabaseWrapper,
+        model: type[Model],
+        *,
+        expired: datetime.datetime,
+        count: int,
+        max_bytes: int,
+        now: datetime.datetime,
+        token: str,
+        pending: str,
+    ) -> list[int]:
         # One UPDATE over the oldest unlocked rows: concurrent claimers skip each other's rows
         # instead of queueing on them.
         table = connection.ops.quote_name(model._meta.db_table)

@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
-def update_from_values(connection, objects: list, columns: list, casts: list[str], batch: int) -> None:
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Field, Model
+    from django.db.models.options import Options
+
+
+def column_fields(meta: Options[Any], names: list[str]) -> list[Field[Any, Any]]:
+    """The model's fields named (or attnamed) in `names`; callers name only concrete columns."""
+    # get_field may also answer a reverse relation or a generic foreign key, which have no column:
+    # the names here are the model's own columns, so each answer is a concrete Field.
+    return [cast("Field[Any, Any]", meta.get_field(name)) for name in names]
+
+
+def update_from_values(
+    connection: BaseDatabaseWrapper,
+    objects: Sequence[Model],
+    columns: list[Field[Any, Any]],
+    casts: list[str],
+    batch: int,
+) -> None:
     """`WITH v(...) AS (VALUES ...) UPDATE ... FROM v`: shared by both databases (casts differ)."""
     meta, quote = type(objects[0])._meta, connection.ops.quote_name
     pk = meta.pk
@@ -14,7 +35,7 @@ def update_from_values(connection, objects: list, columns: list, casts: list[str
     table = quote(meta.db_table)
     for start in range(0, len(objects), batch):
         chunk = objects[start : start + batch]
-        params: list = []
+        params: list[Any] = []
         for obj in chunk:
             params.append(pk.get_db_prep_save(obj.pk, connection))
             params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]

@@ -80,9 +80,7 @@ def ticket_claim(*, actor: Actor, ticket: Ticket, expected_version: int | None =
     if ticket.assignee_id == actor.agent.pk:
         raise ServiceError("You already own this ticket.")
     if ticket.assignee_id is not None and not agent_can(actor.agent, Perm.ASSIGN, ticket):
-        raise PermissionDenied(
-            f"The ticket belongs to {ticket.assignee.name}; ask them or a lead to reassign it."
-        )
+        raise PermissionDenied(f"The ticket belongs to {ticket.assignee}; ask them or a lead to reassign it.")
     if not ticket.is_open:
         raise ServiceError("Reopen the ticket before claiming it.")
     before = {"assignee": ticket.assignee_id, "status": ticket.status}

@@ -4,6 +4,8 @@ and due date."""
 from __future__ import annotations
 
 from datetime import datetime
+from types import EllipsisType
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -128,14 +130,15 @@ def ticket_edit(
     actor: Actor,
     ticket: Ticket,
     subject: str | None = None,
-    due_at: datetime | type[...] | None = ...,
+    due_at: datetime | EllipsisType | None = ...,
     expected_version: int | None = None,
 ) -> Ticket:
     """Change the subject and/or due date (pass due_at=None to clear it)."""
     ticket = lock_ticket(ticket)
     require_perm(actor, Perm.EDIT, ticket)
     check_version(ticket, expected_version)
-    before, after = {}, {}
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     if subject is not None:
         subject = clean_text(subject).strip()
         if not subject:

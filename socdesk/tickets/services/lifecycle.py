@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -51,7 +52,7 @@ class TicketDraft:
     team: Team | None = None
     tags: Iterable[str] = ()
     due_at: datetime | None = None
-    extra: dict | None = None
+    extra: dict[str, Any] | None = None
     attachments: list[IncomingFile] | None = None
 
 
@@ -72,7 +73,7 @@ def ticket_create(
     team: Team | None = None,
     tags: Iterable[str] = (),
     due_at: datetime | None = None,
-    extra: dict | None = None,
+    extra: dict[str, Any] | None = None,
     attachments: list[IncomingFile] | None = None,
 ) -> Ticket:
     """Open a ticket with its first thread entry (the requester's message or the agent's description)."""
@@ -171,7 +172,7 @@ def ticket_create_many(
 def _check_drafts(drafts: list[TicketDraft]) -> None:
     """Refuse the batch, naming the problem, if any draft cannot be opened as it is."""
     severities, sources = set(Severity.values), set(Source.values)  # each `.values` builds a new list
-    allowed: dict[int, set[int] | None] = {}
+    allowed: dict[int, list[int] | None] = {}
     for draft in drafts:
         errors = {}
         if not clean_text(draft.subject or "").strip():
@@ -186,7 +187,8 @@ def _check_drafts(drafts: list[TicketDraft]) -> None:
         if agent is not None:
             if agent.pk not in allowed:
                 allowed[agent.pk] = departments_with_perm(agent, Perm.CREATE)
-            if allowed[agent.pk] is not None and draft.department.pk not in allowed[agent.pk]:
+            permitted = allowed[agent.pk]
+            if permitted is not None and draft.department.pk not in permitted:
                 raise PermissionDenied(f"You may not open tickets in {draft.department.name}.")
         check_assignment(draft.department, draft.assignee, draft.team)
         check_files(draft.attachments or [])

@@ -6,6 +6,7 @@ Internal to the services package; views and other apps call the services, never 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, Team
@@ -76,7 +77,13 @@ def add_event_entry(ticket: Ticket, actor: Actor, text: str, now: datetime) -> T
     )
 
 
-def record_ticket_event(actor: Actor, action: str, ticket: Ticket, before=None, after=None) -> None:
+def record_ticket_event(
+    actor: Actor,
+    action: str,
+    ticket: Ticket,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     """The audit event of one ticket change; `after` always carries the version it produced."""
     after = dict(after or {})
     after["version"] = ticket.version

@@ -133,7 +133,12 @@ def ticket_note(
 
 @transaction.atomic
 def ticket_add_message(
-    *, actor: Actor, ticket: Ticket, body: str, body_format: str = "text", attachments=None
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    body: str,
+    body_format: str = "text",
+    attachments: list[IncomingFile] | None = None,
 ) -> ThreadEntry:
     """Add a message from the requester (portal, email, API); reopens a resolved ticket."""
     return _add_entry(

@@ -117,8 +117,9 @@ def ticket_update(
     if department is not None and wanted(department.pk, ticket.department_id):
         ticket = ticket_transfer(actor=actor, ticket=ticket, department=department)
     # Read after a transfer, which may have cleared an assignee or team that no longer fits.
-    agent = ticket.assignee if changes.assignee is UNSET else changes.assignee
-    team = ticket.team if changes.team is UNSET else changes.team
+    # isinstance rather than `is UNSET`: the same test, and one mypy narrows.
+    agent = ticket.assignee if isinstance(changes.assignee, Unset) else changes.assignee
+    team = ticket.team if isinstance(changes.team, Unset) else changes.team
     if (changes.assignee is not UNSET or changes.team is not UNSET) and wanted(
         (agent, team), (ticket.assignee, ticket.team)
     ):
@@ -139,11 +140,11 @@ def ticket_update(
     severity = changes.given("severity")
     if severity is not None and wanted(severity, ticket.severity):
         ticket = ticket_change_severity(actor=actor, ticket=ticket, severity=severity)
-    tags = changes.tags if changes.tags is not UNSET else None
+    tags = None if isinstance(changes.tags, Unset) else changes.tags
     if tags is not None:
         ticket = ticket_set_tags(actor=actor, ticket=ticket, tags=tags)
     edits: dict[str, Any] = {}
-    subject = changes.subject if changes.subject is not UNSET else None
+    subject = None if isinstance(changes.subject, Unset) else changes.subject
     if subject is not None and wanted(clean_text(subject).strip(), ticket.subject):
         edits["subject"] = subject
     if changes.due_at is not UNSET and wanted(changes.due_at, ticket.due_at):

@@ -125,7 +125,8 @@ class Command(BaseCommand):
                 (_when(key.last_used_at) + f" from {key.last_used_ip}") if key.last_used_at else "never",
                 _when(key.revoked_at) or "no",
             )
-        Console(file=self.stdout, width=160).print(table)
+        # OutputWrapper is a TextIOBase, which typeshed does not count as an IO[str]; rich only writes to it.
+        Console(file=self.stdout, width=160).print(table)  # type: ignore[arg-type]
 
     def do_revoke(self, opts):
         key = ApiKey.objects.filter(prefix=opts["prefix"].strip()).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         count = 0
         try:
             for event in events.iterator(chunk_size=2000):
-                row = {"id": event.id, "seq": event.seq}
+                row: dict[str, Any] = {"id": event.id, "seq": event.seq}
                 row.update({name: getattr(event, name) for name in HASHED_FIELDS})
                 row["occurred_at"] = event.occurred_at.isoformat()
                 row.update(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from huey.exceptions import ResultTimeout
 
 from socdesk.core.tasks import ping
@@ -13,10 +14,10 @@ from socdesk.core.tasks import ping
 class Command(BaseCommand):
     help = "Enqueue a ping job and wait for a worker to answer it (exit 1 if none does in time)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--timeout", type=float, default=10.0, help="Seconds to wait (default 10).")
 
-    def handle(self, *args, timeout: float, **options):
+    def handle(self, *args: Any, timeout: float, **options: Any) -> None:
         token = secrets.token_hex(8)
         result = ping(token)
         try:

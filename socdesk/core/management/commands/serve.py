@@ -11,6 +11,7 @@ Everything here must therefore work from settings alone; what needs the database
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -98,7 +99,15 @@ class Command(BaseCommand):
             raise CommandError(f"SOCdesk stopped because a process exited with code {code}.", returncode=code)
 
 
-def serve(*, bind: str, workers: int, threads: int, with_worker: bool, say, before: list[Child] = ()) -> int:
+def serve(
+    *,
+    bind: str,
+    workers: int,
+    threads: int,
+    with_worker: bool,
+    say: Callable[[str], None],
+    before: Sequence[Child] = (),
+) -> int:
     """Run `before` (to completion), then the web server and the worker until a stop signal; returns
     the exit code."""
     if workers < 1 or threads < 1:
@@ -112,4 +121,9 @@ def serve(*, bind: str, workers: int, threads: int, with_worker: bool, say, befo
             Child(f"ingest loop {number}", socdesk_argv("ingest"))
             for number in range(1, settings.SOCDESK_INGEST_PROCESSES + 1)
         ]
-    return supervise(children, before=before, say=lambda line: (say(line), sys.stdout.flush()))
+
+    def say_now(line: str) -> None:
+        say(line)
+        sys.stdout.flush()
+
+    return supervise(children, before=before, say=say_now)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import Any, TextIO
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser, OutputWrapper
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -17,12 +18,12 @@ class Command(BaseCommand):
         "change nothing and exit 1 when migrations are missing (what `socdesk serve` warns about)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--check", action="store_true", help="Only say whether migrations are missing (exit 1 if so)."
         )
 
-    def handle(self, *args, check: bool, **options):
+    def handle(self, *args: Any, check: bool, **options: Any) -> None:
         if check:
             pending = unapplied_migrations()
             if pending:
@@ -40,7 +41,7 @@ def unapplied_migrations() -> int:
     return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
-def upgrade(*, stdout, verbosity: int = 1) -> None:
+def upgrade(*, stdout: OutputWrapper | TextIO, verbosity: int = 1) -> None:
     quiet = max(0, verbosity - 1)
     stdout.write("Applying database migrations...")
     call_command("migrate", interactive=False, verbosity=quiet, stdout=stdout)
