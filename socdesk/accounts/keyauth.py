@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from socdesk.accounts.models import ApiKey
 from socdesk.accounts.services import hash_api_key, split_api_key
+from socdesk.core import sql
 from socdesk.core.actor import Actor, client_ip
 from socdesk.core.json_errors import error_response
 from socdesk.core.recent import RecentLookups
@@ -175,10 +176,8 @@ def _increment_db_cache(cache: DatabaseCache, name: str) -> int:
     select = f"SELECT value FROM {table} WHERE cache_key = %s{lock}"
     outermost = not connection.in_atomic_block
     with transaction.atomic(using=alias), connection.cursor() as cursor:
-        if outermost and connection.vendor == "postgresql":
-            # A rate counter need not survive a crash: do not wait for the WAL flush at commit. Only in
-            # our own transaction: inside a caller's, it would weaken the durability of its writes.
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        if outermost:  # a rate counter need not survive a crash; never weaken a caller's transaction
+            sql.skip_commit_flush(alias)
         cursor.execute(select, [db_key])
         row = cursor.fetchone()
         if row is None:

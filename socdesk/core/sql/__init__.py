@@ -50,6 +50,8 @@ class Backend(Protocol):
         self, connection: BaseDatabaseWrapper, name: str, count: int, start: int
     ) -> list[int]: ...
 
+    def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None: ...
+
     def for_update(self, queryset: QuerySetT) -> QuerySetT: ...
 
     def lock(self, connection: BaseDatabaseWrapper, key: int, key2: int | None, *, shared: bool) -> None: ...
@@ -134,6 +136,14 @@ def next_counter_values(name: str, count: int, start: int = 1) -> list[int]:
         return []
     connection = _connection()
     return _backend(connection).next_counter_values(connection, name, count, start)
+
+
+def skip_commit_flush(alias: str = DEFAULT_DB_ALIAS) -> None:
+    """This transaction's commit need not wait for its write to be durable (data that may be lost in
+    a crash, such as a rate counter). Call it only in a transaction of your own: inside a caller's, it
+    would weaken the durability of the caller's writes too."""
+    connection = connections[alias]
+    _backend(connection).skip_commit_flush(connection)
 
 
 def for_update(queryset: QuerySetT) -> QuerySetT:

@@ -108,6 +108,10 @@ class PostgreSQL:
             cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [f"socdesk_seq_{name}", count])
             return sorted(row[0] for row in cursor.fetchall())
 
+    def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
     def for_update(self, queryset: QuerySetT) -> QuerySetT:
         return queryset.select_for_update()
 

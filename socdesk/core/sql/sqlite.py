@@ -53,6 +53,9 @@ class SQLite:
             last: int = cursor.fetchone()[0]
         return list(range(last - count + 1, last + 1))
 
+    def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None:
+        return None  # synchronous=NORMAL in WAL mode already commits without a flush
+
     def for_update(self, queryset: QuerySetT) -> QuerySetT:
         return queryset
 

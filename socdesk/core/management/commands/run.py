@@ -8,9 +8,10 @@ starts, so none of its memory stays with the processes that keep running.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from socdesk.core.bind import url_for_bind
 from socdesk.core.management.commands.serve import serve, socdesk_argv
@@ -25,14 +26,23 @@ class Command(BaseCommand):
     # The system checks need the apps loaded; the `prepare` child runs them instead.
     requires_system_checks = []
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=settings.SOCDESK_BIND, help="host:port (default from PORT).")
         parser.add_argument("--workers", type=int, default=settings.SOCDESK_WEB_WORKERS)
         parser.add_argument("--threads", type=int, default=settings.SOCDESK_WEB_THREADS)
         parser.add_argument("--no-demo", action="store_true", help="Do not seed demo data on the first run.")
         parser.add_argument("--demo-tickets", type=int, default=200, help="Demo tickets on the first run.")
 
-    def handle(self, *args, bind, workers, threads, no_demo, demo_tickets, **options):
+    def handle(
+        self,
+        *args: Any,
+        bind: str,
+        workers: int,
+        threads: int,
+        no_demo: bool,
+        demo_tickets: int,
+        **options: Any,
+    ) -> None:
         prepare = socdesk_argv("prepare", f"--bind={bind}", f"--demo-tickets={demo_tickets}")
         if no_demo:
             prepare.append("--no-demo")

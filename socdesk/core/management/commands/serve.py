@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from socdesk.core.supervise import Child, supervise
 
@@ -60,7 +61,7 @@ class Command(BaseCommand):
     # The system checks need the apps loaded; the `upgrade --check` child runs them instead.
     requires_system_checks = []
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--bind",
             help=f"host:port or unix:PATH to listen on (default {settings.SOCDESK_BIND}).",
@@ -83,7 +84,9 @@ class Command(BaseCommand):
             help="Serve the web app only; run `socdesk worker` elsewhere.",
         )
 
-    def handle(self, *args, bind, workers, threads, no_worker, **options):
+    def handle(
+        self, *args: Any, bind: str, workers: int, threads: int, no_worker: bool, **options: Any
+    ) -> None:
         # Serve anyway when migrations are missing (a rolling deploy may start new code first), but
         # the check says what is wrong.
         check = Child("migration check", socdesk_argv("upgrade", "--check"), required=False)
