@@ -251,7 +251,7 @@ class TicketObservable(models.Model):
     observable = models.ForeignKey(Observable, on_delete=models.CASCADE, related_name="ticket_links")
     ioc = models.BooleanField(default=False)
     sighted = models.BooleanField(default=False)
-    origin = models.CharField(max_length=10, default="alert", help_text="alert or agent")
+    origin = models.CharField(max_length=10, default="alert", help_text="alert, message or agent")
     added_at = models.DateTimeField()
 
     class Meta:

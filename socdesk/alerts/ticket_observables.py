@@ -49,13 +49,14 @@ def _observables_for(pairs: list[tuple[str, str]], now: datetime) -> dict[tuple[
 
 @dataclass
 class ObservableLinks:
-    """Observables found in one alert, to link to it and to its ticket."""
+    """Observables found in one alert (or a ticket's first message), to link to it and to its ticket."""
 
     ticket: Ticket | None  # None while the alert's ticket is only planned: the writer sets it
     alert: Alert | None
     pairs: list[tuple[str, str]]
     ioc: Set[tuple[str, str] | None] = frozenset()
     sighted: Set[tuple[str, str] | None] = frozenset()
+    origin: str = "alert"  # where the ticket's link came from: alert, message (found in its text), agent
 
 
 def observables_attach_many(
@@ -83,7 +84,7 @@ def observables_attach_many(
             # Two alerts of one ticket may share an observable: the first one's flags are kept.
             ticket_rows.setdefault(
                 (links.ticket.pk, pk),
-                [links.ticket.pk, pk, pair in links.ioc, pair in links.sighted, "alert", now],
+                [links.ticket.pk, pk, pair in links.ioc, pair in links.sighted, links.origin, now],
             )
         ioc |= {pk for pair, pk in mine.items() if pair in links.ioc}
         sighted |= {pk for pair, pk in mine.items() if pair in links.sighted}

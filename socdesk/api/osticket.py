@@ -43,7 +43,7 @@ from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.core.grouping import GroupRunner
 from socdesk.tickets.choices import Source
 from socdesk.tickets.models import Ticket
-from socdesk.tickets.services import TicketDraft, ticket_create_many
+from socdesk.tickets.services import TicketDraft, ticket_create_many, ticket_drafts_check
 
 SCOPE = "tickets:create"
 PARSERS: dict[str, Callable[[bytes], OsTicketRequest]] = {
@@ -99,6 +99,7 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
             extra=incoming.extra,
             attachments=incoming.attachments,
         )
+        ticket_drafts_check([draft])  # a refused request never joins (and slows) a group
         pairs = extract([], f"{incoming.subject}\n{incoming.body}")  # before the group: no lock held
         ticket = _open(draft, pairs)
     except PayloadError as exc:
@@ -123,7 +124,7 @@ def _open_many(requests: list[tuple[TicketDraft, list[tuple[str, str]]]]) -> lis
     with transaction.atomic():
         tickets = ticket_create_many([draft for draft, _ in requests])
         links = [
-            ObservableLinks(ticket=ticket, alert=None, pairs=pairs)
+            ObservableLinks(ticket=ticket, alert=None, pairs=pairs, origin="message")
             for ticket, (_, pairs) in zip(tickets, requests, strict=True)
             if pairs
         ]

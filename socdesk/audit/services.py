@@ -131,7 +131,9 @@ def _seal_after_commit() -> None:
         except Exception:  # a failed seal is retried by the next write or the periodic job
             log.exception("sealing the audit chain failed; it will be retried")
 
-    transaction.on_commit(run)
+    # robust: whatever goes wrong after the commit must not look like a failed write to the caller (a
+    # group of osTicket requests would be written again).
+    transaction.on_commit(run, robust=True)
 
 
 def seal_pending(*, wait: bool = True) -> int:

@@ -401,3 +401,19 @@ def test_drain_bounds_a_batch_by_body_bytes(make_integration, settings):
     settings.SOCDESK_DELIVERY_BATCH_BYTES = 1
     assert list(deliveries_drain()) == ids[2:3]  # the oldest is taken however large
     assert WebhookDelivery.objects.get(pk=ids[3]).status == DeliveryStatus.PENDING
+
+
+def test_a_delivery_of_many_resolved_notices_is_processed_in_one_go(make_integration):
+    """Resolved notices are matched to the firing alerts their keys left behind in one query that
+    neither database refuses, however many notices a body holds (SQLite caps expression depth)."""
+    integration = make_integration("generic")
+    firing = [{"title": f"probe {n}", "fingerprint": f"fp-{n}"} for n in range(3)]
+    deliver("generic", json.dumps(firing).encode(), integration)
+    Ticket.objects.update(status=Status.CLOSED)  # closed by an analyst while the alerts still fire
+    resolved = [{"title": f"probe {n}", "fingerprint": f"fp-{n}", "status": "resolved"} for n in range(1200)]
+    delivery = deliver("generic", json.dumps(resolved).encode(), integration)
+    assert delivery.status == DeliveryStatus.PROCESSED, delivery.error
+    assert sorted(Alert.objects.values_list("fingerprint", "status")) == [
+        (f"fp-{n}", "resolved") for n in range(3)
+    ]
+    assert AuditEvent.objects.filter(action="alert.resolved").count() == 3

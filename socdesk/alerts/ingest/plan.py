@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count
 
 from socdesk.accounts.models import Department
 from socdesk.alerts.adapters import NormalisedAlert
@@ -164,8 +164,8 @@ ChangeTicket = Callable[[Actor, TicketSlot, list[tuple[str, dict[str, Any]]]], s
 class Planner:
     """Decides each alert of a batch against the state of its keys; see the module docstring."""
 
-    def __init__(self, *, now: datetime, plan: Plan, change: ChangeTicket) -> None:
-        self.now = now
+    def __init__(self, *, clock: Callable[[], datetime], plan: Plan, change: ChangeTicket) -> None:
+        self.clock = clock  # the writer's time: it moves on after a ticket change through a service
         self.plan = plan
         self.change = change
         self.keys: dict[str, KeyState] = {}
@@ -173,6 +173,10 @@ class Planner:
         self._slots: dict[int | None, TicketSlot] = {}
         self._lines: dict[int, ThreadEntry] = {}  # repeat lines of loaded alerts, by id
         self._departments: dict[int | None, Department] = {}
+
+    @property
+    def now(self) -> datetime:
+        return self.clock()
 
     # --- reading ----------------------------------------------------------------------------------
 
@@ -192,11 +196,23 @@ class Planner:
         for ticket in tickets.values():
             if ticket.is_open:
                 self._slots[ticket.pk] = TicketSlot(ticket)
-        for alert in Alert.objects.filter(ticket_id__in=list(self._slots)).order_by("id"):
+        # Only the alerts this batch can touch (its fingerprints), however many a grouped ticket has;
+        # and how many alerts on each ticket still fire, for auto-resolve.
+        fingerprints = sorted({item.alert.fingerprint[:255] for item in items})
+        open_ids = list(self._slots)
+        touchable = Alert.objects.filter(ticket_id__in=open_ids, fingerprint__in=fingerprints)
+        for alert in touchable.order_by("id"):
             slot = self._slots[alert.ticket_id]
             alert.ticket = slot.ticket
             slot.alerts.setdefault(alert.fingerprint, alert)
-            slot.firing += alert.status == AlertStatus.FIRING
+        firing = (
+            Alert.objects.filter(ticket_id__in=open_ids, status=AlertStatus.FIRING)
+            .values("ticket_id")
+            .annotate(count=Count("id"))
+            .values_list("ticket_id", "count")
+        )
+        for ticket_id, count in firing:
+            self._slots[ticket_id].firing = count
         line_ids = [a.repeat_entry_id for s in self._slots.values() for a in s.alerts.values()]
         self._lines = {
             entry.pk: entry
@@ -210,23 +226,32 @@ class Planner:
         self._load_left_firing(items)
 
     def _load_left_firing(self, items: list[Incoming]) -> None:
-        """For `resolved` notices on keys with no open ticket: the firing alerts those keys left behind."""
+        """For `resolved` notices: the firing alerts their keys left on tickets that are not open.
+
+        Loaded for every key with a notice in the batch, not only those without an open ticket now:
+        the batch may auto-resolve a key's ticket before its next notice arrives.
+        """
         wanted = {
             (self.keys[i.key].dedup.pk, i.alert.fingerprint[:255])
             for i in items
-            if i.alert.status == AlertStatus.RESOLVED and self.keys[i.key].open is None
+            if i.alert.status == AlertStatus.RESOLVED
         }
         if not wanted:
             return
         by_pk = {state.dedup.pk: state for state in self.keys.values()}
-        match = Q()
-        for dedup_id, fingerprint in sorted(wanted):
-            match |= Q(dedup_key_id=dedup_id, fingerprint=fingerprint)
         firing = (
-            Alert.objects.filter(match, status=AlertStatus.FIRING).select_related("ticket").order_by("id")
+            Alert.objects.filter(
+                dedup_key_id__in=sorted({k for k, _ in wanted}),
+                fingerprint__in=sorted({f for _, f in wanted}),
+                status=AlertStatus.FIRING,
+            )
+            .exclude(ticket_id__in=list(self._slots))
+            .select_related("ticket")
+            .order_by("id")
         )
         for alert in firing:
-            by_pk[alert.dedup_key_id].left_firing.setdefault(alert.fingerprint, []).append(alert)
+            if (alert.dedup_key_id, alert.fingerprint) in wanted:
+                by_pk[alert.dedup_key_id].left_firing.setdefault(alert.fingerprint, []).append(alert)
 
     # --- deciding ---------------------------------------------------------------------------------
 

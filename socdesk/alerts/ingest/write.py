@@ -50,7 +50,7 @@ ALERT_FIELDS = [
 def ingest(items: list[Incoming], *, now: datetime | None = None) -> list[Alert | None]:
     """Decide and write a batch of alerts, in order; returns each item's alert row (or None)."""
     writer = Writer(now or timezone.now())
-    planner = Planner(now=writer.now, plan=writer.plan, change=writer.change)
+    planner = Planner(clock=lambda: writer.now, plan=writer.plan, change=writer.change)
     planner.load(items)
     rows = [planner.decide(item) for item in items]
     writer.flush()
@@ -110,7 +110,7 @@ class Writer:
     def _open_tickets(self, slots: list[TicketSlot]) -> set[int]:
         """Open the planned tickets; returns the slots' ids."""
         events: list[AuditEvent] = []
-        tickets = ticket_create_many([slot.opening() for slot in slots], record=events.extend)
+        tickets = ticket_create_many([slot.opening() for slot in slots], now=self.now, record=events.extend)
         for slot, ticket, event in zip(slots, tickets, events, strict=True):
             slot.ticket, slot.draft, slot.created_event = ticket, None, event
         return {id(slot) for slot in slots}
@@ -119,6 +119,8 @@ class Writer:
         """Write the plan so far, then change the ticket through its services: all steps or none.
 
         Returns None when done, or why the tickets services refused (the ticket is left as it was).
+        What the batch writes afterwards is stamped after the services' own thread lines and events,
+        so the thread reads in the order things happened.
         """
         self.flush()
         ticket = slot.written()
@@ -128,6 +130,8 @@ class Writer:
                     ticket = TICKET_CHANGES[name](actor=actor, ticket=ticket, **arguments)
         except ServiceError as exc:
             return exc.message
+        finally:
+            self.now = max(self.now, timezone.now())
         # The services return a fresh copy; the plan's rows and keys all hold the slot's object.
         for field in type(ticket)._meta.concrete_fields:
             setattr(slot.ticket, field.attname, getattr(ticket, field.attname))

@@ -23,6 +23,7 @@ from socdesk.tickets.services.lifecycle import (
     ticket_create,
     ticket_create_many,
     ticket_delete,
+    ticket_drafts_check,
 )
 from socdesk.tickets.services.numbering import (
     TICKET_NUMBER_COUNTER,
@@ -54,6 +55,7 @@ __all__ = [
     "ticket_create",
     "ticket_create_many",
     "ticket_delete",
+    "ticket_drafts_check",
     "ticket_edit",
     "ticket_event_lines_write",
     "ticket_note",

@@ -99,7 +99,10 @@ def ticket_create(
 
 
 def ticket_create_many(
-    drafts: list[TicketDraft], *, record: Callable[[list[AuditEvent]], None] = record_many
+    drafts: list[TicketDraft],
+    *,
+    now: datetime | None = None,
+    record: Callable[[list[AuditEvent]], None] = record_many,
 ) -> list[Ticket]:
     """Open tickets, each with its first thread entry, in a few statements however many there are.
 
@@ -107,14 +110,15 @@ def ticket_create_many(
     API open their batches here. A refused draft (no subject, an unknown severity, no permission to
     open tickets in the department, an inactive assignee, a file over the limit) refuses the whole
     batch before anything is written. An agent (or an agent's personal token) needs the create
-    permission in the department. `record` receives the `ticket.created` events in draft order (the
-    alert engine slots them between its own); runs in the caller's transaction.
+    permission in the department. `now`: the creation time (the alert engine's batch time, so the
+    tickets' first lines and its own lines read in order); `record` receives the `ticket.created` events
+    in draft order (the alert engine slots them between its own); runs in the caller's transaction.
     """
     if not drafts:
         return []
-    _check_drafts(drafts)
+    ticket_drafts_check(drafts)
     requesters = _requesters(drafts)
-    now = timezone.now()
+    now = now or timezone.now()
     tickets = [
         Ticket(
             number=number,
@@ -145,7 +149,7 @@ def ticket_create_many(
     entries = [
         (_first_entry(ticket, draft, now), draft.attachments or [])
         for ticket, draft in zip(tickets, drafts, strict=True)
-        if draft.body or draft.attachments
+        if clean_text(draft.body or "") or draft.attachments
     ]
     sql.insert_new([entry for entry, _ in entries])
     for entry, files in entries:
@@ -169,8 +173,9 @@ def ticket_create_many(
     return tickets
 
 
-def _check_drafts(drafts: list[TicketDraft]) -> None:
-    """Refuse the batch, naming the problem, if any draft cannot be opened as it is."""
+def ticket_drafts_check(drafts: list[TicketDraft]) -> None:
+    """Refuse, naming the problem, a draft that cannot be opened as it is (`ticket_create_many` checks
+    its batch first; a caller that batches requests checks each one before it joins a batch)."""
     severities, sources = set(Severity.values), set(Source.values)  # each `.values` builds a new list
     allowed: dict[int, list[int] | None] = {}
     for draft in drafts:
