@@ -320,7 +320,7 @@ class Planner:
         if joined:
             self._raise_severity(item.written_by, slot, row.severity)
             self._line(item.written_by, slot, f"Another alert joined this ticket: {row.title}")
-        after = {  # as decided now: a later alert of the batch may change the row before it is written
+        after = {
             "fingerprint": row.fingerprint,
             "severity": row.severity,
             "status": row.status,
@@ -328,15 +328,7 @@ class Planner:
             "previous_ticket": previous.number if previous else None,
             "observables": len(links.pairs),
         }
-        self.plan.events.append(
-            lambda: audit_event(
-                actor=item.written_by,
-                action="alert.ingested",
-                target=row,
-                target_label=f"{row.source}: {row.title}"[:200],
-                after={"ticket": slot.written().number} | after,
-            )
-        )
+        self._event(item, "alert.ingested", row, slot, after=after)
         return row
 
     def _repeat(self, item: Incoming, existing: Alert, slot: TicketSlot) -> None:
@@ -355,17 +347,7 @@ class Planner:
         self._changed(existing)
         self._repeat_line(item.written_by, existing, slot)
         after = {"occurrence_count": existing.occurrence_count, "status": existing.status}
-        self.plan.events.append(
-            lambda: audit_event(
-                actor=item.written_by,
-                action="alert.deduplicated",
-                target=existing,
-                target_label=f"{existing.source}: {existing.title}"[:200],
-                before=before,
-                after={"occurrence_count": after["occurrence_count"], "ticket": slot.written().number}
-                | {"status": after["status"]},
-            )
-        )
+        self._event(item, "alert.deduplicated", existing, slot, before=before, after=after)
 
     def _resolve(self, item: Incoming, alert: Alert, slot: TicketSlot | None) -> None:
         """The source says the alert cleared: mark it, note it on its ticket, audit it."""
@@ -378,19 +360,8 @@ class Planner:
             slot = self._slot_of(alert.ticket)
         if slot is not None:
             self._line(item.written_by, slot, f"Alert resolved at the source: {alert.title}")
-        self.plan.events.append(
-            lambda: audit_event(
-                actor=item.written_by,
-                action="alert.resolved",
-                target=alert,
-                target_label=f"{alert.source}: {alert.title}"[:200],
-                before={"status": AlertStatus.FIRING},
-                after={
-                    "status": AlertStatus.RESOLVED,
-                    "ticket": alert.ticket.number if alert.ticket else None,
-                },
-            )
-        )
+        before, after = {"status": AlertStatus.FIRING}, {"status": AlertStatus.RESOLVED}
+        self._event(item, "alert.resolved", alert, slot, before=before, after=after)
 
     def _maybe_auto_resolve(self, item: Incoming, slot: TicketSlot) -> None:
         """With the integration's auto-resolve on, resolve the ticket once none of its alerts fires."""
@@ -419,6 +390,32 @@ class Planner:
         refused = self.change(actor, slot, [("severity", {"severity": severity})])
         if refused is not None:
             self._line(actor, slot, f"Raising the severity to {severity} was refused: {refused}")
+
+    def _event(
+        self,
+        item: Incoming,
+        action: str,
+        alert: Alert,
+        slot: TicketSlot | None,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any],
+    ) -> None:
+        """Add the audit event of an alert's outcome. `before`/`after` are the values as decided now (a
+        later alert of the batch may change the row); ids and the ticket number are read when written."""
+
+        def build() -> AuditEvent:
+            ticket = slot.written() if slot is not None else None
+            return audit_event(
+                actor=item.written_by,
+                action=action,
+                target=alert,
+                target_label=f"{alert.source}: {alert.title}"[:200],
+                before=before,
+                after={"ticket": ticket.number if ticket is not None else None} | after,
+            )
+
+        self.plan.events.append(build)
 
     # --- thread lines -----------------------------------------------------------------------------
 
