@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from socdesk.alerts.models import AlertObservable, Observable, TicketObservable
 from socdesk.audit.models import AuditEvent
-from socdesk.core.sql import copy_rows, insert_new
+from socdesk.core.sql import copy_rows, insert_new, next_counter_values, reserved
 from socdesk.tickets.choices import EntryKind, Severity, Source
 from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
 
@@ -159,7 +159,8 @@ def test_a_row_the_database_refuses_fails_the_whole_insert_with_djangos_error(so
     assert not TicketObservable.objects.exists()
 
 
-def test_rows_read_back_exactly_as_bulk_create_stores_them(people):
+@pytest.mark.parametrize("copies", [1, 5], ids=["a few rows: one INSERT", "more rows: COPY"])
+def test_rows_read_back_exactly_as_bulk_create_stores_them(people, copies):
     """Side by side with Django's own bulk insert, on values COPY's text format must escape."""
     when = timezone.now().astimezone(timezone.get_fixed_timezone(-330))  # not UTC
     odd = 'tab\there, back\\slash, \\N, \\., cr\r\nlf, \u2028, quote " and «ünïcode»'
@@ -178,7 +179,7 @@ def test_rows_read_back_exactly_as_bulk_create_stores_them(people):
                 after=after,
                 content_hash=tag,
             )
-            for ip, after in (("::ffff:10.0.0.1", odd), ("10.0.0.2", [odd, 1.5]), (None, None))
+            for ip, after in (("::ffff:10.0.0.1", odd), ("10.0.0.2", [odd, 1.5]), (None, None)) * copies
         ]
 
     def tickets(tag: str) -> list[Ticket]:
@@ -193,7 +194,7 @@ def test_rows_read_back_exactly_as_bulk_create_stores_them(people):
                 created_at=when,
                 last_activity_at=when,
             )
-            for n in range(2)
+            for n in range(2 * copies)
         ]
 
     for make, model, key in ((events, AuditEvent, "actor_id"), (tickets, Ticket, "number__startswith")):
@@ -207,3 +208,50 @@ def test_rows_read_back_exactly_as_bulk_create_stores_them(people):
                 for row in rows
             ]
         assert stored["ours"] == stored["django"] and len(stored["ours"]) >= 2
+
+
+def test_a_batch_reserves_all_its_ids_and_numbers_in_one_query(people):
+    """ticket_create_many asks for the ids of every table it writes, and the ticket numbers, at once."""
+    from socdesk.core.actor import Actor
+    from socdesk.tickets.services import TicketDraft, ticket_create_many
+
+    actor = Actor.system("test")
+    drafts = [
+        TicketDraft(actor=actor, subject=f"s{n}", department=people.soc, body="b", tags=["x"])
+        for n in range(3)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        tickets = ticket_create_many(drafts)
+    asked = [q["sql"] for q in queries if "nextval" in q["sql"]]
+    assert len(asked) == (1 if connection.vendor == "postgresql" else 0)
+    numbers = [int(t.number.rsplit("-", 1)[1]) for t in tickets]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+    ids = [t.pk for t in tickets]
+    assert ids == sorted(ids)
+    entries = ThreadEntry.objects.filter(ticket__in=tickets).order_by("id")
+    assert [e.ticket_id for e in entries] == ids  # the first lines, in draft order
+    assert (
+        AuditEvent.objects.filter(action="ticket.created", target_id__in=[str(i) for i in ids]).count() == 3
+    )
+
+
+def test_a_reservation_too_small_draws_the_rest_and_one_too_large_wastes_only_numbers(soc_ticket):
+    def entry(n: int) -> ThreadEntry:
+        return ThreadEntry(
+            ticket=soc_ticket, kind=EntryKind.EVENT, author_label="x", body=str(n), created_at=timezone.now()
+        )
+
+    with reserved({ThreadEntry: 2}, {"ticket_number": (1, 1001)}):
+        few = [entry(n) for n in range(5)]
+        insert_new(few)  # two reserved ids, three drawn as usual
+        numbers = next_counter_values("ticket_number", 3, 1001)
+    ids = [e.pk for e in few]
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+    with reserved({ThreadEntry: 10}):
+        one = [entry(9)]
+        insert_new(one)
+    later = [entry(10)]
+    insert_new(later)  # outside the block: the eight left over are never handed out
+    assert later[0].pk > one[0].pk > max(ids)
+    assert ThreadEntry.objects.filter(pk__in=[*ids, one[0].pk, later[0].pk]).count() == 7

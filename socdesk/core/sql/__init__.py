@@ -7,7 +7,8 @@ connection (socdesk.core.sql.postgresql or socdesk.core.sql.sqlite); callers nev
 database themselves.
 
     PostgreSQL                                  SQLite
-    COPY for new rows                           bulk_create
+    COPY for new rows (one INSERT for a few)    bulk_create
+    ids and counter values reserved in one query  nothing (ids come with the insert)
     sequences for counters                      an upsert on core_counter
     SELECT ... FOR UPDATE                       nothing (IMMEDIATE transactions hold the write lock)
     advisory locks (transaction, session)       nothing (one writer at a time already)
@@ -16,7 +17,8 @@ database themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -49,6 +51,13 @@ class Backend(Protocol):
     def next_counter_values(
         self, connection: BaseDatabaseWrapper, name: str, count: int, start: int
     ) -> list[int]: ...
+
+    def reserve(
+        self,
+        connection: BaseDatabaseWrapper,
+        ids: Mapping[type[Model], int],
+        counters: Mapping[str, tuple[int, int]],
+    ) -> dict[str, list[int]]: ...
 
     def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None: ...
 
@@ -136,6 +145,27 @@ def next_counter_values(name: str, count: int, start: int = 1) -> list[int]:
         return []
     connection = _connection()
     return _backend(connection).next_counter_values(connection, name, count, start)
+
+
+@contextmanager
+def reserved(
+    ids: Mapping[type[Model], int], counters: Mapping[str, tuple[int, int]] | None = None
+) -> Iterator[None]:
+    """Within the block, `insert_new` and `next_counter_values` draw on values reserved here at once.
+
+    `ids`: how many new rows of each model the block will insert; `counters`: name -> (count, start).
+    On PostgreSQL every id and counter value a batch needs comes from one query instead of one per
+    table; a count that turns out too small only means the rest are drawn as usual, and values left
+    over are simply never used (gaps, as after a rollback). SQLite reserves nothing.
+    """
+    connection = _connection()
+    pool = _backend(connection).reserve(connection, ids, counters or {})
+    outer = getattr(connection, "_socdesk_reserved", None)
+    connection._socdesk_reserved = pool  # type: ignore[attr-defined]  # read by the backends
+    try:
+        yield
+    finally:
+        connection._socdesk_reserved = outer  # type: ignore[attr-defined]
 
 
 def skip_commit_flush(alias: str = DEFAULT_DB_ALIAS) -> None:

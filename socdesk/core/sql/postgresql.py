@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from socdesk.core.sql.values import column_fields, update_from_values
@@ -35,6 +35,18 @@ _PLAIN_TYPES = {
     "TextField": _TEXT,
 }
 _NONE = type(None)
+# Up to this many rows go in as one INSERT statement rather than a COPY.
+_FEW_ROWS = 8
+
+
+def _take(connection: BaseDatabaseWrapper, key: str, count: int) -> list[int]:
+    """Up to `count` values reserved for `key` by `socdesk.core.sql.reserved`, in increasing order."""
+    pool: dict[str, list[int]] | None = getattr(connection, "_socdesk_reserved", None)
+    if not pool or key not in pool:
+        return []
+    values = pool[key]
+    taken, pool[key] = values[:count], values[count:]
+    return taken
 
 
 class PostgreSQL:
@@ -50,13 +62,16 @@ class PostgreSQL:
             obj._prepare_related_fields_for_save(operation_name="insert_new")  # type: ignore[attr-defined]
         missing = [obj for obj in objects if obj.pk is None]
         if missing:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [meta.db_table, meta.pk.column, len(missing)],
-                )
-                for obj, (pk,) in zip(missing, sorted(cursor.fetchall()), strict=True):
-                    obj.pk = pk
+            pks = _take(connection, meta.db_table, len(missing))
+            if len(pks) < len(missing):
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                        [meta.db_table, meta.pk.column, len(missing) - len(pks)],
+                    )
+                    pks += sorted(pk for (pk,) in cursor.fetchall())
+            for obj, pk in zip(missing, pks, strict=True):
+                obj.pk = pk
         # pre_save as bulk_create calls it: the attribute for most fields, the time for auto_now ones.
         rows = [[field.pre_save(obj, True) for field in fields] for obj in objects]
         self.copy_rows(connection, model, [field.attname for field in fields], rows)
@@ -76,17 +91,29 @@ class PostgreSQL:
         fields = column_fields(meta, names)  # get_field knows attnames (`ticket_id`) too
         quote = connection.ops.quote_name
         plain = [_PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE} for field in fields]
-        sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        columns = f"{quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+        prepared = (
+            [
+                value if type(value) in types else field.get_db_prep_save(value, connection)
+                for field, types, value in zip(fields, plain, row, strict=True)
+            ]
+            for row in rows
+        )
+        if len(rows) <= _FEW_ROWS:
+            # A COPY costs two round trips (start, finish); a plain INSERT of a few rows costs one.
+            placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {columns} VALUES {', '.join([placeholders] * len(rows))}",
+                    [value for row in prepared for value in row],
+                )
+            return
+        sql = f"COPY {columns} FROM STDIN"
         started = time.monotonic()
         # The driver's own cursor, so its errors are turned into Django's (IntegrityError...) here.
         with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        value if type(value) in types else field.get_db_prep_save(value, connection)
-                        for field, types, value in zip(fields, plain, row, strict=True)
-                    ]
-                )
+            for row in prepared:
+                copy.write_row(row)
         if connection.queries_logged:  # COPY bypasses Django's cursor wrapper: count it like any query
             connection.queries_log.append(
                 {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
@@ -104,9 +131,42 @@ class PostgreSQL:
     def next_counter_values(
         self, connection: BaseDatabaseWrapper, name: str, count: int, start: int
     ) -> list[int]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [f"socdesk_seq_{name}", count])
-            return sorted(row[0] for row in cursor.fetchall())
+        values = _take(connection, f"socdesk_seq_{name}", count)
+        if len(values) < count:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(%s) FROM generate_series(1, %s)",
+                    [f"socdesk_seq_{name}", count - len(values)],
+                )
+                values += sorted(row[0] for row in cursor.fetchall())
+        return values
+
+    def reserve(
+        self,
+        connection: BaseDatabaseWrapper,
+        ids: Mapping[type[Model], int],
+        counters: Mapping[str, tuple[int, int]],
+    ) -> dict[str, list[int]]:
+        # One SELECT whose rows are (pool, value): a UNION ALL of one nextval series per table and counter.
+        parts: list[str] = []
+        params: list[Any] = []
+        for model, count in ids.items():
+            if count > 0:
+                parts.append("SELECT %s, nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)")
+                params += [model._meta.db_table, model._meta.db_table, model._meta.pk.column, count]
+        for name, (count, _start) in counters.items():
+            if count > 0:
+                parts.append("SELECT %s, nextval(%s) FROM generate_series(1, %s)")
+                params += [f"socdesk_seq_{name}", f"socdesk_seq_{name}", count]
+        pool: dict[str, list[int]] = {}
+        if parts:
+            with connection.cursor() as cursor:
+                cursor.execute(" UNION ALL ".join(parts), params)
+                for key, value in cursor.fetchall():
+                    pool.setdefault(key, []).append(value)
+        for values in pool.values():
+            values.sort()
+        return pool
 
     def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None:
         with connection.cursor() as cursor:

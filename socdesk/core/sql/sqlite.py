@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +52,14 @@ class SQLite:
             )
             last: int = cursor.fetchone()[0]
         return list(range(last - count + 1, last + 1))
+
+    def reserve(
+        self,
+        connection: BaseDatabaseWrapper,
+        ids: Mapping[type[Model], int],
+        counters: Mapping[str, tuple[int, int]],
+    ) -> dict[str, list[int]]:
+        return {}  # ids come back from the insert itself; counters cost one upsert each anyway
 
     def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None:
         return None  # synchronous=NORMAL in WAL mode already commits without a flush

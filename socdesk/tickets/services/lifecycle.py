@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from socdesk.accounts.choices import Perm
@@ -24,7 +25,11 @@ from socdesk.core.text import clean_json, clean_text
 from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Severity, Source
 from socdesk.tickets.models import ThreadEntry, Ticket
-from socdesk.tickets.services.numbering import next_ticket_numbers
+from socdesk.tickets.services.numbering import (
+    TICKET_NUMBER_COUNTER,
+    TICKET_NUMBER_START,
+    next_ticket_numbers,
+)
 from socdesk.tickets.services.steps import (
     check_assignment,
     lock_ticket,
@@ -119,6 +124,28 @@ def ticket_create_many(
     ticket_drafts_check(drafts)
     requesters = _requesters(drafts)
     now = now or timezone.now()
+    tag_names = [normalise_tags(draft.tags) for draft in drafts]
+    with_entry = [bool(clean_text(draft.body or "") or draft.attachments) for draft in drafts]
+    # Every id and number the batch needs, in one query where the database hands them out (PostgreSQL);
+    # the audit events only when they are written here (the alert engine writes its own).
+    reserve: dict[type[Model], int] = {
+        Ticket: len(drafts),
+        Ticket.tags.through: sum(len(names) for names in tag_names),
+        ThreadEntry: sum(with_entry),
+        AuditEvent: len(drafts) if record is record_many else 0,
+    }
+    with sql.reserved(reserve, {TICKET_NUMBER_COUNTER: (len(drafts), TICKET_NUMBER_START)}):
+        return _create(drafts, requesters, tag_names, with_entry, now, record)
+
+
+def _create(
+    drafts: list[TicketDraft],
+    requesters: list[Contact | None],
+    tag_names: list[list[str]],
+    with_entry: list[bool],
+    now: datetime,
+    record: Callable[[list[AuditEvent]], None],
+) -> list[Ticket]:
     tickets = [
         Ticket(
             number=number,
@@ -137,7 +164,6 @@ def ticket_create_many(
         for draft, requester, number in zip(drafts, requesters, next_ticket_numbers(len(drafts)), strict=True)
     ]
     sql.insert_new(tickets)
-    tag_names = [normalise_tags(draft.tags) for draft in drafts]
     tags = {tag.name: tag for tag in tag_objects(sorted({n for names in tag_names for n in names}))}
     sql.insert_new(
         [
@@ -148,8 +174,8 @@ def ticket_create_many(
     )
     entries = [
         (_first_entry(ticket, draft, now), draft.attachments or [])
-        for ticket, draft in zip(tickets, drafts, strict=True)
-        if clean_text(draft.body or "") or draft.attachments
+        for ticket, draft, entry in zip(tickets, drafts, with_entry, strict=True)
+        if entry
     ]
     sql.insert_new([entry for entry, _ in entries])
     for entry, files in entries:
