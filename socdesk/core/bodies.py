@@ -17,7 +17,6 @@ from collections.abc import Callable
 from io import BytesIO
 
 from django.conf import settings
-from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
 PIECE = 64 * 1024  # bytes read from the server's stream at a time
@@ -52,8 +51,8 @@ def read_streamed_body(request: HttpRequest) -> None:
     request.META["CONTENT_LENGTH"] = str(len(body))
     request.META.pop("HTTP_TRANSFER_ENCODING", None)
     # Django's request reads `_body` if set and parses forms (multipart included) from it.
-    request._body = body  # type: ignore[attr-defined]
-    request._stream = LimitedStream(BytesIO(body), len(body))  # type: ignore[attr-defined]
+    request._body = body
+    request._stream = BytesIO(body)
 
 
 class StreamedBodyMiddleware:
