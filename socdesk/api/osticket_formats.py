@@ -470,8 +470,8 @@ def request_from_email(body: bytes) -> OsTicketRequest:
         # The stdlib's MIME parser recurses once per nesting level; thousands of nested multiparts
         # exhaust the stack. No mail client nests that deep: refuse it rather than answer a 500.
         raise PayloadError(
-            "The message's MIME parts are nested too deeply to read (hundreds of multipart levels "
-            "inside each other); send it with its parts side by side."
+            "The message's MIME parts are nested too deeply to read (hundreds of multiparts inside "
+            "each other, which no mail client sends); nothing was stored. Check what produced it."
         ) from None
 
 
