@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "socdesk.core.bodies.StreamedBodyMiddleware",  # Transfer-Encoding: chunked bodies, within the limit
     # Serves collected static files with far-future caching and compression, under granian too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

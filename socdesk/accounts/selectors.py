@@ -102,9 +102,22 @@ def api_department(
 _recent_default_departments: RecentLookups[Department] = RecentLookups()
 
 
+def departments_exist() -> bool:
+    """Whether any department exists (a fresh install has none until an administrator creates one).
+
+    Every webhook asks this before it acknowledges a delivery, so the answer is remembered per process
+    like the other hot-path lookups (socdesk.core.recent): at most one query per period per process.
+    """
+    return _recent_department_presence.get("any", Department.objects.exists)
+
+
+_recent_department_presence: RecentLookups[bool] = RecentLookups()
+
+
 @receiver([post_save, post_delete], sender=Department, dispatch_uid="socdesk-forget-departments")
 def _forget_departments(**_kwargs) -> None:
     _recent_default_departments.forget_after_change()
+    _recent_department_presence.forget_after_change()
 
 
 def _default_department(key: ApiKey | None) -> Department:

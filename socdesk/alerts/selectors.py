@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from socdesk.accounts.models import Agent
+from socdesk.accounts.selectors import departments_exist
 from socdesk.alerts.choices import DeliveryStatus, ObservableType
 from socdesk.alerts.models import (
     Alert,
@@ -73,6 +74,24 @@ def integration_for_token(adapter: str, token: str) -> Integration | None:
 
 
 _recent_integrations: RecentLookups[Integration | None] = RecentLookups()
+
+NO_DEPARTMENT = (
+    "SOCdesk has no department to put alert tickets in yet, so this alert was not accepted (nothing "
+    "was stored). An administrator must create one first (`socdesk department create --name SOC`, or "
+    "Admin > Departments > Add); then send the alert again."
+)
+NO_DEPARTMENT_RETRY_SECONDS = 60
+
+
+def alert_department_ready(integration: Integration | None) -> bool:
+    """Whether a delivery through `integration` would have a department to open its ticket in.
+
+    Checked before a webhook acknowledges anything: a 2xx promises a ticket, and with no department
+    at all the ingest engine could only fail the delivery later (docs/security.md, Intake).
+    """
+    if integration is not None and integration.department_id is not None:
+        return True
+    return departments_exist()
 
 
 @receiver([post_save, post_delete], sender=Integration, dispatch_uid="socdesk-forget-integrations")

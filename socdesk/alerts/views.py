@@ -28,6 +28,9 @@ from socdesk.alerts.adapters import AdapterError
 from socdesk.alerts.ingest import delivery_receive, integration_settings
 from socdesk.alerts.models import GRAFANA_SIGNATURE_HEADER, GRAFANA_SIGNATURE_HEADER_ALT, Integration
 from socdesk.alerts.selectors import (
+    NO_DEPARTMENT,
+    NO_DEPARTMENT_RETRY_SECONDS,
+    alert_department_ready,
     integration_for_key_request,
     integration_for_token,
     ticket_observable_rows,
@@ -104,6 +107,9 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
             fields["body"] = exc.position
         return error_response(400, "invalid", exc.message, fields)
 
+    if not alert_department_ready(integration):
+        return no_department_response()
+
     delivery = delivery_receive(
         adapter=adapter,
         body=body,
@@ -114,6 +120,18 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
         api_key=api_key,
     )
     return JsonResponse({"status": "accepted", "delivery": delivery.pk}, status=202)
+
+
+def no_department_response() -> JsonResponse:
+    """503 + Retry-After: the install is not ready for alerts. A 5xx, not a 4xx, because the request
+    is fine and senders (Alertmanager, Grafana, Splunk's retries, thehive4py users' loops) retry a 5xx:
+    the alert arrives once an administrator has created a department, instead of being dropped."""
+    return error_response(
+        503,
+        "no_department",
+        NO_DEPARTMENT,
+        headers={"Retry-After": str(NO_DEPARTMENT_RETRY_SECONDS)},
+    )
 
 
 def _too_big(limit: int) -> JsonResponse:

@@ -23,6 +23,7 @@ from django.middleware.security import SecurityMiddleware
 
 from socdesk.alerts.views import hook
 from socdesk.api.osticket import create_ticket, text
+from socdesk.core.bodies import read_streamed_body
 from socdesk.core.json_errors import error_response
 
 log = logging.getLogger("django.request")
@@ -78,12 +79,14 @@ class MachineFastPath:
     def _serve(self, environ, start_response, view, kwargs, error):
         signals.request_started.send(sender=self.__class__, environ=environ)
         request = WSGIRequest(environ)
-        # What the short way keeps of the middleware: the HTTPS redirect and security headers, and the
-        # ALLOWED_HOSTS check (the rest reads sessions, users, CSRF tokens and messages; these views
-        # use none). Made per request because it reads its settings when made, as Django's does.
+        # What the short way keeps of the middleware: the HTTPS redirect and security headers, the
+        # ALLOWED_HOSTS check and chunked bodies read within the limit (the rest reads sessions,
+        # users, CSRF tokens and messages; these views use none). Made per request because it reads
+        # its settings when made, as Django's does.
         _security = SecurityMiddleware(_no_response)
         try:
             request.get_host()  # the ALLOWED_HOSTS check CommonMiddleware makes
+            read_streamed_body(request)  # what StreamedBodyMiddleware does on Django's way
             response = _security.process_request(request) or view(request, **kwargs)
         except DisallowedHost as exc:
             security_log.error(str(exc))

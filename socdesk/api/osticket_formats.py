@@ -27,6 +27,7 @@ from defusedxml.ElementTree import fromstring as safe_fromstring
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from socdesk.core import json_input
 from socdesk.tickets.attachments import IncomingFile
 
 REQUIRED = ("name", "email", "subject", "message")
@@ -161,10 +162,6 @@ def bytes_to_text(data: bytes, charset: str) -> str:
 # --- JSON -------------------------------------------------------------------------------------------
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_json(body: bytes) -> dict[str, Any]:
     """A JSON object from the body; malformed JSON is an error naming line and column."""
     try:
@@ -174,11 +171,11 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not text.strip():
         raise PayloadError("The body is empty; send a JSON object with name, email, subject and message.")
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json_input.loads(text)
     except json.JSONDecodeError as exc:
         raise PayloadError(f"Malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}.") from None
-    except ValueError as exc:
-        raise PayloadError(f"Malformed JSON: {exc}.") from None
+    except json_input.UnstorableNumber as exc:
+        raise PayloadError(exc.message) from None
     except RecursionError:
         raise PayloadError("Malformed JSON: it is nested too deeply.") from None
     if not isinstance(data, dict):
@@ -467,6 +464,18 @@ def request_from_email(body: bytes) -> OsTicketRequest:
     """
     if not body.strip():
         raise PayloadError("The body is empty; send a raw RFC 822 email message.")
+    try:
+        return _request_from_message(body)
+    except RecursionError:
+        # The stdlib's MIME parser recurses once per nesting level; thousands of nested multiparts
+        # exhaust the stack. No mail client nests that deep: refuse it rather than answer a 500.
+        raise PayloadError(
+            "The message's MIME parts are nested too deeply to read (hundreds of multiparts inside "
+            "each other, which no mail client sends); nothing was stored. Check what produced it."
+        ) from None
+
+
+def _request_from_message(body: bytes) -> OsTicketRequest:
     complete = True
     msg = email.message_from_bytes(body, policy=policy.default)
     if msg.defects:
@@ -552,6 +561,16 @@ def _email_content(msg) -> tuple[str, str, list[IncomingFile], bool]:
     files: list[IncomingFile] = []
     try:
         attachments = list(msg.iter_attachments()) if msg.is_multipart() else []
+        # iter_attachments looks at the top level only: a part marked as an attachment deeper down
+        # (inside multipart/alternative or a nested multipart/mixed, as some clients send them) was
+        # dropped. Every such part is kept, wherever it sits, and none twice.
+        seen = {id(found) for found in attachments} | {id(msg)}
+        for inner in msg.walk():
+            if inner.get_content_disposition() == "attachment" and id(inner) not in seen:
+                attachments.append(inner)
+                seen.add(id(inner))
+    except RecursionError:
+        raise
     except Exception:  # same: keep what was read, mark the message incomplete
         attachments, ok = [], False
     for index, attachment in enumerate(attachments, start=1):

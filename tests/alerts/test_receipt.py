@@ -173,7 +173,7 @@ def test_concurrent_replies_share_one_insert_and_a_bad_row_fails_alone(make_inte
 
 
 @pytest.mark.django_db
-def test_a_key_revoked_here_is_refused_at_once_and_elsewhere_within_the_cache_time(client, settings):
+def test_a_key_revoked_here_is_refused_at_once_and_elsewhere_within_the_cache_time(client, settings, people):
     key, raw = apikey_create(actor=SETUP, name="tool", scopes=["alerts:ingest"])
     headers = {"X-API-Key": raw}
 

@@ -354,7 +354,7 @@ def test_email_that_cannot_be_fully_parsed_is_kept(key, raw):
             '{\n  "name": "x",\n  "email": "a@b.c",\n    oops\n}',
             "Malformed JSON at line 4 column 5: ",
         ),
-        ("json", '{"name": NaN}', "Malformed JSON: NaN is not a JSON value."),
+        ("json", '{"name": NaN}', "The body contains NaN, which is not a JSON number"),
         ("json", "[1, 2]", "The JSON body must be an object"),
         ("json", b"\xff\xfe{}", "The body is not UTF-8 text (invalid byte at position 0)."),
         ("json", "", "The body is empty"),

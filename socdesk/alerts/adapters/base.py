@@ -15,6 +15,9 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from socdesk.core import json_input
+from socdesk.core.json_input import UnstorableNumber
+
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
@@ -64,7 +67,8 @@ class NormalisedAlert:
 
 
 def load_json(body: bytes | str) -> Any:
-    """Parse a JSON body; a syntax error becomes an AdapterError naming line and column."""
+    """Parse a JSON body; a syntax error becomes an AdapterError naming line and column, a number the
+    databases cannot store (NaN, 1e400, a 5000-digit integer) one naming the number."""
     if isinstance(body, bytes):
         try:
             text = body.decode("utf-8-sig")
@@ -75,12 +79,14 @@ def load_json(body: bytes | str) -> Any:
     if not text.strip():
         raise AdapterError("The body is empty; send the alert as JSON.")
     try:
-        return json.loads(text)
+        return json_input.loads(text)
     except json.JSONDecodeError as exc:
         raise AdapterError(
             f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
             position=f"line {exc.lineno}, column {exc.colno}",
         ) from None
+    except UnstorableNumber as exc:
+        raise AdapterError(exc.message) from None
     except RecursionError:
         raise AdapterError("The body is not valid JSON: it is nested too deeply.") from None
 

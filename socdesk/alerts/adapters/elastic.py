@@ -7,7 +7,6 @@ flat and dotted while ECS fields (`source.ip`, `host.name`) come nested: `lookup
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -25,6 +24,7 @@ from socdesk.alerts.adapters.base import (
     parse_time,
     text,
 )
+from socdesk.core import json_input
 
 SEVERITY = {"low": "low", "medium": "medium", "high": "high", "critical": "critical"}
 
@@ -58,9 +58,11 @@ def load(body: bytes | str) -> Any:
     try:
         return load_json(body)
     except AdapterError as original:
+        if not original.position:  # not a syntax error (e.g. an unstorable number): no repair helps
+            raise
         try:
             raw = body.decode("utf-8-sig") if isinstance(body, bytes) else body
-            return json.loads(_MISSING_COMMA.sub("},{", raw))
+            return json_input.loads(_MISSING_COMMA.sub("},{", raw))
         except (ValueError, RecursionError):
             raise original from None
 

@@ -19,6 +19,7 @@ from socdesk.alerts.adapters.base import (
     parse_time,
     text,
 )
+from socdesk.core import json_input
 
 # EVE alert.severity: 1 is the highest.
 SEVERITY = {"1": "high", "2": "medium", "3": "low", "4": "info"}
@@ -29,6 +30,8 @@ def load(body: bytes | str) -> Any:
     try:
         return load_json(body)
     except AdapterError as first_error:
+        if not first_error.position:  # not a syntax error (e.g. an unstorable number): not NDJSON either
+            raise
         raw = body.decode("utf-8-sig", "replace") if isinstance(body, bytes) else body
         lines = [(n, line) for n, line in enumerate(raw.splitlines(), start=1) if line.strip()]
         if len(lines) < 2 or not _parses(lines[0][1]):
@@ -37,12 +40,14 @@ def load(body: bytes | str) -> Any:
         events = []
         for number, line in lines:
             try:
-                events.append(json.loads(line))
+                events.append(json_input.loads(line))
             except json.JSONDecodeError as exc:
                 raise AdapterError(
                     f"Line {number} of the NDJSON body is not valid JSON: {exc.msg} at column {exc.colno}.",
                     position=f"line {number}, column {exc.colno}",
                 ) from None
+            except json_input.UnstorableNumber as exc:
+                raise AdapterError(f"Line {number} of the NDJSON body: {exc.message}") from None
             except RecursionError:
                 raise AdapterError(f"Line {number} of the NDJSON body is nested too deeply.") from None
         return events
@@ -50,7 +55,7 @@ def load(body: bytes | str) -> Any:
 
 def _parses(line: str) -> bool:
     try:
-        json.loads(line)
+        json_input.loads(line)
     except (ValueError, RecursionError):
         return False
     return True

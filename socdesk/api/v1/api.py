@@ -15,13 +15,24 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from socdesk.accounts.keyauth import ApiAuthError, RateLimited
 from socdesk.api.v1 import alerts, integrations, observables, thehive, tickets, tokens
+from socdesk.core import json_input
 from socdesk.core.errors import ServiceError
 from socdesk.core.json_errors import error_response, service_error_response
 
 log = logging.getLogger("socdesk.api")
+
+
+class StorableJsonParser(Parser):
+    """Request bodies parsed as every entry point parses them: numbers the databases cannot store
+    (NaN, 1e400, over-long integers) are refused with a 400 before any endpoint runs."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        return json_input.loads(request.body)
+
 
 api = NinjaAPI(
     title="SOCdesk API",
@@ -33,6 +44,7 @@ api = NinjaAPI(
         'the shape `{"error": {"code", "message", "fields"}}`. See docs/api.md.'
     ),
     urls_namespace="api-v1",
+    parser=StorableJsonParser(),
     openapi_url="/openapi.json",
     # Swagger UI from our own static files (ninja's bundled copy, served because "ninja" is an
     # installed app): air-gapped SOCs have no CDN.
@@ -113,6 +125,8 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     cause = exc.__cause__
     if isinstance(cause, RequestDataTooBig):
         return on_too_big(request, cause)
+    if isinstance(cause, json_input.UnstorableNumber):
+        return error_response(400, "unstorable_number", cause.message, {"body": "unstorable_number"})
     if isinstance(cause, json.JSONDecodeError):
         return error_response(
             400,

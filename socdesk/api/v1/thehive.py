@@ -22,7 +22,8 @@ from socdesk.alerts.adapters import AdapterError, thehive
 from socdesk.alerts.choices import DeliveryStatus
 from socdesk.alerts.ingest import delivery_receive_and_process
 from socdesk.alerts.models import Alert
-from socdesk.alerts.selectors import integration_for_key_request
+from socdesk.alerts.selectors import alert_department_ready, integration_for_key_request
+from socdesk.alerts.views import no_department_response
 from socdesk.api.v1.schemas import ErrorOut
 from socdesk.api.v1.security import ApiKeyAuth, BearerKeyAuth, Caller
 from socdesk.core.actor import client_ip
@@ -32,7 +33,15 @@ router = Router(tags=["TheHive-compatible"])
 
 SCOPE = "alerts:ingest"
 ADAPTER = "thehive"
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut}
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    413: ErrorOut,
+    429: ErrorOut,
+    503: ErrorOut,
+}
 
 SEVERITY_LABELS = {1: "LOW", 2: "MEDIUM", 3: "HIGH", 4: "CRITICAL"}
 TLP_LABELS = {0: "CLEAR", 1: "GREEN", 2: "AMBER", 3: "AMBER+STRICT", 4: "RED"}
@@ -80,6 +89,8 @@ def alert_create(request: HttpRequest):
         return error_response(400, "invalid", message, problems)
 
     integration = integration_for_key_request(ADAPTER, request.GET.get("integration", "").strip())
+    if not alert_department_ready(integration):
+        return no_department_response()
     delivery, alerts = delivery_receive_and_process(
         adapter=ADAPTER,
         body=body,
