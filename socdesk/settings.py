@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from socdesk.core.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
@@ -265,6 +266,24 @@ SOCDESK_INGEST_PROCESSES = env_int("SOCDESK_INGEST_PROCESSES", 1 if DATABASE_URL
 # How much lower `socdesk ingest` runs than the web server (a nice increment): under a flood on few
 # cores, acknowledgements (what senders wait for) come first and the loops use the rest.
 SOCDESK_INGEST_NICE = env_int("SOCDESK_INGEST_NICE", 10)
+
+
+# --- retention (socdesk.alerts.retention; docs/backup.md) ---------------------------------------------
+def _retention_days(name: str) -> int | None:
+    """Days to keep something; unset or empty keeps it forever."""
+    days = env_int(name, 0)
+    if days < 0:
+        raise ImproperlyConfigured(f"{name}={days} is negative; give a number of days, or leave it empty.")
+    return days or None
+
+
+# Defaults for departments that set none of their own (Department.*_retention_days).
+SOCDESK_RAW_PAYLOAD_RETENTION_DAYS = _retention_days("SOCDESK_RAW_PAYLOAD_RETENTION_DAYS")
+SOCDESK_CLOSED_TICKET_RETENTION_DAYS = _retention_days("SOCDESK_CLOSED_TICKET_RETENTION_DAYS")
+# Audit events are the trail and outlive tickets: keep this longer than the two above.
+SOCDESK_AUDIT_RETENTION_DAYS = _retention_days("SOCDESK_AUDIT_RETENTION_DAYS")
+# Rows deleted per department (and audit events) per transaction; the worker runs a pass every 10 minutes.
+SOCDESK_RETENTION_BATCH = env_int("SOCDESK_RETENTION_BATCH", 1000)
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,19 @@ class Department(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     email = models.EmailField(blank=True)
     description = models.TextField(blank=True)
+    # Retention (socdesk.alerts.retention): empty means the global default from the environment.
+    raw_payload_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Delete alerts' raw payloads this many days after the alert was last seen "
+        "(the alert and its ticket stay). Empty: SOCDESK_RAW_PAYLOAD_RETENTION_DAYS.",
+    )
+    closed_ticket_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Delete closed tickets (thread, alerts, attachments) this many days after closing. "
+        "Empty: SOCDESK_CLOSED_TICKET_RETENTION_DAYS.",
+    )
 
     class Meta:
         ordering = ["name"]
