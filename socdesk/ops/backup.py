@@ -263,10 +263,12 @@ def _postgres_dump(target: Path) -> Snapshot:
         conn.read_only = True
         with conn.cursor() as cursor:
             cursor.execute("SELECT pg_export_snapshot()")
-            snapshot_id = cursor.fetchone()[0]  # type: ignore[index]
+            row = cursor.fetchone()
+            assert row is not None  # the function always returns one row
+            snapshot_id = row[0]
 
             def execute(sql: str) -> list[tuple]:
-                cursor.execute(sql)  # type: ignore[arg-type]
+                cursor.execute(sql)
                 return list(cursor.fetchall())
 
             snapshot = _read_snapshot(execute)
@@ -315,7 +317,10 @@ def backup_read_manifest(path: Path) -> dict[str, Any]:
             extracted = tar.extractfile(member)
             manifest = json.loads(extracted.read()) if extracted else None
     except KeyError:
-        raise BackupError(f"{path} has no {MANIFEST}: it is not a SOCdesk backup.") from None
+        raise BackupError(
+            f"{path} has no {MANIFEST}: it is not a SOCdesk backup, or it was cut short. "
+            "Nothing was restored."
+        ) from None
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BackupError(
             f"{path} is not a readable .tar archive ({exc}); it may be truncated or damaged."

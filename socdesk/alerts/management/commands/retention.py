@@ -46,7 +46,7 @@ class Command(BaseCommand):
         run.add_argument("--batch", type=int, help="Rows per transaction (default SOCDESK_RETENTION_BATCH).")
 
     def handle(self, *args, subcommand, **opts):
-        console = Console(file=self.stdout, width=120)
+        console = Console(file=self.stdout, width=120)  # type: ignore[arg-type]
         if subcommand == "show":
             return self.show(console)
         if subcommand == "set":

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from socdesk.ops.backup import BackupError, backup_create
 
@@ -21,7 +21,7 @@ def progress_bar(console: Console) -> Progress:
 
 def reporter(bar: Progress):
     """A progress callback for socdesk.ops.backup that drives one bar line per stage."""
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def report(what: str, done: int, total: int | None) -> None:
         if what not in tasks:
