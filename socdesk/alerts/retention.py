@@ -20,10 +20,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from socdesk.accounts.models import Department
-from socdesk.alerts.models import Alert, AlertRaw
+from socdesk.alerts.choices import DeliveryStatus
+from socdesk.alerts.models import Alert, AlertRaw, WebhookDelivery
 from socdesk.audit.services import AuditPurge, audit_purge_before, record
 from socdesk.core.actor import Actor
 from socdesk.tickets.choices import Status
@@ -51,6 +53,7 @@ class DepartmentPurge:
     raw_payload_cutoff: datetime | None = None
     closed_ticket_cutoff: datetime | None = None
     raw_payloads: int = 0
+    deliveries: int = 0
     tickets: int = 0
     alerts: int = 0
     thread_entries: int = 0
@@ -59,7 +62,7 @@ class DepartmentPurge:
 
     @property
     def anything(self) -> bool:
-        return bool(self.raw_payloads or self.tickets)
+        return bool(self.raw_payloads or self.deliveries or self.tickets)
 
 
 @dataclass
@@ -127,6 +130,8 @@ def department_purge(
         if result.raw_payload_cutoff:
             ids = list(_raw_payloads_due(result).values_list("pk", flat=True)[:batch])
             result.raw_payloads, _ = AlertRaw.objects.filter(pk__in=ids).delete()
+            ids = list(_deliveries_due(result).values_list("pk", flat=True)[:batch])
+            result.deliveries, _ = WebhookDelivery.objects.filter(pk__in=ids).delete()
         if result.anything:
             record(
                 actor=actor,
@@ -141,6 +146,7 @@ def _describe(result: DepartmentPurge) -> dict:
     return {
         "raw_payload_cutoff": result.raw_payload_cutoff.isoformat() if result.raw_payload_cutoff else None,
         "raw_payloads": result.raw_payloads,
+        "deliveries": result.deliveries,
         "closed_ticket_cutoff": result.closed_ticket_cutoff.isoformat()
         if result.closed_ticket_cutoff
         else None,
@@ -156,6 +162,28 @@ def _raw_payloads_due(result: DepartmentPurge):
     return AlertRaw.objects.filter(
         alert__ticket__department=result.department, alert__last_seen__lt=result.raw_payload_cutoff
     ).order_by("pk")
+
+
+def _deliveries_due(result: DepartmentPurge) -> QuerySet[WebhookDelivery]:
+    """Processed deliveries (request bodies as received: the same raw data) whose alerts are all here.
+
+    A delivery whose alerts went to several departments goes once none of them is elsewhere (their
+    tickets deleted), or never: each department's retention covers only its own data. Pending and
+    failed deliveries are kept whatever their age: they are work not yet done.
+    """
+    elsewhere = Alert.objects.filter(delivery__isnull=False).exclude(ticket__department=result.department)
+    return (
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PROCESSED, received_at__lt=result.raw_payload_cutoff
+        )
+        .filter(
+            Q(alerts__ticket__department=result.department)
+            | Q(alerts__isnull=True, integration__department=result.department)
+        )
+        .exclude(pk__in=elsewhere.values("delivery_id"))
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def _tickets_due(result: DepartmentPurge):
@@ -175,6 +203,8 @@ def _count_due(result: DepartmentPurge) -> None:
         result.thread_entries = ThreadEntry.objects.filter(ticket__in=tickets).count()
         result.attachments = Attachment.objects.filter(entry__ticket__in=tickets).count()
     result.raw_payloads = raws.count()
+    if result.raw_payload_cutoff:
+        result.deliveries = _deliveries_due(result).count()
 
 
 def _delete_closed_tickets(result: DepartmentPurge, batch: int) -> None:

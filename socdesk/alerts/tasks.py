@@ -20,6 +20,6 @@ def retention_task() -> int:
     from socdesk.alerts.retention import retention_run
 
     report = retention_run()
-    return sum(d.raw_payloads + d.tickets for d in report.departments) + (
+    return sum(d.raw_payloads + d.deliveries + d.tickets for d in report.departments) + (
         report.audit.events if report.audit else 0
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from socdesk.accounts.models import Department
 from socdesk.alerts.ingest import delivery_process, delivery_receive
-from socdesk.alerts.models import Alert, AlertRaw
+from socdesk.alerts.models import Alert, AlertRaw, WebhookDelivery
 from socdesk.alerts.retention import retention_run
 from socdesk.alerts.tasks import retention_task
 from socdesk.audit.models import AuditEvent
@@ -136,6 +136,9 @@ def test_closed_tickets_past_retention_go_with_thread_alerts_and_files(
     assert default_storage.exists(files["shared.txt"])
     # The old open ticket's alert lost its raw payload (last seen 100 days ago); the alert and ticket stay.
     assert soc.raw_payloads == 1
+    # The request bodies as received go too (the old ticket's and the open one's), pending ones never.
+    assert soc.deliveries == 2
+    assert set(WebhookDelivery.objects.values_list("alerts__fingerprint", flat=True)) == {"recent", "it-old"}
     assert Alert.objects.filter(fingerprint="open", ticket=aged["open"]).exists()
     assert not AlertRaw.objects.filter(alert__fingerprint="open").exists()
     assert AlertRaw.objects.filter(alert__fingerprint="recent").exists()
@@ -143,6 +146,7 @@ def test_closed_tickets_past_retention_go_with_thread_alerts_and_files(
     event = AuditEvent.objects.get(action="retention.purged")
     assert event.actor_label == "retention" and event.target_id == str(people.soc.pk)
     assert event.after["tickets"] == 1 and event.after["raw_payloads"] == 1
+    assert event.after["deliveries"] == 2
     assert event.after["ticket_numbers"] == [aged["old"].number]
     assert event.after["closed_ticket_cutoff"] == (NOW - dt.timedelta(days=30)).isoformat()
     seal_pending()
@@ -160,7 +164,8 @@ def test_dry_run_shows_what_would_go_and_deletes_nothing(aged):
     text = out.getvalue()
     soc_row = next(line for line in text.splitlines() if " soc " in line)
     assert soc_row.split("│")[2].strip() == "1"  # raw payloads
-    assert soc_row.split("│")[4].strip() == "1"  # tickets
+    assert soc_row.split("│")[3].strip() == "2"  # deliveries
+    assert soc_row.split("│")[5].strip() == "1"  # tickets
     assert "nothing was deleted" in text
     assert (Ticket.objects.count(), AlertRaw.objects.count(), AuditEvent.objects.count()) == (
         tickets,
@@ -296,4 +301,4 @@ def test_the_worker_runs_a_pass_every_ten_minutes(aged):
     Department.objects.filter(slug="soc").update(
         closed_ticket_retention_days=30, raw_payload_retention_days=30
     )
-    assert retention_task.call_local() == 1 + 1  # one ticket and one raw payload
+    assert retention_task.call_local() == 1 + 1 + 2  # a ticket, a raw payload, two deliveries

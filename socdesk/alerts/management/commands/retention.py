@@ -104,16 +104,24 @@ class Command(BaseCommand):
             for passes in range(1, MAX_PASSES + 1):
                 report = retention_run(actor=CLI_ACTOR, batch=batch)
                 for d in report.departments:
-                    row = totals.setdefault(d.department.slug, [0, 0, 0, 0, 0])
-                    for i, n in enumerate(
-                        (d.raw_payloads, d.tickets, d.alerts, d.thread_entries, d.attachments)
-                    ):
+                    row = totals.setdefault(d.department.slug, [0, 0, 0, 0, 0, 0])
+                    counts = (
+                        d.raw_payloads,
+                        d.deliveries,
+                        d.tickets,
+                        d.alerts,
+                        d.thread_entries,
+                        d.attachments,
+                    )
+                    for i, n in enumerate(counts):
                         row[i] += n
                 audit_events += report.audit.events if report.audit else 0
                 status.update(f"purging: pass {passes}")
                 if not report.anything:
                     break
-        table = Table("department", "raw payloads", "tickets", "alerts", "thread entries", "attachments")
+        table = Table(
+            "department", "raw payloads", "deliveries", "tickets", "alerts", "thread entries", "attachments"
+        )
         for slug, row in totals.items():
             table.add_row(slug, *map(str, row))
         console.print(table)
@@ -124,6 +132,7 @@ class Command(BaseCommand):
         table = Table(
             "department",
             "raw payloads",
+            "deliveries",
             "cut-off",
             "tickets",
             "alerts",
@@ -135,6 +144,7 @@ class Command(BaseCommand):
             table.add_row(
                 d.department.slug,
                 str(d.raw_payloads),
+                str(d.deliveries),
                 f"{d.raw_payload_cutoff:%Y-%m-%d %H:%M}" if d.raw_payload_cutoff else "keep",
                 str(d.tickets),
                 str(d.alerts),
