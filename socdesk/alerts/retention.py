@@ -2,8 +2,9 @@
 
 Per department (Department.*_retention_days, else the SOCDESK_*_RETENTION_DAYS defaults): raw payloads of
 alerts last seen before the cut-off (the alert and its ticket stay) and the processed deliveries that carried
-them, and closed tickets closed before the cut-off with their thread, alerts and attachment files. Globally: audit events older than
-SOCDESK_AUDIT_RETENTION_DAYS, through a checkpoint (socdesk.audit.services.audit_purge_before).
+them, and closed tickets closed before the cut-off with their thread, alerts and attachment files.
+Globally: audit events older than SOCDESK_AUDIT_RETENTION_DAYS, through a checkpoint
+(socdesk.audit.services.audit_purge_before).
 
 Each department's pass is one transaction of at most `batch` rows of each kind and records one
 `retention.purged` event naming the cut-offs and counts; the worker runs a pass every ten minutes, so a

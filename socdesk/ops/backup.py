@@ -22,6 +22,7 @@ transaction, migrates an older archive forward, then seals and verifies the audi
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -126,6 +127,8 @@ def backup_create(path: Path, *, progress: Progress = _no_progress) -> dict[str,
         files = _attachment_files()
         members: dict[str, dict[str, Any]] = {}
         try:
+            partial.touch(mode=0o600)  # never readable by others, even while written: it holds everything
+            os.chmod(partial, 0o600)  # (a .partial left by a crashed run keeps its old mode otherwise)
             with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
                 db_file = Path(staging) / db_member
                 members[db_member] = {"size": db_file.stat().st_size, "sha256": _sha256(db_file)}
@@ -155,27 +158,14 @@ def backup_create(path: Path, *, progress: Progress = _no_progress) -> dict[str,
                 data = json.dumps(manifest, indent=2, sort_keys=True).encode()
                 info = tarfile.TarInfo(MANIFEST)
                 info.size, info.mtime, info.mode = len(data), int(timezone.now().timestamp()), 0o600
-                tar.addfile(info, _BytesReader(data))
+                tar.addfile(info, io.BytesIO(data))
             with partial.open("rb") as f:
                 os.fsync(f.fileno())
-            os.chmod(partial, 0o600)  # it holds everything, password hashes included
             os.replace(partial, path)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
     return manifest
-
-
-class _BytesReader:
-    """The file object tarfile.addfile reads a member's bytes from."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data, self._at = data, 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size < 0 else self._at + size
-        chunk, self._at = self._data[self._at : end], min(end, len(self._data))
-        return chunk
 
 
 def _attachment_files() -> list[tuple[str, Path]]:
