@@ -182,6 +182,8 @@ def test_backup_while_tickets_are_written_restores_exactly_the_recorded_point(pe
     assert not failures
     final = Ticket.objects.count()
 
+    assert archive.stat().st_mode & 0o777 == 0o600  # it holds password hashes and every ticket
+    assert not archive.with_name("busy.tar.partial").exists()
     manifest = manifest_of(archive)
     recorded = manifest["counts"]["tickets"]
     assert before <= recorded <= after < final  # a point in the middle of the writes
