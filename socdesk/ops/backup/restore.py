@@ -1,37 +1,14 @@
-"""Backups and restores: one .tar with the database, the attachments and a manifest of checksums.
-
-An archive holds:
-
-- `manifest.json` (last member): format, SOCdesk version, database vendor, created_at, the counts and the
-  audit chain head as of the database snapshot, the applied migrations, and size and SHA-256 of every
-  other member;
-- `database.sqlite3` (SQLite's online backup API: a consistent copy while the product runs) or
-  `database.pgdump` (`pg_dump --format=custom`, run inside an exported snapshot, so the manifest's counts
-  and chain head are read from exactly the state that was dumped);
-- `attachments/<xx>/<sha256>`: the attachment files, copied after the snapshot (files are content-addressed
-  and written before the rows naming them commit, so every file the snapshot names is there).
-
-The Huey queue file (SQLite queue) is not included: alert deliveries wait in the main database, and the
-queue only holds jobs that are safe to lose and run again (sealing, sweeping, retention, the worker ping).
-
-A restore checks everything before it writes anything (manifest, vendor, migrations known here, every
-member's checksum), refuses a database that holds data unless forced, writes the database in one
-transaction, migrates an older archive forward, then seals and verifies the audit chain.
-"""
+"""`socdesk restore`: check an archive whole, then replace the database in one transaction."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import re
-import shutil
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,44 +16,25 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, connections
 from django.db.migrations.loader import MigrationLoader
-from django.utils import timezone
 
 import socdesk
-from socdesk.alerts.models import Alert
 from socdesk.audit.models import AuditEvent
+from socdesk.ops.backup.archive import (
+    ATTACHMENT_NAME,
+    ATTACHMENTS,
+    CHUNK,
+    FORMAT,
+    MANIFEST,
+    POSTGRES_MEMBER,
+    SQLITE_MEMBER,
+    BackupError,
+    Progress,
+    no_progress,
+    pg_connect,
+    pg_env,
+    require_program,
+)
 from socdesk.tickets.models import Ticket
-
-FORMAT = 1
-MANIFEST = "manifest.json"
-SQLITE_MEMBER = "database.sqlite3"
-POSTGRES_MEMBER = "database.pgdump"
-ATTACHMENTS = "attachments"
-# What an attachment member may be called: attachments/<2 hex>/<64 hex> (content-addressed names).
-ATTACHMENT_NAME = re.compile(r"^attachments/[0-9a-f]{2}/[0-9a-f]{64}$")
-CHUNK = 1 << 20
-
-# Progress callback: (what is being done, done so far, total or None when unknown).
-Progress = Callable[[str, int, int | None], None]
-
-
-class BackupError(Exception):
-    """A backup or restore that cannot go ahead; the message says why and what to do."""
-
-
-def _no_progress(what: str, done: int, total: int | None) -> None:
-    pass
-
-
-@dataclass
-class Snapshot:
-    """What the database held at the moment it was copied."""
-
-    tickets: int
-    alerts: int
-    audit_events: int
-    audit_head_seq: int
-    audit_head_hash: str
-    migrations: list[str]
 
 
 @dataclass
@@ -91,210 +49,6 @@ class RestoreReport:
     audit_ok: bool = False
     audit_problem: str = ""
     messages: list[str] = field(default_factory=list)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-# --- backup ------------------------------------------------------------------------------------------
-
-
-def backup_create(path: Path, *, progress: Progress = _no_progress) -> dict[str, Any]:
-    """Write a consistent archive of the running product to `path`; returns its manifest.
-
-    The archive is written to `<path>.partial` and renamed when complete, so `path` is never a torn file.
-    """
-    path = path.resolve()
-    if path.exists():
-        raise BackupError(f"{path} already exists; choose another file name (backups are never overwritten).")
-    if not path.parent.is_dir():
-        raise BackupError(f"The directory {path.parent} does not exist; create it first.")
-    partial = path.with_name(path.name + ".partial")
-    with tempfile.TemporaryDirectory(prefix=".socdesk-backup-", dir=path.parent) as staging:
-        vendor = connection.vendor
-        progress("copying the database", 0, None)
-        if vendor == "sqlite":
-            db_member, snapshot = SQLITE_MEMBER, _sqlite_copy(Path(staging) / SQLITE_MEMBER)
-        elif vendor == "postgresql":
-            db_member, snapshot = POSTGRES_MEMBER, _postgres_dump(Path(staging) / POSTGRES_MEMBER)
-        else:
-            raise BackupError(f"Backups support SQLite and PostgreSQL, not {vendor}.")
-        files = _attachment_files()
-        members: dict[str, dict[str, Any]] = {}
-        try:
-            partial.touch(mode=0o600)  # never readable by others, even while written: it holds everything
-            os.chmod(partial, 0o600)  # (a .partial left by a crashed run keeps its old mode otherwise)
-            with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-                db_file = Path(staging) / db_member
-                members[db_member] = {"size": db_file.stat().st_size, "sha256": _sha256(db_file)}
-                tar.add(db_file, arcname=db_member, recursive=False)
-                for done, (name, source) in enumerate(files, start=1):
-                    try:
-                        digest = _sha256(source)
-                        tar.add(source, arcname=name, recursive=False)
-                    except FileNotFoundError:
-                        continue  # deleted by retention since the listing: the snapshot may still name it
-                    members[name] = {"size": source.stat().st_size, "sha256": digest}
-                    progress("copying attachments", done, len(files))
-                manifest = {
-                    "format": FORMAT,
-                    "socdesk_version": socdesk.__version__,
-                    "vendor": vendor,
-                    "created_at": timezone.now().isoformat(),
-                    "counts": {
-                        "tickets": snapshot.tickets,
-                        "alerts": snapshot.alerts,
-                        "audit_events": snapshot.audit_events,
-                    },
-                    "audit_head": {"seq": snapshot.audit_head_seq, "chain_hash": snapshot.audit_head_hash},
-                    "migrations": snapshot.migrations,
-                    "members": members,
-                }
-                data = json.dumps(manifest, indent=2, sort_keys=True).encode()
-                info = tarfile.TarInfo(MANIFEST)
-                info.size, info.mtime, info.mode = len(data), int(timezone.now().timestamp()), 0o600
-                tar.addfile(info, io.BytesIO(data))
-            with partial.open("rb") as f:
-                os.fsync(f.fileno())
-            os.replace(partial, path)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-    return manifest
-
-
-def _attachment_files() -> list[tuple[str, Path]]:
-    root = Path(settings.MEDIA_ROOT)
-    if not root.is_dir():
-        return []
-    found = []
-    for source in sorted(root.rglob("*")):
-        name = f"{ATTACHMENTS}/{source.relative_to(root).as_posix()}"
-        if source.is_file() and ATTACHMENT_NAME.match(name):
-            found.append((name, source))
-    return found
-
-
-def _snapshot_sql() -> dict[str, str]:
-    audit = AuditEvent._meta.db_table
-    return {
-        "tickets": f"SELECT count(*) FROM {Ticket._meta.db_table}",
-        "alerts": f"SELECT count(*) FROM {Alert._meta.db_table}",
-        "audit_events": f"SELECT count(*) FROM {audit}",
-        "head": f"SELECT seq, chain_hash FROM {audit} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
-        "migrations": "SELECT app, name FROM django_migrations ORDER BY app, name",
-    }
-
-
-def _read_snapshot(execute: Callable[[str], list[tuple]]) -> Snapshot:
-    sql = _snapshot_sql()
-    head = execute(sql["head"])
-    return Snapshot(
-        tickets=execute(sql["tickets"])[0][0],
-        alerts=execute(sql["alerts"])[0][0],
-        audit_events=execute(sql["audit_events"])[0][0],
-        audit_head_seq=head[0][0] if head else 0,
-        audit_head_hash=head[0][1] if head else "",
-        migrations=[f"{app}.{name}" for app, name in execute(sql["migrations"])],
-    )
-
-
-def _sqlite_copy(target: Path) -> Snapshot:
-    """SQLite's online backup: one read transaction copies every page (writers go on, in WAL mode)."""
-    source = sqlite3.connect(str(connection.settings_dict["NAME"]), timeout=30)
-    copy = sqlite3.connect(str(target))
-    try:
-        # pages=-1: the whole file in one step, inside one read snapshot. Copying in steps would restart
-        # from the beginning after every write by another connection, and never finish on a busy desk.
-        source.backup(copy, pages=-1)
-        return _read_snapshot(lambda sql: copy.execute(sql).fetchall())
-    finally:
-        copy.close()
-        source.close()
-
-
-def _pg_env() -> dict[str, str]:
-    """libpq's environment for pg_dump/pg_restore/psql: the database Django uses (password not on argv)."""
-    s = connection.settings_dict
-    env = dict(os.environ)
-    for var, key in (("PGHOST", "HOST"), ("PGPORT", "PORT"), ("PGUSER", "USER"), ("PGPASSWORD", "PASSWORD")):
-        if s.get(key):
-            env[var] = str(s[key])
-    env["PGDATABASE"] = str(s["NAME"])
-    options = s.get("OPTIONS") or {}
-    if options.get("sslmode"):
-        env["PGSSLMODE"] = str(options["sslmode"])
-    return env
-
-
-def _require(program: str) -> str:
-    found = shutil.which(program)
-    if not found:
-        raise BackupError(
-            f"{program} is not installed; install the PostgreSQL client tools (Debian: postgresql-client) "
-            "of the server's major version or newer."
-        )
-    return found
-
-
-def _postgres_dump(target: Path) -> Snapshot:
-    """pg_dump in an exported snapshot, so the counts read here describe exactly what it dumps."""
-    import psycopg
-
-    pg_dump = _require("pg_dump")
-    env = _pg_env()
-    with _pg_connect(env) as conn:
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        conn.read_only = True
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT pg_export_snapshot()")
-            row = cursor.fetchone()
-            assert row is not None  # the function always returns one row
-            snapshot_id = row[0]
-
-            def execute(sql: str) -> list[tuple]:
-                cursor.execute(sql)
-                return list(cursor.fetchall())
-
-            snapshot = _read_snapshot(execute)
-            done = subprocess.run(
-                [
-                    pg_dump,
-                    "--format=custom",
-                    "--no-owner",
-                    "--no-privileges",
-                    f"--snapshot={snapshot_id}",
-                    f"--file={target}",
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-        conn.rollback()
-    if done.returncode != 0:
-        raise BackupError(f"pg_dump failed: {done.stderr.strip() or done.returncode}")
-    return snapshot
-
-
-def _pg_connect(env: dict[str, str]):
-    import psycopg
-
-    return psycopg.connect(
-        host=env.get("PGHOST"),
-        port=env.get("PGPORT"),
-        user=env.get("PGUSER"),
-        password=env.get("PGPASSWORD"),
-        dbname=env["PGDATABASE"],
-        sslmode=env.get("PGSSLMODE"),
-    )
-
-
-# --- restore -----------------------------------------------------------------------------------------
 
 
 def backup_read_manifest(path: Path) -> dict[str, Any]:
@@ -410,7 +164,7 @@ def database_holds_data() -> bool:
     return False
 
 
-def backup_restore(path: Path, *, force: bool = False, progress: Progress = _no_progress) -> RestoreReport:
+def backup_restore(path: Path, *, force: bool = False, progress: Progress = no_progress) -> RestoreReport:
     """Restore an archive into the configured database and attachments directory (see the module doc)."""
     from socdesk.core.management.commands.upgrade import unapplied_migrations
 
@@ -477,8 +231,8 @@ def _sqlite_restore(source_file: Path) -> None:
 
 def _postgres_restore(dump: Path) -> None:
     """pg_restore's SQL through psql in one transaction: the database is replaced whole, or not at all."""
-    pg_restore, psql = _require("pg_restore"), _require("psql")
-    env = _pg_env()
+    pg_restore, psql = require_program("pg_restore"), require_program("psql")
+    env = pg_env()
     connections.close_all()
     has_tables = _pg_has_tables(env)
     # Replacing (with --force, or over an empty schema that `migrate` created): the old schema goes in the
@@ -518,7 +272,7 @@ def _postgres_restore(dump: Path) -> None:
 
 
 def _pg_has_tables(env: dict[str, str]) -> bool:
-    with _pg_connect(env) as conn, conn.cursor() as cursor:
+    with pg_connect(env) as conn, conn.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
         row = cursor.fetchone()
         return bool(row and row[0])
