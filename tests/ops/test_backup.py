@@ -7,6 +7,7 @@ or on PostgreSQL another database on the same server.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sqlite3
@@ -288,6 +289,44 @@ def test_a_damaged_archive_is_refused_and_nothing_is_restored(people, tmp_path, 
     done = target.socdesk("restore", str(archive))
     assert done.returncode == 0, done.stderr
     assert len(target.attachment_files()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_member_that_cannot_be_loaded_leaves_the_target_as_it_was_even_with_force(
+    people, tmp_path, targets
+):
+    ticket_create(actor=Actor.for_agent(people.alice), subject="kept", department=people.soc, body="x")
+    archive = tmp_path / "good.tar"
+    backup(archive)
+    target = targets()
+    assert target.socdesk("restore", str(archive)).returncode == 0
+    kept = target.query(TICKETS)[0][0]
+    assert kept == 1
+
+    # Well-formed archive, checksums right, but the database member is not a database: what a backup of
+    # a damaged file, or a dump by a newer pg_dump, looks like to restore.
+    garbage = b"not a database at all " * 1000
+    unusable = tmp_path / "unusable.tar"
+    with tarfile.open(archive) as src, tarfile.open(unusable, "w") as dst:
+        for member in src:
+            data = src.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name == db_member():
+                data = garbage
+            elif member.name == MANIFEST:
+                manifest = json.loads(data)
+                manifest["members"][db_member()] = {
+                    "size": len(garbage),
+                    "sha256": hashlib.sha256(garbage).hexdigest(),
+                }
+                data = json.dumps(manifest).encode()
+            member.size = len(data)
+            dst.addfile(member, io.BytesIO(data))
+    done = target.socdesk("restore", str(unusable), "--force")
+    assert done.returncode == 1
+    assert "Nothing was restored" in done.stderr
+    assert ("pg_restore could not read the dump" if target.postgres else "is not usable") in done.stderr
+    assert target.query(TICKETS)[0][0] == kept
+    assert target.socdesk("audit", "verify").returncode == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,10 @@ def backup_restore(path: Path, *, force: bool = False, progress: Progress = no_p
     with tempfile.TemporaryDirectory(prefix=".socdesk-restore-", dir=media.parent) as tmp:
         staging = Path(tmp)
         names = _extract_checked(path, manifest, staging, progress)
+        if manifest["vendor"] == "sqlite":
+            _sqlite_check(staging / SQLITE_MEMBER)
+        else:
+            script = _postgres_script(staging / POSTGRES_MEMBER)
         # Attachments first: they are content-addressed, so a file that arrives before its row (or whose
         # row never arrives, should the database step fail) is harmless; rows without files are not.
         attachments = [n for n in names if n.startswith(f"{ATTACHMENTS}/")]
@@ -196,9 +201,9 @@ def backup_restore(path: Path, *, force: bool = False, progress: Progress = no_p
         report.attachments = len(attachments)
         progress("restoring the database", 0, None)
         if manifest["vendor"] == "sqlite":
-            _sqlite_restore(staging / SQLITE_MEMBER)
+            _sqlite_load(staging / SQLITE_MEMBER)
         else:
-            _postgres_restore(staging / POSTGRES_MEMBER)
+            _postgres_load(script)
     progress("migrating", 0, None)
     report.migrations_applied = unapplied_migrations()
     if report.migrations_applied:
@@ -209,61 +214,80 @@ def backup_restore(path: Path, *, force: bool = False, progress: Progress = no_p
     return report
 
 
-def _sqlite_restore(source_file: Path) -> None:
+def _sqlite_check(source_file: Path) -> None:
+    """Refuse an archived SQLite file that SQLite cannot read whole (before anything is written)."""
+    try:
+        with closing(sqlite3.connect(str(source_file))) as source:
+            check = source.execute("PRAGMA integrity_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        check = (str(exc),)
+    if not check or check[0] != "ok":
+        raise BackupError(
+            f"The archived SQLite database is not usable ({check[0] if check else 'no answer'}), although it "
+            "matches its checksum: the backup was made from a damaged file. Nothing was restored."
+        )
+
+
+def _sqlite_load(source_file: Path) -> None:
     """Copy the archived database into the configured file with the backup API: one write transaction."""
     target_name = str(connection.settings_dict["NAME"])
     connections.close_all()
     Path(target_name).parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(str(source_file))
-    target = sqlite3.connect(target_name, timeout=30)
-    try:
-        check = source.execute("PRAGMA integrity_check").fetchone()
-        if not check or check[0] != "ok":
-            raise BackupError(
-                f"The archived SQLite database fails its integrity check ({check}). Nothing was restored."
-            )
+    with (
+        closing(sqlite3.connect(str(source_file))) as source,
+        closing(sqlite3.connect(target_name, timeout=30)) as target,
+    ):
         source.backup(target, pages=-1)
         target.execute("PRAGMA journal_mode=WAL")
-    finally:
-        target.close()
-        source.close()
 
 
-def _postgres_restore(dump: Path) -> None:
-    """pg_restore's SQL through psql in one transaction: the database is replaced whole, or not at all."""
-    pg_restore, psql = require_program("pg_restore"), require_program("psql")
+def _postgres_script(dump: Path) -> Path:
+    """The dump as one SQL script, written whole before anything is loaded.
+
+    Piping pg_restore into psql would let a pg_restore that failed half-way hand psql a shorter script,
+    which psql would commit (after dropping the old schema).
+    """
+    script = dump.with_name("restore.sql")
+    dumped = subprocess.run(
+        [require_program("pg_restore"), "--no-owner", "--no-privileges", f"--file={script}", str(dump)],
+        env=pg_env(),
+        capture_output=True,
+        text=True,
+    )
+    if dumped.returncode != 0:
+        raise BackupError(
+            f"pg_restore could not read the dump ({dumped.stderr.strip()}); if it names a version, install "
+            "pg_restore of the PostgreSQL version that made it, or newer. Nothing was restored."
+        )
+    return script
+
+
+def _postgres_load(script: Path) -> None:
+    """Run the script through psql in one transaction: the database is replaced whole, or not at all."""
+    psql = require_program("psql")
     env = pg_env()
     connections.close_all()
-    has_tables = _pg_has_tables(env)
     # Replacing (with --force, or over an empty schema that `migrate` created): the old schema goes in the
     # same transaction as the restore, so a failure leaves the database as it was.
-    reset = ["-c", "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"] if has_tables else []
-    with subprocess.Popen(
-        [pg_restore, "--no-owner", "--no-privileges", "--file=-", str(dump)],
+    reset = (
+        ["-c", "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"] if _pg_has_tables(env) else []
+    )
+    loaded = subprocess.run(
+        [
+            psql,
+            "--no-psqlrc",
+            "--quiet",
+            "--single-transaction",
+            "-v",
+            "ON_ERROR_STOP=1",
+            *reset,
+            "-f",
+            str(script),
+        ],
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as dumper:
-        loaded = subprocess.run(
-            [
-                psql,
-                "--no-psqlrc",
-                "--quiet",
-                "--single-transaction",
-                "-v",
-                "ON_ERROR_STOP=1",
-                *reset,
-                "-f",
-                "-",
-            ],
-            env=env,
-            stdin=dumper.stdout,
-            capture_output=True,
-            text=True,
-        )
-        dumper_err = dumper.stderr.read().decode(errors="replace") if dumper.stderr else ""
-    if dumper.returncode != 0:
-        raise BackupError(f"pg_restore could not read the dump: {dumper_err.strip()}. Nothing was restored.")
+        capture_output=True,
+        text=True,
+    )
     if loaded.returncode != 0:
         raise BackupError(
             "Loading the dump into PostgreSQL failed, so nothing was restored: "
