@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from socdesk.core.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
@@ -266,6 +267,31 @@ SOCDESK_INGEST_PROCESSES = env_int("SOCDESK_INGEST_PROCESSES", 1 if DATABASE_URL
 # How much lower `socdesk ingest` runs than the web server (a nice increment): under a flood on few
 # cores, acknowledgements (what senders wait for) come first and the loops use the rest.
 SOCDESK_INGEST_NICE = env_int("SOCDESK_INGEST_NICE", 10)
+
+
+# --- retention (socdesk.alerts.retention; docs/backup.md) ---------------------------------------------
+def _days_or_forever(name: str, days: int) -> int | None:
+    """Days to keep something; 0 (or unset) keeps it forever."""
+    if days < 0:
+        raise ImproperlyConfigured(f"{name}={days} is negative; give a number of days, or leave it empty.")
+    return days or None
+
+
+# Defaults for departments that set none of their own (Department.*_retention_days).
+SOCDESK_RAW_PAYLOAD_RETENTION_DAYS = _days_or_forever(
+    "SOCDESK_RAW_PAYLOAD_RETENTION_DAYS", env_int("SOCDESK_RAW_PAYLOAD_RETENTION_DAYS", 0)
+)
+SOCDESK_CLOSED_TICKET_RETENTION_DAYS = _days_or_forever(
+    "SOCDESK_CLOSED_TICKET_RETENTION_DAYS", env_int("SOCDESK_CLOSED_TICKET_RETENTION_DAYS", 0)
+)
+# Audit events are the trail and outlive tickets: keep this longer than the two above.
+SOCDESK_AUDIT_RETENTION_DAYS = _days_or_forever(
+    "SOCDESK_AUDIT_RETENTION_DAYS", env_int("SOCDESK_AUDIT_RETENTION_DAYS", 0)
+)
+# Rows deleted per department (and audit events) per transaction; the worker runs a pass every 10 minutes.
+SOCDESK_RETENTION_BATCH = env_int("SOCDESK_RETENTION_BATCH", 1000)
+if SOCDESK_RETENTION_BATCH < 1:
+    raise ImproperlyConfigured(f"SOCDESK_RETENTION_BATCH={SOCDESK_RETENTION_BATCH} must be 1 or more.")
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from socdesk.accounts.choices import ALL_PERMS, Perm
@@ -15,6 +16,22 @@ class Department(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     email = models.EmailField(blank=True)
     description = models.TextField(blank=True)
+    # Retention (socdesk.alerts.retention): empty means the global default from the environment.
+    raw_payload_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Delete alerts' raw payloads this many days after the alert was last seen "
+        "(the alert and its ticket stay). Empty: the SOCDESK_RAW_PAYLOAD_RETENTION_DAYS default "
+        "(unset there: keep forever).",
+    )
+    closed_ticket_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Delete closed tickets (thread, alerts, attachments) this many days after closing. "
+        "Empty: the SOCDESK_CLOSED_TICKET_RETENTION_DAYS default (unset there: keep forever).",
+    )
 
     class Meta:
         ordering = ["name"]

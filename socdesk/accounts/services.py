@@ -46,6 +46,33 @@ def department_create(*, actor: Actor, name: str, email: str = "", description: 
 
 
 @transaction.atomic
+def department_set_retention(
+    *, actor: Actor, department: Department, raw_payload_days: int | None, closed_ticket_days: int | None
+) -> Department:
+    """Set how long a department keeps raw alert payloads and closed tickets (None: the global default)."""
+    for field, days in (("raw_payload_days", raw_payload_days), ("closed_ticket_days", closed_ticket_days)):
+        if days is not None and days < 1:
+            raise ServiceError(
+                f"{field.replace('_', ' ').capitalize()} must be at least 1 day, or empty for the default.",
+                fields={field: "too_small"},
+            )
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    before = {
+        "raw_payload_retention_days": department.raw_payload_retention_days,
+        "closed_ticket_retention_days": department.closed_ticket_retention_days,
+    }
+    department.raw_payload_retention_days = raw_payload_days
+    department.closed_ticket_retention_days = closed_ticket_days
+    department.save(update_fields=["raw_payload_retention_days", "closed_ticket_retention_days"])
+    after = {
+        "raw_payload_retention_days": raw_payload_days,
+        "closed_ticket_retention_days": closed_ticket_days,
+    }
+    record(actor=actor, action="department.retention_changed", target=department, before=before, after=after)
+    return department
+
+
+@transaction.atomic
 def role_create(*, actor: Actor, name: str, permissions: Iterable[str]) -> Role:
     """Create a role (a named permission set)."""
     perms = sorted(set(permissions))

@@ -90,7 +90,7 @@ class Integration(models.Model):
 
 
 class WebhookDelivery(models.Model):
-    """One request body exactly as a tool sent it, stored before we acknowledge it and never deleted."""
+    """One request body exactly as a tool sent it, stored before we acknowledge; deleted only by retention."""
 
     integration = models.ForeignKey(
         Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"

@@ -19,6 +19,10 @@ HASHED_FIELDS = (
     "after",
 )
 
+# The action of the event retention writes when it deletes the oldest events: its `after` names the last
+# purged event (`through_seq`, `through_hash`), so `audit verify` can start the chain there.
+PURGE_CHECKPOINT_ACTION = "audit.purged"
+
 
 class AuditEvent(models.Model):
     """Who did what to which object, when and from where, with before/after values.

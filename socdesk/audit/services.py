@@ -7,13 +7,15 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, cast
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from socdesk.audit.chain import GENESIS, content_hash, link_hash, to_json_safe
-from socdesk.audit.models import AuditEvent
+from socdesk.audit.models import PURGE_CHECKPOINT_ACTION, AuditEvent
 from socdesk.core import sql
 from socdesk.core.actor import Actor
 
@@ -166,3 +168,65 @@ def seal_pending(*, wait: bool = True) -> int:
                 event.chain_hash = prev = link_hash(prev, event.content_hash)
             sql.bulk_set(pending, ["seq", "prev_hash", "chain_hash"])
             sealed += len(pending)
+
+
+@dataclass
+class AuditPurge:
+    """What one audit purge deleted (or, in a dry run, would delete): the oldest events, through a seq."""
+
+    cutoff: datetime
+    events: int = 0
+    from_seq: int | None = None
+    through_seq: int | None = None
+    through_hash: str = ""
+
+
+def audit_purge_before(*, actor: Actor, cutoff: datetime, batch: int, dry_run: bool = False) -> AuditPurge:
+    """Delete the oldest sealed events written before `cutoff` (at most `batch`), leaving a checkpoint.
+
+    Only a prefix of the chain goes, so what remains is still one unbroken chain; the same transaction
+    records an `audit.purged` event naming the last deleted event's seq and chain hash, from which
+    `audit verify` starts. The chain's newest sealed event is always kept: the sealer links new events
+    to it. A dry run counts every event that would go, not just one batch.
+    """
+    seal_pending()
+    with transaction.atomic():
+        sql.lock(SEAL_LOCK_KEY)  # no sealing while the prefix is measured and cut
+        sealed = AuditEvent.objects.filter(seq__isnull=False)
+        first = sealed.order_by("seq").values_list("seq", flat=True).first()
+        head = sealed.order_by("-seq").values_list("seq", flat=True).first()
+        if first is None or head is None:
+            return AuditPurge(cutoff)
+        # The prefix ends before the first event at or after the cut-off (seq order is commit order, so
+        # a late-committed old event stays until everything before it is old too).
+        newer = sealed.filter(occurred_at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
+        end = min(head - 1, (newer - 1) if newer is not None else head)
+        if not dry_run:
+            end = min(end, first + batch - 1)
+        if end < first:
+            return AuditPurge(cutoff)
+        last = sealed.only("chain_hash", "occurred_at").get(seq=end)
+        result = AuditPurge(cutoff, end - first + 1, first, end, last.chain_hash)
+        if dry_run:
+            return result
+        record(
+            actor=actor,
+            action=PURGE_CHECKPOINT_ACTION,
+            target_type="audit",
+            target_label="audit trail",
+            after={
+                "cutoff": cutoff.isoformat(),
+                "events": result.events,
+                "from_seq": first,
+                "through_seq": end,
+                "through_hash": last.chain_hash,
+                "through_occurred_at": last.occurred_at.isoformat(),
+            },
+        )
+        if connection.vendor == "postgresql":
+            # The append-only trigger lets this transaction, and only it, delete events up to `end`.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('socdesk.audit_purge_through_seq', %s, true)", [str(end)])
+        deleted, _ = AuditEvent.objects.filter(seq__isnull=False, seq__lte=end).delete()
+        result.events = deleted
+    return result

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from socdesk.audit.chain import GENESIS, content_hash, link_hash
-from socdesk.audit.models import AuditEvent
+from socdesk.audit.models import PURGE_CHECKPOINT_ACTION, AuditEvent
 
 
 @dataclass
@@ -39,6 +39,11 @@ def verify_chain(
     `after_seq`/`after_hash` resume from a link already verified (the console's incremental check);
     `limit` stops after that many sealed events; `last_seq`/`last_hash` say how far it got.
     """
+    if after_seq == 0 and after_hash == GENESIS:
+        start = _start_after_purge()
+        if isinstance(start, VerifyResult):
+            return start
+        after_seq, after_hash = start
     prev = after_hash
     expected_seq = after_seq + 1
     checked = 0
@@ -73,3 +78,37 @@ def verify_chain(
             )
         checked += 1
     return VerifyResult(checked, last_seq=last_seq, last_hash=prev)
+
+
+def _start_after_purge() -> tuple[int, str] | VerifyResult:
+    """Where a check from the beginning starts: the genesis, or the checkpoint of the last purge.
+
+    Retention deletes the oldest events and, in the same transaction, records an `audit.purged` event
+    naming the last deleted one (`through_seq`, `through_hash`). The remaining chain must start right
+    after it and link to that hash; the checkpoint event itself is checked as part of the chain.
+    """
+    first = (
+        AuditEvent.objects.filter(seq__isnull=False).order_by("seq").only("id", "seq", "prev_hash").first()
+    )
+    if first is None or first.seq is None or first.seq == 1:
+        return 0, GENESIS
+    missing = first.seq - 1
+    checkpoints = AuditEvent.objects.filter(action=PURGE_CHECKPOINT_ACTION).order_by("-id")
+    for checkpoint in checkpoints.only("after").iterator():
+        after = checkpoint.after if isinstance(checkpoint.after, dict) else {}
+        if after.get("through_seq") != missing:
+            continue
+        if after.get("through_hash") != first.prev_hash:
+            return VerifyResult(
+                0,
+                first.id,
+                first.seq,
+                f"link to the purged events does not match checkpoint event id={checkpoint.id}",
+            )
+        return missing, first.prev_hash
+    return VerifyResult(
+        0,
+        first.id,
+        first.seq,
+        f"events 1 to {missing} are missing and no audit.purged checkpoint records that they were purged",
+    )
