@@ -420,28 +420,36 @@ def _turn_done(turn: int | None) -> None:
 
 @transaction.atomic
 def deliveries_requeue(*, actor: Actor, delivery_ids: list[int]) -> int:
-    """Put failed deliveries back to pending (after fixing the integration) for the ingest loop to re-run."""
+    """Put failed deliveries back to pending (after fixing the integration) for the ingest loop to re-run.
+
+    The caller has already narrowed `delivery_ids` to what its user may see (socdesk.alerts.failed);
+    ids that are not failed (any more) are left alone. Returns how many were requeued; one audit
+    event names them with the error each had, so the trail keeps why they failed the first time.
+    """
     failed = list(
         WebhookDelivery.objects.select_for_update()
         .filter(pk__in=delivery_ids, status=DeliveryStatus.FAILED)
-        .values_list("id", flat=True)
+        .order_by("id")
+        .values_list("id", "error", "attempts")
     )
     if not failed:
         return 0
-    WebhookDelivery.objects.filter(pk__in=failed).update(
+    ids = [row[0] for row in failed]
+    WebhookDelivery.objects.filter(pk__in=ids).update(
         status=DeliveryStatus.PENDING, claimed_at=None, claim_token="", attempts=0, error=""
     )
     record(
         actor=actor,
         action="delivery.requeued",
         target_type="webhookdelivery",
-        target_id=",".join(map(str, failed))[:64],
-        target_label=f"{len(failed)} webhook deliveries",
-        after={"deliveries": failed},
+        target_id=",".join(map(str, ids))[:64],
+        target_label=f"{len(ids)} webhook deliveries" if len(ids) > 1 else f"webhook delivery {ids[0]}",
+        before={"failed": [{"id": pk, "error": error[:300], "attempts": n} for pk, error, n in failed]},
+        after={"deliveries": ids},
     )
     if HUEY.immediate:
-        transaction.on_commit(lambda: deliveries_process(delivery_ids=failed))
-    return len(failed)
+        transaction.on_commit(lambda: deliveries_process(delivery_ids=ids))
+    return len(ids)
 
 
 def deliveries_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:

@@ -17,7 +17,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from socdesk.accounts.keyauth import ApiAuthError, RateLimited
-from socdesk.api.v1 import alerts, integrations, observables, thehive, tickets, tokens
+from socdesk.api.v1 import alerts, deliveries, integrations, observables, thehive, tickets, tokens
 from socdesk.core.errors import ServiceError
 from socdesk.core.json_errors import error_response, service_error_response
 
@@ -44,6 +44,7 @@ api.add_router("", tokens.router)
 api.add_router("", alerts.router)
 api.add_router("", observables.router)
 api.add_router("", integrations.router)
+api.add_router("", deliveries.router)
 api.add_router("", thehive.router)
 
 AUTH_HELP = (
