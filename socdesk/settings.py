@@ -258,6 +258,11 @@ SOCDESK_DELIVERY_BATCH = env_int("SOCDESK_DELIVERY_BATCH", 500 if DATABASE_URL e
 # ... and at most about this many bytes of request bodies (a body can hold hundreds of alerts); smaller
 # on SQLite, where webhook replies wait for the batch's write lock.
 SOCDESK_DELIVERY_BATCH_BYTES = env_int("SOCDESK_DELIVERY_BATCH_BYTES", 524288 if DATABASE_URL else 8192)
+# Each ingest loop's process refreshes a heartbeat row this often; a loop silent for the timeout is
+# taken for dead and its claims go back to the queue (socdesk.alerts.ingest.claimants), so a killed
+# loop's deliveries wait seconds, not the lease. Keep the timeout a few heartbeats long.
+SOCDESK_INGEST_HEARTBEAT_SECONDS = env_float("SOCDESK_INGEST_HEARTBEAT_SECONDS", 2.0)
+SOCDESK_INGEST_CLAIMANT_TIMEOUT = env_float("SOCDESK_INGEST_CLAIMANT_TIMEOUT", 6.0)
 # The worker's ingest loop looks for waiting deliveries this often when it has nothing to do.
 SOCDESK_INGEST_POLL_SECONDS = env_float("SOCDESK_INGEST_POLL_SECONDS", 0.1)
 # `socdesk serve` runs this many `socdesk ingest` processes beside its worker (whose loop is one more).

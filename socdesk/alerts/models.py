@@ -118,11 +118,39 @@ class WebhookDelivery(models.Model):
                 fields=["received_at"],
                 name="delivery_pending_idx",
                 condition=Q(status=DeliveryStatus.PENDING),
-            )
+            ),
+            # The failed-deliveries page, its API and the counts on /healthz and in the console's
+            # navigation read only failed rows: a handful among millions of processed ones.
+            models.Index(
+                fields=["received_at"],
+                name="delivery_failed_idx",
+                condition=Q(status=DeliveryStatus.FAILED),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.adapter}, {self.status})"
+
+
+class IngestClaimant(models.Model):
+    """A live process that claims deliveries (an ingest loop), known by the heartbeat it keeps fresh.
+
+    Its `prefix` starts the claim token of every delivery it claims, so when it stops beating (killed,
+    machine gone) another loop can find its claims and requeue them within seconds instead of waiting
+    for the lease (see socdesk.alerts.ingest.claimants).
+    """
+
+    prefix = models.CharField(max_length=8, unique=True, help_text="Starts the claim tokens it stamps.")
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True, help_text="Its last heartbeat.")
+
+    class Meta:
+        ordering = ["started_at"]
+
+    def __str__(self) -> str:
+        return f"ingest claimant {self.prefix} (pid {self.pid} on {self.host})"
 
 
 class DedupKey(models.Model):

@@ -111,12 +111,20 @@ BACKLOG_COUNT_CAP = 10_000
 
 def ingest_backlog() -> dict:
     """Webhook deliveries waiting for the ingest loop: how many (counted up to BACKLOG_COUNT_CAP) and
-    how long the oldest has waited, for monitoring (both read the partial index of pending rows)."""
+    how long the oldest has waited, for monitoring (both read the partial index of pending rows); and
+    how many failed (acknowledged, then no ticket: a person must look, see /deliveries/failed)."""
     pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
     waiting = pending.order_by()[:BACKLOG_COUNT_CAP].count()
     oldest = pending.order_by("received_at").values_list("received_at", flat=True).first()
     age = (timezone.now() - oldest).total_seconds() if oldest else None
-    return {"waiting": waiting, "oldest_waiting_seconds": round(age, 1) if age is not None else None}
+    failed = (
+        WebhookDelivery.objects.filter(status=DeliveryStatus.FAILED).order_by()[:BACKLOG_COUNT_CAP].count()
+    )
+    return {
+        "waiting": waiting,
+        "oldest_waiting_seconds": round(age, 1) if age is not None else None,
+        "failed": failed,
+    }
 
 
 def alerts_visible_to(agent: Agent) -> QuerySet[Alert]:

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from socdesk.alerts import views
+from socdesk.alerts import failed_views, views
 
 urlpatterns = [
+    path("deliveries/failed", failed_views.failed_deliveries, name="failed-deliveries"),
+    path("deliveries/failed/retry", failed_views.failed_deliveries_retry, name="failed-deliveries-retry"),
     path("api/v1/hooks/<str:adapter>", views.hook, name="alert-hook"),
     path("api/v1/hooks/<str:adapter>/<str:token>", views.hook, name="alert-hook-token"),
     path("tickets/<str:number>/observables", views.observables_panel, name="ticket-observables"),

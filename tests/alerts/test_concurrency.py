@@ -139,7 +139,7 @@ def _claim_ids() -> list[int]:
     """Claim the next batch and give its turn back at once (these tests write nothing)."""
     from socdesk.alerts.ingest.deliveries import _claim_next_batch, _turn_done
 
-    ids, turn = _claim_next_batch()
+    ids, _token, turn = _claim_next_batch()
     _turn_done(turn)
     return ids
 
@@ -191,16 +191,16 @@ def test_batches_are_written_in_the_order_they_were_claimed(settings):
     firing = delivery_receive(adapter="alertmanager", body=json.dumps(payload).encode()).pk
     payload["status"] = payload["alerts"][0]["status"] = "resolved"
     resolved = delivery_receive(adapter="alertmanager", body=json.dumps(payload).encode()).pk
-    first, first_turn = _claim_next_batch()
+    first, first_token, first_turn = _claim_next_batch()
     assert first == [firing]
     outcome: dict[int, str] = {}
     errors: list[BaseException] = []
 
     def second_loop() -> None:
         try:
-            ids, turn = _claim_next_batch()
+            ids, token, turn = _claim_next_batch()
             try:
-                outcome.update(_process_claimed(ids, after_turn=turn - 1))
+                outcome.update(_process_claimed(ids, token=token, after_turn=turn - 1))
             finally:
                 _turn_done(turn)
         except BaseException as exc:
@@ -214,7 +214,7 @@ def test_batches_are_written_in_the_order_they_were_claimed(settings):
     assert thread.is_alive() and not outcome  # waiting for the first batch to be written
     assert WebhookDelivery.objects.get(pk=resolved).status == "pending"
     try:
-        _process_claimed(first, after_turn=first_turn - 1)
+        _process_claimed(first, token=first_token, after_turn=first_turn - 1)
     finally:
         _turn_done(first_turn)
     thread.join(timeout=30)

@@ -27,7 +27,11 @@ def test_healthz_tells_monitors_how_many_deliveries_wait_and_for_how_long(client
 
     from socdesk.alerts.ingest import delivery_receive
 
-    assert client.get("/healthz").json()["ingest"] == {"waiting": 0, "oldest_waiting_seconds": None}
+    assert client.get("/healthz").json()["ingest"] == {
+        "waiting": 0,
+        "oldest_waiting_seconds": None,
+        "failed": 0,
+    }
     old = delivery_receive(adapter="alertmanager", body=b"{}")
     delivery_receive(adapter="alertmanager", body=b"{}")
     type(old).objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(minutes=5))

@@ -10,7 +10,6 @@ the periodic sweep and requeued deliveries go through the same `deliveries_proce
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from socdesk.accounts.models import ApiKey
 from socdesk.alerts.adapters import AdapterError
 from socdesk.alerts.choices import DeliveryStatus
 from socdesk.alerts.ingest import group_commit
+from socdesk.alerts.ingest.claimants import claim_token, dead_claims_requeue
 from socdesk.alerts.ingest.plan import Incoming
 from socdesk.alerts.ingest.prepare import Prepared, prepare_delivery
 from socdesk.alerts.ingest.write import ingest
@@ -130,17 +130,25 @@ def deliveries_claim(delivery_ids: list[int]) -> list[int]:
 
     One conditional UPDATE stamps a fresh claim token on every row that is still pending and not
     held by a live claim; it is atomic on both databases, so of two workers racing for a row exactly
-    one stamps it. A claim older than the lease is assumed dead (worker crashed) and may be taken over.
+    one stamps it. A claim older than the lease is assumed dead (worker crashed) and may be taken over;
+    so is one whose loop stopped beating (socdesk.alerts.ingest.claimants), within seconds.
     """
+    return _claim(delivery_ids)[1]
+
+
+def _claim(delivery_ids: list[int]) -> tuple[str, list[int]]:
+    """`deliveries_claim`, also returning the claim's token (the batch checks it before writing)."""
+    token = claim_token()
     if not delivery_ids:
-        return []
-    now, token = timezone.now(), secrets.token_hex(8)
+        return token, []
+    now = timezone.now()
     updated = WebhookDelivery.objects.filter(_claimable(now), pk__in=delivery_ids).update(
         claimed_at=now, claim_token=token, attempts=F("attempts") + 1
     )
     if not updated:
-        return []
-    return list(WebhookDelivery.objects.filter(claim_token=token).order_by("id").values_list("id", flat=True))
+        return token, []
+    claimed = WebhookDelivery.objects.filter(claim_token=token).order_by("id").values_list("id", flat=True)
+    return token, list(claimed)
 
 
 def delivery_claim(delivery_id: int) -> bool:
@@ -166,11 +174,12 @@ def delivery_process(*, delivery_id: int, job: str | None = None) -> str:
 
 def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> dict[int, str]:
     """Claim and process deliveries (one commit and one audit seal for the batch); see `_process_claimed`."""
-    return _process_claimed(deliveries_claim(list(delivery_ids)), job=job)
+    token, claimed = _claim(list(delivery_ids))
+    return _process_claimed(claimed, token=token, job=job)
 
 
 def _process_claimed(
-    claimed: list[int], *, job: str | None = None, after_turn: int | None = None
+    claimed: list[int], *, token: str, job: str | None = None, after_turn: int | None = None
 ) -> dict[int, str]:
     """Process claimed deliveries: read them out of any transaction, write their alerts in one.
 
@@ -180,7 +189,8 @@ def _process_claimed(
     takes the others down: adapter or service errors mark it failed with the reason (kept, never
     deleted); other errors (database trouble) leave it pending for the ingest loop until
     MAX_ATTEMPTS, then failed. `after_turn`: the claim before this one (see `_claim_next_batch`),
-    whose batch must be written first.
+    whose batch must be written first. Only deliveries this claim (`token`) still holds when
+    the batch writes are written (see `_still_held`).
     """
     if not claimed:
         return {}
@@ -198,7 +208,7 @@ def _process_claimed(
     try:
         with transaction.atomic():
             _one_batch_at_a_time(after_turn)
-            return _process_batch(deliveries, prepared, job=job)
+            return _process_batch(_still_held(deliveries, token), prepared, job=job)
     except _BatchFailed:
         log.warning(
             "a batch of %d deliveries failed; re-running them one at a time", len(deliveries), exc_info=True
@@ -206,9 +216,32 @@ def _process_claimed(
     outcome: dict[int, str] = {}
     with transaction.atomic():
         _one_batch_at_a_time(after_turn)
-        for delivery in deliveries:
+        for delivery in _still_held(deliveries, token):
             outcome[delivery.pk] = _process_one(delivery, prepared[delivery.pk], job=job)
     return outcome
+
+
+def _still_held(deliveries: list[WebhookDelivery], token: str) -> list[WebhookDelivery]:
+    """The deliveries this claim still holds, locked until the batch commits; drops the others.
+
+    A loop stalled longer than SOCDESK_INGEST_CLAIMANT_TIMEOUT (or the lease) is taken for dead and
+    its claims are requeued and perhaps taken by another loop, which may even have written them. This
+    is what makes that harmless: read inside the batch's transaction, under the row locks on
+    PostgreSQL (a takeover's UPDATE then waits for this commit and finds the rows no longer pending)
+    and under the write lock on SQLite, so each delivery is written by exactly one claim.
+    """
+    ids = [delivery.pk for delivery in deliveries]
+    held = set(
+        WebhookDelivery.objects.select_for_update()
+        .filter(pk__in=ids, claim_token=token, status=DeliveryStatus.PENDING)
+        .values_list("id", flat=True)
+    )
+    if len(held) < len(deliveries):
+        log.warning(
+            "%d of a batch's deliveries were taken over by another ingest loop; leaving them to it",
+            len(deliveries) - len(held),
+        )
+    return [delivery for delivery in deliveries if delivery.pk in held]
 
 
 # Arbitrary constants naming the locks that serialise batch writing and claims, and the key space
@@ -337,14 +370,14 @@ def deliveries_drain() -> dict[int, str]:
     """
     if not WebhookDelivery.objects.filter(_claimable(timezone.now())).exists():
         return {}  # the idle loop's look: one indexed query, no claim transaction
-    claimed, turn = _claim_next_batch()
+    claimed, token, turn = _claim_next_batch()
     try:
-        return _process_claimed(claimed, after_turn=turn - 1 if turn is not None else None)
+        return _process_claimed(claimed, token=token, after_turn=turn - 1 if turn is not None else None)
     finally:
         _turn_done(turn)
 
 
-def _claim_next_batch() -> tuple[list[int], int | None]:
+def _claim_next_batch() -> tuple[list[int], str, int | None]:
     """Claim the oldest waiting deliveries, within the batch's count and bytes; and a turn.
 
     Several loops each prepare their batch outside the ingest lock (see `_process_claimed`), so a
@@ -353,10 +386,10 @@ def _claim_next_batch() -> tuple[list[int], int | None]:
     lock), each claim gets the next turn number, and its loop holds a session lock on that number
     until its batch is committed (`_turn_done`); writing waits on the previous number's lock
     (`_one_batch_at_a_time`). A loop that dies releases its lock with its connection, so the next
-    turn does not wait on it (its deliveries are taken again after the lease). Returns ([], None)
-    when nothing is waiting.
+    turn does not wait on it (its deliveries are taken again once its heartbeat is found stopped).
+    Returns ([], token, None) when nothing is waiting.
     """
-    now = timezone.now()
+    now, token = timezone.now(), claim_token()
     with transaction.atomic():
         sql.lock(CLAIM_LOCK_KEY)
         claimed = sql.claim_oldest(
@@ -365,14 +398,14 @@ def _claim_next_batch() -> tuple[list[int], int | None]:
             count=_batch_size(),
             max_bytes=settings.SOCDESK_DELIVERY_BATCH_BYTES,
             now=now,
-            token=secrets.token_hex(8),
+            token=token,
             pending=DeliveryStatus.PENDING,
         )
         if not claimed:
-            return [], None
+            return [], token, None
         turn = next_counter_value(INGEST_TURN_COUNTER)
         sql.hold(TURN_LOCK_SPACE, _turn_key(turn))
-        return claimed, turn
+        return claimed, token, turn
 
 
 def _turn_key(turn: int) -> int:
@@ -387,34 +420,43 @@ def _turn_done(turn: int | None) -> None:
 
 @transaction.atomic
 def deliveries_requeue(*, actor: Actor, delivery_ids: list[int]) -> int:
-    """Put failed deliveries back to pending (after fixing the integration) for the ingest loop to re-run."""
+    """Put failed deliveries back to pending (after fixing the integration) for the ingest loop to re-run.
+
+    The caller has already narrowed `delivery_ids` to what its user may see (socdesk.alerts.failed);
+    ids that are not failed (any more) are left alone. Returns how many were requeued; one audit
+    event names them with the error each had, so the trail keeps why they failed the first time.
+    """
     failed = list(
         WebhookDelivery.objects.select_for_update()
         .filter(pk__in=delivery_ids, status=DeliveryStatus.FAILED)
-        .values_list("id", flat=True)
+        .order_by("id")
+        .values_list("id", "error", "attempts")
     )
     if not failed:
         return 0
-    WebhookDelivery.objects.filter(pk__in=failed).update(
+    ids = [row[0] for row in failed]
+    WebhookDelivery.objects.filter(pk__in=ids).update(
         status=DeliveryStatus.PENDING, claimed_at=None, claim_token="", attempts=0, error=""
     )
     record(
         actor=actor,
         action="delivery.requeued",
         target_type="webhookdelivery",
-        target_id=",".join(map(str, failed))[:64],
-        target_label=f"{len(failed)} webhook deliveries",
-        after={"deliveries": failed},
+        target_id=",".join(map(str, ids))[:64],
+        target_label=f"{len(ids)} webhook deliveries" if len(ids) > 1 else f"webhook delivery {ids[0]}",
+        before={"failed": [{"id": pk, "error": error[:300], "attempts": n} for pk, error, n in failed]},
+        after={"deliveries": ids},
     )
     if HUEY.immediate:
-        transaction.on_commit(lambda: deliveries_process(delivery_ids=failed))
-    return len(failed)
+        transaction.on_commit(lambda: deliveries_process(delivery_ids=ids))
+    return len(ids)
 
 
 def deliveries_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:
     """Process deliveries still pending after `older_than` (worker was down, task lost); returns how many."""
     if older_than is None:
         older_than = timedelta(seconds=settings.SOCDESK_DELIVERY_SWEEP_AFTER)
+    dead_claims_requeue()  # also here: a worker with its ingest loop stuck still recovers others' claims
     now = timezone.now()
     ids = list(
         WebhookDelivery.objects.filter(_claimable(now), received_at__lte=now - older_than)

@@ -4,7 +4,9 @@ The webhook reply only stores the body (see socdesk.alerts.ingest). This loop, a
 `socdesk worker`, claims the oldest waiting deliveries and processes them; while there is a backlog
 it goes straight on to the next batch, and when there is none it looks again every
 SOCDESK_INGEST_POLL_SECONDS (each look is one indexed query). Several
-workers may run it at once: claims keep them off each other's deliveries.
+workers may run it at once: claims keep them off each other's deliveries. Each loop keeps a heartbeat
+and, once per heartbeat period, requeues the claims of loops whose heartbeat stopped
+(socdesk.alerts.ingest.claimants): a killed loop's deliveries are taken again within seconds.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from socdesk.alerts import observables
+from socdesk.alerts.ingest.claimants import Heartbeat, dead_claims_requeue
 from socdesk.alerts.ingest.deliveries import deliveries_drain
 from socdesk.audit.services import seal_pending, sealing_deferred
 
@@ -36,10 +39,17 @@ def run_ingest_loop(stop: threading.Event) -> None:
     most four times a second, so every SEAL_EVERY_SECONDS it seals whatever is pending.
     """
     poll, last_seal = settings.SOCDESK_INGEST_POLL_SECONDS, time.monotonic()
+    last_look = -float("inf")
+    heartbeat: Heartbeat | None = None
     observables.warm_up()
     with sealing_deferred():
         while not stop.is_set():
             try:
+                if heartbeat is None:  # here, not before the loop: the database may not answer yet
+                    heartbeat = Heartbeat().start()
+                if time.monotonic() - last_look >= settings.SOCDESK_INGEST_HEARTBEAT_SECONDS:
+                    dead_claims_requeue()
+                    last_look = time.monotonic()
                 started = time.monotonic()
                 done = deliveries_drain()
                 if done:
@@ -54,6 +64,11 @@ def run_ingest_loop(stop: threading.Event) -> None:
                 continue
             if not done:
                 stop.wait(poll)
+    if heartbeat is not None:
+        try:
+            heartbeat.stop()
+        except Exception:  # its claims then wait to be found dead, as after a kill
+            log.exception("the ingest loop could not release its claims on stopping")
 
 
 def _log_batch(done: dict[int, str], seconds: float) -> None:

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from socdesk.accounts.keyauth import ApiAuthError, RateLimited
-from socdesk.api.v1 import alerts, integrations, observables, thehive, tickets, tokens
+from socdesk.api.v1 import alerts, deliveries, integrations, observables, thehive, tickets, tokens
 from socdesk.core import json_input
 from socdesk.core.errors import ServiceError
 from socdesk.core.json_errors import error_response, service_error_response
@@ -56,6 +56,7 @@ api.add_router("", tokens.router)
 api.add_router("", alerts.router)
 api.add_router("", observables.router)
 api.add_router("", integrations.router)
+api.add_router("", deliveries.router)
 api.add_router("", thehive.router)
 
 AUTH_HELP = (

@@ -46,7 +46,8 @@
       try { localStorage.setItem("socdesk-theme", root.dataset.theme); } catch (err) {}
     }
     if (t.matches && t.matches("[data-select-all]")) {
-      document.querySelectorAll("input[name=ticket]").forEach(function (b) { b.checked = t.checked; });
+      var name = t.dataset.selectAll || "ticket";  /* the checkboxes' name: ticket, delivery */
+      document.querySelectorAll("input[name=" + name + "]").forEach(function (b) { b.checked = t.checked; });
     }
   });
   // Presence: tell the heartbeat whether this agent has text in the composer.
