@@ -172,7 +172,11 @@ PASSWORD_HASHERS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Sign-in throttling (socdesk.accounts.throttle): failures per (username, address), per address, and
+# per username from anywhere; the last is high so that nobody can lock an account out from everywhere.
 LOGIN_FAILURE_LIMIT = env_int("SOCDESK_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_IP_FAILURE_LIMIT = env_int("SOCDESK_LOGIN_IP_FAILURE_LIMIT", 20)
+LOGIN_USERNAME_FAILURE_LIMIT = env_int("SOCDESK_LOGIN_USERNAME_FAILURE_LIMIT", 100)
 LOGIN_FAILURE_WINDOW = env_int("SOCDESK_LOGIN_FAILURE_WINDOW", 900)
 
 SECURE_COOKIES = env_bool(
