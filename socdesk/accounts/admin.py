@@ -32,6 +32,7 @@ from socdesk.accounts.services import (
     apikey_check,
     apikey_create,
     apikey_revoke,
+    apikey_rotate,
     user_edit,
     user_set_flags,
     user_set_password,
@@ -140,12 +141,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "department",
         "state",
         "expires_at",
-        "last_used_at",
+        "last_used",
     ]
     list_filter = ["department"]
     search_fields = ["name", "prefix"]
-    list_select_related = ["department", "agent__user"]
-    actions = ["revoke_keys"]
+    list_select_related = ["department", "agent__user", "replaced_by"]
+    actions = ["rotate_key", "revoke_keys"]
     readonly_fields = [
         "name",
         "prefix",
@@ -159,6 +160,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "revoked_at",
         "last_used_at",
         "last_used_ip",
+        "replaced_by",
     ]
     # key_hash is never shown or editable, not even read-only.
     exclude = ["key_hash"]
@@ -171,12 +173,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def allow_list(self, key: ApiKey) -> str:
         return ", ".join(key.allowed_cidrs) or "any address"
 
+    @admin.display(description="last used", ordering="last_used_at")
+    def last_used(self, key: ApiKey) -> str:
+        if key.last_used_at is None:
+            return "never"
+        when = timezone.localtime(key.last_used_at).strftime("%Y-%m-%d %H:%M")
+        return f"{when} from {key.last_used_ip}" if key.last_used_ip else when
+
     @admin.display(description="state")
     def state(self, key: ApiKey) -> str:
         if key.revoked_at:
             return "revoked"
         if key.expires_at and key.expires_at <= timezone.now():
             return "expired"
+        if key.replaced_by:
+            # Still valid until "expires at" (the grace period), shown in its own column.
+            return f"rotated to {key.replaced_by.prefix}"
         return "active"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -228,6 +240,36 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 "title": f"API key {obj.name} created",
                 "key": obj,
                 "raw_key": request._socdesk_new_key,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(
+        description="Rotate the selected API key (new key shown once; the old one works for a while)"
+    )
+    def rotate_key(self, request, queryset):
+        keys = list(queryset[:2])
+        if len(keys) != 1:
+            self.message_user(
+                request, "Select exactly one key to rotate: its new key is shown once.", messages.ERROR
+            )
+            return None
+        old = keys[0]
+        try:
+            new, raw = apikey_rotate(actor=admin_actor(request), key=old)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        old.refresh_from_db()
+        return TemplateResponse(
+            request,
+            "admin/accounts/apikey/created.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"API key {new.name} rotated",
+                "key": new,
+                "raw_key": raw,
+                "rotated_from": old,
                 "opts": self.model._meta,
             },
         )

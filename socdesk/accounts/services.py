@@ -6,9 +6,10 @@ import hashlib
 import ipaddress
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -401,3 +402,50 @@ def apikey_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
     key.save(update_fields=["revoked_at"])
     record(actor=actor, action="apikey.revoked", target=key, after={"prefix": key.prefix})
     return key
+
+
+@transaction.atomic
+def apikey_rotate(*, actor: Actor, key: ApiKey, grace: timedelta | None = None) -> tuple[ApiKey, str]:
+    """Replace a key by a new one with the same name, scopes, allow-list, owner and department; the old
+    one keeps working for `grace` (SOCDESK_API_KEY_ROTATION_GRACE by default, never past its own
+    expiry), so the tool can be switched over without a gap. Returns the new key and its plaintext."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if grace is None:
+        grace = timedelta(seconds=settings.SOCDESK_API_KEY_ROTATION_GRACE)
+    if grace < timedelta(0):
+        raise ServiceError(
+            "The grace period cannot be negative; give 0 to stop the old key at once.",
+            fields={"grace": "negative"},
+        )
+    now = timezone.now()
+    if key.revoked_at is not None:
+        raise ServiceError(f"The key {key.prefix} is revoked; create a new key instead of rotating it.")
+    if key.replaced_by_id is not None:
+        raise ServiceError(
+            f"The key {key.prefix} was already rotated; rotate its replacement instead.",
+            fields={"prefix": "rotated"},
+        )
+    if key.expires_at is not None and key.expires_at <= now:
+        raise ServiceError(f"The key {key.prefix} has expired; create a new key instead of rotating it.")
+    new_key, raw_key = apikey_create(
+        actor=actor,
+        name=key.name,
+        scopes=key.scopes,
+        allowed_cidrs=key.allowed_cidrs,
+        expires_at=key.expires_at,
+        agent=key.agent,
+        department=key.department,
+    )
+    old_expiry = key.expires_at
+    grace_end = now + grace
+    key.expires_at = grace_end if old_expiry is None else min(old_expiry, grace_end)
+    key.replaced_by = new_key
+    key.save(update_fields=["expires_at", "replaced_by"])
+    record(
+        actor=actor,
+        action="apikey.rotated",
+        target=key,
+        before={"prefix": key.prefix, "expires_at": old_expiry},
+        after={"prefix": key.prefix, "expires_at": key.expires_at, "replaced_by": new_key.prefix},
+    )
+    return new_key, raw_key
