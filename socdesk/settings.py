@@ -42,6 +42,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # First, so that its `changepassword` and `createsuperuser` (audited) replace django.contrib.auth's.
+    "socdesk.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -52,7 +54,6 @@ INSTALLED_APPS = [
     "template_partials",
     "huey.contrib.djhuey",
     "socdesk.core",
-    "socdesk.accounts",
     "socdesk.audit",
     "socdesk.tickets",
     "socdesk.api",
