@@ -43,6 +43,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # First, so that its `changepassword` and `createsuperuser` (audited) replace django.contrib.auth's.
+    "socdesk.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -53,7 +55,6 @@ INSTALLED_APPS = [
     "template_partials",
     "huey.contrib.djhuey",
     "socdesk.core",
-    "socdesk.accounts",
     "socdesk.audit",
     "socdesk.tickets",
     "socdesk.api",
@@ -174,8 +175,14 @@ PASSWORD_HASHERS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Sign-in throttling (socdesk.accounts.throttle): failures per (username, address), per address, and
+# per username from anywhere; the last is high so that nobody can lock an account out from everywhere.
 LOGIN_FAILURE_LIMIT = env_int("SOCDESK_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_IP_FAILURE_LIMIT = env_int("SOCDESK_LOGIN_IP_FAILURE_LIMIT", 20)
+LOGIN_USERNAME_FAILURE_LIMIT = env_int("SOCDESK_LOGIN_USERNAME_FAILURE_LIMIT", 100)
 LOGIN_FAILURE_WINDOW = env_int("SOCDESK_LOGIN_FAILURE_WINDOW", 900)
+# How long a rotated API key keeps working next to its replacement (socdesk.accounts.services.apikey_rotate).
+SOCDESK_API_KEY_ROTATION_GRACE = env_int("SOCDESK_API_KEY_ROTATION_GRACE", 86400)
 
 SECURE_COOKIES = env_bool(
     "SOCDESK_SECURE_COOKIES", not DEBUG and bool(env_str("SECRET_KEY") or env_str("SECRET_KEY_FILE"))

@@ -8,11 +8,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminPasswordChangeForm as AdminOwnPasswordChangeForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from socdesk.accounts.models import (
@@ -32,6 +34,7 @@ from socdesk.accounts.services import (
     apikey_check,
     apikey_create,
     apikey_revoke,
+    apikey_rotate,
     user_edit,
     user_set_flags,
     user_set_password,
@@ -60,8 +63,12 @@ class RoleAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Agent)
 class AgentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Agents' profiles and department roles. `is_admin` is read-only here: it mirrors the login's
+    superuser flag and changes with it (Users page, user_set_flags), so the two never disagree."""
+
     list_display = ["user", "display_name", "is_admin", "limit_to_assigned", "time_zone"]
     list_select_related = ["user"]
+    readonly_fields = ["is_admin"]
     search_fields = ["user__username", "display_name", "user__email"]
     inlines = [AccessInline]
 
@@ -140,12 +147,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "department",
         "state",
         "expires_at",
-        "last_used_at",
+        "last_used",
     ]
     list_filter = ["department"]
     search_fields = ["name", "prefix"]
-    list_select_related = ["department", "agent__user"]
-    actions = ["revoke_keys"]
+    list_select_related = ["department", "agent__user", "replaced_by"]
+    actions = ["rotate_key", "revoke_keys"]
     readonly_fields = [
         "name",
         "prefix",
@@ -159,6 +166,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "revoked_at",
         "last_used_at",
         "last_used_ip",
+        "replaced_by",
     ]
     # key_hash is never shown or editable, not even read-only.
     exclude = ["key_hash"]
@@ -171,12 +179,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def allow_list(self, key: ApiKey) -> str:
         return ", ".join(key.allowed_cidrs) or "any address"
 
+    @admin.display(description="last used", ordering="last_used_at")
+    def last_used(self, key: ApiKey) -> str:
+        if key.last_used_at is None:
+            return "never"
+        when = timezone.localtime(key.last_used_at).strftime("%Y-%m-%d %H:%M")
+        return f"{when} from {key.last_used_ip}" if key.last_used_ip else when
+
     @admin.display(description="state")
     def state(self, key: ApiKey) -> str:
         if key.revoked_at:
             return "revoked"
         if key.expires_at and key.expires_at <= timezone.now():
             return "expired"
+        if key.replaced_by:
+            # Still valid until "expires at" (the grace period), shown in its own column.
+            return f"rotated to {key.replaced_by.prefix}"
         return "active"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -232,6 +250,36 @@ class ApiKeyAdmin(admin.ModelAdmin):
             },
         )
 
+    @admin.action(
+        description="Rotate the selected API key (new key shown once; the old one works for a while)"
+    )
+    def rotate_key(self, request, queryset):
+        keys = list(queryset[:2])
+        if len(keys) != 1:
+            self.message_user(
+                request, "Select exactly one key to rotate: its new key is shown once.", messages.ERROR
+            )
+            return None
+        old = keys[0]
+        try:
+            new, raw = apikey_rotate(actor=admin_actor(request), key=old)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        old.refresh_from_db()
+        return TemplateResponse(
+            request,
+            "admin/accounts/apikey/created.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"API key {new.name} rotated",
+                "key": new,
+                "raw_key": raw,
+                "rotated_from": old,
+                "opts": self.model._meta,
+            },
+        )
+
     @admin.action(description="Revoke selected API keys")
     def revoke_keys(self, request, queryset):
         actor = admin_actor(request)
@@ -265,6 +313,37 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
             actor=admin_actor(_password_request.get()), user=self.user, password=password
         )
 
+
+class AuditedOwnPasswordChangeForm(AdminOwnPasswordChangeForm):
+    """The admin site's "change password" form (an admin's own, old password required), saving through
+    user_set_password so the change is audited."""
+
+    def save(self, commit=True):
+        return user_set_password(
+            actor=admin_actor(_password_request.get()),
+            user=self.user,
+            password=self.cleaned_data["new_password1"],
+        )
+
+
+def audited_password_change(request, extra_context=None):
+    """AdminSite.password_change with the audited form (Django's names its form class inline)."""
+    from django.contrib.auth.views import PasswordChangeView
+
+    token = _password_request.set(request)
+    try:
+        request.current_app = admin.site.name
+        return PasswordChangeView.as_view(
+            form_class=AuditedOwnPasswordChangeForm,
+            success_url=reverse("admin:password_change_done", current_app=admin.site.name),
+            extra_context={**admin.site.each_context(request), **(extra_context or {})},
+        )(request)
+    finally:
+        _password_request.reset(token)
+
+
+# Replaced on the instance, like socdesk.ops.admin's permission check (mypy refuses assigning to a method).
+admin.site.password_change = audited_password_change  # type: ignore[method-assign]
 
 admin.site.unregister(get_user_model())
 

@@ -13,18 +13,13 @@ shares one count (Redis in production, the database cache in the embedded defaul
 
 from __future__ import annotations
 
-import base64
 import hmac
 import ipaddress
 import math
-import pickle
 import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
@@ -32,8 +27,8 @@ from django.utils import timezone
 
 from socdesk.accounts.models import ApiKey
 from socdesk.accounts.services import hash_api_key, split_api_key
-from socdesk.core import sql
 from socdesk.core.actor import Actor, client_ip
+from socdesk.core.counters import counter_add
 from socdesk.core.json_errors import error_response
 from socdesk.core.recent import RecentLookups
 
@@ -141,75 +136,10 @@ def check_rate_limit(key: ApiKey) -> None:
     now = time.time()
     window = int(now // WINDOW_SECONDS)
     # The prefix, not the pk: unique for ever, so a counter can never be inherited by a later key.
-    count = _increment(f"socdesk:ratelimit:{key.prefix}:{window}")
+    count = counter_add(f"socdesk:ratelimit:{key.prefix}:{window}", timeout=WINDOW_SECONDS * 2)
     if count > limit:
         retry_after = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
         raise RateLimited(limit, retry_after)
-
-
-def _increment(name: str) -> int:
-    """Add one to a counter atomically, creating it for the window (kept a little past its end)."""
-    cache = caches[DEFAULT_CACHE_ALIAS]  # the backend itself, not the `cache` proxy (isinstance below)
-    if isinstance(cache, DatabaseCache):
-        return _increment_db_cache(cache, name)
-    cache.add(name, 0, timeout=WINDOW_SECONDS * 2)
-    try:
-        return cache.incr(name)  # atomic on Redis and memcached
-    except ValueError:  # expired between add and incr
-        cache.add(name, 1, timeout=WINDOW_SECONDS * 2)
-        return 1
-
-
-def _increment_db_cache(cache: DatabaseCache, name: str) -> int:
-    """Atomic increment of an entry in Django's database cache table, in Django's entry format.
-
-    DatabaseCache.incr is a read followed by a write (two processes could both read n and write n+1),
-    and its add, get and set are several queries each. Here it is one transaction: read the row under a
-    lock (SQLite's IMMEDIATE transactions already hold the write lock), then update or insert it.
-    """
-    alias = router.db_for_write(cache.cache_model_class)
-    connection = connections[alias]
-    # DatabaseCache sets _table in __init__; django-stubs does not declare it.
-    table = connection.ops.quote_name(cache._table)  # type: ignore[attr-defined]
-    db_key = cache.make_and_validate_key(name)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    select = f"SELECT value FROM {table} WHERE cache_key = %s{lock}"
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(using=alias), connection.cursor() as cursor:
-        if outermost:  # a rate counter need not survive a crash; never weaken a caller's transaction
-            sql.skip_commit_flush(alias)
-        cursor.execute(select, [db_key])
-        row = cursor.fetchone()
-        if row is None:
-            now = timezone.now()
-            expires = connection.ops.adapt_datetimefield_value(now + timedelta(seconds=WINDOW_SECONDS * 2))
-            # First request of this key's window: also drop expired entries (old windows) so the
-            # table stays small without relying on the cache's culling.
-            cursor.execute(
-                f"DELETE FROM {table} WHERE expires < %s",
-                [connection.ops.adapt_datetimefield_value(now)],
-            )
-            cursor.execute(
-                f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "
-                "ON CONFLICT (cache_key) DO NOTHING",
-                [db_key, _encode(1), expires],
-            )
-            if cursor.rowcount == 1:
-                return 1
-            cursor.execute(select, [db_key])  # inserted concurrently: take its lock and count on
-            row = cursor.fetchone()
-        count = _decode(row[0]) + 1
-        cursor.execute(f"UPDATE {table} SET value = %s WHERE cache_key = %s", [_encode(count), db_key])
-        return count
-
-
-def _encode(count: int) -> str:
-    # The database cache's own entry format, so the entry stays a valid cache value.
-    return base64.b64encode(pickle.dumps(count, pickle.HIGHEST_PROTOCOL)).decode("latin1")
-
-
-def _decode(value: str) -> int:
-    return int(pickle.loads(base64.b64decode(value.encode())))
 
 
 def rate_limited_response(exc: RateLimited) -> JsonResponse:

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 
 from socdesk.accounts.choices import ALL_PERMS, ASSIGNEE_PERMS, Perm
 from socdesk.accounts.models import Agent, ApiKey, Department, DepartmentAccess, Team
-from socdesk.core.errors import NotFound, ServiceError
+from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.core.recent import RecentLookups
 
 if TYPE_CHECKING:
@@ -78,8 +78,8 @@ def api_department(
     key's default, else settings.SOCDESK_DEFAULT_DEPARTMENT, else the first department (for a personal
     token: only among departments where its agent may open tickets).
 
-    Raises NotFound when the request names a department that does not exist, ServiceError when there
-    is no department at all.
+    Raises NotFound when the request names a department that does not exist, PermissionDenied when a
+    key bound to a department names another one, ServiceError when there is no department at all.
     """
     if department_id is not None or department_slug:
         found = (
@@ -90,6 +90,10 @@ def api_department(
         if found is None:
             named = department_id if department_id is not None else repr(department_slug)
             raise NotFound(f"There is no department {named}.", fields={"department": "not_found"})
+        if key is not None and key.agent_id is None and key.department_id not in (None, found.pk):
+            # A key bound to a department sees only that department's tickets (and v1 refuses the
+            # same request): it may not open tickets elsewhere through the osTicket door either.
+            raise PermissionDenied("This API key may only open tickets in its own department.")
         return found
     if key is None or key.agent_id is None:  # every ticket of a tool's key asks this: remembered
         return _recent_default_departments.get(

@@ -6,9 +6,10 @@ import hashlib
 import ipaddress
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -142,6 +143,27 @@ def agent_for_user(user: User) -> Agent:
         return agent
 
 
+@transaction.atomic
+def superuser_adopt(*, actor: Actor, user: User) -> Agent:
+    """Record a superuser made outside the services (Django's `createsuperuser`) and give it its admin
+    agent profile, so the new login is in the audit trail before it is ever used."""
+    agent, _created = Agent.objects.get_or_create(user=user, defaults={"is_admin": user.is_superuser})
+    record(
+        actor=actor,
+        action="agent.created",
+        target=agent,
+        target_label=user.get_username(),
+        after={
+            "username": user.get_username(),
+            "email": user.email,
+            "is_admin": agent.is_admin,
+            "is_superuser": user.is_superuser,
+            "is_staff": user.is_staff,
+        },
+    )
+    return agent
+
+
 USER_PROFILE_FIELDS = ("username", "first_name", "last_name", "email")
 USER_FLAGS = ("is_active", "is_staff", "is_superuser")
 
@@ -191,6 +213,8 @@ def user_set_flags(
     changes = {
         name: value for name, value in given.items() if value is not None and value != getattr(user, name)
     }
+    if changes.get("is_superuser") and is_staff is None and not user.is_staff:
+        changes["is_staff"] = True  # the admin site's sign-in form refuses logins without staff
     withdrawn = changes.get("is_superuser") is False or changes.get("is_active") is False
     loses_admin = user.is_superuser and user.is_active and withdrawn
     others = User.objects.filter(is_superuser=True, is_active=True).exclude(pk=user.pk)
@@ -200,24 +224,42 @@ def user_set_flags(
             f"{user.get_username()} is the last active superuser; make another one first.",
             fields={"is_superuser": "last_admin"},
         )
-    return _user_change(actor, user, "user.flags_changed", changes)
+    also: dict[str, tuple[Any, Any]] = {}
+    if "is_superuser" in changes:
+        # One notion of "admin": Agent.is_admin (the console) mirrors is_superuser (the admin site)
+        # and changes only here, in the same transaction and audit event.
+        agent = Agent.objects.filter(user=user).first()
+        if agent is not None and agent.is_admin != changes["is_superuser"]:
+            Agent.objects.filter(pk=agent.pk).update(is_admin=changes["is_superuser"])
+            also["agent_is_admin"] = (agent.is_admin, changes["is_superuser"])
+    return _user_change(actor, user, "user.flags_changed", changes, also=also)
 
 
-def _user_change(actor: Actor, user: User, action: str, changes: dict[str, Any]) -> User:
-    """Write the changed fields of a locked login and record them, before and after."""
+def _user_change(
+    actor: Actor,
+    user: User,
+    action: str,
+    changes: dict[str, Any],
+    also: dict[str, tuple[Any, Any]] | None = None,
+) -> User:
+    """Write the changed fields of a locked login and record them, before and after (with `also`:
+    other values the same change moved, as {name: (before, after)})."""
     if not changes:
         return user
     before = {name: getattr(user, name) for name in changes}
+    after = dict(changes)
     for name, value in changes.items():
         setattr(user, name, value)
     user.save(update_fields=list(changes))
+    for name, (old, new) in (also or {}).items():
+        before[name], after[name] = old, new
     record(
         actor=actor,
         action=action,
         target=user,
         target_label=user.get_username(),
         before=before,
-        after=changes,
+        after=after,
     )
     return user
 
@@ -428,3 +470,50 @@ def apikey_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
     key.save(update_fields=["revoked_at"])
     record(actor=actor, action="apikey.revoked", target=key, after={"prefix": key.prefix})
     return key
+
+
+@transaction.atomic
+def apikey_rotate(*, actor: Actor, key: ApiKey, grace: timedelta | None = None) -> tuple[ApiKey, str]:
+    """Replace a key by a new one with the same name, scopes, allow-list, owner and department; the old
+    one keeps working for `grace` (SOCDESK_API_KEY_ROTATION_GRACE by default, never past its own
+    expiry), so the tool can be switched over without a gap. Returns the new key and its plaintext."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if grace is None:
+        grace = timedelta(seconds=settings.SOCDESK_API_KEY_ROTATION_GRACE)
+    if grace < timedelta(0):
+        raise ServiceError(
+            "The grace period cannot be negative; give 0 to stop the old key at once.",
+            fields={"grace": "negative"},
+        )
+    now = timezone.now()
+    if key.revoked_at is not None:
+        raise ServiceError(f"The key {key.prefix} is revoked; create a new key instead of rotating it.")
+    if key.replaced_by_id is not None:
+        raise ServiceError(
+            f"The key {key.prefix} was already rotated; rotate its replacement instead.",
+            fields={"prefix": "rotated"},
+        )
+    if key.expires_at is not None and key.expires_at <= now:
+        raise ServiceError(f"The key {key.prefix} has expired; create a new key instead of rotating it.")
+    new_key, raw_key = apikey_create(
+        actor=actor,
+        name=key.name,
+        scopes=key.scopes,
+        allowed_cidrs=key.allowed_cidrs,
+        expires_at=key.expires_at,
+        agent=key.agent,
+        department=key.department,
+    )
+    old_expiry = key.expires_at
+    grace_end = now + grace
+    key.expires_at = grace_end if old_expiry is None else min(old_expiry, grace_end)
+    key.replaced_by = new_key
+    key.save(update_fields=["expires_at", "replaced_by"])
+    record(
+        actor=actor,
+        action="apikey.rotated",
+        target=key,
+        before={"prefix": key.prefix, "expires_at": old_expiry},
+        after={"prefix": key.prefix, "expires_at": key.expires_at, "replaced_by": new_key.prefix},
+    )
+    return new_key, raw_key

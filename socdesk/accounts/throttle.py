@@ -1,26 +1,29 @@
-"""Failed sign-in throttling, counted in the cache per username and per client IP.
+"""Failed sign-in throttling: atomic counters in the cache, reserved before the password is checked.
 
-The cache is shared by every web process (database cache by default, Redis when configured), so the
-limit holds across workers and machines.
+Three counters, each over a fixed window (SOCDESK_LOGIN_FAILURE_WINDOW, from the first failure):
+
+- per (username, address): SOCDESK_LOGIN_FAILURE_LIMIT, small — someone guessing one account;
+- per address: SOCDESK_LOGIN_IP_FAILURE_LIMIT — one address trying many usernames (password spraying);
+- per username: SOCDESK_LOGIN_USERNAME_FAILURE_LIMIT, much higher — guessing one account from many
+  addresses. It is high so that nobody can lock `admin` out from everywhere with a handful of tries.
+
+Each attempt first *reserves* one count on all three (an atomic add in the shared cache), and only an
+attempt that stayed within every limit gets its password checked. So 40 simultaneous wrong passwords
+are 40 atomic additions, and no more than the limit of them ever reach the (slow) password hash. A
+correct password gives its reservation back and clears its (username, address) count; a wrong one
+keeps it. The cache is shared by every web process (database cache by default, Redis when configured),
+so the limits hold across workers and machines.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 
-
-def _keys(username: str, ip: str | None) -> list[str]:
-    # Hashed so that odd characters in a typed username can never make an invalid cache key.
-    user_key = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    keys = [f"login-fail:user:{user_key}"]
-    if ip:
-        keys.append(f"login-fail:ip:{ip}")
-    return keys
+from socdesk.core.counters import counter_add
 
 
 @dataclass(frozen=True)
@@ -38,31 +41,54 @@ class Lockout:
         )
 
 
-def login_lockout(username: str, ip: str | None) -> Lockout | None:
-    """A Lockout when the username or the IP has reached the failure limit within the window."""
-    limit = settings.LOGIN_FAILURE_LIMIT
-    now = time.time()
-    for key in _keys(username, ip):
-        entry = cache.get(key)
-        if entry and entry["count"] >= limit and entry["until"] > now:
-            return Lockout(retry_after=int(entry["until"] - now) + 1)
-    return None
+def _counters(username: str, ip: str | None) -> list[tuple[str, int]]:
+    """(cache key, limit) of each counter an attempt counts against."""
+    # Hashed so that odd characters in a typed username can never make an invalid cache key.
+    user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    address = ip or "unknown"
+    return [
+        (f"login-fail:pair:{user}:{address}", settings.LOGIN_FAILURE_LIMIT),
+        (f"login-fail:ip:{address}", settings.LOGIN_IP_FAILURE_LIMIT),
+        (f"login-fail:user:{user}", settings.LOGIN_USERNAME_FAILURE_LIMIT),
+    ]
 
 
-def login_failed(username: str, ip: str | None) -> None:
-    """Count one failure for the username and the IP; the window starts at the first failure."""
+@dataclass
+class Reservation:
+    """One sign-in attempt counted in advance; tell it how the password check went."""
+
+    keys: list[str]
+    lockout: Lockout | None = None
+
+    def succeeded(self) -> None:
+        """A correct password: give the counts back and forget this username's failures from here."""
+        self._release()
+        cache.delete(self.keys[0])
+
+    def failed(self) -> None:
+        """A wrong password: the reserved counts stay."""
+
+    def _release(self) -> None:
+        window = settings.LOGIN_FAILURE_WINDOW
+        for key in self.keys:
+            counter_add(key, -1, timeout=window)
+
+
+def login_attempt(username: str, ip: str | None) -> Reservation:
+    """Reserve one attempt for the username from this address, before the password is checked.
+
+    Over any limit, the reservation comes back already released with its `lockout` set: the password
+    must not be checked. The window's remaining time is not known to the counter, so Retry-After is
+    the whole window (an upper bound).
+    """
     window = settings.LOGIN_FAILURE_WINDOW
-    now = time.time()
-    # Read-modify-write rather than cache.incr: incr on the database cache resets the expiry to the
-    # cache default. A burst of parallel attempts may be undercounted by a few, never reset.
-    for key in _keys(username, ip):
-        entry = cache.get(key)
-        if not entry or entry["until"] <= now:
-            entry = {"count": 0, "until": now + window}
-        entry["count"] += 1
-        cache.set(key, entry, timeout=max(1, int(entry["until"] - now)))
-
-
-def login_succeeded(username: str) -> None:
-    """A correct password clears the username's count (the IP's stays, against spraying many users)."""
-    cache.delete(_keys(username, None)[0])
+    counters = _counters(username, ip)
+    reservation = Reservation(keys=[key for key, _limit in counters])
+    over = False
+    for key, limit in counters:
+        if counter_add(key, 1, timeout=window) > limit:
+            over = True
+    if over:
+        reservation._release()
+        reservation.lockout = Lockout(retry_after=window)
+    return reservation

@@ -36,7 +36,9 @@ def login_view(request):
     if request.method == "POST":
         username = (request.POST.get("username") or "").strip()[:150]
         ip = client_ip(request)
-        lockout = throttle.login_lockout(username, ip)
+        # Counted before the password hash, atomically: parallel guesses cannot all slip under the limit.
+        attempt = throttle.login_attempt(username, ip)
+        lockout = attempt.lockout
         if lockout:
             form = AuthenticationForm(request)
             form.initial["username"] = username
@@ -48,6 +50,7 @@ def login_view(request):
             return response
         if form.is_valid():
             user = form.get_user()
+            attempt.succeeded()
             try:
                 agent = agent_for_user(user)
             except Agent.DoesNotExist:
@@ -59,7 +62,6 @@ def login_view(request):
                     status=403,
                 )
             login(request, user)
-            throttle.login_succeeded(username)
             record(
                 actor=Actor.for_agent(agent, ip=ip),
                 action="auth.login",
@@ -67,7 +69,7 @@ def login_view(request):
                 target_label=user.get_username(),
             )
             return redirect(_next_url(request))
-        throttle.login_failed(username, ip)
+        attempt.failed()
         _record_failure(username, ip, "bad_credentials")
         status = 400
     return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)}, status=status)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -17,6 +18,7 @@ from socdesk.accounts.selectors import departments_exist
 from socdesk.alerts.choices import DeliveryStatus, ObservableType
 from socdesk.alerts.models import (
     Alert,
+    AlertObservable,
     AlertRaw,
     Integration,
     Observable,
@@ -51,6 +53,11 @@ class ObservableHit:
     observable: Observable
     tickets: list[str]  # the newest TICKETS_PER_OBSERVABLE ticket numbers
     ticket_count: int
+    # Over those visible tickets only: what another department's cases say stays with them.
+    ioc: bool = False
+    sighted: bool = False
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
 
 
 def integration_for_key_request(adapter: str, name: str = "") -> Integration | None:
@@ -231,9 +238,17 @@ def observables_search(
     tickets: QuerySet[Ticket], *, type: str = "", value: str = "", q: str = "", limit: int = 50
 ) -> list[ObservableHit]:
     """Observables on `tickets` matching type / exact (normalised) value / a substring, each with the
-    newest of those tickets it appears in and how many (three queries whatever the number of results)."""
+    newest of those tickets it appears in, how many, and its flags and first/last sighting over those
+    tickets only (four queries whatever the number of results).
+
+    The Observable row's own ioc/sighted/first_seen/last_seen summarise every department's tickets, so
+    they are never shown here: an agent of another department would learn when and how an IOC was seen
+    in cases they cannot see. Newest first by when it was last added to one of `tickets`.
+    """
     links = TicketObservable.objects.filter(ticket__in=tickets)
-    found = Observable.objects.filter(pk__in=links.values("observable_id"))
+    found = Observable.objects.filter(pk__in=links.values("observable_id")).annotate(
+        visible_last=Max("ticket_links__added_at", filter=Q(ticket_links__ticket__in=tickets))
+    )
     if type:
         found = found.filter(type=type)
     if value:
@@ -242,7 +257,7 @@ def observables_search(
         found = found.filter(value_hash__in=hashes)
     if q:
         found = found.filter(value__icontains=q)
-    rows = list(found.order_by("-last_seen", "-id")[:limit])
+    rows = list(found.order_by(F("visible_last").desc(nulls_last=True), "-id")[:limit])
     ids = [o.pk for o in rows]
     # The newest few tickets per observable (a hot IP can be on thousands), plus the full count.
     ranked = (
@@ -255,13 +270,41 @@ def observables_search(
     numbers: dict[int, list[str]] = {pk: [] for pk in ids}
     for observable_id, number in ranked:
         numbers[observable_id].append(number)
-    counts = dict(
-        links.filter(observable_id__in=ids)
+    stats = {
+        row["observable_id"]: row
+        for row in links.filter(observable_id__in=ids)
         .values("observable_id")
-        .annotate(n=Count("ticket_id"))
-        .values_list("observable_id", "n")
-    )
-    return [ObservableHit(o, numbers[o.pk], counts.get(o.pk, 0)) for o in rows]
+        .annotate(
+            n=Count("ticket_id"),
+            iocs=Count("pk", filter=Q(ioc=True)),
+            sightings=Count("pk", filter=Q(sighted=True)),
+            first=Min("added_at"),
+            last=Max("added_at"),
+        )
+    }
+    # Alerts on those tickets saw it too, possibly later than it was added (a repeat keeps its link).
+    for row in (
+        AlertObservable.objects.filter(observable_id__in=ids, alert__ticket__in=tickets)
+        .values("observable_id")
+        .annotate(first=Min("alert__first_seen"), last=Max("alert__last_seen"))
+    ):
+        seen = stats.get(row["observable_id"])
+        if seen is not None:
+            seen["first"] = min(d for d in (seen["first"], row["first"]) if d is not None)
+            seen["last"] = max(d for d in (seen["last"], row["last"]) if d is not None)
+    empty: dict = {}
+    return [
+        ObservableHit(
+            o,
+            numbers[o.pk],
+            stats.get(o.pk, empty).get("n", 0),
+            ioc=bool(stats.get(o.pk, empty).get("iocs")),
+            sighted=bool(stats.get(o.pk, empty).get("sightings")),
+            first_seen=stats.get(o.pk, empty).get("first"),
+            last_seen=stats.get(o.pk, empty).get("last"),
+        )
+        for o in rows
+    ]
 
 
 def ticket_match_for_observable(text: str) -> tuple[dict, str]:

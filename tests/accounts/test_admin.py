@@ -45,8 +45,9 @@ def test_making_a_superuser_is_audited(admin_client, people):
     assert bob.is_superuser and bob.is_staff
     event = _events("user.flags_changed", bob).get()
     assert event.actor_label == "admin"
-    assert event.before == {"is_staff": False, "is_superuser": False}
-    assert event.after == {"is_staff": True, "is_superuser": True}
+    assert event.before == {"is_staff": False, "is_superuser": False, "agent_is_admin": False}
+    # Agent.is_admin follows is_superuser in the same change (tests/security/test_admin_audit.py).
+    assert event.after == {"is_staff": True, "is_superuser": True, "agent_is_admin": True}
 
 
 def test_deactivating_and_renaming_are_audited(admin_client, people):

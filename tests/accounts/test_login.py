@@ -48,7 +48,7 @@ def test_failed_login_is_audited_as_anonymous_with_username_and_ip(client, peopl
 
 
 def test_failed_logins_are_throttled_per_username(client, people, password, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_USERNAME_FAILURE_LIMIT = 3
     for n in range(3):
         client.post("/login", {"username": "alice", "password": "nope"}, REMOTE_ADDR=f"10.0.0.{n + 1}")
     # Even the right password from a fresh address is refused while the username is locked.
@@ -65,7 +65,7 @@ def test_failed_logins_are_throttled_per_username(client, people, password, sett
 
 
 def test_failed_logins_are_throttled_per_ip(client, people, password, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
     for name in ("x1", "x2", "x3"):
         client.post("/login", {"username": name, "password": "nope"}, REMOTE_ADDR="192.0.2.7")
     response = client.post("/login", {"username": "bob", "password": password}, REMOTE_ADDR="192.0.2.7")

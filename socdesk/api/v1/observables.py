@@ -24,10 +24,10 @@ class ObservableOut(Schema):
     id: int
     type: ObservableType
     value: str
-    ioc: bool = Field(description="Flagged as an IOC on at least one ticket.")
-    sighted: bool
-    first_seen: datetime
-    last_seen: datetime
+    ioc: bool = Field(description="Flagged as an IOC on at least one of the tickets you may see.")
+    sighted: bool = Field(description="Marked sighted on at least one of the tickets you may see.")
+    first_seen: datetime = Field(description="First seen on a ticket you may see (added, or in its alerts).")
+    last_seen: datetime = Field(description="Last seen on a ticket you may see (added, or in its alerts).")
     ticket_count: int = Field(description="How many of the tickets you may see it appears in.")
     tickets: list[str] = Field(description=f"The newest {TICKETS_PER_OBSERVABLE} of those ticket numbers.")
     tickets_url: str = Field(description="The ticket list filtered to this observable.")
@@ -72,10 +72,10 @@ def observable_search(request, params: Query[ObservableParams]):
                 "id": hit.observable.pk,
                 "type": hit.observable.type,
                 "value": hit.observable.value,
-                "ioc": hit.observable.ioc,
-                "sighted": hit.observable.sighted,
-                "first_seen": hit.observable.first_seen,
-                "last_seen": hit.observable.last_seen,
+                "ioc": hit.ioc,
+                "sighted": hit.sighted,
+                "first_seen": hit.first_seen,
+                "last_seen": hit.last_seen,
                 "ticket_count": hit.ticket_count,
                 "tickets": hit.tickets,
                 "tickets_url": f"{tickets_url}?observable={hit.observable.pk}",

@@ -219,8 +219,23 @@ class TokenOut(Schema):
     allowed_cidrs: list[str]
     created_at: datetime
     expires_at: datetime | None
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="Last use, to the minute (it is not written on every call)."
+    )
+    last_used_ip: str | None = Field(description="The address of that last use.")
     revoked_at: datetime | None
+    replaced_by: str | None = Field(
+        description="Prefix of the token this one was rotated to; this one works until expires_at."
+    )
+
+
+class TokenRotateIn(InputSchema):
+    grace_seconds: int | None = Field(
+        None,
+        ge=0,
+        le=366 * 86400,
+        description="Seconds the old token keeps working (default SOCDESK_API_KEY_ROTATION_GRACE; 0: none).",
+    )
 
 
 class TokenCreatedOut(TokenOut):

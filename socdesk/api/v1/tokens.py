@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.utils import timezone
 from ninja import Router, Status
 
 from socdesk.accounts.models import ApiKey
-from socdesk.accounts.services import apikey_create, apikey_revoke
-from socdesk.api.v1.schemas import ErrorOut, TokenCreatedOut, TokenIn, TokenList
+from socdesk.accounts.services import apikey_create, apikey_revoke, apikey_rotate
+from socdesk.api.v1.schemas import ErrorOut, TokenCreatedOut, TokenIn, TokenList, TokenRotateIn
 from socdesk.api.v1.security import ANY_SCOPE, Caller, requires
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 
@@ -37,7 +37,9 @@ def token_out(key: ApiKey, raw_key: str | None = None) -> dict:
         "created_at": key.created_at,
         "expires_at": key.expires_at,
         "last_used_at": key.last_used_at,
+        "last_used_ip": key.last_used_ip,
         "revoked_at": key.revoked_at,
+        "replaced_by": key.replaced_by.prefix if key.replaced_by else None,
     }
     if raw_key is not None:
         out["key"] = raw_key
@@ -97,7 +99,9 @@ def token_create(request, payload: TokenIn):
 def token_list(request):
     """Your personal tokens, newest first, without their secrets."""
     caller = _agent_caller(request)
-    keys = ApiKey.objects.filter(agent=caller.agent).order_by("-created_at", "-id")
+    keys = (
+        ApiKey.objects.filter(agent=caller.agent).select_related("replaced_by").order_by("-created_at", "-id")
+    )
     return {"items": [token_out(k) for k in keys]}
 
 
@@ -111,6 +115,32 @@ def token_list(request):
 def token_revoke(request, prefix: str):
     """Revoke one of your tokens at once (a token may revoke only tokens with no more scopes)."""
     caller = _agent_caller(request)
+    key = _own_token(caller, prefix, "revoke")
+    apikey_revoke(actor=caller.actor, key=key)
+    return Status(204, None)
+
+
+@router.post(
+    "/me/tokens/{prefix}/rotate",
+    response={201: TokenCreatedOut} | ERRORS,
+    auth=requires(ANY_SCOPE),
+    url_name="token_rotate",
+    summary="Rotate one of your personal tokens (new one shown once)",
+)
+def token_rotate(request, prefix: str, payload: TokenRotateIn | None = None):
+    """A new token with the same name, scopes, allow-list and expiry; the old one keeps working for
+    `grace_seconds` (default SOCDESK_API_KEY_ROTATION_GRACE) so scripts can switch over. The new key
+    is in this answer only."""
+    caller = _agent_caller(request)
+    key = _own_token(caller, prefix, "rotate")
+    seconds = payload.grace_seconds if payload is not None else None
+    grace = timedelta(seconds=seconds) if seconds is not None else None
+    new_key, raw_key = apikey_rotate(actor=caller.actor, key=key, grace=grace)
+    return Status(201, token_out(new_key, raw_key))
+
+
+def _own_token(caller: Caller, prefix: str, verb: str) -> ApiKey:
+    """One of the caller's own tokens, which a token may change only if it has no more scopes."""
     key = ApiKey.objects.filter(agent=caller.agent, prefix=prefix.strip()).first()
     if key is None:
         raise NotFound(f"You have no personal token {prefix}.")
@@ -118,8 +148,7 @@ def token_revoke(request, prefix: str):
         set(key.scopes) <= set(caller.key.scopes) or "admin" in caller.key.scopes
     ):
         raise PermissionDenied(
-            "A token can only revoke tokens with no more scopes than itself; sign in to the console "
-            "to revoke this one."
+            f"A token can only {verb} tokens with no more scopes than itself; sign in to the console "
+            f"to {verb} this one."
         )
-    apikey_revoke(actor=caller.actor, key=key)
-    return Status(204, None)
+    return key

@@ -17,6 +17,7 @@ from socdesk.tickets.services.steps import (
     agent_department_ids,
     check_assignment,
     check_version,
+    key_department,
     lock_ticket,
     record_ticket_event,
     require_perm,
@@ -132,6 +133,13 @@ def ticket_transfer(
     """Move the ticket to another department; assignee and team are cleared unless they still fit."""
     ticket = lock_ticket(ticket)
     require_perm(actor, Perm.TRANSFER, ticket)
+    bound = key_department(actor)
+    if bound is not None and department.pk != bound.pk:
+        raise PermissionDenied(
+            f"This API key is limited to the {bound.name} department; it may not move tickets to "
+            f"{department.name}.",
+            fields={"department": "forbidden"},
+        )
     check_version(ticket, expected_version)
     if department.pk == ticket.department_id:
         raise ServiceError(f"The ticket is already in {department.name}.")

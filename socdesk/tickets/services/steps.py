@@ -36,6 +36,18 @@ def require_perm(actor: Actor, perm: str, ticket: Ticket) -> None:
         )
 
 
+def key_department(actor: Actor) -> Department | None:
+    """The department an API key without an agent is bound to (None for every other actor).
+
+    Such a key sees and opens tickets in its department only, so it may not move a ticket out of it
+    either: the ticket would leave the key's sight into a department where it cannot create.
+    """
+    if actor.kind != "apikey" or actor.agent is not None:
+        return None
+    department: Department | None = getattr(actor.obj, "department", None)
+    return department
+
+
 def check_version(ticket: Ticket, expected_version: int | None) -> None:
     """Refuse an edit based on another version than the stored one, naming what changed since."""
     if expected_version is not None and expected_version != ticket.version:

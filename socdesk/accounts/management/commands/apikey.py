@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from socdesk.accounts.models import Agent, ApiKey, Department
-from socdesk.accounts.services import apikey_create, apikey_revoke
+from socdesk.accounts.services import apikey_create, apikey_revoke, apikey_rotate
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 
@@ -33,7 +33,7 @@ def parse_expiry(value: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Create, list and revoke API keys. A new key is printed once, alone on the last line."
+    help = "Create, list, rotate and revoke API keys. A new key is printed once, alone on the last line."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True)
@@ -59,6 +59,16 @@ class Command(BaseCommand):
         sub.add_parser("list", help="Show every key (never the key itself).")
         revoke = sub.add_parser("revoke", help="Revoke a key by its prefix.")
         revoke.add_argument("prefix")
+        rotate = sub.add_parser(
+            "rotate", help="Replace a key by a new one (printed once); the old one works for a grace period."
+        )
+        rotate.add_argument("prefix")
+        rotate.add_argument(
+            "--grace",
+            type=int,
+            metavar="SECONDS",
+            help="How long the old key keeps working (default: SOCDESK_API_KEY_ROTATION_GRACE; 0: stop now).",
+        )
 
     def handle(self, *args, subcommand, **opts):
         return getattr(self, f"do_{subcommand}")(opts)
@@ -123,22 +133,40 @@ class Command(BaseCommand):
                 key.department.slug if key.department else "-",
                 _when(key.expires_at) or "never",
                 (_when(key.last_used_at) + f" from {key.last_used_ip}") if key.last_used_at else "never",
-                _when(key.revoked_at) or "no",
+                _when(key.revoked_at) or ("rotated" if key.replaced_by_id else "no"),
             )
         # OutputWrapper is a TextIOBase, which typeshed does not count as an IO[str]; rich only writes to it.
         Console(file=self.stdout, width=160).print(table)  # type: ignore[arg-type]
 
+    def do_rotate(self, opts):
+        key = _key(opts["prefix"])
+        grace = timedelta(seconds=opts["grace"]) if opts["grace"] is not None else None
+        try:
+            new_key, raw = apikey_rotate(actor=CLI_ACTOR, key=key, grace=grace)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from None
+        key.refresh_from_db()
+        out = self.stdout
+        out.write(f"Rotated API key {key.name!r}: prefix {key.prefix} -> {new_key.prefix}.")
+        out.write(f"  old key works until: {_when(key.expires_at)}")
+        out.write(f"  new key expires:     {_when(new_key.expires_at) or 'never'}")
+        out.write("Store it now: the key is shown only once and cannot be recovered.")
+        out.write(raw)
+
     def do_revoke(self, opts):
-        key = ApiKey.objects.filter(prefix=opts["prefix"].strip()).first()
-        if key is None:
-            raise CommandError(
-                f"No API key with prefix {opts['prefix']!r}; `socdesk apikey list` shows them."
-            )
+        key = _key(opts["prefix"])
         try:
             apikey_revoke(actor=CLI_ACTOR, key=key)
         except ServiceError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Revoked API key {key.name!r} (prefix {key.prefix}).")
+
+
+def _key(prefix: str) -> ApiKey:
+    key = ApiKey.objects.filter(prefix=prefix.strip()).first()
+    if key is None:
+        raise CommandError(f"No API key with prefix {prefix!r}; `socdesk apikey list` shows them.")
+    return key
 
 
 def _when(moment: datetime | None) -> str:
