@@ -12,8 +12,10 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from socdesk.accounts import throttle, twofactor
+from socdesk.accounts.services import agent_for_user
 from socdesk.accounts.web import agent_view
 from socdesk.audit.services import record
+from socdesk.core.actor import Actor, client_ip
 from socdesk.core.errors import ServiceError
 
 
@@ -33,21 +35,24 @@ def second_step_url(next_url: str) -> str:
 
 @sensitive_post_parameters("code")
 @never_cache
-@agent_view
 def verify_view(request):
     """Second sign-in step: a code from the authenticator app, or a one-time recovery code."""
-    agent = request.agent
+    # Not agent_view: request.agent stays unset, so the page shows no console navigation yet.
+    if not request.user.is_authenticated:
+        return redirect("login")
     if request.user.is_verified() or not twofactor.has_two_factor(request.user):
         return redirect(_next_url(request))
+    agent = agent_for_user(request.user)
+    actor = Actor.for_agent(agent, ip=client_ip(request))
     context = {"next": _next_url(request)}
     if request.method != "POST":
         return render(request, "accounts/verify.html", context)
     username = request.user.get_username()
-    ip = request.actor.ip
+    ip = actor.ip
     lockout = throttle.login_lockout(username, ip)
     if lockout:
         record(
-            actor=request.actor,
+            actor=actor,
             action="auth.second_step_failed",
             target=agent,
             target_label=username,
@@ -57,9 +62,7 @@ def verify_view(request):
         response["Retry-After"] = str(lockout.retry_after)
         return response
     try:
-        step = twofactor.second_step_verify(
-            actor=request.actor, agent=agent, code=request.POST.get("code", "")
-        )
+        step = twofactor.second_step_verify(actor=actor, agent=agent, code=request.POST.get("code", ""))
     except ServiceError as exc:
         # A wrong code counts against the same limit as a wrong password.
         throttle.login_failed(username, ip)
@@ -67,7 +70,7 @@ def verify_view(request):
     otp_login(request, step.device)
     throttle.login_succeeded(username)
     record(
-        actor=request.actor,
+        actor=actor,
         action="auth.login",
         target=agent,
         target_label=username,
