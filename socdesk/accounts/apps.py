@@ -7,6 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Agents, departments and requesters"
 
     def ready(self) -> None:
+        from socdesk.accounts import checks  # noqa: F401  (registers the deploy checks)
+
         # django-otp's plugins register their devices in the admin, where a change would skip the audit
         # trail and could show secrets: agents manage their own devices on their Security page
         # (socdesk/accounts/twofactor.py), every change audited.
