@@ -182,12 +182,26 @@ def two_factor_disable(*, actor: Actor, agent: Agent, password: str, code: str) 
         _record_disabled(actor, agent)
 
 
-def _record_disabled(actor: Actor, agent: Agent) -> None:
+@transaction.atomic
+def two_factor_reset(*, actor: Actor, agent: Agent) -> bool:
+    """An administrator's reset for an agent who lost their phone and their recovery codes.
+
+    Removes the agent's authenticator and recovery codes; False when there was nothing to remove.
+    """
+    had = TOTPDevice.objects.filter(user=agent.user).exists()
+    TOTPDevice.objects.filter(user=agent.user).delete()
+    StaticDevice.objects.filter(user=agent.user).delete()
+    if had:
+        _record_disabled(actor, agent, reset=True)
+    return had
+
+
+def _record_disabled(actor: Actor, agent: Agent, *, reset: bool = False) -> None:
     record(
         actor=actor,
-        action="two_factor.disabled",
+        action="two_factor.reset" if reset else "two_factor.disabled",
         target=agent,
-        target_label=actor.label,
+        target_label=agent.user.get_username(),
         after={"still_required": two_factor_required(agent)},
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -296,3 +297,26 @@ def test_back_off_is_explained(client, people):
     assert waiting.status_code == 400
     assert "wait a few seconds" in waiting.content.decode()
     assert [e.after["reason"] for e in actions("auth.second_step_failed")] == ["wrong_code", "device_backoff"]
+
+
+def test_cli_reset_for_a_lost_phone(people, settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.SOCDESK_REQUIRE_2FA_FOR_ADMINS = True
+    enroll(people.admin)
+    out = StringIO()
+    call_command("twofactor", "status", "admin", stdout=out)
+    assert out.getvalue().strip() == "admin: two-factor sign-in on, 10 recovery codes left, required"
+    out = StringIO()
+    call_command("twofactor", "reset", "ADMIN", stdout=out)
+    assert "must enroll again at their next sign-in" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=people.admin.user).exists()
+    assert not StaticDevice.objects.filter(user=people.admin.user).exists()
+    (event,) = actions("two_factor.reset")
+    assert event.actor_label == "cli:twofactor" and event.target_label == "admin"
+    with pytest.raises(CommandError, match="has no two-factor sign-in to reset"):
+        call_command("twofactor", "reset", "admin")
+    with pytest.raises(CommandError, match="No agent has the username 'nobody'"):
+        call_command("twofactor", "reset", "nobody")
