@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,8 +30,6 @@ def _next_url(request) -> str:
 
 def second_step_url(next_url: str) -> str:
     """Where the password step sends an agent who has an authenticator (called by the login view)."""
-    from urllib.parse import urlencode
-
     return f"{reverse('login-verify')}?{urlencode({'next': next_url})}"
 
 
@@ -111,7 +111,8 @@ def enroll_start_view(request):
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("account-security")
-    return redirect("account-security-enroll")
+    # Keep where the agent was going (an agent sent here to enroll continues there afterwards).
+    return redirect(f"{reverse('account-security-enroll')}?{urlencode({'next': _next_url(request)})}")
 
 
 @sensitive_post_parameters("code")

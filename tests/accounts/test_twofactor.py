@@ -53,7 +53,7 @@ def test_enrollment_from_the_security_page(client, people):
     assert "Set up two-factor sign-in" in page
     # A page load never creates a secret; the button (POST) does.
     assert not TOTPDevice.objects.exists()
-    assert client.post("/account/security/enroll/start")["Location"] == "/account/security/enroll"
+    assert client.post("/account/security/enroll/start")["Location"] == "/account/security/enroll?next=%2F"
     device = totp_device(people.alice.user, confirmed=False)
     assert device is not None
 
@@ -200,9 +200,11 @@ def test_admins_must_enroll_when_the_setting_says_so(client, people, settings):
     # A POST elsewhere does nothing: redirected, not performed.
     assert client.post("/tickets/new", {"subject": "x"})["Location"] == "/account/security"
 
-    client.post("/account/security/enroll/start")
+    started = client.post("/account/security/enroll/start", {"next": "/admin/"})
+    assert started["Location"] == "/account/security/enroll?next=%2Fadmin%2F"
     device = totp_device(people.admin.user, confirmed=False)
-    client.post("/account/security/enroll", {"code": code_for(device)})
+    done = client.post("/account/security/enroll", {"code": code_for(device), "next": "/admin/"})
+    assert 'href="/admin/"' in done.content.decode()
     assert client.get("/admin/").status_code == 200
     assert client.get("/audit/").status_code == 200
 
