@@ -145,7 +145,10 @@ def _confirm_identity(agent: Agent, *, password: str, code: str) -> None:
     device = totp_device(agent.user)
     if device is not None and not device.verify_is_allowed()[0]:
         raise ServiceError(_BACKOFF_MESSAGE, fields={"code": "throttled"})
-    if device is None or not (_totp_matches(device, code) or _recovery_code_matches(agent.user, code)):
+    typed_app_code = device is not None and len(_normalise(code)) == device.digits
+    if device is None or not (
+        _totp_matches(device, code) if typed_app_code else _recovery_code_matches(agent.user, code)
+    ):
         raise ServiceError(
             "That code does not match: type the code your authenticator app shows now, or a recovery code.",
             fields={"code": "invalid"},
@@ -231,11 +234,13 @@ def second_step_verify(*, actor: Actor, agent: Agent, code: str) -> SecondStep:
         _second_step_failed(actor, agent, "device_backoff")
         raise ServiceError(_BACKOFF_MESSAGE, fields={"code": "throttled"})
     normalised = _normalise(code)
-    if normalised.isdigit() and _totp_matches(device, normalised):
+    if _totp_matches(device, normalised):
         record(actor=actor, action="auth.second_step_passed", target=agent, after={"method": "totp"})
         return SecondStep(device=device, recovery_code=False, recovery_codes_left=recovery_codes_left(user))
     static = StaticDevice.objects.filter(user=user, confirmed=True).first()
-    if not normalised.isdigit() and static is not None and static.verify_token(normalised):
+    # A recovery code is 10 characters, a TOTP code 6 digits: only try the kind that was typed, so that a
+    # mistyped app code does not start the recovery codes' back-off (and an all-digit recovery code works).
+    if len(normalised) != device.digits and static is not None and static.verify_token(normalised):
         left = recovery_codes_left(user)
         record(
             actor=actor,
