@@ -54,6 +54,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "huey.contrib.djhuey",
+    # Two-factor sign-in: TOTP authenticator apps and one-time recovery codes (accounts/twofactor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # Content-Security-Policy header on every response (policy below).
+    "csp",
     "socdesk.core",
     "socdesk.audit",
     "socdesk.tickets",
@@ -76,9 +82,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): True once this session passed the second step (or has no device).
+    "django_otp.middleware.OTPMiddleware",
+    # An agent with a device, or whose role requires one, reaches nothing else until the second step
+    # or enrollment is done (the console, the admin and any session use of the API alike).
+    "socdesk.accounts.twofactor_middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "socdesk.urls"
@@ -184,24 +196,58 @@ LOGIN_FAILURE_WINDOW = env_int("SOCDESK_LOGIN_FAILURE_WINDOW", 900)
 # How long a rotated API key keeps working next to its replacement (socdesk.accounts.services.apikey_rotate).
 SOCDESK_API_KEY_ROTATION_GRACE = env_int("SOCDESK_API_KEY_ROTATION_GRACE", 86400)
 
-SECURE_COOKIES = env_bool(
-    "SOCDESK_SECURE_COOKIES", not DEBUG and bool(env_str("SECRET_KEY") or env_str("SECRET_KEY_FILE"))
+# HTTPS: set SOCDESK_HTTPS=true when agents reach SOCdesk over https:// (directly or through a TLS proxy).
+# Unset, an install with SECRET_KEY in its environment and DEBUG off is taken to be a production one.
+SOCDESK_HTTPS = env_bool(
+    "SOCDESK_HTTPS", not DEBUG and bool(env_str("SECRET_KEY") or env_str("SECRET_KEY_FILE"))
 )
+# Cookies marked Secure are never sent over plain http, so a stolen session cannot leak off the wire.
+SECURE_COOKIES = env_bool("SOCDESK_SECURE_COOKIES", SOCDESK_HTTPS)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SOCDESK_SESSION_AGE", 12 * 3600)
+# Redirecting http to https and HSTS may be the TLS proxy's job; when SOCdesk does them, /healthz stays
+# reachable over plain http so load balancers that probe the backend directly keep working.
 SECURE_SSL_REDIRECT = env_bool("SOCDESK_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SOCDESK_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SOCDESK_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
 SECURE_HSTS_PRELOAD = env_bool("SOCDESK_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy the request reaches us over http; the proxy's X-Forwarded-Proto says
+# whether the browser used https. Only set it when the proxy always sets (or strips) that header.
 if env_bool("SOCDESK_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else from our own origin only:
+# no inline script or style anywhere (htmx is configured in base.html not to inject its indicator
+# styles, and never evaluates code). form-action is left open on purpose: it also restricts where a
+# form's redirect may go, and single sign-on posts to an identity provider on another origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # The enrollment QR code is inline SVG markup (not an image URL); data: covers admin widgets.
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- two-factor sign-in (TOTP + recovery codes) ---------------------------------------------------
+# Admins must enroll before they can use anything (documented as on for production installs).
+SOCDESK_REQUIRE_2FA_FOR_ADMINS = env_bool("SOCDESK_REQUIRE_2FA_FOR_ADMINS", False)
+# The issuer name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env_str("SOCDESK_2FA_ISSUER", "SOCdesk")
+# A code from the previous or next 30-second step is accepted (clock drift between phone and server).
+OTP_TOTP_TOLERANCE = 1
 # Client IPs: X-Forwarded-For is trusted only from these proxies (CIDR list).
 TRUSTED_PROXIES = env_list("SOCDESK_TRUSTED_PROXIES")
 SILENCED_SYSTEM_CHECKS = env_list("SOCDESK_SILENCED_CHECKS")

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from socdesk.accounts.twofactor_views import verify_view
 from socdesk.accounts.views import login_view, logout_view
 from socdesk.accounts.web import admin_view
 from socdesk.api.osticket import create_ticket
@@ -22,6 +23,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login", login_view, name="login"),
     path("logout", logout_view, name="logout"),
+    # Two-factor sign-in: the second step, and the agent's Security page.
+    path("login/verify", verify_view, name="login-verify"),
+    path("account/", include("socdesk.accounts.urls")),
     path("", home, name="home"),
     # Webhook receivers (/api/v1/hooks/...) and the ticket observables panel (/tickets/<n>/observables).
     path("", include("socdesk.alerts.urls")),

@@ -45,6 +45,10 @@ class Role(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     permissions = models.JSONField(default=list, help_text="Any of: " + ", ".join(Perm.values))
+    requires_two_factor = models.BooleanField(
+        default=False,
+        help_text="Agents holding this role in any department must sign in with a second factor (TOTP).",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -13,6 +13,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from socdesk.accounts import throttle
 from socdesk.accounts.models import Agent
 from socdesk.accounts.services import agent_for_user
+from socdesk.accounts.twofactor import has_two_factor
+from socdesk.accounts.twofactor_views import second_step_url
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor, client_ip
 
@@ -62,6 +64,10 @@ def login_view(request):
                     status=403,
                 )
             login(request, user)
+            if has_two_factor(user):
+                # Password accepted; the second step (twofactor_views.verify_view) finishes the sign-in,
+                # clears the failure count and records auth.login.
+                return redirect(second_step_url(_next_url(request)))
             record(
                 actor=Actor.for_agent(agent, ip=ip),
                 action="auth.login",

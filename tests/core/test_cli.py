@@ -146,6 +146,9 @@ PRODUCTION_ENV = {
     "SOCDESK_HSTS_SECONDS": "31536000",
     "SOCDESK_HSTS_PRELOAD": "true",
     "SOCDESK_BEHIND_TLS_PROXY": "true",
+    # docs/install.md's environment; tests/security/test_https_and_deploy.py reads that file itself.
+    "SOCDESK_HTTPS": "true",
+    "SOCDESK_REQUIRE_2FA_FOR_ADMINS": "true",
 }
 
 
