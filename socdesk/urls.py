@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from socdesk.accounts.oidc import oidc_callback, oidc_start
 from socdesk.accounts.views import login_view, logout_view
 from socdesk.accounts.web import admin_view
 from socdesk.api.osticket import create_ticket
@@ -22,6 +23,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login", login_view, name="login"),
     path("logout", logout_view, name="logout"),
+    # OpenID Connect sign-in (404 unless SOCDESK_OIDC_CLIENT_ID is set); the callback is the redirect URI.
+    path("oidc/authenticate/", oidc_start, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc_callback, name="oidc_authentication_callback"),
     path("", home, name="home"),
     # Webhook receivers (/api/v1/hooks/...) and the ticket observables panel (/tickets/<n>/observables).
     path("", include("socdesk.alerts.urls")),
