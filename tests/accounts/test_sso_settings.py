@@ -20,7 +20,7 @@ print(json.dumps({
     "oidc": settings.SOCDESK_OIDC_ENABLED,
     "secret": settings.OIDC_RP_CLIENT_SECRET,
     "map": {k: [vars(g) for g in v] for k, v in settings.SOCDESK_OIDC_GROUP_MAP.items()},
-    "ldap_user_base": getattr(settings, "AUTH_LDAP_USER_SEARCH", None) and settings.AUTH_LDAP_USER_SEARCH.base_dn,
+    "ldap_user_base": getattr(getattr(settings, "AUTH_LDAP_USER_SEARCH", None), "base_dn", None),
     "ldap_map": sorted(settings.SOCDESK_LDAP_GROUP_MAP),
 }))
 """
