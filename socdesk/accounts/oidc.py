@@ -22,7 +22,6 @@ from django.shortcuts import render
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from socdesk.accounts import throttle
 from socdesk.accounts.directory import (
     DirectoryProfile,
     DirectoryRefusal,
@@ -241,7 +240,6 @@ class OIDCCallbackView(OIDCAuthenticationCallbackView):
         response: HttpResponse = super().login_success()
         agent = self.user.agent
         ip = client_ip(self.request)
-        throttle.login_succeeded(self.user.get_username())
         record(
             actor=Actor.for_agent(agent, ip=ip),
             action="auth.login",

@@ -186,3 +186,31 @@ def test_an_id_token_with_another_nonce_is_refused(page, live_server, sso):
     expect(page.get_by_role("alert")).to_contain_text("could not be verified")
     assert not Agent.objects.filter(user__username="dana").exists()
     assert "Nonce" in AuditEvent.objects.filter(action="auth.login_failed").latest("id").after["reason"]
+
+
+def test_with_password_sign_in_off_the_page_offers_only_single_sign_on(page, live_server, sso, screenshots):
+    from django.conf import settings
+
+    settings.SOCDESK_PASSWORD_LOGIN = False  # the `settings` fixture behind `sso` restores it
+    page.goto(f"{live_server.url}/login")
+    expect(page.get_by_role("link", name="Sign in with Test IdP")).to_be_visible()
+    expect(page.get_by_label("Password")).to_have_count(0)
+    page.screenshot(path=screenshots / "login-sso-only.png", full_page=True)
+
+
+def test_an_id_token_from_another_issuer_is_refused(page, live_server, sso, settings):
+    # Endpoints spelled out (no discovery), and an issuer the provider does not sign as: its tokens say
+    # http://127.0.0.1:<port>/openid, SOCdesk expects the same server under another name.
+    for name, path in [
+        ("OIDC_OP_AUTHORIZATION_ENDPOINT", "authorize"),
+        ("OIDC_OP_TOKEN_ENDPOINT", "token"),
+        ("OIDC_OP_USER_ENDPOINT", "userinfo"),
+        ("OIDC_OP_JWKS_ENDPOINT", "jwks"),
+    ]:
+        setattr(settings, name, f"{sso.issuer}/{path}")
+    settings.SOCDESK_OIDC_ISSUER = sso.issuer.replace("127.0.0.1", "localhost")
+    sso.user("dana", IDP_PASSWORD, "dana@example.test", ["soc-analysts"])
+    sso_sign_in(page, live_server.url, "dana")
+    expect(page.get_by_role("alert")).to_contain_text("could not be verified")
+    assert not Agent.objects.filter(user__username="dana").exists()
+    assert "issued by" in AuditEvent.objects.filter(action="auth.login_failed").latest("id").after["reason"]
