@@ -104,8 +104,9 @@ class DirectoryOIDCBackend(OIDCAuthenticationBackend):
         self.UserModel = get_user_model()
 
     def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> Any:
-        if request is None or "code" not in request.GET or not settings.SOCDESK_OIDC_ENABLED:
-            return None  # a password sign-in, not ours
+        # Only the callback view passes the nonce: anything else (a password sign-in) is not ours.
+        if request is None or "nonce" not in kwargs or not settings.SOCDESK_OIDC_ENABLED:
+            return None
         return super().authenticate(request, **kwargs)
 
     def verify_token(self, token: str, **kwargs: Any) -> Any:
@@ -210,6 +211,23 @@ class OIDCCallbackView(OIDCAuthenticationCallbackView):
                 "Nothing was signed in. Start again from the sign-in page.",
                 400,
             )
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if 400 <= status < 500:
+                # The token endpoint refused the code: used already, expired, or not issued to us.
+                record_sign_in_refused(
+                    profile=None, ip=ip, reason=f"oidc_code_refused: {status}", provider="oidc"
+                )
+                return refused(
+                    request,
+                    "The identity provider refused to complete this sign-in (the sign-in took too long, "
+                    "or its link was used already). Nothing was signed in. "
+                    "Start again from the sign-in page.",
+                    400,
+                )
+            log.warning("OpenID provider failed during the callback: %s", exc)
+            record_sign_in_refused(profile=None, ip=ip, reason="oidc_provider_unavailable", provider="oidc")
+            return refused(request, _unavailable_message(), 502)
         except (ProviderUnavailable, requests.RequestException) as exc:
             log.warning("OpenID provider unavailable during the callback: %s", exc)
             record_sign_in_refused(profile=None, ip=ip, reason="oidc_provider_unavailable", provider="oidc")

@@ -214,3 +214,17 @@ def test_an_id_token_from_another_issuer_is_refused(page, live_server, sso, sett
     expect(page.get_by_role("alert")).to_contain_text("could not be verified")
     assert not Agent.objects.filter(user__username="dana").exists()
     assert "issued by" in AuditEvent.objects.filter(action="auth.login_failed").latest("id").after["reason"]
+
+
+def test_a_code_the_provider_refuses_gives_a_page_not_an_error(client, sso):
+    # A callback with this session's real state but a code the provider never issued (or one used
+    # already): the provider's token endpoint answers 400, and the person gets a page that says so.
+    start = client.get("/oidc/authenticate/")
+    assert start.status_code == 302
+    state = dict(parse_qsl(urlsplit(start["Location"]).query))["state"]
+    response = client.get(f"/oidc/callback/?code=never-issued&state={state}")
+    assert response.status_code == 400
+    assert "refused to complete this sign-in" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    failed = AuditEvent.objects.filter(action="auth.login_failed").latest("id")
+    assert failed.after["reason"] == "oidc_code_refused: 400"
