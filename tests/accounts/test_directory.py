@@ -161,3 +161,10 @@ def test_password_sign_in_can_be_turned_off(client, oidc_on, people, password):
     assert "Password sign-in is turned off" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert not AuditEvent.objects.filter(action="auth.login").exists()
+
+
+def test_the_sso_button_carries_the_page_to_return_to(client, oidc_on, db):
+    page = client.get("/login?next=/tickets/%3Fqueue%3Dmine").content.decode()
+    assert 'href="/oidc/authenticate/?next=/tickets/%3Fqueue%3Dmine"' in page
+    # A foreign target is dropped by the sign-in page before it reaches the button.
+    assert "evil" not in client.get("/login?next=https://evil.example/").content.decode()
