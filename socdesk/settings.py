@@ -10,6 +10,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from socdesk.accounts.groupmap import load_group_map
 from socdesk.core.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "socdesk.accounts.context_processors.sign_in_options",
             ],
         },
     }
@@ -251,6 +253,83 @@ OTP_TOTP_TOLERANCE = 1
 # Client IPs: X-Forwarded-For is trusted only from these proxies (CIDR list).
 TRUSTED_PROXIES = env_list("SOCDESK_TRUSTED_PROXIES")
 SILENCED_SYSTEM_CHECKS = env_list("SOCDESK_SILENCED_CHECKS")
+
+# --- single sign-on: OpenID Connect and LDAP (docs/security.md, docs/configuration.md) --------------
+# Shown on the sign-in page and refusal pages: "Sign in with <name>".
+SOCDESK_OIDC_PROVIDER_NAME = env_str("SOCDESK_OIDC_PROVIDER_NAME", "single sign-on")
+SOCDESK_OIDC_ISSUER = env_str("SOCDESK_OIDC_ISSUER").rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("SOCDESK_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_secret("SOCDESK_OIDC_CLIENT_SECRET")
+SOCDESK_OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+# Endpoints: from the issuer's discovery document unless given one by one (providers without discovery).
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("SOCDESK_OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("SOCDESK_OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("SOCDESK_OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("SOCDESK_OIDC_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("SOCDESK_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("SOCDESK_OIDC_SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = env_bool("SOCDESK_OIDC_USE_PKCE", True)
+OIDC_TIMEOUT = env_int("SOCDESK_OIDC_TIMEOUT", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+SOCDESK_OIDC_GROUPS_CLAIM = env_str("SOCDESK_OIDC_GROUPS_CLAIM", "groups")
+SOCDESK_OIDC_USERNAME_CLAIM = env_str("SOCDESK_OIDC_USERNAME_CLAIM", "preferred_username")
+SOCDESK_OIDC_GROUP_MAP = load_group_map(
+    env_str("SOCDESK_OIDC_GROUP_MAP"), env_str("SOCDESK_OIDC_GROUP_MAP_FILE"), "SOCDESK_OIDC_GROUP_MAP"
+)
+SOCDESK_OIDC_CREATE_AGENTS = env_bool("SOCDESK_OIDC_CREATE_AGENTS", True)
+if SOCDESK_OIDC_ENABLED and not (SOCDESK_OIDC_ISSUER or OIDC_OP_AUTHORIZATION_ENDPOINT):
+    raise ImproperlyConfigured(
+        "SOCDESK_OIDC_CLIENT_ID is set but neither SOCDESK_OIDC_ISSUER (for discovery) nor the endpoints "
+        "(SOCDESK_OIDC_AUTHORIZATION_ENDPOINT, _TOKEN_ENDPOINT, _USERINFO_ENDPOINT, _JWKS_ENDPOINT) are."
+    )
+# Off: the username and password form is gone (local and LDAP passwords); agents sign in with OIDC only.
+SOCDESK_PASSWORD_LOGIN = env_bool("SOCDESK_PASSWORD_LOGIN", True)
+if not SOCDESK_PASSWORD_LOGIN and not SOCDESK_OIDC_ENABLED:
+    raise ImproperlyConfigured(
+        "SOCDESK_PASSWORD_LOGIN=false leaves no way to sign in: configure OpenID Connect "
+        "(SOCDESK_OIDC_CLIENT_ID and SOCDESK_OIDC_ISSUER) first."
+    )
+
+AUTH_LDAP_SERVER_URI = env_str("SOCDESK_LDAP_SERVER_URI")
+AUTH_LDAP_BIND_DN = env_str("SOCDESK_LDAP_BIND_DN")
+AUTH_LDAP_BIND_PASSWORD = env_secret("SOCDESK_LDAP_BIND_PASSWORD")
+AUTH_LDAP_START_TLS = env_bool("SOCDESK_LDAP_START_TLS", False)
+SOCDESK_LDAP_USER_SEARCH_BASE = env_str("SOCDESK_LDAP_USER_SEARCH_BASE")
+SOCDESK_LDAP_USER_FILTER = env_str("SOCDESK_LDAP_USER_FILTER", "(uid=%(user)s)")
+SOCDESK_LDAP_GROUP_SEARCH_BASE = env_str("SOCDESK_LDAP_GROUP_SEARCH_BASE")
+SOCDESK_LDAP_GROUP_FILTER = env_str("SOCDESK_LDAP_GROUP_FILTER", "(objectClass=groupOfNames)")
+AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+# The accounts services write the agent, not django-auth-ldap (see socdesk/accounts/ldap_backend.py).
+AUTH_LDAP_ALWAYS_UPDATE_USER = False
+AUTH_LDAP_CACHE_TIMEOUT = 0
+AUTH_LDAP_CONNECTION_OPTIONS: dict[int, Any] = {}
+SOCDESK_LDAP_GROUP_MAP = load_group_map(
+    env_str("SOCDESK_LDAP_GROUP_MAP"), env_str("SOCDESK_LDAP_GROUP_MAP_FILE"), "SOCDESK_LDAP_GROUP_MAP"
+)
+SOCDESK_LDAP_CREATE_AGENTS = env_bool("SOCDESK_LDAP_CREATE_AGENTS", True)
+if AUTH_LDAP_SERVER_URI:
+    if not SOCDESK_LDAP_USER_SEARCH_BASE:
+        raise ImproperlyConfigured("SOCDESK_LDAP_SERVER_URI is set: set SOCDESK_LDAP_USER_SEARCH_BASE too.")
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
+
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(
+        SOCDESK_LDAP_USER_SEARCH_BASE, ldap.SCOPE_SUBTREE, SOCDESK_LDAP_USER_FILTER
+    )
+    if SOCDESK_LDAP_GROUP_SEARCH_BASE:
+        AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+            SOCDESK_LDAP_GROUP_SEARCH_BASE, ldap.SCOPE_SUBTREE, SOCDESK_LDAP_GROUP_FILTER
+        )
+        AUTH_LDAP_GROUP_TYPE = GroupOfNamesType()
+    AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: env_int("SOCDESK_LDAP_TIMEOUT", 10)}
+
+AUTHENTICATION_BACKENDS = []
+if SOCDESK_PASSWORD_LOGIN:
+    AUTHENTICATION_BACKENDS.append("django.contrib.auth.backends.ModelBackend")
+    if AUTH_LDAP_SERVER_URI:
+        AUTHENTICATION_BACKENDS.append("socdesk.accounts.ldap_backend.DirectoryLDAPBackend")
+if SOCDESK_OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("socdesk.accounts.oidc.DirectoryOIDCBackend")
 
 # --- i18n / time ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

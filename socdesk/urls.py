@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from socdesk.accounts.twofactor_views import verify_view
+from socdesk.accounts.oidc import oidc_callback, oidc_start
 from socdesk.accounts.views import login_view, logout_view
 from socdesk.accounts.web import admin_view
 from socdesk.api.osticket import create_ticket
@@ -26,6 +27,9 @@ urlpatterns = [
     # Two-factor sign-in: the second step, and the agent's Security page.
     path("login/verify", verify_view, name="login-verify"),
     path("account/", include("socdesk.accounts.urls")),
+    # OpenID Connect sign-in (404 unless SOCDESK_OIDC_CLIENT_ID is set); the callback is the redirect URI.
+    path("oidc/authenticate/", oidc_start, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc_callback, name="oidc_authentication_callback"),
     path("", home, name="home"),
     # Webhook receivers (/api/v1/hooks/...) and the ticket observables panel (/tickets/<n>/observables).
     path("", include("socdesk.alerts.urls")),

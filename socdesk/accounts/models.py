@@ -204,3 +204,28 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+
+class ExternalIdentity(models.Model):
+    """An agent's account at a directory (an OpenID provider's subject, an LDAP entry's DN).
+
+    Single sign-on finds the agent by this link on every sign-in, so a renamed e-mail address or username
+    at the provider still lands on the same agent.
+    """
+
+    PROVIDERS = (("oidc", "OpenID Connect"), ("ldap", "LDAP"))
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="external_identities")
+    provider = models.CharField(max_length=16, choices=PROVIDERS)
+    subject = models.CharField(max_length=255, help_text="OIDC `sub` claim, or the LDAP entry's DN.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="one_agent_per_external_subject")
+        ]
+        verbose_name_plural = "external identities"
+
+    def __str__(self) -> str:
+        return f"{self.agent} at {self.provider}: {self.subject}"

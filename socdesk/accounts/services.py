@@ -307,6 +307,25 @@ def access_grant(*, actor: Actor, agent: Agent, department: Department, role: Ro
 
 
 @transaction.atomic
+def access_revoke(*, actor: Actor, agent: Agent, department: Department) -> bool:
+    """Take away an agent's role in a department; False when they had none there."""
+    access = (
+        DepartmentAccess.objects.filter(agent=agent, department=department).select_related("role").first()
+    )
+    if access is None:
+        return False
+    role_name = access.role.name
+    access.delete()
+    record(
+        actor=actor,
+        action="access.revoked",
+        target=agent,
+        before={"department": department.name, "role": role_name},
+    )
+    return True
+
+
+@transaction.atomic
 def team_create(
     *,
     actor: Actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
@@ -33,6 +34,16 @@ def login_view(request):
     """Username and password sign-in; failures are counted and audited, too many lock the sign-in."""
     if request.user.is_authenticated and request.method == "GET":
         return redirect(_next_url(request))
+    if request.method == "POST" and not settings.SOCDESK_PASSWORD_LOGIN:
+        return render(
+            request,
+            "accounts/login.html",
+            {
+                "error": "Password sign-in is turned off here: use the single sign-on button.",
+                "next": _next_url(request),
+            },
+            status=403,
+        )
     form = AuthenticationForm(request, data=request.POST or None)
     status = 200
     if request.method == "POST":
@@ -75,6 +86,16 @@ def login_view(request):
                 target_label=user.get_username(),
             )
             return redirect(_next_url(request))
+        refusal = getattr(request, "sso_refusal", None)
+        if refusal is not None:
+            # LDAP accepted the password but SOCdesk refuses the person (no mapped group...): a page that
+            # says why, already audited by socdesk.accounts.directory, and not a guess to throttle.
+            form = AuthenticationForm(request)
+            form.initial["username"] = username
+            attempt.succeeded()
+            return render(
+                request, "accounts/login.html", {"form": form, "error": refusal.message}, status=403
+            )
         attempt.failed()
         _record_failure(username, ip, "bad_credentials")
         status = 400
