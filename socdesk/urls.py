@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from socdesk.accounts.twofactor_views import verify_view
 from socdesk.accounts.oidc import oidc_callback, oidc_start
+from socdesk.accounts.twofactor_views import verify_view
 from socdesk.accounts.views import login_view, logout_view
 from socdesk.accounts.web import admin_view
 from socdesk.api.osticket import create_ticket
