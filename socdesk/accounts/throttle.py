@@ -61,9 +61,14 @@ class Reservation:
     lockout: Lockout | None = None
 
     def succeeded(self) -> None:
-        """A correct password: give the counts back and forget this username's failures from here."""
+        """Signed in: give the counts back and forget this username's failures from here."""
         self._release()
         cache.delete(self.keys[0])
+
+    def withdrawn(self) -> None:
+        """Not a failure, not (yet) a sign-in (a right password before the second step): give the
+        counts back and keep the earlier failures."""
+        self._release()
 
     def failed(self) -> None:
         """A wrong password: the reserved counts stay."""

@@ -63,10 +63,10 @@ def login_view(request):
             return response
         if form.is_valid():
             user = form.get_user()
-            attempt.succeeded()
             try:
                 agent = agent_for_user(user)
             except Agent.DoesNotExist:
+                attempt.withdrawn()
                 _record_failure(username, ip, "no_agent_profile")
                 return render(
                     request,
@@ -77,8 +77,11 @@ def login_view(request):
             login(request, user)
             if has_two_factor(user):
                 # Password accepted; the second step (twofactor_views.verify_view) finishes the sign-in,
-                # clears the failure count and records auth.login.
+                # clears the failure count and records auth.login. Until then earlier failures stand, so
+                # signing in again with the password never resets the count of wrong codes.
+                attempt.withdrawn()
                 return redirect(second_step_url(_next_url(request)))
+            attempt.succeeded()
             record(
                 actor=Actor.for_agent(agent, ip=ip),
                 action="auth.login",
@@ -92,7 +95,7 @@ def login_view(request):
             # says why, already audited by socdesk.accounts.directory, and not a guess to throttle.
             form = AuthenticationForm(request)
             form.initial["username"] = username
-            attempt.succeeded()
+            attempt.withdrawn()
             return render(
                 request, "accounts/login.html", {"form": form, "error": refusal.message}, status=403
             )

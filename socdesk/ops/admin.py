@@ -6,6 +6,7 @@ socdesk.audit.admin.AuditedAdminMixin.
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin
 
 admin.site.site_header = "SOCdesk administration"
@@ -19,3 +20,12 @@ def admins_only(request) -> bool:
 
 # The default site's permission check, replaced on the instance (mypy refuses assigning to a method).
 admin.site.has_permission = admins_only  # type: ignore[method-assign]
+
+
+# django-otp's plugins register their devices in the admin, where a change would skip the audit trail
+# and could show secrets: agents manage their own devices on their Security page
+# (socdesk/accounts/twofactor.py), every change audited. Done here because this app's admin module is
+# imported last, after the plugins' own.
+for _model in (apps.get_model("otp_totp", "TOTPDevice"), apps.get_model("otp_static", "StaticDevice")):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

@@ -138,6 +138,20 @@ def test_wrong_code_is_refused_audited_and_counted_like_a_wrong_password(client,
     assert not actions("auth.login")
 
 
+def test_signing_in_again_with_the_password_does_not_reset_the_count_of_wrong_codes(client, people, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    device, _ = enroll(people.alice)
+    sign_in_password(client)
+    for _ in range(settings.LOGIN_FAILURE_LIMIT - 1):
+        assert client.post("/login/verify", {"code": "123456"}).status_code == 400
+    # The right password again: it is not a failure, but the wrong codes before it still count.
+    assert sign_in_password(client).status_code == 302
+    assert client.post("/login/verify", {"code": "123456"}).status_code == 400
+    locked = client.post("/login/verify", {"code": code_for(device, 1)})
+    assert locked.status_code == 429
+    assert not actions("auth.login")
+
+
 def test_a_code_is_accepted_once(client, people):
     device, _ = enroll(people.alice)
     code = code_for(device, 1)
