@@ -170,6 +170,7 @@ def test_a_key_revoked_with_the_cli_is_refused_by_a_running_server(tmp_path):
     suite never asserts on time; the one-second period itself is checked with a fake clock above."""
     env = socdesk_env(tmp_path / "data")
     assert run_socdesk("upgrade", env=env).returncode == 0
+    assert run_socdesk("department", "create", "--name=SOC", env=env).returncode == 0  # alerts need one
     created = run_socdesk("apikey", "create", "--name=tool", "--scope=alerts:ingest", env=env)
     assert created.returncode == 0, created.stderr
     raw = created.stdout.strip().splitlines()[-1]
