@@ -26,11 +26,18 @@ def raw(name: str) -> bytes:
 
 
 def queries(api: ApiClient, path: str) -> int:
-    """Queries of one request, after a first one took the once-a-minute writes (key last used, counters)."""
+    """Queries of one request, after a first one took the once-a-minute writes (key last used, counters).
+
+    The fewer of two measurements: a request that happens to open a new rate-limit minute starts its
+    counter with one more query, which is not what these tests count.
+    """
     api.get(path)
-    with CaptureQueriesContext(connection) as captured:
-        assert api.get(path).status_code == 200
-    return len(captured)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(path).status_code == 200
+        counts.append(len(captured))
+    return min(counts)
 
 
 def deliver(adapter: str, body: bytes, integration: Integration) -> None:
