@@ -20,7 +20,8 @@ def test_admin_creates_shows_once_and_revokes(people, password, live_server, pag
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")  # the admin's sign-in is the console's form
+    page.wait_for_url(f"{live_server.url}/admin/")
     page.goto(f"{live_server.url}/admin/accounts/apikey/add/")
     page.fill("#id_name", "kibana")
     page.check("input[name=scopes][value='alerts:ingest']")

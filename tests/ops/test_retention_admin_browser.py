@@ -17,7 +17,8 @@ def test_admin_sets_a_departments_retention(people, password, live_server, page,
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")  # the admin's sign-in is the console's form
+    page.wait_for_url(f"{live_server.url}/admin/")
     page.goto(f"{live_server.url}/admin/accounts/department/{people.soc.pk}/change/")
     assert "Empty: the SOCDESK_CLOSED_TICKET_RETENTION_DAYS default" in page.inner_text("body")
     page.fill("#id_closed_ticket_retention_days", "90")

@@ -21,7 +21,8 @@ def test_admin_lists_last_use_and_rotates_a_key(people, password, live_server, p
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")  # the admin's sign-in is the console's form
+    page.wait_for_url(f"{live_server.url}/admin/")
     page.goto(f"{live_server.url}/admin/accounts/apikey/")
     assert "from 10.20.30.40" in page.locator("td.field-last_used").inner_text()
     page.check(f"input[name=_selected_action][value='{key.pk}']")

@@ -153,7 +153,7 @@ def test_behind_a_tls_proxy_cookies_are_secure_and_http_is_redirected(https_behi
     assert client.cookies["csrftoken"]["secure"]
 
 
-@pytest.mark.parametrize("path", ["/login", "/admin/login/", "/healthz", "/api/v1/docs"])
+@pytest.mark.parametrize("path", ["/login", "/admin/", "/healthz", "/api/v1/docs"])
 def test_every_page_carries_the_content_security_policy(client, db, path):
     policy = client.get(path)["Content-Security-Policy"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))

@@ -126,3 +126,18 @@ def test_a_correct_password_among_parallel_guesses_is_checked_only_within_the_li
         assert checked <= 2 + 3
     else:
         assert checked == 3
+
+
+@pytest.mark.django_db
+def test_the_admin_site_checks_no_password_of_its_own(client, people):
+    """Django's admin login would check passwords outside the throttle: it sends people to the console's."""
+    page = client.get("/admin/login/?next=/admin/accounts/apikey/")
+    assert page.status_code == 302
+    assert page["Location"] == "/login?next=%2Fadmin%2Faccounts%2Fapikey%2F"
+    posted = client.post("/admin/login/", {"username": "admin", "password": PERSONA_PASSWORD})
+    assert posted.status_code == 302 and posted["Location"].startswith("/login?")
+    assert "_auth_user_id" not in client.session  # nothing was checked, nobody signed in
+    assert client.get("/admin/").status_code == 302
+    signed_in = client.post("/login", {"username": "admin", "password": PERSONA_PASSWORD, "next": "/admin/"})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
