@@ -36,7 +36,7 @@ def sign_in_at_the_console(request: HttpRequest, extra_context: object = None) -
 # The default site's permission check and sign-in page, replaced on the instance (mypy refuses assigning
 # to a method).
 admin.site.has_permission = admins_only  # type: ignore[method-assign]
-admin.site.login = sign_in_at_the_console  # type: ignore[method-assign,assignment]
+admin.site.login = sign_in_at_the_console  # type: ignore[method-assign]
 
 
 # django-otp's plugins register their devices in the admin, where a change would skip the audit trail
