@@ -151,14 +151,22 @@ def test_kill_9_of_the_ingest_process_mid_batch_loses_and_duplicates_nothing(tmp
             )
             return done >= 20 and held > 0
 
-        first.wait_for(mid_batch, "the loop was mid-batch", timeout=120)
+        # Freeze the loop (SIGSTOP) where it holds claims, so that the kill lands mid-batch however fast
+        # or slow this machine is; a freeze that fell between batches is thawed and tried again.
+        stranded = 0
+        for _attempt in range(50):
+            first.wait_for(mid_batch, "the loop was mid-batch", timeout=120)
+            first.signal_leader(signal.SIGSTOP)
+            claimant = db.one("SELECT prefix FROM alerts_ingestclaimant")
+            stranded = db.one(
+                "SELECT COUNT(*) FROM alerts_webhookdelivery "
+                f"WHERE status = 'pending' AND claim_token LIKE '{claimant}%'"
+            )
+            if stranded:
+                break
+            first.signal_leader(signal.SIGCONT)
         first.signal_leader(signal.SIGKILL)
         first.process.wait(30)
-        claimant = db.one("SELECT prefix FROM alerts_ingestclaimant")
-        stranded = db.one(
-            "SELECT COUNT(*) FROM alerts_webhookdelivery "
-            f"WHERE status = 'pending' AND claim_token LIKE '{claimant}%'"
-        )
         assert stranded > 0, "the kill came between batches: nothing was held, nothing tested"
 
         sender.join(timeout=300)
