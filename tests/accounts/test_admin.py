@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from socdesk.accounts.models import Agent
 from socdesk.audit.models import AuditEvent
-from tests.console_helpers import client_for
+from tests.console_helpers import admin_user_form, client_for
 
 NEW_PASSWORD = "correct-horse-battery-staple-42"
 
@@ -17,18 +17,7 @@ def admin_client(people):
     return client_for(people.admin)
 
 
-def _user_form(user, **changes) -> dict:
-    """The admin's change form for a login as a browser posts it (unticked boxes are left out)."""
-    data = {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "is_active": user.is_active,
-        "is_staff": user.is_staff,
-        "is_superuser": user.is_superuser,
-    } | changes
-    return {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+_user_form = admin_user_form
 
 
 def _events(action, user):

@@ -7,7 +7,7 @@ import pytest
 from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, WebhookDelivery
 from socdesk.audit.models import AuditEvent
-from tests.console_helpers import client_for
+from tests.console_helpers import admin_integration_form, client_for
 
 from .conftest import sample
 
@@ -28,20 +28,7 @@ def wazuh_alert(make_integration):
     return Alert.objects.get()
 
 
-def _integration_form(**changes) -> dict:
-    return {
-        "adapter": "generic",
-        "name": "SIEM",
-        "enabled": "on",
-        "default_severity": "medium",
-        "default_tags": "[]",
-        "severity_map": "{}",
-        "grouping_key": "",
-        "field_map": "{}",
-        "hmac_secret": "",
-        "hmac_header": "X-Grafana-Alert-Signature",
-        "hmac_timestamp_header": "",
-    } | changes
+_integration_form = admin_integration_form
 
 
 def test_integration_add_change_rotate_and_delete_go_through_the_services(admin_client, people):

@@ -14,7 +14,7 @@ from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable
 from socdesk.audit.admin import AuditedAdminMixin, ServiceAdminMixin
 from socdesk.audit.models import AuditEvent
-from tests.console_helpers import client_for
+from tests.console_helpers import admin_integration_form, admin_user_form, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -27,33 +27,11 @@ def admin_client(people):
     return client_for(people.admin)
 
 
-def _user_form(user, **changes) -> dict:
-    data = {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "is_active": user.is_active,
-        "is_staff": user.is_staff,
-        "is_superuser": user.is_superuser,
-    } | changes
-    return {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+_user_form = admin_user_form
 
 
 def _integration_form(**changes) -> dict:
-    return {
-        "adapter": "wazuh",
-        "name": "wazuh-soc",
-        "enabled": "on",
-        "default_severity": "medium",
-        "default_tags": "[]",
-        "severity_map": "{}",
-        "grouping_key": "",
-        "field_map": "{}",
-        "hmac_secret": "",
-        "hmac_header": "X-Grafana-Alert-Signature",
-        "hmac_timestamp_header": "",
-    } | changes
+    return admin_integration_form(**({"adapter": "wazuh", "name": "wazuh-soc"} | changes))
 
 
 @pytest.fixture
