@@ -98,6 +98,33 @@ def used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(after[pid] - before.get(pid, 0.0) for pid in after)
 
 
+def role(pid: int) -> str:
+    """What a server process is, for the per-process breakdown."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "exited"
+    text = b" ".join(args).decode(errors="replace")
+    for needle, name in (
+        ("granian", "web"),
+        ("socdesk.cli worker", "worker"),
+        ("socdesk.cli ingest", "ingest"),
+        ("socdesk.cli serve", "supervisor"),
+    ):
+        if needle in text:
+            return name
+    return "postgres" if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres" else "other"
+
+
+def breakdown(before: dict[int, float], after: dict[int, float], roles: dict[int, str]) -> dict[str, float]:
+    """CPU seconds used per kind of process."""
+    per: dict[str, float] = {}
+    for pid, seconds in after.items():
+        name = roles.get(pid, "exited")
+        per[name] = per.get(name, 0.0) + seconds - before.get(pid, 0.0)
+    return per
+
+
 def bodies(count: int) -> list[bytes]:
     return [
         json.dumps(
@@ -147,6 +174,7 @@ def main() -> None:
             # Connections opened during the run are new database processes: counted from zero.
             after = cpu_seconds(server_processes(server.pid, args.db))
             database = postgres_pids() if args.db == "postgres" else set()
+            roles = {pid: role(pid) for pid in after}
     finally:
         stop_server(server)
     created = len(latencies) - len(errors)
@@ -177,6 +205,13 @@ def main() -> None:
     )
     table.add_row(*row)
     console.print(table)
+    per_role = breakdown(before, after, roles)
+    console.print(
+        "CPU ms per ticket by process: "
+        + ", ".join(
+            f"{name} {seconds / max(created, 1) * 1000:.2f}" for name, seconds in sorted(per_role.items())
+        )
+    )
     if errors:
         console.print(f"[red]{len(errors)} errors[/], first: {errors[0]}")
     if not args.no_append:
