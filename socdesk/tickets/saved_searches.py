@@ -14,7 +14,9 @@ from django.conf import settings
 from django.db.models import F, Func, QuerySet, Subquery
 from django.http import QueryDict
 
+from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, Team
+from socdesk.accounts.selectors import departments_with_perm
 from socdesk.tickets.filters import TicketFilter, cached_count
 from socdesk.tickets.models import SavedSearch, Ticket
 from socdesk.tickets.selectors import tickets_visible_to
@@ -47,6 +49,24 @@ def _as_list(value) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def shareable_departments(agent: Agent) -> QuerySet[Department]:
+    """Departments the agent may share a saved search with (all of them for an admin)."""
+    allowed = departments_with_perm(agent, Perm.SHARE_QUEUES)
+    departments = Department.objects.all()
+    return departments if allowed is None else departments.filter(pk__in=allowed)
+
+
+def may_change_saved_search(agent: Agent, saved_search: SavedSearch) -> bool:
+    """Its owner may rename, share or delete a saved search; a shared one also whoever may share with
+    its department (the department's leads, and admins)."""
+    if saved_search.owner_id == agent.pk:
+        return True
+    if saved_search.department_id is None:
+        return False
+    allowed = departments_with_perm(agent, Perm.SHARE_QUEUES)
+    return allowed is None or saved_search.department_id in allowed
 
 
 def saved_search_filter(saved_search: SavedSearch) -> TicketFilter:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from socdesk.accounts.choices import Perm
-from socdesk.accounts.services import access_grant, agent_create, role_create
+from socdesk.accounts.services import agent_create
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
@@ -13,16 +12,6 @@ from socdesk.tickets.models import SavedSearch
 from socdesk.tickets.saved_searches import normalise_query, saved_search_filter
 from socdesk.tickets.selectors import saved_search_get_for_agent, saved_searches_visible_to
 from socdesk.tickets.services import saved_search_create, saved_search_delete, saved_search_update
-
-
-@pytest.fixture
-def lead(people):
-    """dave: a SOC lead (every permission in SOC, none elsewhere)."""
-    setup = Actor.system("test-setup")
-    role = role_create(actor=setup, name="Lead", permissions=list(Perm.values))
-    dave = agent_create(actor=setup, username="dave", email="dave@example.test", password="x" * 12)
-    access_grant(actor=setup, agent=dave, department=people.soc, role=role)
-    return dave
 
 
 def _save(agent, name="Critical open", query="queue=open&severity=critical", department=None):
@@ -167,7 +156,7 @@ def test_others_cannot_change_or_see_a_personal_search(people):
 
 def test_an_analyst_sees_a_shared_search_but_may_not_change_it(people, lead):
     shared = _save(lead, department=people.soc)
-    with pytest.raises(PermissionDenied, match="Only dave or a lead of SOC"):
+    with pytest.raises(PermissionDenied, match="Only Dave or a lead of SOC"):
         saved_search_update(actor=Actor.for_agent(people.alice), saved_search=shared, name="Mine")
     with pytest.raises(PermissionDenied):
         saved_search_delete(actor=Actor.for_agent(people.alice), saved_search=shared)

@@ -18,7 +18,7 @@ from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.core.text import clean_text
 from socdesk.tickets.filters import TicketFilter
 from socdesk.tickets.models import SavedSearch
-from socdesk.tickets.saved_searches import MAX_QUERY_LENGTH, normalise_query
+from socdesk.tickets.saved_searches import MAX_QUERY_LENGTH, may_change_saved_search, normalise_query
 from socdesk.tickets.selectors import saved_search_get_for_agent
 from socdesk.tickets.services.update import UNSET, Unset
 
@@ -82,12 +82,8 @@ def _check_name_free(owner: Agent, name: str, exclude: int | None = None) -> Non
 
 def _check_may_change(agent: Agent, saved_search: SavedSearch) -> None:
     """The owner may change their search; a shared one also by whoever may share with its department."""
-    if saved_search.owner_id == agent.pk:
+    if may_change_saved_search(agent, saved_search):
         return
-    if saved_search.department is not None:
-        allowed = departments_with_perm(agent, Perm.SHARE_QUEUES)
-        if allowed is None or saved_search.department_id in allowed:
-            return
     where = f" or a lead of {saved_search.department.name}" if saved_search.department else ""
     raise PermissionDenied(f"Only {saved_search.owner.name}{where} may change “{saved_search.name}”.")
 
