@@ -17,6 +17,7 @@ from django.http import QueryDict
 from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.accounts.selectors import departments_with_perm
+from socdesk.core.text import clean_text
 from socdesk.tickets.filters import TicketFilter, cached_count
 from socdesk.tickets.models import SavedSearch, Ticket
 from socdesk.tickets.selectors import tickets_visible_to
@@ -30,7 +31,8 @@ MAX_QUERY_LENGTH = 2000
 
 
 def normalise_query(query: str | Mapping) -> str:
-    """The query string reduced to TicketFilter's parameters, in a fixed order, empty values dropped.
+    """The query string reduced to TicketFilter's parameters, in a fixed order, empty values dropped,
+    the queue always named (as the console reads it: none sent means the open tickets).
 
     The same filter always gives the same text, so the count cache and comparisons see one search.
     """
@@ -38,7 +40,12 @@ def normalise_query(query: str | Mapping) -> str:
     pairs: list[tuple[str, str]] = []
     for name in FILTER_PARAMETERS:
         values = params.getlist(name) if hasattr(params, "getlist") else _as_list(params.get(name))
-        pairs.extend((name, str(value)) for value in values if str(value).strip())
+        # Control characters go at this boundary too (PostgreSQL refuses NUL in text).
+        cleaned = (clean_text(str(value)) for value in values)
+        pairs.extend((name, value) for value in cleaned if value.strip())
+    if not any(name == "queue" for name, _ in pairs):
+        # Written out, since the console's default queue (open) is not the API's (all tickets).
+        pairs.insert(0, ("queue", TicketFilter.queue))
     out = QueryDict(mutable=True)
     for name, value in pairs:
         out.appendlist(name, value)
