@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Func, QuerySet, Subquery
@@ -30,7 +31,7 @@ FILTER_PARAMETERS: tuple[str, ...] = tuple(
 MAX_QUERY_LENGTH = 2000
 
 
-def normalise_query(query: str | Mapping) -> str:
+def normalise_query(query: str | Mapping[str, Any]) -> str:
     """The query string reduced to TicketFilter's parameters, in a fixed order, empty values dropped,
     the queue always named (as the console reads it: none sent means the open tickets).
 

@@ -43,7 +43,7 @@ def _clean_name(name: str) -> str:
     return cleaned
 
 
-def _clean_query(query: str | Mapping) -> str:
+def _clean_query(query: str | Mapping[str, Any]) -> str:
     normalised = normalise_query(query)
     if len(normalised) > MAX_QUERY_LENGTH:
         raise ServiceError(
@@ -73,7 +73,9 @@ def _check_share(agent: Agent, department: Department | None) -> None:
 
 
 def _check_name_free(owner: Agent, name: str, exclude: int | None = None) -> None:
-    taken = SavedSearch.objects.filter(owner=owner, name__iexact=name).exclude(pk=exclude)
+    taken = SavedSearch.objects.filter(owner=owner, name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
     if taken.exists():
         raise ServiceError(
             f"You already have a saved search named “{name}”; choose another name.", fields={"name": "taken"}
@@ -99,7 +101,7 @@ def _snapshot(saved_search: SavedSearch) -> dict[str, Any]:
 
 @transaction.atomic
 def saved_search_create(
-    *, actor: Actor, name: str, query: str | Mapping, department: Department | None = None
+    *, actor: Actor, name: str, query: str | Mapping[str, Any], department: Department | None = None
 ) -> SavedSearch:
     """Save a queue filter under a name, for the actor alone or shared with `department`."""
     agent = _agent(actor)
@@ -129,7 +131,7 @@ def saved_search_update(
     actor: Actor,
     saved_search: SavedSearch,
     name: str | Unset = UNSET,
-    query: str | Mapping | Unset = UNSET,
+    query: str | Mapping[str, Any] | Unset = UNSET,
     department: Department | Unset | None = UNSET,
     position: int | Unset = UNSET,
 ) -> SavedSearch:
