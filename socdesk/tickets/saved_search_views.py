@@ -18,6 +18,7 @@ from socdesk.tickets import services
 from socdesk.tickets.forms import SavedSearchForm
 from socdesk.tickets.saved_searches import shareable_departments
 from socdesk.tickets.selectors import saved_search_get_for_agent
+from socdesk.tickets.services import UNSET
 from socdesk.tickets.views import render_queue
 
 # What the person viewing a saved queue may change without changing the saved search itself.
@@ -43,14 +44,14 @@ def _form(request, keep_department_id: int | None = None) -> SavedSearchForm:
     return SavedSearchForm(request.POST, departments=departments)
 
 
-def _refused(request, form: SavedSearchForm | None = None, exc: ServiceError | None = None) -> None:
-    if exc is not None:
-        messages.error(request, f"The search was not saved: {exc.message}")
-        return
-    assert form is not None
+def _form_refused(request, form: SavedSearchForm) -> None:
     for errors in form.errors.values():
-        for error in errors:
+        for error in errors:  # ErrorList yields message strings
             messages.error(request, f"The search was not saved: {error}")
+
+
+def _service_refused(request, exc: ServiceError) -> None:
+    messages.error(request, f"The search was not saved: {exc.message}")
 
 
 @agent_view
@@ -60,7 +61,7 @@ def saved_create(request):
     form = _form(request)
     back_to_queue = reverse("tickets:queue") + "?" + request.POST.get("query", "")
     if not form.is_valid():
-        _refused(request, form)
+        _form_refused(request, form)
         return redirect(back_to_queue)
     try:
         saved = services.saved_search_create(
@@ -70,7 +71,7 @@ def saved_create(request):
             department=form.cleaned_data["department"],
         )
     except ServiceError as exc:
-        _refused(request, exc=exc)
+        _service_refused(request, exc)
         return redirect(back_to_queue)
     where = f"shared with {saved.department.name}" if saved.department else "for you only"
     messages.success(
@@ -86,17 +87,18 @@ def saved_edit(request, saved_search_id: int):
     saved = saved_search_get_for_agent(request.agent, saved_search_id)
     form = _form(request, keep_department_id=saved.department_id)
     if not form.is_valid():
-        _refused(request, form)
+        _form_refused(request, form)
         return redirect("tickets:saved", saved_search_id=saved.pk)
     try:
         saved = services.saved_search_update(
             actor=request.actor,
             saved_search=saved,
             name=form.cleaned_data["name"],
-            department=form.cleaned_data["department"],
+            # A form without the field leaves the sharing as it is; an empty choice is "Only me".
+            department=form.cleaned_data["department"] if "department" in request.POST else UNSET,
         )
     except ServiceError as exc:
-        _refused(request, exc=exc)
+        _service_refused(request, exc)
     else:
         messages.success(request, f"Saved search “{saved.name}” updated.")
     return redirect("tickets:saved", saved_search_id=saved.pk)

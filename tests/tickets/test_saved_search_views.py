@@ -209,6 +209,16 @@ def test_renaming_keeps_the_sharing_a_former_lead_set(people, lead):
     assert (shared.name, shared.department) == ("Renamed", people.soc)
 
 
+def test_renaming_without_the_sharing_field_keeps_the_sharing(people, lead):
+    shared = _save(lead, department=people.soc)
+    client_for(lead).post(f"/tickets/saved/{shared.pk}/edit", {"name": "Renamed"})
+    shared.refresh_from_db()
+    assert (shared.name, shared.department) == ("Renamed", people.soc)
+    client_for(lead).post(f"/tickets/saved/{shared.pk}/edit", {"name": "Renamed", "department": ""})
+    shared.refresh_from_db()
+    assert shared.department is None
+
+
 def test_a_get_on_an_action_url_is_refused(alice, people):
     saved = _save(people.alice)
     assert alice.get(f"/tickets/saved/{saved.pk}/delete").status_code == 405
@@ -265,3 +275,11 @@ def test_queue_page_queries_do_not_grow_with_saved_tabs(alice, people, lead, dja
     with django_assert_max_num_queries(len(one.captured_queries)):
         html = alice.get("/tickets/").content.decode()
     assert html.count("data-saved-tab=") == 10
+
+
+def test_the_audit_page_lists_saved_search_events(people):
+    saved = _save(people.alice)
+    services.saved_search_delete(actor=Actor.for_agent(people.alice), saved_search=saved)
+    html = client_for(people.admin).get("/audit/").content.decode()
+    assert "saved_search.created" in html
+    assert "saved_search.deleted" in html
