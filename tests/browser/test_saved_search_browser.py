@@ -34,6 +34,8 @@ def test_save_a_search_then_open_it_from_the_tab_and_the_home_card(
     page.get_by_text("Save this search").click()
     page.get_by_label("Name").fill("Critical open")
     expect(page.get_by_label("Who sees it")).to_have_value("")  # an analyst may only keep it for herself
+    suffix = "desktop" if width > 1000 else "phone"
+    page.screenshot(path=screenshots / f"saved-search-save-form-{suffix}.png", full_page=True)
     page.get_by_role("button", name="Save as a queue").click()
 
     saved = SavedSearch.objects.get()
@@ -43,7 +45,6 @@ def test_save_a_search_then_open_it_from_the_tab_and_the_home_card(
     expect(tab).to_have_attribute("aria-current", "page")
     expect(page.get_by_text("Ransomware note on FS-01")).to_be_visible()
     expect(page.get_by_text("Printer out of toner")).to_have_count(0)
-    suffix = "desktop" if width > 1000 else "phone"
     page.screenshot(path=screenshots / f"saved-search-queue-{suffix}.png", full_page=True)
     # The tabs wrap rather than push the page sideways, however many searches are saved.
     assert page.evaluate("(t => t.scrollWidth <= t.clientWidth)(document.querySelector('nav.tabs'))")
@@ -55,3 +56,7 @@ def test_save_a_search_then_open_it_from_the_tab_and_the_home_card(
     page.get_by_role("link", name="2 Critical open").click()
     page.wait_for_url(f"**/tickets/saved/{saved.pk}/")
     expect(page.get_by_role("heading", name="Critical open")).to_be_visible()
+
+    page.get_by_text("Rename, share, move or delete").click()
+    expect(page.get_by_role("button", name="Delete this saved search")).to_be_visible()
+    page.screenshot(path=screenshots / f"saved-search-edit-{suffix}.png", full_page=True)

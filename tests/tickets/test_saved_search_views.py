@@ -283,3 +283,21 @@ def test_the_audit_page_lists_saved_search_events(people):
     html = client_for(people.admin).get("/audit/").content.decode()
     assert "saved_search.created" in html
     assert "saved_search.deleted" in html
+
+
+def test_move_a_saved_search_from_its_page(alice, people):
+    first, second = _save(people.alice, name="One"), _save(people.alice, name="Two")
+    html = alice.get(f"/tickets/saved/{second.pk}/").content.decode()
+    assert 'value="earlier"' in html
+    alice.post(f"/tickets/saved/{second.pk}/move", {"direction": "earlier"})
+    html = alice.get("/tickets/").content.decode()
+    assert html.index(f'data-saved-tab="{second.pk}"') < html.index(f'data-saved-tab="{first.pk}"')
+    response = alice.post(f"/tickets/saved/{second.pk}/move", {"direction": "sideways"}, follow=True)
+    assert "Choose whether to move the saved search earlier or later." in _messages(response)
+
+
+def test_a_shared_search_offers_no_move_to_a_lead_who_does_not_own_it(people, lead):
+    shared = _save(people.admin, department=people.soc)
+    html = client_for(lead).get(f"/tickets/saved/{shared.pk}/").content.decode()
+    assert f"/tickets/saved/{shared.pk}/edit" in html  # a SOC lead may rename it
+    assert 'value="earlier"' not in html

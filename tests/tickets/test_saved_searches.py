@@ -11,7 +11,12 @@ from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.tickets.models import SavedSearch
 from socdesk.tickets.saved_searches import normalise_query, saved_search_filter
 from socdesk.tickets.selectors import saved_search_get_for_agent, saved_searches_visible_to
-from socdesk.tickets.services import saved_search_create, saved_search_delete, saved_search_update
+from socdesk.tickets.services import (
+    saved_search_create,
+    saved_search_delete,
+    saved_search_move,
+    saved_search_update,
+)
 
 
 def _save(agent, name="Critical open", query="queue=open&severity=critical", department=None):
@@ -201,3 +206,31 @@ def test_a_removed_agent_in_a_saved_search_is_reported(people):
     gone.user.delete()
     ticket_filter = saved_search_filter(saved)
     assert "an agent that no longer exists" in ticket_filter.errors["assignee"]
+
+
+# --- reordering -----------------------------------------------------------------------------------------
+
+
+def test_move_swaps_with_the_neighbour_and_is_audited(people):
+    *_, three = (_save(people.alice, name=n) for n in ("One", "Two", "Three"))
+    saved_search_move(actor=Actor.for_agent(people.alice), saved_search=three, offset=-1)
+    assert [s.name for s in saved_searches_visible_to(people.alice)] == ["One", "Three", "Two"]
+    event = AuditEvent.objects.get(action="saved_search.moved")
+    assert (event.target_id, event.before, event.after) == (str(three.pk), {"position": 2}, {"position": 1})
+
+
+def test_moving_past_either_end_says_so_and_changes_nothing(people):
+    first = _save(people.alice, name="One")
+    _save(people.alice, name="Two")
+    with pytest.raises(ServiceError, match="“One” is already the first of your saved searches"):
+        saved_search_move(actor=Actor.for_agent(people.alice), saved_search=first, offset=-1)
+    assert [s.position for s in SavedSearch.objects.order_by("id")] == [0, 1]
+    assert not AuditEvent.objects.filter(action="saved_search.moved").exists()
+
+
+def test_only_the_owner_moves_a_search(people, lead):
+    shared = _save(lead, department=people.soc)
+    with pytest.raises(PermissionDenied, match="only reorder your own"):
+        saved_search_move(actor=Actor.for_agent(people.alice), saved_search=shared, offset=1)
+    with pytest.raises(NotFound):
+        saved_search_move(actor=Actor.for_agent(people.carol), saved_search=shared, offset=1)

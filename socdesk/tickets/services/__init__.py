@@ -34,6 +34,7 @@ from socdesk.tickets.services.numbering import (
 from socdesk.tickets.services.saved_searches import (
     saved_search_create,
     saved_search_delete,
+    saved_search_move,
     saved_search_update,
 )
 from socdesk.tickets.services.tags import normalise_tags, ticket_set_tags
@@ -55,6 +56,7 @@ __all__ = [
     "normalise_tags",
     "saved_search_create",
     "saved_search_delete",
+    "saved_search_move",
     "saved_search_update",
     "ticket_add_message",
     "ticket_assign",

@@ -189,3 +189,37 @@ def saved_search_delete(*, actor: Actor, saved_search: SavedSearch) -> None:
         target_label=label,
         before=before,
     )
+
+
+@transaction.atomic
+def saved_search_move(*, actor: Actor, saved_search: SavedSearch, offset: int) -> SavedSearch:
+    """Move one of the actor's own saved searches `offset` places among their own tabs (-1: earlier)."""
+    agent = _agent(actor)
+    saved_search_get_for_agent(agent, saved_search.pk)  # NotFound for a search they may not see
+    if saved_search.owner_id != agent.pk:
+        raise PermissionDenied("You can only reorder your own saved searches.")
+    # Lock the owner's row: two moves at once would otherwise renumber from the same stale order.
+    Agent.objects.select_for_update().filter(pk=agent.pk).first()
+    own = list(SavedSearch.objects.filter(owner=agent).order_by("position", "id"))
+    index = next(i for i, s in enumerate(own) if s.pk == saved_search.pk)
+    target = index + offset
+    if not 0 <= target < len(own):
+        where = "first" if offset < 0 else "last"
+        raise ServiceError(f"“{own[index].name}” is already the {where} of your saved searches.")
+    moved = own.pop(index)
+    own.insert(target, moved)
+    before = moved.position
+    changed = []
+    for position, search in enumerate(own):  # renumbered 0..n-1, which also mends equal positions
+        if search.position != position:
+            search.position = position
+            changed.append(search)
+    SavedSearch.objects.bulk_update(changed, ["position"])
+    record(
+        actor=actor,
+        action="saved_search.moved",
+        target=moved,
+        before={"position": before},
+        after={"position": moved.position},
+    )
+    return moved
