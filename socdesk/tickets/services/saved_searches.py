@@ -50,12 +50,19 @@ def _clean_query(query: str | Mapping[str, Any]) -> str:
             f"This search is too long to save ({len(normalised)} characters; at most {MAX_QUERY_LENGTH}).",
             fields={"query": "too_long"},
         )
-    errors = TicketFilter.from_querydict(QueryDict(normalised)).errors
-    if errors:
+    ticket_filter = TicketFilter.from_querydict(QueryDict(normalised))
+    if ticket_filter.errors:
         raise ServiceError(
-            "This search cannot be saved until its filter is corrected: " + " ".join(errors.values()),
+            "This search cannot be saved until its filter is corrected: "
+            + " ".join(ticket_filter.errors.values()),
             fields={"query": "invalid"},
         )
+    if ticket_filter.observable.isdigit() and not ticket_filter.observable_label.startswith("#"):
+        # An observable chosen by id is kept as its type:value (the same tickets), which the landing
+        # page's counts read without looking the id up again for every saved search.
+        params = QueryDict(normalised, mutable=True)
+        params["observable"] = ticket_filter.observable_label
+        normalised = normalise_query(params)
     return normalised
 
 
