@@ -13,6 +13,7 @@ class Perm(models.TextChoices):
     CLOSE = "close", "Resolve and close tickets"
     DELETE = "delete", "Delete tickets"
     MANAGE = "manage", "Manage the department"
+    SHARE_QUEUES = "share_queues", "Share saved searches with the department"
 
 
 ALL_PERMS = frozenset(Perm.values)

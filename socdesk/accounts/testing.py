@@ -38,8 +38,11 @@ def make_personas(password: str = PERSONA_PASSWORD) -> Personas:
     setup = Actor.system("test-setup")
     soc = department_create(actor=setup, name="SOC", email="soc@example.test")
     it = department_create(actor=setup, name="IT Help Desk", email="it@example.test")
+    # Analysts work tickets; deleting them and sharing queues with the department are a lead's.
     analyst = role_create(
-        actor=setup, name="Analyst", permissions=[p for p in Perm.values if p != Perm.DELETE]
+        actor=setup,
+        name="Analyst",
+        permissions=[p for p in Perm.values if p not in (Perm.DELETE, Perm.SHARE_QUEUES)],
     )
     alice = agent_create(
         actor=setup, username="alice", email="alice@example.test", password=password, first_name="Alice"

@@ -28,7 +28,7 @@ DEPARTMENTS = [
     ("Threat Intel", "cti@northwind.example", "Indicator sweeps, advisories and threat hunting."),
 ]
 ROLES: dict[str, list[str]] = {
-    "Analyst": [p for p in Perm.values if p not in (Perm.DELETE, Perm.MANAGE)],
+    "Analyst": [p for p in Perm.values if p not in (Perm.DELETE, Perm.MANAGE, Perm.SHARE_QUEUES)],
     "Lead": list(Perm.values),
     "Observer": [Perm.VIEW],
 }

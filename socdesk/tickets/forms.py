@@ -217,3 +217,20 @@ class BulkForm(forms.Form):
         """The chosen action as the {field: value} changes ticket_update takes (valid forms only)."""
         data = self.cleaned_data
         return {name: data[name] for name in self.CHANGED_FIELDS[data["action"]]}
+
+
+class SavedSearchForm(forms.Form):
+    """Save the current filter as a queue (name, and who sees it), or rename/re-share a saved one."""
+
+    name = forms.CharField(max_length=200, error_messages={"required": "Give the saved search a name."})
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.none(),
+        required=False,
+        empty_label="Only me",
+        error_messages={"invalid_choice": "You may not share searches with that department."},
+    )
+    query = forms.CharField(required=False, max_length=4000)
+
+    def __init__(self, *args, departments: QuerySet[Department], **kwargs):
+        super().__init__(*args, **kwargs)
+        _set_queryset(self, "department", departments)

@@ -173,3 +173,41 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class SavedSearch(models.Model):
+    """A queue filter an agent saved under a name: personal, or shared with one department.
+
+    `query` is the normalised query string of the queue page (only the parameters TicketFilter reads),
+    so opening it is the same as opening the queue with that query string.
+    """
+
+    name = models.CharField(max_length=80)
+    owner = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="saved_searches")
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="shared_searches",
+        help_text="Empty: only the owner sees it. Set: everyone with a role in this department does.",
+    )
+    query = models.CharField(max_length=2000, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_search_name_unique_per_owner")
+        ]
+        indexes = [models.Index(fields=["department", "position"], name="saved_search_shared_idx")]
+        verbose_name_plural = "saved searches"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_shared(self) -> bool:
+        return self.department_id is not None

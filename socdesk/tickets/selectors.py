@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import Prefetch, Q, QuerySet
 
 from socdesk.accounts.models import Agent
 from socdesk.accounts.selectors import department_perms, team_ids
 from socdesk.core.errors import NotFound
 from socdesk.core.text import clean_text
-from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
+from socdesk.tickets.models import Attachment, SavedSearch, ThreadEntry, Ticket
 
 
 def visibility_q(agent: Agent) -> Q | None:
@@ -86,3 +87,30 @@ def attachment_get_from(visible: QuerySet[Ticket], attachment_id: int) -> Attach
     if attachment is None:
         raise NotFound("That attachment was not found.")
     return attachment
+
+
+def saved_searches_visible_to(agent: Agent) -> QuerySet[SavedSearch]:
+    """The agent's own saved searches and those shared with a department where they hold a role
+    (an admin sees every shared one), in tab order: own first, then shared, each by position."""
+    if agent.is_admin:
+        shared = Q(department__isnull=False)
+    else:
+        shared = Q(department_id__in=list(department_perms(agent)))
+    return (
+        SavedSearch.objects.filter(Q(owner_id=agent.pk) | shared)
+        .select_related("department", "owner__user")
+        .order_by(
+            # Own searches first (0), then shared ones; ties keep each list's own positions.
+            models.Case(models.When(owner_id=agent.pk, then=0), default=1),
+            "position",
+            "id",
+        )
+    )
+
+
+def saved_search_get_for_agent(agent: Agent, saved_search_id: int) -> SavedSearch:
+    """A saved search the agent may see; NotFound otherwise (another department's is never told apart)."""
+    found = saved_searches_visible_to(agent).filter(pk=saved_search_id).first()
+    if found is None:
+        raise NotFound("That saved search was not found.")
+    return found

@@ -49,9 +49,22 @@ from socdesk.tickets.forms import (
     incoming_files,
 )
 from socdesk.tickets.history import describe_event
+from socdesk.tickets.models import SavedSearch
 from socdesk.tickets.presence import presence_leave, presence_touch
 from socdesk.tickets.rows import ticket_rows
-from socdesk.tickets.selectors import attachment_get_for_agent, ticket_get_for_agent, ticket_thread
+from socdesk.tickets.saved_searches import (
+    may_change_saved_search,
+    normalise_query,
+    saved_search_counts,
+    shareable_departments,
+    stale_references,
+)
+from socdesk.tickets.selectors import (
+    attachment_get_for_agent,
+    saved_searches_visible_to,
+    ticket_get_for_agent,
+    ticket_thread,
+)
 
 # --- landing and queues -------------------------------------------------------------------------------
 
@@ -67,26 +80,36 @@ HOME_ROWS = 15
 @agent_view
 @require_GET
 def home(request):
-    """The agent's queues and how many tickets each holds."""
+    """The agent's queues and saved searches, and how many tickets each holds."""
     counts = queue_counts(request.agent)
     queues = [
         {"name": name, "label": label, "count": count_label(*counts[name])}
         for name, (label, _cond) in QUEUES.items()
     ]
+    saved = list(saved_searches_visible_to(request.agent))
+    saved_counts = saved_search_counts(request.agent, saved)
+    saved_cards = [{"search": s, "count": count_label(*saved_counts[s.pk])} for s in saved]
     mine = ticket_rows(queue_tickets(request.agent, TicketFilter(queue="mine")), 0, HOME_ROWS)
-    return render(request, "tickets/home.html", {"queues": queues, "rows": mine})
+    return render(request, "tickets/home.html", {"queues": queues, "saved": saved_cards, "rows": mine})
 
 
 @agent_view
 @require_GET
 def queue(request):
     """One queue, filtered and sorted; 50 rows a page, read with LIMIT and never fully counted."""
+    return render_queue(request, request.GET)
+
+
+def render_queue(request, params, *, saved: SavedSearch | None = None):
+    """The queue page for these query parameters; `saved` when they come from a saved search."""
     agent = request.agent
-    ticket_filter = TicketFilter.from_querydict(request.GET)
+    ticket_filter = TicketFilter.from_querydict(params)
+    if saved is not None:
+        ticket_filter.errors.update(stale_references(ticket_filter))
     tickets = queue_tickets(agent, ticket_filter)
     size = settings.SOCDESK_QUEUE_PAGE_SIZE
     try:
-        page = max(1, int(request.GET.get("page", "1")))
+        page = max(1, int(params.get("page", "1")))
     except ValueError:
         page = 1
     start = (page - 1) * size
@@ -95,15 +118,25 @@ def queue(request):
     has_next = len(rows) > size
     rows = rows[:size]
     # The signature is the filter without paging or sorting: every page of one queue shares a count.
-    signature = request.GET.copy()
+    signature = params.copy()
     signature.pop("page", None)
     signature.pop("sort", None)
     total, capped = cached_count(agent, signature.urlencode(), lambda: capped_count(tickets))
+    share_departments = list(shareable_departments(agent))
+    edit_departments = list(share_departments)
+    if saved is not None and saved.department is not None and saved.department not in edit_departments:
+        edit_departments.append(saved.department)  # renaming keeps the sharing it has
     context = {
         "filter": ticket_filter,
         "queue_name": ticket_filter.queue,
-        "queue_label": QUEUES[ticket_filter.queue][0],
+        "queue_label": saved.name if saved else QUEUES[ticket_filter.queue][0],
         "queues": [(name, label) for name, (label, _c) in QUEUES.items()],
+        "saved": saved,
+        "saved_tabs": list(saved_searches_visible_to(agent)),
+        "may_change_saved": saved is not None and may_change_saved_search(agent, saved),
+        "share_departments": share_departments,
+        "edit_departments": edit_departments,
+        "save_query": saved.query if saved else normalise_query(params),
         "rows": rows,
         "page": page,
         "has_next": has_next,

@@ -18,7 +18,16 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from socdesk.accounts.keyauth import ApiAuthError, RateLimited
-from socdesk.api.v1 import alerts, deliveries, integrations, observables, thehive, tickets, tokens
+from socdesk.api.v1 import (
+    alerts,
+    deliveries,
+    integrations,
+    observables,
+    saved_searches,
+    thehive,
+    tickets,
+    tokens,
+)
 from socdesk.core import json_input
 from socdesk.core.errors import ServiceError
 from socdesk.core.json_errors import error_response, service_error_response
@@ -38,8 +47,8 @@ api = NinjaAPI(
     title="SOCdesk API",
     version="1",
     description=(
-        "Tickets, threads, alerts, observables, integrations, personal tokens and TheHive-compatible alert "
-        "creation. Authenticate with an API key or personal token "
+        "Tickets, threads, saved searches, alerts, observables, integrations, personal tokens and "
+        "TheHive-compatible alert creation. Authenticate with an API key or personal token "
         "(`X-API-Key: KEY` or `Authorization: Bearer KEY`) or a console session. Errors always have "
         'the shape `{"error": {"code", "message", "fields"}}`. See docs/api.md.'
     ),
@@ -53,6 +62,7 @@ api = NinjaAPI(
 )
 api.add_router("", tickets.router)
 api.add_router("", tokens.router)
+api.add_router("", saved_searches.router)
 api.add_router("", alerts.router)
 api.add_router("", observables.router)
 api.add_router("", integrations.router)

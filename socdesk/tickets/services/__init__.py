@@ -7,7 +7,8 @@ records its audit event. `ticket_update` applies several changes at once through
 
 The modules, by concept: `numbering` (ticket numbers), `tags`, `lifecycle` (open, open a batch, delete),
 `thread` (replies, notes, messages, alert ingest's event lines), `assignment` (assign, claim, release,
-transfer), `fields` (status, severity, subject and due date), `update` (several changes in one step);
+transfer), `fields` (status, severity, subject and due date), `update` (several changes in one step),
+`saved_searches` (queue filters agents keep under a name);
 `steps` holds what they share. Import the services from this package, not from its modules.
 """
 
@@ -30,6 +31,12 @@ from socdesk.tickets.services.numbering import (
     TICKET_NUMBER_START,
     next_ticket_number,
 )
+from socdesk.tickets.services.saved_searches import (
+    saved_search_create,
+    saved_search_delete,
+    saved_search_move,
+    saved_search_update,
+)
 from socdesk.tickets.services.tags import normalise_tags, ticket_set_tags
 from socdesk.tickets.services.thread import (
     ticket_add_message,
@@ -47,6 +54,10 @@ __all__ = [
     "TicketDraft",
     "next_ticket_number",
     "normalise_tags",
+    "saved_search_create",
+    "saved_search_delete",
+    "saved_search_move",
+    "saved_search_update",
     "ticket_add_message",
     "ticket_assign",
     "ticket_change_severity",
