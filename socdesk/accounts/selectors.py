@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -62,13 +63,16 @@ def departments_with_perm(agent: Agent, perm: str) -> list[int] | None:
     return [dept for dept, perms in department_perms(agent).items() if perm in perms]
 
 
-def assignable_agents(department_id: int):
-    """Active agents who hold a role in the department (candidates for assignment)."""
-    return (
-        Agent.objects.filter(user__is_active=True, accesses__department_id=department_id)
-        .select_related("user")
-        .distinct()
+def assignable_agents(department_id: int, *, current: int | None = None):
+    """Candidates for assignment in the department: active agents who hold a role there or belong to
+    one of its teams, plus the `current` assignee whoever they are (so a form that re-sends the
+    assignment unchanged keeps them instead of clearing them)."""
+    fits = Q(user__is_active=True) & (
+        Q(accesses__department_id=department_id) | Q(teams__department_id=department_id)
     )
+    if current is not None:
+        fits |= Q(pk=current)
+    return Agent.objects.filter(fits).select_related("user").distinct()
 
 
 def api_department(

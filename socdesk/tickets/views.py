@@ -48,7 +48,8 @@ from socdesk.tickets.forms import (
     VersionedForm,
     incoming_files,
 )
-from socdesk.tickets.history import describe_event
+from socdesk.tickets.history import assignment_words, describe_event, transfer_consequences
+from socdesk.tickets.models import Ticket
 from socdesk.tickets.presence import presence_leave, presence_touch
 from socdesk.tickets.rows import ticket_rows
 from socdesk.tickets.selectors import attachment_get_for_agent, ticket_get_for_agent, ticket_thread
@@ -166,9 +167,13 @@ def _form(action: str, ticket, data=None, files=None, initial=None):
     form_class = ACTIONS[action][0]
     kwargs: dict[str, Any] = {"auto_id": f"{action}_%s"}
     if form_class is AssignForm:
+        # The current assignee and team are offered whoever they are: the form sends both sides, and a
+        # side the agent did not touch must come back unchanged, not cleared.
         kwargs |= {
-            "agents": assignable_agents(ticket.department_id),
-            "teams": Team.objects.filter(Q(department__isnull=True) | Q(department_id=ticket.department_id)),
+            "agents": assignable_agents(ticket.department_id, current=ticket.assignee_id),
+            "teams": Team.objects.filter(
+                Q(department__isnull=True) | Q(department_id=ticket.department_id) | Q(pk=ticket.team_id)
+            ),
         }
     if form_class is StatusForm:
         kwargs["ticket"] = ticket
@@ -240,20 +245,37 @@ def _do_release(actor, ticket, data):
     return "Ticket released."
 
 
-def _updater(done: Callable[[dict], str]):
-    """A handler sending the form's fields (all but the version) to ticket_update as one change."""
+def _updater(done: Callable[[dict, Ticket, Ticket], str]):
+    """A handler sending the form's fields (all but the version) to ticket_update as one change; `done`
+    words the success message from the data sent and the ticket before and after."""
 
     def handler(actor, ticket, data):
-        services.ticket_update(
+        after = services.ticket_update(
             actor=actor,
             ticket=ticket,
             changes={name: value for name, value in data.items() if name != "version"},
             expected_version=data["version"],
             refuse_unchanged=True,
         )
-        return done(data)
+        return done(data, ticket, after)
 
     return handler
+
+
+def _assigned(data: dict, before: Ticket, after: Ticket) -> str:
+    """'You assigned the ticket to Bob and set the team to Tier 1.': every side that changed."""
+    words = assignment_words((before.assignee, before.team), (after.assignee, after.team))
+    return f"You {words}." if words else "Assignment changed."
+
+
+def _transferred(data: dict, before: Ticket, after: Ticket) -> str:
+    """'Ticket transferred from SOC to IT. Bob was unassigned: …': what happened to assignee and team."""
+    consequences = transfer_consequences(
+        after.department, (before.assignee, before.team), (after.assignee, after.team)
+    )
+    return (
+        f"Ticket transferred from {before.department.name} to {after.department.name}. {consequences}".strip()
+    )
 
 
 # action name in the URL -> (form class, handler returning the success message)
@@ -261,15 +283,18 @@ ACTIONS = {
     "compose": (ComposeForm, _do_compose),
     "claim": (VersionedForm, _do_claim),
     "release": (VersionedForm, _do_release),
-    "assign": (AssignForm, _updater(lambda data: "Assignment changed.")),
-    "transfer": (TransferForm, _updater(lambda data: f"Ticket transferred to {data['department'].name}.")),
-    "status": (StatusForm, _updater(lambda data: f"Status set to {Status(data['status']).label.lower()}.")),
+    "assign": (AssignForm, _updater(_assigned)),
+    "transfer": (TransferForm, _updater(_transferred)),
+    "status": (
+        StatusForm,
+        _updater(lambda data, *_: f"Status set to {Status(data['status']).label.lower()}."),
+    ),
     "severity": (
         SeverityForm,
-        _updater(lambda data: f"Severity set to {Severity(data['severity']).label.lower()}."),
+        _updater(lambda data, *_: f"Severity set to {Severity(data['severity']).label.lower()}."),
     ),
-    "tags": (TagsForm, _updater(lambda data: "Tags saved.")),
-    "edit": (EditForm, _updater(lambda data: "Ticket updated.")),
+    "tags": (TagsForm, _updater(lambda data, *_: "Tags saved.")),
+    "edit": (EditForm, _updater(lambda data, *_: "Ticket updated.")),
 }
 
 

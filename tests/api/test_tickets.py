@@ -291,7 +291,8 @@ def test_patch_resolve_transfer_and_unassign(alice_api, tool, soc_ticket, people
     )
     assert r.json()["status"] == "resolved" and r.json()["resolution"] == "false_positive"
     r = tool.patch(
-        f"tickets/{soc_ticket.number}", {"version": r.json()["version"], "department": people.it.pk}
+        f"tickets/{soc_ticket.number}",
+        {"version": r.json()["version"], "department": people.it.pk, "reason": "IT owns it"},
     )
     assert r.status_code == 200 and r.json()["department"]["slug"] == people.it.slug
 
