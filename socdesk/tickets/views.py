@@ -17,13 +17,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.accounts.selectors import assignable_agents, departments_with_perm, ticket_perms
 from socdesk.accounts.web import agent_view, error_status
 from socdesk.audit.selectors import events_for_target
-from socdesk.core.errors import ServiceError
+from socdesk.core.errors import NotFound, ServiceError
 from socdesk.tickets import services
 from socdesk.tickets.choices import Resolution, Severity, Source, Status
 from socdesk.tickets.filters import (
@@ -326,8 +327,16 @@ def ticket_action(request, number, action):
             status=error_status(exc),
         )
     messages.success(request, message)
+    try:
+        fresh = ticket_get_for_agent(request.agent, number)
+    except NotFound:
+        # The change (a transfer to a department the agent has no role in) took the ticket out of
+        # their sight: back to their queue, where the message says what happened.
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("tickets:queue"))
+        return redirect("tickets:queue")
     if request.htmx:
-        return render_ticket(request, ticket_get_for_agent(request.agent, number))
+        return render_ticket(request, fresh)
     return redirect("tickets:detail", number=ticket.number)
 
 

@@ -179,6 +179,8 @@ def test_transfer_clears_who_does_not_fit_and_says_so(people, soc_ticket):
         {"version": _fresh(soc_ticket).version, "department": people.it.pk, "reason": "Laptop loss is IT's"},
         follow=True,
     )
+    # Alice holds no role in IT: the ticket left her sight, so she lands on her queue with the message.
+    assert response.redirect_chain[-1][0] == "/tickets/"
     html = response.content.decode()
     assert "Ticket transferred from SOC to IT Help Desk." in html
     assert "Bob was unassigned: they hold no role in IT Help Desk." in html
@@ -231,3 +233,12 @@ def test_bulk_transfer_needs_a_reason_and_keeps_it(people, soc_ticket):
         {"ticket": [soc_ticket.number], "action": "transfer", "department": people.it.pk, "reason": "IT's"},
     )
     assert _fresh(soc_ticket).department == people.it and _last_line(soc_ticket).endswith("Reason: IT's")
+
+
+def test_htmx_transfer_out_of_sight_redirects_to_the_queue(people, soc_ticket):
+    response = client_for(people.alice).post(
+        f"/tickets/{soc_ticket.number}/transfer",
+        {"version": 1, "department": people.it.pk, "reason": "IT's"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200 and response["HX-Redirect"] == "/tickets/"
