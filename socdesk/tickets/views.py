@@ -20,8 +20,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from socdesk.accounts.choices import Perm
-from socdesk.accounts.models import Agent, Department, Team
-from socdesk.accounts.selectors import assignable_agents, departments_with_perm, ticket_perms
+from socdesk.accounts.models import Department, Team
+from socdesk.accounts.selectors import (
+    agents_visible_to,
+    assignable_agents,
+    departments_with_perm,
+    teams_visible_to,
+    ticket_perms,
+    visible_department_ids,
+)
 from socdesk.accounts.web import agent_view, error_status
 from socdesk.audit.selectors import events_for_target
 from socdesk.core.errors import NotFound, ServiceError
@@ -85,6 +92,15 @@ def queue(request):
     """One queue, filtered and sorted; 50 rows a page, read with LIMIT and never fully counted."""
     agent = request.agent
     ticket_filter = TicketFilter.from_querydict(request.GET)
+    # The filter lists offer only what the agent may see, and a submitted id outside it is dropped.
+    all_departments = list(Department.objects.all())  # the bulk transfer may send tickets anywhere
+    seen_ids = visible_department_ids(agent)
+    seen_departments = [d for d in all_departments if seen_ids is None or d.pk in seen_ids]
+    seen_agents = list(agents_visible_to(agent))
+    seen_teams = list(teams_visible_to(agent))
+    ticket_filter.limit_to("department", {d.pk for d in seen_departments})
+    ticket_filter.limit_to("assignee", {a.pk for a in seen_agents})
+    ticket_filter.limit_to("team", {t.pk for t in seen_teams})
     tickets = queue_tickets(agent, ticket_filter)
     size = settings.SOCDESK_QUEUE_PAGE_SIZE
     try:
@@ -116,9 +132,11 @@ def queue(request):
         "statuses": Status.choices,
         "severities": Severity.choices,
         "sources": Source.choices,
-        "departments": list(Department.objects.all()),
-        "agents": list(Agent.objects.filter(user__is_active=True).select_related("user")),
-        "teams": list(Team.objects.all()),
+        "filter_departments": seen_departments,
+        # A bulk transfer may send tickets to any department, as the ticket page's transfer may.
+        "departments": all_departments,
+        "agents": seen_agents,
+        "teams": seen_teams,
         "sort": ticket_filter.sort,
         "bulk_actions": BULK_ACTIONS,
         "resolutions": Resolution.choices,
