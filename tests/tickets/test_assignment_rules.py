@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from socdesk.accounts.services import access_grant, team_create
+from socdesk.accounts.services import access_grant, access_revoke, team_create
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
@@ -116,6 +116,21 @@ def test_setting_the_team_keeps_an_assignee_from_outside_the_list(people, soc_ti
     event = AuditEvent.objects.filter(action="ticket.assigned").latest("id")
     assert event.before["assignee"] == event.after["assignee"] == people.admin.pk
     assert _last_line(t) == "alice set the team to Tier 1."
+
+
+def test_setting_the_team_does_not_recheck_a_kept_assignee(people, soc_ticket):
+    alice = people.actor(people.alice)
+    services.ticket_assign(actor=alice, ticket=soc_ticket, agent=people.bob)
+    setup = Actor.system("test-setup")
+    access_revoke(actor=setup, agent=people.bob, department=people.soc)
+    night = team_create(actor=setup, name="Night shift", department=people.soc, members=[people.alice])
+    t = services.ticket_update(actor=alice, ticket=soc_ticket, changes={"team": night})
+    assert (t.assignee, t.team) == (people.bob, night)
+    # ...but giving the ticket to him anew is refused.
+    services.ticket_release(actor=alice, ticket=t)
+    services.ticket_update(actor=alice, ticket=t, changes={"team": None})
+    with pytest.raises(ServiceError, match="Bob holds no role in SOC"):
+        services.ticket_update(actor=alice, ticket=t, changes={"assignee": people.bob})
 
 
 def test_the_message_names_every_side_that_changed(people, soc_ticket):

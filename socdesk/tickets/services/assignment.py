@@ -44,7 +44,13 @@ def ticket_assign(
     ticket = lock_ticket(ticket)
     require_perm(actor, Perm.ASSIGN, ticket)
     check_version(ticket, expected_version)
-    check_assignment(ticket.department, agent, team)
+    # Only the side that changes is checked: keeping an assignee who has since lost their role while
+    # setting the team is the agent's choice to leave them, not a new assignment.
+    check_assignment(
+        ticket.department,
+        agent if agent is not None and agent.pk != ticket.assignee_id else None,
+        team if team is not None and team.pk != ticket.team_id else None,
+    )
     before = {"assignee": ticket.assignee_id, "team": ticket.team_id}
     if before == {"assignee": agent.pk if agent else None, "team": team.pk if team else None}:
         raise ServiceError("The ticket is already assigned that way.")
