@@ -7,4 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Agents, departments and requesters"
 
     def ready(self) -> None:
-        from socdesk.accounts import checks  # noqa: F401  (registers the deploy checks)
+        from socdesk.accounts import audit_names, checks  # noqa: F401  (checks registers the deploy checks)
+
+        audit_names.register()

@@ -75,9 +75,11 @@ class Agent(models.Model):
         Department, through="DepartmentAccess", related_name="agents"
     )
 
-    # Not columns: what socdesk.accounts.selectors remembers on the instance (department_perms, team_ids).
+    # Not columns: what socdesk.accounts.selectors remembers on the instance (department_perms, team_ids,
+    # visible_department_ids).
     _department_perms: dict[int, frozenset[str]]
     _team_ids: frozenset[int]
+    _visible_department_ids: set[int]
 
     class Meta:
         ordering = ["user__username"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -62,13 +63,58 @@ def departments_with_perm(agent: Agent, perm: str) -> list[int] | None:
     return [dept for dept, perms in department_perms(agent).items() if perm in perms]
 
 
-def assignable_agents(department_id: int):
-    """Active agents who hold a role in the department (candidates for assignment)."""
-    return (
-        Agent.objects.filter(user__is_active=True, accesses__department_id=department_id)
-        .select_related("user")
-        .distinct()
+def visible_department_ids(agent: Agent) -> set[int] | None:
+    """Departments the agent sees tickets of (None: every one, for admins): those where a role lets them
+    view, unless they are limited to their own tickets, and those of their teams."""
+    if agent.is_admin:
+        return None
+    cached = getattr(agent, "_visible_department_ids", None)
+    if cached is None:
+        cached = (
+            set()
+            if agent.limit_to_assigned
+            else {dept for dept, perms in department_perms(agent).items() if Perm.VIEW in perms}
+        )
+        teams = team_ids(agent)
+        if teams:
+            of_teams = Team.objects.filter(pk__in=teams, department__isnull=False)
+            cached |= set(of_teams.values_list("department_id", flat=True))
+        agent._visible_department_ids = cached
+    return cached
+
+
+def teams_visible_to(agent: Agent):
+    """Teams of the departments the agent sees, their own teams and teams of no department."""
+    ids = visible_department_ids(agent)
+    if ids is None:
+        return Team.objects.all()
+    return Team.objects.filter(
+        Q(department_id__in=ids) | Q(pk__in=team_ids(agent)) | Q(department__isnull=True)
     )
+
+
+def agents_visible_to(agent: Agent):
+    """Active agents the agent works alongside: those with a role in a department they see, their
+    teams' members, and themselves."""
+    active = Agent.objects.filter(user__is_active=True).select_related("user")
+    ids = visible_department_ids(agent)
+    if ids is None:
+        return active
+    return active.filter(
+        Q(accesses__department_id__in=ids) | Q(teams__in=team_ids(agent)) | Q(pk=agent.pk)
+    ).distinct()
+
+
+def assignable_agents(department_id: int, *, current: int | None = None):
+    """Candidates for assignment in the department: active agents who hold a role there or belong to
+    one of its teams, plus the `current` assignee whoever they are (so a form that re-sends the
+    assignment unchanged keeps them instead of clearing them)."""
+    fits = Q(user__is_active=True) & (
+        Q(accesses__department_id=department_id) | Q(teams__department_id=department_id)
+    )
+    if current is not None:
+        fits |= Q(pk=current)
+    return Agent.objects.filter(fits).select_related("user").distinct()
 
 
 def api_department(

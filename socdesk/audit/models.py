@@ -47,9 +47,11 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64, blank=True)
     chain_hash = models.CharField(max_length=64, blank=True)
 
-    # Not columns: the audit browser's compact before/after text for its template (socdesk.audit.views).
+    # Not columns: the audit browser's compact before/after text and its fields in words, for its template
+    # (socdesk.audit.views; the FieldChange list comes from socdesk.audit.describe).
     before_json: str
     after_json: str
+    changes: list
 
     class Meta:
         ordering = ["-id"]

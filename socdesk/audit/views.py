@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from socdesk.audit.chain import GENESIS
+from socdesk.audit.describe import describe_changes
 from socdesk.audit.selectors import events_filtered
 from socdesk.audit.verify import verify_chain
 
@@ -80,9 +81,11 @@ def audit_browser(request):
     rows = list(events[: PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    changes = describe_changes(rows)  # names looked up once for the page, not per row
     for event in rows:
         event.before_json = _compact(event.before)
         event.after_json = _compact(event.after)
+        event.changes = changes[event.pk]
     return render(
         request,
         "audit/browser.html",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
@@ -104,6 +104,19 @@ class TicketFilter:
         f.observable, f.observable_match, f.observable_label = _observable(params, f.errors)
         f.sort = _one_of(params, "sort", SORTS, "activity", f.errors)
         return f
+
+    def limit_to(self, name: str, allowed: Collection[int]) -> None:
+        """Keep only the ids of `name` ("department", "assignee", "team") that the asker may pick: an id
+        they may not see is dropped and reported exactly like one that does not exist, so a filter never
+        tells whether something outside their sight exists. 0 ("unassigned") is always allowed."""
+        wanted: list[int] = getattr(self, name)
+        refused = [i for i in wanted if i and i not in allowed]
+        if refused:
+            setattr(self, name, [i for i in wanted if not i or i in allowed])
+            self.errors[name] = (
+                f"There is no {name} {', '.join(map(str, refused))} among those you can filter by; "
+                "choose from the list."
+            )
 
     def is_default(self) -> bool:
         return all(

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Resolution, Severity, Source, Status
+from socdesk.tickets.services import UNSET
 from socdesk.tickets.workflow import allowed_next
 
 
@@ -83,8 +84,17 @@ class AssignForm(VersionedForm):
         _set_queryset(self, "team", teams if teams is not None else Team.objects.all())
 
 
+TRANSFER_REASON_REQUIRED = "Say why the ticket is transferred: the reason is kept in its thread."
+
+
 class TransferForm(VersionedForm):
     department = forms.ModelChoiceField(queryset=Department.objects.all(), label="Department")
+    reason = forms.CharField(
+        label="Reason",
+        max_length=1000,
+        help_text="Kept in the thread for the agents who receive it.",
+        error_messages={"required": TRANSFER_REASON_REQUIRED},
+    )
 
 
 class StatusForm(VersionedForm):
@@ -161,15 +171,31 @@ BULK_ACTIONS = [
 ]
 
 
+# In the bulk assignment's lists: leave that side of each ticket as it is / clear it.
+KEEP, CLEAR = "", "none"
+
+
+class KeepOrClearField(forms.ModelChoiceField):
+    """A bulk choice where "" keeps each ticket's value (UNSET), "none" clears it (None) and an id sets
+    it: assigning a team to fifty tickets must not unassign their agents."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return UNSET
+        if value == CLEAR:
+            return None
+        return super().to_python(value)
+
+
 class BulkForm(forms.Form):
     """One change applied to many selected tickets, each through ticket_update on its own."""
 
-    # bulk action -> the fields it sends to ticket_update
+    # bulk action -> the fields it sends to ticket_update (an UNSET one is left out)
     CHANGED_FIELDS = {
         "assign": ("assignee", "team"),
         "status": ("status", "resolution"),
         "severity": ("severity",),
-        "transfer": ("department",),
+        "transfer": ("department", "reason"),
     }
 
     # No default: applying an unnoticed "assign to nobody" to fifty tickets would be an easy mistake.
@@ -178,11 +204,11 @@ class BulkForm(forms.Form):
         label="Bulk action",
         error_messages={"required": "Choose a bulk action."},
     )
-    assignee = forms.ModelChoiceField(
-        queryset=Agent.objects.none(), required=False, label="Bulk assignee", empty_label="Nobody"
+    assignee = KeepOrClearField(
+        queryset=Agent.objects.none(), required=False, label="Bulk assignee", empty_label="Unchanged"
     )
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, label="Bulk team", empty_label="No team"
+    team = KeepOrClearField(
+        queryset=Team.objects.none(), required=False, label="Bulk team", empty_label="Unchanged"
     )
     status = forms.ChoiceField(choices=[("", "—"), *Status.choices], required=False, label="Bulk status")
     resolution = forms.ChoiceField(
@@ -194,6 +220,7 @@ class BulkForm(forms.Form):
     department = forms.ModelChoiceField(
         queryset=Department.objects.none(), required=False, label="Bulk department", empty_label="—"
     )
+    reason = forms.CharField(required=False, max_length=1000, label="Bulk transfer reason")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -211,12 +238,22 @@ class BulkForm(forms.Form):
             self.add_error("severity", "Choose the severity to set.")
         if action == "transfer" and not data.get("department"):
             self.add_error("department", "Choose the department to transfer to.")
+        if action == "transfer" and not (data.get("reason") or "").strip():
+            self.add_error("reason", TRANSFER_REASON_REQUIRED)
+        if action == "assign" and data.get("assignee", UNSET) is UNSET and data.get("team", UNSET) is UNSET:
+            self.add_error(
+                "assignee", "Choose an assignee or a team to set (Nobody or No team clears that side)."
+            )
         return data
 
     def changes(self) -> dict:
         """The chosen action as the {field: value} changes ticket_update takes (valid forms only)."""
         data = self.cleaned_data
-        return {name: data[name] for name in self.CHANGED_FIELDS[data["action"]]}
+        return {
+            name: data[name]
+            for name in self.CHANGED_FIELDS[data["action"]]
+            if data.get(name, UNSET) is not UNSET
+        }
 
 
 class SavedSearchForm(forms.Form):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from socdesk.audit.models import AuditEvent
 from socdesk.audit.selectors import events_for_target
 from socdesk.core.errors import StaleVersion
 from socdesk.tickets.choices import Resolution, Severity, Status
+
+if TYPE_CHECKING:
+    from socdesk.accounts.models import Agent, Department, Team
 
 ACTION_WORDS = {
     "ticket.created": "opened the ticket",
@@ -67,3 +72,48 @@ def stale_version_error(ticket, expected_version: int) -> StaleVersion:
         "Your change was not saved; review the ticket and try again.",
         fields={"version": str(ticket.version)},
     )
+
+
+def assignment_words(
+    before: tuple[Agent | None, Team | None], after: tuple[Agent | None, Team | None]
+) -> str:
+    """What an assignment changed, naming only the sides that changed: "assigned the ticket to Bob
+    (was Alice) and set the team to Tier 1" (empty when nothing changed)."""
+    (old_agent, old_team), (agent, team) = before, after
+    parts = []
+    if old_agent != agent:
+        if agent is None:
+            parts.append(f"unassigned {old_agent.name if old_agent else 'nobody'}")
+        else:
+            parts.append(
+                f"assigned the ticket to {agent.name}" + (f" (was {old_agent.name})" if old_agent else "")
+            )
+    if old_team != team:
+        if team is None:
+            parts.append(f"removed the team {old_team.name if old_team else ''}".rstrip())
+        else:
+            parts.append(f"set the team to {team.name}" + (f" (was {old_team.name})" if old_team else ""))
+    return " and ".join(parts)
+
+
+def transfer_consequences(
+    department: Department,
+    before: tuple[Agent | None, Team | None],
+    after: tuple[Agent | None, Team | None],
+) -> str:
+    """What a transfer did to the assignee and team: cleared (and why) or kept, one sentence each."""
+    (old_agent, old_team), (agent, team) = before, after
+    sentences = []
+    if old_agent is not None:
+        sentences.append(
+            f"{old_agent.name} stays assigned."
+            if agent == old_agent
+            else f"{old_agent.name} was unassigned: they hold no role in {department.name}."
+        )
+    if old_team is not None:
+        sentences.append(
+            f"The team {old_team.name} stays."
+            if team == old_team
+            else f"The team {old_team.name} was removed: it belongs to another department."
+        )
+    return " ".join(sentences)

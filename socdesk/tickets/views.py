@@ -17,13 +17,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from socdesk.accounts.choices import Perm
-from socdesk.accounts.models import Agent, Department, Team
-from socdesk.accounts.selectors import assignable_agents, departments_with_perm, ticket_perms
+from socdesk.accounts.models import Department, Team
+from socdesk.accounts.selectors import (
+    agents_visible_to,
+    assignable_agents,
+    departments_with_perm,
+    teams_visible_to,
+    ticket_perms,
+    visible_department_ids,
+)
 from socdesk.accounts.web import agent_view, error_status
 from socdesk.audit.selectors import events_for_target
-from socdesk.core.errors import ServiceError
+from socdesk.core.errors import NotFound, ServiceError
 from socdesk.tickets import services
 from socdesk.tickets.choices import Resolution, Severity, Source, Status
 from socdesk.tickets.filters import (
@@ -48,8 +56,8 @@ from socdesk.tickets.forms import (
     VersionedForm,
     incoming_files,
 )
-from socdesk.tickets.history import describe_event
-from socdesk.tickets.models import SavedSearch
+from socdesk.tickets.history import assignment_words, describe_event, transfer_consequences
+from socdesk.tickets.models import SavedSearch, Ticket
 from socdesk.tickets.presence import presence_leave, presence_touch
 from socdesk.tickets.rows import ticket_rows
 from socdesk.tickets.saved_searches import (
@@ -106,6 +114,15 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
     ticket_filter = TicketFilter.from_querydict(params)
     if saved is not None:
         ticket_filter.errors.update(stale_references(ticket_filter))
+    # The filter lists offer only what the agent may see, and a submitted id outside it is dropped.
+    all_departments = list(Department.objects.all())  # the bulk transfer may send tickets anywhere
+    seen_ids = visible_department_ids(agent)
+    seen_departments = [d for d in all_departments if seen_ids is None or d.pk in seen_ids]
+    seen_agents = list(agents_visible_to(agent))
+    seen_teams = list(teams_visible_to(agent))
+    ticket_filter.limit_to("department", {d.pk for d in seen_departments})
+    ticket_filter.limit_to("assignee", {a.pk for a in seen_agents})
+    ticket_filter.limit_to("team", {t.pk for t in seen_teams})
     tickets = queue_tickets(agent, ticket_filter)
     size = settings.SOCDESK_QUEUE_PAGE_SIZE
     try:
@@ -147,9 +164,11 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
         "statuses": Status.choices,
         "severities": Severity.choices,
         "sources": Source.choices,
-        "departments": list(Department.objects.all()),
-        "agents": list(Agent.objects.filter(user__is_active=True).select_related("user")),
-        "teams": list(Team.objects.all()),
+        "filter_departments": seen_departments,
+        # A bulk transfer may send tickets to any department, as the ticket page's transfer may.
+        "departments": all_departments,
+        "agents": seen_agents,
+        "teams": seen_teams,
         "sort": ticket_filter.sort,
         "bulk_actions": BULK_ACTIONS,
         "resolutions": Resolution.choices,
@@ -199,9 +218,13 @@ def _form(action: str, ticket, data=None, files=None, initial=None):
     form_class = ACTIONS[action][0]
     kwargs: dict[str, Any] = {"auto_id": f"{action}_%s"}
     if form_class is AssignForm:
+        # The current assignee and team are offered whoever they are: the form sends both sides, and a
+        # side the agent did not touch must come back unchanged, not cleared.
         kwargs |= {
-            "agents": assignable_agents(ticket.department_id),
-            "teams": Team.objects.filter(Q(department__isnull=True) | Q(department_id=ticket.department_id)),
+            "agents": assignable_agents(ticket.department_id, current=ticket.assignee_id),
+            "teams": Team.objects.filter(
+                Q(department__isnull=True) | Q(department_id=ticket.department_id) | Q(pk=ticket.team_id)
+            ),
         }
     if form_class is StatusForm:
         kwargs["ticket"] = ticket
@@ -273,20 +296,37 @@ def _do_release(actor, ticket, data):
     return "Ticket released."
 
 
-def _updater(done: Callable[[dict], str]):
-    """A handler sending the form's fields (all but the version) to ticket_update as one change."""
+def _updater(done: Callable[[dict, Ticket, Ticket], str]):
+    """A handler sending the form's fields (all but the version) to ticket_update as one change; `done`
+    words the success message from the data sent and the ticket before and after."""
 
     def handler(actor, ticket, data):
-        services.ticket_update(
+        after = services.ticket_update(
             actor=actor,
             ticket=ticket,
             changes={name: value for name, value in data.items() if name != "version"},
             expected_version=data["version"],
             refuse_unchanged=True,
         )
-        return done(data)
+        return done(data, ticket, after)
 
     return handler
+
+
+def _assigned(data: dict, before: Ticket, after: Ticket) -> str:
+    """'You assigned the ticket to Bob and set the team to Tier 1.': every side that changed."""
+    words = assignment_words((before.assignee, before.team), (after.assignee, after.team))
+    return f"You {words}." if words else "Assignment changed."
+
+
+def _transferred(data: dict, before: Ticket, after: Ticket) -> str:
+    """'Ticket transferred from SOC to IT. Bob was unassigned: …': what happened to assignee and team."""
+    consequences = transfer_consequences(
+        after.department, (before.assignee, before.team), (after.assignee, after.team)
+    )
+    return (
+        f"Ticket transferred from {before.department.name} to {after.department.name}. {consequences}".strip()
+    )
 
 
 # action name in the URL -> (form class, handler returning the success message)
@@ -294,15 +334,18 @@ ACTIONS = {
     "compose": (ComposeForm, _do_compose),
     "claim": (VersionedForm, _do_claim),
     "release": (VersionedForm, _do_release),
-    "assign": (AssignForm, _updater(lambda data: "Assignment changed.")),
-    "transfer": (TransferForm, _updater(lambda data: f"Ticket transferred to {data['department'].name}.")),
-    "status": (StatusForm, _updater(lambda data: f"Status set to {Status(data['status']).label.lower()}.")),
+    "assign": (AssignForm, _updater(_assigned)),
+    "transfer": (TransferForm, _updater(_transferred)),
+    "status": (
+        StatusForm,
+        _updater(lambda data, *_: f"Status set to {Status(data['status']).label.lower()}."),
+    ),
     "severity": (
         SeverityForm,
-        _updater(lambda data: f"Severity set to {Severity(data['severity']).label.lower()}."),
+        _updater(lambda data, *_: f"Severity set to {Severity(data['severity']).label.lower()}."),
     ),
-    "tags": (TagsForm, _updater(lambda data: "Tags saved.")),
-    "edit": (EditForm, _updater(lambda data: "Ticket updated.")),
+    "tags": (TagsForm, _updater(lambda data, *_: "Tags saved.")),
+    "edit": (EditForm, _updater(lambda data, *_: "Ticket updated.")),
 }
 
 
@@ -334,8 +377,16 @@ def ticket_action(request, number, action):
             status=error_status(exc),
         )
     messages.success(request, message)
+    try:
+        fresh = ticket_get_for_agent(request.agent, number)
+    except NotFound:
+        # The change (a transfer to a department the agent has no role in) took the ticket out of
+        # their sight: back to their queue, where the message says what happened.
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("tickets:queue"))
+        return redirect("tickets:queue")
     if request.htmx:
-        return render_ticket(request, ticket_get_for_agent(request.agent, number))
+        return render_ticket(request, fresh)
     return redirect("tickets:detail", number=ticket.number)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from socdesk.tickets.choices import Status
 
 # new → in_progress ⇄ on_hold → resolved → closed; resolved/closed reopen to in_progress.
+# new → resolved too: most alert triage is closing a false positive, which needs no "in progress" step.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.NEW: frozenset({Status.IN_PROGRESS}),
+    Status.NEW: frozenset({Status.IN_PROGRESS, Status.RESOLVED}),
     Status.IN_PROGRESS: frozenset({Status.ON_HOLD, Status.RESOLVED}),
     Status.ON_HOLD: frozenset({Status.IN_PROGRESS, Status.RESOLVED}),
     Status.RESOLVED: frozenset({Status.CLOSED, Status.IN_PROGRESS}),

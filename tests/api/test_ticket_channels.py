@@ -45,9 +45,15 @@ CHANGES = [
     ("tags", {"tags": "edr, c2"}, {"tags": ["edr", "c2"]}),
     ("assign", {"assignee": "alice", "team": "tier1"}, {"assignee": "alice", "team": "Tier 1"}),
     ("assign", {"assignee": "", "team": ""}, {"assignee": None}),
-    ("transfer", {"department": "it"}, {"department": "it-help-desk"}),
+    (
+        "transfer",
+        {"department": "it", "reason": "IT owns it"},
+        {"department": "it-help-desk", "reason": "IT owns it"},
+    ),
     ("bulk", {"action": "severity", "severity": "low"}, {"severity": "low"}),
-    ("bulk", {"action": "assign", "assignee": "", "team": "tier1"}, {"assignee": None, "team": "Tier 1"}),
+    ("bulk", {"action": "assign", "assignee": "none", "team": "tier1"}, {"assignee": None, "team": "Tier 1"}),
+    # a bulk list left at "Unchanged" leaves that side as it is, like a field the PATCH does not send
+    ("bulk", {"action": "assign", "assignee": "", "team": "tier1"}, {"team": "Tier 1"}),
 ]
 
 

@@ -291,7 +291,8 @@ def test_patch_resolve_transfer_and_unassign(alice_api, tool, soc_ticket, people
     )
     assert r.json()["status"] == "resolved" and r.json()["resolution"] == "false_positive"
     r = tool.patch(
-        f"tickets/{soc_ticket.number}", {"version": r.json()["version"], "department": people.it.pk}
+        f"tickets/{soc_ticket.number}",
+        {"version": r.json()["version"], "department": people.it.pk, "reason": "IT owns it"},
     )
     assert r.status_code == 200 and r.json()["department"]["slug"] == people.it.slug
 
@@ -313,7 +314,8 @@ def test_patch_stale_version_is_409_naming_the_change(alice_api, soc_ticket, peo
         ({"status": "in_progress"}, "version"),
         ({"version": "one"}, "version"),
         ({"version": 1, "status": "pending"}, "status"),
-        ({"version": 1, "status": "resolved"}, "status"),  # new cannot become resolved: the state machine
+        ({"version": 1, "status": "closed"}, "status"),  # new cannot become closed: the state machine
+        ({"version": 1, "status": "resolved"}, "resolution"),  # resolving from new needs a resolution
         ({"version": 1, "severity": 5}, "severity"),
         ({"version": 1, "assignee": "ghost"}, "assignee"),
         ({"version": 1, "department": "nowhere"}, "department"),
@@ -419,3 +421,11 @@ def test_thread_post_with_stale_version_is_409(alice_api, soc_ticket, people):
     ticket_change_severity(actor=Actor.for_agent(people.bob), ticket=soc_ticket, severity="low")
     r = alice_api.post(f"tickets/{soc_ticket.number}/thread", {"kind": "note", "body": "x", "version": 1})
     assert r.status_code == 409 and "severity" in r.json()["error"]["message"]
+
+
+def test_patch_resolves_a_new_ticket_in_one_step(alice_api, soc_ticket):
+    r = alice_api.patch(
+        f"tickets/{soc_ticket.number}", {"version": 1, "status": "resolved", "resolution": "false_positive"}
+    )
+    assert r.status_code == 200, r.content
+    assert (r.json()["status"], r.json()["resolution"]) == ("resolved", "false_positive")

@@ -118,7 +118,7 @@ def _console_requests(case: SocCase, people) -> list[tuple[str, str, dict]]:
     ]
     for action, data in sorted(ACTION_DATA.items()):
         if action == "transfer":
-            data = {"department": people.it.pk}
+            data = {"department": people.it.pk, "reason": "not mine"}
         requests.append(("post", f"/tickets/{n}/{action}", {"version": case.ticket.version, **data}))
     return requests
 
@@ -206,7 +206,11 @@ def _rest_requests(case: SocCase) -> list[tuple[str, str, dict | None]]:
     return [
         ("get", f"tickets/{n}", None),
         ("patch", f"tickets/{n}", {"version": case.ticket.version, "severity": "low"}),
-        ("patch", f"tickets/{n}", {"version": case.ticket.version, "department": "it-help-desk"}),
+        (
+            "patch",
+            f"tickets/{n}",
+            {"version": case.ticket.version, "department": "it-help-desk", "reason": "x"},
+        ),
         ("get", f"tickets/{n}/thread", None),
         ("post", f"tickets/{n}/thread", {"kind": "note", "body": "hello"}),
         ("get", f"alerts/{case.alert.pk}", None),
@@ -316,7 +320,11 @@ def test_department_bound_key_cannot_patch_its_ticket_into_another_department(pe
     # Its own department is fine, and an agent's token may still transfer as their role allows.
     assert api.call("patch", f"tickets/{number}", {"version": version, "severity": "low"}).status_code == 200
     alice = _caller("alice-token", people)
-    moved = alice.call("patch", f"tickets/{number}", {"version": version + 1, "department": "it-help-desk"})
+    moved = alice.call(
+        "patch",
+        f"tickets/{number}",
+        {"version": version + 1, "department": "it-help-desk", "reason": "IT's phish"},
+    )
     assert moved.status_code == 200, moved.content
 
 

@@ -118,7 +118,9 @@ def test_cannot_assign_to_an_agent_without_a_role_in_the_department(people, soc_
 def test_transfer_clears_assignee_who_has_no_role_there(people, soc_ticket):
     alice = people.actor(people.alice)
     services.ticket_assign(actor=alice, ticket=soc_ticket, agent=people.bob, team=people.tier1)
-    t = services.ticket_transfer(actor=alice, ticket=soc_ticket, department=people.it)
+    t = services.ticket_transfer(
+        actor=alice, ticket=soc_ticket, department=people.it, reason="Phishing is IT's"
+    )
     assert t.department == people.it and t.assignee is None and t.team is None
     assert events(t, "ticket.transferred").get().before["department"] == people.soc.pk
 
@@ -178,7 +180,7 @@ def test_carol_gets_not_found_on_every_service(people, soc_ticket):
         lambda: services.ticket_note(actor=carol, ticket=soc_ticket, body="hi"),
         lambda: services.ticket_assign(actor=carol, ticket=soc_ticket, agent=people.carol),
         lambda: services.ticket_claim(actor=carol, ticket=soc_ticket),
-        lambda: services.ticket_transfer(actor=carol, ticket=soc_ticket, department=people.it),
+        lambda: services.ticket_transfer(actor=carol, ticket=soc_ticket, department=people.it, reason="mine"),
         lambda: services.ticket_change_status(actor=carol, ticket=soc_ticket, status="in_progress"),
         lambda: services.ticket_change_severity(actor=carol, ticket=soc_ticket, severity="low"),
         lambda: services.ticket_set_tags(actor=carol, ticket=soc_ticket, tags=["x"]),

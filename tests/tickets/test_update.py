@@ -53,7 +53,7 @@ def test_applies_each_change_through_its_service_with_one_version(people, soc_ti
     "changes, message",
     [
         # transfer to IT succeeds, then the SOC team does not fit the new department
-        ({"department": "it", "team": "tier1"}, "belongs to another department"),
+        ({"department": "it", "reason": "IT owns it", "team": "tier1"}, "belongs to another department"),
         # the severity changes, then the state machine refuses new -> closed
         ({"severity": "low", "status": "closed"}, "cannot become closed"),
         # the tags change, then an empty subject is refused
@@ -118,7 +118,9 @@ def test_clearing_the_assignee_releases_and_a_transfer_keeps_what_fits(people, s
         actor=alice, ticket=soc_ticket, changes={"assignee": people.admin, "team": people.tier1}
     )
     # the admin may work anywhere and stays; the SOC team does not fit IT and is cleared
-    t = services.ticket_update(actor=alice, ticket=soc_ticket, changes={"department": people.it})
+    t = services.ticket_update(
+        actor=alice, ticket=soc_ticket, changes={"department": people.it, "reason": "IT owns laptops"}
+    )
     assert (t.department, t.assignee, t.team) == (people.it, people.admin, None)
 
 

@@ -167,10 +167,10 @@ def test_bulk_assign_status_and_transfer(alice, people, soc_ticket):
     assert _fresh(soc_ticket).assignee == people.bob
     html = alice.post(
         "/tickets/bulk",
-        {"ticket": [soc_ticket.number], "action": "status", "status": "resolved"},
+        {"ticket": [soc_ticket.number], "action": "status", "status": "closed"},
         follow=True,
     ).content.decode()
-    assert "cannot become resolved" in html
+    assert "cannot become closed" in html
     alice.post("/tickets/bulk", {"ticket": [soc_ticket.number], "action": "status", "status": "in_progress"})
     html = alice.post(
         "/tickets/bulk",
@@ -184,7 +184,8 @@ def test_bulk_assign_status_and_transfer(alice, people, soc_ticket):
     )
     assert _fresh(soc_ticket).resolution == "duplicate"
     alice.post(
-        "/tickets/bulk", {"ticket": [soc_ticket.number], "action": "transfer", "department": people.it.pk}
+        "/tickets/bulk",
+        {"ticket": [soc_ticket.number], "action": "transfer", "department": people.it.pk, "reason": "IT"},
     )
     assert _fresh(soc_ticket).department == people.it
 
@@ -284,7 +285,7 @@ def test_claim_release_assign_transfer(alice, people, soc_ticket):
     # carol holds no role in SOC: she is not offered, and a forged choice is refused by the form.
     response = _post(alice, soc_ticket, "assign", {"assignee": people.carol.pk})
     assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
-    _post(alice, soc_ticket, "transfer", {"department": people.it.pk})
+    _post(alice, soc_ticket, "transfer", {"department": people.it.pk, "reason": "IT owns it"})
     assert _fresh(soc_ticket).department == people.it
 
 
@@ -349,7 +350,7 @@ def test_permission_refusal_is_a_message(people, soc_ticket):
     people.carol.teams.add(people.tier1)
     services.ticket_assign(actor=people.actor(people.alice), ticket=soc_ticket, team=people.tier1)
     carol = client_for(people.carol)  # sees it through her team, may not transfer it
-    response = _post(carol, soc_ticket, "transfer", {"department": people.it.pk})
+    response = _post(carol, soc_ticket, "transfer", {"department": people.it.pk, "reason": "mine"})
     assert response.status_code == 403
     assert "You do not have the transfer tickets permission in SOC." in response.content.decode()
 

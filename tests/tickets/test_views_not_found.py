@@ -14,7 +14,7 @@ ACTION_DATA = {
     "claim": {},
     "release": {},
     "assign": {"assignee": ""},
-    "transfer": {"department": ""},
+    "transfer": {"department": "", "reason": "not mine"},
     "status": {"status": "in_progress"},
     "severity": {"severity": "low"},
     "tags": {"tags": "x"},

@@ -9,6 +9,7 @@ from socdesk.tickets.workflow import allowed_next, can_transition, transition_er
 
 ALLOWED = {
     ("new", "in_progress"),
+    ("new", "resolved"),
     ("in_progress", "on_hold"),
     ("in_progress", "resolved"),
     ("on_hold", "in_progress"),
@@ -31,6 +32,6 @@ def test_every_transition(current, new):
 
 def test_refusal_names_the_options():
     assert transition_error("new", "closed") == (
-        "A ticket that is new cannot become closed; it can become: in progress."
+        "A ticket that is new cannot become closed; it can become: in progress, resolved."
     )
     assert allowed_next("resolved") == ["in_progress", "closed"]

@@ -158,7 +158,14 @@ class TicketPatchIn(InputSchema):
     severity: Severity | None = None
     assignee: DbId | str | None = Field(None, description="Agent id or username; null to unassign.")
     team: DbId | str | None = Field(None, description="Team id or name; null to clear.")
-    department: DbId | str | None = Field(None, description="Department id or slug: transfers the ticket.")
+    department: DbId | str | None = Field(
+        None, description="Department id or slug: transfers the ticket (send `reason` with it)."
+    )
+    reason: str | None = Field(
+        None,
+        max_length=1000,
+        description="Why the ticket is transferred; required with `department`, kept in its thread.",
+    )
     tags: list[str] | None = Field(None, max_length=50, description="Replaces all tags.")
     subject: str | None = Field(None, min_length=1, max_length=255)
     due_at: datetime | None = None

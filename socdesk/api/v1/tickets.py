@@ -328,7 +328,7 @@ def _changes(payload: TicketPatchIn) -> services.TicketChanges:
     sent = payload.model_fields_set
     changes = {
         name: getattr(payload, name)
-        for name in ("subject", "status", "resolution", "comment", "severity", "tags")
+        for name in ("subject", "status", "resolution", "comment", "severity", "tags", "reason")
         if getattr(payload, name) is not None
     }
     if payload.department is not None:

@@ -10,11 +10,13 @@ from socdesk.accounts.models import Agent, Department, Team
 from socdesk.accounts.selectors import agent_can
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
+from socdesk.core.text import clean_text
 from socdesk.tickets.choices import Status
+from socdesk.tickets.history import assignment_words, transfer_consequences
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services.steps import (
     add_event_entry,
-    agent_department_ids,
+    assignee_fits,
     check_assignment,
     check_version,
     key_department,
@@ -23,6 +25,9 @@ from socdesk.tickets.services.steps import (
     require_perm,
     touch,
 )
+
+# A transfer's reason is a sentence or two for the receiving department, not a report.
+TRANSFER_REASON_MAX = 1000
 
 
 @transaction.atomic
@@ -34,32 +39,27 @@ def ticket_assign(
     team: Team | None = None,
     expected_version: int | None = None,
 ) -> Ticket:
-    """Give the ticket to an agent and/or a team (None clears that side)."""
+    """Give the ticket to an agent and/or a team (None clears that side); the thread line names only
+    the sides that changed."""
     ticket = lock_ticket(ticket)
     require_perm(actor, Perm.ASSIGN, ticket)
     check_version(ticket, expected_version)
-    check_assignment(ticket.department, agent, team)
-    in_team = team is not None and agent is not None and team.members.filter(pk=agent.pk).exists()
-    if agent is not None and not (
-        agent.is_admin or ticket.department_id in agent_department_ids(agent) or in_team
-    ):
-        raise ServiceError(
-            f"{agent.name} holds no role in {ticket.department.name}; "
-            "grant one or transfer the ticket first.",
-            fields={"assignee": "no_access"},
-        )
+    # Only the side that changes is checked: keeping an assignee who has since lost their role while
+    # setting the team is the agent's choice to leave them, not a new assignment.
+    check_assignment(
+        ticket.department,
+        agent if agent is not None and agent.pk != ticket.assignee_id else None,
+        team if team is not None and team.pk != ticket.team_id else None,
+    )
     before = {"assignee": ticket.assignee_id, "team": ticket.team_id}
     if before == {"assignee": agent.pk if agent else None, "team": team.pk if team else None}:
         raise ServiceError("The ticket is already assigned that way.")
+    words = assignment_words((ticket.assignee, ticket.team), (agent, team))
     now = timezone.now()
     ticket.assignee, ticket.team = agent, team
     touch(ticket, actor, now)
     ticket.save(update_fields=["assignee", "team", "version", "last_activity_at", "acknowledged_at"])
-    who = (
-        ", ".join(filter(None, [agent.name if agent else "", f"team {team.name}" if team else ""]))
-        or "nobody"
-    )
-    add_event_entry(ticket, actor, f"{actor.label} assigned the ticket to {who}.", now)
+    add_event_entry(ticket, actor, f"{actor.label} {words}.", now)
     record_ticket_event(
         actor,
         "ticket.assigned",
@@ -128,9 +128,17 @@ def ticket_release(*, actor: Actor, ticket: Ticket, expected_version: int | None
 
 @transaction.atomic
 def ticket_transfer(
-    *, actor: Actor, ticket: Ticket, department: Department, expected_version: int | None = None
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    department: Department,
+    reason: str,
+    expected_version: int | None = None,
 ) -> Ticket:
-    """Move the ticket to another department; assignee and team are cleared unless they still fit."""
+    """Move the ticket to another department, saying why; the assignee and team stay when they still
+    fit the new department (see `assignee_fits`) and are cleared otherwise, and the thread line says
+    which."""
+    reason = clean_text(reason or "").strip()
     ticket = lock_ticket(ticket)
     require_perm(actor, Perm.TRANSFER, ticket)
     bound = key_department(actor)
@@ -143,30 +151,48 @@ def ticket_transfer(
     check_version(ticket, expected_version)
     if department.pk == ticket.department_id:
         raise ServiceError(f"The ticket is already in {department.name}.")
+    if not reason:
+        raise ServiceError(
+            f"Say why the ticket goes to {department.name}: the reason is kept in its thread for the "
+            "agents who receive it.",
+            fields={"reason": "required"},
+        )
+    if len(reason) > TRANSFER_REASON_MAX:
+        raise ServiceError(
+            f"Keep the reason under {TRANSFER_REASON_MAX:,} characters; add details as a note.",
+            fields={"reason": "too_long"},
+        )
     before = {"department": ticket.department_id, "assignee": ticket.assignee_id, "team": ticket.team_id}
-    old_name = ticket.department.name
+    old_name, was = ticket.department.name, (ticket.assignee, ticket.team)
     now = timezone.now()
     ticket.department = department
     if ticket.team and ticket.team.department_id not in (None, department.pk):
         ticket.team = None
-    if (
-        ticket.assignee
-        and not ticket.assignee.is_admin
-        and department.pk not in agent_department_ids(ticket.assignee)
-    ):
+    if ticket.assignee and not assignee_fits(department, ticket.assignee, ticket.team):
         ticket.assignee = None
     touch(ticket, actor, now)
     ticket.save(
         update_fields=["department", "team", "assignee", "version", "last_activity_at", "acknowledged_at"]
     )
+    consequences = transfer_consequences(department, was, (ticket.assignee, ticket.team))
     add_event_entry(
-        ticket, actor, f"{actor.label} transferred the ticket from {old_name} to {department.name}.", now
+        ticket,
+        actor,
+        f"{actor.label} transferred the ticket from {old_name} to {department.name}. "
+        + (f"{consequences} " if consequences else "")
+        + f"Reason: {reason}",
+        now,
     )
     record_ticket_event(
         actor,
         "ticket.transferred",
         ticket,
         before=before,
-        after={"department": department.pk, "assignee": ticket.assignee_id, "team": ticket.team_id},
+        after={
+            "department": department.pk,
+            "assignee": ticket.assignee_id,
+            "team": ticket.team_id,
+            "reason": reason,
+        },
     )
     return ticket

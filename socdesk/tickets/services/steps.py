@@ -55,13 +55,31 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
 
 
 def check_assignment(department: Department, agent: Agent | None, team: Team | None) -> None:
-    """An assignee must be active and a team must belong to the ticket's department (or to none)."""
+    """The one assignment rule, for a new ticket and a reassigned one alike, whatever the channel.
+
+    An assignee must be active and may work the department's tickets (see `assignee_fits`); a team
+    must belong to the department (or to none).
+    """
     if agent is not None and not agent.user.is_active:
         raise ServiceError(f"{agent.name} is not an active agent.", fields={"assignee": "inactive"})
     if team is not None and team.department_id not in (None, department.pk):
         raise ServiceError(
             f"The team {team.name} belongs to another department.", fields={"team": "other_department"}
         )
+    if agent is not None and not assignee_fits(department, agent, team):
+        raise ServiceError(
+            f"{agent.name} holds no role in {department.name}, so cannot be given its tickets; choose "
+            "another agent, grant them a role there, or transfer the ticket first.",
+            fields={"assignee": "no_access"},
+        )
+
+
+def assignee_fits(department: Department, agent: Agent, team: Team | None) -> bool:
+    """An agent may hold a department's ticket when they are an admin, hold a role in the department,
+    or belong to the ticket's team (a team is how a department lends a ticket to a specialist)."""
+    if agent.is_admin or department.pk in agent_department_ids(agent):
+        return True
+    return team is not None and team.members.filter(pk=agent.pk).exists()
 
 
 def agent_department_ids(agent: Agent) -> set[int]:

@@ -43,7 +43,8 @@ class TicketChanges:
     """What one request changes on a ticket; a field left UNSET is not touched.
 
     None clears `assignee`, `team` and `due_at`; for the other fields None means the same as UNSET.
-    An empty `resolution` or `comment` counts as not given.
+    An empty `resolution`, `comment` or `reason` counts as not given. `reason` says why the ticket
+    changes `department` (a transfer needs one).
     """
 
     subject: str | Unset | None = UNSET
@@ -55,6 +56,7 @@ class TicketChanges:
     assignee: Agent | Unset | None = UNSET
     team: Team | Unset | None = UNSET
     department: Department | Unset | None = UNSET
+    reason: str | Unset | None = UNSET
     tags: Iterable[str] | Unset | None = UNSET
 
     @classmethod
@@ -113,9 +115,15 @@ def ticket_update(
     def wanted(new: Any, current: Any) -> bool:
         return refuse_unchanged or new != current
 
-    department = changes.given("department")
+    department, reason = changes.given("department"), changes.given("reason")
+    if reason is not None and department is None:
+        raise ServiceError(
+            "A reason is recorded with a transfer; send it together with the department, or post it "
+            "to the thread as a note.",
+            fields={"reason": "needs_department"},
+        )
     if department is not None and wanted(department.pk, ticket.department_id):
-        ticket = ticket_transfer(actor=actor, ticket=ticket, department=department)
+        ticket = ticket_transfer(actor=actor, ticket=ticket, department=department, reason=reason or "")
     # Read after a transfer, which may have cleared an assignee or team that no longer fits.
     # isinstance rather than `is UNSET`: the same test, and one mypy narrows.
     agent = ticket.assignee if isinstance(changes.assignee, Unset) else changes.assignee
