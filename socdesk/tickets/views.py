@@ -112,8 +112,8 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
     """The queue page for these query parameters; `saved` when they come from a saved search."""
     agent = request.agent
     ticket_filter = TicketFilter.from_querydict(params)
-    if saved is not None:
-        ticket_filter.errors.update(stale_references(ticket_filter))
+    # Read before limit_to drops the ids: a saved search's removed agent gets its own sentence.
+    stale = stale_references(ticket_filter) if saved is not None else {}
     # The filter lists offer only what the agent may see, and a submitted id outside it is dropped.
     all_departments = list(Department.objects.all())  # the bulk transfer may send tickets anywhere
     seen_ids = visible_department_ids(agent)
@@ -123,6 +123,7 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
     ticket_filter.limit_to("department", {d.pk for d in seen_departments})
     ticket_filter.limit_to("assignee", {a.pk for a in seen_agents})
     ticket_filter.limit_to("team", {t.pk for t in seen_teams})
+    ticket_filter.errors.update(stale)
     tickets = queue_tickets(agent, ticket_filter)
     size = settings.SOCDESK_QUEUE_PAGE_SIZE
     try:
