@@ -105,8 +105,9 @@ class Ticket(models.Model):
 
     @property
     def time_to_resolve(self):
-        """How long until the ticket was resolved (None while unresolved)."""
-        return self.resolved_at - self.created_at if self.resolved_at else None
+        """How long until the ticket was resolved, or closed without a resolution (None while open)."""
+        end = self.resolved_at or self.closed_at
+        return end - self.created_at if end else None
 
     def snapshot(self) -> dict:
         """The editable fields as plain values, for audit before/after and stale-edit messages."""
