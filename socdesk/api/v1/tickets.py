@@ -42,8 +42,9 @@ router = Router(tags=["tickets"])
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut}
 LIST_MAX = 200
-# Keyset pagination needs sort keys that are never NULL; "due" (due_at may be empty) is console-only.
-API_SORTS = [name for name in SORTS if name != "due"]
+# Keyset pagination needs sort keys that are columns and never NULL: "due" (due_at may be empty) and
+# the response times (computed, empty while open) are console-only.
+API_SORTS = [name for name in SORTS if name != "due" and all(isinstance(key, str) for key in SORTS[name])]
 
 
 # --- output -----------------------------------------------------------------------------------------
