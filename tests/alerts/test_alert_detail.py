@@ -93,6 +93,15 @@ def test_generic_adapter_reads_a_mapped_source_url():
     assert parsed[0].source_url == "https://nagios.example/host/db1"
 
 
+def test_generic_adapter_does_not_take_an_observed_url_for_the_source_link():
+    """A proxy or EDR event's `url` is what was visited (maybe the malware's), not the alert's page."""
+    parsed = adapters.ADAPTERS["generic"].parse(
+        {"title": "Proxy hit", "url": "http://evil.example/payload", "link": "http://evil.example/"},
+        AdapterSettings(),
+    )
+    assert parsed[0].source_url == ""
+
+
 # --- the ticket page and the alerts panel -------------------------------------------------------------
 
 
@@ -230,3 +239,14 @@ def test_the_alert_endpoints_answer_only_get(people, grouped_ticket):
     alert = Alert.objects.filter(ticket=grouped_ticket).first()
     response = login(people.alice).post(f"/tickets/{grouped_ticket.number}/alerts/{alert.pk}/raw")
     assert response.status_code == 405
+
+
+def test_the_api_gives_the_source_link_of_an_alert(people, grouped_ticket):
+    from socdesk.accounts.services import apikey_create
+    from socdesk.core.actor import Actor
+
+    _key, raw = apikey_create(actor=Actor.system("test"), name="soar", scopes=["tickets:read"])
+    alert = Alert.objects.filter(ticket=grouped_ticket).first()
+    response = Client(headers={"Authorization": f"Bearer {raw}"}).get(f"/api/v1/alerts/{alert.pk}")
+    assert response.status_code == 200, response.content
+    assert response.json()["source_url"] == "http://prometheus:9090/graph?g0.expr=..."

@@ -103,3 +103,16 @@ def test_api_refuses_the_computed_sorts_with_a_clear_message(timed):
     assert response.status_code == 400
     message = response.json()["error"]["message"]
     assert "Unknown sort 'tta'" in message and "alerts" in message
+
+
+def test_postgresql_has_the_sort_indexes_of_tta_and_ttr():
+    """The TTA/TTR sorts read their first page off an expression index on PostgreSQL (migration 0004)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("The response-time indexes exist on PostgreSQL only (see the migration's note).")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tickets_ticket'")
+        found = dict(cursor.fetchall())
+    assert "((acknowledged_at - created_at)) DESC NULLS LAST, id DESC" in found["ticket_tta_idx"]
+    assert "((COALESCE(resolved_at, closed_at) - created_at)) DESC NULLS LAST" in found["ticket_ttr_idx"]

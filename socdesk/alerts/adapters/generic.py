@@ -34,7 +34,7 @@ DEFAULT_MAP = {
     "status": "status || state",
     "external_id": "id || uuid",
     "observables": "observables",
-    "source_url": "source_url || url || link || generatorURL || externalLink || results_link",
+    "source_url": "source_url || generatorURL || externalLink || results_link",
 }
 FIELDS = tuple(DEFAULT_MAP)
 

@@ -234,7 +234,8 @@ def ticket_list(request, params: Query[TicketListParams]):
         raise ServiceError("Check the filters: " + " ".join(errors.values()), fields=errors)
     qs = ticket_filter.apply(caller.visible_tickets(), caller.agent)
     qs = qs.select_related("department", "assignee__user", "team", "requester").prefetch_related("tags")
-    order = SORTS[ticket_filter.sort]
+    # API_SORTS holds only the sorts made of column names (checked above).
+    order = tuple(str(key) for key in SORTS[ticket_filter.sort])
     if order[-1].lstrip("-") != "id":  # the keyset needs a unique last key
         order = (*order, "-id")
     rows, next_cursor = page(
