@@ -250,3 +250,13 @@ def test_the_api_gives_the_source_link_of_an_alert(people, grouped_ticket):
     response = Client(headers={"Authorization": f"Bearer {raw}"}).get(f"/api/v1/alerts/{alert.pk}")
     assert response.status_code == 200, response.content
     assert response.json()["source_url"] == "http://prometheus:9090/graph?g0.expr=..."
+
+
+def test_a_large_group_lists_the_newest_alerts_and_says_how_many_in_all(people, grouped_ticket, monkeypatch):
+    from socdesk.alerts import selectors
+
+    monkeypatch.setattr(selectors, "TICKET_ALERTS_SHOWN", 1)
+    html = login(people.alice).get(f"/tickets/{grouped_ticket.number}/alerts").content.decode()
+    newest = Alert.objects.filter(ticket=grouped_ticket).order_by("-last_seen", "-id").first()
+    assert html.count('class="alert-card"') == 1 and f'data-alert="{newest.pk}"' in html
+    assert "The newest 1 of 2 alerts are listed." in html
