@@ -187,6 +187,11 @@ class Alert(models.Model):
     occurrence_count = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.FIRING)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    source_url = models.CharField(
+        max_length=2000,
+        blank=True,
+        help_text="The alert in the tool that sent it (generatorURL, externalLink, ...); http(s) only.",
+    )
     ticket = models.ForeignKey(
         Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Window
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from socdesk.accounts.models import Agent
 from socdesk.accounts.selectors import departments_exist
-from socdesk.alerts.choices import DeliveryStatus, ObservableType
+from socdesk.alerts.choices import AlertStatus, DeliveryStatus, ObservableType
 from socdesk.alerts.models import (
     Alert,
     AlertObservable,
@@ -180,6 +181,57 @@ def alert_raw_payload(agent: Agent, alert_id: int):
 def ticket_alerts(ticket: Ticket) -> QuerySet[Alert]:
     """The alerts on a ticket, newest activity first (for the ticket page and the API's alert_count)."""
     return Alert.objects.filter(ticket=ticket).order_by("-last_seen", "-id")
+
+
+# Shown on the ticket page; a grouped ticket with more lists the newest and says how many are left out.
+TICKET_ALERTS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class TicketAlertSummary:
+    """What the ticket header says about a ticket's alerts: how many, how often, when, still firing?"""
+
+    alerts: int
+    occurrences: int
+    firing: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+def ticket_alert_summary(ticket: Ticket) -> TicketAlertSummary | None:
+    """One aggregate over the ticket's alerts (None for a ticket without alerts)."""
+    found = Alert.objects.filter(ticket=ticket).aggregate(
+        alerts=Count("id"),
+        occurrences=Sum("occurrence_count"),
+        firing=Count("id", filter=Q(status=AlertStatus.FIRING)),
+        first_seen=Min("first_seen"),
+        last_seen=Max("last_seen"),
+    )
+    if not found["alerts"]:
+        return None
+    return TicketAlertSummary(**found)
+
+
+def ticket_alert_rows(ticket: Ticket) -> tuple[list[Alert], int]:
+    """The newest TICKET_ALERTS_SHOWN alerts of a ticket with their integration, and how many in all."""
+    alerts = list(ticket_alerts(ticket).select_related("integration")[: TICKET_ALERTS_SHOWN + 1])
+    if len(alerts) <= TICKET_ALERTS_SHOWN:
+        return alerts, len(alerts)
+    return alerts[:TICKET_ALERTS_SHOWN], ticket_alerts(ticket).count()
+
+
+# Retention deletes raw payloads and keeps the alerts: the page says so instead of failing.
+MISSING_PAYLOAD = object()
+
+
+def ticket_alert_raw(ticket: Ticket, alert_id: int) -> tuple[Alert, Any]:
+    """One alert of this ticket (already read through the agent's selector) and its stored payload,
+    or MISSING_PAYLOAD when retention removed it."""
+    alert = ticket_alerts(ticket).filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound("That alert is not on this ticket.")
+    stored = list(AlertRaw.objects.filter(alert=alert).values_list("payload", flat=True)[:1])
+    return alert, (stored[0] if stored else MISSING_PAYLOAD)
 
 
 # --- for the REST API (the caller's visible tickets are given as a queryset) ---------------------------

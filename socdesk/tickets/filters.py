@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from socdesk.accounts.models import Agent
@@ -50,7 +51,14 @@ def observable_lookup_register(lookup: ObservableLookup) -> None:
     _observable_lookup = lookup
 
 
-SORTS = {
+# Response times as SQL, for sorting: from creation to the first agent action, and to resolved
+# (or closed without a resolution). Open tickets (no time yet) sort last either way.
+TIME_TO_ACKNOWLEDGE = F("acknowledged_at") - F("created_at")
+TIME_TO_RESOLVE = Coalesce("resolved_at", "closed_at") - F("created_at")
+
+# sort name -> ORDER BY; a bare name sorts the way its column is most often read (newest, most,
+# slowest first), "-name" the other way.
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "activity": ("-last_activity_at", "-id"),
     "-activity": ("last_activity_at", "id"),
     "created": ("-created_at", "-id"),
@@ -58,6 +66,12 @@ SORTS = {
     "number": ("-id",),
     "-number": ("id",),
     "due": ("due_at", "id"),
+    "alerts": ("-alert_occurrences", "-id"),
+    "-alerts": ("alert_occurrences", "id"),
+    "tta": (TIME_TO_ACKNOWLEDGE.desc(nulls_last=True), "-id"),
+    "-tta": (TIME_TO_ACKNOWLEDGE.asc(nulls_last=True), "id"),
+    "ttr": (TIME_TO_RESOLVE.desc(nulls_last=True), "-id"),
+    "-ttr": (TIME_TO_RESOLVE.asc(nulls_last=True), "id"),
 }
 
 

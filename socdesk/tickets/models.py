@@ -44,6 +44,11 @@ class Ticket(models.Model):
         default=dict, blank=True, help_text="Fields sent by integrations that we keep as-is."
     )
     version = models.PositiveIntegerField(default=1)
+    alert_occurrences = models.PositiveIntegerField(
+        default=0,
+        help_text="How many times its alerts fired, all summed (kept by alert ingest): the queue's "
+        "Alerts column and its sort read it without touching the alerts table.",
+    )
 
     created_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -89,6 +94,8 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["status", "-last_activity_at", "-id"], name="ticket_status_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # The queue sorted by Alerts: the noisiest tickets first, read off the index.
+            models.Index(fields=["-alert_occurrences", "-id"], name="ticket_alerts_idx"),
         ]
 
     def __str__(self) -> str:
@@ -105,8 +112,9 @@ class Ticket(models.Model):
 
     @property
     def time_to_resolve(self):
-        """How long until the ticket was resolved (None while unresolved)."""
-        return self.resolved_at - self.created_at if self.resolved_at else None
+        """How long until the ticket was resolved, or closed without a resolution (None while open)."""
+        end = self.resolved_at or self.closed_at
+        return end - self.created_at if end else None
 
     def snapshot(self) -> dict:
         """The editable fields as plain values, for audit before/after and stale-edit messages."""

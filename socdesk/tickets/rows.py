@@ -7,10 +7,13 @@ method calls and date filters (docs/benchmarks.md).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from socdesk.core.durations import duration_label
 from socdesk.tickets.choices import Resolution, Severity, Status
 
 ROW_FIELDS = (
@@ -29,10 +32,18 @@ ROW_FIELDS = (
     "requester__email",
     "last_activity_at",
     "created_at",
+    "alert_occurrences",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
 )
 SEVERITY_LABELS = dict(Severity.choices)
 STATUS_LABELS = dict(Status.choices)
 RESOLUTION_LABELS = dict(Resolution.choices)
+
+
+def _since_created(row: dict, moment: datetime | None) -> str:
+    return duration_label(moment - row["created_at"]) if moment else ""
 
 
 def ticket_rows(tickets: QuerySet, start: int, stop: int) -> list[dict]:
@@ -61,6 +72,9 @@ def ticket_rows(tickets: QuerySet, start: int, stop: int) -> list[dict]:
                 "activity": activity.strftime("%b %-d, %H:%M"),
                 "activity_title": activity.strftime("%Y-%m-%d %H:%M:%S %Z"),
                 "created": timezone.localtime(r["created_at"]).strftime("%b %-d, %H:%M"),
+                "alerts": r["alert_occurrences"],
+                "tta": _since_created(r, r["acknowledged_at"]),
+                "ttr": _since_created(r, r["resolved_at"] or r["closed_at"]),
             }
         )
     return rows

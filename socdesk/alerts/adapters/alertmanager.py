@@ -18,6 +18,7 @@ from socdesk.alerts.adapters.base import (
     parse_time,
     require_object,
     text,
+    web_link,
 )
 
 load = load_json
@@ -91,6 +92,13 @@ def parse_prometheus_style(payload: Any, settings: AdapterSettings, *, source: s
             observables=clean_observables(observables),
             raw=entry,
             external_id=fingerprint,
+            # Grafana's generatorURL opens the alert rule; Alertmanager's the expression in Prometheus.
+            source_url=web_link(
+                entry.get("generatorURL"),
+                entry.get("panelURL"),
+                entry.get("dashboardURL"),
+                body.get("externalURL"),
+            ),
             extra={"labels": {str(k): text(v, 500) for k, v in labels.items()}, "source": source},
         )
         result.append(apply_grouping(alert, settings, entry))

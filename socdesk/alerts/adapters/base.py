@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import jmespath
 from jmespath.exceptions import JMESPathError
@@ -55,6 +56,7 @@ class NormalisedAlert:
     raw: Any = None
     external_id: str = ""
     group_key: str = ""  # alerts with the same group key share one ticket; empty: the fingerprint
+    source_url: str = ""  # the alert in the tool that sent it (http/https only; see web_link)
     tags: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -155,6 +157,28 @@ def first(*values: Any) -> Any:
         if value not in (None, "", [], {}):
             return value
     return None
+
+
+SOURCE_URL_MAX = 2000
+
+
+def web_link(*candidates: Any) -> str:
+    """The first candidate that is an absolute http(s) URL, else ''.
+
+    Tools put links to the alert in their payloads (Alertmanager's generatorURL, Kibana's alert URL,
+    Splunk's results_link); anything else (a `javascript:` URL, a relative path, a value too long to
+    store) is dropped here so the console never renders it as a link.
+    """
+    for candidate in candidates:
+        if not isinstance(candidate, str):
+            continue
+        url = candidate.strip()
+        if not url or len(url) > SOURCE_URL_MAX or any(c.isspace() or ord(c) < 32 for c in url):
+            continue
+        parts = urlsplit(url)
+        if parts.scheme.lower() in ("http", "https") and parts.netloc:
+            return url
+    return ""
 
 
 def digest(*parts: Any) -> str:

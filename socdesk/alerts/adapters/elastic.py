@@ -23,6 +23,7 @@ from socdesk.alerts.adapters.base import (
     map_severity,
     parse_time,
     text,
+    web_link,
 )
 from socdesk.core import json_input
 
@@ -151,6 +152,12 @@ def _one(doc: dict, envelope: dict, settings: AdapterSettings) -> NormalisedAler
         status="resolved" if status_raw in ("recovered", "closed") else "firing",
         observables=clean_observables((kind, lookup(doc, path)) for kind, path in ECS_OBSERVABLES),
         raw=doc or envelope,
+        source_url=web_link(
+            lookup(doc, "kibana.alert.url"),
+            envelope.get("results_link"),
+            envelope.get("rule_url"),
+            lookup(doc, "kibana.alert.rule.url"),
+        ),
         external_id=uuid,
         # Kibana raises one alert per event: group by rule + host + source IP so a burst is one ticket.
         group_key="elastic:" + digest(rule_uuid or rule_name, host, source_ip),

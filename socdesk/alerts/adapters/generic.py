@@ -18,6 +18,7 @@ from socdesk.alerts.adapters.base import (
     map_severity,
     parse_time,
     text,
+    web_link,
 )
 
 load = load_json
@@ -33,6 +34,7 @@ DEFAULT_MAP = {
     "status": "status || state",
     "external_id": "id || uuid",
     "observables": "observables",
+    "source_url": "source_url || generatorURL || externalLink || results_link",
 }
 FIELDS = tuple(DEFAULT_MAP)
 
@@ -100,6 +102,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
             observables=clean_observables(_observable_pairs(values["observables"])),
             raw=obj,
             external_id=text(values["external_id"], 255),
+            source_url=web_link(values["source_url"]),
         )
         result.append(apply_grouping(alert, settings, obj))
     return result

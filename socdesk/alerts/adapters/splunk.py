@@ -17,6 +17,7 @@ from socdesk.alerts.adapters.base import (
     parse_time,
     require_object,
     text,
+    web_link,
 )
 
 load = load_json
@@ -79,6 +80,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
         status="firing",
         observables=clean_observables(observables),
         raw=body,
+        source_url=web_link(body.get("results_link")),
         external_id=text(body.get("sid"), 255),
         extra={"app": text(body.get("app"), 100), "owner": text(body.get("owner"), 100)},
     )

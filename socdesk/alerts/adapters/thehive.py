@@ -17,6 +17,7 @@ from socdesk.alerts.adapters.base import (
     parse_time,
     require_object,
     text,
+    web_link,
 )
 
 load = load_json
@@ -176,6 +177,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
         occurred_at=parse_time(body.get("date")),
         observables=clean_observables(pairs),
         raw=body,
+        source_url=web_link(body.get("externalLink"), body.get("externalUrl")),
         external_id=ref,
         tags=[text(t, 64) for t in tags if isinstance(t, (str, int))][:20],
         extra=extra,

@@ -106,6 +106,7 @@ def alert_row(
         last_seen=now,
         status=alert.status,
         resolved_at=now if alert.status == AlertStatus.RESOLVED else None,
+        source_url=alert.source_url,
         ticket=ticket,
         previous_ticket=previous,
         delivery=delivery,

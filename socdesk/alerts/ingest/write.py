@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from socdesk.alerts.ingest.plan import Incoming, Plan, Planner, TicketSlot
@@ -57,6 +59,27 @@ def ingest(items: list[Incoming], *, now: datetime | None = None) -> list[Alert 
     return rows
 
 
+def alert_occurrences_refresh(ticket_ids: set[int]) -> None:
+    """Recount Ticket.alert_occurrences for these tickets from their alerts, in one UPDATE.
+
+    Recounted rather than incremented: whatever the batch did (new alerts, repeats, an alert that came
+    back on a new ticket), the column ends equal to the sum it stands for. Not audited and not a new
+    ticket version: it is a copy of the alerts' counts, whose changes have their own audit events.
+    """
+    if not ticket_ids:
+        return
+    total = (
+        Alert.objects.filter(ticket_id=OuterRef("pk"))
+        .order_by()
+        .values("ticket_id")
+        .annotate(total=Sum("occurrence_count"))
+        .values("total")
+    )
+    Ticket.objects.filter(pk__in=sorted(ticket_ids)).update(
+        alert_occurrences=Coalesce(Subquery(total), Value(0))
+    )
+
+
 class Writer:
     """Writes a `Plan` in bulk, and makes the ticket changes the planner asks for on the spot."""
 
@@ -97,6 +120,9 @@ class Writer:
             ]
         )
         sql.bulk_set(list(plan.changed_alerts.values()), ALERT_FIELDS)
+        alert_occurrences_refresh(
+            {row.ticket_id for row in [*rows, *plan.changed_alerts.values()] if row.ticket_id}
+        )
         for links, slot in plan.links:
             links.ticket = slot.written()
         # Links to tickets opened just now cannot exist yet: they go in without the conflict check.

@@ -45,6 +45,7 @@ class AlertOut(Schema):
     previous_ticket: str | None
     url: str
     raw_url: str
+    source_url: str = Field(description="The alert in the tool that sent it (http/https), or empty.")
 
 
 class AlertPage(Schema):
@@ -98,6 +99,7 @@ def alert_out(alert: Alert) -> dict:
         "previous_ticket": alert.previous_ticket.number if alert.previous_ticket else None,
         "url": reverse("api-v1:alert_get", kwargs={"alert_id": alert.pk}),
         "raw_url": reverse("api-v1:alert_raw", kwargs={"alert_id": alert.pk}),
+        "source_url": alert.source_url,
     }
 
 

@@ -42,8 +42,9 @@ router = Router(tags=["tickets"])
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut}
 LIST_MAX = 200
-# Keyset pagination needs sort keys that are never NULL; "due" (due_at may be empty) is console-only.
-API_SORTS = [name for name in SORTS if name != "due"]
+# Keyset pagination needs sort keys that are columns and never NULL: "due" (due_at may be empty) and
+# the response times (computed, empty while open) are console-only.
+API_SORTS = [name for name in SORTS if name != "due" and all(isinstance(key, str) for key in SORTS[name])]
 
 
 # --- output -----------------------------------------------------------------------------------------
@@ -233,7 +234,8 @@ def ticket_list(request, params: Query[TicketListParams]):
         raise ServiceError("Check the filters: " + " ".join(errors.values()), fields=errors)
     qs = ticket_filter.apply(caller.visible_tickets(), caller.agent)
     qs = qs.select_related("department", "assignee__user", "team", "requester").prefetch_related("tags")
-    order = SORTS[ticket_filter.sort]
+    # API_SORTS holds only the sorts made of column names (checked above).
+    order = tuple(str(key) for key in SORTS[ticket_filter.sort])
     if order[-1].lstrip("-") != "id":  # the keyset needs a unique last key
         order = (*order, "-id")
     rows, next_cursor = page(
