@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db.models import F, Prefetch
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from socdesk.accounts.choices import ALL_PERMS, ASSIGNEE_PERMS, Perm
 from socdesk.accounts.models import Agent, ApiKey, Department, DepartmentAccess, Team
@@ -148,3 +150,39 @@ def _default_department(key: ApiKey | None) -> Department:
             fields={"department": "none"},
         )
     return found
+
+
+def apikey_state(key: ApiKey) -> str:
+    """active, revoked, expired, or "rotated to <prefix>" (then valid until its expiry: the grace period)."""
+    if key.revoked_at:
+        return "revoked"
+    if key.expires_at and key.expires_at <= timezone.now():
+        return "expired"
+    if key.replaced_by_id:
+        return f"rotated to {key.replaced_by.prefix}" if key.replaced_by else "rotated"
+    return "active"
+
+
+def apikey_last_used(key: ApiKey) -> str:
+    """When and from where a key was last used, in the current time zone, or "never"."""
+    if key.last_used_at is None:
+        return "never"
+    when = timezone.localtime(key.last_used_at).strftime("%Y-%m-%d %H:%M")
+    return f"{when} from {key.last_used_ip}" if key.last_used_ip else when
+
+
+def apikeys_for_admin():
+    """Every API key for the admin area's list, with what the list shows in one query."""
+    # Live keys first, then the revoked ones (NULLs sort differently per database: say where they go).
+    return ApiKey.objects.select_related("department", "agent__user", "replaced_by").order_by(
+        F("revoked_at").asc(nulls_first=True), "name"
+    )
+
+
+def agents_for_admin():
+    """Every agent for the admin area's list, with login, department roles and teams in a fixed number
+    of queries."""
+    return Agent.objects.select_related("user").prefetch_related(
+        Prefetch("accesses", queryset=DepartmentAccess.objects.select_related("department", "role")),
+        "teams",
+    )

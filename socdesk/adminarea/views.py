@@ -1,0 +1,211 @@
+"""The admin area's people pages: agents (one form, with a set-password link), departments, teams, roles.
+
+Only admins (Agent.is_admin) reach these pages; for anyone else they do not exist (404, as for a missing
+page). Each view parses its form, calls one service and renders; the services check and audit.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Count
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from socdesk.accounts.models import Agent, ApiKey, Department, Role, Team
+from socdesk.accounts.onboarding import agent_onboard, agent_update, password_link_issue
+from socdesk.accounts.selectors import agents_for_admin
+from socdesk.accounts.services import department_create, role_create, team_create
+from socdesk.accounts.web import admin_view
+from socdesk.adminarea.forms import AgentForm, DepartmentForm, RoleForm, TeamForm
+from socdesk.alerts.models import Integration
+from socdesk.core.errors import ServiceError
+
+
+def show_refusal(form: Form, exc: ServiceError) -> None:
+    """Put a service's refusal next to the fields it names (or above the form)."""
+    placed = False
+    for field in exc.fields:
+        if field in form.fields:
+            form.add_error(field, exc.message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+@admin_view
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """GET /admin-area/: the sections, with how many of each there are."""
+    counts = {
+        "agents": Agent.objects.count(),
+        "departments": Department.objects.count(),
+        "teams": Team.objects.count(),
+        "roles": Role.objects.count(),
+        "integrations": Integration.objects.count(),
+        "apikeys": ApiKey.objects.filter(revoked_at__isnull=True).count(),
+    }
+    return render(request, "adminarea/home.html", {"counts": counts, "section": "home"})
+
+
+# --- agents --------------------------------------------------------------------------------------------
+
+
+@admin_view
+@require_GET
+def agents(request: HttpRequest) -> HttpResponse:
+    """GET /admin-area/agents: every agent with their department roles and teams."""
+    return render(request, "adminarea/agents.html", {"agents": agents_for_admin(), "section": "agents"})
+
+
+def _password_link_page(request: HttpRequest, agent: Agent, *, created: bool) -> HttpResponse:
+    link = password_link_issue(
+        actor=request.actor,  # type: ignore[attr-defined]  # set by agent_view
+        agent=agent,
+        base_url=request.build_absolute_uri("/"),
+    )
+    context = {
+        "agent": agent,
+        "link": link,
+        "created": created,
+        "link_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        "section": "agents",
+    }
+    return render(request, "adminarea/password_link.html", context)
+
+
+@admin_view
+@require_http_methods(["GET", "POST"])
+def agent_new(request: HttpRequest) -> HttpResponse:
+    """GET shows the agent form; POST creates the agent and shows its set-password link once."""
+    form = AgentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            agent = agent_onboard(
+                actor=request.actor,  # type: ignore[attr-defined]
+                username=data["username"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                roles=form.chosen_roles(),
+                teams=data["teams"],
+                is_active=data["is_active"],
+            )
+        except ServiceError as exc:
+            show_refusal(form, exc)
+        else:
+            if not agent.user.is_active:
+                messages.success(request, f"Agent {agent.user.username} created, inactive.")
+                return redirect("adminarea:agent-edit", pk=agent.pk)
+            return _password_link_page(request, agent, created=True)
+    status = 400 if form.errors else 200
+    context = {"form": form, "agent": None, "section": "agents"}
+    return render(request, "adminarea/agent_form.html", context, status=status)
+
+
+@admin_view
+@require_http_methods(["GET", "POST"])
+def agent_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET shows the agent's form; POST saves the changes."""
+    agent = get_object_or_404(Agent.objects.select_related("user"), pk=pk)
+    form = AgentForm(request.POST or None, agent=agent)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            agent_update(
+                actor=request.actor,  # type: ignore[attr-defined]
+                agent=agent,
+                username=data["username"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                roles=form.chosen_roles(),
+                teams=data["teams"],
+                is_active=data["is_active"],
+            )
+        except ServiceError as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, f"Agent {data['username']} saved.")
+            return redirect("adminarea:agents")
+    status = 400 if form.errors else 200
+    context = {"form": form, "agent": agent, "section": "agents"}
+    return render(request, "adminarea/agent_form.html", context, status=status)
+
+
+@admin_view
+@require_POST
+def agent_password_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST: a new set-password link for the agent, mailed when mail is configured, shown here once."""
+    agent = get_object_or_404(Agent.objects.select_related("user"), pk=pk)
+    try:
+        return _password_link_page(request, agent, created=False)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("adminarea:agent-edit", pk=agent.pk)
+
+
+# --- departments, teams, roles ---------------------------------------------------------------------------
+
+
+def _list_and_create(request: HttpRequest, *, section: str, form: Form, rows, create) -> HttpResponse:
+    """A list with its "add" form under it: POST runs `create(data)` and comes back to the list."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = create(form.cleaned_data)
+        except ServiceError as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, f"{made} created.")
+            return redirect(f"adminarea:{section}")
+    status = 400 if form.errors else 200
+    context = {"form": form, "rows": rows, "section": section}
+    return render(request, f"adminarea/{section}.html", context, status=status)
+
+
+@admin_view
+@require_http_methods(["GET", "POST"])
+def departments(request: HttpRequest) -> HttpResponse:
+    """GET /admin-area/departments: the list and a form to add one."""
+    actor = request.actor  # type: ignore[attr-defined]
+    rows = Department.objects.annotate(agent_count=Count("accesses", distinct=True))
+    return _list_and_create(
+        request,
+        section="departments",
+        form=DepartmentForm(request.POST or None),
+        rows=rows,
+        create=lambda data: department_create(actor=actor, **data),
+    )
+
+
+@admin_view
+@require_http_methods(["GET", "POST"])
+def teams(request: HttpRequest) -> HttpResponse:
+    """GET /admin-area/teams: the list (with members) and a form to add one."""
+    actor = request.actor  # type: ignore[attr-defined]
+    rows = Team.objects.select_related("department", "lead__user").prefetch_related("members__user")
+    return _list_and_create(
+        request,
+        section="teams",
+        form=TeamForm(request.POST or None),
+        rows=rows,
+        create=lambda data: team_create(actor=actor, **data),
+    )
+
+
+@admin_view
+@require_http_methods(["GET", "POST"])
+def roles(request: HttpRequest) -> HttpResponse:
+    """GET /admin-area/roles: the roles with their permissions and a form to add one."""
+    actor = request.actor  # type: ignore[attr-defined]
+    rows = Role.objects.annotate(access_count=Count("accesses"))
+    return _list_and_create(
+        request,
+        section="roles",
+        form=RoleForm(request.POST or None),
+        rows=rows,
+        create=lambda data: role_create(actor=actor, **data),
+    )
