@@ -1,0 +1,81 @@
+"""The admin area's departments, teams and roles: listed, created through the audited services, and a
+refused name leaves nothing behind."""
+
+from __future__ import annotations
+
+from socdesk.accounts.models import Department, Role, Team
+from socdesk.audit.models import AuditEvent
+from tests.console_helpers import client_for
+
+
+def test_a_department_is_created_and_listed(people):
+    admin = client_for(people.admin)
+    response = admin.post("/admin-area/departments", {"name": "Threat Intel", "email": "ti@example.test"})
+    assert response.status_code == 302
+    department = Department.objects.get(name="Threat Intel")
+    assert AuditEvent.objects.filter(action="department.created", target_id=str(department.pk)).exists()
+    assert "Threat Intel created." in admin.get("/admin-area/departments").content.decode()
+
+
+def test_a_taken_department_name_is_refused(people):
+    before = AuditEvent.objects.count()
+    response = client_for(people.admin).post("/admin-area/departments", {"name": "soc"})
+    assert response.status_code == 400
+    assert "A department named &#x27;soc&#x27; already exists." in response.content.decode()
+    assert Department.objects.count() == 2 and AuditEvent.objects.count() == before
+
+
+def test_a_team_is_created_with_lead_and_members(people):
+    form = {
+        "name": "Tier 2",
+        "department": people.soc.pk,
+        "lead": people.bob.pk,
+        "members": [people.alice.pk, people.bob.pk],
+    }
+    assert client_for(people.admin).post("/admin-area/teams", form).status_code == 302
+    team = Team.objects.get(name="Tier 2")
+    assert team.lead == people.bob and set(team.members.all()) == {people.alice, people.bob}
+    assert AuditEvent.objects.filter(action="team.created", target_id=str(team.pk)).exists()
+
+
+def test_a_taken_team_name_is_refused(people):
+    response = client_for(people.admin).post("/admin-area/teams", {"name": "tier 1"})
+    assert response.status_code == 400 and "A team named" in response.content.decode()
+    assert Team.objects.count() == 1
+
+
+def test_a_role_is_created_with_its_permissions(people):
+    form = {"name": "Triage", "permissions": ["view", "close"]}
+    assert client_for(people.admin).post("/admin-area/roles", form).status_code == 302
+    role = Role.objects.get(name="Triage")
+    assert role.permissions == ["close", "view"]
+    assert AuditEvent.objects.filter(action="role.created", target_id=str(role.pk)).exists()
+
+
+def test_a_taken_role_name_is_refused(people):
+    response = client_for(people.admin).post("/admin-area/roles", {"name": "analyst"})
+    assert response.status_code == 400 and "A role named" in response.content.decode()
+    assert Role.objects.count() == 1
+
+
+def test_agents_cannot_create_anything_here(people):
+    alice = client_for(people.alice)
+    assert alice.post("/admin-area/departments", {"name": "Mine"}).status_code == 404
+    assert alice.post("/admin-area/teams", {"name": "Mine"}).status_code == 404
+    assert alice.post("/admin-area/roles", {"name": "Mine", "permissions": ["delete"]}).status_code == 404
+    assert not Department.objects.filter(name="Mine").exists()
+    assert not Team.objects.filter(name="Mine").exists() and not Role.objects.filter(name="Mine").exists()
+
+
+def test_lists_take_a_fixed_number_of_queries(people, django_assert_max_num_queries):
+    admin = client_for(people.admin)
+    for n in range(6):
+        admin.post(
+            "/admin-area/teams", {"name": f"T{n}", "department": people.soc.pk, "members": [people.bob.pk]}
+        )
+        admin.post("/admin-area/departments", {"name": f"D{n}"})
+        admin.post("/admin-area/roles", {"name": f"R{n}", "permissions": ["view"]})
+    for url in ("/admin-area/teams", "/admin-area/departments", "/admin-area/roles"):
+        # The sign-in, the top bar and the add form's choices take 11; the rows add no query each.
+        with django_assert_max_num_queries(12):
+            assert admin.get(url).status_code == 200
