@@ -33,6 +33,10 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("account-set-password-done")
     reset_url_token = "choose"  # the path word Django swaps the token for, not a secret
 
+    def get_context_data(self, **kwargs):
+        # Tells the person whose login they are about to set a password for.
+        return {**super().get_context_data(**kwargs), "username": self.user.get_username() if self.user else ""}
+
     def form_valid(self, form):
         form.actor = Actor(
             kind="user", label=self.user.get_username(), ident=str(self.user.pk), ip=client_ip(self.request)

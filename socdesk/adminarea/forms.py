@@ -24,7 +24,10 @@ class AgentForm(forms.Form):
         help_text="Inactive agents cannot sign in.",
     )
     teams = forms.ModelMultipleChoiceField(
-        queryset=Team.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=Team.objects.none(),
+        label="Member of",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, agent: Agent | None = None, **kwargs):

@@ -1,0 +1,146 @@
+"""The console's admin area in a real Chromium, under the Content-Security-Policy: every page reached
+from the top bar's Admin link, an agent form at desktop and phone width, the integration preview swapped
+in by htmx, and an API key shown once and revoked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from socdesk.accounts.models import ApiKey
+from socdesk.accounts.testing import PERSONA_PASSWORD
+from socdesk.alerts.models import Integration
+from tests.browser.conftest import sign_in
+from tests.browser.test_csp_browser import PolicyWatch
+
+pytestmark = pytest.mark.browser
+
+SAMPLE = (Path(__file__).resolve().parents[1] / "alerts" / "fixtures" / "alertmanager_v4.json").read_text()
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def no_sideways_scroll(page) -> None:
+    """Nothing in the page's main part sticks out of the window (wide tables scroll inside their own box;
+    the top bar's own layout on a phone is the console's, not the admin area's)."""
+    wide = page.evaluate(
+        """() => Array.from(document.querySelectorAll("main *"))
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .filter(e => !e.closest(".table-scroll"))
+            .slice(0, 8).map(e => e.tagName + "." + e.className)"""
+    )
+    assert wide == [], f"{page.url}: wider than the window: {wide}"
+
+
+def test_admin_pages_people(page, live_server, cast, screenshots):
+    base = live_server.url
+    watch = PolicyWatch(page)
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, base, "admin", PERSONA_PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    expect(page.get_by_role("heading", name="Admin")).to_be_visible()
+    watch.check(screenshots / "admin-area-home.png")
+
+    page.get_by_role("navigation", name="Admin area").get_by_role("link", name="Agents").click()
+    expect(page.locator("table.admin-list")).to_contain_text("SOC: Analyst")
+    watch.check(screenshots / "admin-area-agents.png")
+
+    page.get_by_role("link", name="New agent").click()
+    watch.check(screenshots / "admin-area-agent-form.png")
+    page.set_viewport_size(PHONE)
+    no_sideways_scroll(page)
+    page.screenshot(path=screenshots / "admin-area-agent-form-phone.png", full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+    # A refused form keeps what was typed and says what to fix.
+    page.get_by_label("Username").fill("alice")
+    page.get_by_role("button", name="Create agent").click()
+    expect(page.locator(".field-error")).to_contain_text("The username 'alice' is taken.")
+    watch.check(screenshots / "admin-area-agent-refused.png")
+
+    # Departments, teams and roles: create one of each.
+    nav = page.get_by_role("navigation", name="Admin area")
+    nav.get_by_role("link", name="Departments").click()
+    page.get_by_label("Name").fill("Threat Intel")
+    page.get_by_role("button", name="Create department").click()
+    expect(page.get_by_role("status")).to_contain_text("Threat Intel created.")
+    expect(page.locator("table.admin-list")).to_contain_text("Threat Intel")
+    watch.check(screenshots / "admin-area-departments.png")
+
+    nav.get_by_role("link", name="Teams").click()
+    page.get_by_label("Name").fill("Tier 2")
+    page.get_by_label("Department").select_option(label="SOC")
+    page.get_by_label("Bob", exact=True).check()
+    page.get_by_role("button", name="Create team").click()
+    expect(page.locator("table.admin-list")).to_contain_text("Tier 2")
+    watch.check(screenshots / "admin-area-teams.png")
+
+    nav.get_by_role("link", name="Roles").click()
+    page.get_by_label("Name").fill("Triage")
+    page.get_by_label("View tickets").check()
+    page.get_by_label("Resolve and close tickets").check()
+    page.get_by_role("button", name="Create role").click()
+    expect(page.locator("table.admin-list")).to_contain_text("Triage")
+    watch.check(screenshots / "admin-area-roles.png")
+    page.set_viewport_size(PHONE)
+    no_sideways_scroll(page)
+    page.screenshot(path=screenshots / "admin-area-roles-phone.png", full_page=True)
+
+
+def test_admin_pages_tools(page, live_server, cast, screenshots):
+    base = live_server.url
+    watch = PolicyWatch(page)
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, base, "admin", PERSONA_PASSWORD)
+
+    # An integration, created, then tried on a sample through htmx (nothing stored).
+    watch.visit(f"{base}/admin-area/integrations")
+    page.get_by_role("link", name="New integration").click()
+    watch.check(screenshots / "admin-area-integration-new.png")
+    page.get_by_label("Name").fill("Prometheus")
+    page.get_by_label("Adapter").select_option(value="alertmanager")
+    page.get_by_label("Department").select_option(label="SOC")
+    page.get_by_role("button", name="Create integration").click()
+    integration = Integration.objects.get(name="Prometheus")
+    expect(page.get_by_label(re.compile("Webhook URL"))).to_have_value(re.compile(integration.token))
+    page.get_by_label("Sample payload").fill(SAMPLE)
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview-result")).to_contain_text(re.compile(r"\d+ alerts?"))
+    assert page.url.endswith(f"/admin-area/integrations/{integration.pk}")  # swapped in, not a new page
+    watch.check(screenshots / "admin-area-integration-preview.png")
+    page.get_by_role("navigation", name="Admin area").get_by_role("link", name="Integrations").click()
+    expect(page.locator("table.admin-list")).to_contain_text("Prometheus")
+    watch.check(screenshots / "admin-area-integrations.png")
+
+    # An API key: shown once, then only its prefix; revoked from the list.
+    watch.visit(f"{base}/admin-area/api-keys")
+    page.get_by_role("link", name="New API key").click()
+    page.get_by_label("Name").fill("SOAR")
+    page.get_by_label("tickets:read").check()
+    watch.check(screenshots / "admin-area-apikey-new.png")
+    page.get_by_role("button", name="Create API key").click()
+    raw = page.get_by_label("API key", exact=True).input_value()
+    assert raw.startswith("sdk_")
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    watch.check(screenshots / "admin-area-apikey-created.png")
+    page.get_by_role("link", name="Back to API keys").click()
+    assert raw not in page.content()
+    page.get_by_role("button", name="Revoke SOAR").click()
+    expect(page.get_by_role("status")).to_contain_text("revoked")
+    expect(page.locator("table.admin-list")).to_contain_text("revoked")
+    assert ApiKey.objects.get(name="SOAR").revoked_at is not None
+    watch.check(screenshots / "admin-area-apikeys.png")
+    page.set_viewport_size(PHONE)
+    no_sideways_scroll(page)
+    page.screenshot(path=screenshots / "admin-area-apikeys-phone.png", full_page=True)
+
+
+def test_agents_see_no_admin_link_and_no_admin_pages(page, live_server, cast):
+    sign_in(page, live_server.url, "alice", PERSONA_PASSWORD)
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin")).to_have_count(0)
+    response = page.goto(f"{live_server.url}/admin-area/agents")
+    assert response is not None and response.status == 404
