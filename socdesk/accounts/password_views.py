@@ -35,7 +35,8 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
 
     def get_context_data(self, **kwargs):
         # Tells the person whose login they are about to set a password for.
-        return {**super().get_context_data(**kwargs), "username": self.user.get_username() if self.user else ""}
+        username = self.user.get_username() if self.user else ""
+        return {**super().get_context_data(**kwargs), "username": username}
 
     def form_valid(self, form):
         form.actor = Actor(
