@@ -10,6 +10,13 @@ from socdesk.accounts.models import Agent, Department, Role, Team
 ROLE_FIELD = "role_{}"
 
 
+class TeamsField(forms.ModelMultipleChoiceField):
+    """Teams named with their department, since two departments may both have a "Tier 1"-like team."""
+
+    def label_from_instance(self, obj: Team) -> str:
+        return f"{obj.name} ({obj.department.name})" if obj.department else obj.name
+
+
 class AgentForm(forms.Form):
     """One form for an agent: login, name, e-mail, active, a role per department, teams."""
 
@@ -23,7 +30,7 @@ class AgentForm(forms.Form):
         initial=True,
         help_text="Inactive agents cannot sign in.",
     )
-    teams = forms.ModelMultipleChoiceField(
+    teams = TeamsField(
         queryset=Team.objects.none(),
         label="Member of",
         required=False,
@@ -55,11 +62,8 @@ class AgentForm(forms.Form):
                 label=department.name, choices=choices, required=False
             )
         teams_field = self.fields["teams"]
-        assert isinstance(teams_field, forms.ModelMultipleChoiceField)
+        assert isinstance(teams_field, TeamsField)
         teams_field.queryset = Team.objects.select_related("department")
-        teams_field.label_from_instance = lambda team: (
-            f"{team.name} ({team.department.name})" if team.department else team.name
-        )
 
     def role_fields(self):
         """The department role selects, in department order, for the template."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
-from django.forms import Form
+from django.forms import BaseForm, Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,7 +24,7 @@ from socdesk.alerts.models import Integration
 from socdesk.core.errors import ServiceError
 
 
-def show_refusal(form: Form, exc: ServiceError) -> None:
+def show_refusal(form: BaseForm, exc: ServiceError) -> None:
     """Put a service's refusal next to the fields it names (or above the form)."""
     placed = False
     for field in exc.fields:
