@@ -8,7 +8,7 @@ are the user_* and agent_* services' in socdesk.accounts.services; these service
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,11 +23,13 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, DepartmentAccess, Role, Team
+from socdesk.accounts.selectors import departments_with_perm
 from socdesk.accounts.services import agent_insert, user_edit, user_set_flags
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
-from socdesk.core.errors import ServiceError
+from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.core.text import clean_text
 
 if TYPE_CHECKING:
@@ -67,9 +69,18 @@ def _check_profile(*, username: str, email: str) -> None:
         raise ServiceError(" ".join(problems.values()), fields=problems)
 
 
-def _set_memberships(agent: Agent, roles: Mapping[Department, Role], teams: Iterable[Team]) -> None:
-    """Make the agent's department roles and team memberships exactly these."""
-    current = {a.department_id: a for a in DepartmentAccess.objects.filter(agent=agent)}
+def _set_memberships(
+    agent: Agent,
+    roles: Mapping[Department, Role],
+    teams: Iterable[Team],
+    scope: Collection[int] | None = None,
+) -> None:
+    """Make the agent's department roles and team memberships exactly these; with a `scope` (department
+    ids) only the roles in those departments and the teams of those departments are touched."""
+    accesses = DepartmentAccess.objects.filter(agent=agent)
+    if scope is not None:
+        accesses = accesses.filter(department_id__in=scope)
+    current = {a.department_id: a for a in accesses}
     for department, role in roles.items():
         access = current.pop(department.pk, None)
         if access is None:
@@ -78,7 +89,26 @@ def _set_memberships(agent: Agent, roles: Mapping[Department, Role], teams: Iter
             access.role = role
             access.save(update_fields=["role"])
     DepartmentAccess.objects.filter(pk__in=[a.pk for a in current.values()]).delete()
-    agent.teams.set(list(teams))
+    kept: list[Team] = []
+    if scope is not None:  # memberships of teams outside the scope stay as they are
+        kept = list(agent.teams.exclude(department_id__in=scope))
+    agent.teams.set([*kept, *teams])
+
+
+def _require_admin(actor: Actor) -> None:
+    """Logins and their profiles are changed by admins (or system jobs) only."""
+    if actor.agent is not None and not actor.agent.is_admin:
+        raise PermissionDenied("Only an admin may create agents or change their logins.")
+
+
+def _scope_of(actor: Actor) -> list[int] | None:
+    """The departments whose roles and teams the actor may change: None for every one (an admin or a
+    system job), else those where the actor's role has `manage`."""
+    if actor.agent is None:
+        if actor.kind == "system":
+            return None
+        raise PermissionDenied("Only agents may change agents' roles and teams.")
+    return departments_with_perm(actor.agent, Perm.MANAGE)
 
 
 @transaction.atomic
@@ -95,6 +125,7 @@ def agent_onboard(
 ) -> Agent:
     """Create an agent from one form: login (no password yet: they set it from a link), profile,
     a role in each given department and team memberships, recorded as one `agent.created` event."""
+    _require_admin(actor)
     username, email = clean_text(username).strip(), clean_text(email).strip()
     _check_profile(username=username, email=email)
     teams = list(teams)
@@ -136,6 +167,7 @@ def agent_update(
 ) -> Agent:
     """Change an agent from the same form: name fields and active through user_edit / user_set_flags
     (their rules and events), department roles and teams recorded as one `agent.memberships_changed`."""
+    _require_admin(actor)
     username, email = clean_text(username).strip(), clean_text(email).strip()
     _check_profile(username=username, email=email)
     agent = Agent.objects.select_related("user").get(pk=agent.pk)
@@ -149,19 +181,46 @@ def agent_update(
     )
     if is_active != agent.user.is_active:
         user_set_flags(actor=actor, user=agent.user, is_active=is_active)
+    agent_memberships_set(actor=actor, agent=agent, roles=roles, teams=teams)
+    agent.user.refresh_from_db()
+    return agent
+
+
+@transaction.atomic
+def agent_memberships_set(
+    *, actor: Actor, agent: Agent, roles: Mapping[Department, Role], teams: Iterable[Team]
+) -> Agent:
+    """Set an agent's department roles and teams, recorded as one `agent.memberships_changed`.
+
+    An admin sets them all. A department lead (a role with `manage`) sets those of the departments they
+    manage only: the agent's roles elsewhere and teams of other departments stay as they are, and naming
+    another department or its team is refused.
+    """
+    scope = _scope_of(actor)
+    teams = list(teams)
+    if scope is not None:
+        if not scope:
+            raise PermissionDenied("You manage no department, so you cannot change agents' roles or teams.")
+        outside = sorted(
+            [d.name for d in roles if d.pk not in scope]
+            + [t.name for t in teams if t.department_id not in scope]
+        )
+        if outside:
+            raise PermissionDenied(
+                f"You may only give roles and teams in the departments you manage, not: {', '.join(outside)}."
+            )
     before = _memberships(agent)
-    _set_memberships(agent, roles, list(teams))
+    _set_memberships(agent, roles, teams, scope)
     after = _memberships(agent)
     if before != after:
         record(
             actor=actor,
             action="agent.memberships_changed",
             target=agent,
-            target_label=username,
+            target_label=agent.user.get_username(),
             before=before,
             after=after,
         )
-    agent.user.refresh_from_db()
     return agent
 
 
@@ -191,6 +250,7 @@ def password_link_path(user: User) -> str:
 def password_link_issue(*, actor: Actor, agent: Agent, base_url: str) -> PasswordLink:
     """Make a set-password link for the agent, mail it when outbound mail is configured and the agent
     has an address, and record `agent.password_link_issued` (never the link itself)."""
+    _require_admin(actor)
     user = get_user_model().objects.get(pk=agent.user_id)
     if not user.is_active:
         raise ServiceError(

@@ -186,3 +186,25 @@ def agents_for_admin():
         Prefetch("accesses", queryset=DepartmentAccess.objects.select_related("department", "role")),
         "teams",
     )
+
+
+def manages_people(agent: Agent) -> bool:
+    """Whether the agent may use the admin area: an admin, or a lead (a role with `manage`)."""
+    return agent.is_admin or bool(departments_with_perm(agent, Perm.MANAGE))
+
+
+def agents_managed_by(agent: Agent):
+    """The agents whose roles and teams the agent may change (all for an admin; for a lead, those
+    holding a role in a department they manage), as agents_for_admin lists them."""
+    managed = departments_with_perm(agent, Perm.MANAGE)
+    rows = agents_for_admin()
+    if managed is None:
+        return rows
+    return rows.filter(pk__in=DepartmentAccess.objects.filter(department_id__in=managed).values("agent_id"))
+
+
+def teams_managed_by(agent: Agent):
+    """The teams the agent may see and add to in the admin area (a lead: their departments' teams)."""
+    managed = departments_with_perm(agent, Perm.MANAGE)
+    rows = Team.objects.select_related("department", "lead__user").prefetch_related("members__user")
+    return rows if managed is None else rows.filter(department_id__in=managed)

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from socdesk.accounts.choices import ALL_PERMS
+from socdesk.accounts.choices import ALL_PERMS, Perm
 from socdesk.accounts.models import (
     Agent,
     ApiKey,
@@ -27,9 +27,10 @@ from socdesk.accounts.models import (
     Role,
     Team,
 )
+from socdesk.accounts.selectors import departments_with_perm
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
-from socdesk.core.errors import ServiceError
+from socdesk.core.errors import PermissionDenied, ServiceError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -367,10 +368,15 @@ def team_create(
     lead: Agent | None = None,
     members: Iterable[Agent] = (),
 ) -> Team:
-    """Create a team with its members."""
+    """Create a team with its members; a department lead (not an admin) only in a department they manage."""
     name = clean_text(name).strip()
     if not name:
         raise ServiceError("Give the team a name.", fields={"name": "required"})
+    managed = departments_with_perm(actor.agent, Perm.MANAGE) if actor.agent is not None else None
+    if managed is not None and (department is None or department.pk not in managed):
+        raise PermissionDenied(
+            "You may only create teams in a department you manage.", fields={"department": "not_managed"}
+        )
     if Team.objects.filter(name__iexact=name).exists():
         raise ServiceError(f"A team named {name!r} already exists.", fields={"name": "taken"})
     team = Team.objects.create(name=name, department=department, lead=lead)

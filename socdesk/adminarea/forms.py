@@ -37,7 +37,9 @@ class AgentForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, agent: Agent | None = None, **kwargs):
+    def __init__(self, *args, agent: Agent | None = None, scope: list[int] | None = None, **kwargs):
+        """`scope`: the department ids a lead manages; the form then offers only their roles and teams,
+        and no login fields (those are the admins')."""
         if agent is not None:
             user = agent.user
             kwargs.setdefault(
@@ -53,7 +55,15 @@ class AgentForm(forms.Form):
                 },
             )
         super().__init__(*args, **kwargs)
-        self.departments = list(Department.objects.all())
+        self.scope = scope
+        departments = Department.objects.all()
+        teams = Team.objects.select_related("department")
+        if scope is not None:
+            for name in ("username", "first_name", "last_name", "email", "is_active"):
+                del self.fields[name]
+            departments = departments.filter(pk__in=scope)
+            teams = teams.filter(department_id__in=scope)
+        self.departments = list(departments)
         roles = list(Role.objects.all())
         self.roles_by_pk = {str(r.pk): r for r in roles}
         choices = [("", "No access"), *((str(r.pk), r.name) for r in roles)]
@@ -63,7 +73,7 @@ class AgentForm(forms.Form):
             )
         teams_field = self.fields["teams"]
         assert isinstance(teams_field, TeamsField)
-        teams_field.queryset = Team.objects.select_related("department")
+        teams_field.queryset = teams
 
     def role_fields(self):
         """The department role selects, in department order, for the template."""
@@ -92,6 +102,18 @@ class TeamForm(forms.Form):
     members = forms.ModelMultipleChoiceField(
         queryset=Agent.objects.select_related("user"), required=False, widget=forms.CheckboxSelectMultiple
     )
+
+    def __init__(self, *args, scope: list[int] | None = None, **kwargs):
+        """`scope`: a lead's departments: the team must be in one, with agents who hold a role there."""
+        super().__init__(*args, **kwargs)
+        if scope is not None:
+            department, lead, members = self.fields["department"], self.fields["lead"], self.fields["members"]
+            assert isinstance(department, forms.ModelChoiceField)
+            assert isinstance(lead, forms.ModelChoiceField) and isinstance(members, forms.ModelChoiceField)
+            department.queryset = Department.objects.filter(pk__in=scope)
+            department.required = True
+            agents = Agent.objects.select_related("user").filter(accesses__department_id__in=scope).distinct()
+            lead.queryset = members.queryset = agents
 
 
 class RoleForm(forms.Form):

@@ -1,27 +1,58 @@
 """The admin area's people pages: agents (one form, with a set-password link), departments, teams, roles.
 
-Only admins (Agent.is_admin) reach these pages; for anyone else they do not exist (404, as for a missing
-page). Each view parses its form, calls one service and renders; the services check and audit.
+Admins (Agent.is_admin) reach every page. Department leads (a role with `manage`) reach the overview,
+agents and teams, scoped to the departments they manage: they change those departments' roles and team
+memberships, and add teams there. For anyone else the pages do not exist (404, as for a missing page).
+Each view parses its form, calls one service and renders; the services check and audit.
 """
 
 from __future__ import annotations
+
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count
 from django.forms import BaseForm, Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, ApiKey, Department, Role, Team
-from socdesk.accounts.onboarding import agent_onboard, agent_update, password_link_issue
-from socdesk.accounts.selectors import agents_for_admin
+from socdesk.accounts.onboarding import (
+    agent_memberships_set,
+    agent_onboard,
+    agent_update,
+    password_link_issue,
+)
+from socdesk.accounts.selectors import (
+    agents_managed_by,
+    departments_with_perm,
+    manages_people,
+    teams_managed_by,
+)
 from socdesk.accounts.services import department_create, role_create, team_create
-from socdesk.accounts.web import admin_view
+from socdesk.accounts.web import admin_view, agent_view
 from socdesk.adminarea.forms import AgentForm, DepartmentForm, RoleForm, TeamForm
 from socdesk.alerts.models import Integration
 from socdesk.core.errors import ServiceError
+
+
+def manager_view(view):
+    """An agent view for admins and department leads; everyone else gets the same 404 as a missing page.
+
+    Sets `request.scope`: None for an admin (everything), else the ids of the departments the lead manages.
+    """
+
+    @wraps(view)
+    def inner(request, *args, **kwargs):
+        if not manages_people(request.agent):
+            raise Http404("Page not found.")
+        request.scope = departments_with_perm(request.agent, Perm.MANAGE)
+        return view(request, *args, **kwargs)
+
+    return agent_view(inner)
 
 
 def show_refusal(form: BaseForm, exc: ServiceError) -> None:
@@ -35,10 +66,16 @@ def show_refusal(form: BaseForm, exc: ServiceError) -> None:
         form.add_error(None, exc.message)
 
 
-@admin_view
+@manager_view
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """GET /admin-area/: the sections, with how many of each there are."""
+    """GET /admin-area/: the sections, with how many of each there are (a lead: their agents and teams)."""
+    if request.scope is not None:  # type: ignore[attr-defined]  # set by manager_view
+        counts = {
+            "agents": agents_managed_by(request.agent).count(),  # type: ignore[attr-defined]
+            "teams": teams_managed_by(request.agent).count(),  # type: ignore[attr-defined]
+        }
+        return render(request, "adminarea/home.html", {"counts": counts, "section": "home"})
     counts = {
         "agents": Agent.objects.count(),
         "departments": Department.objects.count(),
@@ -53,11 +90,13 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- agents --------------------------------------------------------------------------------------------
 
 
-@admin_view
+@manager_view
 @require_GET
 def agents(request: HttpRequest) -> HttpResponse:
-    """GET /admin-area/agents: every agent with their department roles and teams."""
-    return render(request, "adminarea/agents.html", {"agents": agents_for_admin(), "section": "agents"})
+    """GET /admin-area/agents: every agent (a lead: those with a role in their departments), with their
+    department roles and teams."""
+    rows = agents_managed_by(request.agent)  # type: ignore[attr-defined]
+    return render(request, "adminarea/agents.html", {"agents": rows, "section": "agents"})
 
 
 def _password_link_page(request: HttpRequest, agent: Agent, *, created: bool) -> HttpResponse:
@@ -106,30 +145,40 @@ def agent_new(request: HttpRequest) -> HttpResponse:
     return render(request, "adminarea/agent_form.html", context, status=status)
 
 
-@admin_view
+@manager_view
 @require_http_methods(["GET", "POST"])
 def agent_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET shows the agent's form; POST saves the changes."""
-    agent = get_object_or_404(Agent.objects.select_related("user"), pk=pk)
-    form = AgentForm(request.POST or None, agent=agent)
+    """GET shows the agent's form; POST saves the changes. A lead's form has only the roles and teams of
+    the departments they manage (agent_memberships_set); an admin's has everything (agent_update)."""
+    scope = request.scope  # type: ignore[attr-defined]
+    agent = get_object_or_404(agents_managed_by(request.agent), pk=pk)  # type: ignore[attr-defined]
+    form = AgentForm(request.POST or None, agent=agent, scope=scope)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            agent_update(
-                actor=request.actor,  # type: ignore[attr-defined]
-                agent=agent,
-                username=data["username"],
-                email=data["email"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                roles=form.chosen_roles(),
-                teams=data["teams"],
-                is_active=data["is_active"],
-            )
+            if scope is None:
+                agent_update(
+                    actor=request.actor,  # type: ignore[attr-defined]
+                    agent=agent,
+                    username=data["username"],
+                    email=data["email"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    roles=form.chosen_roles(),
+                    teams=data["teams"],
+                    is_active=data["is_active"],
+                )
+            else:
+                agent_memberships_set(
+                    actor=request.actor,  # type: ignore[attr-defined]
+                    agent=agent,
+                    roles=form.chosen_roles(),
+                    teams=data["teams"],
+                )
         except ServiceError as exc:
             show_refusal(form, exc)
         else:
-            messages.success(request, f"Agent {data['username']} saved.")
+            messages.success(request, f"Agent {agent.user.username} saved.")
             return redirect("adminarea:agents")
     status = 400 if form.errors else 200
     context = {"form": form, "agent": agent, "section": "agents"}
@@ -181,16 +230,16 @@ def departments(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_view
+@manager_view
 @require_http_methods(["GET", "POST"])
 def teams(request: HttpRequest) -> HttpResponse:
-    """GET /admin-area/teams: the list (with members) and a form to add one."""
+    """GET /admin-area/teams: the list (with members) and a form to add one (a lead: in their departments)."""
     actor = request.actor  # type: ignore[attr-defined]
-    rows = Team.objects.select_related("department", "lead__user").prefetch_related("members__user")
+    rows = teams_managed_by(request.agent)  # type: ignore[attr-defined]
     return _list_and_create(
         request,
         section="teams",
-        form=TeamForm(request.POST or None),
+        form=TeamForm(request.POST or None, scope=request.scope),  # type: ignore[attr-defined]
         rows=rows,
         create=lambda data: team_create(actor=actor, **data),
     )

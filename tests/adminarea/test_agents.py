@@ -43,11 +43,15 @@ def agent_form(people, **changes) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+LEAD_PAGES = ["/admin-area/", "/admin-area/agents", "/admin-area/teams"]
+
+
 @pytest.mark.parametrize("url", ADMIN_PAGES)
-def test_every_page_is_a_404_for_agents_and_there_for_admins(people, url):
-    for persona in (people.alice, people.carol):
-        assert client_for(persona).get(url).status_code == 404
+def test_every_page_is_there_for_admins_a_404_for_agents_who_manage_nothing(people, worker, url):
+    assert client_for(worker).get(url).status_code == 404
     assert client_for(people.admin).get(url).status_code == 200
+    # alice leads SOC (her role has `manage`): the overview, agents and teams only.
+    assert client_for(people.alice).get(url).status_code == (200 if url in LEAD_PAGES else 404)
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(db):
@@ -57,9 +61,10 @@ def test_signed_out_visitors_are_sent_to_sign_in(db):
     assert response.status_code == 302 and response["Location"].startswith("/login")
 
 
-def test_the_top_bar_links_to_the_admin_area_for_admins_only(people):
+def test_the_top_bar_links_to_the_admin_area_for_admins_and_leads_only(people, worker):
     assert 'href="/admin-area/"' in client_for(people.admin).get("/").content.decode()
-    assert "/admin-area/" not in client_for(people.alice).get("/").content.decode()
+    assert 'href="/admin-area/"' in client_for(people.alice).get("/").content.decode()
+    assert "/admin-area/" not in client_for(worker).get("/").content.decode()
 
 
 def test_creating_an_agent_writes_login_roles_and_teams_in_one_event_and_shows_the_link(people):

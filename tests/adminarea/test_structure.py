@@ -58,8 +58,8 @@ def test_a_taken_role_name_is_refused(people):
     assert Role.objects.count() == 1
 
 
-def test_agents_cannot_create_anything_here(people):
-    alice = client_for(people.alice)
+def test_agents_who_manage_nothing_cannot_create_anything_here(people, worker):
+    alice = client_for(worker)
     assert alice.post("/admin-area/departments", {"name": "Mine"}).status_code == 404
     assert alice.post("/admin-area/teams", {"name": "Mine"}).status_code == 404
     assert alice.post("/admin-area/roles", {"name": "Mine", "permissions": ["delete"]}).status_code == 404

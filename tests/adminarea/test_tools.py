@@ -63,7 +63,7 @@ def test_the_sample_preview_shows_alerts_and_stores_nothing(people):
     assert "<html" in broken.content.decode()  # without htmx: a page of its own
 
 
-def test_an_agent_cannot_reach_an_integration_or_its_preview(people):
+def test_a_lead_cannot_reach_an_integration_or_its_preview(people):
     integration = Integration.objects.create(adapter="generic", name="SIEM", department=people.soc)
     alice = client_for(people.alice)
     assert alice.get(f"/admin-area/integrations/{integration.pk}").status_code == 404
@@ -107,7 +107,7 @@ def test_a_key_without_scopes_is_refused_and_nothing_is_written(people):
     assert not ApiKey.objects.exists()
 
 
-def test_agents_cannot_create_or_revoke_keys(people):
+def test_leads_cannot_create_or_revoke_keys(people):
     admin_key = client_for(people.admin).post(
         "/admin-area/api-keys/new", {"name": "SOAR", "scopes": ["tickets:read"]}
     )
