@@ -144,3 +144,28 @@ def test_agents_see_no_admin_link_and_no_admin_pages(page, live_server, cast):
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin")).to_have_count(0)
     response = page.goto(f"{live_server.url}/admin-area/agents")
     assert response is not None and response.status == 404
+
+
+def test_a_lead_changes_a_colleagues_role_from_the_admin_area(page, live_server, cast, screenshots):
+    """alice leads SOC (her role has `manage`): she sees SOC's agents and changes bob's SOC role only."""
+    from socdesk.accounts.choices import Perm
+    from socdesk.accounts.services import role_create
+    from socdesk.core.actor import Actor
+
+    role_create(actor=Actor.system("test-setup"), name="Responder", permissions=[Perm.VIEW, Perm.REPLY])
+    watch = PolicyWatch(page)
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, live_server.url, "alice", PERSONA_PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    admin_nav = page.get_by_role("navigation", name="Admin area")
+    expect(admin_nav.get_by_role("link", name="API keys")).to_have_count(0)
+    admin_nav.get_by_role("link", name="Agents").click()
+    expect(page.locator("table.admin-list")).not_to_contain_text("carol")
+    page.get_by_role("link", name="bob", exact=True).click()
+    expect(page.get_by_label("Username")).to_have_count(0)
+    page.get_by_label("SOC", exact=True).select_option(label="Responder")
+    watch.check(screenshots / "admin-area-lead-agent-form.png")
+    page.get_by_role("button", name="Save agent").click()
+    expect(page.get_by_role("status")).to_contain_text("Agent bob saved.")
+    expect(page.locator("table.admin-list")).to_contain_text("SOC: Responder")
+    watch.check(screenshots / "admin-area-lead-agents.png")
