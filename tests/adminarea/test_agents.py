@@ -164,3 +164,15 @@ def test_a_new_link_for_an_existing_agent(people):
     assert "/account/set-password/" in response.content.decode()
     refused = client_for(people.alice).post(f"/admin-area/agents/{people.bob.pk}/password-link")
     assert refused.status_code == 404
+
+
+def test_an_inactive_new_agent_gets_no_link_until_made_active(people):
+    admin = client_for(people.admin)
+    response = admin.post("/admin-area/agents/new", agent_form(people, is_active=None))
+    dana = Agent.objects.get(user__username="dana")
+    assert response.status_code == 302 and response["Location"] == f"/admin-area/agents/{dana.pk}"
+    assert not dana.user.is_active
+    assert not AuditEvent.objects.filter(action="agent.password_link_issued").exists()
+    refused = admin.post(f"/admin-area/agents/{dana.pk}/password-link", follow=True)
+    assert "dana is inactive; make the agent active" in refused.content.decode()
+    assert not AuditEvent.objects.filter(action="agent.password_link_issued").exists()
