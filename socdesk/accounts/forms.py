@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from socdesk.accounts.models import ApiKey
+from socdesk.accounts.models import Agent, ApiKey
 from socdesk.accounts.services import apikey_check
 
 
@@ -29,6 +29,14 @@ class ApiKeyAddForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ["name", "scopes", "allowed_cidrs", "expires_at", "department", "agent"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agent = self.fields["agent"]
+        assert isinstance(agent, forms.ModelChoiceField)
+        # An agent is labelled by its login's name: one query for the list, not one per agent.
+        agent.queryset = Agent.objects.select_related("user")
+        agent.help_text = "Set for a personal token: it never exceeds this agent's own permissions."
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -127,3 +127,10 @@ def test_the_keys_list_takes_a_fixed_number_of_queries(people, django_assert_max
     with django_assert_max_num_queries(7):
         page = admin.get("/admin-area/api-keys").content.decode()
     assert page.count("data-row") == 12
+
+
+def test_the_new_key_form_takes_a_fixed_number_of_queries(people, django_assert_max_num_queries):
+    admin = client_for(people.admin)
+    with django_assert_max_num_queries(9):  # sign-in and top bar, departments, agents with their logins
+        page = admin.get("/admin-area/api-keys/new").content.decode()
+    assert page.count("<option") >= 6
