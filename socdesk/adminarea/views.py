@@ -112,7 +112,9 @@ def _password_link_page(request: HttpRequest, agent: Agent, *, created: bool) ->
         "link_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
         "section": "agents",
     }
-    return render(request, "adminarea/password_link.html", context)
+    response = render(request, "adminarea/password_link.html", context)
+    response["Cache-Control"] = "no-store"  # the link signs someone in: no browser or proxy keeps it
+    return response
 
 
 @admin_view

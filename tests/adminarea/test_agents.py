@@ -71,6 +71,7 @@ def test_creating_an_agent_writes_login_roles_and_teams_in_one_event_and_shows_t
     before = AuditEvent.objects.count()
     response = client_for(people.admin).post("/admin-area/agents/new", agent_form(people))
     assert response.status_code == 200, response.content.decode()[:2000]
+    assert response["Cache-Control"] == "no-store"
     dana = Agent.objects.get(user__username="dana")
     assert dana.user.email == "dana@example.test" and dana.user.get_full_name() == "Dana Reyes"
     assert not dana.user.has_usable_password()
