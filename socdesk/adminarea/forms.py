@@ -121,3 +121,9 @@ class RoleForm(forms.Form):
     permissions = forms.MultipleChoiceField(
         choices=Perm.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+
+
+class RoleEditForm(RoleForm):
+    requires_two_factor = forms.BooleanField(
+        label="Holders must sign in with a second factor", required=False
+    )

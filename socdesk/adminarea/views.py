@@ -33,8 +33,9 @@ from socdesk.accounts.selectors import (
     teams_managed_by,
 )
 from socdesk.accounts.services import department_create, role_create, team_create
+from socdesk.accounts.structure import role_update, team_update
 from socdesk.accounts.web import admin_view, agent_view
-from socdesk.adminarea.forms import AgentForm, DepartmentForm, RoleForm, TeamForm
+from socdesk.adminarea.forms import AgentForm, DepartmentForm, RoleEditForm, RoleForm, TeamForm
 from socdesk.alerts.models import Integration
 from socdesk.core.errors import ServiceError
 
@@ -259,4 +260,62 @@ def roles(request: HttpRequest) -> HttpResponse:
         form=RoleForm(request.POST or None),
         rows=rows,
         create=lambda data: role_create(actor=actor, **data),
+    )
+
+
+def _edit_page(request: HttpRequest, *, section: str, title: str, form: Form, save) -> HttpResponse:
+    """An object's edit form: POST runs `save(data)` and goes back to the section's list."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form.cleaned_data)
+        except ServiceError as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, f"{saved} saved.")
+            return redirect(f"adminarea:{section}")
+    status = 400 if form.errors else 200
+    context = {"form": form, "title": title, "section": section, "back": f"adminarea:{section}"}
+    return render(request, "adminarea/edit.html", context, status=status)
+
+
+@manager_view
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET shows a team's form; POST changes its name, department, lead and members (team_update)."""
+    team = get_object_or_404(teams_managed_by(request.agent), pk=pk)  # type: ignore[attr-defined]
+    initial = {
+        "name": team.name,
+        "department": team.department,
+        "lead": team.lead,
+        "members": team.members.all(),
+    }
+    form = TeamForm(request.POST or None, initial=initial, scope=request.scope)  # type: ignore[attr-defined]
+    actor = request.actor  # type: ignore[attr-defined]
+    return _edit_page(
+        request,
+        section="teams",
+        title=f"Team {team.name}",
+        form=form,
+        save=lambda data: team_update(actor=actor, team=team, **data),
+    )
+
+
+@admin_view
+@require_http_methods(["GET", "POST"])
+def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET shows a role's form; POST changes its name, permissions and second-factor rule (role_update)."""
+    role = get_object_or_404(Role, pk=pk)
+    initial = {
+        "name": role.name,
+        "permissions": role.permissions,
+        "requires_two_factor": role.requires_two_factor,
+    }
+    form = RoleEditForm(request.POST or None, initial=initial)
+    actor = request.actor  # type: ignore[attr-defined]
+    return _edit_page(
+        request,
+        section="roles",
+        title=f"Role {role.name}",
+        form=form,
+        save=lambda data: role_update(actor=actor, role=role, **data),
     )

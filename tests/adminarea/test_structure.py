@@ -79,3 +79,52 @@ def test_lists_take_a_fixed_number_of_queries(people, django_assert_max_num_quer
         # The sign-in, the top bar and the add form's choices take 11; the rows add no query each.
         with django_assert_max_num_queries(12):
             assert admin.get(url).status_code == 200
+
+
+def test_a_role_is_edited_and_only_what_changed_is_recorded(people):
+    form = {"name": "Analyst", "permissions": ["view", "reply"], "requires_two_factor": "on"}
+    response = client_for(people.admin).post(f"/admin-area/roles/{people.analyst.pk}", form)
+    assert response.status_code == 302
+    role = Role.objects.get(pk=people.analyst.pk)
+    assert role.permissions == ["reply", "view"] and role.requires_two_factor
+    event = AuditEvent.objects.get(action="role.changed")
+    assert set(event.after) == {"permissions", "requires_two_factor"}
+
+
+def test_a_role_rename_to_a_taken_name_is_refused_and_nothing_changes(people):
+    other = Role.objects.create(name="Triage", permissions=["view"])
+    response = client_for(people.admin).post(f"/admin-area/roles/{other.pk}", {"name": "ANALYST"})
+    assert response.status_code == 400 and "A role named" in response.content.decode()
+    assert Role.objects.get(pk=other.pk).name == "Triage"
+    assert not AuditEvent.objects.filter(action="role.changed").exists()
+
+
+def test_a_team_is_edited_by_an_admin(people):
+    form = {"name": "Tier 1", "department": people.soc.pk, "lead": people.bob.pk, "members": [people.bob.pk]}
+    response = client_for(people.admin).post(f"/admin-area/teams/{people.tier1.pk}", form)
+    assert response.status_code == 302
+    team = Team.objects.get(pk=people.tier1.pk)
+    assert team.lead == people.bob and list(team.members.all()) == [people.bob]
+    event = AuditEvent.objects.get(action="team.changed")
+    assert event.before == {"lead": "alice", "members": ["alice", "bob"]}
+    assert event.after == {"lead": "bob", "members": ["bob"]}
+
+
+def test_a_lead_edits_their_departments_team_but_cannot_move_it_out(people):
+    alice = client_for(people.alice)  # leads SOC
+    moved = alice.post(f"/admin-area/teams/{people.tier1.pk}", {"name": "Tier 1", "department": people.it.pk})
+    assert moved.status_code == 400
+    assert Team.objects.get(pk=people.tier1.pk).department == people.soc
+    renamed = alice.post(
+        f"/admin-area/teams/{people.tier1.pk}", {"name": "Tier One", "department": people.soc.pk}
+    )
+    assert renamed.status_code == 302 and Team.objects.get(pk=people.tier1.pk).name == "Tier One"
+    it_team = Team.objects.create(name="Desk", department=people.it)
+    assert alice.get(f"/admin-area/teams/{it_team.pk}").status_code == 404
+    assert alice.get(f"/admin-area/roles/{people.analyst.pk}").status_code == 404
+
+
+def test_role_and_team_edit_pages_are_404_for_agents_who_manage_nothing(people, worker):
+    erin = client_for(worker)
+    assert erin.get(f"/admin-area/roles/{people.analyst.pk}").status_code == 404
+    assert erin.get(f"/admin-area/teams/{people.tier1.pk}").status_code == 404

@@ -77,6 +77,12 @@ def test_admin_pages_people(page, live_server, cast, screenshots):
     page.get_by_role("button", name="Create team").click()
     expect(page.locator("table.admin-list")).to_contain_text("Tier 2")
     watch.check(screenshots / "admin-area-teams.png")
+    page.get_by_role("link", name="Tier 2").click()
+    page.get_by_label("Alice", exact=True).check()
+    watch.check(screenshots / "admin-area-team-edit.png")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Tier 2 saved.")
+    expect(page.locator("table.admin-list")).to_contain_text("Alice, Bob")
 
     nav.get_by_role("link", name="Roles").click()
     page.get_by_label("Name").fill("Triage")
@@ -85,6 +91,12 @@ def test_admin_pages_people(page, live_server, cast, screenshots):
     page.get_by_role("button", name="Create role").click()
     expect(page.locator("table.admin-list")).to_contain_text("Triage")
     watch.check(screenshots / "admin-area-roles.png")
+    page.get_by_role("link", name="Triage").click()
+    page.get_by_label("Reply and add notes").check()
+    page.get_by_label("Holders must sign in with a second factor").check()
+    watch.check(screenshots / "admin-area-role-edit.png")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("table.admin-list")).to_contain_text("required")
     page.set_viewport_size(PHONE)
     no_sideways_scroll(page)
     page.screenshot(path=screenshots / "admin-area-roles-phone.png", full_page=True)
@@ -139,8 +151,16 @@ def test_admin_pages_tools(page, live_server, cast, screenshots):
     page.screenshot(path=screenshots / "admin-area-apikeys-phone.png", full_page=True)
 
 
-def test_agents_see_no_admin_link_and_no_admin_pages(page, live_server, cast):
-    sign_in(page, live_server.url, "alice", PERSONA_PASSWORD)
+def test_agents_who_manage_nothing_see_no_admin_link_and_no_admin_pages(page, live_server, cast):
+    from socdesk.accounts.choices import Perm
+    from socdesk.accounts.services import access_grant, agent_create, role_create
+    from socdesk.core.actor import Actor
+
+    setup = Actor.system("test-setup")
+    role = role_create(actor=setup, name="Responder", permissions=[Perm.VIEW, Perm.REPLY])
+    erin = agent_create(actor=setup, username="erin", email="", password=PERSONA_PASSWORD)
+    access_grant(actor=setup, agent=erin, department=cast.soc, role=role)
+    sign_in(page, live_server.url, "erin", PERSONA_PASSWORD)
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin")).to_have_count(0)
     response = page.goto(f"{live_server.url}/admin-area/agents")
     assert response is not None and response.status == 404
