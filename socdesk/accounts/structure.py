@@ -91,7 +91,12 @@ def team_update(
         raise ServiceError("Give the team a name.", fields={"name": "required"})
     if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
         raise ServiceError(f"A team named {name!r} already exists.", fields={"name": "taken"})
-    team = Team.objects.select_for_update().select_related("department", "lead__user").get(pk=team.pk)
+    # Lock the team row only: PostgreSQL cannot lock the nullable side of the joins.
+    team = (
+        Team.objects.select_for_update(of=("self",))
+        .select_related("department", "lead__user")
+        .get(pk=team.pk)
+    )
     members = list(members)
     before = _team_snapshot(team, team.members.select_related("user"))
     team.name, team.department, team.lead = name, department, lead
