@@ -1,6 +1,7 @@
-"""Writes that change the shape of the organisation after creation: a role's permissions, a team's name,
-department, lead and members. Each runs in one transaction and records one audit event with what changed,
-before and after (nothing when nothing changed). Creation is in socdesk.accounts.services."""
+"""Writes that change the shape of the organisation after creation: a department's name, e-mail and
+description, a role's permissions, a team's name, department, lead and members. Each runs in one
+transaction and records one audit event with what changed, before and after (nothing when nothing
+changed). Creation is in socdesk.accounts.services."""
 
 from __future__ import annotations
 
@@ -21,6 +22,30 @@ from socdesk.core.text import clean_text
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     names = [name for name in after if after[name] != before[name]]
     return {n: before[n] for n in names}, {n: after[n] for n in names}
+
+
+@transaction.atomic
+def department_update(
+    *, actor: Actor, department: Department, name: str, email: str, description: str
+) -> Department:
+    """Rename a department or change its e-mail address and description (admins only; its slug, used
+    by API requests and settings, stays). Retention is department_set_retention's."""
+    if actor.agent is not None and not actor.agent.is_admin:
+        raise PermissionDenied("Only an admin may change departments.")
+    name, email, description = clean_text(name).strip(), clean_text(email).strip(), clean_text(description)
+    if not name:
+        raise ServiceError("Give the department a name.", fields={"name": "required"})
+    if Department.objects.filter(name__iexact=name).exclude(pk=department.pk).exists():
+        raise ServiceError(f"A department named {name!r} already exists.", fields={"name": "taken"})
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    before = {"name": department.name, "email": department.email, "description": department.description}
+    old, new = _changed(before, {"name": name, "email": email, "description": description})
+    if new:
+        for field, value in new.items():
+            setattr(department, field, value)
+        department.save(update_fields=list(new))
+        record(actor=actor, action="department.changed", target=department, before=old, after=new)
+    return department
 
 
 @transaction.atomic

@@ -95,6 +95,21 @@ class DepartmentForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class DepartmentEditForm(DepartmentForm):
+    raw_payload_retention_days = forms.IntegerField(
+        label="Keep raw alert payloads (days)",
+        required=False,
+        min_value=1,
+        help_text="Empty: the SOCDESK_RAW_PAYLOAD_RETENTION_DAYS default.",
+    )
+    closed_ticket_retention_days = forms.IntegerField(
+        label="Keep closed tickets (days)",
+        required=False,
+        min_value=1,
+        help_text="Empty: the SOCDESK_CLOSED_TICKET_RETENTION_DAYS default.",
+    )
+
+
 class TeamForm(forms.Form):
     name = forms.CharField(max_length=100)
     department = forms.ModelChoiceField(queryset=Department.objects.all(), required=False)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("agents/<int:pk>", views.agent_edit, name="agent-edit"),
     path("agents/<int:pk>/password-link", views.agent_password_link, name="agent-password-link"),
     path("departments", views.departments, name="departments"),
+    path("departments/<int:pk>", views.department_edit, name="department-edit"),
     path("teams", views.teams, name="teams"),
     path("teams/<int:pk>", views.team_edit, name="team-edit"),
     path("roles", views.roles, name="roles"),

@@ -12,6 +12,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count
 from django.forms import BaseForm, Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,10 +33,17 @@ from socdesk.accounts.selectors import (
     manages_people,
     teams_managed_by,
 )
-from socdesk.accounts.services import department_create, role_create, team_create
-from socdesk.accounts.structure import role_update, team_update
+from socdesk.accounts.services import department_create, department_set_retention, role_create, team_create
+from socdesk.accounts.structure import department_update, role_update, team_update
 from socdesk.accounts.web import admin_view, agent_view
-from socdesk.adminarea.forms import AgentForm, DepartmentForm, RoleEditForm, RoleForm, TeamForm
+from socdesk.adminarea.forms import (
+    AgentForm,
+    DepartmentEditForm,
+    DepartmentForm,
+    RoleEditForm,
+    RoleForm,
+    TeamForm,
+)
 from socdesk.alerts.models import Integration
 from socdesk.core.errors import ServiceError
 
@@ -318,4 +326,44 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
         title=f"Role {role.name}",
         form=form,
         save=lambda data: role_update(actor=actor, role=role, **data),
+    )
+
+
+@admin_view
+@require_http_methods(["GET", "POST"])
+def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET shows a department's form; POST changes its name, e-mail, description (department_update) and
+    retention (department_set_retention), in one transaction."""
+    department = get_object_or_404(Department, pk=pk)
+    initial = {
+        "name": department.name,
+        "email": department.email,
+        "description": department.description,
+        "raw_payload_retention_days": department.raw_payload_retention_days,
+        "closed_ticket_retention_days": department.closed_ticket_retention_days,
+    }
+    form = DepartmentEditForm(request.POST or None, initial=initial)
+    actor = request.actor  # type: ignore[attr-defined]
+
+    @transaction.atomic
+    def save(data):
+        department_update(
+            actor=actor,
+            department=department,
+            name=data["name"],
+            email=data["email"],
+            description=data["description"],
+        )
+        retention = (data["raw_payload_retention_days"], data["closed_ticket_retention_days"])
+        if retention != (department.raw_payload_retention_days, department.closed_ticket_retention_days):
+            department_set_retention(
+                actor=actor,
+                department=department,
+                raw_payload_days=retention[0],
+                closed_ticket_days=retention[1],
+            )
+        return Department.objects.get(pk=department.pk)
+
+    return _edit_page(
+        request, section="departments", title=f"Department {department.name}", form=form, save=save
     )

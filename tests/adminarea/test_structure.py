@@ -128,3 +128,34 @@ def test_role_and_team_edit_pages_are_404_for_agents_who_manage_nothing(people, 
     erin = client_for(worker)
     assert erin.get(f"/admin-area/roles/{people.analyst.pk}").status_code == 404
     assert erin.get(f"/admin-area/teams/{people.tier1.pk}").status_code == 404
+
+
+def test_a_department_is_edited_with_its_retention(people):
+    form = {
+        "name": "Security Operations",
+        "email": "soc@example.test",
+        "description": "",
+        "raw_payload_retention_days": "30",
+        "closed_ticket_retention_days": "",
+    }
+    response = client_for(people.admin).post(f"/admin-area/departments/{people.soc.pk}", form)
+    assert response.status_code == 302
+    soc = Department.objects.get(pk=people.soc.pk)
+    assert soc.name == "Security Operations" and soc.slug == "soc" and soc.raw_payload_retention_days == 30
+    changed = AuditEvent.objects.get(action="department.changed")
+    assert changed.before == {"name": "SOC"} and changed.after == {"name": "Security Operations"}
+    assert AuditEvent.objects.filter(action="department.retention_changed").exists()
+
+
+def test_a_department_rename_to_a_taken_name_changes_nothing(people):
+    form = {"name": "it help desk", "email": "", "description": "", "raw_payload_retention_days": "7"}
+    response = client_for(people.admin).post(f"/admin-area/departments/{people.soc.pk}", form)
+    assert response.status_code == 400 and "A department named" in response.content.decode()
+    soc = Department.objects.get(pk=people.soc.pk)
+    assert soc.name == "SOC" and soc.raw_payload_retention_days is None
+    assert not AuditEvent.objects.filter(action__startswith="department.", actor_label="admin").exists()
+
+
+def test_department_edit_is_for_admins_only(people):
+    assert client_for(people.alice).get(f"/admin-area/departments/{people.soc.pk}").status_code == 404
+    assert client_for(people.admin).get(f"/admin-area/departments/{people.soc.pk}").status_code == 200

@@ -69,6 +69,11 @@ def test_admin_pages_people(page, live_server, cast, screenshots):
     expect(page.get_by_role("status")).to_contain_text("Threat Intel created.")
     expect(page.locator("table.admin-list")).to_contain_text("Threat Intel")
     watch.check(screenshots / "admin-area-departments.png")
+    page.get_by_role("link", name="Threat Intel").click()
+    page.get_by_label("Keep closed tickets (days)").fill("365")
+    watch.check(screenshots / "admin-area-department-edit.png")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Threat Intel saved.")
 
     nav.get_by_role("link", name="Teams").click()
     page.get_by_label("Name").fill("Tier 2")
