@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "socdesk.accounts.context_processors.sign_in_options",
+                "socdesk.accounts.context_processors.admin_area",
             ],
         },
     }

@@ -22,6 +22,8 @@ urlpatterns = [
     # TheHive 3/4's legacy alert path (ElastAlert2's hivealerter): the same operation as /api/v1/alert.
     path("api/alert", api_v1_view("thehive_alert_create"), name="thehive-legacy-alert"),
     path("admin/", admin.site.urls),
+    # The console's admin area (agents, departments, teams, roles, integrations, API keys).
+    path("admin-area/", include("socdesk.adminarea.urls")),
     path("login", login_view, name="login"),
     path("logout", logout_view, name="logout"),
     # Two-factor sign-in: the second step, and the agent's Security page.

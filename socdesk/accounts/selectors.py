@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Prefetch, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from socdesk.accounts.choices import ALL_PERMS, ASSIGNEE_PERMS, Perm
 from socdesk.accounts.models import Agent, ApiKey, Department, DepartmentAccess, Team
@@ -194,3 +195,61 @@ def _default_department(key: ApiKey | None) -> Department:
             fields={"department": "none"},
         )
     return found
+
+
+def apikey_state(key: ApiKey) -> str:
+    """active, revoked, expired, or "rotated to <prefix>" (then valid until its expiry: the grace period)."""
+    if key.revoked_at:
+        return "revoked"
+    if key.expires_at and key.expires_at <= timezone.now():
+        return "expired"
+    if key.replaced_by_id:
+        return f"rotated to {key.replaced_by.prefix}" if key.replaced_by else "rotated"
+    return "active"
+
+
+def apikey_last_used(key: ApiKey) -> str:
+    """When and from where a key was last used, in the current time zone, or "never"."""
+    if key.last_used_at is None:
+        return "never"
+    when = timezone.localtime(key.last_used_at).strftime("%Y-%m-%d %H:%M")
+    return f"{when} from {key.last_used_ip}" if key.last_used_ip else when
+
+
+def apikeys_for_admin():
+    """Every API key for the admin area's list, with what the list shows in one query."""
+    # Live keys first, then the revoked ones (NULLs sort differently per database: say where they go).
+    return ApiKey.objects.select_related("department", "agent__user", "replaced_by").order_by(
+        F("revoked_at").asc(nulls_first=True), "name"
+    )
+
+
+def agents_for_admin():
+    """Every agent for the admin area's list, with login, department roles and teams in a fixed number
+    of queries."""
+    return Agent.objects.select_related("user").prefetch_related(
+        Prefetch("accesses", queryset=DepartmentAccess.objects.select_related("department", "role")),
+        "teams",
+    )
+
+
+def manages_people(agent: Agent) -> bool:
+    """Whether the agent may use the admin area: an admin, or a lead (a role with `manage`)."""
+    return agent.is_admin or bool(departments_with_perm(agent, Perm.MANAGE))
+
+
+def agents_managed_by(agent: Agent):
+    """The agents whose roles and teams the agent may change (all for an admin; for a lead, those
+    holding a role in a department they manage), as agents_for_admin lists them."""
+    managed = departments_with_perm(agent, Perm.MANAGE)
+    rows = agents_for_admin()
+    if managed is None:
+        return rows
+    return rows.filter(pk__in=DepartmentAccess.objects.filter(department_id__in=managed).values("agent_id"))
+
+
+def teams_managed_by(agent: Agent):
+    """The teams the agent may see and add to in the admin area (a lead: their departments' teams)."""
+    managed = departments_with_perm(agent, Perm.MANAGE)
+    rows = Team.objects.select_related("department", "lead__user").prefetch_related("members__user")
+    return rows if managed is None else rows.filter(department_id__in=managed)

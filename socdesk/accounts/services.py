@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from socdesk.accounts.choices import ALL_PERMS
+from socdesk.accounts.choices import ALL_PERMS, Perm
 from socdesk.accounts.models import (
     Agent,
     ApiKey,
@@ -27,9 +27,10 @@ from socdesk.accounts.models import (
     Role,
     Team,
 )
+from socdesk.accounts.selectors import departments_with_perm
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
-from socdesk.core.errors import ServiceError
+from socdesk.core.errors import PermissionDenied, ServiceError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -39,6 +40,9 @@ from socdesk.core.text import clean_text
 @transaction.atomic
 def department_create(*, actor: Actor, name: str, email: str = "", description: str = "") -> Department:
     """Create a department."""
+    name = clean_text(name).strip()
+    if not name:
+        raise ServiceError("Give the department a name.", fields={"name": "required"})
     if Department.objects.filter(name__iexact=name).exists():
         raise ServiceError(f"A department named {name!r} already exists.", fields={"name": "taken"})
     dept = Department.objects.create(name=name, slug=slugify(name)[:50], email=email, description=description)
@@ -76,6 +80,11 @@ def department_set_retention(
 @transaction.atomic
 def role_create(*, actor: Actor, name: str, permissions: Iterable[str]) -> Role:
     """Create a role (a named permission set)."""
+    name = clean_text(name).strip()
+    if not name:
+        raise ServiceError("Give the role a name.", fields={"name": "required"})
+    if Role.objects.filter(name__iexact=name).exists():
+        raise ServiceError(f"A role named {name!r} already exists.", fields={"name": "taken"})
     perms = sorted(set(permissions))
     unknown = set(perms) - ALL_PERMS
     if unknown:
@@ -101,6 +110,39 @@ def agent_create(
     limit_to_assigned: bool = False,
 ) -> Agent:
     """Create a login and its agent profile. A None password leaves the login unusable until set."""
+    agent = agent_insert(
+        username=username,
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        is_admin=is_admin,
+        time_zone=time_zone,
+        limit_to_assigned=limit_to_assigned,
+    )
+    record(
+        actor=actor,
+        action="agent.created",
+        target=agent,
+        target_label=username,
+        after={"username": username, "email": email, "is_admin": is_admin},
+    )
+    return agent
+
+
+def agent_insert(
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+    is_admin: bool = False,
+    time_zone: str = "UTC",
+    limit_to_assigned: bool = False,
+) -> Agent:
+    """The writes of agent_create without its audit event, for services that record the creation
+    together with more (socdesk.accounts.onboarding); call only inside such a service's transaction."""
     User = get_user_model()
     if User.objects.filter(username__iexact=username).exists():
         raise ServiceError(f"The username {username!r} is taken.", fields={"username": "taken"})
@@ -112,17 +154,9 @@ def agent_create(
     else:
         user.set_unusable_password()
     user.save()
-    agent = Agent.objects.create(
+    return Agent.objects.create(
         user=user, is_admin=is_admin, time_zone=time_zone, limit_to_assigned=limit_to_assigned
     )
-    record(
-        actor=actor,
-        action="agent.created",
-        target=agent,
-        target_label=username,
-        after={"username": username, "email": email, "is_admin": is_admin},
-    )
-    return agent
 
 
 def agent_for_user(user: User) -> Agent:
@@ -334,7 +368,17 @@ def team_create(
     lead: Agent | None = None,
     members: Iterable[Agent] = (),
 ) -> Team:
-    """Create a team with its members."""
+    """Create a team with its members; a department lead (not an admin) only in a department they manage."""
+    name = clean_text(name).strip()
+    if not name:
+        raise ServiceError("Give the team a name.", fields={"name": "required"})
+    managed = departments_with_perm(actor.agent, Perm.MANAGE) if actor.agent is not None else None
+    if managed is not None and (department is None or department.pk not in managed):
+        raise PermissionDenied(
+            "You may only create teams in a department you manage.", fields={"department": "not_managed"}
+        )
+    if Team.objects.filter(name__iexact=name).exists():
+        raise ServiceError(f"A team named {name!r} already exists.", fields={"name": "taken"})
     team = Team.objects.create(name=name, department=department, lead=lead)
     members = list(members)
     team.members.set(members)

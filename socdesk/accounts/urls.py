@@ -1,8 +1,9 @@
-"""The agent's own account pages: two-factor sign-in set-up (the second sign-in step is at /login/verify)."""
+"""The agent's own account pages: two-factor sign-in set-up (the second sign-in step is at /login/verify),
+and the set-password page of a new agent's link."""
 
 from django.urls import path
 
-from socdesk.accounts import twofactor_views
+from socdesk.accounts import password_views, twofactor_views
 
 urlpatterns = [
     path("security", twofactor_views.security_view, name="account-security"),
@@ -12,4 +13,8 @@ urlpatterns = [
         "security/recovery-codes", twofactor_views.recovery_codes_view, name="account-security-recovery-codes"
     ),
     path("security/disable", twofactor_views.disable_view, name="account-security-disable"),
+    path(
+        "set-password/<uidb64>/<token>", password_views.SetPasswordView.as_view(), name="account-set-password"
+    ),
+    path("set-password/done", password_views.SetPasswordDoneView.as_view(), name="account-set-password-done"),
 ]

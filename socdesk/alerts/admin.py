@@ -7,7 +7,6 @@ admin shows them and never edits or deletes them.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -16,53 +15,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from socdesk.alerts.adapters import AdapterError
+from socdesk.alerts.forms import IntegrationForm, PreviewForm
 from socdesk.alerts.ingest import deliveries_requeue
 from socdesk.alerts.integrations import (
     EDITABLE,
-    default_tags_problem,
-    field_map_problem,
-    grouping_key_problem,
     integration_create,
     integration_preview,
     integration_remove,
     integration_rotate_token,
     integration_update,
-    severity_map_problem,
 )
 from socdesk.alerts.models import Alert, AlertRaw, Integration, Observable, WebhookDelivery
 from socdesk.audit.admin import ServiceAdminMixin, admin_actor
 from socdesk.core.actor import Actor
-
-
-class IntegrationForm(forms.ModelForm):
-    class Meta:
-        model = Integration
-        # What the API may set; the token is generated and rotated by the services, shown read-only.
-        fields = list(EDITABLE)
-
-    # The same checks as the REST API (socdesk.alerts.integrations).
-    def _checked(self, name, check, empty):
-        value = self.cleaned_data.get(name) or empty
-        problem = check(value)
-        if problem:
-            raise forms.ValidationError(problem)
-        return value
-
-    def clean_severity_map(self):
-        return self._checked("severity_map", severity_map_problem, {})
-
-    def clean_default_tags(self):
-        return self._checked("default_tags", default_tags_problem, [])
-
-    def clean_field_map(self):
-        return self._checked("field_map", field_map_problem, {})
-
-    def clean_grouping_key(self):
-        return self._checked("grouping_key", grouping_key_problem, "")
-
-
-class PreviewForm(forms.Form):
-    payload = forms.CharField(widget=forms.Textarea(attrs={"rows": 18, "cols": 100}), label="Sample payload")
 
 
 @admin.register(Integration)

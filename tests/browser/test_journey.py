@@ -172,3 +172,50 @@ def test_stale_form_is_refused_and_keeps_the_typed_text(browser, live_server, ca
     finally:
         alice_ctx.close()
         bob_ctx.close()
+
+
+def test_journey_admin_creates_an_agent_who_signs_in(browser, live_server, cast, screenshots):
+    """The admin area's agent form: an admin creates dana with a role and a team, hands over the
+    set-password link, and dana chooses a password and signs in to her department's queues."""
+    base = live_server.url
+    admin_ctx, dana_ctx = browser.new_context(), browser.new_context()
+    try:
+        admin = admin_ctx.new_page()
+        admin.set_viewport_size({"width": 1440, "height": 900})
+        sign_in(admin, base, "admin", PERSONA_PASSWORD)
+        admin.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+        admin.get_by_role("navigation", name="Admin area").get_by_role("link", name="Agents").click()
+        admin.get_by_role("link", name="New agent").click()
+        admin.get_by_label("Username").fill("dana")
+        admin.get_by_label("E-mail").fill("dana@example.test")
+        admin.get_by_label("First name").fill("Dana")
+        admin.get_by_label("Last name").fill("Reyes")
+        admin.get_by_label("SOC", exact=True).select_option(label="Analyst")
+        admin.get_by_label("Tier 1 (SOC)").check()
+        admin.get_by_role("button", name="Create agent").click()
+        expect(admin.get_by_role("heading", name="Agent dana created")).to_be_visible()
+        link = admin.get_by_label(re.compile("Set-password link")).input_value()
+        admin.screenshot(path=screenshots / "admin-area-agent-created.png", full_page=True)
+
+        dana = dana_ctx.new_page()
+        dana.set_viewport_size({"width": 1440, "height": 900})
+        dana.goto(link)
+        expect(dana.get_by_role("heading", name="Choose your password")).to_be_visible()
+        assert (
+            "/set-password/" in dana.url and link.rsplit("/", 1)[1] not in dana.url
+        )  # token out of the address
+        dana.screenshot(path=screenshots / "set-password.png")
+        dana.get_by_label("New password", exact=True).fill("violet-otter-canyon-42")
+        dana.get_by_label("New password confirmation").fill("violet-otter-canyon-42")
+        dana.get_by_role("button", name="Set password").click()
+        expect(dana.get_by_role("heading", name="Your password is set")).to_be_visible()
+        dana.get_by_role("link", name="Sign in").click()
+        sign_in(dana, base, "dana", "violet-otter-canyon-42")
+        expect(dana.get_by_role("heading", name="Queues")).to_be_visible()
+        expect(dana.get_by_role("navigation", name="Main")).to_contain_text("New ticket")
+    finally:
+        admin_ctx.close()
+        dana_ctx.close()
+    assert {"agent.created", "agent.password_link_issued", "user.password_changed"} <= set(
+        AuditEvent.objects.values_list("action", flat=True)
+    )

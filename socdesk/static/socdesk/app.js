@@ -45,6 +45,16 @@
       root.dataset.theme = dark ? "light" : "dark";
       try { localStorage.setItem("socdesk-theme", root.dataset.theme); } catch (err) {}
     }
+    var copy = t.closest && t.closest("[data-copy]");
+    if (copy) {  /* admin area: copy a one-time key or link from its read-only field */
+      var field = document.getElementById(copy.dataset.copy);
+      if (field) {
+        field.select();
+        var done = function () { copy.textContent = "Copied"; };
+        if (navigator.clipboard) { navigator.clipboard.writeText(field.value).then(done, function () {}); }
+        else if (document.execCommand("copy")) { done(); }
+      }
+    }
     if (t.matches && t.matches("[data-select-all]")) {
       var name = t.dataset.selectAll || "ticket";  /* the checkboxes' name: ticket, delivery */
       document.querySelectorAll("input[name=" + name + "]").forEach(function (b) { b.checked = t.checked; });
