@@ -497,16 +497,21 @@ def compile_ruleset(
 ) -> Ruleset:
     """Compile the enabled filters, ordered by (order, id); raises `RuleError` on the first invalid one."""
     ordered = sorted((s for s in specs if s.enabled), key=lambda s: (s.order, s.id))
-    filters = tuple(compile_filter(spec, regex_timeout=regex_timeout) for spec in ordered)
+    compiled = [(spec, compile_filter(spec, regex_timeout=regex_timeout)) for spec in ordered]
+    return ruleset_of(compiled, version)
+
+
+def ruleset_of(compiled: Sequence[tuple[FilterSpec, CompiledFilter]], version: int = 0) -> Ruleset:
+    """A ruleset of filters already compiled (in the order given), e.g. leaving out invalid ones."""
     getters: dict[str, Getter] = {}
-    for spec, compiled in zip(ordered, filters, strict=True):
+    for spec, compiled_filter in compiled:
         zone = ZoneInfo(spec.time_zone)
-        for condition in compiled.conditions:
+        for condition in compiled_filter.conditions:
             key = condition.getter_key
             if key not in getters:
                 base = _getter(key.partition("|")[0].partition("@")[0], zone)
                 getters[key] = _folding(base) if condition.folded else base
-    return Ruleset(filters=filters, getters=getters, version=version)
+    return Ruleset(filters=tuple(c for _spec, c in compiled), getters=getters, version=version)
 
 
 def _folding(base: Getter) -> Getter:
