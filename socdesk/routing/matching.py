@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import regex
+import regex  # type: ignore[import-untyped]  # no stubs in the lock (types-regex would bring them)
 
 from socdesk.routing.vocabulary import (
     DEFAULT_REGEX_TIMEOUT,
