@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -122,14 +122,15 @@ Predicate = Callable[[Any], bool]
 
 @dataclass(frozen=True)
 class _Condition:
-    # Every condition on the same field (and the same folding / time zone) shares one key, so a subject's
-    # values are read, and case-folded, once per evaluation whatever the number of filters.
+    # Every condition on the same field, view and time zone shares one key, so a subject's values are
+    # read and converted (case-folded, parsed as addresses or numbers) once per evaluation, however many
+    # filters look at them; predicates then only compare.
     getter_key: str
     predicate: Predicate
     negate: bool
     is_regex: bool
     index: int
-    folded: bool = False
+    view: str = ""  # "", "fold", "ip" or "num"
 
 
 def _number(value: Any) -> float | None:
@@ -218,7 +219,7 @@ def _compile_condition(
         ) from None
     positive = NEGATED.get(operator, operator)
     value = spec.value
-    folded = False
+    view = ""
 
     predicate: Predicate
     if name == "time_of_day" and positive in (Operator.EQUALS, Operator.IN_LIST):
@@ -240,19 +241,19 @@ def _compile_condition(
     elif positive is Operator.EQUALS:
         # Text operators see the values case-folded (by the evaluation's cache), so they only compare.
         predicate = _scalar_value(value, fail).casefold().__eq__
-        folded = True
+        view = "fold"
     elif positive is Operator.CONTAINS:
         part = _scalar_value(value, fail).casefold()
         predicate = lambda v: part in v  # noqa: E731
-        folded = True
+        view = "fold"
     elif positive is Operator.STARTS_WITH:
         prefix = _scalar_value(value, fail).casefold()
         predicate = lambda v: v.startswith(prefix)  # noqa: E731
-        folded = True
+        view = "fold"
     elif positive is Operator.ENDS_WITH:
         suffix = _scalar_value(value, fail).casefold()
         predicate = lambda v: v.endswith(suffix)  # noqa: E731
-        folded = True
+        view = "fold"
     elif positive is Operator.MATCHES:
         source = _scalar_value(value, fail)
         try:
@@ -264,7 +265,7 @@ def _compile_condition(
         predicate = lambda v: search(_text(v), timeout=regex_timeout) is not None  # noqa: E731
     elif positive is Operator.IN_LIST:
         predicate = {_text(item).casefold() for item in _list_value(value, fail)}.__contains__
-        folded = True
+        view = "fold"
     elif positive is Operator.IN_CIDR:
         networks = []
         for item in _list_value(value, fail):
@@ -272,13 +273,14 @@ def _compile_condition(
                 networks.append(ipaddress.ip_network(str(item).strip(), strict=False))
             except ValueError:
                 raise fail(f"has {item!r}, which is not an IP network (write e.g. 10.20.0.0/16)") from None
-        predicate = _cidr_predicate(tuple(networks))
+        predicate = _cidr_predicate(networks)
+        view = "ip"
     elif name == "weekday":
         raise fail("cannot compare weekdays with greater or less than (use in list)")
     else:  # greater / less than
         to_number = _ordered_key(name)
-        bound = to_number(value)
-        if bound is None:
+        number = to_number(value)
+        if number is None:
             wanted = (
                 "a severity"
                 if name == "severity"
@@ -287,45 +289,56 @@ def _compile_condition(
                 else "a number"
             )
             raise fail(f"needs {wanted} to compare with, not {value!r}")
-        if positive is Operator.GREATER_THAN:
-            predicate = _greater(to_number, bound)
-        else:
-            predicate = _less(to_number, bound)
+        bound = float(number)  # a float's own comparison methods return NotImplemented for an int
+        # The values arrive as numbers (the "num" view), so the comparison is the float's own method.
+        predicate = bound.__lt__ if positive is Operator.GREATER_THAN else bound.__gt__
+        view = "num"
     return _Condition(
         getter_key=name,
         predicate=predicate,
         negate=operator in NEGATED,
         is_regex=positive is Operator.MATCHES,
         index=index,
-        folded=folded,
+        view=view,
     )
 
 
-def _cidr_predicate(networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> Predicate:
-    def in_cidr(value: Any) -> bool:
-        try:
-            address = ipaddress.ip_address(_text(value).strip())
-        except ValueError:
-            return False
-        return any(address in network for network in networks)
+def _cidr_predicate(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> Predicate:
+    """Membership as integer masks: the "ip" view gives (version, integer) pairs."""
+    masks = tuple((n.version, int(n.netmask), int(n.network_address)) for n in networks)
+
+    def in_cidr(address: tuple[int, int]) -> bool:
+        version, number = address
+        return any(version == v and number & mask == network for v, mask, network in masks)
 
     return in_cidr
 
 
-def _greater(to_number: Callable[[Any], float | None], bound: float) -> Predicate:
-    def greater(value: Any) -> bool:
-        number = to_number(value)
-        return number is not None and number > bound
+def _addresses(values: Values) -> Values:
+    found = []
+    for value in values:
+        try:
+            address = ipaddress.ip_address(_text(value).strip())
+        except ValueError:
+            continue
+        found.append((address.version, int(address)))
+    return tuple(found)
 
-    return greater
 
+def _view(base: Getter, view: str, field_name: str) -> Getter:
+    """The getter for a view of a field's values."""
+    if view == "fold":
+        return lambda s: tuple(_text(v).casefold() for v in base(s))
+    if view == "ip":
+        return lambda s: _addresses(base(s))
+    if view == "num":
+        to_number = _ordered_key(field_name)
 
-def _less(to_number: Callable[[Any], float | None], bound: float) -> Predicate:
-    def less(value: Any) -> bool:
-        number = to_number(value)
-        return number is not None and number < bound
+        def numbers(s: MatchSubject) -> Values:
+            return tuple(n for n in (to_number(v) for v in base(s)) if n is not None)
 
-    return less
+        return numbers
+    return base
 
 
 def _compile_action(spec: ActionSpec, index: int, fail: Callable[[str], RuleError]) -> MatchedAction:
@@ -368,11 +381,11 @@ def _compile_action(spec: ActionSpec, index: int, fail: Callable[[str], RuleErro
 
 
 def _cache_key(condition: _Condition, time_zone: str) -> str:
-    """`subject`, `subject|fold`, `weekday@Europe/Paris`: time fields are read per time zone."""
+    """`subject|fold`, `observable.ip|ip`, `weekday@Europe/Paris|`: time fields are read per time zone."""
     key = condition.getter_key
     if key in ("time_of_day", "weekday"):
         key = f"{key}@{time_zone}"
-    return f"{key}|fold" if condition.folded else key
+    return f"{key}|{condition.view}"
 
 
 @dataclass(frozen=True)
@@ -443,6 +456,8 @@ class Ruleset:
     filters: tuple[CompiledFilter, ...]
     getters: Mapping[str, Getter]
     version: int = 0
+    # The filters that can apply to each channel, in order (a ticket from another channel skips the rest).
+    by_channel: Mapping[str, tuple[CompiledFilter, ...]] = field(default_factory=dict)
 
     def evaluate(self, subject: MatchSubject) -> Evaluation:
         """The actions the matching filters ask for, in filter order, until one stops the run."""
@@ -451,10 +466,10 @@ class Ruleset:
         actions: list[MatchedAction] = []
         matched: list[int] = []
         timeouts: list[RegexTimeout] = []
-        channel = subject.channel
-        for compiled in self.filters:
-            if compiled.channel is not Channel.ANY and compiled.channel != channel:
-                continue
+        candidates = self.by_channel.get(subject.channel)
+        if candidates is None:
+            candidates = self.by_channel.get(Channel.ANY, ())
+        for compiled in candidates:
             if compiled.channel_id is not None and compiled.channel_id != subject.channel_id:
                 continue
             match_all = compiled.match_all
@@ -509,10 +524,11 @@ def ruleset_of(compiled: Sequence[tuple[FilterSpec, CompiledFilter]], version: i
         for condition in compiled_filter.conditions:
             key = condition.getter_key
             if key not in getters:
-                base = _getter(key.partition("|")[0].partition("@")[0], zone)
-                getters[key] = _folding(base) if condition.folded else base
-    return Ruleset(filters=tuple(c for _spec, c in compiled), getters=getters, version=version)
-
-
-def _folding(base: Getter) -> Getter:
-    return lambda s: tuple(_text(v).casefold() for v in base(s))
+                name = key.partition("|")[0].partition("@")[0]
+                getters[key] = _view(_getter(name, zone), condition.view, name)
+    filters = tuple(c for _spec, c in compiled)
+    by_channel = {
+        channel.value: tuple(f for f in filters if f.channel is Channel.ANY or f.channel is channel)
+        for channel in Channel
+    }
+    return Ruleset(filters=filters, getters=getters, version=version, by_channel=by_channel)
