@@ -195,3 +195,38 @@ class Evaluation:
     @property
     def rejected(self) -> bool:
         return any(action.type is ActionType.REJECT for action in self.actions)
+
+
+def subject_for_alert(
+    alert: Mapping[str, Any],
+    *,
+    adapter: str,
+    received_at: datetime,
+    channel_id: int | None = None,
+    labels: Mapping[str, Any] | None = None,
+) -> MatchSubject:
+    """The subject for a normalised alert given as a dict (`dataclasses.asdict` of the adapters' alert).
+
+    Conditions see the alert as `alert.<key>`, with `alert.source` the adapter's name and `alert.labels`
+    the labels the adapter found (empty when it found none), so `alert.labels.host` never fails to resolve.
+    """
+    data = dict(alert)
+    data["source"] = adapter
+    data["labels"] = dict(labels) if labels is not None else dict(data.get("labels") or {})
+    pairs = alert.get("observables") or ()
+    observables = tuple(
+        (str(pair[0]), str(pair[1])) for pair in pairs if isinstance(pair, list | tuple) and len(pair) == 2
+    )
+    tags = alert.get("tags") or ()
+    return MatchSubject(
+        channel="alert",
+        channel_id=channel_id,
+        received_at=received_at,
+        subject=str(alert.get("title") or ""),
+        body=str(alert.get("description") or ""),
+        severity=str(alert.get("severity") or ""),
+        source="alert",
+        tags=tuple(str(tag) for tag in tags) if isinstance(tags, list | tuple) else (),
+        alert=data,
+        observables=observables,
+    )

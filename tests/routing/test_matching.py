@@ -20,6 +20,7 @@ from socdesk.routing.vocabulary import (
     MatchSubject,
     Operator,
     RuleError,
+    subject_for_alert,
 )
 from socdesk.tickets.choices import Severity, Status
 
@@ -364,3 +365,44 @@ def test_never_raises_on_arbitrary_input(subject, conditions, match_all):
         return  # refused at save: fine, and never a different exception
     result = ruleset.evaluate(subject)
     assert result.matched in ((), (1,))
+
+
+def test_a_normalised_alert_becomes_a_subject_the_issue_example_routes():
+    from dataclasses import asdict
+
+    from socdesk.alerts.adapters.base import NormalisedAlert
+
+    alert = NormalisedAlert(
+        title="sshd: brute force",
+        fingerprint="f1",
+        severity="high",
+        description="Many failures",
+        observables=[("ip", "10.20.9.9")],
+        raw={"rule": {"level": 12}},
+        tags=["wazuh"],
+    )
+    subject = subject_for_alert(
+        asdict(alert), adapter="wazuh", received_at=MONDAY, channel_id=3, labels={"host": "srv-1"}
+    )
+    assert (subject.channel, subject.subject, subject.tags) == ("alert", "sshd: brute force", ("wazuh",))
+    # "Wazuh rule level >= 12 from hosts in 10.20.0.0/16 -> Incident Response team, critical, SLA P1".
+    wazuh_p1 = f(
+        1,
+        [
+            ConditionSpec("alert.source", "equals", "wazuh"),
+            ConditionSpec("alert.raw.rule.level", "greater_than", 11),
+            ConditionSpec("observable.ip", "in_cidr", "10.20.0.0/16"),
+            ConditionSpec("alert.labels.host", "starts_with", "srv-"),
+        ],
+        [ActionSpec("set_team", 4), ActionSpec("set_severity", "critical"), ActionSpec("set_sla_plan", 1)],
+        channel="alert",
+    )
+    result = compile_ruleset([wazuh_p1]).evaluate(subject)
+    assert [a.type for a in result.actions] == [
+        ActionType.SET_TEAM,
+        ActionType.SET_SEVERITY,
+        ActionType.SET_SLA_PLAN,
+    ]
+    unlabelled = subject_for_alert(asdict(alert), adapter="wazuh", received_at=MONDAY)
+    assert unlabelled.alert is not None and unlabelled.alert["labels"] == {}
+    assert compile_ruleset([wazuh_p1]).evaluate(unlabelled).matched == ()
