@@ -13,6 +13,7 @@ import ipaddress
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -86,6 +87,14 @@ def _domain(email: str) -> str:
     return email.rpartition("@")[2] if "@" in email else ""
 
 
+def _local(moment: datetime, time_zone: ZoneInfo) -> datetime | None:
+    """The moment in the filter's zone; None at the very ends of the calendar, where no zone reaches."""
+    try:
+        return moment.astimezone(time_zone)
+    except (OverflowError, ValueError):
+        return None
+
+
 def _getter(name: str, time_zone: ZoneInfo) -> Getter:
     """The function that reads a field's values (always a tuple: fields may hold several values)."""
     if name == "requester_domain":
@@ -97,12 +106,17 @@ def _getter(name: str, time_zone: ZoneInfo) -> Getter:
     if name == "time_of_day":
 
         def minutes(s: MatchSubject) -> Values:
-            local = s.received_at.astimezone(time_zone)
-            return (local.hour * 60 + local.minute,)
+            local = _local(s.received_at, time_zone)
+            return (local.hour * 60 + local.minute,) if local is not None else ()
 
         return minutes
     if name == "weekday":
-        return lambda s: (WEEKDAYS[s.received_at.astimezone(time_zone).weekday()],)
+
+        def weekday(s: MatchSubject) -> Values:
+            local = _local(s.received_at, time_zone)
+            return (WEEKDAYS[local.weekday()],) if local is not None else ()
+
+        return weekday
     if name.startswith("custom."):
         key = name[len("custom.") :]
         return lambda s: _flatten(s.custom_fields.get(key))

@@ -356,9 +356,10 @@ FIELDS = [
         max_size=4,
     ),
     match_all=st.booleans(),
+    tz=st.sampled_from(["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Paris"]),
 )
-def test_never_raises_on_arbitrary_input(subject, conditions, match_all):
-    spec = f(1, conditions, match_all=match_all)
+def test_never_raises_on_arbitrary_input(subject, conditions, match_all, tz):
+    spec = f(1, conditions, match_all=match_all, time_zone=tz)
     try:
         ruleset = compile_ruleset([spec])
     except RuleError:
@@ -406,3 +407,10 @@ def test_a_normalised_alert_becomes_a_subject_the_issue_example_routes():
     unlabelled = subject_for_alert(asdict(alert), adapter="wazuh", received_at=MONDAY)
     assert unlabelled.alert is not None and unlabelled.alert["labels"] == {}
     assert compile_ruleset([wazuh_p1]).evaluate(unlabelled).matched == ()
+
+
+def test_time_conditions_at_the_end_of_the_calendar_do_not_raise():
+    last = MatchSubject(channel="web", received_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
+    assert not hit("weekday", "equals", "fri", subject=last, tz="Pacific/Kiritimati")
+    assert hit("weekday", "not_equals", "fri", subject=last, tz="Pacific/Kiritimati")
+    assert not hit("time_of_day", "greater_than", "00:00", subject=last, tz="Pacific/Kiritimati")
