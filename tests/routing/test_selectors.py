@@ -84,3 +84,17 @@ def test_a_filter_that_no_longer_compiles_is_skipped_not_fatal(people):
 
 def test_empty_database_gives_an_empty_ruleset():
     assert ruleset_current().evaluate(SUBJECT).matched == ()
+
+
+def test_a_rolled_back_change_is_never_mistaken_for_a_later_committed_one(people):
+    """The stamp is new at every change: a counter alone reads 1 both times and keeps the stale ruleset."""
+    from django.db import transaction
+
+    actor = Actor.for_agent(people.admin)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        filter_create(actor=actor, definition=definition("rolled back", 10))
+        assert len(ruleset_current().filters) == 1  # this process saw the uncommitted change
+        raise RuntimeError("the request failed after the filter was written")
+    filter_create(actor=actor, definition=definition("kept", 10, word="mail"))
+    assert RulesetVersion.objects.get(pk=1).version == 1
+    assert [f.name for f in ruleset_current().filters] == ["kept"]

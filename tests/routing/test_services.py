@@ -297,3 +297,17 @@ def test_help_topics(people, actor):
     )
     assert not updated.portal_visible
     assert AuditEvent.objects.get(action="help_topic.updated").before["portal_visible"] is True
+
+
+def test_refused_updates_leave_schedules_and_plans_as_they_were(actor):
+    schedule = schedule_create(actor=actor, definition=office())
+    p1 = sla_plan_create(actor=actor, definition=plan(schedule))
+    bad_hours = ScheduleDefinition(name="Paris office", hours={"mon": ["09:00-12:00", "11:00-13:00"]})
+    with pytest.raises(ServiceError, match="mon intervals overlap"):
+        schedule_update(actor=actor, schedule=schedule, definition=bad_hours)
+    with pytest.raises(ServiceError, match="unknown severity"):
+        sla_plan_update(actor=actor, plan=p1, definition=plan(schedule, targets={"urgent": (1, 2)}))
+    assert WorkingHours.objects.filter(schedule=schedule).count() == 10
+    assert set(p1.targets.values_list("severity", flat=True)) == {"critical", "high"}
+    assert p1.escalations.count() == 3
+    assert not AuditEvent.objects.filter(action__in=["schedule.updated", "sla_plan.updated"]).exists()
