@@ -142,8 +142,8 @@ class _Condition:
     getter_key: str
     predicate: Predicate
     negate: bool
-    is_regex: bool
     index: int
+    field_name: str = ""
     view: str = ""  # "", "fold", "ip" or "num"
 
 
@@ -311,7 +311,7 @@ def _compile_condition(
         getter_key=name,
         predicate=predicate,
         negate=operator in NEGATED,
-        is_regex=positive is Operator.MATCHES,
+        field_name=name,
         index=index,
         view=view,
     )
@@ -414,7 +414,6 @@ class CompiledFilter:
     stop_on_match: bool
     conditions: tuple[_Condition, ...]
     actions: tuple[MatchedAction, ...]
-    has_regex: bool
 
 
 def compile_filter(spec: FilterSpec, *, regex_timeout: float = DEFAULT_REGEX_TIMEOUT) -> CompiledFilter:
@@ -459,7 +458,6 @@ def compile_filter(spec: FilterSpec, *, regex_timeout: float = DEFAULT_REGEX_TIM
         stop_on_match=spec.stop_on_match,
         conditions=keyed,
         actions=actions,
-        has_regex=any(c.is_regex for c in conditions),
     )
 
 
@@ -538,7 +536,7 @@ def ruleset_of(compiled: Sequence[tuple[FilterSpec, CompiledFilter]], version: i
         for condition in compiled_filter.conditions:
             key = condition.getter_key
             if key not in getters:
-                name = key.partition("|")[0].partition("@")[0]
+                name = condition.field_name
                 getters[key] = _view(_getter(name, zone), condition.view, name)
     filters = tuple(c for _spec, c in compiled)
     by_channel = {

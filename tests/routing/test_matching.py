@@ -414,3 +414,12 @@ def test_time_conditions_at_the_end_of_the_calendar_do_not_raise():
     assert not hit("weekday", "equals", "fri", subject=last, tz="Pacific/Kiritimati")
     assert hit("weekday", "not_equals", "fri", subject=last, tz="Pacific/Kiritimati")
     assert not hit("time_of_day", "greater_than", "00:00", subject=last, tz="Pacific/Kiritimati")
+
+
+def test_custom_field_names_with_separator_characters_read_their_own_field():
+    subject = MatchSubject(
+        channel="web", received_at=MONDAY, custom_fields={"owner@site": "paris", "owner": "lyon", "a|b": 3}
+    )
+    assert hit("custom.owner@site", "equals", "paris", subject=subject)
+    assert hit("custom.owner", "equals", "lyon", subject=subject)
+    assert hit("custom.a|b", "greater_than", 2, subject=subject)
