@@ -6,8 +6,9 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from socdesk.routing import sla
 from socdesk.routing.matching import CompiledFilter, Ruleset, compile_filter, ruleset_of
-from socdesk.routing.models import FilterRule, RulesetVersion
+from socdesk.routing.models import FilterRule, RulesetVersion, Schedule
 from socdesk.routing.vocabulary import ActionSpec, ConditionSpec, FilterSpec, RuleError
 
 log = logging.getLogger(__name__)
@@ -91,3 +92,17 @@ def ruleset_skipped() -> tuple[tuple[int, str], ...]:
     """Filters left out of the current ruleset, with the reason (for the editor's warnings)."""
     ruleset_current()
     return _cached.skipped if _cached is not None else ()
+
+
+def schedule_pure(schedule: Schedule) -> sla.Schedule:
+    """The pure schedule the SLA arithmetic uses, from a stored one (two queries: hours, holidays)."""
+    if schedule.always:
+        return sla.Schedule(time_zone=schedule.time_zone, always=True)
+    week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    for hours in schedule.working_hours.order_by("weekday", "start_minute"):
+        week[hours.weekday].append((hours.start_minute, hours.end_minute))
+    return sla.Schedule(
+        time_zone=schedule.time_zone,
+        week=tuple(tuple(day) for day in week),
+        holidays=frozenset(schedule.holidays.values_list("date", flat=True)),
+    )

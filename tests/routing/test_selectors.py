@@ -98,3 +98,25 @@ def test_a_rolled_back_change_is_never_mistaken_for_a_later_committed_one(people
     filter_create(actor=actor, definition=definition("kept", 10, word="mail"))
     assert RulesetVersion.objects.get(pk=1).version == 1
     assert [f.name for f in ruleset_current().filters] == ["kept"]
+
+
+def test_schedule_pure_matches_the_definition(people, django_assert_num_queries):
+    from datetime import date
+
+    from socdesk.routing import sla
+    from socdesk.routing.selectors import schedule_pure
+    from socdesk.routing.services.sla import ScheduleDefinition, schedule_create
+
+    actor = Actor.for_agent(people.admin)
+    hours = {"mon": ["13:00-17:00", "09:00-12:00"], "sat": ["10:00-24:00"]}
+    stored = schedule_create(
+        actor=actor,
+        definition=ScheduleDefinition(
+            name="Paris", time_zone="Europe/Paris", hours=hours, holidays={date(2026, 12, 25): "Noël"}
+        ),
+    )
+    with django_assert_num_queries(2):
+        pure = schedule_pure(stored)
+    assert pure == sla.Schedule.weekly("Europe/Paris", hours, [date(2026, 12, 25)])
+    always = schedule_create(actor=actor, definition=ScheduleDefinition(name="24/7", always=True))
+    assert schedule_pure(always) == sla.Schedule.twenty_four_seven()

@@ -268,3 +268,25 @@ def test_monotonic(schedule, a, b, m1, m2, pauses):
     assert working_time_between(a, b, schedule, pauses) + working_time_between(
         b, b + timedelta(days=3), schedule, pauses
     ) == working_time_between(a, b + timedelta(days=3), schedule, pauses)
+
+
+STATE_ORDER = [SlaState.ON_TRACK, SlaState.AT_RISK, SlaState.BREACHED]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    schedule=schedules(),
+    start=instants,
+    a=instants,
+    b=instants,
+    target=st.integers(1, 3000),
+    share=st.floats(0.01, 1.0),
+)
+def test_sla_state_never_goes_back_as_time_passes(schedule, start, a, b, target, share):
+    a, b = min(a, b), max(a, b)
+    first = sla_state(start=start, target_minutes=target, now=a, schedule=schedule, at_risk_share=share)
+    later = sla_state(start=start, target_minutes=target, now=b, schedule=schedule, at_risk_share=share)
+    assert STATE_ORDER.index(first) <= STATE_ORDER.index(later)
+    due = due_at(start, target, schedule)
+    at_due = sla_state(start=start, target_minutes=target, now=due, schedule=schedule, at_risk_share=share)
+    assert at_due is SlaState.BREACHED
