@@ -311,3 +311,25 @@ def test_refused_updates_leave_schedules_and_plans_as_they_were(actor):
     assert set(p1.targets.values_list("severity", flat=True)) == {"critical", "high"}
     assert p1.escalations.count() == 3
     assert not AuditEvent.objects.filter(action__in=["schedule.updated", "sla_plan.updated"]).exists()
+
+
+def test_admin_shows_routing_configuration_read_only(
+    people, actor, admin_client, django_assert_max_num_queries
+):
+    schedule = schedule_create(actor=actor, definition=office())
+    p1 = sla_plan_create(actor=actor, definition=plan(schedule))
+    for i in range(5):
+        help_topic_create(
+            actor=actor, definition=TopicDefinition(name=f"Topic {i}", department=people.soc, sla_plan=p1)
+        )
+    rule = filter_create(actor=actor, definition=wazuh_filter(people))
+    pages = ["schedule", "slaplan", "helptopic", "filterrule"]
+    for page in pages:
+        with django_assert_max_num_queries(12):  # no query per row
+            assert admin_client.get(f"/admin/routing/{page}/").status_code == 200
+    assert admin_client.get(f"/admin/routing/schedule/{schedule.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/routing/slaplan/{p1.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/routing/filterrule/{rule.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/routing/filterrule/add/").status_code == 403
+    response = admin_client.post(f"/admin/routing/filterrule/{rule.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403 and FilterRule.objects.filter(pk=rule.pk).exists()
