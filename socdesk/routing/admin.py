@@ -39,6 +39,8 @@ class ReadOnly:
 class WorkingHoursInline(ReadOnly, admin.TabularInline):
     model = WorkingHours
     extra = 0
+    fields = ["weekday", "start", "end"]
+    readonly_fields = ["start", "end"]
 
 
 class HolidayInline(ReadOnly, admin.TabularInline):

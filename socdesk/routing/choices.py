@@ -1,4 +1,4 @@
-"""Routing vocabularies stored in the database: filter channels, escalation triggers and recipients."""
+"""Routing vocabularies stored in the database: filter channels, weekdays, escalation triggers, recipients."""
 
 from django.db import models
 
@@ -26,3 +26,13 @@ class EscalationRecipient(models.TextChoices):
     ASSIGNEE = "assignee", "The assignee"
     TEAM_LEAD = "team_lead", "The team lead"
     DEPARTMENT_MANAGER = "department_manager", "The department manager"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"

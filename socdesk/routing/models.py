@@ -6,7 +6,13 @@ from django.db import models
 from django.db.models import Q
 
 from socdesk.accounts.models import Agent, Department, Team
-from socdesk.routing.choices import EscalationRecipient, EscalationTrigger, FilterChannel, SlaTargetKind
+from socdesk.routing.choices import (
+    EscalationRecipient,
+    EscalationTrigger,
+    FilterChannel,
+    SlaTargetKind,
+    Weekday,
+)
 from socdesk.tickets.choices import Severity
 
 
@@ -32,7 +38,7 @@ class WorkingHours(models.Model):
     """One working interval of a weekday (a day may have several), in minutes after local midnight."""
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday ... 6 = Sunday.")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     # Minutes, not TimeField: an interval may end at 24:00, which a time of day cannot hold.
     start_minute = models.PositiveSmallIntegerField()
     end_minute = models.PositiveSmallIntegerField()
@@ -50,7 +56,15 @@ class WorkingHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.schedule} day {self.weekday} {self.start_minute}-{self.end_minute}"
+        return f"{self.schedule}: {self.get_weekday_display()} {self.start} - {self.end}"
+
+    @property
+    def start(self) -> str:
+        return f"{self.start_minute // 60:02d}:{self.start_minute % 60:02d}"
+
+    @property
+    def end(self) -> str:
+        return f"{self.end_minute // 60:02d}:{self.end_minute % 60:02d}"
 
 
 class Holiday(models.Model):
