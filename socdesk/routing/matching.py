@@ -10,15 +10,24 @@ past its time limit counts as "no match" and is reported in the result.
 from __future__ import annotations
 
 import ipaddress
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import regex  # type: ignore[import-untyped]  # no stubs in the lock (types-regex would bring them)
 
+from socdesk.routing.fields import (
+    Getter,
+    Values,
+    as_text,
+    clock_minutes,
+    getter_for,
+    ordered_key,
+    text_of,
+    view_of,
+    weekday_of,
+)
 from socdesk.routing.vocabulary import (
     DEFAULT_REGEX_TIMEOUT,
     KEYED_PREFIXES,
@@ -29,7 +38,6 @@ from socdesk.routing.vocabulary import (
     SEVERITY_ORDER,
     SEVERITY_RANK,
     STATUSES,
-    WEEKDAYS,
     ActionSpec,
     ActionType,
     Channel,
@@ -42,92 +50,6 @@ from socdesk.routing.vocabulary import (
     RegexTimeout,
     RuleError,
 )
-
-# ---- reading the subject -------------------------------------------------------------------------------
-
-Values = tuple[Any, ...]
-Getter = Callable[[MatchSubject], Values]
-
-
-def _as_text(value: Any) -> str | None:
-    """A scalar as text for comparing; containers are not compared (they have no single text)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return None
-
-
-def _text(value: Any) -> str:
-    return _as_text(value) or ""
-
-
-def _flatten(value: Any) -> Values:
-    if isinstance(value, list | tuple):
-        return tuple(v for v in value if _as_text(v) is not None)
-    return (value,) if _as_text(value) is not None else ()
-
-
-def _walk(data: Any, path: Sequence[str]) -> Any:
-    for part in path:
-        if isinstance(data, Mapping):
-            if part not in data:
-                return None
-            data = data[part]
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return None
-    return data
-
-
-def _domain(email: str) -> str:
-    return email.rpartition("@")[2] if "@" in email else ""
-
-
-def _local(moment: datetime, time_zone: ZoneInfo) -> datetime | None:
-    """The moment in the filter's zone; None at the very ends of the calendar, where no zone reaches."""
-    try:
-        return moment.astimezone(time_zone)
-    except (OverflowError, ValueError):
-        return None
-
-
-def _getter(name: str, time_zone: ZoneInfo) -> Getter:
-    """The function that reads a field's values (always a tuple: fields may hold several values)."""
-    if name == "requester_domain":
-        return lambda s: (_domain(s.requester_email),) if "@" in s.requester_email else ()
-    if name == "tags":
-        return lambda s: s.tags
-    if name in ("requester_name", "requester_email", "subject", "body", "severity", "source", "help_topic"):
-        return lambda s: (getattr(s, name),)
-    if name == "time_of_day":
-
-        def minutes(s: MatchSubject) -> Values:
-            local = _local(s.received_at, time_zone)
-            return (local.hour * 60 + local.minute,) if local is not None else ()
-
-        return minutes
-    if name == "weekday":
-
-        def weekday(s: MatchSubject) -> Values:
-            local = _local(s.received_at, time_zone)
-            return (WEEKDAYS[local.weekday()],) if local is not None else ()
-
-        return weekday
-    if name.startswith("custom."):
-        key = name[len("custom.") :]
-        return lambda s: _flatten(s.custom_fields.get(key))
-    if name.startswith("alert."):
-        path = name[len("alert.") :].split(".")
-        return lambda s: _flatten(_walk(s.alert, path)) if s.alert is not None else ()
-    if name == "observable":
-        return lambda s: tuple(value for _type, value in s.observables)
-    kind = name[len("observable.") :]
-    return lambda s: tuple(value for type_, value in s.observables if type_ == kind)
-
 
 # ---- compiling conditions ------------------------------------------------------------------------------
 
@@ -147,38 +69,6 @@ class _Condition:
     view: str = ""  # "", "fold", "ip" or "num"
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
-def _clock(value: Any) -> int | None:
-    """`HH:MM` as minutes after midnight."""
-    if not isinstance(value, str):
-        return None
-    hours, sep, mins = value.strip().partition(":")
-    if not (sep and hours.isdigit() and mins.isdigit() and len(mins) == 2):
-        return None
-    h, m = int(hours), int(mins)
-    return h * 60 + m if 0 <= h < 24 and 0 <= m < 60 else None
-
-
-def _weekday(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    short = value.strip().lower()[:3]
-    return short if short in WEEKDAYS else None
-
-
 def _list_value(value: Any, fail: Callable[[str], RuleError]) -> list[Any]:
     if isinstance(value, str):
         items: list[Any] = [item.strip() for item in value.replace("\n", ",").split(",")]
@@ -186,7 +76,7 @@ def _list_value(value: Any, fail: Callable[[str], RuleError]) -> list[Any]:
         items = list(value)
     else:
         raise fail("needs a list of values (or one text with values separated by commas)")
-    items = [item for item in items if _as_text(item) not in (None, "")]
+    items = [item for item in items if as_text(item) not in (None, "")]
     if not items:
         raise fail("needs at least one value in its list")
     if len(items) > MAX_LIST_ITEMS:
@@ -195,21 +85,10 @@ def _list_value(value: Any, fail: Callable[[str], RuleError]) -> list[Any]:
 
 
 def _scalar_value(value: Any, fail: Callable[[str], RuleError]) -> str:
-    text = _as_text(value)
+    text = as_text(value)
     if text is None or text == "":
         raise fail("needs a value")
     return text
-
-
-def _ordered_key(field_name: str) -> Callable[[Any], float | None]:
-    """How values of a field are turned into numbers for greater / less than."""
-    if field_name == "severity":
-        return lambda v: (
-            float(SEVERITY_RANK[v.lower()]) if isinstance(v, str) and v.lower() in SEVERITY_RANK else None
-        )
-    if field_name == "time_of_day":
-        return lambda v: float(v) if isinstance(v, int) else _clock(v)
-    return _number
 
 
 def _compile_condition(
@@ -238,13 +117,13 @@ def _compile_condition(
     predicate: Predicate
     if name == "time_of_day" and positive in (Operator.EQUALS, Operator.IN_LIST):
         items = _list_value(value, fail) if positive is Operator.IN_LIST else [value]
-        clocks = {_clock(item) for item in items}
+        clocks = {clock_minutes(item) for item in items}
         if None in clocks:
             raise fail("needs times of day written HH:MM (e.g. 08:30)")
         predicate = clocks.__contains__
     elif name == "weekday" and positive in (Operator.EQUALS, Operator.IN_LIST):
         items = _list_value(value, fail) if positive is Operator.IN_LIST else [value]
-        days = {_weekday(item) for item in items}
+        days = {weekday_of(item) for item in items}
         if None in days:
             raise fail("needs weekdays written mon, tue, wed, thu, fri, sat or sun")
         predicate = days.__contains__
@@ -276,9 +155,9 @@ def _compile_condition(
             raise fail(f"has a regular expression that does not compile: {exc}") from None
         search = pattern.search
         # `timeout` makes the regex module give up (TimeoutError) instead of backtracking for ever.
-        predicate = lambda v: search(_text(v), timeout=regex_timeout) is not None  # noqa: E731
+        predicate = lambda v: search(text_of(v), timeout=regex_timeout) is not None  # noqa: E731
     elif positive is Operator.IN_LIST:
-        predicate = {_text(item).casefold() for item in _list_value(value, fail)}.__contains__
+        predicate = {text_of(item).casefold() for item in _list_value(value, fail)}.__contains__
         view = "fold"
     elif positive is Operator.IN_CIDR:
         networks = []
@@ -292,7 +171,7 @@ def _compile_condition(
     elif name == "weekday":
         raise fail("cannot compare weekdays with greater or less than (use in list)")
     else:  # greater / less than
-        to_number = _ordered_key(name)
+        to_number = ordered_key(name)
         number = to_number(value)
         if number is None:
             wanted = (
@@ -326,33 +205,6 @@ def _cidr_predicate(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network
         return any(version == v and number & mask == network for v, mask, network in masks)
 
     return in_cidr
-
-
-def _addresses(values: Values) -> Values:
-    found = []
-    for value in values:
-        try:
-            address = ipaddress.ip_address(_text(value).strip())
-        except ValueError:
-            continue
-        found.append((address.version, int(address)))
-    return tuple(found)
-
-
-def _view(base: Getter, view: str, field_name: str) -> Getter:
-    """The getter for a view of a field's values."""
-    if view == "fold":
-        return lambda s: tuple(_text(v).casefold() for v in base(s))
-    if view == "ip":
-        return lambda s: _addresses(base(s))
-    if view == "num":
-        to_number = _ordered_key(field_name)
-
-        def numbers(s: MatchSubject) -> Values:
-            return tuple(n for n in (to_number(v) for v in base(s)) if n is not None)
-
-        return numbers
-    return base
 
 
 def _compile_action(spec: ActionSpec, index: int, fail: Callable[[str], RuleError]) -> MatchedAction:
@@ -537,7 +389,7 @@ def ruleset_of(compiled: Sequence[tuple[FilterSpec, CompiledFilter]], version: i
             key = condition.getter_key
             if key not in getters:
                 name = condition.field_name
-                getters[key] = _view(_getter(name, zone), condition.view, name)
+                getters[key] = view_of(getter_for(name, zone), condition.view, name)
     filters = tuple(c for _spec, c in compiled)
     by_channel = {
         channel.value: tuple(f for f in filters if f.channel is Channel.ANY or f.channel is channel)
