@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "socdesk.core",
     "socdesk.audit",
     "socdesk.tickets",
+    # Above tickets and below alerts (docs/architecture.md): help topics, SLA plans, ticket filters.
+    "socdesk.routing",
     "socdesk.api",
     # django-ninja as an app so its API docs page uses the bundled Swagger UI from our static files
     # (without it ninja loads the UI from a CDN, which air-gapped SOCs cannot reach).

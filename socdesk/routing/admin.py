@@ -1,0 +1,83 @@
+"""Admin: routing configuration, read-only until its editor exists.
+
+Filters, topics, schedules and plans are written through the validating, audited services
+(socdesk.routing.services); the admin only shows what is configured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from socdesk.routing.models import (
+    EscalationLevel,
+    FilterRule,
+    HelpTopic,
+    Holiday,
+    Schedule,
+    SLAPlan,
+    SLATarget,
+    WorkingHours,
+)
+
+
+class ReadOnly:
+    """Shown in the admin, never added, changed or deleted there (alerts' admin has the same rule)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class WorkingHoursInline(ReadOnly, admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+    fields = ["weekday", "start", "end"]
+    readonly_fields = ["start", "end"]
+
+
+class HolidayInline(ReadOnly, admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["name", "time_zone", "always"]
+    inlines = [WorkingHoursInline, HolidayInline]
+
+
+class SLATargetInline(ReadOnly, admin.TabularInline):
+    model = SLATarget
+    extra = 0
+
+
+class EscalationLevelInline(ReadOnly, admin.TabularInline):
+    model = EscalationLevel
+    extra = 0
+
+
+@admin.register(SLAPlan)
+class SLAPlanAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["name", "schedule", "at_risk_share", "is_default"]
+    list_select_related = ["schedule"]
+    inlines = [SLATargetInline, EscalationLevelInline]
+
+
+@admin.register(HelpTopic)
+class HelpTopicAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["name", "parent", "department", "team", "sla_plan", "portal_visible"]
+    list_select_related = ["parent", "department", "team", "sla_plan"]
+
+
+@admin.register(FilterRule)
+class FilterRuleAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["name", "order", "enabled", "channel", "hit_count", "last_matched_at", "disabled_reason"]
+    list_filter = ["enabled", "channel"]

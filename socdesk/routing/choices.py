@@ -1,0 +1,38 @@
+"""Routing vocabularies stored in the database: filter channels, weekdays, escalation triggers, recipients."""
+
+from django.db import models
+
+
+class FilterChannel(models.TextChoices):
+    ANY = "any", "Any channel"
+    WEB = "web", "Web"
+    EMAIL = "email", "Email"
+    API = "api", "API"
+    ALERT = "alert", "Alert"
+
+
+class EscalationTrigger(models.TextChoices):
+    AT_RISK = "at_risk", "At risk"
+    BREACHED = "breached", "Breached"
+
+
+class SlaTargetKind(models.TextChoices):
+    RESPONSE = "response", "Response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class EscalationRecipient(models.TextChoices):
+    NONE = "", "Nobody"
+    ASSIGNEE = "assignee", "The assignee"
+    TEAM_LEAD = "team_lead", "The team lead"
+    DEPARTMENT_MANAGER = "department_manager", "The department manager"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"

@@ -1,0 +1,229 @@
+"""Routing configuration: schedules, SLA plans, help topics and ticket filters (the rules engine)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from socdesk.accounts.models import Agent, Department, Team
+from socdesk.routing.choices import (
+    EscalationRecipient,
+    EscalationTrigger,
+    FilterChannel,
+    SlaTargetKind,
+    Weekday,
+)
+from socdesk.tickets.choices import Severity
+
+
+class Schedule(models.Model):
+    """When SLA clocks run: 24/7, or working hours per weekday in a time zone, minus holidays."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    always = models.BooleanField(
+        default=False, help_text="24/7: every minute counts; hours and holidays unused."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """One working interval of a weekday (a day may have several), in minutes after local midnight."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    # Minutes, not TimeField: an interval may end at 24:00, which a time of day cannot hold.
+    start_minute = models.PositiveSmallIntegerField()
+    end_minute = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["schedule", "weekday", "start_minute"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__lte=6)
+                & Q(start_minute__lt=models.F("end_minute"))
+                & Q(end_minute__lte=1440),
+                name="routing_working_hours_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule}: {self.get_weekday_display()} {self.start} - {self.end}"
+
+    @property
+    def start(self) -> str:
+        return f"{self.start_minute // 60:02d}:{self.start_minute % 60:02d}"
+
+    @property
+    def end(self) -> str:
+        return f"{self.end_minute // 60:02d}:{self.end_minute % 60:02d}"
+
+
+class Holiday(models.Model):
+    """A date on which a schedule has no working time."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["schedule", "date"]
+        constraints = [models.UniqueConstraint(fields=["schedule", "date"], name="routing_holiday_once")]
+
+    def __str__(self) -> str:
+        return f"{self.schedule}: {self.date} {self.name}".strip()
+
+
+class SLAPlan(models.Model):
+    """Response and resolution targets per severity in a schedule's working time, and escalation levels."""
+
+    name = models.CharField(max_length=100, unique=True)
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="sla_plans")
+    at_risk_share = models.FloatField(default=0.75, help_text="Share of a target used that makes it at risk.")
+    is_default = models.BooleanField(
+        default=False, help_text="Used when no filter, topic or department picks one."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "SLA plan"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="routing_one_default_plan"
+            ),
+            models.CheckConstraint(
+                condition=Q(at_risk_share__gt=0) & Q(at_risk_share__lte=1), name="routing_at_risk_share_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SLATarget(models.Model):
+    """A plan's response and resolution targets for one severity, in working minutes."""
+
+    plan = models.ForeignKey(SLAPlan, on_delete=models.CASCADE, related_name="targets")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    response_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["plan", "severity"]
+        verbose_name = "SLA target"
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "severity"], name="routing_target_per_severity")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.severity}: {self.response_minutes}/{self.resolution_minutes} min"
+
+
+class EscalationLevel(models.Model):
+    """One step of a plan's escalation: when a target is at risk or breached, notify someone and/or act."""
+
+    plan = models.ForeignKey(SLAPlan, on_delete=models.CASCADE, related_name="escalations")
+    level = models.PositiveSmallIntegerField()
+    target = models.CharField(max_length=10, choices=SlaTargetKind.choices, default=SlaTargetKind.RESOLUTION)
+    trigger = models.CharField(max_length=10, choices=EscalationTrigger.choices)
+    notify = models.CharField(max_length=20, choices=EscalationRecipient.choices, blank=True)
+    reassign_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    raise_severity = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["plan", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "level"], name="routing_escalation_level_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} level {self.level}"
+
+
+class HelpTopic(models.Model):
+    """What a request is about; picks the department, team, agent, severity and SLA plan of new tickets."""
+
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    sla_plan = models.ForeignKey(
+        SLAPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="topics"
+    )
+    portal_visible = models.BooleanField(default=True)
+    auto_response = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="routing_topic_name_per_parent"),
+            # NULL parents are distinct in a unique index, so top-level names get their own constraint.
+            models.UniqueConstraint(fields=["name"], condition=Q(parent=None), name="routing_top_topic_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FilterRule(models.Model):
+    """A ticket filter ("ticket filters" in the UI): conditions on a new ticket or alert, and actions.
+
+    Not `TicketFilter`: that name is the queue's query filter (tickets/filters.py). Conditions and actions
+    are validated JSON lists ({"field", "operator", "value"} and {"type", "value"}), because a filter is
+    always read, checked, compiled and exported whole, in order, and the ruleset is built without joins;
+    services validate them with the same compiler that evaluates them.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    order = models.IntegerField(default=0, help_text="Filters run lowest first (then by id).")
+    enabled = models.BooleanField(default=True)
+    channel = models.CharField(max_length=10, choices=FilterChannel.choices, default=FilterChannel.ANY)
+    # An integration's or mailbox's id: those live in apps above routing, so no foreign key here.
+    channel_id = models.PositiveIntegerField(null=True, blank=True)
+    match_all = models.BooleanField(default=True, help_text="All conditions (else any one) must hold.")
+    stop_on_match = models.BooleanField(default=False)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="For time-of-day and weekday conditions."
+    )
+    conditions = models.JSONField(default=list)
+    actions = models.JSONField(default=list)
+    hit_count = models.PositiveBigIntegerField(default=0)
+    last_matched_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = "ticket filter"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RulesetVersion(models.Model):
+    """One row counting changes to the filters; each process rebuilds its compiled ruleset when it moves."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    stamp = models.CharField(max_length=32, default="", help_text="New at every change (see services).")
+
+    def __str__(self) -> str:
+        return f"ruleset v{self.version}"

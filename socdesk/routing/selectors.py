@@ -1,0 +1,108 @@
+"""Reads for routing: the compiled ruleset, cached per process, rebuilt when any process changes filters."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from socdesk.routing import sla
+from socdesk.routing.matching import CompiledFilter, Ruleset, compile_filter, ruleset_of
+from socdesk.routing.models import FilterRule, RulesetVersion, Schedule
+from socdesk.routing.vocabulary import ActionSpec, ConditionSpec, FilterSpec, RuleError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Cached:
+    stamp: str
+    ruleset: Ruleset
+    skipped: tuple[tuple[int, str], ...]
+
+
+_cached: _Cached | None = None
+_building = threading.Lock()
+
+
+def filter_spec_of(rule: FilterRule) -> FilterSpec:
+    """The pure spec of a stored filter."""
+    return FilterSpec(
+        id=rule.pk,
+        name=rule.name,
+        conditions=tuple(
+            ConditionSpec(c.get("field", ""), c.get("operator", ""), c.get("value"))
+            for c in rule.conditions
+            if isinstance(c, dict)
+        ),
+        actions=tuple(
+            ActionSpec(a.get("type", ""), a.get("value")) for a in rule.actions if isinstance(a, dict)
+        ),
+        order=rule.order,
+        enabled=rule.enabled,
+        channel=rule.channel,
+        channel_id=rule.channel_id,
+        match_all=rule.match_all,
+        stop_on_match=rule.stop_on_match,
+        time_zone=rule.time_zone,
+    )
+
+
+def _current_stamp() -> tuple[int, str]:
+    row = RulesetVersion.objects.filter(pk=1).values_list("version", "stamp").first()
+    return row if row is not None else (0, "")
+
+
+def ruleset_build() -> tuple[Ruleset, tuple[tuple[int, str], ...]]:
+    """Compile the enabled filters from the database; ones that no longer compile are left out and named."""
+    version, _stamp = _current_stamp()
+    compiled: list[tuple[FilterSpec, CompiledFilter]] = []
+    skipped: list[tuple[int, str]] = []
+    for rule in FilterRule.objects.filter(enabled=True).order_by("order", "id"):
+        spec = filter_spec_of(rule)
+        try:
+            compiled.append((spec, compile_filter(spec)))
+        except RuleError as error:
+            # Saved filters were valid when saved (services check); one edited outside them, or whose time
+            # zone left the system's data, must not stop ingestion: it is skipped and logged.
+            log.warning("Ticket filter %s skipped: %s", rule.pk, error)
+            skipped.append((rule.pk, str(error)))
+    return ruleset_of(compiled, version), tuple(skipped)
+
+
+def ruleset_current() -> Ruleset:
+    """The compiled ruleset: one small read of the version row, and a rebuild only after a change."""
+    global _cached
+    _version, stamp = _current_stamp()
+    cached = _cached
+    if cached is not None and cached.stamp == stamp:
+        return cached.ruleset
+    with _building:
+        cached = _cached
+        if cached is not None and cached.stamp == stamp:
+            return cached.ruleset
+        # Read the stamp before the filters: a change committed in between makes the stamp move again,
+        # so the next call rebuilds (never the reverse, newer stamp on older filters).
+        ruleset, skipped = ruleset_build()
+        _cached = _Cached(stamp=stamp, ruleset=ruleset, skipped=skipped)
+        return ruleset
+
+
+def ruleset_skipped() -> tuple[tuple[int, str], ...]:
+    """Filters left out of the current ruleset, with the reason (for the editor's warnings)."""
+    ruleset_current()
+    return _cached.skipped if _cached is not None else ()
+
+
+def schedule_pure(schedule: Schedule) -> sla.Schedule:
+    """The pure schedule the SLA arithmetic uses, from a stored one (two queries: hours, holidays)."""
+    if schedule.always:
+        return sla.Schedule(time_zone=schedule.time_zone, always=True)
+    week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    for hours in schedule.working_hours.order_by("weekday", "start_minute"):
+        week[hours.weekday].append((hours.start_minute, hours.end_minute))
+    return sla.Schedule(
+        time_zone=schedule.time_zone,
+        week=tuple(tuple(day) for day in week),
+        holidays=frozenset(schedule.holidays.values_list("date", flat=True)),
+    )
