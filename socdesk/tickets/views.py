@@ -190,8 +190,19 @@ def _action_forms(ticket) -> dict:
     return {action: _form(action, ticket, initial=v | initial.get(action, {})) for action in ACTIONS}
 
 
-def render_ticket(request, ticket, *, bound: dict | None = None, error: str = "", status: int = 200):
-    """The ticket page (or, for htmx, just its main partial), with any bound form kept as typed."""
+def render_ticket(
+    request,
+    ticket,
+    *,
+    bound: dict | None = None,
+    error: str = "",
+    status: int = 200,
+    draft_sent: bool = False,
+):
+    """The ticket page (or, for htmx, just its main partial), with any bound form kept as typed.
+
+    `draft_sent` tells the page's script that the reply or note went out, so the draft it keeps is dropped.
+    """
     agent = request.agent
     forms = _action_forms(ticket)
     forms.update(bound or {})
@@ -204,6 +215,7 @@ def render_ticket(request, ticket, *, bound: dict | None = None, error: str = ""
         "forms": forms,
         "error": error,
         "presence_seconds": settings.SOCDESK_PRESENCE_SECONDS,
+        "draft_sent": draft_sent,
     }
     template = "tickets/ticket.html#ticket-main" if request.htmx else "tickets/ticket.html"
     # htmx swaps only 2xx answers, so a refusal is sent as 200 there; plain posts keep the real status.
@@ -302,7 +314,8 @@ def ticket_action(request, number, action):
         )
     messages.success(request, message)
     if request.htmx:
-        return render_ticket(request, ticket_get_for_agent(request.agent, number))
+        fresh = ticket_get_for_agent(request.agent, number)
+        return render_ticket(request, fresh, draft_sent=action == "compose")
     return redirect("tickets:detail", number=ticket.number)
 
 

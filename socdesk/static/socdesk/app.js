@@ -1,4 +1,4 @@
-// SOCdesk console keyboard shortcuts, theme toggle and the "composing" flag for presence.
+// SOCdesk console keyboard shortcuts, theme toggle, the "composing" flag for presence and the reply draft.
 (function () {
   "use strict";
   function typing(el) {
@@ -56,11 +56,48 @@
     var flag = document.querySelector("[data-composing]");
     if (flag) flag.value = e.target.value.trim() ? "1" : "0";
   });
+  // The reply draft: every sidebar action re-renders the ticket (htmx swap, or a full page after a
+  // refusal), which would empty the composer. The text is kept in sessionStorage per ticket and put back
+  // into an empty composer; the server marks the composer data-draft-sent once a reply or note went out.
+  function draftKey(box) { return "socdesk-draft:" + box.dataset.draftKey; }
+  function draftComposer() { return document.querySelector("[data-draft-key]"); }
+  function storeDraft(box, text) {
+    try {
+      if (text) sessionStorage.setItem(draftKey(box), text);
+      else sessionStorage.removeItem(draftKey(box));
+    } catch (err) {}  /* storage refused (private mode, quota): the server-side bound form still helps */
+  }
+  function restoreDraft() {
+    var box = draftComposer();
+    if (!box) return;
+    var body = box.querySelector("textarea[name=body]");
+    if (!body) return;
+    if (box.hasAttribute("data-draft-sent")) { storeDraft(box, ""); }
+    else if (body.value) { storeDraft(box, body.value); }  /* text the server kept after a refusal */
+    else {
+      var saved = null;
+      try { saved = sessionStorage.getItem(draftKey(box)); } catch (err) {}
+      if (saved) body.value = saved;
+    }
+    var flag = document.querySelector("[data-composing]");
+    if (flag) flag.value = body.value.trim() ? "1" : "0";
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target.name !== "body") return;
+    var box = e.target.closest && e.target.closest("[data-draft-key]");
+    if (box) storeDraft(box, e.target.value);
+  });
+  document.addEventListener("DOMContentLoaded", restoreDraft);
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.target.id === "ticket-main" || (e.detail && e.detail.target && e.detail.target.id === "ticket-main")) {
-      var flag = document.querySelector("[data-composing]");
-      var body = document.querySelector("textarea[name=body]");
-      if (flag) flag.value = body && body.value.trim() ? "1" : "0";
+      restoreDraft();
+    }
+  });
+  // An outerHTML swap replaces the element the request targeted, so also listen for the new content.
+  document.addEventListener("htmx:load", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (elt && elt.querySelector && (elt.matches("[data-draft-key]") || elt.querySelector("[data-draft-key]"))) {
+      restoreDraft();
     }
   });
 })();
