@@ -17,6 +17,7 @@ from socdesk.core.text import clean_text
 from socdesk.tickets.choices import OPEN_STATUSES, Severity, Source, Status
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import normalise_number, tickets_visible_to
+from socdesk.tickets.sorting import DEFAULT_SORT, SORT_KEYS, sort_tickets
 
 
 def _mine(agent: Agent | None) -> Q:
@@ -50,17 +51,6 @@ def observable_lookup_register(lookup: ObservableLookup) -> None:
     _observable_lookup = lookup
 
 
-SORTS = {
-    "activity": ("-last_activity_at", "-id"),
-    "-activity": ("last_activity_at", "id"),
-    "created": ("-created_at", "-id"),
-    "-created": ("created_at", "id"),
-    "number": ("-id",),
-    "-number": ("id",),
-    "due": ("due_at", "id"),
-}
-
-
 @dataclass
 class TicketFilter:
     """Queue plus optional criteria; built from a query string by the web and the API alike."""
@@ -80,7 +70,7 @@ class TicketFilter:
     observable: str = ""
     observable_match: dict = field(default_factory=dict)
     observable_label: str = ""  # "<type>:<value>" for the console's filter chip
-    sort: str = "activity"
+    sort: str = DEFAULT_SORT
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -102,7 +92,7 @@ class TicketFilter:
         f.created_to = _date(params, "created_to", f.errors)
         f.q = clean_text(params.get("q") or "").strip()[:200]
         f.observable, f.observable_match, f.observable_label = _observable(params, f.errors)
-        f.sort = _one_of(params, "sort", SORTS, "activity", f.errors)
+        f.sort = _one_of(params, "sort", SORT_KEYS, DEFAULT_SORT, f.errors)
         return f
 
     def is_default(self) -> bool:
@@ -145,7 +135,7 @@ class TicketFilter:
                 qs = qs.filter(subject__icontains=self.q)
         if self.observable_match:
             qs = qs.filter(**self.observable_match)
-        return qs.order_by(*SORTS[self.sort])
+        return sort_tickets(qs, self.sort)
 
 
 def _looks_like_number(text: str) -> bool:

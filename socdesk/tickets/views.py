@@ -52,6 +52,7 @@ from socdesk.tickets.history import describe_event
 from socdesk.tickets.presence import presence_leave, presence_touch
 from socdesk.tickets.rows import ticket_rows
 from socdesk.tickets.selectors import attachment_get_for_agent, ticket_get_for_agent, ticket_thread
+from socdesk.tickets.sorting import sort_header
 
 # --- landing and queues -------------------------------------------------------------------------------
 
@@ -118,6 +119,7 @@ def queue(request):
         "agents": list(Agent.objects.filter(user__is_active=True).select_related("user")),
         "teams": list(Team.objects.all()),
         "sort": ticket_filter.sort,
+        "sort_links": sort_header(ticket_filter.sort),
         "bulk_actions": BULK_ACTIONS,
         "resolutions": Resolution.choices,
     }

@@ -56,6 +56,24 @@
     var flag = document.querySelector("[data-composing]");
     if (flag) flag.value = e.target.value.trim() ? "1" : "0";
   });
+  // Bulk actions: one chooser; only the fields the chosen action sends are shown (and submitted), and
+  // the resolution only once the status asks for one.
+  function showBulkFields() {
+    var bar = document.querySelector("[data-bulkbar]");
+    if (!bar) return;
+    var action = bar.querySelector("[data-bulk-action]").value;
+    var status = bar.querySelector("[data-bulk-status]");
+    var closing = status && (status.value === "resolved" || status.value === "closed");
+    bar.querySelectorAll("[data-bulk-for]").forEach(function (field) {
+      var shown = field.dataset.bulkFor === action && (!field.hasAttribute("data-bulk-resolution") || closing);
+      field.hidden = !shown;
+      field.querySelectorAll("select, input").forEach(function (control) { control.disabled = !shown; });
+    });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-bulk-action], [data-bulk-status]")) showBulkFields();
+  });
+  document.addEventListener("DOMContentLoaded", showBulkFields);
   // The reply draft: every sidebar action re-renders the ticket (htmx swap, or a full page after a
   // refusal), which would empty the composer. The text is kept in sessionStorage per ticket and put back
   // into an empty composer; the server marks the composer data-draft-sent once a reply or note went out.
