@@ -73,3 +73,16 @@ def test_console_pages_fit_the_window(page, live_server, cast, screenshots, size
     expect(facts).to_contain_text(LONG_EMAIL)
     box = facts.bounding_box()
     assert box is not None and box["x"] + box["width"] <= SIZES[size]["width"]
+
+
+@pytest.mark.urls("tests.core.error_urls")
+@pytest.mark.parametrize("size", SIZES)
+def test_server_error_page_in_the_browser(page, live_server, cast, screenshots, size):
+    page.set_viewport_size(SIZES[size])
+    sign_in(page, live_server.url, "alice", PERSONA_PASSWORD)
+    response = page.goto(f"{live_server.url}/test-boom")
+    assert response is not None and response.status == 500
+    expect(page.get_by_role("heading", name="Something went wrong on the server")).to_be_visible()
+    assert "hunter2" not in page.content()
+    _assert_fits(page, "500")
+    page.screenshot(path=screenshots / f"layout-{size}-500.png", full_page=True)
