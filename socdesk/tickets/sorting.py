@@ -79,6 +79,7 @@ SORT_COLUMNS: tuple[SortColumn, ...] = (
         "severity",
         "Severity",
         ("-severity_rank", "-last_activity_at", "-id"),
+        # On PostgreSQL this order reads straight off ticket_severity_rank_idx (migration tickets 0003).
         annotations=MappingProxyType({"severity_rank": _rank("severity", SEVERITY_RANK)}),
     ),
     SortColumn(

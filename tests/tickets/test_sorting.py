@@ -103,3 +103,20 @@ def test_sorted_queue_reads_its_rows_in_one_query(people, spread, sort, django_a
     with django_assert_num_queries(1):
         rows = list(tickets.values("number")[:50])
     assert len(rows) == 5
+
+
+def test_postgresql_reads_the_severity_sort_off_its_index(people, spread):
+    """The rank expression of the sort and of the index (migration tickets 0003) stay the same."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the severity rank index exists on PostgreSQL only")
+    for sort in ("severity", "-severity"):
+        ticket_filter = TicketFilter.from_querydict(QueryDict(f"queue=all&sort={sort}"))
+        tickets = queue_tickets(people.alice, ticket_filter)
+        with connection.cursor() as cursor:
+            # With sorting and full scans priced out, only an index that gives this order can serve it.
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = tickets.values("number")[:51].explain()
+        assert "ticket_severity_rank_idx" in plan, plan
