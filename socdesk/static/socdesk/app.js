@@ -111,11 +111,29 @@
       restoreDraft();
     }
   });
+  // The side panels the agent opened or closed stay that way when an action re-renders the ticket.
+  var panelsOpen = null;
+  function panelKey(details) {
+    var summary = details.querySelector("summary");
+    return summary ? summary.textContent.trim() : "";
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (!target || target.id !== "ticket-main") return;
+    panelsOpen = {};
+    target.querySelectorAll("details").forEach(function (d) { panelsOpen[panelKey(d)] = d.open; });
+  });
   // An outerHTML swap replaces the element the request targeted, so also listen for the new content.
   document.addEventListener("htmx:load", function (e) {
     var elt = e.detail && e.detail.elt;
-    if (elt && elt.querySelector && (elt.matches("[data-draft-key]") || elt.querySelector("[data-draft-key]"))) {
-      restoreDraft();
+    if (!elt || !elt.querySelector) return;
+    if (elt.id === "ticket-main" && panelsOpen) {
+      elt.querySelectorAll("details").forEach(function (d) {
+        var key = panelKey(d);
+        if (Object.prototype.hasOwnProperty.call(panelsOpen, key)) d.open = panelsOpen[key];
+      });
+      panelsOpen = null;
     }
+    if (elt.matches("[data-draft-key]") || elt.querySelector("[data-draft-key]")) restoreDraft();
   });
 })();
