@@ -94,7 +94,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Innermost, so the page it puts in place of a bare 405 still gets the security headers above.
+    "socdesk.core.error_pages.MethodNotAllowedPageMiddleware",
 ]
+# A refused CSRF check (a form kept open across sign-out) is a page in the console's style.
+CSRF_FAILURE_VIEW = "socdesk.core.error_pages.csrf_failure"
 
 ROOT_URLCONF = "socdesk.urls"
 WSGI_APPLICATION = "socdesk.wsgi.application"

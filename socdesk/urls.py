@@ -1,7 +1,9 @@
 """URL map: console, API, operational endpoints and the Django admin."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from socdesk.accounts.oidc import oidc_callback, oidc_start
 from socdesk.accounts.twofactor_views import verify_view
@@ -15,8 +17,15 @@ from socdesk.audit.views import audit_browser
 from socdesk.ops.views import healthz
 from socdesk.tickets.views import home
 
+# Error pages in the console's style; API paths get the JSON error shape (socdesk/core/error_pages.py).
+handler403 = "socdesk.core.error_pages.permission_denied"
+handler404 = "socdesk.core.error_pages.page_not_found"
+handler500 = "socdesk.core.error_pages.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers and tools that ask for /favicon.ico without reading the page's <link rel="icon">.
+    path("favicon.ico", RedirectView.as_view(url=static("socdesk/favicon.svg"), permanent=True)),
     # osTicket-compatible ticket API, at osTicket's own paths so existing integrations only change host.
     re_path(r"^api/(?:http\.php/)?tickets\.(?P<fmt>json|xml|email)$", create_ticket, name="osticket-create"),
     # TheHive 3/4's legacy alert path (ElastAlert2's hivealerter): the same operation as /api/v1/alert.

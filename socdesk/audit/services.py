@@ -12,11 +12,10 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from django.db import connection, models, transaction
-from django.utils import timezone
 
 from socdesk.audit.chain import GENESIS, content_hash, link_hash, to_json_safe
 from socdesk.audit.models import PURGE_CHECKPOINT_ACTION, AuditEvent
-from socdesk.core import sql
+from socdesk.core import clock, sql
 from socdesk.core.actor import Actor
 
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def audit_event(
         target_id = target_id or str(target.pk)
         target_label = target_label or str(target)[:200]
     fields = {
-        "occurred_at": timezone.now(),
+        "occurred_at": clock.now(),  # the real time, except in the demo's replay
         "actor_type": actor.kind,
         "actor_id": actor.ident[:64],
         "actor_label": actor.label[:200],

@@ -20,13 +20,28 @@ CVES = ["CVE-2024-3400", "CVE-2023-4966", "CVE-2024-21762", "CVE-2023-34362", "C
 LURES = ["Invoice overdue", "Your mailbox is almost full", "DocuSign: contract to review", "Payroll update"]
 FILES = ["invoice_0423.html", "scan_20260311.iso", "remittance.xlsm", "voice_message.htm"]
 FOLLOW_UPS = ["Thanks, that worked.", "Understood, thank you!", "Got it, thanks for the quick answer."]
-PHISHING_FOLLOW_UPS = ["I clicked the link before I noticed, sorry. Should I do anything else?"]
 CAMPAIGNS = ["QakBot resurgence", "Scattered Spider help-desk vishing", "Lumma Stealer via fake CAPTCHA"]
+
+ANY = "*"  # key of the lines that fit every verdict
+# Lines an analyst or requester writes: one list for every verdict, or lists keyed by verdict (ANY as
+# the fallback), so a note, a reply or a follow-up never contradicts how the ticket ends.
+Lines = list[str] | dict[str, list[str]]
+
+
+def lines_for(lines: Lines, verdict: str) -> list[str]:
+    """The lines that fit a ticket resolved with `verdict`."""
+    if isinstance(lines, dict):
+        return lines.get(verdict) or lines.get(ANY, [])
+    return lines
 
 
 @dataclass
 class Scenario:
-    """A kind of ticket the demo generates: how it is opened, worked and usually resolved."""
+    """A kind of ticket the demo generates: how it is opened, worked and usually resolved.
+
+    The verdict is decided first; notes, replies and the requester's follow-ups are taken from the
+    lines that fit it.
+    """
 
     department: str
     sources: list[str]
@@ -34,13 +49,14 @@ class Scenario:
     body: str
     severities: list[str]
     tags: list[str]
-    notes: list[str]
-    replies: list[str] = field(default_factory=list)
+    notes: Lines
+    replies: Lines = field(default_factory=list)
     verdicts: list[str] = field(default_factory=lambda: [Resolution.TRUE_POSITIVE])
     tool: str = ""
     team: str = ""
     escalate_to: str = ""
     weight: int = 1
+    follow_ups: Lines = field(default_factory=lambda: list(FOLLOW_UPS))
 
 
 SCENARIOS = [
@@ -52,11 +68,19 @@ SCENARIOS = [
         "(user {user}). Parent document: {file}.",
         [Severity.HIGH, Severity.CRITICAL],
         ["edr", "powershell", "initial-access"],
-        [
-            "Process tree reviewed: macro-enabled document from an external sender, PowerShell reached out "
-            "to {domain}. Host isolated via EDR.",
-            "Decoded payload is a stager for a commodity loader. No lateral movement seen in the last 24h.",
-        ],
+        {
+            Resolution.TRUE_POSITIVE: [
+                "Process tree reviewed: macro-enabled document from an external sender, PowerShell reached "
+                "out to {domain}. Host isolated via EDR.",
+                "Decoded payload is a stager for a commodity loader. No lateral movement seen in the last "
+                "24h.",
+            ],
+            Resolution.BENIGN_POSITIVE: [
+                "Process tree reviewed: {file} is the finance team's signed reporting macro; the encoded "
+                "command only refreshes a pivot table from the internal data warehouse.",
+                "Macro publisher confirmed with finance IT; exclusion request filed for the signed document.",
+            ],
+        },
         verdicts=[Resolution.TRUE_POSITIVE, Resolution.TRUE_POSITIVE, Resolution.BENIGN_POSITIVE],
         tool="CrowdStrike Falcon",
         team="Tier 1",
@@ -70,10 +94,20 @@ SCENARIOS = [
         "Wazuh rule 5712: {n} authentication failures for {user} from {ip} in 10 minutes (sshd on {host}).",
         [Severity.MEDIUM, Severity.HIGH],
         ["brute-force", "identity"],
-        [
-            "Source {ip} is a known Tor exit node; no successful login followed. Blocked at the edge.",
-            "Account {user} was not locked; password is in the breached list, forced a reset with IT.",
-        ],
+        {
+            Resolution.TRUE_POSITIVE: [
+                "Source {ip} is a known Tor exit node; no successful login followed. Blocked at the edge.",
+                "Account {user} was not locked; password is in the breached list, forced a reset with IT.",
+            ],
+            Resolution.BENIGN_POSITIVE: [
+                "The failures come from {user}'s own backup job on {host}, still using the old password "
+                "after last week's rotation; job owner updated the credential.",
+            ],
+            Resolution.FALSE_POSITIVE: [
+                "Rule counted the retries of one keyboard-interactive session as separate failures; "
+                "only 3 real attempts, then a successful MFA login by {user}.",
+            ],
+        },
         verdicts=[Resolution.FALSE_POSITIVE, Resolution.BENIGN_POSITIVE, Resolution.TRUE_POSITIVE],
         tool="Wazuh",
         team="Tier 1",
@@ -87,12 +121,27 @@ SCENARIOS = [
         "{country2} {m} minutes apart. Second sign-in from {ip} (no MFA prompt, legacy protocol).",
         [Severity.MEDIUM, Severity.HIGH],
         ["identity", "entra-id", "impossible-travel"],
-        [
-            "Second sign-in came from the corporate VPN egress in {country2}; user confirmed travel.",
-            "Sessions revoked and MFA re-registration required; mailbox rules checked, none added.",
-        ],
+        {
+            Resolution.BENIGN_POSITIVE: [
+                "User is travelling: second sign-in from a hotel network in {country2}, on the user's "
+                "registered laptop."
+            ],
+            Resolution.FALSE_POSITIVE: [
+                "Second sign-in came from the corporate VPN egress in {country2}, not from the user's "
+                "location; geolocation of the VPN range corrected."
+            ],
+            Resolution.TRUE_POSITIVE: [
+                "User was in the office all day; the {country2} sign-in used a stolen session token.",
+                "Sessions revoked and MFA re-registration required; mailbox rules checked, none added.",
+            ],
+        },
         replies=["Hi, did you sign in from {country2} today? Please reply or call the SOC at ext. 4400."],
         verdicts=[Resolution.BENIGN_POSITIVE, Resolution.FALSE_POSITIVE, Resolution.TRUE_POSITIVE],
+        follow_ups={
+            Resolution.BENIGN_POSITIVE: ["Yes, that was me: I am at a customer site in {country2}."],
+            Resolution.FALSE_POSITIVE: ["I was on the company VPN all day, I have not been abroad."],
+            Resolution.TRUE_POSITIVE: ["No, that was not me! I have been in the office all day."],
+        },
         tool="Microsoft Sentinel",
         team="Tier 1",
         weight=2,
@@ -121,7 +170,15 @@ SCENARIOS = [
         "Tenable scan 'External perimeter weekly' found {cve} on {n} hosts, including {host}.",
         [Severity.MEDIUM, Severity.HIGH, Severity.LOW],
         ["vulnerability", "patching"],
-        ["Patch available from the vendor; change request raised with IT for the next window."],
+        {
+            Resolution.TRUE_POSITIVE: [
+                "Patch available from the vendor; change request raised with IT for the next window."
+            ],
+            Resolution.NOT_APPLICABLE: [
+                "Affected feature is disabled on all {n} hosts (vendor's mitigation applied); the scanner "
+                "matched on the version string only."
+            ],
+        },
         verdicts=[Resolution.TRUE_POSITIVE, Resolution.NOT_APPLICABLE],
         tool="Tenable",
         team="Tier 2",
@@ -135,16 +192,27 @@ SCENARIOS = [
         "I did not click. Forwarding it as an attachment.",
         [Severity.MEDIUM, Severity.LOW],
         ["phishing", "user-report"],
-        [
-            "Headers show a lookalike sender domain; URL leads to a credential-harvesting kit. "
-            "Purged from 14 mailboxes, sender blocked.",
-            "Checked proxy logs: two users visited the URL, neither submitted credentials.",
-        ],
-        replies=[
-            "Thank you for reporting this, it was indeed phishing. We removed it from all mailboxes.",
-            "Thanks! This one was a legitimate marketing email from our payroll provider.",
-        ],
+        {
+            Resolution.TRUE_POSITIVE: [
+                "Headers show a lookalike sender domain; URL leads to a credential-harvesting kit. "
+                "Purged from 14 mailboxes, sender blocked.",
+                "Checked proxy logs: two users visited the URL, neither submitted credentials.",
+            ],
+            Resolution.FALSE_POSITIVE: [
+                "Headers check out: sent by our payroll provider's mailing platform (SPF, DKIM and DMARC "
+                "pass); the link goes to their real portal.",
+            ],
+        },
+        replies={
+            Resolution.TRUE_POSITIVE: [
+                "Thank you for reporting this, it was indeed phishing. We removed it from all mailboxes."
+            ],
+            Resolution.FALSE_POSITIVE: [
+                "Thanks! This one was a legitimate email from our payroll provider; you can use the link."
+            ],
+        },
         verdicts=[Resolution.TRUE_POSITIVE, Resolution.TRUE_POSITIVE, Resolution.FALSE_POSITIVE],
+        follow_ups=["Thanks for checking so quickly!", "Good to know, thank you."],
         team="Tier 1",
         weight=4,
     ),
@@ -157,6 +225,7 @@ SCENARIOS = [
         ["phishing", "attachment"],
         ["Detonated in the sandbox: HTML smuggling dropping an ISO with a LNK loader. Blocked hash."],
         replies=["Please do not open it. It is malicious and has been blocked for everyone."],
+        follow_ups=["Thank you, we deleted it and warned the rest of the team.", "Understood, thank you!"],
         tool="",
         team="Tier 1",
         weight=2,
@@ -168,7 +237,16 @@ SCENARIOS = [
         "Netskope DLP: {user} uploaded {n} files labelled Confidential to a personal Dropbox from {host}.",
         [Severity.MEDIUM],
         ["dlp", "insider"],
-        ["Files were team rota spreadsheets; manager confirmed the business need. User reminded of policy."],
+        {
+            Resolution.BENIGN_POSITIVE: [
+                "Files were team rota spreadsheets; manager confirmed the business need. User reminded of "
+                "policy."
+            ],
+            Resolution.TRUE_POSITIVE: [
+                "Files include customer contract drafts; user is leaving next month. HR and legal informed, "
+                "personal cloud uploads blocked for the account."
+            ],
+        },
         verdicts=[Resolution.BENIGN_POSITIVE, Resolution.TRUE_POSITIVE],
         tool="Netskope",
         team="Tier 2",
@@ -181,7 +259,16 @@ SCENARIOS = [
         "an address never seen for this principal.",
         [Severity.HIGH],
         ["cloud", "aws", "identity"],
-        ["Access keys rotated, console access removed from ci-deployer; CloudTrail reviewed for 7 days."],
+        {
+            Resolution.TRUE_POSITIVE: [
+                "Access keys rotated, console access removed from ci-deployer; CloudTrail reviewed for "
+                "7 days."
+            ],
+            Resolution.FALSE_POSITIVE: [
+                "{ip} is the new egress of our CI runners after last week's network change; allow-listed "
+                "for ci-deployer."
+            ],
+        },
         verdicts=[Resolution.TRUE_POSITIVE, Resolution.FALSE_POSITIVE],
         tool="AWS GuardDuty",
         team="Tier 2",
@@ -195,6 +282,7 @@ SCENARIOS = [
         ["lost-device"],
         ["Device wiped remotely via Intune; sessions revoked, user issued a loaner."],
         replies=["We have wiped the laptop and revoked your sessions. Collect a loaner at the IT desk."],
+        follow_ups=["Thank you, I picked up the loaner.", "Understood, thank you!"],
         verdicts=[Resolution.TRUE_POSITIVE],
     ),
     Scenario(
@@ -254,7 +342,15 @@ SCENARIOS = [
         "last 30 days of proxy, DNS and EDR telemetry.",
         [Severity.MEDIUM],
         ["ioc-sweep", "misp"],
-        ["No hits in proxy or DNS logs; indicators pushed to the EDR block list."],
+        {
+            Resolution.NOT_APPLICABLE: [
+                "No hits in proxy or DNS logs; indicators pushed to the EDR block list."
+            ],
+            Resolution.TRUE_POSITIVE: [
+                "One hit: {host} resolved {domain} three days ago. SOC ticket raised; indicators pushed to "
+                "the EDR block list."
+            ],
+        },
         verdicts=[Resolution.NOT_APPLICABLE, Resolution.TRUE_POSITIVE],
         tool="MISP",
     ),
@@ -265,7 +361,12 @@ SCENARIOS = [
         "CISA added {cve} to the KEV catalog. Vendor advisory and IOCs attached.",
         [Severity.HIGH],
         ["advisory", "vulnerability"],
-        ["Exposure check: 2 internet-facing appliances affected, SOC ticket raised for patching."],
+        {
+            Resolution.TRUE_POSITIVE: [
+                "Exposure check: 2 internet-facing appliances affected, SOC ticket raised for patching."
+            ],
+            Resolution.NOT_APPLICABLE: ["Exposure check: no affected product in the asset inventory."],
+        },
         verdicts=[Resolution.TRUE_POSITIVE, Resolution.NOT_APPLICABLE],
     ),
 ]

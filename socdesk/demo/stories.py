@@ -1,7 +1,9 @@
 """Each demo ticket played forward through the ticket services at simulated times, then re-dated.
 
-The services stamp everything with the real clock; `Storyteller.apply_timeline` moves ticket and thread
-timestamps to the times each step was meant to happen, so the demo looks like a month of work.
+Each service call runs inside `recording_at(<its simulated time>)`, so the audit trail (the ticket's
+History) records it at that time. The ticket services stamp tickets and thread entries with the real
+clock; `Storyteller.apply_timeline` then moves those to the same simulated times, so the thread, the
+history and the ticket's own timestamps tell one story spread over a month.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from socdesk.accounts.models import Agent, Contact
 from socdesk.core.actor import Actor
+from socdesk.core.clock import recording_at
 from socdesk.demo.people import People
 from socdesk.demo.scenarios import (
     BAD_DOMAINS,
@@ -22,17 +25,16 @@ from socdesk.demo.scenarios import (
     COUNTRIES,
     CVES,
     FILES,
-    FOLLOW_UPS,
     HOSTS,
     LURES,
-    PHISHING_FOLLOW_UPS,
     SCENARIOS,
     USERS,
     Scenario,
+    lines_for,
     resolution_comment,
 )
 from socdesk.tickets import services as tickets
-from socdesk.tickets.choices import Severity, Source, Status
+from socdesk.tickets.choices import Resolution, Severity, Source, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
 
 TIMESTAMP_FIELDS = ("acknowledged_at", "first_response_at", "resolved_at", "closed_at")
@@ -56,7 +58,8 @@ class _Story:
         if not self.can_wait(minutes):
             return False
         self.at += timedelta(minutes=minutes)
-        service(ticket=self.ticket, **kwargs)
+        with recording_at(self.at):
+            service(ticket=self.ticket, **kwargs)
         self._stamp()
         return True
 
@@ -136,18 +139,19 @@ class Storyteller:
         else:
             assert contact is not None  # email and web tickets were given a contact above
             actor = Actor(kind="user", label=str(contact), ident=str(contact.pk), obj=contact)
-        ticket = tickets.ticket_create(
-            actor=actor,
-            subject=subject,
-            department=dept,
-            body=body,
-            requester_email=contact.email if contact else "",
-            severity=rng.choice(sc.severities),
-            source=source,
-            team=self.people.teams.get(sc.team) if sc.team and rng.random() < 0.6 else None,
-            tags=sc.tags + ([sc.tool.lower().replace(" ", "-")] if sc.tool else []),
-            extra={"demo": True, "tool": sc.tool} if sc.tool else {"demo": True},
-        )
+        with recording_at(created):
+            ticket = tickets.ticket_create(
+                actor=actor,
+                subject=subject,
+                department=dept,
+                body=body,
+                requester_email=contact.email if contact else "",
+                severity=rng.choice(sc.severities),
+                source=source,
+                team=self.people.teams.get(sc.team) if sc.team and rng.random() < 0.6 else None,
+                tags=sc.tags + ([sc.tool.lower().replace(" ", "-")] if sc.tool else []),
+                extra={"demo": True, "tool": sc.tool} if sc.tool else {"demo": True},
+            )
         story = _Story(self, ticket, created)
         self.work(story, sc, worker, contact)
 
@@ -155,17 +159,19 @@ class Storyteller:
         """Play the ticket forward as far as its age allows: triage, investigate, answer, resolve, close."""
         rng = self.rng
         me = Actor.for_agent(worker)
+        # Decided first, so every note, reply and follow-up fits how the ticket ends.
+        verdict = rng.choice(sc.verdicts)
         if rng.random() < 0.08:  # some tickets are still waiting in the queue however old
             return
         if not story.do(rng.uniform(2, 90), tickets.ticket_claim, actor=me):
             return
-        notes = list(sc.notes)
+        notes = list(lines_for(sc.notes, verdict))
         rng.shuffle(notes)
         if notes and not story.do(
             rng.uniform(10, 180), tickets.ticket_note, actor=me, body=self.fill(notes[0])
         ):
             return
-        if sc.escalate_to and rng.random() < 0.3:
+        if sc.escalate_to and verdict == Resolution.TRUE_POSITIVE and rng.random() < 0.3:
             lead = self.people.teams[sc.escalate_to].lead or worker
             if story.ticket.severity != Severity.CRITICAL:
                 story.do(
@@ -179,8 +185,9 @@ class Storyteller:
                 team=self.people.teams[sc.escalate_to],
             ):
                 me = Actor.for_agent(lead)
-        if contact is not None and sc.replies:
-            reply = self.fill(rng.choice(sc.replies))
+        replies = lines_for(sc.replies, verdict)
+        if contact is not None and replies:
+            reply = self.fill(rng.choice(replies))
             if not story.do(rng.uniform(15, 240), tickets.ticket_reply, actor=me, body=reply):
                 return
             if rng.random() < 0.35:
@@ -189,7 +196,7 @@ class Storyteller:
                     rng.uniform(30, 600),
                     tickets.ticket_add_message,
                     actor=requester,
-                    body=rng.choice(FOLLOW_UPS + (PHISHING_FOLLOW_UPS if "phishing" in sc.tags else [])),
+                    body=self.fill(rng.choice(lines_for(sc.follow_ups, verdict))),
                 )
         if rng.random() < 0.15:
             if not story.do(
@@ -209,7 +216,6 @@ class Storyteller:
                 rng.uniform(20, 300), tickets.ticket_note, actor=me, body=self.fill(extra)
             ):
                 return
-        verdict = rng.choice(sc.verdicts)
         if not story.do(
             rng.uniform(30, 1440),
             tickets.ticket_change_status,

@@ -9,8 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, OrderBy, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from socdesk.accounts.models import Agent
@@ -18,6 +17,7 @@ from socdesk.core.text import clean_text
 from socdesk.tickets.choices import OPEN_STATUSES, Severity, Source, Status
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import normalise_number, tickets_visible_to
+from socdesk.tickets.sorting import DEFAULT_SORT, SORT_KEYS, sort_tickets
 
 
 def _mine(agent: Agent | None) -> Q:
@@ -51,30 +51,6 @@ def observable_lookup_register(lookup: ObservableLookup) -> None:
     _observable_lookup = lookup
 
 
-# Response times as SQL, for sorting: from creation to the first agent action, and to resolved
-# (or closed without a resolution). Open tickets (no time yet) sort last either way.
-TIME_TO_ACKNOWLEDGE = F("acknowledged_at") - F("created_at")
-TIME_TO_RESOLVE = Coalesce("resolved_at", "closed_at") - F("created_at")
-
-# sort name -> ORDER BY; a bare name sorts the way its column is most often read (newest, most,
-# slowest first), "-name" the other way.
-SORTS: dict[str, tuple[str | OrderBy, ...]] = {
-    "activity": ("-last_activity_at", "-id"),
-    "-activity": ("last_activity_at", "id"),
-    "created": ("-created_at", "-id"),
-    "-created": ("created_at", "id"),
-    "number": ("-id",),
-    "-number": ("id",),
-    "due": ("due_at", "id"),
-    "alerts": ("-alert_occurrences", "-id"),
-    "-alerts": ("alert_occurrences", "id"),
-    "tta": (TIME_TO_ACKNOWLEDGE.desc(nulls_last=True), "-id"),
-    "-tta": (TIME_TO_ACKNOWLEDGE.asc(nulls_last=True), "id"),
-    "ttr": (TIME_TO_RESOLVE.desc(nulls_last=True), "-id"),
-    "-ttr": (TIME_TO_RESOLVE.asc(nulls_last=True), "id"),
-}
-
-
 @dataclass
 class TicketFilter:
     """Queue plus optional criteria; built from a query string by the web and the API alike."""
@@ -94,7 +70,7 @@ class TicketFilter:
     observable: str = ""
     observable_match: dict = field(default_factory=dict)
     observable_label: str = ""  # "<type>:<value>" for the console's filter chip
-    sort: str = "activity"
+    sort: str = DEFAULT_SORT
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -116,7 +92,7 @@ class TicketFilter:
         f.created_to = _date(params, "created_to", f.errors)
         f.q = clean_text(params.get("q") or "").strip()[:200]
         f.observable, f.observable_match, f.observable_label = _observable(params, f.errors)
-        f.sort = _one_of(params, "sort", SORTS, "activity", f.errors)
+        f.sort = _one_of(params, "sort", SORT_KEYS, DEFAULT_SORT, f.errors)
         return f
 
     def limit_to(self, name: str, allowed: Collection[int]) -> None:
@@ -172,7 +148,7 @@ class TicketFilter:
                 qs = qs.filter(subject__icontains=self.q)
         if self.observable_match:
             qs = qs.filter(**self.observable_match)
-        return qs.order_by(*SORTS[self.sort])
+        return sort_tickets(qs, self.sort)
 
 
 def _looks_like_number(text: str) -> bool:

@@ -73,6 +73,7 @@ from socdesk.tickets.selectors import (
     ticket_get_for_agent,
     ticket_thread,
 )
+from socdesk.tickets.sorting import sort_header
 
 # --- landing and queues -------------------------------------------------------------------------------
 
@@ -171,6 +172,7 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
         "agents": seen_agents,
         "teams": seen_teams,
         "sort": ticket_filter.sort,
+        "sort_links": sort_header(ticket_filter.sort),
         "bulk_actions": BULK_ACTIONS,
         "resolutions": Resolution.choices,
     }
@@ -247,8 +249,19 @@ def _action_forms(ticket) -> dict:
     return {action: _form(action, ticket, initial=v | initial.get(action, {})) for action in ACTIONS}
 
 
-def render_ticket(request, ticket, *, bound: dict | None = None, error: str = "", status: int = 200):
-    """The ticket page (or, for htmx, just its main partial), with any bound form kept as typed."""
+def render_ticket(
+    request,
+    ticket,
+    *,
+    bound: dict | None = None,
+    error: str = "",
+    status: int = 200,
+    draft_sent: bool = False,
+):
+    """The ticket page (or, for htmx, just its main partial), with any bound form kept as typed.
+
+    `draft_sent` tells the page's script that the reply or note went out, so the draft it keeps is dropped.
+    """
     agent = request.agent
     forms = _action_forms(ticket)
     forms.update(bound or {})
@@ -261,6 +274,7 @@ def render_ticket(request, ticket, *, bound: dict | None = None, error: str = ""
         "forms": forms,
         "error": error,
         "presence_seconds": settings.SOCDESK_PRESENCE_SECONDS,
+        "draft_sent": draft_sent,
     }
     template = "tickets/ticket.html#ticket-main" if request.htmx else "tickets/ticket.html"
     # htmx swaps only 2xx answers, so a refusal is sent as 200 there; plain posts keep the real status.
@@ -387,7 +401,8 @@ def ticket_action(request, number, action):
             return HttpResponseClientRedirect(reverse("tickets:queue"))
         return redirect("tickets:queue")
     if request.htmx:
-        return render_ticket(request, fresh)
+        fresh = ticket_get_for_agent(request.agent, number)
+        return render_ticket(request, fresh, draft_sent=action == "compose")
     return redirect("tickets:detail", number=ticket.number)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -11,11 +12,13 @@ from django.utils import timezone
 
 from socdesk.accounts.models import Agent, Contact, Department, Organisation, Team
 from socdesk.audit.models import AuditEvent
+from socdesk.audit.selectors import events_for_target
 from socdesk.audit.services import seal_pending
 from socdesk.audit.verify import verify_chain
 from socdesk.core.errors import ServiceError
 from socdesk.demo import seed, stories
 from socdesk.demo.people import DEPARTMENTS
+from socdesk.demo.scenarios import SCENARIOS, lines_for
 from socdesk.tickets.choices import Source, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
 
@@ -143,3 +146,43 @@ def test_demo_sends_each_tools_sample_alert_through_the_pipeline():
     assert TicketObservable.objects.filter(ticket=wazuh.ticket).exists()
     seal_pending()
     assert verify_chain().ok
+
+
+def test_demo_history_agrees_with_the_thread():
+    """A ticket's History (its audit events) happened when its thread says, not when the demo was seeded."""
+    _demo(tickets=40)
+    for t in Ticket.objects.prefetch_related("entries"):
+        events = list(events_for_target("ticket", t.pk))
+        times = [e.occurred_at for e in events]
+        assert events[0].action == "ticket.created" and times[0] == t.created_at, t.number
+        assert times == sorted(times), t.number
+        assert max(times) == t.last_activity_at, t.number
+        # Every thread entry was written by a step the history shows, at the same moment.
+        assert {e.created_at for e in t.entries.all()} <= set(times), t.number
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """A scenario line with its {placeholders} as wildcards."""
+    return re.compile(re.sub(r"\\\{\w+\\\}", ".+", re.escape(template)), re.DOTALL)
+
+
+def _fits(text: str, templates: list[str]) -> bool:
+    return any(_pattern(template).fullmatch(text) for template in templates)
+
+
+def test_demo_notes_replies_and_follow_ups_fit_their_ticket_and_verdict():
+    _demo(tickets=80)
+    checked = 0
+    for t in Ticket.objects.prefetch_related("entries"):
+        (scenario,) = [s for s in SCENARIOS if _pattern(s.subject).fullmatch(t.subject)]
+        # Unresolved tickets may still end any way their scenario allows.
+        verdicts = [t.resolution] if t.resolution else scenario.verdicts
+        said = [e for e in t.entries.all() if e.kind != "event"][1:]  # after the opening text
+        for entry in said:
+            lines = {"note": scenario.notes, "reply": scenario.replies, "message": scenario.follow_ups}
+            fitting = [line for v in verdicts for line in lines_for(lines[entry.kind], v)]
+            assert _fits(entry.body, fitting), (t.number, t.resolution, entry.kind, entry.body)
+            checked += 1
+    assert checked > 80
+    kinds = set(ThreadEntry.objects.exclude(kind="event").values_list("kind", flat=True))
+    assert kinds == {"message", "note", "reply"}

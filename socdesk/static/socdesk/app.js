@@ -1,4 +1,4 @@
-// SOCdesk console keyboard shortcuts, theme toggle and the "composing" flag for presence.
+// SOCdesk console keyboard shortcuts, theme toggle, the "composing" flag for presence and the reply draft.
 (function () {
   "use strict";
   function typing(el) {
@@ -66,11 +66,84 @@
     var flag = document.querySelector("[data-composing]");
     if (flag) flag.value = e.target.value.trim() ? "1" : "0";
   });
+  // Bulk actions: one chooser; only the fields the chosen action sends are shown (and submitted), and
+  // the resolution only once the status asks for one.
+  function showBulkFields() {
+    var bar = document.querySelector("[data-bulkbar]");
+    if (!bar) return;
+    var action = bar.querySelector("[data-bulk-action]").value;
+    var status = bar.querySelector("[data-bulk-status]");
+    var closing = status && (status.value === "resolved" || status.value === "closed");
+    bar.querySelectorAll("[data-bulk-for]").forEach(function (field) {
+      var shown = field.dataset.bulkFor === action && (!field.hasAttribute("data-bulk-resolution") || closing);
+      field.hidden = !shown;
+      field.querySelectorAll("select, input").forEach(function (control) { control.disabled = !shown; });
+    });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-bulk-action], [data-bulk-status]")) showBulkFields();
+  });
+  document.addEventListener("DOMContentLoaded", showBulkFields);
+  // The reply draft: every sidebar action re-renders the ticket (htmx swap, or a full page after a
+  // refusal), which would empty the composer. The text is kept in sessionStorage per ticket and put back
+  // into an empty composer; the server marks the composer data-draft-sent once a reply or note went out.
+  function draftKey(box) { return "socdesk-draft:" + box.dataset.draftKey; }
+  function draftComposer() { return document.querySelector("[data-draft-key]"); }
+  function storeDraft(box, text) {
+    try {
+      if (text) sessionStorage.setItem(draftKey(box), text);
+      else sessionStorage.removeItem(draftKey(box));
+    } catch (err) {}  /* storage refused (private mode, quota): the server-side bound form still helps */
+  }
+  function restoreDraft() {
+    var box = draftComposer();
+    if (!box) return;
+    var body = box.querySelector("textarea[name=body]");
+    if (!body) return;
+    if (box.hasAttribute("data-draft-sent")) { storeDraft(box, ""); }
+    else if (body.value) { storeDraft(box, body.value); }  /* text the server kept after a refusal */
+    else {
+      var saved = null;
+      try { saved = sessionStorage.getItem(draftKey(box)); } catch (err) {}
+      if (saved) body.value = saved;
+    }
+    var flag = document.querySelector("[data-composing]");
+    if (flag) flag.value = body.value.trim() ? "1" : "0";
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target.name !== "body") return;
+    var box = e.target.closest && e.target.closest("[data-draft-key]");
+    if (box) storeDraft(box, e.target.value);
+  });
+  document.addEventListener("DOMContentLoaded", restoreDraft);
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.target.id === "ticket-main" || (e.detail && e.detail.target && e.detail.target.id === "ticket-main")) {
-      var flag = document.querySelector("[data-composing]");
-      var body = document.querySelector("textarea[name=body]");
-      if (flag) flag.value = body && body.value.trim() ? "1" : "0";
+      restoreDraft();
     }
+  });
+  // The side panels the agent opened or closed stay that way when an action re-renders the ticket.
+  var panelsOpen = null;
+  function panelKey(details) {
+    var summary = details.querySelector("summary");
+    return summary ? summary.textContent.trim() : "";
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (!target || target.id !== "ticket-main") return;
+    panelsOpen = {};
+    target.querySelectorAll("details").forEach(function (d) { panelsOpen[panelKey(d)] = d.open; });
+  });
+  // An outerHTML swap replaces the element the request targeted, so also listen for the new content.
+  document.addEventListener("htmx:load", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (!elt || !elt.querySelector) return;
+    if (elt.id === "ticket-main" && panelsOpen) {
+      elt.querySelectorAll("details").forEach(function (d) {
+        var key = panelKey(d);
+        if (Object.prototype.hasOwnProperty.call(panelsOpen, key)) d.open = panelsOpen[key];
+      });
+      panelsOpen = null;
+    }
+    if (elt.matches("[data-draft-key]") || elt.querySelector("[data-draft-key]")) restoreDraft();
   });
 })();
