@@ -115,6 +115,43 @@ def observables_attach_many(
     return by_pair
 
 
+def observables_link_found(
+    found: list[tuple[Ticket, list[tuple[str, str]]]],
+    *,
+    actor: Actor | None,
+    now: datetime,
+    fresh: bool = False,
+) -> None:
+    """Link observables found in tickets' text (origin "message"): the tickets services call this
+    through the tickets.observables seam, inside their transaction.
+
+    With an actor (an agent's reply or note, at their request) each ticket gets one `observable.added`
+    event naming the observables new to it; without one they belong to the ticket's opening.
+    """
+    if actor is None:
+        links = [ObservableLinks(ticket=t, alert=None, pairs=pairs, origin="message") for t, pairs in found]
+        observables_attach_many(links, now=now, fresh=fresh)
+        return
+    for ticket, pairs in found:
+        on_ticket = set(
+            TicketObservable.objects.filter(
+                ticket=ticket, observable__value_hash__in=[obs.value_hash(k, v) for k, v in pairs]
+            ).values_list("observable__type", "observable__value")
+        )
+        new = [pair for pair in pairs if pair not in on_ticket]
+        if not new:
+            continue
+        links = [ObservableLinks(ticket=ticket, alert=None, pairs=new, origin="message")]
+        observables_attach_many(links, now=now)
+        record(
+            actor=actor,
+            action="observable.added",
+            target=ticket,
+            target_label=f"{ticket.number} {ticket.subject}"[:200],
+            after={"observables": [f"{k}:{v}"[:500] for k, v in new], "origin": "message"},
+        )
+
+
 def _require_edit(actor: Actor, ticket: Ticket) -> None:
     if actor.agent is None:
         return

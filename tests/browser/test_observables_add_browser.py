@@ -49,3 +49,23 @@ def test_a_pasted_list_is_added_and_refusals_are_shown(page, live_server, cast, 
     )
     expect(page.locator("#observables-panel tbody tr")).to_have_count(3)
     page.screenshot(path=screenshots / f"observables-list-refused-{width}.png", full_page=True)
+
+
+def test_a_note_with_extract_ticked_adds_its_observables(page, live_server, cast, screenshots):
+    ticket = ticket_create(
+        actor=Actor.for_agent(cast.alice), subject="Odd logins", department=cast.soc, body="From abroad."
+    )
+    page.set_viewport_size({"width": 1440, "height": 900})
+    base = live_server.url
+    sign_in(page, base, "alice", PERSONA_PASSWORD)
+    page.goto(f"{base}/tickets/{ticket.number}")
+    checkbox = page.get_by_label("Extract observables from this text")
+    expect(checkbox).not_to_be_checked()
+    page.get_by_label("Message").fill("Logins came from 198.51.100.23 via vpn[.]evil-example[.]com, blocked.")
+    checkbox.check()
+    page.screenshot(path=screenshots / "composer-extract-observables.png", full_page=True)
+    page.get_by_role("button", name="Add internal note").click()
+    panel = page.locator("#observables-panel")
+    expect(panel.locator('tr[data-observable="ip:198.51.100.23"]')).to_be_visible()
+    expect(panel.locator('tr[data-observable="domain:vpn.evil-example.com"]')).to_be_visible()
+    page.screenshot(path=screenshots / "composer-extract-observables-after.png", full_page=True)
