@@ -226,10 +226,48 @@ def from_text(text: str) -> list[tuple[str, str]]:
     return list(_from_text(text[:TEXT_LIMIT]))
 
 
+# What any observable `_from_text` finds needs somewhere in the text once ioc-finder has fanged it
+# (`hxxp`, `[.]`, ` dot `... undone): a dot between two word characters (domains, IPv4, URLs, e-mail
+# addresses; the internal-FQDN fallback too), two colons (IPv6), 32 hex digits in a row (MD5, SHA-1,
+# SHA-256) or "cve".
+_MAY_HOLD = re.compile(r"[\w-]\.\w|:.*:|[0-9a-f]{32}|cve", re.IGNORECASE | re.DOTALL)
+# The same question asked of the text before fanging, without paying for ioc_fanger.fang: besides the
+# above, anything from which fang (or our refang) can make a dot or a colon (brackets, "dot", "punto",
+# "punkt", "^x", "<.>", a backslash, digit commas "10,0,0,1", "http/" which becomes "http:/").
+_MAY_HOLD_UNFANGED = re.compile(
+    r"[\w-]\.\w|:.*:|[0-9a-f]{32}|cve|[\[\](){}^\\]|dot|punto|punkt|<\.>|\d,\d|ps?/",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def may_hold_observables(text: str) -> bool:
+    """False when the text cannot hold any observable `_from_text` finds: a cheap test that spares
+    ioc-finder's parser the messages that name none (a printer jam, a password reset).
+
+    Conservative by construction: it asks only for what every found type must contain, first of the
+    raw text with every way ioc-finder's fanging could make it (a regular expression, microseconds),
+    then, only if that finds something, of ioc-finder's own fanged text and of ours (for the
+    internal-FQDN fallback). tests/alerts/test_observables_precheck.py compares the results with and
+    without it on generated text.
+    """
+    if not _MAY_HOLD_UNFANGED.search(text):
+        return False
+    from ioc_fanger import fang  # ioc-finder's own first step; cheap to import
+
+    return bool(_MAY_HOLD.search(fang(text)) or _MAY_HOLD.search(refang(text)))
+
+
 # ioc-finder's parser is the dearest step of ingesting a new alert, and a flood repeats a few texts
 # (one rule firing on the same hosts) many times over: remember the latest results.
 @functools.lru_cache(maxsize=4096)
 def _from_text(text: str) -> tuple[tuple[str, str], ...]:
+    if not may_hold_observables(text):
+        return ()
+    return _from_text_parsed(text)
+
+
+def _from_text_parsed(text: str) -> tuple[tuple[str, str], ...]:
+    """ioc-finder and the internal-FQDN fallback, on every text (the pre-check's reference)."""
     # Imported here: building ioc-finder's grammars takes seconds, which every process start
     # (web, worker, CLI) would otherwise pay even when it never reads an alert.
     from ioc_finder import find_iocs
