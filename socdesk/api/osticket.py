@@ -14,6 +14,7 @@ subject and message and linked to it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -96,10 +97,11 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
             source=Source.EMAIL if fmt == "email" else Source.API,
             extra=incoming.extra,
             attachments=incoming.attachments,
-            # Found before the group, holding no lock; linked when the group opens the ticket.
-            observables=observables_in_text(incoming.subject, incoming.body),
         )
         ticket_drafts_check([draft])  # a refused request never joins (and slows) a group
+        # Found before the group, holding no lock (and not for a refused request); linked when the
+        # group opens the ticket.
+        draft = replace(draft, observables=observables_in_text(incoming.subject, incoming.body))
         ticket = _open(draft)
     except PayloadError as exc:
         return text(400, exc.message)
