@@ -38,6 +38,7 @@ def admin_integration_form(**changes) -> dict:
         "default_tags": "[]",
         "severity_map": "{}",
         "grouping_key": "",
+        "group_by": "group",
         "field_map": "{}",
         "hmac_secret": "",
         "hmac_header": "X-Grafana-Alert-Signature",

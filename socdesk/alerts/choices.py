@@ -1,4 +1,4 @@
-"""Alert vocabularies: adapters (sources), alert status, delivery status, observable types."""
+"""Alert vocabularies: adapters (sources), alert status, grouping, delivery status, observable types."""
 
 from django.db import models
 
@@ -18,6 +18,13 @@ class Adapter(models.TextChoices):
 class AlertStatus(models.TextChoices):
     FIRING = "firing", "Firing"
     RESOLVED = "resolved", "Resolved"
+
+
+class GroupBy(models.TextChoices):
+    """How an Alertmanager integration puts alerts into tickets."""
+
+    GROUP = "group", "One ticket per Alertmanager notification group (groupKey)"
+    FINGERPRINT = "fingerprint", "One ticket per alert (fingerprint)"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -16,7 +16,7 @@ from socdesk.alerts.adapters import AdapterError
 from socdesk.alerts.adapters.base import group_key_from
 from socdesk.alerts.adapters.generic import FIELDS as GENERIC_FIELDS
 from socdesk.alerts.adapters.generic import compile_map
-from socdesk.alerts.choices import Adapter
+from socdesk.alerts.choices import Adapter, GroupBy
 from socdesk.alerts.ingest import integration_settings
 from socdesk.alerts.models import Alert, Integration, WebhookDelivery, new_url_token
 from socdesk.audit.services import record
@@ -35,6 +35,7 @@ EDITABLE = (
     "default_tags",
     "severity_map",
     "grouping_key",
+    "group_by",
     "field_map",
     "auto_resolve",
     "hmac_secret",
@@ -110,6 +111,8 @@ def integration_problems(values: dict[str, Any]) -> dict[str, str]:
         )
     if "default_severity" in values and values["default_severity"] not in Severity.values:
         problems["default_severity"] = f"Use one of: {', '.join(Severity.values)}."
+    if "group_by" in values and values["group_by"] not in GroupBy.values:
+        problems["group_by"] = f"Use one of: {', '.join(GroupBy.values)}."
     if "name" in values and not str(values["name"] or "").strip():
         problems["name"] = "Give the integration a name."
     return problems

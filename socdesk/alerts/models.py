@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from socdesk.accounts.models import ApiKey, Department, Team
-from socdesk.alerts.choices import Adapter, AlertStatus, DeliveryStatus, ObservableType
+from socdesk.alerts.choices import Adapter, AlertStatus, DeliveryStatus, GroupBy, ObservableType
 from socdesk.tickets.choices import Severity
 from socdesk.tickets.models import ThreadEntry, Ticket
 
@@ -57,6 +57,13 @@ class Integration(models.Model):
         help_text="Comma-separated JMESPath expressions over one alert "
         "(e.g. labels.alertname, labels.instance): alerts with equal values share one ticket. "
         "Empty: the adapter's default.",
+    )
+    group_by = models.CharField(
+        max_length=12,
+        choices=GroupBy.choices,
+        default=GroupBy.GROUP,
+        help_text="alertmanager only: one ticket per notification group (its groupKey), each alert tracked "
+        "inside it, or one ticket per alert fingerprint. A grouping key above takes precedence.",
     )
     field_map = models.JSONField(
         default=dict,

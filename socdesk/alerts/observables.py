@@ -11,6 +11,7 @@ import functools
 import hashlib
 import ipaddress
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 # Types that adapters may hand over which are resolved here: "host" (IP or name), "hash" (by length).
@@ -138,6 +139,86 @@ def _classify(value: str, *, allow_text: bool) -> tuple[str, str] | None:
     return ("other", value) if allow_text else None
 
 
+# --- lists typed by hand (the panel's Add field, the REST API) -------------------------------------
+
+# What separates the values of a pasted list. Defanging never uses these ("evil[.]example", "hxxp://",
+# "1.2.3[.]4"), so a defanged value stays one entry.
+LIST_SEPARATORS = re.compile(r"[\s,;]+")
+TYPE_NAMES = {  # what each type asks for, as the error sentence says it
+    "auto": "a valid observable (an IP address, domain, host name, URL, e-mail address, hash or CVE)",
+    "ip": "a valid IP address",
+    "domain": "a valid domain",
+    "hostname": "a valid host name",
+    "url": "a valid URL (http, https, ftp or ftps)",
+    "email": "a valid e-mail address",
+    "hash": "a valid hash (MD5, SHA-1 or SHA-256)",
+    "md5": "a valid MD5 hash",
+    "sha1": "a valid SHA-1 hash",
+    "sha256": "a valid SHA-256 hash",
+    "cve": "a valid CVE id (CVE-2024-12345)",
+    "user": "a user name",
+    "other": "a value",
+}
+
+
+def classify(value: str) -> tuple[str, str] | None:
+    """The type of one value typed by hand, and its normalised form; None when it is none of them.
+
+    The adapters' "host" classification, plus what a person pastes that a tool field never holds:
+    a dotted name under a public suffix is a domain (an internal suffix keeps it a host name), a
+    dotted number that is no IP address is refused, and CVE ids are recognised.
+    """
+    refanged = refang(value)
+    if CVE.match(refanged.upper()):
+        return "cve", refanged.upper()
+    pair = normalise("host", refanged)
+    if pair is None or pair[0] != "hostname" or "." not in pair[1]:
+        return pair
+    suffix = pair[1].rsplit(".", 1)[1]
+    if suffix.isdigit():  # "999.1.1.1" is a mistyped address, not a name (no top-level domain is numeric)
+        return None
+    if suffix.isalpha() and len(suffix) >= 2 and suffix not in INTERNAL_SUFFIXES:
+        return "domain", pair[1]
+    return pair
+
+
+@dataclass(frozen=True)
+class ParsedList:
+    """A hand-typed list: the valid values (typed, normalised, de-duplicated, in order) and the rest."""
+
+    valid: list[tuple[str, str]] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)  # entries as typed, for the error sentence
+
+
+def parse_list(text: str, kind: str = "auto") -> ParsedList:
+    """Split a list separated by commas, semicolons, spaces or new lines, defanged or not, and type each
+    entry with `classify` ("auto") or check it as the one type chosen."""
+    kind = (kind or "auto").strip().lower()
+    valid: dict[tuple[str, str], None] = {}
+    invalid: list[str] = []
+    for entry in LIST_SEPARATORS.split(str(text or "").replace("\x00", "")):
+        entry = entry.strip("\"'<>()")
+        if not entry:
+            continue
+        pair = classify(entry) if kind == "auto" else normalise(kind, entry)
+        if pair is None:
+            if entry not in invalid:
+                invalid.append(entry)
+        else:
+            valid.setdefault(pair, None)
+    return ParsedList(valid=list(valid), invalid=invalid)
+
+
+def invalid_sentence(invalid: list[str], kind: str = "auto") -> str:
+    """The sentence naming the entries that are not valid values of the type asked for."""
+    wanted = TYPE_NAMES.get((kind or "auto").lower(), f"a valid {kind} value")
+    shown = [repr(entry[:100]) for entry in invalid[:10]]
+    more = f" and {len(invalid) - 10} more" if len(invalid) > 10 else ""
+    if len(invalid) == 1:
+        return f"{shown[0]} is not {wanted}."
+    return f"These are not valid: {', '.join(shown)}{more}; each should be {wanted}."
+
+
 def from_text(text: str) -> list[tuple[str, str]]:
     """IOCs in free text (refanged by ioc-finder), plus internal FQDNs it drops."""
     if not text:
@@ -145,10 +226,48 @@ def from_text(text: str) -> list[tuple[str, str]]:
     return list(_from_text(text[:TEXT_LIMIT]))
 
 
+# What any observable `_from_text` finds needs somewhere in the text once ioc-finder has fanged it
+# (`hxxp`, `[.]`, ` dot `... undone): a dot between two word characters (domains, IPv4, URLs, e-mail
+# addresses; the internal-FQDN fallback too), two colons (IPv6), 32 hex digits in a row (MD5, SHA-1,
+# SHA-256) or "cve".
+_MAY_HOLD = re.compile(r"[\w-]\.\w|:.*:|[0-9a-f]{32}|cve", re.IGNORECASE | re.DOTALL)
+# The same question asked of the text before fanging, without paying for ioc_fanger.fang: besides the
+# above, anything from which fang (or our refang) can make a dot or a colon (brackets, "dot", "punto",
+# "punkt", "^x", "<.>", a backslash, digit commas "10,0,0,1", "http/" which becomes "http:/").
+_MAY_HOLD_UNFANGED = re.compile(
+    r"[\w-]\.\w|:.*:|[0-9a-f]{32}|cve|[\[\](){}^\\]|dot|punto|punkt|<\.>|\d,\d|ps?/",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def may_hold_observables(text: str) -> bool:
+    """False when the text cannot hold any observable `_from_text` finds: a cheap test that spares
+    ioc-finder's parser the messages that name none (a printer jam, a password reset).
+
+    Conservative by construction: it asks only for what every found type must contain, first of the
+    raw text with every way ioc-finder's fanging could make it (a regular expression, microseconds),
+    then, only if that finds something, of ioc-finder's own fanged text and of ours (for the
+    internal-FQDN fallback). tests/alerts/test_observables_precheck.py compares the results with and
+    without it on generated text.
+    """
+    if not _MAY_HOLD_UNFANGED.search(text):
+        return False
+    from ioc_fanger import fang  # ioc-finder's own first step; cheap to import
+
+    return bool(_MAY_HOLD.search(fang(text)) or _MAY_HOLD.search(refang(text)))
+
+
 # ioc-finder's parser is the dearest step of ingesting a new alert, and a flood repeats a few texts
 # (one rule firing on the same hosts) many times over: remember the latest results.
 @functools.lru_cache(maxsize=4096)
 def _from_text(text: str) -> tuple[tuple[str, str], ...]:
+    if not may_hold_observables(text):
+        return ()
+    return _from_text_parsed(text)
+
+
+def _from_text_parsed(text: str) -> tuple[tuple[str, str], ...]:
+    """ioc-finder and the internal-FQDN fallback, on every text (the pre-check's reference)."""
     # Imported here: building ioc-finder's grammars takes seconds, which every process start
     # (web, worker, CLI) would otherwise pay even when it never reads an alert.
     from ioc_finder import find_iocs

@@ -115,6 +115,43 @@ def observables_attach_many(
     return by_pair
 
 
+def observables_link_found(
+    found: list[tuple[Ticket, list[tuple[str, str]]]],
+    *,
+    actor: Actor | None,
+    now: datetime,
+    fresh: bool = False,
+) -> None:
+    """Link observables found in tickets' text (origin "message"): the tickets services call this
+    through the tickets.observables seam, inside their transaction.
+
+    With an actor (an agent's reply or note, at their request) each ticket gets one `observable.added`
+    event naming the observables new to it; without one they belong to the ticket's opening.
+    """
+    if actor is None:
+        links = [ObservableLinks(ticket=t, alert=None, pairs=pairs, origin="message") for t, pairs in found]
+        observables_attach_many(links, now=now, fresh=fresh)
+        return
+    for ticket, pairs in found:
+        on_ticket = set(
+            TicketObservable.objects.filter(
+                ticket=ticket, observable__value_hash__in=[obs.value_hash(k, v) for k, v in pairs]
+            ).values_list("observable__type", "observable__value")
+        )
+        new = [pair for pair in pairs if pair not in on_ticket]
+        if not new:
+            continue
+        links = [ObservableLinks(ticket=ticket, alert=None, pairs=new, origin="message")]
+        observables_attach_many(links, now=now)
+        record(
+            actor=actor,
+            action="observable.added",
+            target=ticket,
+            target_label=f"{ticket.number} {ticket.subject}"[:200],
+            after={"observables": [f"{k}:{v}"[:500] for k, v in new], "origin": "message"},
+        )
+
+
 def _require_edit(actor: Actor, ticket: Ticket) -> None:
     if actor.agent is None:
         return
@@ -166,6 +203,85 @@ def ticket_observable_add(
         Observable.objects.filter(pk=observable.pk).update(ioc=True)
     _audit(actor, "observable.added", ticket, link, after={"ioc": ioc})
     return link
+
+
+@dataclass(frozen=True)
+class ObservablesAdded:
+    """What a hand-typed list added to a ticket, what was on it already, and what was not valid."""
+
+    added: list[TicketObservable]
+    already: list[str]
+    invalid: list[str]
+    kind: str = "auto"
+
+    @property
+    def message(self) -> str:
+        """A sentence for the agent: what was added, and what was not and why."""
+        parts = []
+        if self.added:
+            values = ", ".join(link.observable.value for link in self.added[:10])
+            more = f" and {len(self.added) - 10} more" if len(self.added) > 10 else ""
+            parts.append(f"Added {values}{more}.")
+        if self.already:
+            parts.append(f"Already on this ticket: {', '.join(self.already[:10])}.")
+        if self.invalid:
+            parts.append("Not added: " + obs.invalid_sentence(self.invalid, self.kind))
+        return " ".join(parts)
+
+
+@transaction.atomic
+def ticket_observables_add_list(
+    *, actor: Actor, ticket: Ticket, values: str, type: str = "auto", ioc: bool = False
+) -> ObservablesAdded:
+    """An agent adds a list of observables (separated by commas, spaces or new lines, defanged or not).
+
+    Each entry is typed and normalised (obs.parse_list); the valid ones are added in one audit event,
+    the invalid ones are named in the result. Refused, with nothing written, when none is valid or
+    every valid one is on the ticket already.
+    """
+    _require_edit(actor, ticket)
+    kind = (type or "auto").strip().lower()
+    if kind != "auto" and kind not in obs.TYPE_NAMES:
+        raise ServiceError(f"{type!r} is not an observable type.", fields={"type": "invalid"})
+    parsed = obs.parse_list(values, kind)
+    if not parsed.valid:
+        if not parsed.invalid:
+            raise ServiceError("Type one or more values to add.", fields={"value": "required"})
+        raise ServiceError(obs.invalid_sentence(parsed.invalid, kind), fields={"value": "invalid"})
+    on_ticket = set(
+        TicketObservable.objects.filter(
+            ticket=ticket, observable__value_hash__in=[obs.value_hash(k, v) for k, v in parsed.valid]
+        ).values_list("observable__type", "observable__value")
+    )
+    new = [pair for pair in parsed.valid if pair not in on_ticket]
+    already = [value for kind_, value in parsed.valid if (kind_, value) in on_ticket]
+    if not new:
+        sentence = " ".join(f"{value} is already on this ticket." for value in already[:10])
+        if parsed.invalid:
+            sentence += " " + obs.invalid_sentence(parsed.invalid, kind)
+        raise ServiceError(sentence, fields={"value": "duplicate"})
+    now = timezone.now()
+    by_pair = _observables_for(new, now)
+    links = [
+        TicketObservable(ticket=ticket, observable=by_pair[pair], ioc=ioc, origin="agent", added_at=now)
+        for pair in new
+    ]
+    # ignore_conflicts: another agent adding the same value meanwhile is not an error; the link is there.
+    TicketObservable.objects.bulk_create(links, ignore_conflicts=True)
+    if ioc:
+        Observable.objects.filter(pk__in=[o.pk for o in by_pair.values()], ioc=False).update(ioc=True)
+    record(
+        actor=actor,
+        action="observable.added",
+        target=ticket,
+        target_label=f"{ticket.number} {ticket.subject}"[:200],
+        after={
+            "observables": [f"{kind_}:{value}"[:500] for kind_, value in new],
+            "ioc": ioc,
+            "not_valid": parsed.invalid[:50],
+        },
+    )
+    return ObservablesAdded(added=links, already=already, invalid=parsed.invalid, kind=kind)
 
 
 @transaction.atomic

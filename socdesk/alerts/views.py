@@ -36,9 +36,9 @@ from socdesk.alerts.selectors import (
     ticket_observable_rows,
 )
 from socdesk.alerts.ticket_observables import (
-    ticket_observable_add,
     ticket_observable_flag,
     ticket_observable_remove,
+    ticket_observables_add_list,
 )
 from socdesk.core.actor import Actor, client_ip
 from socdesk.core.errors import NotFound, ServiceError
@@ -187,9 +187,12 @@ def _ticket(request: HttpRequest, number: str):
         raise Http404(exc.message) from None
 
 
-def _panel(request: HttpRequest, ticket, *, error: str = "", status: int = 200) -> HttpResponse:
+def _panel(
+    request: HttpRequest, ticket, *, error: str = "", notice: str = "", status: int = 200
+) -> HttpResponse:
     agent = cast("User", request.user).agent  # behind the agent login: never AnonymousUser
-    context = {"ticket": ticket, "rows": ticket_observable_rows(ticket, agent), "error": error}
+    rows = ticket_observable_rows(ticket, agent)
+    context = {"ticket": ticket, "rows": rows, "error": error, "notice": notice}
     return render(request, "alerts/observables_panel.html", context, status=status)
 
 
@@ -203,18 +206,21 @@ def observables_panel(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def observable_add(request: HttpRequest, number: str) -> HttpResponse:
+    """POST /tickets/<number>/observables/add: one value or a list (commas, spaces, new lines)."""
     ticket = _ticket(request, number)
     try:
-        ticket_observable_add(
+        result = ticket_observables_add_list(
             actor=Actor.for_request(request),
             ticket=ticket,
-            type=request.POST.get("type", ""),
-            value=request.POST.get("value", ""),
+            type=request.POST.get("type", "") or "auto",
+            values=request.POST.get("value", ""),
             ioc=request.POST.get("ioc") in ("on", "1", "true"),
         )
     except ServiceError as exc:
         return _service_error(request, ticket, exc)
-    return _panel(request, ticket)
+    # Some entries of a list may be refused while the others are added: say both.
+    notice = result.message if (result.invalid or result.already) else ""
+    return _panel(request, ticket, notice=notice)
 
 
 @login_required
@@ -249,7 +255,8 @@ def _service_error(request, ticket, exc: ServiceError) -> HttpResponse:
     if isinstance(exc, NotFound):
         raise Http404(exc.message)
     status = 403 if exc.code == "forbidden" else 400
-    # htmx swaps 4xx bodies only when told to; the panel shows the sentence either way.
+    # htmx leaves 4xx bodies unswapped unless told: HX-Reswap is that signal (socdesk/static/socdesk/app.js),
+    # so the panel shows the sentence instead of the request failing silently.
     response = _panel(request, ticket, error=exc.message, status=status)
     response["HX-Reswap"] = "outerHTML"
     return response

@@ -14,12 +14,12 @@ subject and message and linked to it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from socdesk.accounts.keyauth import (
@@ -30,8 +30,6 @@ from socdesk.accounts.keyauth import (
     key_from_request,
 )
 from socdesk.accounts.selectors import api_department
-from socdesk.alerts.observables import extract
-from socdesk.alerts.ticket_observables import ObservableLinks, observables_attach_many
 from socdesk.api.osticket_formats import (
     OsTicketRequest,
     PayloadError,
@@ -43,6 +41,7 @@ from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.core.grouping import GroupRunner
 from socdesk.tickets.choices import Source
 from socdesk.tickets.models import Ticket
+from socdesk.tickets.observables import observables_in_text
 from socdesk.tickets.services import TicketDraft, ticket_create_many, ticket_drafts_check
 
 SCOPE = "tickets:create"
@@ -100,8 +99,10 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
             attachments=incoming.attachments,
         )
         ticket_drafts_check([draft])  # a refused request never joins (and slows) a group
-        pairs = extract([], f"{incoming.subject}\n{incoming.body}")  # before the group: no lock held
-        ticket = _open(draft, pairs)
+        # Found before the group, holding no lock (and not for a refused request); linked when the
+        # group opens the ticket.
+        draft = replace(draft, observables=observables_in_text(incoming.subject, incoming.body))
+        ticket = _open(draft)
     except PayloadError as exc:
         return text(400, exc.message)
     except PermissionDenied as exc:
@@ -112,27 +113,20 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
     return text(201, ticket.number)
 
 
-def _open(draft: TicketDraft, pairs: list[tuple[str, str]]) -> Ticket:
+def _open(draft: TicketDraft) -> Ticket:
     """Open the ticket with the other requests of this moment, or alone inside a caller's transaction."""
     if transaction.get_connection().in_atomic_block:
-        return _open_many([(draft, pairs)])[0]
-    return _group.submit((draft, pairs))
+        return _open_many([draft])[0]
+    return _group.submit(draft)
 
 
-def _open_many(requests: list[tuple[TicketDraft, list[tuple[str, str]]]]) -> list[Ticket]:
-    """Open the requests' tickets and link their observables, in one transaction."""
+def _open_many(drafts: list[TicketDraft]) -> list[Ticket]:
+    """Open the requests' tickets, with their observables, in one transaction."""
     with transaction.atomic():
-        tickets = ticket_create_many([draft for draft, _ in requests])
-        links = [
-            ObservableLinks(ticket=ticket, alert=None, pairs=pairs, origin="message")
-            for ticket, (_, pairs) in zip(tickets, requests, strict=True)
-            if pairs
-        ]
-        observables_attach_many(links, now=timezone.now(), fresh=True)
-    return tickets
+        return ticket_create_many(drafts)
 
 
-_group: GroupRunner[tuple[TicketDraft, list[tuple[str, str]]], Ticket] = GroupRunner(_open_many)
+_group: GroupRunner[TicketDraft, Ticket] = GroupRunner(_open_many)
 
 
 def _read_body(request: HttpRequest) -> bytes | None:

@@ -66,6 +66,10 @@ class ComposeForm(VersionedForm):
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 5}), required=False)
     attachments = MultipleFileField(label="Attachments")
     kind = forms.ChoiceField(choices=[("reply", "Reply"), ("note", "Internal note")], initial="reply")
+    # Off by default: an analyst's text often names things that are not evidence of this case.
+    extract_observables = forms.BooleanField(
+        label="Extract observables from this text", required=False, initial=False
+    )
 
 
 class AssignForm(VersionedForm):

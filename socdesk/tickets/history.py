@@ -42,6 +42,13 @@ def describe_event(event: AuditEvent) -> str:
         )
     if event.action == "ticket.tagged":
         return f"set the tags to {', '.join(after.get('tags') or []) or 'none'}"
+    if event.action == "observable.added":
+        # One value (added one at a time) or a list (a pasted list, or found in a reply or note).
+        values = after.get("observables") or [after.get("observable") or ""]
+        shown = ", ".join(str(v).split(":", 1)[-1] for v in values[:5] if v)
+        more = f" and {len(values) - 5} more" if len(values) > 5 else ""
+        found = " (found in their text)" if after.get("origin") == "message" else ""
+        return f"added the observable{'s' if len(values) != 1 else ''} {shown}{more}{found}"
     if event.action == "ticket.edited":
         return "changed the " + " and ".join(k.replace("_at", " date") for k in after if k != "version")
     return ACTION_WORDS.get(event.action, event.action)

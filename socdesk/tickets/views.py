@@ -58,6 +58,7 @@ from socdesk.tickets.forms import (
 )
 from socdesk.tickets.history import assignment_words, describe_event, transfer_consequences
 from socdesk.tickets.models import SavedSearch, Ticket
+from socdesk.tickets.observables import observables_in_text
 from socdesk.tickets.presence import presence_leave, presence_touch
 from socdesk.tickets.rows import ticket_rows
 from socdesk.tickets.saved_searches import (
@@ -297,6 +298,7 @@ def _do_compose(actor, ticket, data):
         body=data["body"],
         attachments=incoming_files(data["attachments"]),
         expected_version=data["version"],
+        observables=observables_in_text(data["body"]) if data["extract_observables"] else (),
     )
     return "Internal note added." if data["kind"] == "note" else "Reply sent."
 
@@ -468,6 +470,7 @@ def ticket_new(request):
                     team=data["team"],
                     tags=data["tags"],
                     attachments=incoming_files(data["attachments"]),
+                    observables=observables_in_text(data["subject"], data["body"]),
                 )
             except ServiceError as exc:
                 for field, _code in exc.fields.items():

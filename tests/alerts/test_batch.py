@@ -31,6 +31,7 @@ def body(
     alert["labels"] |= {"alertname": name, "severity": severity}
     alert["annotations"]["summary"] = f"{name} {fingerprint}"
     payload["status"] = status
+    payload["groupKey"] = fingerprint  # each alert its own notification group (grouping is tested apart)
     return json.dumps(payload).encode()
 
 

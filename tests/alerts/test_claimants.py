@@ -45,6 +45,7 @@ def _receive(integration, count: int) -> list[int]:
     ids = []
     for i in range(count):
         body["alerts"][0]["fingerprint"] = f"crash-{i}"
+        body["groupKey"] = f"crash-{i}"  # each its own notification group: own ticket
         ids.append(
             delivery_receive(
                 adapter="alertmanager", body=json.dumps(body).encode(), integration=integration

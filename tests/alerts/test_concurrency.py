@@ -66,6 +66,7 @@ def test_workers_draining_together_process_each_delivery_exactly_once(make_integ
     base = json.loads(sample("alertmanager_v4.json"))
     for i in range(40):
         base["alerts"][0]["fingerprint"] = f"fp-{i % 10}"  # 10 alerts, each repeated 4 times
+        base["groupKey"] = f"fp-{i % 10}"  # each alert its own notification group
         delivery_receive(adapter="alertmanager", body=json.dumps(base).encode(), integration=integration)
     start = threading.Barrier(4)
     done: list[int] = []
@@ -106,6 +107,7 @@ def test_ingest_loops_draining_together_take_each_delivery_once(make_integration
     base = json.loads(sample("alertmanager_v4.json"))
     for i in range(60):
         base["alerts"][0]["fingerprint"] = f"fp-{i % 15}"  # 15 alerts, each 4 times
+        base["groupKey"] = f"fp-{i % 15}"  # each alert its own notification group
         delivery_receive(adapter="alertmanager", body=json.dumps(base).encode(), integration=integration)
     start = threading.Barrier(3)
     taken: list[list[int]] = [[], [], []]

@@ -48,7 +48,7 @@ def test_panel_flags_and_adds_in_a_browser(live_server, signed_in, make_integrat
     row.get_by_role("button", name="mark IOC").click()
     page.wait_for_selector('tr[data-observable="ip:203.0.113.7"] button.flag.on')
     assert TicketObservable.objects.get(ticket=ticket, observable__value="203.0.113.7").ioc
-    page.fill('input[name="value"]', "hxxps://evil[.]example/payload")
+    page.fill('[name="value"]', "hxxps://evil[.]example/payload")
     page.get_by_role("button", name="Add").click()
     page.wait_for_selector('tr[data-observable="url:https://evil.example/payload"]')
     page.screenshot(path=str(os.environ.get("SOCDESK_SCREENSHOT", tmp_path / "after.png")), full_page=True)

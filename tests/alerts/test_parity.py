@@ -55,11 +55,42 @@ def sequence(seed: int, count: int) -> list[tuple[str, bytes]]:
     return bodies
 
 
+def alertmanager_sequence(seed: int, count: int) -> list[tuple[str, bytes]]:
+    """Alertmanager notifications: two groups whose alerts fire, repeat and resolve in any mix, sent to
+    an integration grouping by groupKey (auto-resolving) and to one grouping by fingerprint."""
+    rng = random.Random(seed)
+    groups = {
+        '{}:{alertname="SSHBruteForce"}': ["web-01", "web-02", "db-02"],
+        '{}:{alertname="PortScan"}': ["vpn-03", "web-01"],
+    }
+    bodies = []
+    for _ in range(count):
+        group_key, hosts = rng.choice(sorted(groups.items()))
+        alertname = group_key.split('"')[1]
+        alerts = [
+            {
+                "status": "resolved" if rng.random() < 0.35 else "firing",
+                "labels": {
+                    "alertname": alertname,
+                    "instance": f"{host}:9100",
+                    "severity": rng.choice(["warning", "critical", "info"]),
+                },
+                "annotations": {"summary": f"{alertname} on {host}", "description": f"from 203.0.113.{n}"},
+                "startsAt": "2026-11-29T12:00:00Z",
+                "fingerprint": f"{alertname}-{host}",
+            }
+            for n, host in enumerate(rng.sample(hosts, rng.randint(1, len(hosts))), 1)
+        ]
+        body = {"version": "4", "groupKey": group_key, "status": "firing", "alerts": alerts}
+        bodies.append((rng.choice(["by-group", "by-fingerprint"]), json.dumps(body).encode()))
+    return bodies
+
+
 def run(bodies, integrations, batch: int) -> dict:
     """Ingest the bodies in batches of `batch` inside a savepoint; the resulting state, then roll back."""
     with transaction.atomic():
         ids = [
-            delivery_receive(adapter="generic", body=body, integration=integrations[name]).pk
+            delivery_receive(adapter=integrations[name].adapter, body=body, integration=integrations[name]).pk
             for name, body in bodies
         ]
         for start in range(0, len(ids), batch):
@@ -177,6 +208,31 @@ def test_any_batching_of_the_same_deliveries_ends_in_the_same_state(make_integra
     assert actions == set(INGEST_ACTIONS), actions
     assert any(a["previous"] for a in one_by_one["alerts"])  # fired again after its ticket was resolved
     assert any("joined" in line[2] for t in one_by_one["tickets"] for line in t["thread"])
+    for batch in (7, 500):
+        batched = run(bodies, integrations, batch)
+        assert batched == one_by_one, f"batches of {batch}: {first_difference(one_by_one, batched)}"
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_alertmanager_groups_end_in_the_same_state_however_batched(make_integration, monkeypatch, seed):
+    ticks = itertools.count()
+    monkeypatch.setattr("django.utils.timezone.now", lambda: START + timedelta(milliseconds=next(ticks)))
+    integrations = {
+        "by-group": make_integration("alertmanager", name="by-group", auto_resolve=True),
+        "by-fingerprint": make_integration(
+            "alertmanager", name="by-fingerprint", group_by="fingerprint", auto_resolve=True
+        ),
+    }
+    bodies = alertmanager_sequence(seed, 80)
+    one_by_one = run(bodies, integrations, 1)
+    actions = {event[0] for event in one_by_one["audit"]}
+    assert {"alert.ingested", "alert.deduplicated", "alert.resolved", "ticket.status_changed"} <= actions
+    assert any("joined" in line[2] for t in one_by_one["tickets"] for line in t["thread"])
+    # Grouped tickets hold several fingerprints; per-fingerprint tickets hold exactly one.
+    prints: dict[str, set[str]] = {}
+    for alert in one_by_one["alerts"]:
+        prints.setdefault(alert["ticket"], set()).add(alert["fingerprint"])
+    assert max(len(p) for p in prints.values()) > 1
     for batch in (7, 500):
         batched = run(bodies, integrations, batch)
         assert batched == one_by_one, f"batches of {batch}: {first_difference(one_by_one, batched)}"

@@ -141,7 +141,8 @@ def test_grouping_key_puts_different_alerts_into_one_ticket(make_integration):
 
 
 def test_without_grouping_two_fingerprints_are_two_tickets(make_integration):
-    deliver("alertmanager", sample("alertmanager_v4_two_alerts.json"), make_integration("alertmanager"))
+    integration = make_integration("alertmanager", group_by="fingerprint")
+    deliver("alertmanager", sample("alertmanager_v4_two_alerts.json"), integration)
     assert Ticket.objects.count() == 2
 
 
@@ -334,11 +335,12 @@ def test_one_failing_delivery_in_a_batch_leaves_the_others_processed(make_integr
     """The batch runs without savepoints; a failure re-runs it isolated: the bad one fails alone, whole."""
     from socdesk.alerts import ingest as services
 
-    integration = make_integration("alertmanager")
+    integration = make_integration("alertmanager", group_by="fingerprint")  # three tickets
     bodies = []
     for index in range(3):
         body = json.loads(sample("alertmanager_v4.json"))
         body["alerts"][0]["fingerprint"] = f"batch-{index}"
+        body["groupKey"] = f"batch-{index}"
         bodies.append(json.dumps(body).encode())
     ids = [delivery_receive(adapter="alertmanager", body=b, integration=integration).pk for b in bodies]
     from socdesk.alerts.ingest import plan as ticketing

@@ -207,6 +207,7 @@ def test_the_ingest_loop_turns_waiting_deliveries_into_tickets_and_stops(make_in
         payload = json.loads(sample("alertmanager_v4.json"))
         for index in range(3):
             payload["alerts"][0]["fingerprint"] = f"loop-{index}"
+            payload["groupKey"] = f"loop-{index}"  # each its own notification group: own ticket
             delivery_writer.insert(
                 WebhookDelivery(
                     adapter="alertmanager",

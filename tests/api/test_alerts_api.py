@@ -276,11 +276,23 @@ def test_integration_bad_input_is_400_and_writes_nothing(admin_api, people):
         ({"adapter": "generic", "name": "a", "department": "nowhere"}, "department"),
         ({"adapter": "generic", "name": "a", "department": "soc", "team": 999999}, "team"),
         ({"adapter": "generic", "name": "a", "token": "mine"}, "token"),
+        ({"adapter": "alertmanager", "name": "a", "group_by": "labels"}, "group_by"),
     ):
         r = admin_api.post("integrations", body)
         assert r.status_code == 400, (body, r.content)
         assert field in r.json()["error"]["fields"], (body, r.json())
     assert (Integration.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_alertmanager_group_by_is_set_shown_and_audited(admin_api, people):
+    r = admin_api.post("integrations", {"adapter": "alertmanager", "name": "am", "department": "soc"})
+    assert r.status_code == 201 and r.json()["group_by"] == "group"  # the default
+    pk = r.json()["id"]
+    r = admin_api.patch(f"integrations/{pk}", {"group_by": "fingerprint"})
+    assert r.status_code == 200 and r.json()["group_by"] == "fingerprint"
+    assert Integration.objects.get(pk=pk).group_by == "fingerprint"
+    event = AuditEvent.objects.get(action="integration.updated")
+    assert (event.before, event.after) == ({"group_by": "group"}, {"group_by": "fingerprint"})
 
 
 def test_integration_team_must_be_in_its_department(admin_api, people):

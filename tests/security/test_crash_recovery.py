@@ -86,6 +86,7 @@ def _body(number: int) -> bytes:
     payload = json.loads(SAMPLE.read_bytes())
     alert = payload["alerts"][0]
     alert["fingerprint"] = f"crash-{number % FINGERPRINTS}"
+    payload["groupKey"] = alert["fingerprint"]  # each its own notification group: own ticket
     alert["labels"]["instance"] = f"host-{number % FINGERPRINTS}"
     payload["alerts"] = [alert]
     return json.dumps(payload).encode()

@@ -1,4 +1,10 @@
-"""Prometheus Alertmanager webhook (payload version 4): one alert per entry of `alerts`."""
+"""Prometheus Alertmanager webhook (payload version 4): one alert per entry of `alerts`.
+
+Alertmanager sends the alerts of one notification group together, named by the body's `groupKey`. By
+default (the integration's `group_by` = "group") that group is one ticket, and each alert of it (its own
+fingerprint) is an alert row inside it, with its own status and count; "fingerprint" makes each alert
+its own ticket. An integration's grouping key (JMESPath) still overrides both.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +52,25 @@ def missing_fields(payload: Any) -> list[str]:
 
 
 def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
-    return parse_prometheus_style(payload, settings, source="alertmanager")
+    alerts = parse_prometheus_style(payload, settings, source="alertmanager")
+    group = group_key_of(payload, settings)
+    for alert in alerts:
+        if group and not alert.group_key:  # a configured grouping key was applied already and wins
+            alert.group_key = group
+    return alerts
+
+
+def group_key_of(payload: Any, settings: AdapterSettings) -> str:
+    """The de-dup key of the body's notification group ('' when grouping by fingerprint or none is sent).
+
+    Alertmanager's groupKey names the route and the group labels, e.g.
+    `{}/{severity="critical"}:{alertname="SSHBruteForce"}`; it is the same on every notification of
+    the group (firing, repeat, resolved), which is what makes it a ticket's key.
+    """
+    if settings.group_by == "fingerprint" or not isinstance(payload, dict):
+        return ""
+    group_key = text(payload.get("groupKey"), 5000)
+    return f"amgroup:{digest(group_key)}" if group_key else ""
 
 
 def parse_prometheus_style(payload: Any, settings: AdapterSettings, *, source: str) -> list[NormalisedAlert]:

@@ -40,6 +40,7 @@ class AdapterSettings:
     severity_map: dict[str, str] = field(default_factory=dict)
     grouping_key: str = ""
     field_map: dict[str, str] = field(default_factory=dict)
+    group_by: str = "group"  # alertmanager: "group" (its groupKey) or "fingerprint"
 
 
 @dataclass

@@ -161,6 +161,13 @@ class Plan:
 ChangeTicket = Callable[[Actor, TicketSlot, list[tuple[str, dict[str, Any]]]], str | None]
 
 
+def still_firing(count: int) -> str:
+    """How many of a ticket's alerts still fire, as its resolved-notice line says it."""
+    if count <= 0:
+        return "no alert on this ticket is still firing"
+    return f"{count} alert{'s' if count != 1 else ''} on this ticket still firing"
+
+
 class Planner:
     """Decides each alert of a batch against the state of its keys; see the module docstring."""
 
@@ -319,7 +326,8 @@ class Planner:
         self.plan.links.append((links, slot))
         if joined:
             self._raise_severity(item.written_by, slot, row.severity)
-            self._line(item.written_by, slot, f"Another alert joined this ticket: {row.title}")
+            text = f"Another alert joined this ticket: {row.title} ({still_firing(slot.firing)})"
+            self._line(item.written_by, slot, text)
         after = {
             "fingerprint": row.fingerprint,
             "severity": row.severity,
@@ -354,12 +362,15 @@ class Planner:
         alert.status = AlertStatus.RESOLVED
         alert.resolved_at = alert.last_seen = self.now
         self._changed(alert)
+        text = f"Alert resolved at the source: {alert.title}"
         if slot is not None:
             slot.firing -= 1
+            # A grouped ticket holds many alerts: say how many still fire (a number kept for the batch).
+            text += f" ({still_firing(slot.firing)})"
         elif alert.ticket is not None:  # a left-behind alert: its ticket is no longer open
             slot = self._slot_of(alert.ticket)
         if slot is not None:
-            self._line(item.written_by, slot, f"Alert resolved at the source: {alert.title}")
+            self._line(item.written_by, slot, text)
         before, after = {"status": AlertStatus.FIRING}, {"status": AlertStatus.RESOLVED}
         self._event(item, "alert.resolved", alert, slot, before=before, after=after)
 

@@ -24,6 +24,7 @@ def integration_settings(integration: Integration | None) -> AdapterSettings:
         severity_map=integration.severity_map if isinstance(integration.severity_map, dict) else {},
         grouping_key=integration.grouping_key or "",
         field_map=integration.field_map if isinstance(integration.field_map, dict) else {},
+        group_by=integration.group_by,
     )
 
 

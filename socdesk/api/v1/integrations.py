@@ -14,7 +14,7 @@ from pydantic import Field
 
 from socdesk.accounts.models import Department, Team
 from socdesk.alerts.adapters import AdapterError
-from socdesk.alerts.choices import Adapter
+from socdesk.alerts.choices import Adapter, GroupBy
 from socdesk.alerts.integrations import (
     integration_create,
     integration_preview,
@@ -46,6 +46,10 @@ class IntegrationIn(InputSchema):
     default_tags: list[str] = Field(default_factory=list)
     severity_map: dict[str, Severity] = Field(default_factory=dict)
     grouping_key: str = Field("", max_length=500)
+    group_by: GroupBy = Field(
+        GroupBy.GROUP,
+        description="alertmanager only: group (one ticket per groupKey) or fingerprint (one per alert).",
+    )
     field_map: dict[str, str] = Field(default_factory=dict, description="generic only: JMESPath per field.")
     auto_resolve: bool = False
     hmac_secret: str = Field("", max_length=200)
@@ -65,6 +69,7 @@ class IntegrationPatchIn(InputSchema):
     default_tags: list[str] | None = None
     severity_map: dict[str, Severity] | None = None
     grouping_key: str | None = Field(None, max_length=500)
+    group_by: GroupBy | None = None
     field_map: dict[str, str] | None = None
     auto_resolve: bool | None = None
     hmac_secret: str | None = Field(None, max_length=200)
@@ -83,6 +88,7 @@ class IntegrationOut(Schema):
     default_tags: list[Any]
     severity_map: dict[str, Any]
     grouping_key: str
+    group_by: GroupBy
     field_map: dict[str, Any]
     auto_resolve: bool
     hmac_secret_set: bool = Field(description="The secret itself is never shown.")
@@ -132,6 +138,7 @@ def integration_out(integration: Integration) -> dict:
         "default_tags": integration.default_tags,
         "severity_map": integration.severity_map,
         "grouping_key": integration.grouping_key,
+        "group_by": integration.group_by,
         "field_map": integration.field_map,
         "auto_resolve": integration.auto_resolve,
         "hmac_secret_set": bool(integration.hmac_secret),

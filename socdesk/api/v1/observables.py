@@ -1,16 +1,19 @@
-"""Observables search: which visible tickets an IP, domain, hash... appears in."""
+"""Observables: search (which visible tickets an IP, domain, hash... appears in) and adding them by hand."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from django.urls import reverse
 from ninja import Query, Router, Schema
+from ninja import Status as Reply
 from pydantic import Field
 
 from socdesk.alerts.choices import ObservableType
 from socdesk.alerts.selectors import TICKETS_PER_OBSERVABLE, observables_search
-from socdesk.api.v1.schemas import ErrorOut
+from socdesk.alerts.ticket_observables import ticket_observables_add_list
+from socdesk.api.v1.schemas import ErrorOut, InputSchema
 from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import ServiceError
 from socdesk.core.text import clean_text
@@ -83,3 +86,75 @@ def observable_search(request, params: Query[ObservableParams]):
             for hit in hits
         ]
     }
+
+
+# --- adding by hand ----------------------------------------------------------------------------------
+
+AddType = Literal[
+    "auto",
+    "ip",
+    "domain",
+    "hostname",
+    "url",
+    "email",
+    "hash",
+    "md5",
+    "sha1",
+    "sha256",
+    "cve",
+    "user",
+    "other",
+]
+
+
+class ObservablesAddIn(InputSchema):
+    values: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="One value or a list separated by commas, spaces or new lines, defanged or not "
+        "(hxxp://, [.], [@]).",
+    )
+    type: AddType = Field("auto", description="auto: each value typed by itself; otherwise all of this type.")
+    ioc: bool = Field(False, description="Flag the values added as IOCs on this ticket.")
+
+
+class ObservablePair(Schema):
+    type: ObservableType
+    value: str
+
+
+class ObservablesAddOut(Schema):
+    added: list[ObservablePair] = Field(description="Added to the ticket, typed and normalised.")
+    already: list[str] = Field(description="Valid values that were on the ticket already.")
+    not_valid: list[str] = Field(description="Entries that are not a valid value, as sent.")
+    message: str
+
+
+@router.post(
+    "/tickets/{number}/observables",
+    response={201: ObservablesAddOut} | ERRORS | {404: ErrorOut},
+    auth=requires("tickets:write"),
+    url_name="ticket_observables_add",
+    summary="Add observables to a ticket",
+)
+def ticket_observables_add(request, number: str, payload: ObservablesAddIn):
+    """Add one or more observables to a ticket you may see: the valid ones are added (one audit event)
+    and the others named in `not_valid`; a 400 when none is valid or all are there already.
+    Scope: tickets:write."""
+    caller: Caller = request.auth
+    result = ticket_observables_add_list(
+        actor=caller.actor,
+        ticket=caller.get_ticket(number),
+        values=payload.values,
+        type=payload.type,
+        ioc=payload.ioc,
+    )
+    return Reply(
+        201,
+        {
+            "added": [{"type": o.observable.type, "value": o.observable.value} for o in result.added],
+            "already": result.already,
+            "not_valid": result.invalid,
+            "message": result.message,
+        },
+    )

@@ -205,6 +205,11 @@ class ThreadPostIn(InputSchema):
     version: Version | None = Field(
         None, description="Optional: refuse with 409 if the ticket changed since."
     )
+    extract_observables: bool = Field(
+        False,
+        description="Find IPs, domains, URLs, hashes... in this text and add them to the ticket "
+        "(audited as observables you added).",
+    )
 
 
 # --- personal tokens --------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Severity, Source, Status
 from socdesk.tickets.filters import TicketFilter
 from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.observables import observables_in_text
 from socdesk.tickets.selectors import attachment_get_from, ticket_thread
 from socdesk.tickets.sorting import KEYSET_SORTS
 
@@ -298,6 +299,7 @@ def ticket_create(request, payload: TicketCreateIn):
         tags=payload.tags,
         due_at=_aware(payload.due_at),
         attachments=_files(payload.attachments),
+        observables=observables_in_text(payload.subject, payload.body),
     )
     return Reply(201, ticket_detail_out(_reload(ticket.pk)))
 
@@ -377,6 +379,7 @@ def thread_post(request, number: str, payload: ThreadPostIn):
         body=payload.body,
         attachments=_files(payload.attachments),
         expected_version=payload.version,
+        observables=observables_in_text(payload.body) if payload.extract_observables else (),
     )
     entry = ticket_thread(ticket).get(pk=entry.pk)
     return Reply(201, entry_out(entry))

@@ -116,6 +116,15 @@
     if (box) storeDraft(box, e.target.value);
   });
   document.addEventListener("DOMContentLoaded", restoreDraft);
+  // htmx does not swap 4xx answers by default, so a refused form would fail without a word. A 4xx
+  // that carries HX-Reswap is a fragment meant to be shown (it holds the error sentence): swap it.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr && xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("HX-Reswap")) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.target.id === "ticket-main" || (e.detail && e.detail.target && e.detail.target.id === "ticket-main")) {
       restoreDraft();

@@ -3,7 +3,7 @@ and deleting one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from socdesk.core.text import clean_json, clean_text
 from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Severity, Source
 from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.observables import observables_link
 from socdesk.tickets.services.numbering import (
     TICKET_NUMBER_COUNTER,
     TICKET_NUMBER_START,
@@ -59,6 +60,8 @@ class TicketDraft:
     due_at: datetime | None = None
     extra: dict[str, Any] | None = None
     attachments: list[IncomingFile] | None = None
+    # Found in the subject and first message by the caller, before the write (tickets.observables).
+    observables: Sequence[tuple[str, str]] = ()
 
 
 @transaction.atomic
@@ -80,8 +83,10 @@ def ticket_create(
     due_at: datetime | None = None,
     extra: dict[str, Any] | None = None,
     attachments: list[IncomingFile] | None = None,
+    observables: Sequence[tuple[str, str]] = (),
 ) -> Ticket:
-    """Open a ticket with its first thread entry (the requester's message or the agent's description)."""
+    """Open a ticket with its first thread entry (the requester's message or the agent's description)
+    and the observables the caller found in them (`tickets.observables.observables_in_text`)."""
     draft = TicketDraft(
         actor=actor,
         subject=subject,
@@ -99,6 +104,7 @@ def ticket_create(
         due_at=due_at,
         extra=extra,
         attachments=attachments,
+        observables=observables,
     )
     return ticket_create_many([draft])[0]
 
@@ -195,6 +201,13 @@ def _create(
             )
             for ticket, draft, names in zip(tickets, drafts, tag_names, strict=True)
         ]
+    )
+    # Part of the opening (its ticket.created event covers them), so no event of their own.
+    observables_link(
+        [(ticket, draft.observables) for ticket, draft in zip(tickets, drafts, strict=True)],
+        actor=None,
+        now=now,
+        fresh=True,
     )
     return tickets
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -16,6 +17,7 @@ from socdesk.core.text import clean_text
 from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.observables import observables_link
 from socdesk.tickets.services.steps import (
     check_version,
     lock_ticket,
@@ -36,6 +38,7 @@ def _add_entry(
     perm: str,
     action: str,
     expected_version: int | None,
+    observables: Sequence[tuple[str, str]] = (),
 ) -> ThreadEntry:
     body = clean_text(body or "").strip()
     files = attachments or []
@@ -80,6 +83,8 @@ def _add_entry(
             "attachments": [{"name": a.filename, "sha256": a.sha256} for a in stored],
         },
     )
+    # Found in this text at the author's request: audited as observables that author added.
+    observables_link([(ticket, observables)], actor=actor, now=now)
     return entry
 
 
@@ -92,8 +97,10 @@ def ticket_reply(
     body_format: str = "text",
     attachments: list[IncomingFile] | None = None,
     expected_version: int | None = None,
+    observables: Sequence[tuple[str, str]] = (),
 ) -> ThreadEntry:
-    """Add an agent reply visible to the requester."""
+    """Add an agent reply visible to the requester (with the observables the agent asked to be found in
+    it, `tickets.observables.observables_in_text`)."""
     return _add_entry(
         actor=actor,
         ticket=ticket,
@@ -104,6 +111,7 @@ def ticket_reply(
         perm=Perm.REPLY,
         action="ticket.replied",
         expected_version=expected_version,
+        observables=observables,
     )
 
 
@@ -116,8 +124,10 @@ def ticket_note(
     body_format: str = "text",
     attachments: list[IncomingFile] | None = None,
     expected_version: int | None = None,
+    observables: Sequence[tuple[str, str]] = (),
 ) -> ThreadEntry:
-    """Add an internal note, visible to agents only."""
+    """Add an internal note, visible to agents only (with the observables the agent asked to be found
+    in it)."""
     return _add_entry(
         actor=actor,
         ticket=ticket,
@@ -128,6 +138,7 @@ def ticket_note(
         perm=Perm.REPLY,
         action="ticket.noted",
         expected_version=expected_version,
+        observables=observables,
     )
 
 

@@ -1,0 +1,196 @@
+"""The cheap pre-check in front of ioc-finder changes no result: with or without it, the same observables.
+
+`may_hold_observables` lets `from_text` skip ioc-finder's parser for text that cannot name an observable.
+It must never skip a text in which the parser (or the internal-FQDN fallback) would find something.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from socdesk.alerts.observables import _from_text_parsed, from_text, may_hold_observables
+
+# Pieces from which observables, their defanged forms and near misses are made, and plain prose.
+FRAGMENTS = [
+    "the",
+    "host",
+    "login",
+    "failed",
+    "again",
+    "Please",
+    "check",
+    "web01",
+    "corp",
+    "local",
+    "lan",
+    "example",
+    "com",
+    "evil",
+    "org",
+    "net",
+    "io",
+    "http",
+    "https",
+    "hxxp",
+    "hXXps",
+    "fxp",
+    "xxxx",
+    "www",
+    ".",
+    ",",
+    ":",
+    ";",
+    "/",
+    "//",
+    "\\",
+    "^",
+    "@",
+    "-",
+    "_",
+    "[",
+    "]",
+    "(",
+    ")",
+    "{",
+    "}",
+    "<",
+    ">",
+    "[.]",
+    "(.)",
+    "{.}",
+    "[dot]",
+    "(dot)",
+    " dot ",
+    " DOT ",
+    "-dot-",
+    "punto",
+    "punkt",
+    "<.>",
+    "\\.",
+    "[:]",
+    "[://]",
+    "[@]",
+    "[at]",
+    " AT ",
+    "at",
+    "::",
+    "fe80",
+    "2001",
+    "db8",
+    "1",
+    "10",
+    "0",
+    "192",
+    "168",
+    "203",
+    "113",
+    "255",
+    "999",
+    "7",
+    "10,0,0,1",
+    "cve",
+    "CVE",
+    "-2024-",
+    "3094",
+    "e3b0c442",
+    "98fc1c149afbf4c8",
+    "d41d8cd98f00b204",
+    "e9800998ecf8427e",
+    "deadbeef",
+    " ",
+    "\n",
+    "\t",
+    "é",
+    "。",
+    "\uff0e",
+    "\u017f",
+    "\u212a",
+    "\u0130",
+    "\u0131",
+    "Ü",
+    "€",
+    "\u200b",
+]
+pieces = st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3))
+texts = st.lists(pieces, max_size=40).map("".join)
+# Prose without the characters observables are made of: the texts the pre-check is there to skip,
+# with defang-looking words mixed in so that the skipped ones are tested too.
+PROSE = [
+    "the",
+    "printer",
+    "jammed",
+    "again",
+    "Please",
+    "check",
+    "it",
+    "thanks",
+    " ",
+    "\n",
+    "!",
+    "?",
+    "dot",
+    "punto",
+    "at",
+    "AT",
+    "cve",
+    "http",
+    "p",
+    "s",
+    "/",
+    ",",
+    "1",
+    "deadbeef",
+    "(",
+    "é",
+    ".",
+]
+prose = st.lists(st.sampled_from(PROSE), max_size=30).map("".join)
+
+
+def without_precheck(text: str) -> tuple:
+    return _from_text_parsed(text) if text else ()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(texts, prose))
+def test_the_precheck_never_changes_what_is_found(text):
+    if not may_hold_observables(text):
+        assert without_precheck(text) == (), text
+    assert tuple(from_text(text)) == without_precheck(text[:20_000])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Source IP: 192.168.1.50",
+        "callback to evil[.]com",
+        "callback to evil(dot)com",
+        "callback to evil[dot]com",
+        "hxxps://bad[.]com/x",
+        "ip 10,0,0,1 seen",
+        "mail me at a[@]b[.]com",
+        "from fe80::1 and 2001:db8::7",
+        "d41d8cd98f00b204e9800998ecf8427e",
+        "patch CVE-2024-3094 now",
+        "dc01.corp.local is down",
+    ],
+)
+def test_texts_with_observables_are_parsed(text):
+    assert may_hold_observables(text)
+    assert from_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "The printer on floor 3 is jammed again. Please send someone, thanks!",
+        "Password reset for my account please\nI am locked out since this morning.",
+        "Meeting moved to 3 pm; agenda attached.",
+    ],
+)
+def test_prose_without_observables_skips_the_parser(text):
+    assert not may_hold_observables(text)
+    assert from_text(text) == [] and without_precheck(text) == ()
