@@ -64,7 +64,7 @@ def test_ingest_keeps_the_ticket_occurrence_total_equal_to_its_alerts(make_integ
 
 
 def test_a_batch_of_deliveries_counts_each_ticket_once_per_occurrence(make_integration):
-    integration = make_integration("alertmanager")
+    integration = make_integration("alertmanager", group_by="fingerprint")
     bodies = [alertmanager_body("web01", "aa01")] * 4 + [alertmanager_body("web02", "bb02")] * 2
     ids = [delivery_receive(adapter="alertmanager", body=b, integration=integration).pk for b in bodies]
     deliveries_process(delivery_ids=ids)
@@ -74,7 +74,7 @@ def test_a_batch_of_deliveries_counts_each_ticket_once_per_occurrence(make_integ
 
 
 def test_the_migration_backfills_tickets_from_their_alerts(make_integration, soc_ticket):
-    integration = make_integration("alertmanager")
+    integration = make_integration("alertmanager", group_by="fingerprint")
     for _ in range(3):
         ingest(integration, alertmanager_body("web01", "aa01"))
     Ticket.objects.update(alert_occurrences=0)
@@ -89,7 +89,7 @@ def test_the_migration_backfills_tickets_from_their_alerts(make_integration, soc
 @pytest.fixture
 def noisy_and_quiet(make_integration, soc_ticket):
     """Three SOC tickets: web01 fired 5 times, web02 twice, soc_ticket has no alerts."""
-    integration = make_integration("alertmanager")
+    integration = make_integration("alertmanager", group_by="fingerprint")
     for _ in range(5):
         ingest(integration, alertmanager_body("web01", "aa01"))
     for _ in range(2):
@@ -134,7 +134,7 @@ def test_api_sorts_by_alerts_and_pages_through_them(people, noisy_and_quiet):
 def test_queue_with_alert_tickets_runs_a_constant_number_of_queries(
     people, make_integration, django_assert_max_num_queries
 ):
-    integration = make_integration("alertmanager")
+    integration = make_integration("alertmanager", group_by="fingerprint")
     for i in range(3):
         ingest(integration, alertmanager_body(f"host{i}", f"f{i}"))
     alice = login(people.alice)
