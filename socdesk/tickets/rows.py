@@ -14,6 +14,7 @@ from django.utils import timezone
 from socdesk.tickets.choices import Resolution, Severity, Status
 
 ROW_FIELDS = (
+    "id",
     "number",
     "subject",
     "severity",
@@ -46,6 +47,7 @@ def ticket_rows(tickets: QuerySet, start: int, stop: int) -> list[dict]:
         full_name = f"{first} {last}".strip()
         rows.append(
             {
+                "id": r["id"],
                 "number": r["number"],
                 "href": detail.replace("NUMBER", r["number"]),
                 "subject": r["subject"],

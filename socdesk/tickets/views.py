@@ -51,6 +51,7 @@ from socdesk.tickets.forms import (
 from socdesk.tickets.history import describe_event
 from socdesk.tickets.presence import presence_leave, presence_touch
 from socdesk.tickets.rows import ticket_rows
+from socdesk.tickets.search import search_snippets
 from socdesk.tickets.selectors import attachment_get_for_agent, ticket_get_for_agent, ticket_thread
 
 # --- landing and queues -------------------------------------------------------------------------------
@@ -94,6 +95,10 @@ def queue(request):
     rows = ticket_rows(tickets, start, start + size + 1)
     has_next = len(rows) > size
     rows = rows[:size]
+    if ticket_filter.search.positive_text:
+        snippets = search_snippets(ticket_filter.search, [row["id"] for row in rows])
+        for row in rows:
+            row["snippet"] = snippets.get(row["id"], "")
     # The signature is the filter without paging or sorting: every page of one queue shares a count.
     signature = request.GET.copy()
     signature.pop("page", None)
@@ -111,6 +116,10 @@ def queue(request):
         "first_row": start + 1 if rows else 0,
         "last_row": start + len(rows),
         "total_label": count_label(total, capped),
+        # Ranking reads the SOCDESK_COUNT_CAP most recent matches (search_rank_order): say so.
+        "ranked_subset": capped
+        and ticket_filter.sort == "relevance"
+        and bool(ticket_filter.search.positive_text),
         "statuses": Status.choices,
         "severities": Severity.choices,
         "sources": Source.choices,

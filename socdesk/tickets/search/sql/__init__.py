@@ -1,0 +1,70 @@
+"""The database-specific half of search, behind one small interface (PostgreSQL and SQLite).
+
+    PostgreSQL                                     SQLite
+    generated tsvector (title weight A) + GIN      FTS5 table kept by triggers on the document table
+    phraseto_tsquery per term                      an FTS5 phrase per term
+    identifiers ILIKE, served by a pg_trgm index   identifiers LIKE (the embedded default is small)
+    ts_rank                                        bm25
+    ts_headline                                    snippet()
+
+Everything else (what a document holds, how a query is read, which tickets a person may see) is the
+same Python for both; callers never branch on the database.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+TABLE = "tickets_ticketsearch"
+# Marks around a highlighted match in a snippet: control characters, which clean_text removes from
+# every stored text, so no document can contain them and fake a highlight.
+MARK_START, MARK_END = "\x02", "\x03"
+
+
+class SearchSql(Protocol):
+    """What each database implements; every SQL fragment reads the document table as `s`."""
+
+    def forward(self) -> list[str]:
+        """Statements that add the full-text index to the freshly created document table."""
+        ...
+
+    def backward(self) -> list[str]: ...
+
+    def text_match(self, text: str) -> tuple[str, list]:
+        """A condition: the document holds these words next to each other."""
+        ...
+
+    def identifier_match(self, text: str) -> tuple[str, list]:
+        """A condition: one of the document's identifiers contains this text (any case)."""
+        ...
+
+    def rank(self, texts: list[str], ticket_column: str) -> tuple[str, list]:
+        """An expression: how well the ticket in `ticket_column` matches all of `texts` (higher first)."""
+        ...
+
+    def snippets(self, ticket_ids: list[int], texts: list[str]) -> dict[int, str]:
+        """A short extract of each document around its matches, matches between the MARK_* marks."""
+        ...
+
+    def optimise(self) -> None:
+        """Tidy the index after a rebuild."""
+        ...
+
+
+def backend(alias: str = DEFAULT_DB_ALIAS) -> SearchSql:
+    """The implementation for this connection's database."""
+    if connections[alias].vendor == "postgresql":
+        from socdesk.tickets.search.sql.postgresql import POSTGRESQL
+
+        return POSTGRESQL
+    from socdesk.tickets.search.sql.sqlite import SQLITE
+
+    return SQLITE
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for LIKE, with the text's own wildcards taken literally (escape character: backslash)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

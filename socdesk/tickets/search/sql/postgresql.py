@@ -1,0 +1,79 @@
+"""Search on PostgreSQL: a generated tsvector with a GIN index, and pg_trgm for identifier substrings."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from socdesk.tickets.search.sql import MARK_END, MARK_START, TABLE, like_pattern
+
+CONFIG = "simple"  # no stemming and no stop words: identifiers and log text are not English prose
+# PostgreSQL's parser keeps `winword.exe`, `evil.example/login` or `user@host` as one token, so the
+# body is indexed a second time with these characters read as spaces: `winword` finds it too (and
+# the angle brackets, which its parser otherwise takes for the edges of one long HTML tag).
+SPLIT_FROM = "./:@_=<>-\\"
+SPLIT_TO = " " * len(SPLIT_FROM)
+
+
+class PostgresSearch:
+    def forward(self) -> list[str]:
+        return [
+            # Trusted since PostgreSQL 13: the database owner may create it, no superuser needed.
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+            f"ALTER TABLE {TABLE} ADD COLUMN document tsvector GENERATED ALWAYS AS ("
+            f"setweight(to_tsvector('{CONFIG}', title), 'A') || "
+            f"setweight(to_tsvector('{CONFIG}', body), 'D') || "
+            f"setweight(to_tsvector('{CONFIG}', translate(body, '{SPLIT_FROM}', '{SPLIT_TO}')), 'D')) STORED",
+            f"CREATE INDEX ticket_search_document_idx ON {TABLE} USING gin (document)",
+            f"CREATE INDEX ticket_search_identifiers_idx ON {TABLE} USING gin (identifiers gin_trgm_ops)",
+        ]
+
+    def backward(self) -> list[str]:
+        return [
+            "DROP INDEX IF EXISTS ticket_search_identifiers_idx",
+            "DROP INDEX IF EXISTS ticket_search_document_idx",
+            f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS document",
+        ]
+
+    def text_match(self, text: str) -> tuple[str, list]:
+        return f"s.document @@ phraseto_tsquery('{CONFIG}', %s)", [text]
+
+    def identifier_match(self, text: str) -> tuple[str, list]:
+        return "s.identifiers ILIKE %s", [like_pattern(text)]
+
+    def _query(self, texts: list[str]) -> tuple[str, list]:
+        return (
+            "(" + " && ".join(f"phraseto_tsquery('{CONFIG}', %s)" for _ in texts) + ")",
+            list(texts),
+        )
+
+    def rank(self, texts: list[str], ticket_column: str) -> tuple[str, list]:
+        query, params = self._query(texts)
+        return (
+            f"(SELECT ts_rank(s.document, {query}) FROM {TABLE} s WHERE s.ticket_id = {ticket_column})",
+            params,
+        )
+
+    def snippets(self, ticket_ids: list[int], texts: list[str]) -> dict[int, str]:
+        if not ticket_ids or not texts:
+            return {}
+        query, params = self._query(texts)
+        options = (
+            f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=24, MinWords=8, '
+            'MaxFragments=2, FragmentDelimiter=" … "'
+        )
+        with connection.cursor() as cursor:
+            # The body is cut first: ts_headline reads its whole input, and a page shows 50 snippets.
+            cursor.execute(
+                f"SELECT s.ticket_id, "
+                f"ts_headline('{CONFIG}', left(s.title || ' — ' || s.body, 20000), {query}, %s) "
+                f"FROM {TABLE} s WHERE s.ticket_id = ANY(%s) AND s.document @@ {query}",
+                [*params, options, list(ticket_ids), *params],
+            )
+            return dict(cursor.fetchall())
+
+    def optimise(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {TABLE}")
+
+
+POSTGRESQL = PostgresSearch()
