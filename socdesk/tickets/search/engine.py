@@ -99,16 +99,22 @@ def search_rank_order(qs: QuerySet[Ticket], query: SearchQuery) -> QuerySet[Tick
 
     Ranking reads each matching document, so it ranks the SOCDESK_COUNT_CAP most recently active
     matches (plus one, so the count above them still reads "1,000+"); a common word among a million
-    tickets stays fast, and sorting by activity pages through every match.
+    tickets stays fast, and sorting by activity pages through every match. Runs its two queries (the
+    window, the scores) when called.
     """
     texts = rank_texts(query)
+    recent_first = qs.order_by("-last_activity_at", "-id")
     if not texts:
-        return qs.order_by("-last_activity_at", "-id")
-    window = qs.order_by("-last_activity_at", "-id").values("pk")[: settings.SOCDESK_COUNT_CAP + 1]
-    sql, params = backend().rank(texts, f'"{Ticket._meta.db_table}"."id"')
-    return Ticket.objects.filter(pk__in=window).order_by(
-        OrderBy(RawSQL(sql, params), descending=True, nulls_last=True), "-last_activity_at", "-id"
-    )
+        return recent_first
+    # Scored in one query over the window, then handed back as an order of ids (a CASE per id would
+    # hit SQLite's expression depth limit; a correlated score per row would rerun the word lookup).
+    window = list(recent_first.values_list("pk", flat=True)[: settings.SOCDESK_COUNT_CAP + 1])
+    engine = backend()
+    scores = engine.scores(window, texts) if window else {}
+    ordered = sorted(window, key=lambda pk: -scores.get(pk, 0.0))  # stable: recency breaks ties
+    listed = "," + ",".join(map(str, ordered)) + ","
+    position = RawSQL(engine.position(f'"{Ticket._meta.db_table}"."id"'), [listed])
+    return Ticket.objects.filter(pk__in=ordered).order_by(OrderBy(position))
 
 
 def search_snippets(query: SearchQuery, ticket_ids: list[int]) -> dict[int, SafeString]:

@@ -5,6 +5,7 @@
     phraseto_tsquery per term                      an FTS5 phrase per term
     identifiers ILIKE, served by a pg_trgm index   identifiers LIKE (the embedded default is small)
     ts_rank                                        bm25
+    strpos (an order given as a list of ids)       instr
     ts_headline                                    snippet()
 
 Everything else (what a document holds, how a query is read, which tickets a person may see) is the
@@ -40,8 +41,12 @@ class SearchSql(Protocol):
         """A condition: one of the document's identifiers contains this text (any case)."""
         ...
 
-    def rank(self, texts: list[str], ticket_column: str) -> tuple[str, list]:
-        """An expression: how well the ticket in `ticket_column` matches all of `texts` (higher first)."""
+    def scores(self, ticket_ids: list[int], texts: list[str]) -> dict[int, float]:
+        """How well each of these tickets matches all of `texts` (higher is better; one query)."""
+        ...
+
+    def position(self, ticket_column: str) -> str:
+        """An expression: where `,<id>,` is found in a text parameter (an order given as a list)."""
         ...
 
     def snippets(self, ticket_ids: list[int], texts: list[str]) -> dict[int, str]:

@@ -46,19 +46,25 @@ class PostgresSearch:
             list(texts),
         )
 
-    def rank(self, texts: list[str], ticket_column: str) -> tuple[str, list]:
+    def scores(self, ticket_ids: list[int], texts: list[str]) -> dict[int, float]:
         query, params = self._query(texts)
-        return (
-            f"(SELECT ts_rank(s.document, {query}) FROM {TABLE} s WHERE s.ticket_id = {ticket_column})",
-            params,
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.ticket_id, ts_rank(s.document, {query}) "
+                f"FROM {TABLE} s WHERE s.ticket_id = ANY(%s)",
+                [*params, list(ticket_ids)],
+            )
+            return dict(cursor.fetchall())
+
+    def position(self, ticket_column: str) -> str:
+        return f"strpos(%s, ',' || {ticket_column} || ',')"
 
     def snippets(self, ticket_ids: list[int], texts: list[str]) -> dict[int, str]:
         if not ticket_ids or not texts:
             return {}
         query, params = self._query(texts)
         options = (
-            f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=24, MinWords=8, '
+            f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=16, MinWords=6, '
             'MaxFragments=2, FragmentDelimiter=" … "'
         )
         with connection.cursor() as cursor:

@@ -45,21 +45,30 @@ class SqliteSearch:
         # LIKE ignores case for ASCII, which is all identifiers hold once normalised.
         return "s.identifiers LIKE %s ESCAPE '\\'", [like_pattern(text)]
 
-    def rank(self, texts: list[str], ticket_column: str) -> tuple[str, list]:
-        # bm25 is lower for better matches; a title match weighs ten body matches.
-        return (
-            f"(SELECT -bm25({FTS}, 10.0, 1.0) FROM {FTS} WHERE {FTS} MATCH %s AND rowid = {ticket_column})",
-            [" AND ".join(phrase(t) for t in texts)],
-        )
+    def scores(self, ticket_ids: list[int], texts: list[str]) -> dict[int, float]:
+        marks = ", ".join(["%s"] * len(ticket_ids))
+        with connection.cursor() as cursor:
+            # bm25 is lower for better matches; a title match weighs ten body matches. `+rowid` keeps
+            # the id list away from FTS5, which would otherwise rerun the MATCH once per id (18 times
+            # slower on 500 ids): the MATCH runs once and SQLite keeps the rows asked for.
+            cursor.execute(
+                f"SELECT rowid, -bm25({FTS}, 10.0, 1.0) FROM {FTS} "
+                f"WHERE {FTS} MATCH %s AND +rowid IN ({marks})",
+                [" AND ".join(phrase(t) for t in texts), *ticket_ids],
+            )
+            return dict(cursor.fetchall())
+
+    def position(self, ticket_column: str) -> str:
+        return f"instr(%s, ',' || {ticket_column} || ',')"
 
     def snippets(self, ticket_ids: list[int], texts: list[str]) -> dict[int, str]:
         if not ticket_ids or not texts:
             return {}
         marks = ", ".join(["%s"] * len(ticket_ids))
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT rowid, snippet({FTS}, -1, %s, %s, ' … ', 24) FROM {FTS} "
-                f"WHERE {FTS} MATCH %s AND rowid IN ({marks})",
+            cursor.execute(  # `+rowid`: see scores()
+                f"SELECT rowid, snippet({FTS}, -1, %s, %s, ' … ', 14) FROM {FTS} "
+                f"WHERE {FTS} MATCH %s AND +rowid IN ({marks})",
                 [MARK_START, MARK_END, " OR ".join(phrase(t) for t in texts), *ticket_ids],
             )
             return dict(cursor.fetchall())
