@@ -200,7 +200,12 @@ class TicketListParams(Schema):
     tag: list[str] = Field(default_factory=list, description="Tickets carrying all of these tags.")
     created_from: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
     created_to: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
-    q: str | None = Field(None, description="Words in the subject, or a ticket number.")
+    q: str | None = Field(
+        None,
+        description="A search as in the console: words anywhere in the ticket (number, subject, thread, "
+        'requester, tags, alerts, observables), "a phrase", -word, and fields such as ip:10.0.0.5, '
+        "hash:, domain:, host:, user:, status:, severity:, assignee:, tag:, source: (docs/search.md).",
+    )
     observable: str | None = Field(
         None,
         description="Tickets carrying this observable: its id, or <type>:<value> such as ip:203.0.113.7.",
