@@ -13,7 +13,7 @@ from socdesk.tickets.search.sql import backend
 REBUILD_CHUNK = 1000
 
 
-def search_index(ticket_ids: Iterable[int]) -> None:
+def search_index(ticket_ids: Iterable[int | None]) -> None:
     """Rewrite the search documents of these tickets: one upsert for all of them.
 
     Called by every write that changes what a document holds (a new ticket, a thread entry, tags, a
