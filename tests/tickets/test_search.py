@@ -11,6 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.http import QueryDict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import Integration
@@ -18,6 +20,7 @@ from socdesk.alerts.ticket_observables import ticket_observable_add
 from socdesk.tickets import services
 from socdesk.tickets.filters import TicketFilter, queue_tickets
 from socdesk.tickets.models import Ticket, TicketSearch
+from socdesk.tickets.rows import ticket_rows
 from socdesk.tickets.search import parse_query, search_snippets
 from tests.console_helpers import client_for
 
@@ -339,3 +342,21 @@ def test_rebuild_command_restores_a_lost_index(people, soc_ticket, capsys):
     call_command("search", "rebuild")
     assert "Search index rebuilt: 1 tickets" in capsys.readouterr().out
     assert found(people.alice, "axolotl") == [soc_ticket.number]
+
+
+# --- any text is a search, never a server error ---------------------------------------------------------
+
+
+SEARCH_SOUP = [*"abc019 .:-_/\\\"*()[]^+~@%'é中", "AND", "OR", "NOT", "NEAR", "ip:", "tag:", "-"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.lists(st.sampled_from(SEARCH_SOUP), max_size=25).map("".join))
+def test_any_text_runs_as_a_search_on_the_database(people, soc_ticket, text):
+    """FTS5 and tsquery have their own syntax: typed text must never reach it unquoted."""
+    params = QueryDict(mutable=True)
+    params.update({"queue": "all", "q": text})
+    ticket_filter = TicketFilter.from_querydict(params)
+    tickets = queue_tickets(people.alice, ticket_filter)
+    ids = [row["id"] for row in ticket_rows(tickets, 0, 51)]
+    search_snippets(ticket_filter.search, ids)
