@@ -258,6 +258,21 @@ def test_console_search_box_queue_text_filter_and_api_agree(people, soc_ticket):
     assert found(people.alice, "203.0.113.7") == [alerted.number]
 
 
+def test_the_api_pages_through_every_match_by_activity_and_refuses_a_relevance_sort(people, settings):
+    from tests.api.conftest import ApiClient, make_key
+
+    settings.SOCDESK_COUNT_CAP = 1  # the console ranks the newest 2 matches; the API lists them all
+    tickets = [new_ticket(people, subject=f"Credential stuffing wave {n}") for n in range(3)]
+    api = ApiClient(make_key(["tickets:read"], agent=people.alice))
+    items = api.get("/api/v1/tickets?q=stuffing").json()["items"]
+    assert [t["number"] for t in items] == [t.number for t in reversed(tickets)]
+    response = api.get("/api/v1/tickets?q=stuffing&sort=relevance")
+    assert response.status_code == 400
+    assert "Unknown sort 'relevance'" in response.json()["error"]["message"]
+    html = client_for(people.alice).get("/tickets/", {"q": "stuffing"}).content.decode()
+    assert "data-ranked-subset" in html and " of 1+" in html
+
+
 def test_queue_search_query_count_does_not_grow(people, django_assert_max_num_queries):
     client = client_for(people.alice)
     for n in range(3):

@@ -43,7 +43,8 @@ router = Router(tags=["tickets"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut}
 LIST_MAX = 200
 # Keyset pagination needs sort keys that are never NULL; "due" (due_at may be empty) is console-only.
-API_SORTS = [name for name in SORTS if name != "due"]
+# Not "relevance": API pages follow a cursor over stored columns, and a score is not one.
+API_SORTS = [name for name in SORTS if name not in ("due", "relevance")]
 
 
 # --- output -----------------------------------------------------------------------------------------
@@ -228,7 +229,7 @@ def ticket_list(request, params: Query[TicketListParams]):
     Scope: tickets:read. Page with `next` → `?cursor=`.
     """
     caller: Caller = request.auth
-    ticket_filter = TicketFilter.from_querydict(request.GET, default_queue="all")
+    ticket_filter = TicketFilter.from_querydict(request.GET, default_queue="all", rank_by_default=False)
     errors = dict(ticket_filter.errors)
     if ticket_filter.sort not in API_SORTS:
         errors["sort"] = f"Unknown sort {ticket_filter.sort!r}; use one of: {', '.join(API_SORTS)}."
