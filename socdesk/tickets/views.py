@@ -51,7 +51,7 @@ from socdesk.tickets.forms import (
 from socdesk.tickets.history import describe_event
 from socdesk.tickets.presence import presence_leave, presence_touch
 from socdesk.tickets.rows import ticket_rows
-from socdesk.tickets.search import search_snippets
+from socdesk.tickets.search import ranked_count, search_snippets
 from socdesk.tickets.selectors import attachment_get_for_agent, ticket_get_for_agent, ticket_thread
 
 # --- landing and queues -------------------------------------------------------------------------------
@@ -104,6 +104,9 @@ def queue(request):
     signature.pop("page", None)
     signature.pop("sort", None)
     total, capped = cached_count(agent, signature.urlencode(), lambda: capped_count(tickets))
+    ranked = ticket_filter.sort == "relevance" and bool(ticket_filter.search.positive_text)
+    if ranked:
+        total, capped = ranked_count(total, capped)
     context = {
         "filter": ticket_filter,
         "queue_name": ticket_filter.queue,
@@ -116,10 +119,8 @@ def queue(request):
         "first_row": start + 1 if rows else 0,
         "last_row": start + len(rows),
         "total_label": count_label(total, capped),
-        # Ranking reads the SOCDESK_COUNT_CAP most recent matches (search_rank_order): say so.
-        "ranked_subset": capped
-        and ticket_filter.sort == "relevance"
-        and bool(ticket_filter.search.positive_text),
+        # Ranking reads the RANK_WINDOW most recent matches (search_rank_order): say so.
+        "ranked_subset": ranked and capped,
         "statuses": Status.choices,
         "severities": Severity.choices,
         "sources": Source.choices,

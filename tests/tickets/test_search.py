@@ -258,10 +258,11 @@ def test_console_search_box_queue_text_filter_and_api_agree(people, soc_ticket):
     assert found(people.alice, "203.0.113.7") == [alerted.number]
 
 
-def test_the_api_pages_through_every_match_by_activity_and_refuses_a_relevance_sort(people, settings):
+def test_the_api_pages_through_every_match_by_activity_and_refuses_a_relevance_sort(people, monkeypatch):
+    from socdesk.tickets.search import engine
     from tests.api.conftest import ApiClient, make_key
 
-    settings.SOCDESK_COUNT_CAP = 1  # the console ranks the newest 2 matches; the API lists them all
+    monkeypatch.setattr(engine, "RANK_WINDOW", 1)  # the console ranks the newest 2; the API lists all
     tickets = [new_ticket(people, subject=f"Credential stuffing wave {n}") for n in range(3)]
     api = ApiClient(make_key(["tickets:read"], agent=people.alice))
     items = api.get("/api/v1/tickets?q=stuffing").json()["items"]

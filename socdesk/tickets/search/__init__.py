@@ -2,6 +2,8 @@
 database-specific SQL (sql) and applying a query to tickets (engine). Import from this package."""
 
 from socdesk.tickets.search.engine import (
+    RANK_WINDOW,
+    ranked_count,
     search_apply,
     search_errors,
     search_rank_order,
@@ -18,11 +20,13 @@ from socdesk.tickets.search.registry import (
 
 __all__ = [
     "FIELDS",
+    "RANK_WINDOW",
     "DocumentParts",
     "SearchQuery",
     "Term",
     "field_help",
     "parse_query",
+    "ranked_count",
     "search_apply",
     "search_contributor_register",
     "search_errors",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from html import escape
 
-from django.conf import settings
 from django.db.models import OrderBy, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
@@ -26,6 +25,11 @@ from socdesk.tickets.search.sql import MARK_END, MARK_START, TABLE, backend
 # A word that may be part of an identifier (an address, a number, a hash prefix) is also looked
 # for inside the identifiers, where the word index cannot see a part of one.
 IDENTIFIER_LIKE = re.compile(r"[\d.:/@_\\-]")
+# Ranking scores this many of the most recently active matches. Finding them walks the activity
+# index and checks each ticket's document, so a common word costs about as many checks as this
+# window holds matches divided by the word's share of tickets; 200 keeps a word in one ticket of
+# twelve under 150 ms at a million tickets (docs/benchmarks.md).
+RANK_WINDOW = 200
 SNIPPET_SCAN = 20_000  # characters of a document searched for a snippet the database did not mark
 SNIPPET_CONTEXT = 80
 MIN_SUBSTRING = 3  # shorter substrings match too much to help, and trigram indexes cannot serve them
@@ -97,10 +101,10 @@ def rank_texts(query: SearchQuery) -> list[str]:
 def search_rank_order(qs: QuerySet[Ticket], query: SearchQuery) -> QuerySet[Ticket]:
     """`qs` ordered best match first (recent activity breaks ties).
 
-    Ranking reads each matching document, so it ranks the SOCDESK_COUNT_CAP most recently active
-    matches (plus one, so the count above them still reads "1,000+"); a common word among a million
-    tickets stays fast, and sorting by activity pages through every match. Runs its two queries (the
-    window, the scores) when called.
+    Ranking reads each matching document, so it ranks the RANK_WINDOW most recently active matches
+    (plus one, so a caller counting the result can tell there are more: see ranked_count); a common
+    word among a million tickets stays fast, and sorting by activity pages through every match. Runs
+    its two queries (the window, the scores) when called.
     """
     texts = rank_texts(query)
     recent_first = qs.order_by("-last_activity_at", "-id")
@@ -108,13 +112,20 @@ def search_rank_order(qs: QuerySet[Ticket], query: SearchQuery) -> QuerySet[Tick
         return recent_first
     # Scored in one query over the window, then handed back as an order of ids (a CASE per id would
     # hit SQLite's expression depth limit; a correlated score per row would rerun the word lookup).
-    window = list(recent_first.values_list("pk", flat=True)[: settings.SOCDESK_COUNT_CAP + 1])
+    window = list(recent_first.values_list("pk", flat=True)[: RANK_WINDOW + 1])
     engine = backend()
     scores = engine.scores(window, texts) if window else {}
     ordered = sorted(window, key=lambda pk: -scores.get(pk, 0.0))  # stable: recency breaks ties
     listed = "," + ",".join(map(str, ordered)) + ","
     position = RawSQL(engine.position(f'"{Ticket._meta.db_table}"."id"'), [listed])
     return Ticket.objects.filter(pk__in=ordered).order_by(OrderBy(position))
+
+
+def ranked_count(total: int, capped: bool) -> tuple[int, bool]:
+    """A count of a result ordered by search_rank_order, as (count, "or more")."""
+    if total > RANK_WINDOW:
+        return RANK_WINDOW, True
+    return total, capped
 
 
 def search_snippets(query: SearchQuery, ticket_ids: list[int]) -> dict[int, SafeString]:

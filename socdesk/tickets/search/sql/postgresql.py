@@ -24,6 +24,10 @@ class PostgresSearch:
             f"setweight(to_tsvector('{CONFIG}', body), 'D') || "
             f"setweight(to_tsvector('{CONFIG}', translate(body, '{SPLIT_FROM}', '{SPLIT_TO}')), 'D')) STORED",
             f"CREATE INDEX ticket_search_document_idx ON {TABLE} USING gin (document)",
+            # Searches read a handful of rows through the indexes; a parallel plan (chosen when the
+            # planner guesses a rare word is common) only adds the workers' start-up, tens of
+            # milliseconds on a busy machine (docs/benchmarks.md).
+            f"ALTER TABLE {TABLE} SET (parallel_workers = 0)",
             f"CREATE INDEX ticket_search_identifiers_idx ON {TABLE} USING gin (identifiers gin_trgm_ops)",
         ]
 
