@@ -376,3 +376,16 @@ def test_any_text_runs_as_a_search_on_the_database(people, soc_ticket, text):
     tickets = queue_tickets(people.alice, ticket_filter)
     ids = [row["id"] for row in ticket_rows(tickets, 0, 51)]
     search_snippets(ticket_filter.search, ids)
+
+
+def test_many_matches_take_the_subquery_path_with_the_same_results(people, monkeypatch):
+    """Up to FEW_MATCHES, tickets are read by id; beyond, through a subquery: the same tickets."""
+    from socdesk.tickets.search import engine
+
+    tickets = [new_ticket(people, subject=f"Token theft {n}") for n in range(3)]
+    new_ticket(people, subject="Unrelated")
+    expected = sorted(t.number for t in tickets)
+    assert found(people.alice, "theft") == expected
+    monkeypatch.setattr(engine, "FEW_MATCHES", 1)
+    assert found(people.alice, "theft") == expected
+    assert found(people.alice, "token -2") == sorted(t.number for t in tickets if not t.subject.endswith("2"))

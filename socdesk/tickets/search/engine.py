@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from html import escape
 
+from django.db import connection
 from django.db.models import OrderBy, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
@@ -32,6 +33,7 @@ IDENTIFIER_LIKE = re.compile(r"[\d.:/@_\\-]")
 RANK_WINDOW = 200
 SNIPPET_SCAN = 20_000  # characters of a document searched for a snippet the database did not mark
 SNIPPET_CONTEXT = 80
+FEW_MATCHES = 2000  # up to this many matches, tickets are read by id (see search_apply)
 MIN_SUBSTRING = 3  # shorter substrings match too much to help, and trigram indexes cannot serve them
 
 
@@ -64,8 +66,20 @@ def search_apply(qs: QuerySet[Ticket], query: SearchQuery, agent: Agent | None) 
             clauses.append(f"NOT ({sql})" if term.negated else f"({sql})")
             params += values
         match = f"SELECT s.ticket_id FROM {TABLE} s WHERE " + " AND ".join(clauses)
-        qs = qs.filter(pk__in=RawSQL(match, params))
+        few = _few_matches(engine, match, params)
+        # A short list of ids lets the database read those tickets by key; a subquery for more lets
+        # it walk the tickets newest first and stop at a page. The planner cannot tell the two apart
+        # itself: it has no statistics on how rare a word is, and guesses "0.5% of the table".
+        qs = qs.filter(pk__in=few) if few is not None else qs.filter(pk__in=RawSQL(match, params))
     return qs
+
+
+def _few_matches(engine, match: str, params: list) -> list[int] | None:
+    """The matching ids when there are at most FEW_MATCHES of them (one query), else None."""
+    with engine.serial(), connection.cursor() as cursor:
+        cursor.execute(f"{match} LIMIT {FEW_MATCHES + 1}", params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids if len(ids) <= FEW_MATCHES else None
 
 
 def _search_texts(term: Term) -> list[str]:
@@ -112,8 +126,9 @@ def search_rank_order(qs: QuerySet[Ticket], query: SearchQuery) -> QuerySet[Tick
         return recent_first
     # Scored in one query over the window, then handed back as an order of ids (a CASE per id would
     # hit SQLite's expression depth limit; a correlated score per row would rerun the word lookup).
-    window = list(recent_first.values_list("pk", flat=True)[: RANK_WINDOW + 1])
     engine = backend()
+    with engine.serial():
+        window = list(recent_first.values_list("pk", flat=True)[: RANK_WINDOW + 1])
     scores = engine.scores(window, texts) if window else {}
     ordered = sorted(window, key=lambda pk: -scores.get(pk, 0.0))  # stable: recency breaks ties
     listed = "," + ",".join(map(str, ordered)) + ","

@@ -14,6 +14,7 @@ same Python for both; callers never branch on the database.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -51,6 +52,11 @@ class SearchSql(Protocol):
 
     def snippets(self, ticket_ids: list[int], texts: list[str]) -> dict[int, str]:
         """A short extract of each document around its matches, matches between the MARK_* marks."""
+        ...
+
+    def serial(self) -> AbstractContextManager[None]:
+        """Within the block, no parallel plans: a search reads a few hundred rows at most, and
+        starting parallel workers costs more than that on a busy machine (docs/benchmarks.md)."""
         ...
 
     def optimise(self) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import connection
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
 
 from socdesk.tickets.search.sql import MARK_END, MARK_START, TABLE, like_pattern
 
@@ -80,6 +83,12 @@ class PostgresSearch:
                 [*params, options, list(ticket_ids), *params],
             )
             return dict(cursor.fetchall())
+
+    @contextmanager
+    def serial(self) -> Iterator[None]:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # until the block ends
+            yield
 
     def optimise(self) -> None:
         with connection.cursor() as cursor:

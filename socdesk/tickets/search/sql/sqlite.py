@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+
 from django.db import connection
 
 from socdesk.tickets.search.sql import MARK_END, MARK_START, TABLE, like_pattern
@@ -72,6 +74,9 @@ class SqliteSearch:
                 [MARK_START, MARK_END, " OR ".join(phrase(t) for t in texts), *ticket_ids],
             )
             return dict(cursor.fetchall())
+
+    def serial(self) -> AbstractContextManager[None]:
+        return nullcontext()  # SQLite never runs a query in parallel
 
     def optimise(self) -> None:
         with connection.cursor() as cursor:
