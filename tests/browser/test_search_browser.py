@@ -57,6 +57,8 @@ def test_search_by_observable_with_snippet_and_help(page, live_server, cast, scr
         "-noise",
     ):
         expect(help_panel).to_contain_text(syntax)
+    box = help_panel.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width  # on screen, whole
     page.screenshot(path=screenshots / f"search-help-{width}.png")
     page.locator("[data-search-help] summary").click()
 
