@@ -23,3 +23,16 @@ class AlertsConfig(AppConfig):
         observable_finder_register(
             ObservableFinder(find=lambda text: extract([], text), link=observables_link_found)
         )
+        # Search: alerts and observables are part of every ticket's search document, and `ip:`,
+        # `hash:`... select tickets by observable.
+        from socdesk.alerts import search
+        from socdesk.tickets.search import (
+            search_contributor_register,
+            search_field_register,
+            search_normaliser_register,
+        )
+
+        search_contributor_register(search.ticket_search_parts)
+        search_normaliser_register(search.normalised_term)
+        for name in search.FIELD_TYPES:
+            search_field_register(name, search.observable_field)

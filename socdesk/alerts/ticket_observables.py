@@ -19,6 +19,7 @@ from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.tickets.models import Ticket
+from socdesk.tickets.search import search_index
 
 FLAGS = ("ioc", "sighted")
 
@@ -60,12 +61,13 @@ class ObservableLinks:
 
 
 def observables_attach_many(
-    all_links: list[ObservableLinks], *, now: datetime, fresh: bool = False
+    all_links: list[ObservableLinks], *, now: datetime, fresh: bool = False, index: bool = True
 ) -> dict[tuple[str, str], Observable]:
     """Link the observables of many alerts at once: one upsert, two link inserts, flag updates.
 
     `fresh`: every alert and ticket was created in this transaction, so none of the links exists yet
-    and they are inserted without the conflict check (a batch of new alerts).
+    and they are inserted without the conflict check (a batch of new alerts). `index=False`: the
+    caller rewrites the tickets' search documents itself (alert ingest, once per batch).
     """
     by_pair = _observables_for([pair for links in all_links for pair in links.pairs], now)
     if not by_pair:
@@ -112,6 +114,8 @@ def observables_attach_many(
         Observable.objects.filter(pk__in=ioc, ioc=False).update(ioc=True)
     if sighted:
         Observable.objects.filter(pk__in=sighted, sighted=False).update(sighted=True)
+    if index:
+        search_index({ticket_id for ticket_id, _ in ticket_rows})
     return by_pair
 
 
@@ -130,7 +134,8 @@ def observables_link_found(
     """
     if actor is None:
         links = [ObservableLinks(ticket=t, alert=None, pairs=pairs, origin="message") for t, pairs in found]
-        observables_attach_many(links, now=now, fresh=fresh)
+        # The opening service writes the tickets' search documents once everything is linked.
+        observables_attach_many(links, now=now, fresh=fresh, index=False)
         return
     for ticket, pairs in found:
         on_ticket = set(
@@ -201,6 +206,7 @@ def ticket_observable_add(
         raise ServiceError(f"{pair[1]} is already on this ticket.", fields={"value": "duplicate"})
     if ioc and not observable.ioc:
         Observable.objects.filter(pk=observable.pk).update(ioc=True)
+    search_index([ticket.pk])
     _audit(actor, "observable.added", ticket, link, after={"ioc": ioc})
     return link
 
@@ -291,6 +297,7 @@ def ticket_observable_remove(*, actor: Actor, ticket: Ticket, link_id: int) -> N
     link = _link(ticket, link_id)
     _audit(actor, "observable.removed", ticket, link, before={"ioc": link.ioc, "sighted": link.sighted})
     link.delete()
+    search_index([ticket.pk])
     _refresh_flags(link.observable)
 
 

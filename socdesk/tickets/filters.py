@@ -16,8 +16,19 @@ from socdesk.accounts.models import Agent
 from socdesk.core.text import clean_text
 from socdesk.tickets.choices import OPEN_STATUSES, Severity, Source, Status
 from socdesk.tickets.models import Ticket
-from socdesk.tickets.selectors import normalise_number, tickets_visible_to
+from socdesk.tickets.search import (
+    SearchQuery,
+    parse_query,
+    search_apply,
+    search_errors,
+    search_rank_order,
+)
+from socdesk.tickets.selectors import tickets_visible_to
 from socdesk.tickets.sorting import DEFAULT_SORT, SORT_KEYS, sort_tickets
+
+# Best match first (socdesk.tickets.search.engine.search_rank_order): not a column, so not in the
+# sorting table; without words to rank by it is the newest activity first.
+RELEVANCE = "relevance"
 
 
 def _mine(agent: Agent | None) -> Q:
@@ -65,7 +76,8 @@ class TicketFilter:
     tag: list[str] = field(default_factory=list)
     created_from: date | None = None
     created_to: date | None = None
-    q: str = ""
+    q: str = ""  # search text (socdesk.tickets.search.query); `search` is what it says
+    search: SearchQuery = field(default_factory=SearchQuery)
     # "<observable id>" or "<type>:<value>" as sent; `observable_match` is what apply() filters on.
     observable: str = ""
     observable_match: dict = field(default_factory=dict)
@@ -74,10 +86,14 @@ class TicketFilter:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_querydict(cls, params, *, default_queue: str = "open") -> TicketFilter:
+    def from_querydict(
+        cls, params, *, default_queue: str = "open", rank_by_default: bool = True
+    ) -> TicketFilter:
         """Parse request parameters; bad values are dropped and reported in `errors`, never a 500.
 
         The console's default queue is "open"; the API lists all tickets unless asked for a queue.
+        A search with words is sorted best match first unless a sort is asked for (the API, whose
+        pages follow a cursor over stored columns, sorts by activity).
         """
         f = cls()
         f.queue = _one_of(params, "queue", QUEUES, default_queue, f.errors)
@@ -91,8 +107,15 @@ class TicketFilter:
         f.created_from = _date(params, "created_from", f.errors)
         f.created_to = _date(params, "created_to", f.errors)
         f.q = clean_text(params.get("q") or "").strip()[:200]
+        f.search = parse_query(f.q)
+        problems = search_errors(f.search)
+        if problems:
+            f.errors["q"] = " ".join(problems)
         f.observable, f.observable_match, f.observable_label = _observable(params, f.errors)
-        f.sort = _one_of(params, "sort", SORT_KEYS, DEFAULT_SORT, f.errors)
+        ranked = rank_by_default and bool(f.search.positive_text)
+        f.sort = _one_of(
+            params, "sort", (RELEVANCE, *SORT_KEYS), RELEVANCE if ranked else DEFAULT_SORT, f.errors
+        )
         return f
 
     def limit_to(self, name: str, allowed: Collection[int]) -> None:
@@ -112,7 +135,7 @@ class TicketFilter:
         return all(
             getattr(self, f.name) == getattr(TicketFilter(queue=self.queue), f.name)
             for f in fields(self)
-            if f.name not in ("errors", "observable_match", "observable_label")
+            if f.name not in ("errors", "observable_match", "observable_label", "search")
         )
 
     def apply(self, qs: QuerySet[Ticket], agent: Agent | None) -> QuerySet[Ticket]:
@@ -141,18 +164,13 @@ class TicketFilter:
             qs = qs.filter(created_at__gte=datetime.combine(self.created_from, time.min, tz))
         if self.created_to:
             qs = qs.filter(created_at__lt=datetime.combine(self.created_to + timedelta(days=1), time.min, tz))
-        if self.q:
-            if _looks_like_number(self.q):
-                qs = qs.filter(Q(number=normalise_number(self.q)) | Q(subject__icontains=self.q))
-            else:
-                qs = qs.filter(subject__icontains=self.q)
+        if self.search:
+            qs = search_apply(qs, self.search, agent)
         if self.observable_match:
             qs = qs.filter(**self.observable_match)
+        if self.sort == RELEVANCE:
+            return search_rank_order(qs, self.search)
         return sort_tickets(qs, self.sort)
-
-
-def _looks_like_number(text: str) -> bool:
-    return "-" in text and text.rsplit("-", 1)[1].isdigit()
 
 
 def _one_of(params, name, allowed, default, errors) -> str:

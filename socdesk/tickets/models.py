@@ -219,3 +219,25 @@ class SavedSearch(models.Model):
     @property
     def is_shared(self) -> bool:
         return self.department_id is not None
+
+
+class TicketSearch(models.Model):
+    """A ticket's search document, written by socdesk.tickets.search.index in the same transaction as
+    the change it reflects, and indexed by the database's own full-text engine.
+
+    PostgreSQL adds a generated `tsvector` column over `title` and `body` with a GIN index, and a
+    trigram index on `identifiers`; SQLite keeps an FTS5 table in step through triggers (see the
+    migration that creates this table). What goes into each column is defined once, in
+    socdesk.tickets.search.document.
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="search")
+    title = models.TextField(help_text="Number and subject: matches here rank first.")
+    body = models.TextField(help_text="Thread, requester, tags, fields, alerts and observables.")
+    identifiers = models.TextField(help_text="Number, observable values and addresses, for substring search.")
+
+    class Meta:
+        verbose_name = "ticket search document"
+
+    def __str__(self) -> str:
+        return f"search document of {self.ticket_id}"

@@ -17,6 +17,7 @@ from socdesk.core.durations import duration_label
 from socdesk.tickets.choices import Resolution, Severity, Status
 
 ROW_FIELDS = (
+    "id",
     "number",
     "subject",
     "severity",
@@ -57,6 +58,7 @@ def ticket_rows(tickets: QuerySet, start: int, stop: int) -> list[dict]:
         full_name = f"{first} {last}".strip()
         rows.append(
             {
+                "id": r["id"],
                 "number": r["number"],
                 "href": detail.replace("NUMBER", r["number"]),
                 "subject": r["subject"],

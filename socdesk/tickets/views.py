@@ -68,6 +68,7 @@ from socdesk.tickets.saved_searches import (
     shareable_departments,
     stale_references,
 )
+from socdesk.tickets.search import ranked_count, search_snippets
 from socdesk.tickets.selectors import (
     attachment_get_for_agent,
     saved_searches_visible_to,
@@ -137,6 +138,10 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
     rows = ticket_rows(tickets, start, start + size + 1)
     has_next = len(rows) > size
     rows = rows[:size]
+    if ticket_filter.search.positive_text:
+        snippets = search_snippets(ticket_filter.search, [row["id"] for row in rows])
+        for row in rows:
+            row["snippet"] = snippets.get(row["id"], "")
     # The signature is the filter without paging or sorting: every page of one queue shares a count.
     signature = params.copy()
     signature.pop("page", None)
@@ -146,6 +151,9 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
     edit_departments = list(share_departments)
     if saved is not None and saved.department is not None and saved.department not in edit_departments:
         edit_departments.append(saved.department)  # renaming keeps the sharing it has
+    ranked = ticket_filter.sort == "relevance" and bool(ticket_filter.search.positive_text)
+    if ranked:
+        total, capped = ranked_count(total, capped)
     context = {
         "filter": ticket_filter,
         "queue_name": ticket_filter.queue,
@@ -164,6 +172,8 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
         "first_row": start + 1 if rows else 0,
         "last_row": start + len(rows),
         "total_label": count_label(total, capped),
+        # Ranking reads the RANK_WINDOW most recent matches (search_rank_order): say so.
+        "ranked_subset": ranked and capped,
         "statuses": Status.choices,
         "severities": Severity.choices,
         "sources": Source.choices,

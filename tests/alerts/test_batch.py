@@ -112,7 +112,8 @@ def test_a_flood_batch_costs_a_constant_number_of_queries(make_integration, djan
         delivery_receive(adapter="alertmanager", body=body(f"fp{i % 140}"), integration=integration).pk
         for i in range(200)
     ]
-    with django_assert_max_num_queries(40):
+    # 40 before search; the batch's search documents add a fixed six (read five tables, one upsert).
+    with django_assert_max_num_queries(46):
         assert len(deliveries_process(delivery_ids=ids)) == 200
     assert Ticket.objects.count() == 140
     assert sorted(set(Alert.objects.values_list("occurrence_count", flat=True))) == [1, 2]

@@ -26,6 +26,7 @@ from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.tickets.models import Ticket
+from socdesk.tickets.search import search_index
 from socdesk.tickets.services import (
     ticket_change_severity,
     ticket_change_status,
@@ -127,16 +128,25 @@ class Writer:
             links.ticket = slot.written()
         # Links to tickets opened just now cannot exist yet: they go in without the conflict check.
         observables_attach_many(
-            [lk for lk, slot in plan.links if id(slot) in opened], now=self.now, fresh=True
+            [lk for lk, slot in plan.links if id(slot) in opened], now=self.now, fresh=True, index=False
         )
-        observables_attach_many([lk for lk, slot in plan.links if id(slot) not in opened], now=self.now)
+        observables_attach_many(
+            [lk for lk, slot in plan.links if id(slot) not in opened], now=self.now, index=False
+        )
+        # One search upsert for the batch: the tickets opened, and those that got alerts or observables
+        # (a repeat only counts up, which changes nothing that is searched).
+        search_index(
+            {row.ticket_id for row in rows} | {links.ticket.pk for links, _ in plan.links if links.ticket}
+        )
         record_many([event() if callable(event) else event for event in plan.events])
         plan.clear()
 
     def _open_tickets(self, slots: list[TicketSlot]) -> set[int]:
         """Open the planned tickets; returns the slots' ids."""
         events: list[AuditEvent] = []
-        tickets = ticket_create_many([slot.opening() for slot in slots], now=self.now, record=events.extend)
+        tickets = ticket_create_many(
+            [slot.opening() for slot in slots], now=self.now, record=events.extend, index=False
+        )
         for slot, ticket, event in zip(slots, tickets, events, strict=True):
             slot.ticket, slot.draft, slot.created_event = ticket, None, event
         return {id(slot) for slot in slots}

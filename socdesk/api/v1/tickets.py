@@ -202,7 +202,12 @@ class TicketListParams(Schema):
     tag: list[str] = Field(default_factory=list, description="Tickets carrying all of these tags.")
     created_from: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
     created_to: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
-    q: str | None = Field(None, description="Words in the subject, or a ticket number.")
+    q: str | None = Field(
+        None,
+        description="A search as in the console: words anywhere in the ticket (number, subject, thread, "
+        'requester, tags, alerts, observables), "a phrase", -word, and fields such as ip:10.0.0.5, '
+        "hash:, domain:, host:, user:, status:, severity:, assignee:, tag:, source: (docs/search.md).",
+    )
     observable: str | None = Field(
         None,
         description="Tickets carrying this observable: its id, or <type>:<value> such as ip:203.0.113.7.",
@@ -225,7 +230,7 @@ def ticket_list(request, params: Query[TicketListParams]):
     Scope: tickets:read. Page with `next` → `?cursor=`.
     """
     caller: Caller = request.auth
-    ticket_filter = TicketFilter.from_querydict(request.GET, default_queue="all")
+    ticket_filter = TicketFilter.from_querydict(request.GET, default_queue="all", rank_by_default=False)
     errors = dict(ticket_filter.errors)
     sort = request.GET.get("sort") or "activity"
     if sort not in API_SORTS:  # the console's other sorts (severity, names...) cannot be paged by cursor

@@ -16,6 +16,7 @@ from socdesk.core.errors import ServiceError
 from socdesk.core.text import clean_text
 from socdesk.tickets.choices import Resolution, Severity, Status
 from socdesk.tickets.models import Ticket
+from socdesk.tickets.search import search_index
 from socdesk.tickets.services.steps import (
     add_event_entry,
     check_version,
@@ -154,5 +155,7 @@ def ticket_edit(
         raise ServiceError("Nothing to change.")
     touch(ticket, actor, timezone.now())
     ticket.save(update_fields=["subject", "due_at", "version", "last_activity_at", "acknowledged_at"])
+    if "subject" in after:
+        search_index([ticket.pk])
     record_ticket_event(actor, "ticket.edited", ticket, before=before, after=after)
     return ticket

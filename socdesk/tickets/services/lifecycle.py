@@ -26,6 +26,7 @@ from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Severity, Source
 from socdesk.tickets.models import ThreadEntry, Ticket
 from socdesk.tickets.observables import observables_link
+from socdesk.tickets.search import search_index
 from socdesk.tickets.services.numbering import (
     TICKET_NUMBER_COUNTER,
     TICKET_NUMBER_START,
@@ -114,6 +115,7 @@ def ticket_create_many(
     *,
     now: datetime | None = None,
     record: Callable[[list[AuditEvent]], None] = record_many,
+    index: bool = True,
 ) -> list[Ticket]:
     """Open tickets, each with its first thread entry, in a few statements however many there are.
 
@@ -124,6 +126,8 @@ def ticket_create_many(
     permission in the department. `now`: the creation time (the alert engine's batch time, so the
     tickets' first lines and its own lines read in order); `record` receives the `ticket.created` events
     in draft order (the alert engine slots them between its own); runs in the caller's transaction.
+    `index=False`: the caller writes the tickets' search documents itself, once it has added to them
+    (alert ingest, after the alerts and observables).
     """
     if not drafts:
         return []
@@ -141,7 +145,10 @@ def ticket_create_many(
         AuditEvent: len(drafts) if record is record_many else 0,
     }
     with sql.reserved(reserve, {TICKET_NUMBER_COUNTER: (len(drafts), TICKET_NUMBER_START)}):
-        return _create(drafts, requesters, tag_names, with_entry, now, record)
+        tickets = _create(drafts, requesters, tag_names, with_entry, now, record)
+    if index:
+        search_index(ticket.pk for ticket in tickets)
+    return tickets
 
 
 def _create(

@@ -11,6 +11,7 @@ from socdesk.accounts.choices import Perm
 from socdesk.core.actor import Actor
 from socdesk.core.text import clean_text
 from socdesk.tickets.models import Tag, Ticket
+from socdesk.tickets.search import search_index
 from socdesk.tickets.services.steps import (
     check_version,
     lock_ticket,
@@ -55,6 +56,7 @@ def ticket_set_tags(
     if sorted(names) == before:
         return ticket
     ticket.tags.set(tag_objects(names))
+    search_index([ticket.pk])
     touch(ticket, actor, timezone.now())
     ticket.save(update_fields=["version", "last_activity_at", "acknowledged_at"])
     record_ticket_event(

@@ -18,6 +18,7 @@ from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
 from socdesk.tickets.observables import observables_link
+from socdesk.tickets.search import search_index
 from socdesk.tickets.services.steps import (
     check_version,
     lock_ticket,
@@ -60,6 +61,7 @@ def _add_entry(
         created_at=now,
     )
     stored = store_files(entry, files)
+    search_index([ticket.pk])
     touch(ticket, actor, now)
     fields = ["version", "last_activity_at", "acknowledged_at"]
     if kind == EntryKind.REPLY and ticket.first_response_at is None:
