@@ -138,8 +138,13 @@ class TicketFilter:
             if f.name not in ("errors", "observable_match", "observable_label", "search")
         )
 
-    def apply(self, qs: QuerySet[Ticket], agent: Agent | None) -> QuerySet[Ticket]:
-        """Narrow a queryset by queue and criteria, and sort it."""
+    def apply(self, qs: QuerySet[Ticket], agent: Agent | None, *, counting: bool = False) -> QuerySet[Ticket]:
+        """Narrow a queryset by queue and criteria, and sort it.
+
+        `counting=True`: only which tickets match matters (counts of many filters in one query), so
+        nothing runs ahead of the caller's query: no look-up of a short list of search matches, no
+        relevance ranking (see socdesk.tickets.search.engine).
+        """
         qs = qs.filter(QUEUES[self.queue][1](agent))
         if self.status:
             qs = qs.filter(status__in=self.status)
@@ -165,10 +170,10 @@ class TicketFilter:
         if self.created_to:
             qs = qs.filter(created_at__lt=datetime.combine(self.created_to + timedelta(days=1), time.min, tz))
         if self.search:
-            qs = search_apply(qs, self.search, agent)
+            qs = search_apply(qs, self.search, agent, few_first=not counting)
         if self.observable_match:
             qs = qs.filter(**self.observable_match)
-        if self.sort == RELEVANCE:
+        if self.sort == RELEVANCE and not counting:
             return search_rank_order(qs, self.search)
         return sort_tickets(qs, self.sort)
 

@@ -119,7 +119,7 @@ def saved_search_counts(agent: Agent, searches: Iterable[SavedSearch]) -> dict[i
     def count_all() -> dict[int, tuple[int, bool]]:
         visible = tickets_visible_to(agent)
         filters = {s.pk: TicketFilter.from_querydict(QueryDict(s.query)) for s in searches}
-        return capped_counts(agent, {pk: f.apply(visible, agent) for pk, f in filters.items()})
+        return capped_counts(agent, {pk: f.apply(visible, agent, counting=True) for pk, f in filters.items()})
 
     return cached_count(agent, signature, count_all)
 
@@ -140,4 +140,6 @@ def capped_counts(agent: Agent, querysets: Mapping[int, QuerySet[Ticket]]) -> di
         columns[f"count_{pk}"] = Subquery(counted.values("n"))
     # The sub-selects need a row to hang on: the agent's own, which always exists.
     row = Agent.objects.filter(pk=agent.pk).annotate(**columns).values(*columns).get()
-    return {pk: (cap, True) if row[f"count_{pk}"] > cap else (row[f"count_{pk}"], False) for pk in querysets}
+    # A search known to match nothing (an empty id list) compiles to no sub-select: NULL, i.e. 0.
+    counts = {pk: row[f"count_{pk}"] or 0 for pk in querysets}
+    return {pk: (cap, True) if n > cap else (n, False) for pk, n in counts.items()}

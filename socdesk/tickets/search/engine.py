@@ -48,9 +48,12 @@ def search_errors(query: SearchQuery) -> list[str]:
     return errors
 
 
-def search_apply(qs: QuerySet[Ticket], query: SearchQuery, agent: Agent | None) -> QuerySet[Ticket]:
+def search_apply(
+    qs: QuerySet[Ticket], query: SearchQuery, agent: Agent | None, *, few_first: bool = True
+) -> QuerySet[Ticket]:
     """Narrow `qs` to the tickets matching every term of the query (bad field terms are skipped:
-    search_errors explains them)."""
+    search_errors explains them). `few_first=False` skips the look-up of a short list of matches (one
+    query of its own) and keeps the words a sub-select, for callers that count many searches at once."""
     for term in query.field_terms:
         try:
             condition = field_condition(term, agent)
@@ -66,7 +69,7 @@ def search_apply(qs: QuerySet[Ticket], query: SearchQuery, agent: Agent | None) 
             clauses.append(f"NOT ({sql})" if term.negated else f"({sql})")
             params += values
         match = f"SELECT s.ticket_id FROM {TABLE} s WHERE " + " AND ".join(clauses)
-        few = _few_matches(engine, match, params)
+        few = _few_matches(engine, match, params) if few_first else None
         # A short list of ids lets the database read those tickets by key; a subquery for more lets
         # it walk the tickets newest first and stop at a page. The planner cannot tell the two apart
         # itself: it has no statistics on how rare a word is, and guesses "0.5% of the table".

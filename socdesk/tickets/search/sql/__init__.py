@@ -19,10 +19,9 @@ from typing import Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-TABLE = "tickets_ticketsearch"
-# Marks around a highlighted match in a snippet: control characters, which clean_text removes from
-# every stored text, so no document can contain them and fake a highlight.
-MARK_START, MARK_END = "\x02", "\x03"
+from socdesk.tickets.search.sql.common import MARK_END, MARK_START, TABLE, like_pattern
+
+__all__ = ["MARK_END", "MARK_START", "TABLE", "SearchSql", "backend", "like_pattern"]
 
 
 class SearchSql(Protocol):
@@ -73,9 +72,3 @@ def backend(alias: str = DEFAULT_DB_ALIAS) -> SearchSql:
     from socdesk.tickets.search.sql.sqlite import SQLITE
 
     return SQLITE
-
-
-def like_pattern(text: str) -> str:
-    """`%text%` for LIKE, with the text's own wildcards taken literally (escape character: backslash)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
-from socdesk.tickets.search.sql import MARK_END, MARK_START, TABLE, like_pattern
+from socdesk.tickets.search.sql.common import MARK_END, MARK_START, TABLE, like_pattern
 
 CONFIG = "simple"  # no stemming and no stop words: identifiers and log text are not English prose
 # PostgreSQL's parser keeps `winword.exe`, `evil.example/login` or `user@host` as one token, so the

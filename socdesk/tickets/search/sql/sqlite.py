@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from django.db import connection
 
-from socdesk.tickets.search.sql import MARK_END, MARK_START, TABLE, like_pattern
+from socdesk.tickets.search.sql.common import MARK_END, MARK_START, TABLE, like_pattern
 
 FTS = f"{TABLE}_fts"
 
