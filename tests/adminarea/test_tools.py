@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from socdesk.accounts.models import ApiKey
+from socdesk.alerts.forms import IntegrationForm
 from socdesk.alerts.models import Alert, Integration
 from socdesk.audit.models import AuditEvent
 from tests.api.conftest import ApiClient
@@ -27,6 +28,16 @@ def test_an_integration_is_created_through_the_service_and_opens_with_its_webhoo
     assert AuditEvent.objects.filter(action="integration.created", target_id=str(integration.pk)).exists()
     page = admin.get(response["Location"]).content.decode()
     assert f"/api/v1/hooks/alertmanager/{integration.token}" in page
+
+
+def test_the_integration_page_renders_every_field_the_form_requires(people):
+    # A field the form validates but the page does not show refuses every save with nothing marked.
+    admin = client_for(people.admin)
+    integration = Integration.objects.create(adapter="alertmanager", name="Prom", department=people.soc)
+    for path in ("/admin-area/integrations/new", f"/admin-area/integrations/{integration.pk}"):
+        page = admin.get(path).content.decode()
+        missing = [name for name in IntegrationForm.base_fields if f'name="{name}"' not in page]
+        assert missing == [], f"{path} does not render {missing}"
 
 
 def test_an_integration_with_a_bad_severity_map_is_refused_with_the_apis_sentence(people):

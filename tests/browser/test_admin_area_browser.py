@@ -121,6 +121,7 @@ def test_admin_pages_tools(page, live_server, cast, screenshots):
     page.get_by_label("Adapter").select_option(value="alertmanager")
     page.get_by_label("Department").select_option(label="SOC")
     page.get_by_role("button", name="Create integration").click()
+    page.wait_for_url(re.compile(r".*/admin-area/integrations/\d+$"))  # created, on its page
     integration = Integration.objects.get(name="Prometheus")
     expect(page.get_by_label(re.compile("Webhook URL"))).to_have_value(re.compile(integration.token))
     page.get_by_label("Sample payload").fill(SAMPLE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from socdesk.accounts.testing import PERSONA_PASSWORD
+from socdesk.alerts.ingest import delivery_process, delivery_receive
+from socdesk.alerts.models import Integration
 from socdesk.audit.models import AuditEvent
 from socdesk.tickets.models import Ticket
 from tests.browser.conftest import sign_in
@@ -120,6 +123,95 @@ def test_journey_from_login_to_resolution(page, live_server, cast, screenshots):
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"auth.login", "ticket.created", "ticket.replied", "ticket.noted", "ticket.assigned"} <= actions
     assert "ticket.status_changed" in actions
+
+
+def _ingest_demo_alerts(cast) -> dict[str, Ticket]:
+    """A morning's alerts through the real ingest engine: a beacon whose address is only an observable,
+    and two port scans the analyst will dismiss as noise."""
+    integration = Integration.objects.create(adapter="generic", name="edr", department=cast.soc)
+    alerts = [
+        {
+            "title": "Outbound beacon from WS-0142",
+            "description": "The EDR saw a periodic HTTPS connection every 60 s.",
+            "severity": "medium",
+            "fingerprint": "beacon-ws0142",
+            "observables": [["ip", "203.0.113.7"], ["hostname", "ws-0142.corp.example.test"]],
+        },
+        {"title": "Port scan from the guest Wi-Fi", "severity": "low", "fingerprint": "scan-guest"},
+        {"title": "Port scan from the lab VLAN", "severity": "low", "fingerprint": "scan-lab"},
+    ]
+    delivery_process(
+        delivery_id=delivery_receive(
+            adapter="generic", body=json.dumps(alerts).encode(), integration=integration
+        ).pk
+    )
+    return {t.subject: t for t in Ticket.objects.filter(source="alert")}
+
+
+def test_journey_alert_triage_search_bulk_resolve_and_draft(page, live_server, cast, screenshots):
+    """One analyst's morning on ingested alerts: find the beacon by its (defanged) address from the top
+    bar, dismiss the New port scans as false positives in one bulk pass, and write a reply on the beacon
+    that survives a severity change before it is sent."""
+    tickets = _ingest_demo_alerts(cast)
+    beacon = tickets["Outbound beacon from WS-0142"]
+    scans = [tickets["Port scan from the guest Wi-Fi"], tickets["Port scan from the lab VLAN"]]
+    assert {t.status for t in tickets.values()} == {"new"}
+    assert "203.0.113" not in beacon.subject  # the address is only an observable
+    base = live_server.url
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, base, "alice", PERSONA_PASSWORD)
+
+    # Search from the top bar by the address as a report defangs it.
+    search = page.get_by_role("searchbox", name="Search tickets")
+    search.fill("203.0.113[.]7")
+    search.press("Enter")
+    page.wait_for_url("**/tickets/?queue=all&q=*")
+    expect(page.get_by_role("link", name=beacon.number, exact=True)).to_be_visible()
+    for scan in scans:
+        expect(page.get_by_role("link", name=scan.number, exact=True)).to_have_count(0)
+    expect(page.locator("[data-snippet] mark").first).to_have_text("203.0.113.7")
+    page.screenshot(path=screenshots / "journey-search-observable.png", full_page=True)
+
+    # Dismiss the New port scans as false positives in one bulk pass from the queue.
+    page.goto(f"{base}/tickets/?queue=open")
+    for scan in scans:
+        row = page.get_by_role("row").filter(has_text=scan.number)
+        expect(row).to_contain_text("New")
+        row.get_by_role("checkbox").check()
+    page.get_by_label("Bulk action").select_option(label="Set status")
+    page.get_by_label("Bulk status").select_option(label="Resolved")
+    page.get_by_label("Bulk resolution").select_option(label="False positive")
+    page.screenshot(path=screenshots / "journey-bulk-chosen.png", full_page=True)
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.get_by_text("Changed 2 ticket(s)")).to_be_visible()
+    page.goto(f"{base}/tickets/?queue=all")
+    for scan in scans:
+        expect(page.get_by_role("row").filter(has_text=scan.number)).to_contain_text("Resolved")
+    expect(page.get_by_role("row").filter(has_text=beacon.number)).to_contain_text("New")
+    page.screenshot(path=screenshots / "journey-bulk-resolved.png", full_page=True)
+    fresh = Ticket.objects.filter(pk__in=[t.pk for t in scans])
+    assert {(t.status, t.resolution) for t in fresh} == {("resolved", "false_positive")}
+
+    # A reply draft on the beacon survives a severity change from the sidebar, then goes once sent.
+    draft = "WS-0142 is re-imaged; the address 203.0.113.7 is blocked at the proxy."
+    page.get_by_role("link", name=beacon.number, exact=True).click()
+    page.wait_for_url(f"{base}/tickets/{beacon.number}/")
+    page.get_by_label("Message").fill(draft)
+    page.locator("summary", has_text="Severity and tags").click()
+    page.get_by_label("Severity").select_option(label="High")
+    page.get_by_role("button", name="Set severity").click()
+    expect(page.locator(".ticket-head .sev")).to_have_text("High")
+    expect(page.get_by_label("Message")).to_have_value(draft)
+    page.screenshot(path=screenshots / "journey-draft-kept.png", full_page=True)
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".entry.reply")).to_contain_text("blocked at the proxy")
+    expect(page.get_by_label("Message")).to_have_value("")
+    page.reload()
+    expect(page.get_by_label("Message")).to_have_value("")
+    page.screenshot(path=screenshots / "journey-draft-sent.png", full_page=True)
+    beacon.refresh_from_db()
+    assert beacon.severity == "high"
+    assert beacon.entries.filter(kind="reply", body__contains="blocked at the proxy").count() == 1
 
 
 def test_audit_browser_for_admin(page, live_server, cast, screenshots):

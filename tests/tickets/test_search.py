@@ -228,6 +228,16 @@ def test_snippet_of_an_identifier_only_match(people):
     assert "<mark>abababab</mark>" in str(snippets[ticket.pk])
 
 
+def test_snippet_marks_a_whole_address_not_the_piece_a_cut_extract_ends_on(people):
+    # Fourteen words in, FTS5's extract ended inside the address and marked only "203.0".
+    ticket = new_ticket(
+        people, subject="Outbound beacon from ws-0142.corp.example.test to 203.0.113.7 over HTTPS every 60 s"
+    )
+    html = str(search_snippets(parse_query("203.0.113[.]7"), [ticket.pk])[ticket.pk])
+    assert "<mark>203.0.113.7</mark>" in html
+    assert "<mark>203.0</mark>" not in html
+
+
 def test_ranked_best_match_first(people):
     body_only = new_ticket(people, subject="Weekly report", body="mentions ransomware once")
     in_subject = new_ticket(people, subject="Ransomware on the file server")

@@ -33,6 +33,7 @@ IDENTIFIER_LIKE = re.compile(r"[\d.:/@_\\-]")
 RANK_WINDOW = 200
 SNIPPET_SCAN = 20_000  # characters of a document searched for a snippet the database did not mark
 SNIPPET_CONTEXT = 80
+MARKED = re.compile(r"<mark>(.*?)</mark>", re.S)
 FEW_MATCHES = 2000  # up to this many matches, tickets are read by id (see search_apply)
 MIN_SUBSTRING = 3  # shorter substrings match too much to help, and trigram indexes cannot serve them
 
@@ -152,10 +153,12 @@ def search_snippets(query: SearchQuery, ticket_ids: list[int]) -> dict[int, Safe
     if not texts or not ticket_ids:
         return {}
     found = {pk: _marked(text) for pk, text in backend().snippets(ticket_ids, texts).items() if text}
-    missing = [pk for pk in ticket_ids if pk not in found or "<mark>" not in found[pk]]
+    missing = [pk for pk in ticket_ids if pk not in found or not _marks_a_whole_text(found[pk], texts)]
     if missing:
         # Matched inside an identifier or a longer token (`kraken` in `kraken.exe`), which the
-        # database's highlighter does not mark: show the first place the words appear.
+        # database's highlighter does not mark, or marked only in part (FTS5's extract can end inside
+        # `203.0.113.7` and mark `203.0`): show the first place the words appear, when they appear as
+        # typed; a stemmed match (`beacons` for `beaconing`) keeps the highlighter's extract.
         documents = TicketSearch.objects.filter(ticket_id__in=missing).values_list(
             "ticket_id", "identifiers", "title", Substr("body", 1, SNIPPET_SCAN)
         )
@@ -164,6 +167,13 @@ def search_snippets(query: SearchQuery, ticket_ids: list[int]) -> dict[int, Safe
             if extract:
                 found[pk] = extract
     return found
+
+
+def _marks_a_whole_text(html: str, texts: list[str]) -> bool:
+    """Whether one of the extract's marks holds one of the searched texts whole."""
+    marked = [" ".join(m.lower().split()) for m in MARKED.findall(html)]
+    wanted = [" ".join(escape(t).lower().split()) for t in texts]
+    return any(text in mark for mark in marked for text in wanted)
 
 
 def _marked(text: str) -> SafeString:
