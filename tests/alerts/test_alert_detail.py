@@ -78,6 +78,8 @@ def test_alertmanager_falls_back_to_the_external_url_without_a_generator_url():
         "https://evil.example/\nx",
         "ftp://files.example/a",
         "https://example.test/" + "a" * 2000,
+        "http://[",  # urlsplit raises on these malformed hosts (found by the adapters' fuzz test)
+        "A://[]",
     ],
 )
 def test_only_absolute_http_links_are_kept(bad):

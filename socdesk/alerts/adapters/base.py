@@ -176,7 +176,10 @@ def web_link(*candidates: Any) -> str:
         url = candidate.strip()
         if not url or len(url) > SOURCE_URL_MAX or any(c.isspace() or ord(c) < 32 for c in url):
             continue
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # a malformed host such as `http://[` is no link either
+            continue
         if parts.scheme.lower() in ("http", "https") and parts.netloc:
             return url
     return ""

@@ -3,15 +3,14 @@
 `{% ticket_alert_summary ticket as summary %}`: the ticket's alerts in one aggregate (None without any);
 `{% include "alerts/_ticket_alert_header.html" %}` with it writes "Alert x37 — first seen ..., last seen ...,
 firing" in the header.
-`{{ url|http_link }}`: the URL when it is http(s), else '' (a second guard after the adapters').
+`{{ url|http_link }}`: the URL when it is http(s), else '' (the adapters' rule again, for older links).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django import template
 
+from socdesk.alerts.adapters.base import web_link
 from socdesk.alerts.selectors import TicketAlertSummary, ticket_alert_summary
 from socdesk.tickets.models import Ticket
 
@@ -25,7 +24,5 @@ def ticket_alert_summary_tag(ticket: Ticket) -> TicketAlertSummary | None:
 
 @register.filter
 def http_link(url: str | None) -> str:
-    if not url:
-        return ""
-    parts = urlsplit(str(url).strip())
-    return str(url).strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+    """The stored link when it is one the console may render (the adapters' own rule), else ''."""
+    return web_link(url)
