@@ -21,6 +21,7 @@ from django.utils import timezone
 import socdesk
 from socdesk.alerts.models import Alert
 from socdesk.audit.models import AuditEvent
+from socdesk.audit.services import seal_pending
 from socdesk.ops.backup.archive import (
     ATTACHMENT_NAME,
     ATTACHMENTS,
@@ -62,6 +63,9 @@ def backup_create(path: Path, *, progress: Progress = no_progress) -> dict[str, 
     if not path.parent.is_dir():
         raise BackupError(f"The directory {path.parent} does not exist; create it first.")
     partial = path.with_name(path.name + ".partial")
+    # The manifest names the audit chain's head: sealed first, it covers every event committed so far
+    # (otherwise whatever the sealers had not reached yet, possibly nothing at all).
+    seal_pending()
     with tempfile.TemporaryDirectory(prefix=".socdesk-backup-", dir=path.parent) as staging:
         vendor = connection.vendor
         progress("copying the database", 0, None)
