@@ -4,7 +4,7 @@ and deleting one."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.core.text import clean_json, clean_text
+from socdesk.tickets import hooks
 from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Severity, Source
 from socdesk.tickets.models import ThreadEntry, Ticket
@@ -63,6 +64,13 @@ class TicketDraft:
     attachments: list[IncomingFile] | None = None
     # Found in the subject and first message by the caller, before the write (tickets.observables).
     observables: Sequence[tuple[str, str]] = ()
+    # The normalised alert a ticket is opened for (alert ingest), as a plain dict: what rules look at.
+    alert: dict[str, Any] | None = None
+    # The integration or mailbox it came through ("integration:<id>", "mailbox:<id>"), if any.
+    origin: str = ""
+    # What the apps above tickets decided before the write, for their own after-create hooks
+    # (e.g. the SLA plan or help topic a rule chose); tickets neither reads nor stores it.
+    hints: dict[str, Any] = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -131,6 +139,7 @@ def ticket_create_many(
     """
     if not drafts:
         return []
+    hooks.run_before_create(drafts)
     ticket_drafts_check(drafts)
     requesters = _requesters(drafts)
     now = now or timezone.now()
@@ -146,6 +155,7 @@ def ticket_create_many(
     }
     with sql.reserved(reserve, {TICKET_NUMBER_COUNTER: (len(drafts), TICKET_NUMBER_START)}):
         tickets = _create(drafts, requesters, tag_names, with_entry, now, record)
+    hooks.run_after_create(tickets, drafts, now)
     if index:
         search_index(ticket.pk for ticket in tickets)
     return tickets

@@ -14,6 +14,7 @@ from socdesk.accounts.selectors import agent_can
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
+from socdesk.tickets import hooks
 from socdesk.tickets.choices import EntryKind
 from socdesk.tickets.history import stale_version_error
 from socdesk.tickets.models import ThreadEntry, Ticket
@@ -114,7 +115,8 @@ def record_ticket_event(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """The audit event of one ticket change; `after` always carries the version it produced."""
+    """The audit event of one ticket change (`after` always carries the version it produced), then the
+    after-change hooks (socdesk.tickets.hooks)."""
     after = dict(after or {})
     after["version"] = ticket.version
     record(
@@ -125,6 +127,7 @@ def record_ticket_event(
         before=before,
         after=after,
     )
+    hooks.run_after_change(hooks.TicketChange(actor, action, ticket, dict(before or {}), after))
 
 
 def ticket_label(ticket: Ticket) -> str:
