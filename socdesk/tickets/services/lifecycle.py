@@ -66,6 +66,10 @@ class TicketDraft:
     observables: Sequence[tuple[str, str]] = ()
     # The normalised alert a ticket is opened for (alert ingest), as a plain dict: what rules look at.
     alert: dict[str, Any] | None = None
+    # Values of the help topic's custom form, by field name (checked by the routing app's hooks).
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    # The help topic chosen by the requester, agent or API client (routing's HelpTopic id), if any.
+    help_topic: int | None = None
     # The integration or mailbox it came through ("integration:<id>", "mailbox:<id>"), if any.
     origin: str = ""
     # What the apps above tickets decided before the write, for their own after-create hooks
