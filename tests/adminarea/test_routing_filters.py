@@ -29,7 +29,11 @@ def rows(conditions=(), actions=()) -> dict:
         "act-INITIAL_FORMS": "0",
     }
     for index, (field, operator, value) in enumerate(conditions):
-        data |= {f"cond-{index}-field": field, f"cond-{index}-operator": operator, f"cond-{index}-value": value}
+        data |= {
+            f"cond-{index}-field": field,
+            f"cond-{index}-operator": operator,
+            f"cond-{index}-value": value,
+        }
     for index, (kind, target, value) in enumerate(actions):
         data |= {f"act-{index}-type": kind, f"act-{index}-target": target, f"act-{index}-value": value}
     return data
@@ -66,7 +70,9 @@ ROUTING_PAGES = (
 
 
 def test_only_admins_reach_the_routing_pages(people):
-    rule = make_filter("Tag", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}])
+    rule = make_filter(
+        "Tag", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}]
+    )
     admin = client_for(people.admin)
     for url in (*ROUTING_PAGES, f"/admin-area/filters/{rule.pk}"):
         assert admin.get(url).status_code == 200, url
@@ -74,11 +80,16 @@ def test_only_admins_reach_the_routing_pages(people):
         client = client_for(persona)
         for url in (*ROUTING_PAGES, f"/admin-area/filters/{rule.pk}"):
             assert client.get(url).status_code == 404, (persona, url)
-        form = filter_form(name="Sneaky", conditions=[("subject", "contains", "x")], actions=[("stop", "", "")])
+        form = filter_form(
+            name="Sneaky", conditions=[("subject", "contains", "x")], actions=[("stop", "", "")]
+        )
         assert client.post("/admin-area/filters/new", form).status_code == 404
         assert client.post(f"/admin-area/filters/{rule.pk}/toggle", {"enabled": "0"}).status_code == 404
         assert client.post(f"/admin-area/filters/{rule.pk}/delete").status_code == 404
-        assert client.post("/admin-area/filters/dry-run", {"payload": WAZUH, "adapter": "wazuh"}).status_code == 404
+        assert (
+            client.post("/admin-area/filters/dry-run", {"payload": WAZUH, "adapter": "wazuh"}).status_code
+            == 404
+        )
     rule.refresh_from_db()
     assert rule.enabled and list(FilterRule.objects.values_list("name", flat=True)) == ["Tag"]
 
@@ -87,7 +98,11 @@ def test_a_filter_is_built_from_rows_and_audited(people):
     admin = client_for(people.admin)
     form = filter_form(
         conditions=[("subject", "contains", "phish"), ("", "equals", "")],  # the empty row is ignored
-        actions=[("set_team", f"team:{people.tier1.pk}", ""), ("add_tags", "", "phishing, mail"), ("", "", "")],
+        actions=[
+            ("set_team", f"team:{people.tier1.pk}", ""),
+            ("add_tags", "", "phishing, mail"),
+            ("", "", ""),
+        ],
     )
     response = admin.post("/admin-area/filters/new", form)
     assert response.status_code == 302
@@ -119,7 +134,10 @@ def test_a_regex_that_does_not_compile_is_shown_on_its_row_and_nothing_is_saved(
     rows_html = page.split("data-condition-row")
     assert "does not compile" in rows_html[2] and "does not compile" not in rows_html[1]
     assert not FilterRule.objects.exists()
-    assert (AuditEvent.objects.count(), RulesetVersion.objects.values_list("version", flat=True).first()) == before
+    assert (
+        AuditEvent.objects.count(),
+        RulesetVersion.objects.values_list("version", flat=True).first(),
+    ) == before
 
 
 def test_an_action_on_a_deleted_team_is_refused_on_its_row(people):
@@ -168,7 +186,9 @@ def test_add_a_row_shows_one_more_and_saves_nothing(people):
 
 
 def test_editing_keeps_the_order_and_clears_the_invalid_warning(people):
-    rule = make_filter("Old", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}], order=70)
+    rule = make_filter(
+        "Old", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}], order=70
+    )
     FilterRule.objects.filter(pk=rule.pk).update(enabled=False, disabled_reason="Team 9 was deleted.")
     admin = client_for(people.admin)
     page = admin.get(f"/admin-area/filters/{rule.pk}").content.decode()
@@ -182,7 +202,9 @@ def test_editing_keeps_the_order_and_clears_the_invalid_warning(people):
 
 def test_the_list_warns_about_a_filter_disabled_as_invalid(people):
     make_filter("Fine", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}])
-    broken = make_filter("Broken", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}])
+    broken = make_filter(
+        "Broken", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}]
+    )
     FilterRule.objects.filter(pk=broken.pk).update(
         enabled=False, disabled_reason="Its SLA plan was deleted.", hit_count=12
     )
@@ -195,7 +217,9 @@ def test_the_list_warns_about_a_filter_disabled_as_invalid(people):
 
 
 def test_filters_are_turned_off_and_on_audited(people):
-    rule = make_filter("Tag", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}])
+    rule = make_filter(
+        "Tag", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}]
+    )
     admin = client_for(people.admin)
     assert admin.post(f"/admin-area/filters/{rule.pk}/toggle", {"enabled": "0"}).status_code == 302
     rule.refresh_from_db()
@@ -208,14 +232,19 @@ def test_filters_are_turned_off_and_on_audited(people):
 
 
 def test_a_filter_that_no_longer_compiles_cannot_be_turned_on(people):
-    rule = make_filter("Tag", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}])
+    rule = make_filter(
+        "Tag", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}]
+    )
     FilterRule.objects.filter(pk=rule.pk).update(
         enabled=False, conditions=[{"field": "subject", "operator": "matches", "value": "(bad"}]
     )
     before = AuditEvent.objects.count()
     admin = client_for(people.admin)
     response = admin.post(f"/admin-area/filters/{rule.pk}/toggle", {"enabled": "1"}, follow=True)
-    assert "does not compile" in response.content.decode() and "Fix it before turning it on." in response.content.decode()
+    assert (
+        "does not compile" in response.content.decode()
+        and "Fix it before turning it on." in response.content.decode()
+    )
     rule.refresh_from_db()
     assert not rule.enabled and AuditEvent.objects.count() == before
 
@@ -223,7 +252,8 @@ def test_a_filter_that_no_longer_compiles_cannot_be_turned_on(people):
 def test_filters_move_up_and_down(people):
     names = ["A", "B", "C"]
     made = [
-        make_filter(n, [{"field": "subject", "operator": "contains", "value": n}], [{"type": "stop"}]) for n in names
+        make_filter(n, [{"field": "subject", "operator": "contains", "value": n}], [{"type": "stop"}])
+        for n in names
     ]
     admin = client_for(people.admin)
     assert admin.post(f"/admin-area/filters/{made[2].pk}/move", {"direction": "up"}).status_code == 302
@@ -238,7 +268,9 @@ def test_filters_move_up_and_down(people):
 
 
 def test_a_filter_is_deleted(people):
-    rule = make_filter("Tag", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}])
+    rule = make_filter(
+        "Tag", [{"field": "subject", "operator": "contains", "value": "x"}], [{"type": "stop"}]
+    )
     assert client_for(people.admin).post(f"/admin-area/filters/{rule.pk}/delete").status_code == 302
     assert not FilterRule.objects.exists()
     assert AuditEvent.objects.filter(action="ticket_filter.deleted").exists()
@@ -308,7 +340,11 @@ def test_a_dry_run_on_a_ticket_shows_matches_conditions_and_actions_and_writes_n
     page = response.content.decode()
     assert f"Ticket {soc_ticket.number}: Suspicious PowerShell on WS-042" in page
     # The actions in order, with the team's name rather than its id.
-    assert page.index("Set team: Tier 1 (SOC)") < page.index("Add tags: triage") < page.index("Set severity: critical")
+    assert (
+        page.index("Set team: Tier 1 (SOC)")
+        < page.index("Add tags: triage")
+        < page.index("Set severity: critical")
+    )
     assert "✓ <code>tags equals &#x27;phishing&#x27;</code>" in page
     assert "✓ <code>severity is greater than &#x27;medium&#x27;</code>" in page
     assert "Not reached: filter &#x27;High is urgent&#x27; ended the run." in page
@@ -330,7 +366,9 @@ def test_a_dry_run_on_a_sample_payload_goes_through_the_adapter(people, routing_
         channel="alert",
     )
     before = state()
-    response = client_for(people.admin).post("/admin-area/filters/dry-run", {"payload": WAZUH, "adapter": "wazuh"})
+    response = client_for(people.admin).post(
+        "/admin-area/filters/dry-run", {"payload": WAZUH, "adapter": "wazuh"}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "Alert: sshd: brute force" in page
@@ -346,7 +384,10 @@ def test_a_dry_run_explains_what_it_cannot_read(people, routing_filters):
     assert response.status_code == 400 and "line 1" in response.content.decode()
     response = admin.post("/admin-area/filters/dry-run", {"ticket": "SOC-999999"})
     assert response.status_code == 400
-    assert "There is no ticket &#x27;SOC-999999&#x27; you can see; check the number." in response.content.decode()
+    assert (
+        "There is no ticket &#x27;SOC-999999&#x27; you can see; check the number."
+        in response.content.decode()
+    )
     response = admin.post("/admin-area/filters/dry-run", {"adapter": "wazuh"})
     assert "Give a ticket number or paste a sample payload to try." in response.content.decode()
 
