@@ -297,7 +297,7 @@ class ScheduleForm(forms.Form):
         super().__init__(*args, **kwargs)
         for key, label in zip(WEEKDAY_FIELDS, WEEKDAY_LABELS, strict=True):
             self.fields[key] = forms.CharField(
-                required=False, label=label, widget=forms.TextInput(attrs={"placeholder": "09:00-17:00"})
+                required=False, label=label, widget=forms.TextInput(attrs={"placeholder": "closed"})
             )
 
     def weekday_fields(self):

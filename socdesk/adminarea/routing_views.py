@@ -88,7 +88,8 @@ def _schedule_initial(schedule: Schedule) -> dict[str, Any]:
 
 
 def _schedule_page(request: HttpRequest, schedule: Schedule | None) -> HttpResponse:
-    initial = _schedule_initial(schedule) if schedule is not None else {"mon": "09:00-17:00"}
+    office_hours = {key: "09:00-17:00" for key in WEEKDAY_FIELDS[:5]}  # a new schedule starts Mon-Fri 9-5
+    initial = _schedule_initial(schedule) if schedule is not None else office_hours
     form = ScheduleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -40,7 +40,10 @@ def test_every_condition_is_explained_even_after_one_decides():
     )
     (only,) = outcome.filters
     assert not only.matched
-    assert [(c.number, c.field, c.held) for c in only.conditions] == [(1, "severity", False), (2, "subject", True)]
+    assert [(c.number, c.field, c.held) for c in only.conditions] == [
+        (1, "severity", False),
+        (2, "subject", True),
+    ]
     assert outcome.evaluation.matched == () and outcome.matched == ()
 
 
@@ -50,7 +53,10 @@ def test_match_any_negation_and_values_as_written():
         [
             spec(
                 1,
-                [ConditionSpec("tags", "not_equals", "vip"), ConditionSpec("subject", "in_list", "hello, hi")],
+                [
+                    ConditionSpec("tags", "not_equals", "vip"),
+                    ConditionSpec("subject", "in_list", "hello, hi"),
+                ],
                 match_all=False,
             )
         ],
