@@ -16,7 +16,10 @@ from socdesk.tickets.selectors import ticket_get_for_agent
 MONDAY = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
-def spec(id: int, conditions, actions=(ActionSpec("add_tags", ["t"]),), **kwargs) -> FilterSpec:
+TAG = (ActionSpec("add_tags", ["t"]),)
+
+
+def spec(id: int, conditions, actions=TAG, **kwargs) -> FilterSpec:
     return FilterSpec(id=id, name=f"f{id}", conditions=tuple(conditions), actions=tuple(actions), **kwargs)
 
 
