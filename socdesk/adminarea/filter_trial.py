@@ -18,7 +18,8 @@ from socdesk.accounts.models import Agent
 from socdesk.alerts import adapters
 from socdesk.alerts import observables as obs
 from socdesk.alerts.adapters import AdapterError, AdapterSettings
-from socdesk.alerts.models import AlertRaw, TicketObservable
+from socdesk.alerts.ingest import integration_settings
+from socdesk.alerts.models import AlertRaw, Integration, TicketObservable
 from socdesk.alerts.selectors import ticket_alerts
 from socdesk.core.errors import NotFound
 from socdesk.routing.dry_run import DryRun, dry_run
@@ -76,9 +77,14 @@ def subjects_for_ticket_number(agent: Agent, number: str) -> list[tuple[str, Mat
     return [(f"Ticket {ticket.number}: {ticket.subject}", subject)]
 
 
-def subjects_for_payload(adapter: str, body: str) -> list[tuple[str, MatchSubject]]:
-    """The subjects of the alerts a sample payload makes with this adapter's default settings."""
-    settings = AdapterSettings()
+def subjects_for_payload(
+    adapter: str, body: str, integration: Integration | None = None
+) -> list[tuple[str, MatchSubject]]:
+    """The subjects of the alerts a sample payload makes: with an integration, as sent to it (its adapter,
+    settings and id, so filters for that integration apply); else with the adapter's default settings."""
+    settings = integration_settings(integration) if integration is not None else AdapterSettings()
+    if integration is not None:
+        adapter = integration.adapter
     try:
         payload = adapters.check(adapter, body.encode(), settings)
         alerts = adapters.normalise(adapter, payload, settings)
@@ -94,7 +100,11 @@ def subjects_for_payload(adapter: str, body: str) -> list[tuple[str, MatchSubjec
         data["observables"] = obs.extract(alert.observables, f"{alert.title}\n{alert.description}")
         labels = alert.extra.get("labels") if isinstance(alert.extra, dict) else None
         subject = subject_for_alert(
-            data, adapter=adapter, received_at=now, labels=labels if isinstance(labels, dict) else None
+            data,
+            adapter=adapter,
+            received_at=now,
+            channel_id=integration.pk if integration is not None else None,
+            labels=labels if isinstance(labels, dict) else None,
         )
         subjects.append((f"Alert: {alert.title}", subject))
     return subjects

@@ -134,7 +134,7 @@ def _trials(request: HttpRequest, form: DryRunForm, rule: FilterRule | None):
         if data["ticket"].strip():
             subjects = subjects_for_ticket_number(request.agent, data["ticket"])  # type: ignore[attr-defined]
         else:
-            subjects = subjects_for_payload(data["adapter"], data["payload"])
+            subjects = subjects_for_payload(data["adapter"], data["payload"], data["integration"])
         return run_trial(subjects, rule), ""
     except TrialError as exc:
         return None, str(exc)

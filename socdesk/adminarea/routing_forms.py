@@ -259,6 +259,13 @@ class DryRunForm(forms.Form):
         label="or a sample alert payload",
         widget=forms.Textarea(attrs={"rows": 6, "class": "mono", "spellcheck": "false"}),
     )
+    integration = forms.ModelChoiceField(
+        queryset=Integration.objects.order_by("name"),
+        required=False,
+        empty_label="None (use the adapter below)",
+        label="As sent to integration",
+        help_text="Reads the payload with that integration's adapter and settings; filters for it apply.",
+    )
     adapter = forms.ChoiceField(
         required=False,
         choices=[(name, name) for name in ADAPTERS],
@@ -270,7 +277,8 @@ class DryRunForm(forms.Form):
         data = super().clean() or {}
         if not data.get("ticket", "").strip() and not data.get("payload", "").strip():
             raise forms.ValidationError("Give a ticket number or paste a sample payload to try.")
-        if data.get("payload", "").strip() and not data.get("ticket", "").strip() and not data.get("adapter"):
+        payload_only = data.get("payload", "").strip() and not data.get("ticket", "").strip()
+        if payload_only and not data.get("adapter") and not data.get("integration"):
             raise forms.ValidationError("Pick the adapter that reads this payload.")
         return data
 
@@ -338,12 +346,14 @@ class PlanForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for severity in Severity.values:
-            self.fields[f"response_{severity}"] = forms.IntegerField(
-                required=False, min_value=1, label=f"{severity}: response (min)"
-            )
-            self.fields[f"resolution_{severity}"] = forms.IntegerField(
-                required=False, min_value=1, label=f"{severity}: resolution (min)"
-            )
+            for kind in ("response", "resolution"):
+                label = f"{severity}: {kind} (min)"
+                self.fields[f"{kind}_{severity}"] = forms.IntegerField(
+                    required=False,
+                    min_value=1,
+                    label=label,
+                    widget=forms.NumberInput(attrs={"aria-label": f"{severity.capitalize()} {kind} minutes"}),
+                )
 
     def target_rows(self):
         return [(s, self[f"response_{s}"], self[f"resolution_{s}"]) for s in Severity.values]
@@ -370,13 +380,32 @@ class PlanForm(forms.Form):
 class EscalationRow(forms.Form):
     """One escalation level; a row without a trigger is ignored."""
 
-    trigger = forms.ChoiceField(required=False, choices=[("", "—"), *EscalationTrigger.choices])
-    target = forms.ChoiceField(choices=SlaTargetKind.choices, initial=SlaTargetKind.RESOLUTION)
-    notify = forms.ChoiceField(required=False, choices=EscalationRecipient.choices, initial="assignee")
-    reassign_team = forms.ModelChoiceField(
-        queryset=Team.objects.order_by("name"), required=False, empty_label="No reassignment"
+    # The rows sit in a table whose headers name the columns; screen readers get the same names.
+    trigger = forms.ChoiceField(
+        required=False,
+        choices=[("", "—"), *EscalationTrigger.choices],
+        widget=forms.Select(attrs={"aria-label": "When"}),
     )
-    raise_severity = forms.BooleanField(required=False)
+    target = forms.ChoiceField(
+        choices=SlaTargetKind.choices,
+        initial=SlaTargetKind.RESOLUTION,
+        widget=forms.Select(attrs={"aria-label": "Target"}),
+    )
+    notify = forms.ChoiceField(
+        required=False,
+        choices=EscalationRecipient.choices,
+        initial="assignee",
+        widget=forms.Select(attrs={"aria-label": "Notify"}),
+    )
+    reassign_team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        empty_label="No reassignment",
+        widget=forms.Select(attrs={"aria-label": "Reassign to"}),
+    )
+    raise_severity = forms.BooleanField(
+        required=False, widget=forms.CheckboxInput(attrs={"aria-label": "Raise severity"})
+    )
 
 
 EscalationRows = forms.formset_factory(EscalationRow, extra=0)

@@ -416,3 +416,26 @@ def test_one_filter_is_tried_on_its_own_page_even_when_off(people, soc_ticket, r
     assert response.status_code == 200 and "<html" not in page  # the htmx fragment only
     assert "Set team: Tier 1 (SOC)" in page and "High is urgent" not in page
     assert state() == before
+
+
+def test_a_sample_sent_to_an_integration_uses_its_settings_and_its_filters(people):
+    from socdesk.alerts.integrations import integration_create
+
+    wazuh_prod = integration_create(
+        actor=SETUP, adapter="wazuh", name="Wazuh prod", department=people.soc, default_severity="low"
+    )
+    make_filter(
+        "Only Wazuh prod",
+        [{"field": "alert.source", "operator": "equals", "value": "wazuh"}],
+        [{"type": "add_tags", "value": "prod"}],
+        channel="alert",
+        channel_id=wazuh_prod.pk,
+    )
+    admin = client_for(people.admin)
+    # With the adapter alone, the filter is for another integration and is not considered.
+    page = admin.post("/admin-area/filters/dry-run", {"payload": WAZUH, "adapter": "wazuh"}).content.decode()
+    assert "It is for another integration or mailbox." in page and "Add tags: prod" not in page
+    # Sent to the integration (the adapter field is left at another value: the integration's wins).
+    form = {"payload": WAZUH, "adapter": "generic", "integration": wazuh_prod.pk}
+    page = admin.post("/admin-area/filters/dry-run", form).content.decode()
+    assert "Add tags: prod" in page

@@ -15,6 +15,7 @@ from socdesk.routing.models import FilterRule
 from socdesk.tickets import hooks
 from socdesk.tickets.models import Ticket
 from tests.browser.conftest import sign_in
+from tests.browser.test_admin_area_browser import PHONE, no_sideways_scroll
 from tests.browser.test_csp_browser import PolicyWatch
 
 pytestmark = pytest.mark.browser
@@ -59,6 +60,11 @@ def test_an_admin_builds_a_filter_and_dry_runs_it(page, live_server, cast, scree
         {"type": "add_tags", "value": ["phishing"]},
     ]
     watch.check(screenshots / "filter-editor-saved.png")
+    # At phone width the rows stack; nothing sticks out of the window.
+    page.set_viewport_size(PHONE)
+    no_sideways_scroll(page)
+    page.screenshot(path=screenshots / "filter-editor-phone.png", full_page=True)
+    page.set_viewport_size(DESKTOP)
 
     # A refused edit: a regex that does not compile is shown on its row, and nothing changes.
     page.locator("[name=cond-0-operator]").select_option("matches")
