@@ -262,7 +262,7 @@ class DryRunForm(forms.Form):
     integration = forms.ModelChoiceField(
         queryset=Integration.objects.order_by("name"),
         required=False,
-        empty_label="None (use the adapter below)",
+        empty_label="None (use the adapter)",
         label="As sent to integration",
         help_text="Reads the payload with that integration's adapter and settings; filters for it apply.",
     )
