@@ -113,6 +113,7 @@ class DepartmentEditForm(DepartmentForm):
         label="Assign new tickets automatically",
         choices=AssignmentMode.choices,
         initial=AssignmentMode.NONE,
+        required=False,  # left out of a form post: unchanged
         help_text="To an available agent with a role here, when no filter, help topic or team policy "
         "chose one.",
     )
@@ -137,6 +138,7 @@ class TeamForm(forms.Form):
         label="Assign the team's new tickets automatically",
         choices=AssignmentMode.choices,
         initial=AssignmentMode.NONE,
+        required=False,  # left out of a form post: unchanged
         help_text="To an available member with a role in the ticket's department; before the "
         "department's own policy. Only admins change it.",
     )

@@ -318,9 +318,9 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
     @transaction.atomic
     def save(data):
-        mode = data.pop("assignment_mode", None)
+        mode = data.pop("assignment_mode", "")
         saved = team_update(actor=actor, team=team, **data)
-        if mode is not None:
+        if mode:
             assignment_policy_set(actor=actor, team=team, mode=mode)
         return saved
 
@@ -384,7 +384,8 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 raw_payload_days=retention[0],
                 closed_ticket_days=retention[1],
             )
-        assignment_policy_set(actor=actor, department=department, mode=data["assignment_mode"])
+        if data["assignment_mode"]:
+            assignment_policy_set(actor=actor, department=department, mode=data["assignment_mode"])
         department_set_autoclose(actor=actor, department=department, days=data["autoclose_resolved_days"])
         return Department.objects.get(pk=department.pk)
 
