@@ -87,8 +87,8 @@ def assign_drafts(drafts: list[TicketDraft]) -> None:
     department_ids = {draft.department.pk for draft in waiting}
     team_ids = {draft.team.pk for draft in waiting if draft.team is not None}
     # Outside a caller's transaction the lock would end with the statement; this keeps it to the end
-    # of the pointer's update at least (inside one, to the caller's commit).
-    with transaction.atomic():
+    # of the pointer's update at least (inside one, to the caller's commit, with no savepoint to pay).
+    with transaction.atomic(savepoint=False):
         policies = list(
             sql.for_update(
                 AssignmentPolicy.objects.filter(Q(department_id__in=department_ids) | Q(team_id__in=team_ids))
