@@ -3,6 +3,8 @@ in place), and the admin area's department page with auto-assignment and auto-cl
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -10,6 +12,7 @@ from socdesk.accounts.models import Agent, Department
 from socdesk.accounts.testing import PERSONA_PASSWORD
 from socdesk.audit.models import AuditEvent
 from socdesk.routing.models import AssignmentPolicy
+from socdesk.tickets.models import Ticket
 from tests.browser.conftest import sign_in
 from tests.browser.test_csp_browser import PolicyWatch
 
@@ -64,3 +67,13 @@ def test_an_admin_sets_assignment_and_auto_close_on_the_department_page(page, li
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".alert.success")).to_contain_text("Tier 1 saved.")
     assert AssignmentPolicy.objects.get(team=cast.tier1).mode == "fewest_open"
+
+    # A ticket opened with nobody as assignee goes to the department's next agent, and says so.
+    page.goto(f"{base}/tickets/new")
+    page.get_by_label("Subject").fill("Impossible travel for j.doe")
+    page.get_by_label("Department").select_option(label="SOC")
+    page.get_by_role("button", name=re.compile("Open ticket|Create")).click()
+    history = page.get_by_role("list", name="History")
+    expect(history).to_contain_text("auto-assignment assigned the ticket automatically")
+    watch.check(screenshots / "ticket-auto-assigned.png")
+    assert Ticket.objects.get(subject="Impossible travel for j.doe").assignee_id == cast.alice.pk

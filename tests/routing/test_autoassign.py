@@ -21,6 +21,7 @@ from socdesk.routing.autoassign import fewest_open_picks, round_robin_picks
 from socdesk.routing.models import AssignmentPolicy
 from socdesk.routing.services.assignment import assignment_policy_set
 from socdesk.tickets.choices import Status
+from socdesk.tickets.history import describe_event
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import TicketDraft, ticket_change_status, ticket_create, ticket_create_many
 
@@ -178,6 +179,7 @@ def test_auto_assignment_is_audited_as_the_systems_doing(people):
     assert created.after["assignee"] == people.alice.pk
     event = AuditEvent.objects.get(action="ticket.auto_assigned", target_id=str(ticket.pk))
     assert (event.actor_type, event.actor_label) == ("system", "auto-assignment")
+    assert describe_event(event) == "assigned the ticket automatically"  # the ticket's history panel
     assert event.after == {
         "assignee": people.alice.pk,
         "policy": policy.pk,
@@ -235,3 +237,12 @@ def test_a_policy_with_both_or_neither_owner_is_refused(people):
     with pytest.raises(ServiceError, match="one department or one team"):
         assignment_policy_set(actor=SETUP, mode="round_robin", department=people.soc, team=people.tier1)
     assert Ticket.objects.count() == 0 and not AssignmentPolicy.objects.exists()
+
+
+def test_the_ticket_page_shows_who_assigned_it_automatically(people):
+    from tests.console_helpers import client_for
+
+    assignment_policy_set(actor=SETUP, department=people.soc, mode="round_robin")
+    ticket = _open(people, "Beaconing from WS-7")
+    page = client_for(people.bob).get(f"/tickets/{ticket.number}/").content.decode()
+    assert "auto-assignment" in page and "assigned the ticket automatically" in page
