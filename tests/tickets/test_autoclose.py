@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -179,3 +179,10 @@ def test_two_workers_at_once_close_each_ticket_once():
     all_closed = closed[0] + closed[1]
     assert sorted(all_closed) == sorted(t.number for t in tickets)
     assert AuditEvent.objects.filter(action="ticket.status_changed", after__status="closed").count() == 6
+
+
+def test_the_worker_runs_auto_close_every_five_minutes():
+    task = autoclose_task.s()
+    start = datetime(2026, 1, 1, 0, 0)
+    due = [m for m in range(30) if task.validate_datetime(start + timedelta(minutes=m))]
+    assert due == [0, 5, 10, 15, 20, 25]
