@@ -86,3 +86,13 @@ def test_a_department_lead_edits_the_team_but_not_its_policy(people):
     assert not AssignmentPolicy.objects.exists()
     # and the department page is not theirs at all
     assert lead.get(f"/admin-area/departments/{people.soc.pk}").status_code == 404
+
+
+def test_the_agents_list_says_who_is_away(people):
+    from socdesk.accounts.services import agent_set_availability
+    from socdesk.core.actor import Actor
+
+    agent_set_availability(actor=Actor.for_agent(people.bob), agent=people.bob, available=False)
+    page = client_for(people.admin).get("/admin-area/agents").content.decode()
+    assert 'active · <span class="muted">away</span>' in page
+    assert page.count("active · available") == 3  # alice, carol, admin

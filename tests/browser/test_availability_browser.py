@@ -9,8 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from socdesk.accounts.models import Agent, Department
+from socdesk.accounts.services import agent_set_availability
 from socdesk.accounts.testing import PERSONA_PASSWORD
 from socdesk.audit.models import AuditEvent
+from socdesk.core.actor import Actor
 from socdesk.routing.models import AssignmentPolicy
 from socdesk.tickets.models import Ticket
 from tests.browser.conftest import sign_in
@@ -52,6 +54,11 @@ def test_an_admin_sets_assignment_and_auto_close_on_the_department_page(page, li
     watch = PolicyWatch(page)
     page.set_viewport_size({"width": 1440, "height": 900})
     sign_in(page, base, "admin", PERSONA_PASSWORD)
+    agent_set_availability(actor=Actor.for_agent(cast.bob), agent=cast.bob, available=False)
+    page.goto(f"{base}/admin-area/agents")
+    expect(page.locator("tr", has_text="bob")).to_contain_text("active · away")
+    watch.check(screenshots / "admin-area-agents-availability.png")
+
     page.goto(f"{base}/admin-area/departments/{cast.soc.pk}")
     page.get_by_label("Assign new tickets automatically").select_option("round_robin")
     page.get_by_label("Close resolved tickets after (days)").fill("7")
