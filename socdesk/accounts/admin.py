@@ -62,11 +62,13 @@ class RoleAdmin(AuditedAdminMixin, admin.ModelAdmin):
 @admin.register(Agent)
 class AgentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Agents' profiles and department roles. `is_admin` is read-only here: it mirrors the login's
-    superuser flag and changes with it (Users page, user_set_flags), so the two never disagree."""
+    superuser flag and changes with it (Users page, user_set_flags), so the two never disagree; so is the
+    availability, which agents switch themselves (top bar, REST)."""
 
-    list_display = ["user", "display_name", "is_admin", "limit_to_assigned", "time_zone"]
+    list_display = ["user", "display_name", "is_admin", "available", "limit_to_assigned", "time_zone"]
     list_select_related = ["user"]
-    readonly_fields = ["is_admin"]
+    # Availability is the agent's own switch (agent_set_availability keeps its time and audits it).
+    readonly_fields = ["is_admin", "available", "available_changed_at"]
     search_fields = ["user__username", "display_name", "user__email"]
     inlines = [AccessInline]
 

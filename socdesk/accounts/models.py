@@ -32,6 +32,14 @@ class Department(models.Model):
         help_text="Delete closed tickets (thread, alerts, attachments) this many days after closing. "
         "Empty: the SOCDESK_CLOSED_TICKET_RETENTION_DAYS default (unset there: keep forever).",
     )
+    # Auto-close (socdesk.tickets.services.autoclose): empty means resolved tickets stay resolved.
+    autoclose_resolved_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Close resolved tickets this many days after resolving when the requester has not "
+        "written since. Empty: never close them automatically.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -71,6 +79,9 @@ class Agent(models.Model):
     limit_to_assigned = models.BooleanField(
         default=False, help_text="Sees only tickets assigned to them or their teams."
     )
+    # Auto-assignment gives new tickets only to available agents; away ones keep what they hold.
+    available = models.BooleanField(default=True, help_text="On duty: auto-assignment may give them tickets.")
+    available_changed_at = models.DateTimeField(null=True, blank=True)
     departments: models.ManyToManyField[Department, DepartmentAccess] = models.ManyToManyField(
         Department, through="DepartmentAccess", related_name="agents"
     )

@@ -78,6 +78,56 @@ def department_set_retention(
 
 
 @transaction.atomic
+def department_set_autoclose(*, actor: Actor, department: Department, days: int | None) -> Department:
+    """Set after how many days a resolved ticket of the department closes by itself (None: never)."""
+    if days is not None and days < 1:
+        raise ServiceError(
+            "Auto-close must be at least 1 day after resolving, or empty to never close automatically.",
+            fields={"autoclose_resolved_days": "too_small"},
+        )
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    before = {"autoclose_resolved_days": department.autoclose_resolved_days}
+    if before["autoclose_resolved_days"] == days:
+        return department  # nothing changed: no event
+    department.autoclose_resolved_days = days
+    department.save(update_fields=["autoclose_resolved_days"])
+    record(
+        actor=actor,
+        action="department.autoclose_changed",
+        target=department,
+        before=before,
+        after={"autoclose_resolved_days": days},
+    )
+    return department
+
+
+@transaction.atomic
+def agent_set_availability(*, actor: Actor, agent: Agent, available: bool) -> Agent:
+    """Mark an agent available (auto-assignment may give them new tickets) or away (it gives them none).
+
+    Agents set their own; an admin may set anyone's (someone who left without switching to away).
+    """
+    if actor.agent is not None and actor.agent.pk != agent.pk and not actor.agent.is_admin:
+        raise PermissionDenied("You may set only your own availability.")
+    agent = Agent.objects.select_for_update().select_related("user").get(pk=agent.pk)
+    if agent.available == available:
+        return agent  # a second click, or two tabs: already so, nothing to record
+    before = {"available": agent.available}
+    agent.available = available
+    agent.available_changed_at = timezone.now()
+    agent.save(update_fields=["available", "available_changed_at"])
+    record(
+        actor=actor,
+        action="agent.availability_changed",
+        target=agent,
+        target_label=agent.name,
+        before=before,
+        after={"available": available},
+    )
+    return agent
+
+
+@transaction.atomic
 def role_create(*, actor: Actor, name: str, permissions: Iterable[str]) -> Role:
     """Create a role (a named permission set)."""
     name = clean_text(name).strip()

@@ -6,6 +6,7 @@ from django import forms
 
 from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, Role, Team
+from socdesk.routing.choices import AssignmentMode
 
 ROLE_FIELD = "role_{}"
 
@@ -108,6 +109,21 @@ class DepartmentEditForm(DepartmentForm):
         min_value=1,
         help_text="Empty: the SOCDESK_CLOSED_TICKET_RETENTION_DAYS default.",
     )
+    assignment_mode = forms.ChoiceField(
+        label="Assign new tickets automatically",
+        choices=AssignmentMode.choices,
+        initial=AssignmentMode.NONE,
+        required=False,  # left out of a form post: unchanged
+        help_text="To an available agent with a role here, when no filter, help topic or team policy "
+        "chose one.",
+    )
+    autoclose_resolved_days = forms.IntegerField(
+        label="Close resolved tickets after (days)",
+        required=False,
+        min_value=1,
+        help_text="Counted from resolving; a reply from the requester reopens the ticket. "
+        "Empty: resolved tickets stay resolved until someone closes them.",
+    )
 
 
 class TeamForm(forms.Form):
@@ -118,9 +134,21 @@ class TeamForm(forms.Form):
         queryset=Agent.objects.select_related("user"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, scope: list[int] | None = None, **kwargs):
-        """`scope`: a lead's departments: the team must be in one, with agents who hold a role there."""
+    assignment_mode = forms.ChoiceField(
+        label="Assign the team's new tickets automatically",
+        choices=AssignmentMode.choices,
+        initial=AssignmentMode.NONE,
+        required=False,  # left out of a form post: unchanged
+        help_text="To an available member with a role in the ticket's department; before the "
+        "department's own policy. Only admins change it.",
+    )
+
+    def __init__(self, *args, scope: list[int] | None = None, policy: bool = False, **kwargs):
+        """`scope`: a lead's departments: the team must be in one, with agents who hold a role there.
+        `policy`: show the auto-assignment choice (admins, on an existing team)."""
         super().__init__(*args, **kwargs)
+        if not policy:
+            del self.fields["assignment_mode"]
         if scope is not None:
             department, lead, members = self.fields["department"], self.fields["lead"], self.fields["members"]
             assert isinstance(department, forms.ModelChoiceField)

@@ -33,7 +33,13 @@ from socdesk.accounts.selectors import (
     manages_people,
     teams_managed_by,
 )
-from socdesk.accounts.services import department_create, department_set_retention, role_create, team_create
+from socdesk.accounts.services import (
+    department_create,
+    department_set_autoclose,
+    department_set_retention,
+    role_create,
+    team_create,
+)
 from socdesk.accounts.structure import department_update, role_update, team_update
 from socdesk.accounts.web import admin_view, agent_view
 from socdesk.adminarea.forms import (
@@ -47,6 +53,8 @@ from socdesk.adminarea.forms import (
 from socdesk.alerts.models import Integration
 from socdesk.core.errors import ServiceError
 from socdesk.routing.models import FilterRule, HelpTopic, Schedule, SLAPlan
+from socdesk.routing.selectors import assignment_mode_of
+from socdesk.routing.services.assignment import assignment_policy_set
 
 
 def manager_view(view):
@@ -294,23 +302,34 @@ def _edit_page(request: HttpRequest, *, section: str, title: str, form: Form, sa
 @manager_view
 @require_http_methods(["GET", "POST"])
 def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET shows a team's form; POST changes its name, department, lead and members (team_update)."""
+    """GET shows a team's form; POST changes its name, department, lead and members (team_update) and,
+    for an admin, its auto-assignment policy (assignment_policy_set), in one transaction."""
     team = get_object_or_404(teams_managed_by(request.agent), pk=pk)  # type: ignore[attr-defined]
+    admin = request.agent.is_admin  # type: ignore[attr-defined]
     initial = {
         "name": team.name,
         "department": team.department,
         "lead": team.lead,
         "members": team.members.all(),
+        "assignment_mode": assignment_mode_of(team=team) if admin else None,
     }
-    form = TeamForm(request.POST or None, initial=initial, scope=request.scope)  # type: ignore[attr-defined]
-    actor = request.actor  # type: ignore[attr-defined]
-    return _edit_page(
-        request,
-        section="teams",
-        title=f"Team {team.name}",
-        form=form,
-        save=lambda data: team_update(actor=actor, team=team, **data),
+    form = TeamForm(
+        request.POST or None,
+        initial=initial,
+        scope=request.scope,  # type: ignore[attr-defined]
+        policy=admin,  # a lead manages the team's people; how tickets reach them is the admins'
     )
+    actor = request.actor  # type: ignore[attr-defined]
+
+    @transaction.atomic
+    def save(data):
+        mode = data.pop("assignment_mode", "")
+        saved = team_update(actor=actor, team=team, **data)
+        if mode:
+            assignment_policy_set(actor=actor, team=team, mode=mode)
+        return saved
+
+    return _edit_page(request, section="teams", title=f"Team {team.name}", form=form, save=save)
 
 
 @admin_view
@@ -337,8 +356,9 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_view
 @require_http_methods(["GET", "POST"])
 def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET shows a department's form; POST changes its name, e-mail, description (department_update) and
-    retention (department_set_retention), in one transaction."""
+    """GET shows a department's form; POST changes its name, e-mail, description (department_update),
+    retention (department_set_retention), auto-assignment (assignment_policy_set) and auto-close days
+    (department_set_autoclose), in one transaction."""
     department = get_object_or_404(Department, pk=pk)
     initial = {
         "name": department.name,
@@ -346,6 +366,8 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "description": department.description,
         "raw_payload_retention_days": department.raw_payload_retention_days,
         "closed_ticket_retention_days": department.closed_ticket_retention_days,
+        "assignment_mode": assignment_mode_of(department=department),
+        "autoclose_resolved_days": department.autoclose_resolved_days,
     }
     form = DepartmentEditForm(request.POST or None, initial=initial)
     actor = request.actor  # type: ignore[attr-defined]
@@ -367,6 +389,9 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 raw_payload_days=retention[0],
                 closed_ticket_days=retention[1],
             )
+        if data["assignment_mode"]:
+            assignment_policy_set(actor=actor, department=department, mode=data["assignment_mode"])
+        department_set_autoclose(actor=actor, department=department, days=data["autoclose_resolved_days"])
         return Department.objects.get(pk=department.pk)
 
     return _edit_page(

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from socdesk.routing.models import (
+    AssignmentPolicy,
     EscalationLevel,
     FilterRule,
     HelpTopic,
@@ -81,3 +82,11 @@ class HelpTopicAdmin(ReadOnly, admin.ModelAdmin):
 class FilterRuleAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["name", "order", "enabled", "channel", "hit_count", "last_matched_at", "disabled_reason"]
     list_filter = ["enabled", "channel"]
+
+
+@admin.register(AssignmentPolicy)
+class AssignmentPolicyAdmin(ReadOnly, admin.ModelAdmin):
+    """Set on the admin area's department and team pages (assignment_policy_set, admins only, audited)."""
+
+    list_display = ["__str__", "mode", "last_agent", "updated_at"]
+    list_select_related = ["department", "team", "last_agent__user"]

@@ -36,3 +36,9 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, "Friday"
     SATURDAY = 5, "Saturday"
     SUNDAY = 6, "Sunday"
+
+
+class AssignmentMode(models.TextChoices):
+    NONE = "none", "Nobody (leave new tickets unassigned)"
+    ROUND_ROBIN = "round_robin", "Round-robin"
+    FEWEST_OPEN = "fewest_open", "Fewest open tickets"

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.routing.choices import (
+    AssignmentMode,
     EscalationRecipient,
     EscalationTrigger,
     FilterChannel,
@@ -227,3 +228,39 @@ class RulesetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"ruleset v{self.version}"
+
+
+# --- auto-assignment ------------------------------------------------------------------------------------
+
+
+class AssignmentPolicy(models.Model):
+    """How a department's or a team's new unassigned tickets get an agent: nobody, round-robin or fewest open.
+
+    Exactly one of `department` and `team` is set. `last_agent` is round-robin's pointer: the next ticket
+    goes to the first on-duty candidate after it (by id). The row is locked while a batch picks agents, so
+    two processes opening tickets at once never both read the same pointer (routing.assignment).
+    """
+
+    department = models.OneToOneField(
+        Department, null=True, blank=True, on_delete=models.CASCADE, related_name="assignment_policy"
+    )
+    team = models.OneToOneField(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="assignment_policy"
+    )
+    mode = models.CharField(max_length=12, choices=AssignmentMode.choices, default=AssignmentMode.NONE)
+    last_agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(department__isnull=False, team__isnull=True)
+                | Q(department__isnull=True, team__isnull=False),
+                name="assignment_policy_department_xor_team",
+            )
+        ]
+        verbose_name_plural = "assignment policies"
+
+    def __str__(self) -> str:
+        owner = f"department {self.department}" if self.department_id else f"team {self.team}"
+        return f"{owner}: {self.get_mode_display()}"

@@ -1,4 +1,5 @@
-"""Reads for routing: the compiled ruleset, cached per process, rebuilt when any process changes filters."""
+"""Reads for routing: the compiled ruleset, cached per process, rebuilt when any process changes filters;
+schedules as pure values; a department's or team's auto-assignment mode."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from socdesk.accounts.models import Department, Team
 from socdesk.routing import sla
+from socdesk.routing.choices import AssignmentMode
 from socdesk.routing.matching import CompiledFilter, Ruleset, compile_filter, ruleset_of
-from socdesk.routing.models import FilterRule, RulesetVersion, Schedule
+from socdesk.routing.models import AssignmentPolicy, FilterRule, RulesetVersion, Schedule
 from socdesk.routing.vocabulary import ActionSpec, ConditionSpec, FilterSpec, RuleError
 
 log = logging.getLogger(__name__)
@@ -106,3 +109,13 @@ def schedule_pure(schedule: Schedule) -> sla.Schedule:
         week=tuple(tuple(day) for day in week),
         holidays=frozenset(schedule.holidays.values_list("date", flat=True)),
     )
+
+
+def assignment_mode_of(*, department: Department | None = None, team: Team | None = None) -> str:
+    """The auto-assignment mode of a department or a team (`none` when it has no policy)."""
+    policies = AssignmentPolicy.objects.all()
+    policies = (
+        policies.filter(department=department) if department is not None else policies.filter(team=team)
+    )
+    mode = policies.values_list("mode", flat=True).first()
+    return mode or AssignmentMode.NONE

@@ -18,6 +18,7 @@ ACTION_WORDS = {
     "ticket.noted": "added an internal note",
     "ticket.message_added": "added a message",
     "ticket.assigned": "changed the assignment",
+    "ticket.auto_assigned": "assigned the ticket automatically",
     "ticket.claimed": "claimed the ticket",
     "ticket.released": "released the ticket",
     "ticket.transferred": "transferred the ticket",

@@ -22,6 +22,7 @@ from socdesk.api.v1 import (
     alerts,
     deliveries,
     integrations,
+    me,
     observables,
     saved_searches,
     thehive,
@@ -68,6 +69,7 @@ api.add_router("", observables.router)
 api.add_router("", integrations.router)
 api.add_router("", deliveries.router)
 api.add_router("", thehive.router)
+api.add_router("", me.router)
 
 AUTH_HELP = (
     "Authentication required: send an API key or personal token as X-API-Key: KEY or "

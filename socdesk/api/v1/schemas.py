@@ -256,3 +256,14 @@ class TokenCreatedOut(TokenOut):
 
 class TokenList(Schema):
     items: list[TokenOut]
+
+
+class AvailabilityIn(InputSchema):
+    available: bool = Field(
+        description="true: available (auto-assignment may give you new tickets); false: away."
+    )
+
+
+class AvailabilityOut(Schema):
+    available: bool
+    changed_at: datetime | None = Field(description="When it last changed; null if never.")

@@ -8,7 +8,8 @@ records its audit event. `ticket_update` applies several changes at once through
 The modules, by concept: `numbering` (ticket numbers), `tags`, `lifecycle` (open, open a batch, delete),
 `thread` (replies, notes, messages, alert ingest's event lines), `assignment` (assign, claim, release,
 transfer), `fields` (status, severity, subject and due date), `update` (several changes in one step),
-`saved_searches` (queue filters agents keep under a name);
+`saved_searches` (queue filters agents keep under a name), `autoclose` (resolved tickets closing by
+themselves after their department's quiet days);
 `steps` holds what they share. Import the services from this package, not from its modules.
 """
 
@@ -18,6 +19,7 @@ from socdesk.tickets.services.assignment import (
     ticket_release,
     ticket_transfer,
 )
+from socdesk.tickets.services.autoclose import AutocloseReport, tickets_autoclose, tickets_due_for_autoclose
 from socdesk.tickets.services.fields import ticket_change_severity, ticket_change_status, ticket_edit
 from socdesk.tickets.services.lifecycle import (
     TicketDraft,
@@ -50,6 +52,7 @@ __all__ = [
     "TICKET_NUMBER_COUNTER",
     "TICKET_NUMBER_START",
     "UNSET",
+    "AutocloseReport",
     "TicketChanges",
     "TicketDraft",
     "next_ticket_number",
@@ -75,4 +78,6 @@ __all__ = [
     "ticket_set_tags",
     "ticket_transfer",
     "ticket_update",
+    "tickets_autoclose",
+    "tickets_due_for_autoclose",
 ]
