@@ -1,0 +1,71 @@
+"""What a kind of object is to the configuration file: how to read it, check it and write it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Model
+
+from socdesk.core.actor import Actor
+from socdesk.ops.config.schema import Record
+
+Entry = dict[str, Any]
+
+
+class Unresolved(Exception):
+    """A name that names nothing at the time of writing (its object failed to apply just before)."""
+
+
+@dataclass(frozen=True)
+class Referable:
+    """Something an entry may name: `find(name)` is the object, or None."""
+
+    key: str  # the section of the file (or a name for things no section holds, such as agents)
+    label: str  # in messages: "there is no team named ..."
+    find: Callable[[str], Model | None]
+
+
+class Writer:
+    """What a kind's `write` gets: the actor every service call is made as, and name resolution."""
+
+    def __init__(self, actor: Actor, referables: dict[str, Referable]):
+        self.actor = actor
+        self._referables = referables
+
+    def resolve(self, kind: str, name: str | None) -> Any:
+        """The object of `kind` called `name` (None for None)."""
+        if name is None:
+            return None
+        found = self._referables[kind].find(name)
+        if found is None:
+            raise Unresolved(f"there is no {self._referables[kind].label} named {name!r}.")
+        return found
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One section of the file, e.g. `teams`.
+
+    `read()` gives every stored object with its canonical entry (what export writes), in export order;
+    `write(writer, entry, existing)` creates (existing None) or updates the object through its services.
+    The entry's identity is its name (help topics: the path from the top topic).
+    """
+
+    key: str
+    label: str
+    schema: Record
+    read: Callable[[], list[tuple[Model, Entry]]]
+    find: Callable[[str], Model | None]
+    write: Callable[[Writer, Entry, Any], Any]
+    comment: str = ""
+    identity: Callable[[Entry], str] = lambda entry: str(entry["name"])
+    # Order of writing inside the section (help topics: parents first); file order when None.
+    apply_order: Callable[[Entry], Any] | None = None
+    # A check across the section's entries (e.g. one default SLA plan): [(index, key, message)].
+    check_all: Callable[[list[Entry]], list[tuple[int, str, str]]] | None = None
+
+    @property
+    def referable(self) -> Referable:
+        return Referable(self.key, self.label, self.find)

@@ -1,0 +1,330 @@
+"""`socdesk config export` / `apply`: round trip, idempotence, dry run, audit, and broken files."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+
+from socdesk.accounts.models import Team
+from socdesk.alerts.models import Integration
+from socdesk.audit.models import AuditEvent
+from socdesk.core.actor import Actor
+from socdesk.ops.config.document import ConfigInvalid
+from socdesk.ops.config.engine import config_apply, config_export
+from socdesk.routing.models import FilterRule, HelpTopic, SLAPlan
+from tests.ops.config_helpers import build_configuration, state, wipe_configuration
+
+ACTOR = Actor.system("cli:config apply (test)")
+
+
+@pytest.fixture
+def configured(people):
+    build_configuration(people)
+    return people
+
+
+def apply(text: str, **kwargs):
+    return config_apply(actor=ACTOR, text=textwrap.dedent(text), **kwargs)
+
+
+def outcomes(changes):
+    return {(c.kind, c.name): (c.outcome, c.fields) for c in changes}
+
+
+def test_export_names_objects_and_leaves_secrets_out(configured):
+    text = config_export()
+    data = yaml.safe_load(text)
+    assert data["version"] == 1
+    assert list(data) == [
+        "version",
+        "departments",
+        "roles",
+        "teams",
+        "schedules",
+        "sla_plans",
+        "help_topics",
+        "integrations",
+        "filters",
+    ]
+    wazuh_filter = data["filters"][0]
+    assert wazuh_filter["integration"] == "Wazuh prod"
+    assert wazuh_filter["actions"] == [
+        {"type": "set_team", "value": "Incident Response"},
+        {"type": "set_severity", "value": "critical"},
+        {"type": "set_sla_plan", "value": "P1"},
+        {"type": "stop"},
+    ]
+    phishing = data["filters"][1]["actions"]
+    assert phishing[:3] == [
+        {"type": "set_help_topic", "value": "Security / Phishing"},
+        {"type": "set_agent", "value": "alice"},
+        {"type": "set_department", "value": "SOC"},
+    ]
+    tier1 = next(t for t in data["teams"] if t["name"] == "Tier 1")
+    assert tier1 == {"name": "Tier 1", "department": "SOC", "lead": "alice", "members": ["alice", "bob"]}
+    office = next(s for s in data["schedules"] if s["name"] == "Paris office")
+    assert office["hours"] == {"mon": ["09:00-12:00", "13:00-17:00"], "fri": ["09:00-16:00"]}
+    assert [str(d) for d in office["holidays"]] == ["2026-05-01", "2026-12-25"]
+    p1 = next(p for p in data["sla_plans"] if p["name"] == "P1")
+    assert p1["targets"]["critical"] == {"response": 15, "resolution": 240}
+    assert p1["escalations"][1] == {
+        "target": "resolution",
+        "trigger": "breached",
+        "notify": "team_lead",
+        "reassign_team": "Incident Response",
+        "raise_severity": False,
+    }
+    grafana = Integration.objects.get(name="Grafana")
+    assert "do-not-export-me" not in text and "hmac_secret" not in text
+    assert grafana.token not in text and "token" not in [k for i in data["integrations"] for k in i]
+    assert "HMAC secrets are never exported" in text
+    assert config_export() == text  # stable: the same data gives the same text
+
+
+def test_round_trip_on_a_fresh_installation(configured):
+    exported = config_export()
+    wipe_configuration()
+    changes = config_apply(actor=ACTOR, text=exported)
+    assert {c.outcome for c in changes} == {"created"}
+    assert config_export() == exported
+    # The references were resolved to this installation's objects, not copied ids.
+    rule = FilterRule.objects.get(name="Phishing reports")
+    topic = HelpTopic.objects.get(name="Phishing")
+    assert {"type": "set_help_topic", "value": topic.pk} in rule.actions
+    assert topic.parent.name == "Security"
+    assert SLAPlan.objects.get(is_default=True).name == "P1"
+
+
+def test_second_apply_changes_nothing_and_records_nothing(configured):
+    exported = config_export()
+    events = AuditEvent.objects.count()
+    changes = config_apply(actor=ACTOR, text=exported)
+    assert changes and {c.outcome for c in changes} == {"unchanged"}
+    assert AuditEvent.objects.count() == events
+
+
+def test_changes_are_reported_by_field_and_audited_as_the_cli(configured):
+    data = yaml.safe_load(config_export())
+    tier1 = next(t for t in data["teams"] if t["name"] == "Tier 1")
+    tier1["members"] = ["alice"]
+    data["departments"].append({"name": "Threat Intel", "email": "cti@example.test"})
+    p1 = next(p for p in data["sla_plans"] if p["name"] == "P1")
+    p1["targets"]["critical"]["response"] = 10
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    result = outcomes(config_apply(actor=ACTOR, text=yaml.safe_dump(data)))
+    assert result[("departments", "Threat Intel")] == ("created", ())
+    assert result[("teams", "Tier 1")] == ("updated", ("members",))
+    assert result[("sla_plans", "P1")] == ("updated", ("targets",))
+    assert result[("teams", "Incident Response")] == ("unchanged", ())
+    assert sorted(Team.objects.get(name="Tier 1").members.values_list("user__username", flat=True)) == ["alice"]
+    events = AuditEvent.objects.filter(id__gt=before).order_by("id")
+    assert [e.action for e in events] == ["department.created", "team.changed", "sla_plan.updated"]
+    assert {(e.actor_type, e.actor_label) for e in events} == {("system", "cli:config apply (test)")}
+    team_event = events.get(action="team.changed")
+    assert team_event.before == {"members": ["alice", "bob"]} and team_event.after == {"members": ["alice"]}
+
+
+def test_dry_run_reports_the_same_and_writes_nothing(configured):
+    data = yaml.safe_load(config_export())
+    data["teams"].append({"name": "Night shift", "department": "SOC", "members": ["bob"]})
+    data["integrations"][0]["enabled"] = True  # Grafana
+    text = yaml.safe_dump(data)
+    before = state()
+    dry = config_apply(actor=ACTOR, text=text, dry_run=True)
+    assert state() == before
+    assert outcomes(dry)[("teams", "Night shift")] == ("created", ())
+    assert outcomes(dry)[("integrations", "Grafana")] == ("updated", ("enabled",))
+    assert outcomes(config_apply(actor=ACTOR, text=text)) == outcomes(dry)
+    assert state() != before
+
+
+def test_objects_not_in_the_file_are_left_alone_and_secrets_kept(configured):
+    grafana = Integration.objects.get(name="Grafana")
+    changes = apply(
+        """
+        version: 1
+        integrations:
+          - name: Grafana
+            adapter: grafana
+            enabled: true
+        """
+    )
+    assert outcomes(changes) == {("integrations", "Grafana"): ("updated", ("enabled",))}
+    after = Integration.objects.get(name="Grafana")
+    assert (after.enabled, after.hmac_secret, after.token) == (True, "do-not-export-me", grafana.token)
+    assert Integration.objects.filter(name="Wazuh prod").exists()  # not in the file: untouched
+    assert FilterRule.objects.count() == 2
+
+
+def test_sub_topics_may_come_before_their_parent(people):
+    changes = apply(
+        """
+        version: 1
+        help_topics:
+          - name: Malware
+            parent: Security / Endpoint
+          - name: Endpoint
+            parent: Security
+          - name: Security
+            department: SOC
+        """
+    )
+    assert [c.name for c in changes] == ["Security", "Security / Endpoint", "Security / Endpoint / Malware"]
+    assert HelpTopic.objects.get(name="Malware").parent.parent.name == "Security"
+
+
+# --- broken files: the line and key named, nothing applied ----------------------------------------------
+
+GOOD_START = """\
+version: 1
+departments:
+  - name: Threat Intel
+teams:
+  - name: CTI
+    department: Threat Intel
+"""
+
+
+def refused(text: str) -> list[str]:
+    before = state()
+    with pytest.raises(ConfigInvalid) as caught:
+        config_apply(actor=ACTOR, text=text)
+    assert state() == before, "a refused file must write nothing"
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_reference_to_a_missing_team_names_line_and_path(configured):
+    problems = refused(
+        GOOD_START
+        + textwrap.dedent(
+            """\
+            filters:
+              - name: To tier 9
+                conditions:
+                  - {field: subject, operator: contains, value: urgent}
+                actions:
+                  - type: set_team
+                    value: Tier 9
+            """
+        )
+    )
+    assert problems == ["line 13, filters[0].actions[0].value: there is no team named 'Tier 9' in the file or here."]
+
+
+def test_bad_yaml_syntax_names_the_line(people):
+    problems = refused(GOOD_START + "roles:\n  - name: [unclosed\n")
+    assert problems == [
+        "line 9: this is not valid YAML (column 1): expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence, which starts on line 8, column 11)."
+    ]
+    problems = refused(GOOD_START + "roles:\n  - name: Lead\n   permissions: [view]\n")
+    assert problems == [
+        "line 9: this is not valid YAML (column 4): expected <block end>, but found '<block mapping start>' "
+        "(while parsing a block collection, which starts on line 8, column 3)."
+    ]
+
+
+def test_unknown_key_wrong_type_and_missing_key_are_all_named(people):
+    problems = refused(
+        GOOD_START
+        + textwrap.dedent(
+            """\
+            roles:
+              - name: Lead
+                permisions: [view]
+              - name: Viewer
+                requires_two_factor: "yes"
+            schedules:
+              - time_zone: UTC
+            """
+        )
+    )
+    assert problems == [
+        "line 9, roles[0].permisions: unknown key 'permisions'; the keys here are name, permissions, "
+        "requires_two_factor.",
+        "line 11, roles[1].requires_two_factor: must be true or false, not the text 'yes'.",
+        "line 13, schedules[0].name: the key 'name' is missing.",
+    ]
+
+
+def test_duplicate_names_and_duplicate_keys_are_refused(people):
+    problems = refused(GOOD_START + "  - name: cti\n")
+    assert problems == ["line 7, teams[1].name: 'cti' is already in this list (line 5)."]
+    problems = refused(GOOD_START + "    department: SOC\n")
+    assert problems == ["line 7, teams[0].department: the key 'department' is given twice (first on line 6)."]
+
+
+def test_version_and_unknown_sections_are_checked(people):
+    assert refused("departments: []\n") == ["line 1, version: the file needs `version: 1` at the top."]
+    assert refused("version: 2\n") == ["line 1, version: this SOCdesk reads version 1 files, not 2."]
+    assert refused("version: 1\nmailboxes: []\n") == [
+        "line 2, mailboxes: unknown section 'mailboxes'; the sections are departments, roles, teams, "
+        "schedules, sla_plans, help_topics, integrations, filters."
+    ]
+    assert refused("") == ["line 1: the file is empty; start it with `version: 1`."]
+
+
+def test_a_service_refusal_names_the_entry_and_rolls_back_everything(configured):
+    problems = refused(
+        GOOD_START
+        + textwrap.dedent(
+            """\
+            filters:
+              - name: Broken regex
+                conditions:
+                  - {field: subject, operator: matches, value: "(unclosed"}
+                actions:
+                  - {type: stop}
+            schedules:
+              - name: Overlapping
+                hours:
+                  mon: ["09:00-12:00", "11:00-17:00"]
+            """
+        )
+    )
+    assert problems == [
+        "line 9, filters[0].conditions: Filter 'Broken regex', condition 1 (subject matches): has a regular "
+        "expression that does not compile: missing ) at position 9.",
+        "line 15, schedules[0].hours: Schedule 'Overlapping': The mon intervals overlap or are out of order "
+        "at 11:00; list them in order without overlaps.",
+    ]
+    # The department and team before them were written, then rolled back: state() compared them.
+
+
+# --- the command -------------------------------------------------------------------------------------
+
+
+def test_command_exports_and_applies_a_file(configured, tmp_path):
+    out = io.StringIO()
+    call_command("config", "export", stdout=out)
+    path = tmp_path / "socdesk.yaml"
+    path.write_text(out.getvalue().replace("email: soc@example.test", "email: soc-team@example.test"))
+    dry = io.StringIO()
+    call_command("config", "apply", str(path), "--dry-run", stdout=dry)
+    assert "  updated    SOC (email)" in dry.getvalue()
+    assert dry.getvalue().rstrip().endswith("Dry run: nothing was applied; run again without --dry-run to apply.")
+    assert configured.soc.__class__.objects.get(name="SOC").email == "soc@example.test"
+    done = io.StringIO()
+    call_command("config", "apply", str(path), stdout=done)
+    lines = done.getvalue().splitlines()
+    assert "departments:" in lines and "  updated    SOC (email)" in lines
+    assert lines[-1] == "0 created, 1 updated, 15 unchanged. Objects not in the file were left as they are."
+    event = AuditEvent.objects.filter(action="department.changed").latest("id")
+    assert event.actor_label.startswith("cli:config apply (")
+
+
+def test_command_prints_every_problem_and_exits_with_an_error(people, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("version: 1\nteams:\n  - name: CTI\n    lead: nobody\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"1 problem in .*broken.yaml; nothing was applied\."):
+        call_command("config", "apply", str(path), stderr=err)
+    assert (
+        f"{path}: line 4, teams[0].lead: there is no agent with the username named 'nobody' in this installation."
+        in err.getvalue()
+    )
+    assert not Team.objects.filter(name="CTI").exists()
