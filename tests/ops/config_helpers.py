@@ -12,7 +12,7 @@ from socdesk.alerts.integrations import integration_create
 from socdesk.alerts.models import Integration
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
-from socdesk.routing.models import FilterRule, HelpTopic, Schedule, SLAPlan
+from socdesk.routing.models import FilterRule, HelpTopic, Holiday, Schedule, SLAPlan
 from socdesk.routing.services.filters import FilterDefinition, filter_create
 from socdesk.routing.services.sla import (
     EscalationDefinition,
@@ -77,7 +77,8 @@ def build_configuration(people: Personas) -> None:
         ),
     )
     help_topic_create(
-        actor=SETUP, definition=TopicDefinition(name="Access requests", department=people.it, portal_visible=False)
+        actor=SETUP,
+        definition=TopicDefinition(name="Access requests", department=people.it, portal_visible=False),
     )
     wazuh = integration_create(
         actor=SETUP,
@@ -156,7 +157,12 @@ def state() -> dict[str, object]:
         "teams": sorted(Team.objects.values_list("name", "department__name", "lead__user__username")),
         "members": sorted(Team.members.through.objects.values_list("team__name", "agent__user__username")),
         "schedules": sorted(Schedule.objects.values_list("name", "time_zone")),
-        "plans": sorted(SLAPlan.objects.values_list("name", "targets__severity", "targets__response_minutes")),
+        "plans": sorted(
+            SLAPlan.objects.values_list(
+                "name", "is_default", "targets__severity", "targets__response_minutes"
+            )
+        ),
+        "holidays": sorted(Holiday.objects.values_list("schedule__name", "date")),
         "topics": sorted(HelpTopic.objects.values_list("name", "severity")),
         "integrations": sorted(Integration.objects.values_list("name", "enabled", "default_severity")),
         "filters": sorted(FilterRule.objects.values_list("name", "order", "enabled")),

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from socdesk.accounts.models import Team
+from socdesk.accounts.models import Department, Team
 from socdesk.alerts.models import Integration
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
@@ -120,7 +120,8 @@ def test_changes_are_reported_by_field_and_audited_as_the_cli(configured):
     assert result[("teams", "Tier 1")] == ("updated", ("members",))
     assert result[("sla_plans", "P1")] == ("updated", ("targets",))
     assert result[("teams", "Incident Response")] == ("unchanged", ())
-    assert sorted(Team.objects.get(name="Tier 1").members.values_list("user__username", flat=True)) == ["alice"]
+    members = Team.objects.get(name="Tier 1").members.values_list("user__username", flat=True)
+    assert list(members) == ["alice"]
     events = AuditEvent.objects.filter(id__gt=before).order_by("id")
     assert [e.action for e in events] == ["department.created", "team.changed", "sla_plan.updated"]
     assert {(e.actor_type, e.actor_label) for e in events} == {("system", "cli:config apply (test)")}
@@ -212,7 +213,10 @@ def test_reference_to_a_missing_team_names_line_and_path(configured):
             """
         )
     )
-    assert problems == ["line 13, filters[0].actions[0].value: there is no team named 'Tier 9' in the file or here."]
+    assert problems == [
+        "line 13, filters[0].actions[0].value: there is no team named 'Tier 9' in the file or in this "
+        "installation."
+    ]
 
 
 def test_bad_yaml_syntax_names_the_line(people):
@@ -306,8 +310,9 @@ def test_command_exports_and_applies_a_file(configured, tmp_path):
     dry = io.StringIO()
     call_command("config", "apply", str(path), "--dry-run", stdout=dry)
     assert "  updated    SOC (email)" in dry.getvalue()
-    assert dry.getvalue().rstrip().endswith("Dry run: nothing was applied; run again without --dry-run to apply.")
-    assert configured.soc.__class__.objects.get(name="SOC").email == "soc@example.test"
+    last = dry.getvalue().splitlines()[-1]
+    assert last == "Dry run: nothing was applied; run again without --dry-run to apply."
+    assert Department.objects.get(name="SOC").email == "soc@example.test"
     done = io.StringIO()
     call_command("config", "apply", str(path), stdout=done)
     lines = done.getvalue().splitlines()
@@ -324,7 +329,55 @@ def test_command_prints_every_problem_and_exits_with_an_error(people, tmp_path):
     with pytest.raises(CommandError, match=r"1 problem in .*broken.yaml; nothing was applied\."):
         call_command("config", "apply", str(path), stderr=err)
     assert (
-        f"{path}: line 4, teams[0].lead: there is no agent with the username named 'nobody' in this installation."
+        f"{path}: line 4, teams[0].lead: there is no agent with the username 'nobody' in this installation."
         in err.getvalue()
     )
     assert not Team.objects.filter(name="CTI").exists()
+
+
+def test_an_entry_naming_a_refused_one_is_reported_too(configured):
+    # "soc" is a new name to the file, but the service refuses it: names are unique regardless of case.
+    problems = refused(
+        textwrap.dedent(
+            """\
+            version: 1
+            departments:
+              - name: soc
+            teams:
+              - name: Blue team
+                department: soc
+            """
+        )
+    )
+    assert problems == [
+        "line 3, departments[0].name: A department named 'soc' already exists.",
+        "line 5, teams[0]: not applied: the department 'soc' it names could not be applied either.",
+    ]
+
+
+def test_wrong_shapes_are_named(people):
+    problems = refused(
+        textwrap.dedent(
+            """\
+            version: 1
+            teams: {name: CTI}
+            sla_plans:
+              - name: P2
+                schedule: 24/7
+                at_risk_share: lots
+                targets: {urgent: {response: 5, resolution: 1}}
+            schedules:
+              - name: 24/7
+                always: true
+                hours: {mon: ["9-17"]}
+            """
+        )
+    )
+    assert problems == [
+        "line 2, teams: must be a list of teams (lines starting with `- `).",
+        "line 6, sla_plans[0].at_risk_share: must be a number, not the text 'lots'.",
+        "line 7, sla_plans[0].targets.urgent: must be one of info, low, medium, high, critical, not the text "
+        "'urgent'.",
+        "line 11, schedules[0].hours.mon[0]: '9-17' is not an interval; write it HH:MM-HH:MM, "
+        "e.g. 08:00-17:00.",
+    ]

@@ -88,9 +88,11 @@ def _check(document: Document) -> list[_Section]:
             continue
         entries: list[tuple[int, Entry]] = []
         seen: dict[str, int] = {}
+        refused: set[str] = set()
         for index, item in enumerate(items):
             entry = kind.schema.check(item, (kind.key, index), check)
             if entry is MISSING:
+                refused.update(_identity_of_refused(kind, item))
                 continue
             identity = kind.identity(entry)
             # Names are unique regardless of case in the database, so in the file too.
@@ -102,18 +104,31 @@ def _check(document: Document) -> list[_Section]:
             entries.append((index, entry))
         for position, key, message in (kind.check_all or (lambda _entries: []))([e for _i, e in entries]):
             check.fail((kind.key, entries[position][0], key), message)
-        names_in_file[kind.key] = {kind.identity(entry) for _index, entry in entries}
+        # A refused entry's name counts as given: what names it is not reported as naming nothing.
+        names_in_file[kind.key] = {kind.identity(entry) for _index, entry in entries} | refused
         sections.append(_Section(kind, entries))
     for reference in check.references:
         if reference.name in names_in_file.get(reference.kind, ()):
             continue
         referable = REFERABLES[reference.kind]
         if referable.find(reference.name) is None:
-            where = "in this installation" if reference.kind not in names_in_file else "in the file or here"
-            check.fail(reference.path, f"there is no {referable.label} named {reference.name!r} {where}.")
+            where = "in the file or " if reference.kind in names_in_file else ""
+            check.fail(reference.path, f"{referable.missing(reference.name)} {where}in this installation.")
     if check.problems:
         raise ConfigInvalid([document.problem(path, message) for path, message in check.problems])
     return sections
+
+
+def _identity_of_refused(kind: Kind, item: Any) -> list[str]:
+    if not isinstance(item, dict):
+        return []
+    defaults = {
+        key: field.default for key, field in kind.schema.fields.items() if field.default is not MISSING
+    }
+    try:
+        return [kind.identity({**defaults, **item})]
+    except (KeyError, TypeError):
+        return []
 
 
 def _refusal_path(path: Path, entry: Entry, error: ServiceError) -> Path:

@@ -22,7 +22,7 @@ def _find_agent(username: str) -> Agent | None:
     return getattr(user, "agent", None) if user is not None else None
 
 
-AGENTS = Referable("agents", "agent with the username", _find_agent)
+AGENTS = Referable("agents", "agent", _find_agent, named="with the username")
 
 # --- departments ---------------------------------------------------------------------------------------
 

@@ -5,28 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from socdesk.alerts.choices import Adapter, GroupBy
-from socdesk.alerts.integrations import integration_create, integration_update
+from socdesk.alerts.integrations import EDITABLE, SECRET_FIELDS, integration_create, integration_update
 from socdesk.alerts.models import Integration
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer
 from socdesk.ops.config.schema import Boolean, Choice, Field, ListOf, MapOf, Nullable, Record, Ref, Text
 from socdesk.tickets.choices import Severity
 
-# The settings a file carries; the token and hmac_secret never (apply leaves them as they are).
-SETTINGS = (
-    "adapter",
-    "enabled",
-    "department",
-    "team",
-    "default_severity",
-    "default_tags",
-    "severity_map",
-    "grouping_key",
-    "group_by",
-    "field_map",
-    "auto_resolve",
-    "hmac_header",
-    "hmac_timestamp_header",
-)
+# The settings a file carries besides the name: what the services let a caller set, less the secrets (the
+# URL token is not settable at all), which a file never holds and apply leaves as they are.
+SETTINGS = tuple(name for name in EDITABLE if name != "name" and name not in SECRET_FIELDS)
 
 
 def _integration_entry(integration: Integration) -> Entry:

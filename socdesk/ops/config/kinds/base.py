@@ -25,6 +25,10 @@ class Referable:
     key: str  # the section of the file (or a name for things no section holds, such as agents)
     label: str  # in messages: "there is no team named ..."
     find: Callable[[str], Model | None]
+    named: str = "named"  # agents are named by "username"
+
+    def missing(self, name: str) -> str:
+        return f"there is no {self.label} {self.named} {name!r}"
 
 
 class Writer:
@@ -38,9 +42,11 @@ class Writer:
         """The object of `kind` called `name` (None for None)."""
         if name is None:
             return None
-        found = self._referables[kind].find(name)
+        referable = self._referables[kind]
+        found = referable.find(name)
         if found is None:
-            raise Unresolved(f"there is no {self._referables[kind].label} named {name!r}.")
+            # The file was checked: a name that names nothing now is an entry of the file that was refused.
+            raise Unresolved(f"the {referable.label} {name!r} it names could not be applied either.")
         return found
 
 

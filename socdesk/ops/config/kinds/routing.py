@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from socdesk.ops.config.document import Path
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer
 from socdesk.ops.config.schema import (
     Boolean,
+    Check,
     Choice,
     Date,
     Field,
@@ -40,7 +42,7 @@ from socdesk.tickets.choices import Severity
 class Interval(Text):
     """`HH:MM-HH:MM`, written back with two-digit hours (`9:00-17:00` reads as `09:00-17:00`)."""
 
-    def check(self, value: Any, path: Any, check: Any) -> Any:
+    def check(self, value: Any, path: Path, check: Check) -> Any:
         text = super().check(value, path, check)
         if not isinstance(text, str):
             return text
@@ -84,7 +86,7 @@ def _weekday_order(hours: dict[str, list[str]]) -> dict[str, list[str]]:
     return {day: sorted(hours[day]) for day in sla.WEEKDAY_NAMES if day in hours}
 
 
-def _check_schedule(record: Entry, path: Any, check: Any) -> None:
+def _check_schedule(record: Entry, path: Path, check: Check) -> None:
     record["hours"] = _weekday_order(record["hours"])
     if record["always"] and (record["hours"] or record["holidays"]):
         check.fail((*path, "always"), "a 24/7 schedule has no working hours or holidays; remove them.")
@@ -266,7 +268,8 @@ def _read_topics() -> list[tuple[Any, Entry]]:
 
 
 def _topic_path(entry: Entry) -> str:
-    return entry["name"] if entry["parent"] is None else entry["parent"] + TOPIC_SEPARATOR + entry["name"]
+    name, parent = str(entry["name"]), entry["parent"]
+    return name if parent is None else f"{parent}{TOPIC_SEPARATOR}{name}"
 
 
 def _write_topic(writer: Writer, entry: Entry, existing: HelpTopic | None) -> HelpTopic:
