@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
@@ -381,3 +382,17 @@ def test_wrong_shapes_are_named(people):
         "line 11, schedules[0].hours.mon[0]: '9-17' is not an interval; write it HH:MM-HH:MM, "
         "e.g. 08:00-17:00.",
     ]
+
+
+def test_the_documented_example_applies_and_round_trips(people):
+    """docs/configuration-as-code.md's example is a file that works, with the personas' agents."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "configuration-as-code.md").read_text()
+    example = next(block for block in page.split("```yaml\n")[1:] if block.startswith("version: 1"))
+    example = example.split("```")[0]
+    changes = outcomes(config_apply(actor=ACTOR, text=example))
+    assert changes[("filters", "Wazuh critical from servers")] == ("created", ())
+    assert changes[("departments", "SOC")] == ("updated", ("email", "raw_payload_retention_days"))
+    assert changes[("help_topics", "Security / Phishing")] == ("created", ())
+    rule = FilterRule.objects.get(name="Wazuh critical from servers")
+    assert rule.channel_id == Integration.objects.get(name="Wazuh prod").pk
+    assert {c.outcome for c in config_apply(actor=ACTOR, text=config_export())} == {"unchanged"}
