@@ -318,7 +318,10 @@ def test_command_exports_and_applies_a_file(configured, tmp_path):
     call_command("config", "apply", str(path), stdout=done)
     lines = done.getvalue().splitlines()
     assert "departments:" in lines and "  updated    SOC (email)" in lines
-    assert lines[-1] == "0 created, 1 updated, 15 unchanged. Objects not in the file were left as they are."
+    assert lines[-1] == (
+        "0 created, 1 updated, 15 unchanged. Objects not in the file were left as they are "
+        "(--prune removes them)."
+    )
     event = AuditEvent.objects.filter(action="department.changed").latest("id")
     assert event.actor_label.startswith("cli:config apply (")
 
@@ -396,3 +399,68 @@ def test_the_documented_example_applies_and_round_trips(people):
     rule = FilterRule.objects.get(name="Wazuh critical from servers")
     assert rule.channel_id == Integration.objects.get(name="Wazuh prod").pk
     assert {c.outcome for c in config_apply(actor=ACTOR, text=config_export())} == {"unchanged"}
+
+
+# --- --prune -------------------------------------------------------------------------------------------
+
+
+def test_prune_removes_what_the_files_sections_do_not_name(configured):
+    data = yaml.safe_load(config_export())
+    data["filters"] = [f for f in data["filters"] if f["name"] != "Phishing reports"]
+    data["help_topics"] = [t for t in data["help_topics"] if t["name"] == "Security"]
+    data["integrations"] = [i for i in data["integrations"] if i["name"] != "Grafana"]
+    del data["sla_plans"], data["teams"]  # sections left out: nothing of theirs is removed
+    data["departments"] = []  # departments are never removed
+    text = yaml.safe_dump(data)
+    before = state()
+    dry = outcomes(config_apply(actor=ACTOR, text=text, dry_run=True, prune=True))
+    assert state() == before
+    removed = {key: value for key, value in dry.items() if value[0] != "unchanged"}
+    assert removed == {
+        ("filters", "Phishing reports"): ("deleted", ()),
+        ("integrations", "Grafana"): ("deleted", ()),
+        ("help_topics", "Security / Phishing"): ("deleted", ()),
+        ("help_topics", "Access requests"): ("deleted", ()),
+    }
+    assert outcomes(config_apply(actor=ACTOR, text=text, prune=True)) == dry
+    assert sorted(FilterRule.objects.values_list("name", flat=True)) == ["Wazuh critical from servers"]
+    assert list(HelpTopic.objects.values_list("name", flat=True)) == ["Security"]
+    assert SLAPlan.objects.count() == 2 and Department.objects.count() == 2 and Team.objects.count() == 2
+    deleted = AuditEvent.objects.filter(action__in=["ticket_filter.deleted", "help_topic.deleted"])
+    assert deleted.count() == 3
+    # Without --prune the same file removes nothing.
+    assert {c.outcome for c in config_apply(actor=ACTOR, text=text)} == {"unchanged"}
+
+
+def test_prune_refused_by_a_service_applies_nothing(configured):
+    # P1 is used by the help topic Security, which the file (no help_topics section) keeps.
+    text = "version: 1\nsla_plans:\n  - name: Business hours\n    schedule: Paris office\n"
+    text += "    targets: {low: {response: 480, resolution: 2400}}\n"
+    problems = refused_pruning(text)
+    assert problems == [
+        "line 2, sla_plans: 'P1' could not be removed: SLA plan 'P1' is used by help topic 'Security', "
+        "ticket filter 'Wazuh critical from servers'; change them first."
+    ]
+
+
+def refused_pruning(text: str) -> list[str]:
+    before = state()
+    with pytest.raises(ConfigInvalid) as caught:
+        config_apply(actor=ACTOR, text=text, prune=True)
+    assert state() == before
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_command_prune_prints_removals(configured, tmp_path):
+    path = tmp_path / "filters.yaml"
+    path.write_text("version: 1\nfilters: []\n")
+    out = io.StringIO()
+    call_command("config", "apply", str(path), "--prune", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "filters:",
+        "  deleted    Phishing reports",
+        "  deleted    Wazuh critical from servers",
+        "0 created, 0 updated, 0 unchanged, 2 deleted, 0 disabled. Departments, roles, teams and the "
+        "sections the file does not have were left as they are.",
+    ]
+    assert not FilterRule.objects.exists()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
@@ -58,6 +59,7 @@ class Change:
 @dataclass(frozen=True)
 class _Section:
     kind: Kind
+    given: bool  # the file has this section (--prune looks only at those)
     entries: list[tuple[int, Entry]]  # (position in the file, canonical entry)
 
 
@@ -72,7 +74,7 @@ def _check(document: Document) -> list[_Section]:
     known = {kind.key: kind for kind in KINDS}
     if "version" not in data:
         check.fail(("version",), f"the file needs `version: {FORMAT_VERSION}` at the top.")
-    elif data["version"] != FORMAT_VERSION:
+    elif type(data["version"]) is not int or data["version"] != FORMAT_VERSION:
         check.fail(
             ("version",), f"this SOCdesk reads version {FORMAT_VERSION} files, not {data['version']!r}."
         )
@@ -106,7 +108,7 @@ def _check(document: Document) -> list[_Section]:
             check.fail((kind.key, entries[position][0], key), message)
         # A refused entry's name counts as given: what names it is not reported as naming nothing.
         names_in_file[kind.key] = {kind.identity(entry) for _index, entry in entries} | refused
-        sections.append(_Section(kind, entries))
+        sections.append(_Section(kind, kind.key in data, entries))
     for reference in check.references:
         if reference.name in names_in_file.get(reference.kind, ()):
             continue
@@ -137,50 +139,91 @@ def _refusal_path(path: Path, entry: Entry, error: ServiceError) -> Path:
     return (*path, keys[0]) if len(keys) == 1 else path
 
 
-def config_apply(*, actor: Actor, text: str, dry_run: bool = False) -> list[Change]:
+def config_apply(*, actor: Actor, text: str, dry_run: bool = False, prune: bool = False) -> list[Change]:
     """Check the whole file, then write every object that differs through its service, in one transaction.
 
     Raises ConfigInvalid (nothing written) with every problem found: first those of the file itself
     (syntax, keys, types, duplicates, names that name nothing); then, if there were none, the refusals of
     the services, each rolled back while the others are still tried, so one run names them all. A dry run
     does the same writes and rolls them back, so it reports what apply would do, refusals included.
+    With `prune`, the objects of the file's sections that the file does not name are removed afterwards
+    (kinds that can be removed only; filters first, so what they name is free to go).
     """
     document = load_document(text)
     sections = _check(document)
-    writer = Writer(actor, REFERABLES)
-    changes: list[Change] = []
-    problems: list[Problem] = []
+    run = _Run(Writer(actor, REFERABLES), document)
     with transaction.atomic():
         for section in sections:
-            kind = section.kind
-            current = {kind.identity(entry): (obj, entry) for obj, entry in kind.read()}
-            entries = section.entries
-            if kind.apply_order is not None:
-                order = kind.apply_order
-                entries = sorted(entries, key=lambda item: order(item[1]))
-            for index, entry in entries:
-                name = kind.identity(entry)
-                obj, stored = current.get(name, (None, None))
-                if stored == entry:
-                    changes.append(Change(kind.key, name, "unchanged"))
-                    continue
-                try:
-                    with transaction.atomic():
-                        kind.write(writer, entry, obj)
-                except ServiceError as error:
-                    path = _refusal_path((kind.key, index), entry, error)
-                    problems.append(document.problem(path, error.message))
-                    continue
-                except Unresolved as error:
-                    problems.append(document.problem((kind.key, index), f"not applied: {error}"))
-                    continue
-                if stored is None:
-                    changes.append(Change(kind.key, name, "created"))
-                else:
-                    changed = tuple(key for key in entry if entry[key] != stored[key])
-                    changes.append(Change(kind.key, name, "updated", changed))
-        if problems:
-            raise ConfigInvalid(problems)
+            run.apply_section(section)
+        if prune:
+            for section in reversed(sections):
+                if section.given and section.kind.remove is not None:
+                    run.prune_section(section)
+        if run.problems:
+            raise ConfigInvalid(run.problems)
         if dry_run:
             transaction.set_rollback(True)
-    return changes
+    return run.changes
+
+
+class _Run:
+    """One apply: the changes made so far and the refusals met (inside the caller's transaction)."""
+
+    def __init__(self, writer: Writer, document: Document):
+        self.writer, self.document = writer, document
+        self.changes: list[Change] = []
+        self.problems: list[Problem] = []
+
+    def apply_section(self, section: _Section) -> None:
+        kind = section.kind
+        current = {kind.identity(entry): (obj, entry) for obj, entry in kind.read()}
+        entries = section.entries
+        if kind.apply_order is not None:
+            order = kind.apply_order
+            entries = sorted(entries, key=lambda item: order(item[1]))
+        for index, entry in entries:
+            name = kind.identity(entry)
+            obj, stored = current.get(name, (None, None))
+            if stored == entry:
+                self.changes.append(Change(kind.key, name, "unchanged"))
+                continue
+            done, _written = self._attempt((kind.key, index), entry, "", kind.write, self.writer, entry, obj)
+            if done:
+                if stored is None:
+                    self.changes.append(Change(kind.key, name, "created"))
+                else:
+                    changed = tuple(key for key in entry if entry[key] != stored[key])
+                    self.changes.append(Change(kind.key, name, "updated", changed))
+
+    def prune_section(self, section: _Section) -> None:
+        kind, remove = section.kind, section.kind.remove
+        assert remove is not None
+        named = {kind.identity(entry) for _index, entry in section.entries}
+        # Last first: sub-topics go before their parent.
+        for obj, entry in reversed(kind.read()):
+            name = kind.identity(entry)
+            if name in named:
+                continue
+            done, outcome = self._attempt((kind.key,), {}, name, remove, self.writer, obj)
+            if done:
+                self.changes.append(Change(kind.key, name, outcome))
+
+    def _attempt(
+        self, path: Path, entry: Entry, removing: str, write: Callable[..., Any], *args: Any
+    ) -> tuple[bool, Any]:
+        """Run one object's writes in a savepoint: (True, what `write` returned), or (False, None) after
+        noting the refusal (rolled back; the run goes on, so that it names every refusal)."""
+        prefix = f"{removing!r} could not be removed: " if removing else ""
+        try:
+            with transaction.atomic():
+                return True, write(*args)
+        except ServiceError as error:
+            where = _refusal_path(path, entry, error)
+            self.problems.append(self.document.problem(where, prefix + error.message))
+        except Unresolved as error:
+            self.problems.append(self.document.problem(path, f"not applied: {error}"))
+        except DatabaseError as error:
+            # A value past what a column holds (a number too large for it, say): refused like the rest.
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            self.problems.append(self.document.problem(path, f"{prefix}the database refused it: {reason}."))
+        return False, None

@@ -64,14 +64,16 @@ class Schema:
 
 
 class Text(Schema):
-    def __init__(self, *, max_length: int | None = None, required: bool = False):
-        self.max_length, self.required = max_length, required
+    def __init__(self, *, max_length: int | None = None, required: bool = False, strip: bool = True):
+        # Names are stripped (as the services store them); free text such as a description is kept as given.
+        self.max_length, self.required, self.strip = max_length, required, strip
 
     def check(self, value: Any, path: Path, check: Check) -> Any:
         if not isinstance(value, str):
             return check.fail(path, f"must be text, not {_kind_of(value)}; put it in quotes.")
-        value = value.strip()
-        if self.required and not value:
+        if self.strip:
+            value = value.strip()
+        if self.required and not value.strip():
             return check.fail(path, "must not be empty.")
         if self.max_length is not None and len(value) > self.max_length:
             return check.fail(path, f"is longer than {self.max_length} characters.")

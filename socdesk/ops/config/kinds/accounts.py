@@ -69,7 +69,7 @@ DEPARTMENTS = Kind(
         {
             "name": Field(Text(required=True, max_length=100)),
             "email": Field(Text(max_length=254), ""),
-            "description": Field(Text(), ""),
+            "description": Field(Text(strip=False), ""),
             "raw_payload_retention_days": Field(Nullable(Integer(minimum=1)), None),
             "closed_ticket_retention_days": Field(Nullable(Integer(minimum=1)), None),
         }

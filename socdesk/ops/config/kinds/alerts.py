@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from socdesk.alerts.choices import Adapter, GroupBy
-from socdesk.alerts.integrations import EDITABLE, SECRET_FIELDS, integration_create, integration_update
+from socdesk.alerts.integrations import (
+    EDITABLE,
+    SECRET_FIELDS,
+    integration_create,
+    integration_remove,
+    integration_update,
+)
 from socdesk.alerts.models import Integration
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer
 from socdesk.ops.config.schema import Boolean, Choice, Field, ListOf, MapOf, Nullable, Record, Ref, Text
@@ -48,6 +54,14 @@ def _write_integration(writer: Writer, entry: Entry, existing: Integration | Non
     return integration_update(actor=writer.actor, integration=existing, **changes)
 
 
+def _remove_integration(writer: Writer, integration: Integration) -> str:
+    # One that brought alerts is only disabled, so that they keep saying where they came from.
+    was_enabled = integration.enabled
+    if integration_remove(actor=writer.actor, integration=integration):
+        return "deleted"
+    return "disabled" if was_enabled else "unchanged"
+
+
 INTEGRATIONS = Kind(
     key="integrations",
     label="integration",
@@ -75,6 +89,7 @@ INTEGRATIONS = Kind(
     ],
     find=lambda name: Integration.objects.filter(name=name).first(),
     write=_write_integration,
+    remove=_remove_integration,
     comment="URL tokens and HMAC secrets are never exported, and applying a file never changes them: a new\n"
     "integration gets a new token (shown in the admin area), and a secret is set there by hand.",
 )

@@ -14,6 +14,11 @@ from socdesk.ops.config.schema import Record
 Entry = dict[str, Any]
 
 
+def deleted(_result: object) -> str:
+    """The outcome of a removal done by a delete service (which returns nothing)."""
+    return "deleted"
+
+
 class Unresolved(Exception):
     """A name that names nothing at the time of writing (its object failed to apply just before)."""
 
@@ -71,6 +76,9 @@ class Kind:
     apply_order: Callable[[Entry], Any] | None = None
     # A check across the section's entries (e.g. one default SLA plan): [(index, key, message)].
     check_all: Callable[[list[Entry]], list[tuple[int, str, str]]] | None = None
+    # For --prune: remove a stored object the file does not name, through its service; returns what
+    # happened ("deleted", or "disabled" for an integration that brought alerts). None: never removed.
+    remove: Callable[[Writer, Any], str] | None = None
 
     @property
     def referable(self) -> Referable:

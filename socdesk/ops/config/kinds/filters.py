@@ -7,7 +7,7 @@ from typing import Any
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.models import Integration
 from socdesk.ops.config.document import Path
-from socdesk.ops.config.kinds.base import Entry, Kind, Writer
+from socdesk.ops.config.kinds.base import Entry, Kind, Writer, deleted
 from socdesk.ops.config.kinds.routing import topic_paths
 from socdesk.ops.config.schema import (
     MISSING,
@@ -25,7 +25,7 @@ from socdesk.ops.config.schema import (
     Text,
 )
 from socdesk.routing.models import FilterRule, SLAPlan
-from socdesk.routing.services.filters import FilterDefinition, filter_create, filter_update
+from socdesk.routing.services.filters import FilterDefinition, filter_create, filter_delete, filter_update
 from socdesk.routing.vocabulary import ActionType, Channel
 
 # The actions whose stored value is an object's id; in the file it is the object's name.
@@ -170,6 +170,7 @@ FILTERS = Kind(
     read=_read_filters,
     find=lambda name: FilterRule.objects.filter(name=name).first(),
     write=_write_filter,
+    remove=lambda writer, rule: deleted(filter_delete(actor=writer.actor, rule=rule)),
     comment="Filters run lowest order first (equal orders: in the order they were created).\n"
     "Actions name the department, team, agent (username), SLA plan or help topic (path) they set.",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from socdesk.ops.config.document import Path
-from socdesk.ops.config.kinds.base import Entry, Kind, Writer
+from socdesk.ops.config.kinds.base import Entry, Kind, Writer, deleted
 from socdesk.ops.config.schema import (
     Boolean,
     Check,
@@ -29,11 +29,18 @@ from socdesk.routing.services.sla import (
     PlanDefinition,
     ScheduleDefinition,
     schedule_create,
+    schedule_delete,
     schedule_update,
     sla_plan_create,
+    sla_plan_delete,
     sla_plan_update,
 )
-from socdesk.routing.services.topics import TopicDefinition, help_topic_create, help_topic_update
+from socdesk.routing.services.topics import (
+    TopicDefinition,
+    help_topic_create,
+    help_topic_delete,
+    help_topic_update,
+)
 from socdesk.tickets.choices import Severity
 
 # --- schedules -----------------------------------------------------------------------------------------
@@ -111,6 +118,7 @@ SCHEDULES = Kind(
     ],
     find=lambda name: Schedule.objects.filter(name=name).first(),
     write=_write_schedule,
+    remove=lambda writer, schedule: deleted(schedule_delete(actor=writer.actor, schedule=schedule)),
 )
 
 # --- SLA plans -----------------------------------------------------------------------------------------
@@ -207,6 +215,7 @@ SLA_PLANS = Kind(
     ],
     find=lambda name: SLAPlan.objects.filter(name=name).first(),
     write=_write_plan,
+    remove=lambda writer, plan: deleted(sla_plan_delete(actor=writer.actor, plan=plan)),
     comment="Targets are working minutes in the plan's schedule; escalation levels run in the order given.",
     check_all=_one_default,
 )
@@ -308,6 +317,7 @@ HELP_TOPICS = Kind(
     read=_read_topics,
     find=find_topic,
     write=_write_topic,
+    remove=lambda writer, topic: deleted(help_topic_delete(actor=writer.actor, topic=topic)),
     comment=f"A sub-topic names its parent by its path, e.g. parent: Security{TOPIC_SEPARATOR}Phishing.",
     identity=_topic_path,
     apply_order=lambda entry: _topic_path(entry).count(TOPIC_SEPARATOR),

@@ -24,6 +24,12 @@ class Command(BaseCommand):
         apply = sub.add_parser("apply", help="Apply a YAML file: create and update what differs (audited).")
         apply.add_argument("file", help="The YAML file, or - for standard input.")
         apply.add_argument("--dry-run", action="store_true", help="Print what would change; write nothing.")
+        apply.add_argument(
+            "--prune",
+            action="store_true",
+            help="Also remove the filters, integrations, help topics, SLA plans and schedules that the "
+            "file's sections do not name (integrations that brought alerts are disabled).",
+        )
 
     def handle(self, *args, subcommand: str, **opts):
         if subcommand == "export":
@@ -34,16 +40,16 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(text, ending="")
             return
-        self._apply(opts["file"], dry_run=opts["dry_run"])
+        self._apply(opts["file"], dry_run=opts["dry_run"], prune=opts["prune"])
 
-    def _apply(self, file: str, *, dry_run: bool) -> None:
+    def _apply(self, file: str, *, dry_run: bool, prune: bool) -> None:
         try:
             text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {file}: {error}.") from None
         actor = Actor.system(f"cli:config apply ({getpass.getuser()})")
         try:
-            changes = config_apply(actor=actor, text=text, dry_run=dry_run)
+            changes = config_apply(actor=actor, text=text, dry_run=dry_run, prune=prune)
         except ConfigInvalid as invalid:
             for problem in invalid.problems:
                 self.stderr.write(f"{file}: {problem}")
@@ -61,8 +67,15 @@ class Command(BaseCommand):
             fields = f" ({', '.join(change.fields)})" if change.fields else ""
             self.stdout.write(f"  {change.outcome:<10} {change.name}{fields}")
         totals = Counter(change.outcome for change in changes)
-        summary = ", ".join(f"{totals[o]} {o}" for o in ("created", "updated", "unchanged"))
+        outcomes = ["created", "updated", "unchanged"] + (["deleted", "disabled"] if prune else [])
+        summary = ", ".join(f"{totals[outcome]} {outcome}" for outcome in outcomes)
         verb = "would be" if dry_run else "were"
-        self.stdout.write(f"{summary}. Objects not in the file {verb} left as they are.")
+        if prune:
+            left = (
+                f"Departments, roles, teams and the sections the file does not have {verb} left as they are."
+            )
+        else:
+            left = f"Objects not in the file {verb} left as they are (--prune removes them)."
+        self.stdout.write(f"{summary}. {left}")
         if dry_run:
             self.stdout.write("Dry run: nothing was applied; run again without --dry-run to apply.")
