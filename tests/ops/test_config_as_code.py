@@ -464,3 +464,40 @@ def test_command_prune_prints_removals(configured, tmp_path):
         "sections the file does not have were left as they are.",
     ]
     assert not FilterRule.objects.exists()
+
+
+def test_export_order_is_the_same_on_every_database(people):
+    # A linguistic collation (PostgreSQL with en_US, say) puts "abc" first, SQLite after the capitals:
+    # export sorts by code point in Python, the same everywhere.
+    apply("version: 1\ndepartments:\n  - name: abc\n  - name: Zeta\n")
+    assert [d["name"] for d in yaml.safe_load(config_export())["departments"]] == [
+        "IT Help Desk",
+        "SOC",
+        "Zeta",
+        "abc",
+    ]
+
+
+def test_a_database_refusal_is_reported_like_a_service_one(people):
+    # "S.O.C." is a new name, but its slug would be "soc", which SOC has: the unique index refuses it.
+    problems = refused("version: 1\ndepartments:\n  - name: Threat Intel\n  - name: S.O.C.\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("line 4, departments[1]: the database refused it: ")
+    assert "slug" in problems[0]
+
+
+def test_numbers_past_what_the_database_holds_are_refused_before_writing(people):
+    problems = refused(
+        "version: 1\nschedules:\n  - {name: 24/7, always: true}\nsla_plans:\n  - name: P1\n"
+        "    schedule: 24/7\n    targets: {low: {response: 5, resolution: 3000000000}}\n"
+    )
+    assert problems == ["line 7, sla_plans[0].targets.low.resolution: must be at most 2147483647."]
+
+
+def test_command_reads_standard_input(people, monkeypatch):
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("version: 1\nroles:\n  - name: Viewer\n    permissions: [view]\n")
+    )
+    out = io.StringIO()
+    call_command("config", "apply", "-", stdout=out)
+    assert "  created    Viewer" in out.getvalue().splitlines()

@@ -80,15 +80,21 @@ class Text(Schema):
         return value
 
 
+# The largest value an integer column holds on every database (PostgreSQL's `integer`).
+INTEGER_MAX = 2_147_483_647
+
+
 class Integer(Schema):
-    def __init__(self, *, minimum: int | None = None):
-        self.minimum = minimum
+    def __init__(self, *, minimum: int | None = None, maximum: int = INTEGER_MAX):
+        self.minimum, self.maximum = minimum, maximum
 
     def check(self, value: Any, path: Path, check: Check) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             return check.fail(path, f"must be a whole number, not {_kind_of(value)}.")
         if self.minimum is not None and value < self.minimum:
             return check.fail(path, f"must be at least {self.minimum}.")
+        if value > self.maximum:
+            return check.fail(path, f"must be at most {self.maximum}.")
         return value
 
 

@@ -10,7 +10,7 @@ from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, Role, Team
 from socdesk.accounts.services import department_create, department_set_retention, role_create, team_create
 from socdesk.accounts.structure import department_update, role_update, team_update
-from socdesk.ops.config.kinds.base import Entry, Kind, Referable, Writer
+from socdesk.ops.config.kinds.base import Entry, Kind, Referable, Writer, by_name
 from socdesk.ops.config.schema import Boolean, Choice, Field, Integer, ListOf, Nullable, Record, Ref, Text
 
 # --- agents: named by username (teams, help topics, filters), never created from a file -----------------
@@ -74,7 +74,7 @@ DEPARTMENTS = Kind(
             "closed_ticket_retention_days": Field(Nullable(Integer(minimum=1)), None),
         }
     ),
-    read=lambda: [(d, _department_entry(d)) for d in Department.objects.order_by("name")],
+    read=lambda: by_name([(d, _department_entry(d)) for d in Department.objects.all()]),
     find=lambda name: Department.objects.filter(name=name).first(),
     write=_write_department,
 )
@@ -105,17 +105,19 @@ ROLES = Kind(
             "requires_two_factor": Field(Boolean(), False),
         }
     ),
-    read=lambda: [
-        (
-            role,
-            {
-                "name": role.name,
-                "permissions": sorted(set(role.permissions)),
-                "requires_two_factor": role.requires_two_factor,
-            },
-        )
-        for role in Role.objects.order_by("name")
-    ],
+    read=lambda: by_name(
+        [
+            (
+                role,
+                {
+                    "name": role.name,
+                    "permissions": sorted(set(role.permissions)),
+                    "requires_two_factor": role.requires_two_factor,
+                },
+            )
+            for role in Role.objects.all()
+        ]
+    ),
     find=lambda name: Role.objects.filter(name=name).first(),
     write=_write_role,
 )
@@ -134,7 +136,7 @@ def _team_entry(team: Team) -> Entry:
 
 def _read_teams() -> list[tuple[Any, Entry]]:
     teams = Team.objects.select_related("department", "lead__user").prefetch_related("members__user")
-    return [(team, _team_entry(team)) for team in teams.order_by("name")]
+    return by_name([(team, _team_entry(team)) for team in teams])
 
 
 def _write_team(writer: Writer, entry: Entry, existing: Team | None) -> Team:

@@ -13,7 +13,7 @@ from socdesk.alerts.integrations import (
     integration_update,
 )
 from socdesk.alerts.models import Integration
-from socdesk.ops.config.kinds.base import Entry, Kind, Writer
+from socdesk.ops.config.kinds.base import Entry, Kind, Writer, by_name
 from socdesk.ops.config.schema import Boolean, Choice, Field, ListOf, MapOf, Nullable, Record, Ref, Text
 from socdesk.tickets.choices import Severity
 
@@ -83,10 +83,9 @@ INTEGRATIONS = Kind(
             "hmac_timestamp_header": Field(Text(max_length=100), ""),
         }
     ),
-    read=lambda: [
-        (i, _integration_entry(i))
-        for i in Integration.objects.select_related("department", "team").order_by("name")
-    ],
+    read=lambda: by_name(
+        [(i, _integration_entry(i)) for i in Integration.objects.select_related("department", "team")]
+    ),
     find=lambda name: Integration.objects.filter(name=name).first(),
     write=_write_integration,
     remove=_remove_integration,

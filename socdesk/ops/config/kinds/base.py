@@ -14,6 +14,12 @@ from socdesk.ops.config.schema import Record
 Entry = dict[str, Any]
 
 
+def by_name(rows: list[tuple[Any, Entry]]) -> list[tuple[Any, Entry]]:
+    """Rows in the order export writes them: by name, compared as Python does (the same on every database;
+    PostgreSQL's collation and SQLite's byte order would each sort mixed case their own way)."""
+    return sorted(rows, key=lambda row: str(row[1]["name"]))
+
+
 def deleted(_result: object) -> str:
     """The outcome of a removal done by a delete service (which returns nothing)."""
     return "deleted"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from socdesk.ops.config.document import Path
-from socdesk.ops.config.kinds.base import Entry, Kind, Writer, deleted
+from socdesk.ops.config.kinds.base import Entry, Kind, Writer, by_name, deleted
 from socdesk.ops.config.schema import (
     Boolean,
     Check,
@@ -112,10 +112,9 @@ SCHEDULES = Kind(
         },
         validate=_check_schedule,
     ),
-    read=lambda: [
-        (s, _schedule_entry(s))
-        for s in Schedule.objects.prefetch_related("working_hours", "holidays").order_by("name")
-    ],
+    read=lambda: by_name(
+        [(s, _schedule_entry(s)) for s in Schedule.objects.prefetch_related("working_hours", "holidays")]
+    ),
     find=lambda name: Schedule.objects.filter(name=name).first(),
     write=_write_schedule,
     remove=lambda writer, schedule: deleted(schedule_delete(actor=writer.actor, schedule=schedule)),
@@ -207,12 +206,14 @@ SLA_PLANS = Kind(
             "escalations": Field(ListOf(ESCALATION), []),
         }
     ),
-    read=lambda: [
-        (plan, _plan_entry(plan))
-        for plan in SLAPlan.objects.select_related("schedule")
-        .prefetch_related("targets", "escalations__reassign_team")
-        .order_by("name")
-    ],
+    read=lambda: by_name(
+        [
+            (plan, _plan_entry(plan))
+            for plan in SLAPlan.objects.select_related("schedule").prefetch_related(
+                "targets", "escalations__reassign_team"
+            )
+        ]
+    ),
     find=lambda name: SLAPlan.objects.filter(name=name).first(),
     write=_write_plan,
     remove=lambda writer, plan: deleted(sla_plan_delete(actor=writer.actor, plan=plan)),
