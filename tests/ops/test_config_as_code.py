@@ -501,3 +501,26 @@ def test_command_reads_standard_input(people, monkeypatch):
     out = io.StringIO()
     call_command("config", "apply", "-", stdout=out)
     assert "  created    Viewer" in out.getvalue().splitlines()
+
+
+def test_a_file_of_nested_aliases_is_refused_quickly(people):
+    # Each level repeats the one before ten times: 10^9 values once expanded ("billion laughs").
+    lines = ["version: 1", 'a0: &a0 ["lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    problems = refused("\n".join(lines) + "\n")
+    assert len(problems) == 1
+    assert "more than 200,000 values once its aliases (*name) are expanded" in problems[0]
+
+
+def test_anchors_and_aliases_may_share_a_value(people):
+    changes = apply(
+        """
+        version: 1
+        roles:
+          - name: Reader
+            permissions: &read [view]
+          - name: Reader too
+            permissions: *read
+        """
+    )
+    assert [(c.name, c.outcome) for c in changes] == [("Reader", "created"), ("Reader too", "created")]

@@ -7,6 +7,10 @@ from typing import Any
 
 import yaml
 
+# Values a file may hold once its aliases are expanded: far more than any installation's configuration,
+# far less than a "billion laughs" file (nested aliases that expand exponentially) would make us visit.
+MAX_VALUES = 200_000
+
 # A place in the document: keys and list positions from the top, e.g. ("filters", 3, "actions", 0, "value").
 Path = tuple[str | int, ...]
 
@@ -69,7 +73,7 @@ def load_document(text: str) -> Document:
             raise ConfigInvalid([Problem(1, (), "the file is empty; start it with `version: 1`.")])
         lines: dict[Path, int] = {}
         duplicates: list[Problem] = []
-        _walk(node, (), lines, duplicates)
+        _walk(node, (), lines, duplicates, [MAX_VALUES])
         if duplicates:
             raise ConfigInvalid(duplicates)
         data = loader.construct_document(node)
@@ -95,7 +99,21 @@ def _syntax_problem(error: yaml.MarkedYAMLError) -> Problem:
     return Problem(line, (), message + ".")
 
 
-def _walk(node: yaml.Node, path: Path, lines: dict[Path, int], duplicates: list[Problem]) -> None:
+def _walk(
+    node: yaml.Node, path: Path, lines: dict[Path, int], duplicates: list[Problem], budget: list[int]
+) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigInvalid(
+            [
+                Problem(
+                    node.start_mark.line + 1,
+                    (),
+                    f"the file holds more than {MAX_VALUES:,} values once its "
+                    "aliases (*name) are expanded; write the configuration out instead.",
+                )
+            ]
+        )
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -110,8 +128,8 @@ def _walk(node: yaml.Node, path: Path, lines: dict[Path, int], duplicates: list[
                 )
                 continue
             seen[key] = line
-            _walk(value_node, (*path, key), lines, duplicates)
+            _walk(value_node, (*path, key), lines, duplicates, budget)
             lines[(*path, key)] = line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines, duplicates)
+            _walk(item, (*path, index), lines, duplicates, budget)
