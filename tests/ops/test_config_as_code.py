@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from socdesk.accounts.models import Department, Team
 from socdesk.alerts.models import Integration
@@ -524,3 +526,26 @@ def test_anchors_and_aliases_may_share_a_value(people):
         """
     )
     assert [(c.name, c.outcome) for c in changes] == [("Reader", "created"), ("Reader too", "created")]
+
+
+def test_export_reads_a_fixed_number_of_queries_whatever_the_size(configured):
+    with CaptureQueriesContext(connection) as small:
+        config_export()
+    data = yaml.safe_load(config_export())
+    for i in range(5):
+        data["teams"].append({"name": f"Team {i}", "department": "SOC", "lead": "bob", "members": ["alice"]})
+        data["help_topics"].append({"name": f"Topic {i}", "parent": "Security", "team": f"Team {i}"})
+        data["filters"].append(
+            {
+                "name": f"Filter {i}",
+                "conditions": [{"field": "subject", "operator": "contains", "value": str(i)}],
+                "actions": [
+                    {"type": "set_team", "value": f"Team {i}"},
+                    {"type": "set_help_topic", "value": "Security"},
+                ],
+            }
+        )
+    config_apply(actor=ACTOR, text=yaml.safe_dump(data))
+    with CaptureQueriesContext(connection) as large:
+        config_export()
+    assert len(large) == len(small)
