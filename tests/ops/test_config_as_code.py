@@ -549,3 +549,13 @@ def test_export_reads_a_fixed_number_of_queries_whatever_the_size(configured):
     with CaptureQueriesContext(connection) as large:
         config_export()
     assert len(large) == len(small)
+
+
+def test_command_exports_to_a_file_and_names_a_file_it_cannot_read(configured, tmp_path):
+    target = tmp_path / "socdesk.yaml"
+    err = io.StringIO()
+    call_command("config", "export", "-o", str(target), stderr=err)
+    assert target.read_text() == config_export()
+    assert err.getvalue().strip() == f"Wrote the configuration to {target}."
+    with pytest.raises(CommandError, match=r"^Cannot read .*missing\.yaml: \[Errno 2\] No such file"):
+        call_command("config", "apply", str(tmp_path / "missing.yaml"))
