@@ -21,7 +21,8 @@ FORMAT_VERSION = 1
 HEADER = """\
 # SOCdesk configuration (`socdesk config export`). Apply it with `socdesk config apply FILE`; add
 # --dry-run to see what would change first. Objects are matched by name (help topics by their path);
-# objects that are not in this file are left as they are. Format: docs/configuration-as-code.md.
+# objects that are not in this file are left as they are (unless --prune). Format:
+# docs/configuration-as-code.md.
 """
 
 
@@ -52,7 +53,7 @@ class Change:
 
     kind: str
     name: str
-    outcome: str  # "created" | "updated" | "unchanged"
+    outcome: str  # "created" | "updated" | "unchanged"; with --prune also "deleted" | "disabled"
     fields: tuple[str, ...] = ()
 
 
