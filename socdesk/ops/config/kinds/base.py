@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Model
 
 from socdesk.core.actor import Actor
 from socdesk.ops.config.schema import Record
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 Entry = dict[str, Any]
+D = TypeVar("D", bound="DataclassInstance")
+
+
+def definition(cls: type[D], existing: Any, **values: Any) -> D:
+    """A service's definition (`TopicDefinition`, ...) from an entry's values.
+
+    A setting the file does not carry (one a service gained after its kind was written here) keeps the
+    stored object's value instead of taking the definition's default, so applying a file never clears
+    what the file cannot say.
+    """
+    if existing is not None:
+        for field in dataclasses.fields(cls):
+            if field.name not in values and hasattr(existing, field.name):
+                values[field.name] = getattr(existing, field.name)
+    return cls(**values)
 
 
 def by_name(rows: list[tuple[Any, Entry]]) -> list[tuple[Any, Entry]]:

@@ -8,6 +8,7 @@ from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.models import Integration
 from socdesk.ops.config.document import Path
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer, deleted
+from socdesk.ops.config.kinds.base import definition as make
 from socdesk.ops.config.kinds.routing import topic_paths
 from socdesk.ops.config.schema import (
     MISSING,
@@ -123,7 +124,9 @@ def _write_filter(writer: Writer, entry: Entry, existing: FilterRule | None) -> 
         kind = REFERENCE_KINDS.get(action["type"])
         value = writer.resolve(kind, action["value"]).pk if kind else action.get("value")
         actions.append({"type": action["type"], "value": value})
-    definition = FilterDefinition(
+    definition = make(
+        FilterDefinition,
+        existing,
         name=entry["name"],
         conditions=entry["conditions"],
         actions=actions,

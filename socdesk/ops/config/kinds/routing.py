@@ -6,6 +6,7 @@ from typing import Any
 
 from socdesk.ops.config.document import Path
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer, by_name, deleted
+from socdesk.ops.config.kinds.base import definition as make
 from socdesk.ops.config.schema import (
     Boolean,
     Check,
@@ -76,7 +77,9 @@ def _schedule_entry(schedule: Schedule) -> Entry:
 
 
 def _write_schedule(writer: Writer, entry: Entry, existing: Schedule | None) -> Schedule:
-    definition = ScheduleDefinition(
+    definition = make(
+        ScheduleDefinition,
+        existing,
         name=entry["name"],
         time_zone=entry["time_zone"],
         always=entry["always"],
@@ -159,7 +162,9 @@ def _plan_entry(plan: SLAPlan) -> Entry:
 
 
 def _write_plan(writer: Writer, entry: Entry, existing: SLAPlan | None) -> SLAPlan:
-    definition = PlanDefinition(
+    definition = make(
+        PlanDefinition,
+        existing,
         name=entry["name"],
         schedule=writer.resolve("schedules", entry["schedule"]),
         targets={sev: (t["response"], t["resolution"]) for sev, t in entry["targets"].items()},
@@ -283,7 +288,9 @@ def _topic_path(entry: Entry) -> str:
 
 
 def _write_topic(writer: Writer, entry: Entry, existing: HelpTopic | None) -> HelpTopic:
-    definition = TopicDefinition(
+    definition = make(
+        TopicDefinition,
+        existing,
         name=entry["name"],
         parent=writer.resolve("help_topics", entry["parent"]),
         department=writer.resolve("departments", entry["department"]),
