@@ -559,3 +559,31 @@ def test_command_exports_to_a_file_and_names_a_file_it_cannot_read(configured, t
     assert err.getvalue().strip() == f"Wrote the configuration to {target}."
     with pytest.raises(CommandError, match=r"^Cannot read .*missing\.yaml: \[Errno 2\] No such file"):
         call_command("config", "apply", str(tmp_path / "missing.yaml"))
+
+
+def test_keys_left_out_take_the_services_defaults(people):
+    apply(
+        """
+        version: 1
+        schedules:
+          - name: 24/7
+            always: true
+        sla_plans:
+          - name: P3
+            schedule: 24/7
+            targets: {low: {response: 60, resolution: 600}}
+            escalations:
+              - trigger: breached
+        """
+    )
+    plan = yaml.safe_load(config_export())["sla_plans"][0]
+    assert plan["at_risk_share"] == 0.75 and plan["default"] is False
+    assert plan["escalations"] == [
+        {
+            "target": "resolution",
+            "trigger": "breached",
+            "notify": "assignee",
+            "reassign_team": None,
+            "raise_severity": False,
+        }
+    ]

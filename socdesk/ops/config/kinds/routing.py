@@ -129,8 +129,10 @@ ESCALATION = Record(
     {
         "target": Field(Choice(SlaTargetKind.values), SlaTargetKind.RESOLUTION.value),
         "trigger": Field(Choice(EscalationTrigger.values)),
-        # Stored "" for nobody; written null.
-        "notify": Field(Nullable(Choice(v for v in EscalationRecipient.values if v)), None),
+        # Stored "" for nobody, written null; left out, the assignee (as in the services).
+        "notify": Field(
+            Nullable(Choice(v for v in EscalationRecipient.values if v)), EscalationRecipient.ASSIGNEE.value
+        ),
         "reassign_team": Field(Nullable(Ref("teams")), None),
         "raise_severity": Field(Boolean(), False),
     }
