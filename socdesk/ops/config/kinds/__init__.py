@@ -1,0 +1,27 @@
+"""Every kind the configuration file holds, in the order apply writes them (each names only earlier ones).
+
+A new kind (custom forms, auto-assignment policies, ...) is one `Kind` in a module here and one line in
+`KINDS`, placed after the kinds it names.
+"""
+
+from __future__ import annotations
+
+from socdesk.ops.config.kinds.accounts import AGENTS, DEPARTMENTS, ROLES, TEAMS
+from socdesk.ops.config.kinds.alerts import INTEGRATIONS
+from socdesk.ops.config.kinds.base import Kind, Referable
+from socdesk.ops.config.kinds.filters import FILTERS
+from socdesk.ops.config.kinds.routing import HELP_TOPICS, SCHEDULES, SLA_PLANS
+
+KINDS: tuple[Kind, ...] = (
+    DEPARTMENTS,
+    ROLES,
+    TEAMS,
+    SCHEDULES,
+    SLA_PLANS,
+    HELP_TOPICS,
+    INTEGRATIONS,
+    FILTERS,
+)
+
+# What entries may name: every kind, and agents (by username), which the file does not create.
+REFERABLES: dict[str, Referable] = {AGENTS.key: AGENTS, **{kind.key: kind.referable for kind in KINDS}}

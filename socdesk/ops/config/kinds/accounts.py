@@ -1,0 +1,169 @@
+"""Departments, roles and teams (members and leads by username); agents can be named, not configured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from socdesk.accounts.choices import Perm
+from socdesk.accounts.models import Agent, Department, Role, Team
+from socdesk.accounts.services import department_create, department_set_retention, role_create, team_create
+from socdesk.accounts.structure import department_update, role_update, team_update
+from socdesk.ops.config.kinds.base import Entry, Kind, Referable, Writer, by_name
+from socdesk.ops.config.schema import Boolean, Choice, Field, Integer, ListOf, Nullable, Record, Ref, Text
+
+# --- agents: named by username (teams, help topics, filters), never created from a file -----------------
+
+
+def _find_agent(username: str) -> Agent | None:
+    User = get_user_model()
+    user = User.objects.filter(username=username).select_related("agent").first()
+    return getattr(user, "agent", None) if user is not None else None
+
+
+AGENTS = Referable("agents", "agent", _find_agent, named="with the username")
+
+# --- departments ---------------------------------------------------------------------------------------
+
+RETENTION_FIELDS = ("raw_payload_retention_days", "closed_ticket_retention_days")
+
+
+def _department_entry(department: Department) -> Entry:
+    return {
+        "name": department.name,
+        "email": department.email,
+        "description": department.description,
+        "raw_payload_retention_days": department.raw_payload_retention_days,
+        "closed_ticket_retention_days": department.closed_ticket_retention_days,
+    }
+
+
+def _write_department(writer: Writer, entry: Entry, existing: Department | None) -> Department:
+    if existing is None:
+        department = department_create(
+            actor=writer.actor, name=entry["name"], email=entry["email"], description=entry["description"]
+        )
+    else:
+        department = department_update(
+            actor=writer.actor,
+            department=existing,
+            name=entry["name"],
+            email=entry["email"],
+            description=entry["description"],
+        )
+    if any(getattr(department, name) != entry[name] for name in RETENTION_FIELDS):
+        department = department_set_retention(
+            actor=writer.actor,
+            department=department,
+            raw_payload_days=entry["raw_payload_retention_days"],
+            closed_ticket_days=entry["closed_ticket_retention_days"],
+        )
+    return department
+
+
+DEPARTMENTS = Kind(
+    key="departments",
+    label="department",
+    schema=Record(
+        {
+            "name": Field(Text(required=True, max_length=100)),
+            "email": Field(Text(max_length=254), ""),
+            "description": Field(Text(strip=False), ""),
+            "raw_payload_retention_days": Field(Nullable(Integer(minimum=1)), None),
+            "closed_ticket_retention_days": Field(Nullable(Integer(minimum=1)), None),
+        }
+    ),
+    read=lambda: by_name([(d, _department_entry(d)) for d in Department.objects.all()]),
+    find=lambda name: Department.objects.filter(name=name).first(),
+    write=_write_department,
+)
+
+# --- roles ---------------------------------------------------------------------------------------------
+
+
+def _write_role(writer: Writer, entry: Entry, existing: Role | None) -> Role:
+    role = existing or role_create(actor=writer.actor, name=entry["name"], permissions=entry["permissions"])
+    if existing is not None or entry["requires_two_factor"]:
+        role = role_update(
+            actor=writer.actor,
+            role=role,
+            name=entry["name"],
+            permissions=entry["permissions"],
+            requires_two_factor=entry["requires_two_factor"],
+        )
+    return role
+
+
+ROLES = Kind(
+    key="roles",
+    label="role",
+    schema=Record(
+        {
+            "name": Field(Text(required=True, max_length=100)),
+            "permissions": Field(ListOf(Choice(Perm.values), sort=True), []),
+            "requires_two_factor": Field(Boolean(), False),
+        }
+    ),
+    read=lambda: by_name(
+        [
+            (
+                role,
+                {
+                    "name": role.name,
+                    "permissions": sorted(set(role.permissions)),
+                    "requires_two_factor": role.requires_two_factor,
+                },
+            )
+            for role in Role.objects.all()
+        ]
+    ),
+    find=lambda name: Role.objects.filter(name=name).first(),
+    write=_write_role,
+)
+
+# --- teams ---------------------------------------------------------------------------------------------
+
+
+def _team_entry(team: Team) -> Entry:
+    return {
+        "name": team.name,
+        "department": team.department.name if team.department else None,
+        "lead": team.lead.user.get_username() if team.lead else None,
+        "members": sorted(member.user.get_username() for member in team.members.all()),
+    }
+
+
+def _read_teams() -> list[tuple[Any, Entry]]:
+    teams = Team.objects.select_related("department", "lead__user").prefetch_related("members__user")
+    return by_name([(team, _team_entry(team)) for team in teams])
+
+
+def _write_team(writer: Writer, entry: Entry, existing: Team | None) -> Team:
+    values = {
+        "name": entry["name"],
+        "department": writer.resolve("departments", entry["department"]),
+        "lead": writer.resolve("agents", entry["lead"]),
+        "members": [writer.resolve("agents", username) for username in entry["members"]],
+    }
+    if existing is None:
+        return team_create(actor=writer.actor, **values)
+    return team_update(actor=writer.actor, team=existing, **values)
+
+
+TEAMS = Kind(
+    key="teams",
+    label="team",
+    schema=Record(
+        {
+            "name": Field(Text(required=True, max_length=100)),
+            "department": Field(Nullable(Ref("departments")), None),
+            "lead": Field(Nullable(Ref("agents")), None),
+            "members": Field(ListOf(Ref("agents"), sort=True), []),
+        }
+    ),
+    read=_read_teams,
+    find=lambda name: Team.objects.filter(name=name).first(),
+    write=_write_team,
+    comment="Leads and members are agents named by username; agents themselves are not in this file.",
+)
