@@ -36,3 +36,17 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, "Friday"
     SATURDAY = 5, "Saturday"
     SUNDAY = 6, "Sunday"
+
+
+class FieldType(models.TextChoices):
+    """The kinds of value a custom field holds (what the form shows and how a value is checked)."""
+
+    TEXT = "text", "Text"
+    LONG_TEXT = "long_text", "Long text"
+    NUMBER = "number", "Number"
+    DATETIME = "datetime", "Date and time"
+    CHOICE = "choice", "Choice"
+    MULTI_CHOICE = "multi_choice", "Multiple choice"
+    CHECKBOX = "checkbox", "Checkbox"
+    EMAIL = "email", "Email address"
+    IP = "ip", "IP address"
