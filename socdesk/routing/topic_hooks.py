@@ -78,8 +78,7 @@ def _apply_defaults(draft: TicketDraft, topic: HelpTopic) -> None:
     """The topic's department (where the channel picked none itself), team, agent and severity (where
     the draft kept the default), and the hints for the SLA and auto-response steps."""
     if topic.department is not None and draft.hints.get("department_default"):
-        if draft.department.pk != topic.department.pk:
-            draft.department = topic.department
+        draft.department = topic.department
     if topic.department_id in (None, draft.department.pk):
         if draft.team is None and topic.team is not None:
             draft.team = topic.team

@@ -104,7 +104,8 @@ def test_keys_follow_the_agents_flags():
 def test_unknown_names_are_refused_naming_the_form_or_dropped_for_alerts():
     refused = check_values(FORM, {"ref": "x", "colour": "red"}, audience="agent", form_name="Incident")
     assert refused.errors == {
-        "colour": "'colour' is not a field of the form 'Incident' (its fields: host_ip, ref, impact, systems)."
+        "colour": "'colour' is not a field of the form 'Incident' "
+        "(its fields: host_ip, ref, impact, systems)."
     }
     dropped = check_values(
         FORM, {"colour": "red", "host_ip": "10.0.0.1"}, audience="key", unknown="drop", require=False
