@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.http import QueryDict
 
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
@@ -21,6 +22,7 @@ from socdesk.routing.services.forms import (
 )
 from socdesk.routing.services.ticket_fields import ticket_set_custom_fields
 from socdesk.routing.services.topics import help_topic_delete
+from socdesk.tickets.filters import TicketFilter, queue_tickets
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import TicketDraft, ticket_create, ticket_create_many
 from tests.routing.fixtures_forms import SETUP, incident_topic
@@ -303,3 +305,38 @@ def test_only_agents_who_may_edit_the_ticket_change_values(people):
         ticket_set_custom_fields(actor=Actor.for_agent(people.carol), ticket=ticket, values={"impact": "Low"})
     ticket.refresh_from_db()
     assert "impact" not in ticket.custom_fields
+
+
+def _found(agent, q: str) -> list[str]:
+    params = QueryDict(mutable=True)
+    params.update({"queue": "all", "q": q})
+    ticket_filter = TicketFilter.from_querydict(params)
+    assert not ticket_filter.errors, ticket_filter.errors
+    return sorted(t.number for t in queue_tickets(agent, ticket_filter))
+
+
+def test_custom_values_are_found_by_search_and_by_field(people):
+    setup = incident_topic(people)
+    alice = Actor.for_agent(people.alice)
+
+    def opened(**values):
+        return ticket_create(
+            actor=alice,
+            subject="Phish",
+            department=people.soc,
+            help_topic=setup.topic.pk,
+            custom_fields=values,
+        ).number
+
+    first = opened(host_ip="10.9.8.7", impact="High", systems=["vpn", "mail"])
+    second = opened(host_ip="10.9.8.70", impact="Low", systems=["erp"], confirmed=True)
+    assert _found(people.alice, "10.9.8.7") == [first]  # the search document holds the values
+    assert _found(people.alice, "custom.host_ip:10.9.8.70") == [second]
+    assert _found(people.alice, "custom.impact:high") == [first]
+    assert _found(people.alice, "custom.systems:vpn") == [first]
+    assert _found(people.alice, "custom.systems:erp custom.confirmed:true") == [second]
+    assert _found(people.alice, "-custom.impact:high") == [second]
+    assert _found(people.carol, "custom.impact:high") == []  # still only what one may see
+    changed = Ticket.objects.get(number=second)
+    ticket_set_custom_fields(actor=alice, ticket=changed, values={"impact": "High"})
+    assert _found(people.alice, "custom.impact:high") == sorted([first, second])
