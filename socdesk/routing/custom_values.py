@@ -190,6 +190,14 @@ def _number(value: Any) -> int | float:
 
 def _datetime(value: Any, local_tz: tzinfo) -> str:
     text = str(value).strip()
+    if not isinstance(value, bool) and (isinstance(value, int) or text.isdigit()):
+        # Milliseconds since 1970: how TheHive sends a date custom field.
+        try:
+            return datetime.fromtimestamp(int(text) / 1000, tz=UTC).isoformat()
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(
+                f"{text[:30]!r} is out of range for a time in milliseconds since 1970."
+            ) from None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:

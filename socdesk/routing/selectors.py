@@ -181,3 +181,12 @@ def ticket_topic(ticket_id: int) -> HelpTopic | None:
 def help_topics_for_agents() -> list[HelpTopic]:
     """Every help topic, parents before children's names, for the console's topic select."""
     return list(HelpTopic.objects.select_related("parent").order_by("name"))
+
+
+def custom_field_names_for_topic(topic_id: int | None) -> set[str]:
+    """The field names a request on this topic may carry (every form's when no topic or no form): what
+    a channel that mixes custom fields with its own keys (the osTicket API) picks out by name."""
+    topic = HelpTopic.objects.select_related("parent").filter(pk=topic_id).first() if topic_id else None
+    form_id = topic_form_id(topic) if topic is not None else None
+    fields = CustomField.objects.filter(form_id=form_id) if form_id is not None else CustomField.objects.all()
+    return set(fields.values_list("name", flat=True))

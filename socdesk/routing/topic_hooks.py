@@ -9,12 +9,13 @@ ticket (`TicketTopic`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
-from socdesk.routing.custom_values import Audience, check_values
+from socdesk.routing.custom_values import Audience, CheckedValues, check_values
 from socdesk.routing.models import HelpTopic, TicketTopic
 from socdesk.routing.selectors import FormSpecs, form_specs, topic_form_id
 from socdesk.tickets.choices import Severity, Source
@@ -72,6 +73,14 @@ def topic_drafts_apply(drafts: list[TicketDraft]) -> None:
                 checked.message, fields={f"custom_fields.{name}": "invalid" for name in checked.errors}
             )
         draft.custom_fields = checked.values
+
+
+def alert_custom_fields_check(values: dict[str, Any]) -> CheckedValues:
+    """An alert's custom fields as its ticket will get them: those named like a custom field, checked
+    by that field's type (for a channel that answers at once, before it stores the alert)."""
+    return check_values(
+        form_specs(None).fields, values, audience="key", require=False, unknown="drop", form_name=""
+    )
 
 
 def _apply_defaults(draft: TicketDraft, topic: HelpTopic) -> None:

@@ -85,7 +85,7 @@ def test_bad_fields_are_refused_naming_form_and_field_and_nothing_is_written(peo
 
 def test_a_form_in_use_and_a_topic_with_tickets_are_not_deleted(people):
     setup = incident_topic(people)
-    with pytest.raises(ServiceError, match="used by help topic\\(s\\) Phishing"):
+    with pytest.raises(ServiceError, match=r"used by help topic\(s\) Phishing"):
         custom_form_delete(actor=SETUP, form=setup.form)
     ticket_create(
         actor=Actor.for_agent(people.alice),
@@ -222,7 +222,7 @@ def test_bad_values_refuse_the_batch_and_nothing_is_written(people, actor_kind, 
 
 
 def test_an_unknown_topic_is_refused(people):
-    with pytest.raises(ServiceError, match="There is no help topic with id 4242; pick an existing one."):
+    with pytest.raises(ServiceError, match=r"There is no help topic with id 4242; pick an existing one\."):
         ticket_create(
             actor=Actor.for_agent(people.alice), subject="x", department=people.soc, help_topic=4242
         )

@@ -2,8 +2,8 @@
 
 title        the number (also its digits alone, so a bare 1045 finds SOC-1045) and the subject
 body         every thread entry but system event lines, the requester, tags, custom field values
-             (names and values), fields kept from integrations, and what the apps above add (alerts: titles, descriptions, labels and
-             observable values)
+             (names and values), fields kept from integrations, and what the apps above add
+             (alerts: titles, descriptions, labels and observable values)
 identifiers  the number, the requester's address and the observable values, for substring search
 """
 

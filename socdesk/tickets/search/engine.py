@@ -8,7 +8,6 @@ full-text index (socdesk.tickets.search.sql); fields are plain conditions on tic
 from __future__ import annotations
 
 import json
-
 import re
 from html import escape
 
