@@ -184,6 +184,7 @@ def test_osticket_xml_custom_fields(os_key, topic):
         ({"host_ip": "999.1.1.1"}, "Custom field 'Host IP' (host_ip): '999.1.1.1' is not an IP address"),
         ({}, "Custom field 'Host IP' (host_ip) is required."),
         ({"host_ip": "10.0.0.1", "impact": "Huge"}, "'Huge' is not one of its choices (Low, High)"),
+        ({"topicId": 424242}, "There is no help topic with id 424242; pick an existing one."),
     ],
 )
 def test_osticket_bad_values_are_400_and_nothing_is_written(os_key, topic, extra, says):
