@@ -66,7 +66,7 @@ def field_inputs(
 
 
 def _local_input(value: str) -> str:
-    """A stored ISO time as a datetime-local input's value in the agent's time zone (as sent if unreadable)."""
+    """A stored ISO time as a datetime-local value in the agent's time zone (as sent if unreadable)."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

@@ -20,6 +20,11 @@ from socdesk.tickets.models import Ticket
 from socdesk.tickets.selectors import ticket_get_for_agent
 
 
+def _invalid(exc: ServiceError) -> frozenset[str]:
+    """The custom fields a refusal names (its fields are `custom_fields.<name>`)."""
+    return frozenset(key.split(".", 1)[1] for key in exc.fields if key.startswith("custom_fields."))
+
+
 def _topic(value: str | None) -> HelpTopic | None:
     if not value or not value.isdigit():
         return None
@@ -39,12 +44,21 @@ def new_ticket_topic(request) -> HttpResponse:
         "topic": topic,
         "form_name": specs.name if specs else "",
         "inputs": field_inputs(specs.fields, submitted_values(request.GET), "agent") if specs else [],
+        # Fields the new-ticket form's refused post named (the tickets view passes them back).
+        "invalid": frozenset(request.GET.get("invalid_fields", "").split(",")),
     }
     return render(request, "routing/new_ticket_topic.html", context)
 
 
 def _panel(
-    request, ticket: Ticket, *, error: str = "", notice: str = "", editing: bool = False, status: int = 200
+    request,
+    ticket: Ticket,
+    *,
+    error: str = "",
+    notice: str = "",
+    editing: bool = False,
+    status: int = 200,
+    invalid: frozenset[str] = frozenset(),
 ) -> HttpResponse:
     topic = ticket_topic(ticket.pk)
     specs = form_specs(topic_form_id(topic) if topic is not None else None)
@@ -66,6 +80,7 @@ def _panel(
         "can_edit": can_edit and bool(fields),
         "error": error,
         "notice": notice,
+        "invalid": invalid,
     }
     return render(request, "routing/ticket_fields_panel.html", context, status=status)
 
@@ -90,5 +105,10 @@ def ticket_fields_panel(request, number: str) -> HttpResponse:
     except ServiceError as exc:
         if exc.message.startswith("Nothing to change"):
             return _panel(request, ticket, notice=exc.message)
-        return _panel(request, ticket, error=exc.message, editing=True, status=STATUS_FOR.get(type(exc), 400))
+        response = _panel(
+            request, ticket, error=exc.message, editing=True, status=STATUS_FOR.get(type(exc), 400)
+        )
+        # htmx swaps a 4xx only when told (socdesk/static/socdesk/app.js): the panel shows the sentence.
+        response["HX-Reswap"] = "outerHTML"
+        return response
     return _panel(request, ticket, notice="Custom fields saved.")

@@ -466,6 +466,7 @@ def ticket_new(request):
     # The help topic section belongs to the app above (routing): its values are passed on as sent,
     # and checked by its hook on ticket_create.
     topic_id, custom = _topic_values(request.POST)
+    refused_fields: list[str] = []
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -493,6 +494,7 @@ def ticket_new(request):
                     if field in form.fields:
                         form.add_error(field, exc.message)
                 error, status = exc.message, error_status(exc)
+                refused_fields = list(exc.fields)
             else:
                 messages.success(request, f"Ticket {ticket.number} opened.")
                 return redirect("tickets:detail", number=ticket.number)
@@ -505,7 +507,7 @@ def ticket_new(request):
             "form": form,
             "error": error,
             "no_departments": not departments.exists(),
-            "topic_state": _topic_state(request.POST) if request.method == "POST" else "",
+            "topic_state": _topic_state(request.POST, refused_fields) if request.method == "POST" else "",
         },
         status=status,
     )
@@ -528,9 +530,13 @@ def _topic_values(data) -> tuple[int | None, dict[str, Any]]:
     return (int(raw_topic) if raw_topic.isdigit() and len(raw_topic) < 10 else 0), custom
 
 
-def _topic_state(data) -> str:
-    """What the topic section showed, as JSON for its reload after a refused post (lists as a, b)."""
+def _topic_state(data, refused_fields: list[str]) -> str:
+    """What the topic section showed, as JSON for its reload after a refused post (lists as a, b), with
+    the custom fields the refusal named (`custom_fields.<name>`), to mark them."""
     state = {key: ", ".join(data.getlist(key)) for key in data if key.startswith(CUSTOM_PREFIX)}
+    invalid = [name.split(".", 1)[1] for name in refused_fields if name.startswith("custom_fields.")]
+    if invalid:
+        state["invalid_fields"] = ",".join(invalid)
     if data.get("help_topic"):
         state["help_topic"] = data["help_topic"]
     return json.dumps(state) if state else ""

@@ -78,7 +78,10 @@ def test_a_refused_value_says_which_field_keeps_what_was_sent_and_writes_nothing
         "custom.host_ip": "10.2.2.x",
         "custom.notes": "keep me",
         "help_topic": str(setup.topic.pk),
+        "invalid_fields": "host_ip",
     }
+    section = client_for(people.alice).get("/tickets/new/topic", state).content.decode()
+    assert 'class="field invalid" data-custom-field="host_ip"' in section
     assert Ticket.objects.count() == 0 and AuditEvent.objects.count() == events
 
 

@@ -23,6 +23,7 @@ from socdesk.routing.services.forms import (
 from socdesk.routing.services.ticket_fields import ticket_set_custom_fields
 from socdesk.routing.services.topics import help_topic_delete
 from socdesk.tickets.filters import TicketFilter, queue_tickets
+from socdesk.tickets.history import describe_event
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import TicketDraft, ticket_create, ticket_create_many
 from tests.routing.fixtures_forms import SETUP, incident_topic
@@ -267,6 +268,7 @@ def test_agents_change_values_audited_with_before_and_after(people):
     assert event.before == {"custom_fields": {"impact": "Low", "systems": None}}
     assert event.after["custom_fields"] == {"impact": "High", "systems": ["erp"]}
     assert ticket.entries.filter(body__contains="Business impact, Affected systems").exists()
+    assert describe_event(event) == "changed the custom fields impact, systems"
     assert ticket.version == 2
 
 
