@@ -8,6 +8,8 @@ from socdesk.core.actor import Actor
 from socdesk.routing.models import CustomForm, HelpTopic
 from socdesk.routing.services.forms import FieldDefinition, custom_field_create, custom_form_create
 from socdesk.routing.services.topics import TopicDefinition, help_topic_create
+from socdesk.tickets.models import Ticket
+from socdesk.tickets.services import TicketDraft, ticket_create_many
 
 SETUP = Actor.system("test-setup")
 
@@ -53,3 +55,19 @@ def incident_topic(people, **topic_overrides) -> IncidentTopic:
     } | topic_overrides
     topic = help_topic_create(actor=SETUP, definition=TopicDefinition(**values))
     return IncidentTopic(form=form, topic=topic)
+
+
+def topic_draft(people, topic: HelpTopic, *, actor: Actor | None = None, subject: str = "x", **values):
+    """A draft in SOC on the topic, by alice unless another actor is given, with these custom values."""
+    return TicketDraft(
+        actor=actor or Actor.for_agent(people.alice),
+        subject=subject,
+        department=people.soc,
+        help_topic=topic.pk,
+        custom_fields=values,
+    )
+
+
+def topic_ticket(people, topic: HelpTopic, **values) -> Ticket:
+    """A ticket opened by alice in SOC on the topic with these custom values."""
+    return ticket_create_many([topic_draft(people, topic, **values)])[0]

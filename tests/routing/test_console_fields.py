@@ -8,12 +8,10 @@ import json
 import pytest
 
 from socdesk.audit.models import AuditEvent
-from socdesk.core.actor import Actor
 from socdesk.routing.models import TicketTopic
 from socdesk.tickets.models import Ticket
-from socdesk.tickets.services import ticket_create
 from tests.console_helpers import client_for
-from tests.routing.fixtures_forms import incident_topic
+from tests.routing.fixtures_forms import incident_topic, topic_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -87,13 +85,7 @@ def test_a_refused_value_says_which_field_keeps_what_was_sent_and_writes_nothing
 
 def test_the_ticket_panel_shows_and_edits_the_values(people):
     setup = incident_topic(people)
-    ticket = ticket_create(
-        actor=Actor.for_agent(people.alice),
-        subject="x",
-        department=people.soc,
-        help_topic=setup.topic.pk,
-        custom_fields={"host_ip": "10.0.0.1", "confirmed": True},
-    )
+    ticket = topic_ticket(people, setup.topic, host_ip="10.0.0.1", confirmed=True)
     bob = client_for(people.bob)
     assert (
         f'hx-get="/tickets/{ticket.number}/custom-fields"'
@@ -121,13 +113,7 @@ def test_the_ticket_panel_shows_and_edits_the_values(people):
 
 def test_a_bad_edit_is_refused_in_the_panel_and_nothing_changes(people):
     setup = incident_topic(people)
-    ticket = ticket_create(
-        actor=Actor.for_agent(people.alice),
-        subject="x",
-        department=people.soc,
-        help_topic=setup.topic.pk,
-        custom_fields={"host_ip": "10.0.0.1"},
-    )
+    ticket = topic_ticket(people, setup.topic, host_ip="10.0.0.1")
     r = client_for(people.alice).post(f"/tickets/{ticket.number}/custom-fields", {"custom.host_ip": ""})
     assert r.status_code == 400
     assert "is required; it cannot be cleared." in r.content.decode()
@@ -138,13 +124,7 @@ def test_a_bad_edit_is_refused_in_the_panel_and_nothing_changes(people):
 
 def test_the_panel_is_404_for_an_agent_who_cannot_see_the_ticket(people):
     setup = incident_topic(people)
-    ticket = ticket_create(
-        actor=Actor.for_agent(people.alice),
-        subject="x",
-        department=people.soc,
-        help_topic=setup.topic.pk,
-        custom_fields={"host_ip": "10.0.0.1"},
-    )
+    ticket = topic_ticket(people, setup.topic, host_ip="10.0.0.1")
     carol = client_for(people.carol)
     assert carol.get(f"/tickets/{ticket.number}/custom-fields").status_code == 404
     assert carol.post(f"/tickets/{ticket.number}/custom-fields", {"custom.impact": "Low"}).status_code == 404

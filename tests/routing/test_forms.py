@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.http import QueryDict
 
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
@@ -22,11 +21,11 @@ from socdesk.routing.services.forms import (
 )
 from socdesk.routing.services.ticket_fields import ticket_set_custom_fields
 from socdesk.routing.services.topics import help_topic_delete
-from socdesk.tickets.filters import TicketFilter, queue_tickets
 from socdesk.tickets.history import describe_event
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import TicketDraft, ticket_create, ticket_create_many
-from tests.routing.fixtures_forms import SETUP, incident_topic
+from tests.routing.fixtures_forms import SETUP, incident_topic, topic_draft, topic_ticket
+from tests.tickets.test_search import found
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +156,7 @@ def test_the_topics_department_applies_only_where_the_channel_picked_none(people
     assert ticket.department == people.soc
 
 
-def test_sla_plan_hint_is_left_to_a_filter_that_set_it_first(people):
+def test_the_topics_sla_plan_and_auto_response_go_to_the_hints(people):
     from socdesk.routing.services.sla import (
         PlanDefinition,
         ScheduleDefinition,
@@ -171,23 +170,11 @@ def test_sla_plan_hint_is_left_to_a_filter_that_set_it_first(people):
         actor=SETUP, definition=PlanDefinition(name="P1", schedule=schedule, targets=targets)
     )
     setup = incident_topic(people, sla_plan=plan, auto_response=False)
-    topic_draft = TicketDraft(
-        actor=Actor.for_agent(people.alice),
-        subject="a",
-        department=people.soc,
-        help_topic=setup.topic.pk,
-        custom_fields={"host_ip": "10.0.0.1"},
-    )
-    filtered = TicketDraft(
-        actor=Actor.for_agent(people.alice),
-        subject="b",
-        department=people.soc,
-        help_topic=setup.topic.pk,
-        custom_fields={"host_ip": "10.0.0.1"},
-        hints={"sla_plan": 999},
-    )
-    ticket_create_many([topic_draft, filtered])
-    assert topic_draft.hints["sla_plan"] == plan.pk and topic_draft.hints["suppress_autoresponse"] is True
+    plain = topic_draft(people, setup.topic, host_ip="10.0.0.1")
+    filtered = topic_draft(people, setup.topic, host_ip="10.0.0.1")
+    filtered.hints["sla_plan"] = 999  # a plan chosen before this step is kept
+    ticket_create_many([plain, filtered])
+    assert plain.hints["sla_plan"] == plan.pk and plain.hints["suppress_autoresponse"] is True
     assert filtered.hints["sla_plan"] == 999
 
 
@@ -204,16 +191,8 @@ def test_sla_plan_hint_is_left_to_a_filter_that_set_it_first(people):
 def test_bad_values_refuse_the_batch_and_nothing_is_written(people, actor_kind, values, says):
     setup = incident_topic(people)
     actor = Actor.for_agent(people.alice) if actor_kind == "agent" else Actor(kind="user", label="dana")
-    good = TicketDraft(
-        actor=Actor.for_agent(people.alice),
-        subject="fine",
-        department=people.soc,
-        help_topic=setup.topic.pk,
-        custom_fields={"host_ip": "10.0.0.2"},
-    )
-    bad = TicketDraft(
-        actor=actor, subject="bad", department=people.soc, help_topic=setup.topic.pk, custom_fields=values
-    )
+    good = topic_draft(people, setup.topic, host_ip="10.0.0.2")
+    bad = topic_draft(people, setup.topic, actor=actor, **values)
     events = AuditEvent.objects.count()
     with pytest.raises(ServiceError) as refused:
         ticket_create_many([good, bad])
@@ -250,13 +229,7 @@ def test_without_a_topic_values_are_checked_by_the_field_of_that_name(people):
 
 def test_agents_change_values_audited_with_before_and_after(people):
     setup = incident_topic(people)
-    ticket = ticket_create(
-        actor=Actor.for_agent(people.alice),
-        subject="x",
-        department=people.soc,
-        help_topic=setup.topic.pk,
-        custom_fields={"host_ip": "10.0.0.1", "impact": "Low"},
-    )
+    ticket = topic_ticket(people, setup.topic, host_ip="10.0.0.1", impact="Low")
     ticket = ticket_set_custom_fields(
         actor=Actor.for_agent(people.bob),
         ticket=ticket,
@@ -274,13 +247,7 @@ def test_agents_change_values_audited_with_before_and_after(people):
 
 def test_bad_changes_are_refused_and_nothing_changes(people):
     setup = incident_topic(people)
-    ticket = ticket_create(
-        actor=Actor.for_agent(people.alice),
-        subject="x",
-        department=people.soc,
-        help_topic=setup.topic.pk,
-        custom_fields={"host_ip": "10.0.0.1"},
-    )
+    ticket = topic_ticket(people, setup.topic, host_ip="10.0.0.1")
     events = AuditEvent.objects.count()
     for values, says in [
         ({"host_ip": ""}, "'Host IP' (host_ip) is required; it cannot be cleared."),
@@ -296,25 +263,11 @@ def test_bad_changes_are_refused_and_nothing_changes(people):
 
 def test_only_agents_who_may_edit_the_ticket_change_values(people):
     setup = incident_topic(people)
-    ticket = ticket_create(
-        actor=Actor.for_agent(people.alice),
-        subject="x",
-        department=people.soc,
-        help_topic=setup.topic.pk,
-        custom_fields={"host_ip": "10.0.0.1"},
-    )
+    ticket = topic_ticket(people, setup.topic, host_ip="10.0.0.1")
     with pytest.raises((NotFound, PermissionDenied)):
         ticket_set_custom_fields(actor=Actor.for_agent(people.carol), ticket=ticket, values={"impact": "Low"})
     ticket.refresh_from_db()
     assert "impact" not in ticket.custom_fields
-
-
-def _found(agent, q: str) -> list[str]:
-    params = QueryDict(mutable=True)
-    params.update({"queue": "all", "q": q})
-    ticket_filter = TicketFilter.from_querydict(params)
-    assert not ticket_filter.errors, ticket_filter.errors
-    return sorted(t.number for t in queue_tickets(agent, ticket_filter))
 
 
 def test_custom_values_are_found_by_search_and_by_field(people):
@@ -332,13 +285,13 @@ def test_custom_values_are_found_by_search_and_by_field(people):
 
     first = opened(host_ip="10.9.8.7", impact="High", systems=["vpn", "mail"])
     second = opened(host_ip="10.9.8.70", impact="Low", systems=["erp"], confirmed=True)
-    assert _found(people.alice, "10.9.8.7") == [first]  # the search document holds the values
-    assert _found(people.alice, "custom.host_ip:10.9.8.70") == [second]
-    assert _found(people.alice, "custom.impact:high") == [first]
-    assert _found(people.alice, "custom.systems:vpn") == [first]
-    assert _found(people.alice, "custom.systems:erp custom.confirmed:true") == [second]
-    assert _found(people.alice, "-custom.impact:high") == [second]
-    assert _found(people.carol, "custom.impact:high") == []  # still only what one may see
+    assert found(people.alice, "10.9.8.7") == [first]  # the search document holds the values
+    assert found(people.alice, "custom.host_ip:10.9.8.70") == [second]
+    assert found(people.alice, "custom.impact:high") == [first]
+    assert found(people.alice, "custom.systems:vpn") == [first]
+    assert found(people.alice, "custom.systems:erp custom.confirmed:true") == [second]
+    assert found(people.alice, "-custom.impact:high") == [second]
+    assert found(people.carol, "custom.impact:high") == []  # still only what one may see
     changed = Ticket.objects.get(number=second)
     ticket_set_custom_fields(actor=alice, ticket=changed, values={"impact": "High"})
-    assert _found(people.alice, "custom.impact:high") == sorted([first, second])
+    assert found(people.alice, "custom.impact:high") == sorted([first, second])
