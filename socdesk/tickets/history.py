@@ -23,6 +23,7 @@ ACTION_WORDS = {
     "ticket.transferred": "transferred the ticket",
     "ticket.tagged": "changed the tags",
     "ticket.edited": "edited the ticket",
+    "ticket.help_topic_changed": "changed the help topic",
 }
 
 

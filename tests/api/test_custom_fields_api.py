@@ -12,8 +12,10 @@ from django.test import Client
 from socdesk.alerts.models import Alert, WebhookDelivery
 from socdesk.audit.models import AuditEvent
 from socdesk.routing.models import TicketTopic
+from socdesk.routing.services.forms import FieldDefinition, custom_field_create, custom_form_create
+from socdesk.routing.services.topics import TopicDefinition, help_topic_create
 from socdesk.tickets.models import Ticket
-from tests.routing.fixtures_forms import incident_topic
+from tests.routing.fixtures_forms import SETUP, incident_topic
 
 from .conftest import make_key
 
@@ -255,3 +257,45 @@ def test_thehive_bad_custom_field_is_400_before_anything_is_stored(hive_key, top
     assert r.status_code == 400, r.content
     assert "Custom field 'Host IP' (host_ip): 'gateway' is not an IP address" in r.json()["error"]["message"]
     assert written() == before
+
+
+def test_rest_update_moves_the_ticket_to_another_topic_and_checks_its_form(tool, topic, people):
+    other = help_topic_create(
+        actor=SETUP,
+        definition=TopicDefinition(name="Malware", form=custom_form_with_family()),
+    )
+    number = tool.post(
+        "tickets", {"subject": "x", "help_topic": topic.pk, "custom_fields": {"host_ip": "10.0.0.1"}}
+    ).json()["number"]
+    before = written()
+    # The topic changes first, so the values are checked against the Malware form; a bad one undoes both.
+    r = tool.patch(
+        f"tickets/{number}", {"version": 1, "help_topic": other.pk, "custom_fields": {"family": "X"}}
+    )
+    assert (
+        r.status_code == 400
+        and "'X' is not one of its choices (Emotet, Qakbot)" in r.json()["error"]["message"]
+    )
+    assert TicketTopic.objects.get(ticket__number=number).topic == topic and written() == before
+    r = tool.patch(
+        f"tickets/{number}", {"version": 1, "help_topic": other.pk, "custom_fields": {"family": "qakbot"}}
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["help_topic"] == {"id": other.pk, "name": "Malware"}
+    assert r.json()["custom_fields"] == {"host_ip": "10.0.0.1", "family": "Qakbot"}
+    event = AuditEvent.objects.get(action="ticket.help_topic_changed")
+    assert (event.before, event.after["help_topic"]) == ({"help_topic": topic.pk}, other.pk)
+    r = tool.patch(f"tickets/{number}", {"version": r.json()["version"], "help_topic": None})
+    assert r.status_code == 200 and r.json()["help_topic"] is None
+
+
+def custom_form_with_family():
+    form = custom_form_create(actor=SETUP, name="Malware details")
+    custom_field_create(
+        actor=SETUP,
+        form=form,
+        definition=FieldDefinition(
+            name="family", label="Family", type="choice", choices=["Emotet", "Qakbot"]
+        ),
+    )
+    return form

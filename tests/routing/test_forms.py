@@ -19,8 +19,8 @@ from socdesk.routing.services.forms import (
     custom_form_create,
     custom_form_delete,
 )
-from socdesk.routing.services.ticket_fields import ticket_set_custom_fields
-from socdesk.routing.services.topics import help_topic_delete
+from socdesk.routing.services.ticket_fields import ticket_set_custom_fields, ticket_set_help_topic
+from socdesk.routing.services.topics import TopicDefinition, help_topic_create, help_topic_delete
 from socdesk.tickets.history import describe_event
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import TicketDraft, ticket_create, ticket_create_many
@@ -295,3 +295,19 @@ def test_custom_values_are_found_by_search_and_by_field(people):
     changed = Ticket.objects.get(number=second)
     ticket_set_custom_fields(actor=alice, ticket=changed, values={"impact": "High"})
     assert found(people.alice, "custom.impact:high") == sorted([first, second])
+
+
+def test_moving_a_ticket_to_another_topic_is_audited_and_needs_edit(people):
+    setup = incident_topic(people)
+    other = help_topic_create(actor=SETUP, definition=TopicDefinition(name="Other"))
+    ticket = topic_ticket(people, setup.topic, host_ip="10.0.0.1")
+    with pytest.raises(NotFound):
+        ticket_set_help_topic(actor=Actor.for_agent(people.carol), ticket=ticket, topic=other)
+    with pytest.raises(ServiceError, match="already on that help topic"):
+        ticket_set_help_topic(actor=Actor.for_agent(people.bob), ticket=ticket, topic=setup.topic)
+    assert TicketTopic.objects.get(ticket=ticket).topic == setup.topic
+    ticket_set_help_topic(actor=Actor.for_agent(people.bob), ticket=ticket, topic=other)
+    assert TicketTopic.objects.get(ticket=ticket).topic == other
+    event = AuditEvent.objects.get(action="ticket.help_topic_changed")
+    assert event.before == {"help_topic": setup.topic.pk} and event.after["help_topic"] == other.pk
+    assert describe_event(event) == "changed the help topic"

@@ -187,8 +187,13 @@ class TicketPatchIn(InputSchema):
     tags: list[str] | None = Field(None, max_length=50, description="Replaces all tags.")
     subject: str | None = Field(None, min_length=1, max_length=255)
     due_at: datetime | None = None
+    help_topic: DbId | None = Field(
+        None, description="Put the ticket on this help topic (send null to take it off its topic)."
+    )
     custom_fields: dict[str, Any] | None = Field(
-        None, description="Custom field values to set by name (others stay); an empty value clears one."
+        None,
+        description="Custom field values to set by name (others stay); an empty value clears one. Checked "
+        "against the form of the help topic (the new one, when `help_topic` is sent too).",
     )
 
 

@@ -34,7 +34,7 @@ from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.routing.models import HelpTopic
 from socdesk.routing.selectors import ticket_topic
-from socdesk.routing.services.ticket_fields import ticket_set_custom_fields
+from socdesk.routing.services.ticket_fields import ticket_set_custom_fields, ticket_set_help_topic
 from socdesk.tickets import services
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Severity, Source, Status
@@ -354,8 +354,14 @@ def ticket_update(request, number: str, payload: TicketPatchIn):
             changes=_changes(payload),
             expected_version=payload.version,
         )
+        # The version was checked above, before any change of this request. The topic first: the values
+        # are checked against the form of the topic the ticket ends up on.
+        if "help_topic" in payload.model_fields_set:
+            topic = _help_topic(payload.help_topic) if payload.help_topic is not None else None
+            current = ticket_topic(ticket.pk)
+            if (current.pk if current else None) != (topic.pk if topic else None):
+                ticket = ticket_set_help_topic(actor=caller.actor, ticket=ticket, topic=topic)
         if payload.custom_fields:
-            # The version was checked above, before any change of this request.
             ticket = ticket_set_custom_fields(actor=caller.actor, ticket=ticket, values=payload.custom_fields)
     return ticket_detail_out(_reload(ticket.pk))
 

@@ -1,5 +1,5 @@
-"""A ticket's custom field values after it is opened: checked against its help topic's form, stored
-through the tickets service (audited with before and after)."""
+"""A ticket's help topic and custom field values after it is opened: values checked against its help
+topic's form and stored through the tickets service; both audited with before and after."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from socdesk.accounts.choices import Perm
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.routing.custom_values import check_values, is_empty
+from socdesk.routing.models import HelpTopic, TicketTopic
 from socdesk.routing.selectors import form_specs, ticket_topic, topic_form_id
 from socdesk.routing.topic_hooks import audience_of
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import ticket_store_custom_values
-from socdesk.tickets.services.steps import lock_ticket, require_perm
+from socdesk.tickets.services.steps import lock_ticket, record_ticket_event, require_perm
 
 
 @transaction.atomic
@@ -66,3 +67,30 @@ def ticket_set_custom_fields(
     return ticket_store_custom_values(
         actor=actor, ticket=ticket, changes=changes, labels=specs.labels, expected_version=expected_version
     )
+
+
+@transaction.atomic
+def ticket_set_help_topic(*, actor: Actor, ticket: Ticket, topic: HelpTopic | None) -> Ticket:
+    """Put a ticket on another help topic (None: none), audited as `ticket.help_topic_changed`.
+
+    Only the topic changes: its defaults were for the opening, the values already held stay (they are
+    checked against the new topic's form when next changed). The topic is routing's record, so the
+    ticket's version does not move.
+    """
+    ticket = lock_ticket(ticket)
+    require_perm(actor, Perm.EDIT, ticket)
+    current = ticket_topic(ticket.pk)
+    if (current.pk if current else None) == (topic.pk if topic else None):
+        raise ServiceError("Nothing to change: the ticket is already on that help topic.")
+    if topic is None:
+        TicketTopic.objects.filter(ticket=ticket).delete()
+    else:
+        TicketTopic.objects.update_or_create(ticket=ticket, defaults={"topic": topic})
+    record_ticket_event(
+        actor,
+        "ticket.help_topic_changed",
+        ticket,
+        before={"help_topic": current.pk if current else None},
+        after={"help_topic": topic.pk if topic else None},
+    )
+    return ticket
