@@ -44,6 +44,8 @@ urlpatterns = [
     path("", home, name="home"),
     # Webhook receivers (/api/v1/hooks/...) and the ticket observables panel (/tickets/<n>/observables).
     path("", include("socdesk.alerts.urls")),
+    # Help topics and custom fields: the new-ticket form's topic section and the ticket page's panel.
+    path("", include("socdesk.routing.urls")),
     path("tickets/", include("socdesk.tickets.urls")),
     # Wrapped here, not in socdesk/audit: the audit app sits below accounts, which knows who is an admin.
     path("audit/", admin_view(audit_browser), name="audit"),

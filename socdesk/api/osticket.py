@@ -39,6 +39,8 @@ from socdesk.api.osticket_formats import (
 )
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.core.grouping import GroupRunner
+from socdesk.routing.selectors import custom_field_names_for_topic
+from socdesk.routing.topic_hooks import topic_drafts_apply
 from socdesk.tickets.choices import Source
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.observables import observables_in_text
@@ -84,6 +86,12 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
         department = api_department(
             key, department_id=incoming.department_id, department_slug=incoming.department_slug
         )
+        # osTicket's convention: custom fields are top-level keys named like the fields of the topic's form.
+        topic_id = incoming.extra.get("topicId")
+        topic_id = topic_id if isinstance(topic_id, int) else None
+        names = custom_field_names_for_topic(topic_id)
+        custom = {k: v for k, v in incoming.extra.items() if k.lower() in names}
+        chose_department = incoming.department_id is not None or incoming.department_slug
         draft = TicketDraft(
             actor=actor,
             subject=incoming.subject,
@@ -95,9 +103,16 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
             requester_phone=incoming.phone,
             severity=incoming.severity,
             source=Source.EMAIL if fmt == "email" else Source.API,
-            extra=incoming.extra,
+            extra={k: v for k, v in incoming.extra.items() if k not in custom},
             attachments=incoming.attachments,
+            help_topic=topic_id,
+            custom_fields=custom,
+            # The topic's department applies when neither the request nor the key picked one.
+            hints={
+                "department_default": not chose_department and getattr(key, "department_id", None) is None
+            },
         )
+        topic_drafts_apply([draft])  # a bad custom field refuses this request alone, not its group
         ticket_drafts_check([draft])  # a refused request never joins (and slows) a group
         # Found before the group, holding no lock (and not for a refused request); linked when the
         # group opens the ticket.

@@ -1,6 +1,6 @@
 """Admin: routing configuration, read-only until its editor exists.
 
-Filters, topics, schedules and plans are written through the validating, audited services
+Filters, topics, custom forms, schedules and plans are written through the validating, audited services
 (socdesk.routing.services); the admin only shows what is configured.
 """
 
@@ -13,6 +13,8 @@ from django.http import HttpRequest
 
 from socdesk.routing.models import (
     AssignmentPolicy,
+    CustomField,
+    CustomForm,
     EscalationLevel,
     FilterRule,
     HelpTopic,
@@ -74,8 +76,30 @@ class SLAPlanAdmin(ReadOnly, admin.ModelAdmin):
 
 @admin.register(HelpTopic)
 class HelpTopicAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["name", "parent", "department", "team", "sla_plan", "portal_visible"]
-    list_select_related = ["parent", "department", "team", "sla_plan"]
+    list_display = ["name", "parent", "department", "team", "sla_plan", "form", "portal_visible"]
+    list_select_related = ["parent", "department", "team", "sla_plan", "form"]
+
+
+class CustomFieldInline(ReadOnly, admin.TabularInline):
+    model = CustomField
+    extra = 0
+    fields = [
+        "order",
+        "name",
+        "label",
+        "type",
+        "choices",
+        "agent_visible",
+        "agent_required",
+        "user_visible",
+        "user_required",
+    ]
+
+
+@admin.register(CustomForm)
+class CustomFormAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["name", "description"]
+    inlines = [CustomFieldInline]
 
 
 @admin.register(FilterRule)

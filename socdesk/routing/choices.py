@@ -42,3 +42,17 @@ class AssignmentMode(models.TextChoices):
     NONE = "none", "Nobody (leave new tickets unassigned)"
     ROUND_ROBIN = "round_robin", "Round-robin"
     FEWEST_OPEN = "fewest_open", "Fewest open tickets"
+
+
+class FieldType(models.TextChoices):
+    """The kinds of value a custom field holds (what the form shows and how a value is checked)."""
+
+    TEXT = "text", "Text"
+    LONG_TEXT = "long_text", "Long text"
+    NUMBER = "number", "Number"
+    DATETIME = "datetime", "Date and time"
+    CHOICE = "choice", "Choice"
+    MULTI_CHOICE = "multi_choice", "Multiple choice"
+    CHECKBOX = "checkbox", "Checkbox"
+    EMAIL = "email", "Email address"
+    IP = "ip", "IP address"

@@ -10,6 +10,7 @@ from socdesk.routing.choices import (
     AssignmentMode,
     EscalationRecipient,
     EscalationTrigger,
+    FieldType,
     FilterChannel,
     SlaTargetKind,
     Weekday,
@@ -169,6 +170,10 @@ class HelpTopic(models.Model):
     )
     portal_visible = models.BooleanField(default=True)
     auto_response = models.BooleanField(default=True)
+    # The custom form whose fields tickets on this topic carry (a sub-topic without one uses its parent's).
+    form = models.ForeignKey(
+        "CustomForm", null=True, blank=True, on_delete=models.PROTECT, related_name="topics"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -264,3 +269,60 @@ class AssignmentPolicy(models.Model):
     def __str__(self) -> str:
         owner = f"department {self.department}" if self.department_id else f"team {self.team}"
         return f"{owner}: {self.get_mode_display()}"
+
+
+class CustomForm(models.Model):
+    """A named set of custom fields that a help topic asks for on its tickets."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomField(models.Model):
+    """One field of a custom form: its machine name, label, type, choices and who must or may fill it.
+
+    Values are stored by `name` in the ticket's `custom_fields` JSON column, so adding a field never
+    rewrites the tickets table; agents (and API keys) and end users each have their own required and
+    visible flags.
+    """
+
+    form = models.ForeignKey(CustomForm, on_delete=models.CASCADE, related_name="fields")
+    name = models.CharField(max_length=64, help_text="Machine name: lower-case letters, digits and _.")
+    label = models.CharField(max_length=100)
+    type = models.CharField(max_length=16, choices=FieldType.choices, default=FieldType.TEXT)
+    choices = models.JSONField(default=list, blank=True, help_text="The allowed values of a choice field.")
+    help_text = models.CharField(max_length=300, blank=True)
+    agent_visible = models.BooleanField(default=True)
+    agent_required = models.BooleanField(default=False)
+    user_visible = models.BooleanField(default=True)
+    user_required = models.BooleanField(default=False)
+    order = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["form", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "name"], name="routing_field_name_per_form"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form}: {self.label} ({self.name})"
+
+
+class TicketTopic(models.Model):
+    """The help topic a ticket was opened on (routing sits above tickets, so Ticket has no column for it)."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket", primary_key=True, on_delete=models.CASCADE, related_name="help_topic_link"
+    )
+    topic = models.ForeignKey(HelpTopic, on_delete=models.PROTECT, related_name="ticket_links")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.topic}"

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from socdesk.accounts.models import Department, Team
 from socdesk.routing import sla
 from socdesk.routing.choices import AssignmentMode
+from socdesk.routing.custom_values import FieldSpec
 from socdesk.routing.matching import CompiledFilter, Ruleset, compile_filter, ruleset_of
-from socdesk.routing.models import AssignmentPolicy, FilterRule, RulesetVersion, Schedule
+from socdesk.routing.models import (
+    AssignmentPolicy,
+    CustomField,
+    CustomForm,
+    FilterRule,
+    HelpTopic,
+    RulesetVersion,
+    Schedule,
+    TicketTopic,
+)
 from socdesk.routing.vocabulary import ActionSpec, ConditionSpec, FilterSpec, RuleError
 
 log = logging.getLogger(__name__)
@@ -119,3 +129,78 @@ def assignment_mode_of(*, department: Department | None = None, team: Team | Non
     )
     mode = policies.values_list("mode", flat=True).first()
     return mode or AssignmentMode.NONE
+
+
+def field_spec_of(custom_field: CustomField) -> FieldSpec:
+    """The pure spec of a stored custom field (what `custom_values.check_values` reads)."""
+    return FieldSpec(
+        name=custom_field.name,
+        label=custom_field.label,
+        type=custom_field.type,
+        choices=tuple(str(c) for c in custom_field.choices or ()),
+        agent_visible=custom_field.agent_visible,
+        agent_required=custom_field.agent_required,
+        user_visible=custom_field.user_visible,
+        user_required=custom_field.user_required,
+    )
+
+
+def topic_form_id(topic: HelpTopic) -> int | None:
+    """The form a topic's tickets carry: its own, else the nearest parent's."""
+    seen: set[int] = set()
+    current: HelpTopic | None = topic
+    while current is not None and current.pk not in seen:
+        if current.form_id is not None:
+            return current.form_id
+        seen.add(current.pk)
+        current = current.parent
+    return None
+
+
+@dataclass(frozen=True)
+class FormSpecs:
+    """A form's name and its fields in order (an empty name: no form, the fields of every form by name)."""
+
+    name: str
+    fields: tuple[FieldSpec, ...]
+    labels: dict[str, str]
+
+
+def form_specs(form_id: int | None) -> FormSpecs:
+    """The fields a ticket with this form is checked against.
+
+    No form (a ticket without a help topic, or a topic without a form): every field of every form, by
+    name, so a value sent by name is still checked by that field's type; where two forms use one name,
+    the field of the older form counts. Nothing is required then, as no form was chosen.
+    """
+    if form_id is not None:
+        form = CustomForm.objects.filter(pk=form_id).first()
+        rows = list(CustomField.objects.filter(form_id=form_id))
+        specs = tuple(field_spec_of(row) for row in rows)
+        return FormSpecs(form.name if form else "", specs, {s.name: s.label for s in specs})
+    by_name: dict[str, FieldSpec] = {}
+    for row in CustomField.objects.order_by("form_id", "order", "id"):
+        spec = field_spec_of(row)
+        by_name.setdefault(spec.name, replace(spec, agent_required=False, user_required=False))
+    specs = tuple(by_name.values())
+    return FormSpecs("", specs, {s.name: s.label for s in specs})
+
+
+def ticket_topic(ticket_id: int) -> HelpTopic | None:
+    """The help topic a ticket was opened on (or later given), if any."""
+    link = TicketTopic.objects.select_related("topic").filter(ticket_id=ticket_id).first()
+    return link.topic if link else None
+
+
+def help_topics_for_agents() -> list[HelpTopic]:
+    """Every help topic, parents before children's names, for the console's topic select."""
+    return list(HelpTopic.objects.select_related("parent").order_by("name"))
+
+
+def custom_field_names_for_topic(topic_id: int | None) -> set[str]:
+    """The field names a request on this topic may carry (every form's when no topic or no form): what
+    a channel that mixes custom fields with its own keys (the osTicket API) picks out by name."""
+    topic = HelpTopic.objects.select_related("parent").filter(pk=topic_id).first() if topic_id else None
+    form_id = topic_form_id(topic) if topic is not None else None
+    fields = CustomField.objects.filter(form_id=form_id) if form_id is not None else CustomField.objects.all()
+    return set(fields.values_list("name", flat=True))

@@ -24,6 +24,7 @@ ACTION_WORDS = {
     "ticket.transferred": "transferred the ticket",
     "ticket.tagged": "changed the tags",
     "ticket.edited": "edited the ticket",
+    "ticket.help_topic_changed": "changed the help topic",
 }
 
 
@@ -50,6 +51,9 @@ def describe_event(event: AuditEvent) -> str:
         more = f" and {len(values) - 5} more" if len(values) > 5 else ""
         found = " (found in their text)" if after.get("origin") == "message" else ""
         return f"added the observable{'s' if len(values) != 1 else ''} {shown}{more}{found}"
+    if event.action == "ticket.custom_fields_changed":
+        names = [name for name in after.get("custom_fields") or {}]
+        return f"changed the custom field{'s' if len(names) != 1 else ''} {', '.join(names)}"
     if event.action == "ticket.edited":
         return "changed the " + " and ".join(k.replace("_at", " date") for k in after if k != "version")
     return ACTION_WORDS.get(event.action, event.action)

@@ -43,6 +43,9 @@ class Ticket(models.Model):
     extra = models.JSONField(
         default=dict, blank=True, help_text="Fields sent by integrations that we keep as-is."
     )
+    # Values of the help topic's custom form by field name, checked by the app that owns the forms
+    # (routing); a JSON column so that adding a field never rewrites this table.
+    custom_fields = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
     alert_occurrences = models.PositiveIntegerField(
         default=0,

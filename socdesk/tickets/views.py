@@ -6,6 +6,7 @@ Views are thin: parse the form, call one selector or service, render. Refusals f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -462,6 +463,10 @@ def ticket_new(request):
     departments = _creatable_departments(request.agent)
     form = NewTicketForm(request.POST or None, request.FILES or None, departments=departments)
     error, status = "", 200
+    # The help topic section belongs to the app above (routing): its values are passed on as sent,
+    # and checked by its hook on ticket_create.
+    topic_id, custom = _topic_values(request.POST)
+    refused_fields: list[str] = []
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -481,12 +486,15 @@ def ticket_new(request):
                     tags=data["tags"],
                     attachments=incoming_files(data["attachments"]),
                     observables=observables_in_text(data["subject"], data["body"]),
+                    help_topic=topic_id,
+                    custom_fields=custom,
                 )
             except ServiceError as exc:
                 for field, _code in exc.fields.items():
                     if field in form.fields:
                         form.add_error(field, exc.message)
                 error, status = exc.message, error_status(exc)
+                refused_fields = list(exc.fields)
             else:
                 messages.success(request, f"Ticket {ticket.number} opened.")
                 return redirect("tickets:detail", number=ticket.number)
@@ -495,6 +503,40 @@ def ticket_new(request):
     return render(
         request,
         "tickets/new.html",
-        {"form": form, "error": error, "no_departments": not departments.exists()},
+        {
+            "form": form,
+            "error": error,
+            "no_departments": not departments.exists(),
+            "topic_state": _topic_state(request.POST, refused_fields) if request.method == "POST" else "",
+        },
         status=status,
     )
+
+
+CUSTOM_PREFIX = "custom."
+
+
+def _topic_values(data) -> tuple[int | None, dict[str, Any]]:
+    """The help topic id and the `custom.<name>` values a new-ticket form sent (several: a list)."""
+    raw_topic = (data.get("help_topic") or "").strip()
+    custom: dict[str, Any] = {}
+    for key in data:
+        if key.startswith(CUSTOM_PREFIX) and len(key) > len(CUSTOM_PREFIX):
+            items = data.getlist(key)
+            custom[key[len(CUSTOM_PREFIX) :]] = items if len(items) > 1 else items[0]
+    if not raw_topic:
+        return None, custom
+    # Not an id (or beyond any id): 0, which no topic has, so the refusal names what was sent wrong.
+    return (int(raw_topic) if raw_topic.isdigit() and len(raw_topic) < 10 else 0), custom
+
+
+def _topic_state(data, refused_fields: list[str]) -> str:
+    """What the topic section showed, as JSON for its reload after a refused post (lists as a, b), with
+    the custom fields the refusal named (`custom_fields.<name>`), to mark them."""
+    state = {key: ", ".join(data.getlist(key)) for key in data if key.startswith(CUSTOM_PREFIX)}
+    invalid = [name.split(".", 1)[1] for name in refused_fields if name.startswith("custom_fields.")]
+    if invalid:
+        state["invalid_fields"] = ",".join(invalid)
+    if data.get("help_topic"):
+        state["help_topic"] = data["help_topic"]
+    return json.dumps(state) if state else ""

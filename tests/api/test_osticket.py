@@ -17,6 +17,7 @@ from socdesk.accounts.models import Contact, Department
 from socdesk.accounts.services import apikey_create, apikey_revoke
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
+from socdesk.routing.services.topics import TopicDefinition, help_topic_create
 from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
 
 SETUP = Actor.system("test")
@@ -77,6 +78,7 @@ def assert_refused(response, status, message, before):
 @pytest.mark.django_db
 @pytest.mark.parametrize("prefix", ["/api/", "/api/http.php/"])
 def test_json_creates_ticket_with_every_field(key, people, prefix):
+    topic = help_topic_create(actor=SETUP, definition=TopicDefinition(name="General"))
     body = {
         **BASE,
         "alert": True,
@@ -85,7 +87,7 @@ def test_json_creates_ticket_with_every_field(key, people, prefix):
         "ip": "123.211.233.122",
         "phone": "3185558634X123",
         "priority": 3,
-        "topicId": "7",
+        "topicId": str(topic.pk),
         "custom_case_ref": "INC-991",
         "nested": {"a": [1, 2]},
         "attachments": [
@@ -103,7 +105,7 @@ def test_json_creates_ticket_with_every_field(key, people, prefix):
         "autorespond": False,
         "source": "API",
         "ip": "123.211.233.122",
-        "topicId": 7,
+        "topicId": topic.pk,
         "custom_case_ref": "INC-991",
         "nested": {"a": [1, 2]},
     }
@@ -216,7 +218,10 @@ XML_FULL = """<?xml version="1.0" encoding="UTF-8"?>
 def test_xml_every_field(key):
     b64 = base64.b64encode(GIF).decode()
     wrapped = "\n            ".join(b64[i : i + 60] for i in range(0, len(b64), 60))
-    ticket = created(post(XML_FULL % wrapped, "xml", key=key, prefix="/api/http.php/"))
+    # The sample's help topic 2, as a help topic that exists here (an unknown one is refused).
+    topic = help_topic_create(actor=SETUP, definition=TopicDefinition(name="Sample topic"))
+    body = (XML_FULL % wrapped).replace("<topicId>2</topicId>", f"<topicId>{topic.pk}</topicId>")
+    ticket = created(post(body, "xml", key=key, prefix="/api/http.php/"))
     assert ticket.severity == "critical" and ticket.source == "api"
     assert ticket.requester.phone == "318-555-8634 x123"
     assert ticket.extra == {
@@ -224,7 +229,7 @@ def test_xml_every_field(key):
         "autorespond": True,
         "source": "API",
         "ip": "123.211.233.122",
-        "topicId": 2,
+        "topicId": topic.pk,
         "siem": {"rule": "sshd brute force"},
     }
     entry = ticket.entries.get()

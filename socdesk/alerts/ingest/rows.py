@@ -10,7 +10,7 @@ from typing import Any
 
 from socdesk.accounts.models import Department
 from socdesk.alerts import observables as obs
-from socdesk.alerts.adapters import NormalisedAlert
+from socdesk.alerts.adapters import NormalisedAlert, thehive
 from socdesk.alerts.choices import AlertStatus
 from socdesk.alerts.models import Alert, DedupKey, Integration, WebhookDelivery
 from socdesk.alerts.ticket_observables import ObservableLinks
@@ -67,6 +67,11 @@ def ticket_draft(
     tags = list(
         integration.default_tags if integration and isinstance(integration.default_tags, list) else []
     )
+    # TheHive's customFields, typed as sent: checked against the custom fields of that name (routing).
+    sent = (
+        alert.raw.get("customFields") if alert.extra.get("thehive") and isinstance(alert.raw, dict) else None
+    )
+    custom = thehive.custom_fields(sent) if sent else {}
     return TicketDraft(
         actor=actor,
         subject=(alert.title or "").strip() or "Alert",
@@ -77,6 +82,7 @@ def ticket_draft(
         source=Source.ALERT,
         tags=[*tags, source, *alert.tags],
         extra=extra,
+        custom_fields=custom,
     )
 
 

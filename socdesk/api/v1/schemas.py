@@ -74,6 +74,11 @@ class RequesterRef(Schema):
 # --- tickets ----------------------------------------------------------------------------------------
 
 
+class HelpTopicRef(Schema):
+    id: int
+    name: str
+
+
 class TicketOut(Schema):
     """A ticket as listed."""
 
@@ -97,6 +102,10 @@ class TicketOut(Schema):
     last_activity_at: datetime
     version: int = Field(description="Send it back with PATCH; a stale one is refused with 409.")
     alert_count: int
+    custom_fields: dict[str, Any] = Field(
+        description="Values of the help topic's custom form, by field name (typed: numbers, true/false, "
+        "lists for multiple choice, dates and times in ISO 8601 UTC)."
+    )
     url: str
 
 
@@ -104,6 +113,7 @@ class TicketDetailOut(TicketOut):
     """A ticket with everything known about it."""
 
     observables: list[dict[str, Any]]
+    help_topic: HelpTopicRef | None = Field(description="The help topic the ticket was opened on.")
 
 
 class TicketPage(Schema):
@@ -145,6 +155,14 @@ class TicketCreateIn(InputSchema):
     tags: list[str] = Field(default_factory=list, max_length=50)
     due_at: datetime | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    help_topic: DbId | None = Field(
+        None,
+        description="Help topic id: its defaults (team, agent, severity; its department when none is "
+        "given) apply, and `custom_fields` are checked against its form.",
+    )
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, description="Custom field values by field name (see the help topic's form)."
+    )
 
 
 class TicketPatchIn(InputSchema):
@@ -169,6 +187,14 @@ class TicketPatchIn(InputSchema):
     tags: list[str] | None = Field(None, max_length=50, description="Replaces all tags.")
     subject: str | None = Field(None, min_length=1, max_length=255)
     due_at: datetime | None = None
+    help_topic: DbId | None = Field(
+        None, description="Put the ticket on this help topic (send null to take it off its topic)."
+    )
+    custom_fields: dict[str, Any] | None = Field(
+        None,
+        description="Custom field values to set by name (others stay); an empty value clears one. Checked "
+        "against the form of the help topic (the new one, when `help_topic` is sent too).",
+    )
 
 
 # --- thread -----------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from socdesk.api.v1.schemas import ErrorOut
 from socdesk.api.v1.security import ApiKeyAuth, BearerKeyAuth, Caller
 from socdesk.core.actor import client_ip
 from socdesk.core.json_errors import error_response
+from socdesk.routing.topic_hooks import alert_custom_fields_check
 
 router = Router(tags=["TheHive-compatible"])
 
@@ -84,6 +85,12 @@ def alert_create(request: HttpRequest):
             400, "malformed_json", exc.message, {"body": exc.position} if exc.position else {}
         )
     problems = thehive.problems(payload)
+    if not problems:
+        # Named like a custom field, a value must fit it: refused before the alert is stored.
+        checked = alert_custom_fields_check(thehive.custom_fields(payload.get("customFields")))
+        problems = {f"customFields.{name}": sentence for name, sentence in checked.errors.items()}
+        if problems:
+            return error_response(400, "invalid", checked.message, problems)
     if problems:
         message = "Check these fields: " + "; ".join(f"{k} {v}" for k, v in problems.items()) + "."
         return error_response(400, "invalid", message, problems)

@@ -7,6 +7,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated
 
+from django.db import transaction
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +32,9 @@ from socdesk.api.v1.schemas import (
 )
 from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import PermissionDenied, ServiceError
+from socdesk.routing.models import HelpTopic
+from socdesk.routing.selectors import ticket_topic
+from socdesk.routing.services.ticket_fields import ticket_set_custom_fields, ticket_set_help_topic
 from socdesk.tickets import services
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Severity, Source, Status
@@ -80,13 +84,16 @@ def ticket_out(ticket: Ticket, alert_count: int = 0) -> dict:
         "last_activity_at": ticket.last_activity_at,
         "version": ticket.version,
         "alert_count": alert_count,
+        "custom_fields": ticket.custom_fields or {},
         "url": reverse("api-v1:ticket_get", kwargs={"number": ticket.number}),
     }
 
 
 def ticket_detail_out(ticket: Ticket) -> dict:
+    topic = ticket_topic(ticket.pk)
     return ticket_out(ticket, alert_counts([ticket.pk]).get(ticket.pk, 0)) | {
-        "observables": observables_for_ticket_api(ticket)
+        "observables": observables_for_ticket_api(ticket),
+        "help_topic": topic and {"id": topic.pk, "name": topic.name},
     }
 
 
@@ -150,6 +157,15 @@ def _team(value: int | str) -> Team:
     )
     if found is None:
         raise ServiceError(f"There is no team {value!r}; give its id or name.", fields={"team": "unknown"})
+    return found
+
+
+def _help_topic(value: int) -> HelpTopic:
+    found = HelpTopic.objects.select_related("department").filter(pk=value).first()
+    if found is None:
+        raise ServiceError(
+            f"There is no help topic with id {value}; pick an existing one.", fields={"help_topic": "unknown"}
+        )
     return found
 
 
@@ -278,12 +294,17 @@ def ticket_create(request, payload: TicketCreateIn):
     """Open a ticket (source `api` unless given). Scope: tickets:create."""
     caller: Caller = request.auth
     key_department = getattr(caller.key, "department_id", None) if caller.agent is None else None
+    topic = _help_topic(payload.help_topic) if payload.help_topic is not None else None
+    hints = {}
     if payload.department is not None:
         department = _department(payload.department)
         if key_department and department.pk != key_department:
             raise PermissionDenied("This API key may only open tickets in its own department.")
     elif key_department:
         department = Department.objects.get(pk=key_department)
+    elif topic is not None and topic.department is not None:
+        # No department named: the help topic's (routing's hook applies it).
+        department, hints = topic.department, {"department_default": True}
     else:
         raise ServiceError(
             "Say which department the ticket is for (its id or slug).", fields={"department": "required"}
@@ -305,6 +326,9 @@ def ticket_create(request, payload: TicketCreateIn):
         due_at=_aware(payload.due_at),
         attachments=_files(payload.attachments),
         observables=observables_in_text(payload.subject, payload.body),
+        help_topic=topic.pk if topic is not None else None,
+        custom_fields=payload.custom_fields,
+        hints=hints,
     )
     return Reply(201, ticket_detail_out(_reload(ticket.pk)))
 
@@ -323,12 +347,22 @@ def ticket_update(request, number: str, payload: TicketPatchIn):
     """
     caller: Caller = request.auth
     ticket = caller.get_ticket(number)
-    ticket = services.ticket_update(
-        actor=caller.actor,
-        ticket=ticket,
-        changes=_changes(payload),
-        expected_version=payload.version,
-    )
+    with transaction.atomic():  # the field changes and the custom fields: all or nothing
+        ticket = services.ticket_update(
+            actor=caller.actor,
+            ticket=ticket,
+            changes=_changes(payload),
+            expected_version=payload.version,
+        )
+        # The version was checked above, before any change of this request. The topic first: the values
+        # are checked against the form of the topic the ticket ends up on.
+        if "help_topic" in payload.model_fields_set:
+            topic = _help_topic(payload.help_topic) if payload.help_topic is not None else None
+            current = ticket_topic(ticket.pk)
+            if (current.pk if current else None) != (topic.pk if topic else None):
+                ticket = ticket_set_help_topic(actor=caller.actor, ticket=ticket, topic=topic)
+        if payload.custom_fields:
+            ticket = ticket_set_custom_fields(actor=caller.actor, ticket=ticket, values=payload.custom_fields)
     return ticket_detail_out(_reload(ticket.pk))
 
 

@@ -12,7 +12,7 @@ from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.core.text import clean_text
-from socdesk.routing.models import HelpTopic, SLAPlan
+from socdesk.routing.models import CustomForm, HelpTopic, SLAPlan
 from socdesk.routing.services._common import filters_using
 from socdesk.tickets.choices import Severity
 
@@ -30,6 +30,7 @@ class TopicDefinition:
     sla_plan: SLAPlan | None = None
     portal_visible: bool = True
     auto_response: bool = True
+    form: CustomForm | None = None
 
 
 def _validate(definition: TopicDefinition, instance: HelpTopic | None = None) -> str:
@@ -86,6 +87,7 @@ def _snapshot(topic: HelpTopic) -> dict[str, Any]:
         "sla_plan_id": topic.sla_plan_id,
         "portal_visible": topic.portal_visible,
         "auto_response": topic.auto_response,
+        "form_id": topic.form_id,
     }
 
 
@@ -99,6 +101,7 @@ def _apply(topic: HelpTopic, name: str, definition: TopicDefinition) -> None:
     topic.sla_plan = definition.sla_plan
     topic.portal_visible = definition.portal_visible
     topic.auto_response = definition.auto_response
+    topic.form = definition.form
     topic.save()
 
 
@@ -130,6 +133,12 @@ def help_topic_delete(*, actor: Actor, topic: HelpTopic) -> None:
     if children:
         raise ServiceError(
             f"Help topic {topic.name!r} has sub-topics ({', '.join(children)}); move them first."
+        )
+    tickets = topic.ticket_links.count()
+    if tickets:
+        raise ServiceError(
+            f"Help topic {topic.name!r} is the topic of {tickets} ticket(s); it stays so their history "
+            "keeps it (hide it from the portal instead)."
         )
     filters = filters_using("set_help_topic", topic.pk)
     if filters:

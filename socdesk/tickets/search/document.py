@@ -1,9 +1,9 @@
 """What goes into a ticket's search document: the one definition, for every write and the rebuild.
 
 title        the number (also its digits alone, so a bare 1045 finds SOC-1045) and the subject
-body         every thread entry but system event lines, the requester, tags, fields kept from
-             integrations, and what the apps above add (alerts: titles, descriptions, labels and
-             observable values)
+body         every thread entry but system event lines, the requester, tags, custom field values
+             (names and values), fields kept from integrations, and what the apps above add
+             (alerts: titles, descriptions, labels and observable values)
 identifiers  the number, the requester's address and the observable values, for substring search
 """
 
@@ -28,7 +28,7 @@ def documents_for(ticket_ids: list[int]) -> list[TicketSearch]:
     """The search documents of these tickets (those that exist), read in a fixed number of queries."""
     tickets = list(
         Ticket.objects.filter(pk__in=ticket_ids).values_list(
-            "pk", "number", "subject", "extra", "requester__name", "requester__email"
+            "pk", "number", "subject", "extra", "custom_fields", "requester__name", "requester__email"
         )
     )
     if not tickets:
@@ -53,11 +53,12 @@ def documents_for(ticket_ids: list[int]) -> list[TicketSearch]:
             parts[ticket_id].body.extend(extra.body)
             parts[ticket_id].identifiers.extend(extra.identifiers)
     documents = []
-    for pk, number, subject, extra, requester_name, requester_email in tickets:
+    for pk, number, subject, extra, custom_fields, requester_name, requester_email in tickets:
         mine = parts[pk]
         digits = number.rsplit("-", 1)[-1]
         people = " ".join(filter(None, [requester_name, requester_email]))
-        body = "\n".join(filter(None, [people, *mine.body, _flatten(extra)[:EXTRA_CHARS]]))
+        custom = _flatten(custom_fields)[:EXTRA_CHARS]
+        body = "\n".join(filter(None, [people, *mine.body, custom, _flatten(extra)[:EXTRA_CHARS]]))
         identifiers = dict.fromkeys(filter(None, [number, requester_email, *mine.identifiers]))
         documents.append(
             TicketSearch(

@@ -7,6 +7,7 @@ full-text index (socdesk.tickets.search.sql); fields are plain conditions on tic
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 
@@ -222,7 +223,20 @@ def field_condition(term: Term, agent: Agent | None) -> Q:
         if lowered in ("none", "nobody", "unassigned"):
             return Q(assignee__isnull=True)
         return Q(assignee__user__username__iexact=value) | Q(assignee__display_name__iexact=value)
+    if term.field.startswith("custom."):
+        return custom_field_condition(term.field.removeprefix("custom."), value)
     resolver = field_resolvers.get(term.field)
     if resolver is None:
         raise ValueError(f"Searching by {term.field}: needs the alerts app, which is not installed.")
     return resolver(term.field, value)
+
+
+def custom_field_condition(name: str, value: str) -> Q:
+    """`custom.<name>:value`: the field holds the value (case-blind), or a list that has it as an element.
+
+    Read from the ticket's JSON column on both databases: a text comparison of the key's value, and for
+    a multiple choice the quoted element inside the list's JSON text.
+    """
+    lookup = f"custom_fields__{name}"
+    quoted = json.dumps(value)
+    return Q(**{f"{lookup}__iexact": value}) | Q(**{f"{lookup}__icontains": quoted})

@@ -4,6 +4,7 @@
     "lateral movement"        a phrase: the words next to each other
     -noise                    must not match (also -"a phrase" and -tag:noise)
     ip:10.0.0.5 tag:vpn       a field: the value is matched exactly against that field
+    custom.host_ip:10.0.0.5   a custom field's value, by the field's machine name
 
 Anything a person may type is read: an unknown `field:` is reported in `errors` (and ignored), an
 unclosed quote runs to the end of the text, stray dashes and quotes are dropped.
@@ -26,12 +27,15 @@ FIELDS: dict[str, str] = {
     "assignee": "an agent's user name, me or none",
     "tag": "a tag",
     "source": "where the ticket came from: alert, email, web, api, phone or other",
+    "custom.<name>": "a custom field's value (custom.host_ip:10.0.0.5)",
 }
 MAX_TERMS = 20
 MAX_TERM_LENGTH = 200
 # `name:value` is a field when the name is a word of two letters or more; `http://x` and an IPv6
 # address (`2001:db8::1`) are not, and neither is a Windows path (`C:\temp`).
 FIELD = re.compile(r"^([A-Za-z][A-Za-z_]+):(?!//)(.+)$", re.DOTALL)
+# `custom.<machine name>:value`: a custom field, whatever its name (names are checked by the forms).
+CUSTOM_FIELD = re.compile(r"^custom\.([A-Za-z][A-Za-z0-9_]{0,63}):(.+)$", re.DOTALL | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,10 @@ def parse_query(text: str) -> SearchQuery:
     for token, negated, quoted, starts_quoted in _tokens(text or ""):
         name = ""
         match = None if starts_quoted else FIELD.match(token)
-        if match:
+        custom = None if starts_quoted else CUSTOM_FIELD.match(token)
+        if custom:
+            name, token = f"custom.{custom.group(1).lower()}", custom.group(2)
+        elif match:
             candidate = match.group(1).lower()
             if candidate in FIELDS:
                 name, token = candidate, match.group(2)

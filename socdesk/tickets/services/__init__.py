@@ -20,7 +20,12 @@ from socdesk.tickets.services.assignment import (
     ticket_transfer,
 )
 from socdesk.tickets.services.autoclose import AutocloseReport, tickets_autoclose, tickets_due_for_autoclose
-from socdesk.tickets.services.fields import ticket_change_severity, ticket_change_status, ticket_edit
+from socdesk.tickets.services.fields import (
+    ticket_change_severity,
+    ticket_change_status,
+    ticket_edit,
+    ticket_store_custom_values,
+)
 from socdesk.tickets.services.lifecycle import (
     TicketDraft,
     ticket_create,
@@ -76,6 +81,7 @@ __all__ = [
     "ticket_release",
     "ticket_reply",
     "ticket_set_tags",
+    "ticket_store_custom_values",
     "ticket_transfer",
     "ticket_update",
     "tickets_autoclose",

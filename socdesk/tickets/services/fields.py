@@ -3,6 +3,7 @@ and due date."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from types import EllipsisType
 from typing import Any
@@ -13,7 +14,7 @@ from django.utils import timezone
 from socdesk.accounts.choices import Perm
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
-from socdesk.core.text import clean_text
+from socdesk.core.text import clean_json, clean_text
 from socdesk.tickets.choices import Resolution, Severity, Status
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.search import search_index
@@ -158,4 +159,52 @@ def ticket_edit(
     if "subject" in after:
         search_index([ticket.pk])
     record_ticket_event(actor, "ticket.edited", ticket, before=before, after=after)
+    return ticket
+
+
+@transaction.atomic
+def ticket_store_custom_values(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    changes: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Store custom field values already checked by the app that owns the forms (None removes one).
+
+    Tickets knows nothing of forms: the routing app's `ticket_set_custom_fields` checks the values
+    against the ticket's form and calls this. `labels` name the fields in the thread line.
+    """
+    ticket = lock_ticket(ticket)
+    require_perm(actor, Perm.EDIT, ticket)
+    check_version(ticket, expected_version)
+    current = dict(ticket.custom_fields or {})
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in changes.items():
+        old = current.get(name)
+        if value is None:
+            if name in current:
+                before[name], after[name] = old, None
+                del current[name]
+        elif old != value:
+            before[name], after[name] = old, value
+            current[name] = value
+    if not after:
+        raise ServiceError("Nothing to change: the custom fields already hold these values.")
+    now = timezone.now()
+    ticket.custom_fields = clean_json(current)
+    touch(ticket, actor, now)
+    ticket.save(update_fields=["custom_fields", "version", "last_activity_at", "acknowledged_at"])
+    names = ", ".join((labels or {}).get(name, name) for name in after)
+    add_event_entry(ticket, actor, f"{actor.label} changed the custom field(s) {names}.", now)
+    search_index([ticket.pk])
+    record_ticket_event(
+        actor,
+        "ticket.custom_fields_changed",
+        ticket,
+        before={"custom_fields": before},
+        after={"custom_fields": after},
+    )
     return ticket

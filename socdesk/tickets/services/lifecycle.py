@@ -97,6 +97,9 @@ def ticket_create(
     extra: dict[str, Any] | None = None,
     attachments: list[IncomingFile] | None = None,
     observables: Sequence[tuple[str, str]] = (),
+    custom_fields: dict[str, Any] | None = None,
+    help_topic: int | None = None,
+    hints: dict[str, Any] | None = None,
 ) -> Ticket:
     """Open a ticket with its first thread entry (the requester's message or the agent's description)
     and the observables the caller found in them (`tickets.observables.observables_in_text`)."""
@@ -118,6 +121,9 @@ def ticket_create(
         extra=extra,
         attachments=attachments,
         observables=observables,
+        custom_fields=dict(custom_fields or {}),
+        help_topic=help_topic,
+        hints=dict(hints or {}),
     )
     return ticket_create_many([draft])[0]
 
@@ -185,6 +191,7 @@ def _create(
             requester=requester,
             due_at=draft.due_at,
             extra=clean_json(draft.extra or {}),
+            custom_fields=clean_json(draft.custom_fields or {}),
             created_at=now,
             last_activity_at=now,
         )
@@ -218,6 +225,7 @@ def _create(
                 after=ticket.snapshot()
                 | {"number": ticket.number, "source": ticket.source, "tags": names}
                 | ({"requester": ticket.requester.email} if ticket.requester else {})
+                | ({"custom_fields": ticket.custom_fields} if ticket.custom_fields else {})
                 | {"version": ticket.version},
             )
             for ticket, draft, names in zip(tickets, drafts, tag_names, strict=True)
