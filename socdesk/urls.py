@@ -45,6 +45,7 @@ urlpatterns = [
     # Webhook receivers (/api/v1/hooks/...) and the ticket observables panel (/tickets/<n>/observables).
     path("", include("socdesk.alerts.urls")),
     path("tickets/", include("socdesk.tickets.urls")),
+    path("notifications/", include("socdesk.notifications.urls")),
     # Wrapped here, not in socdesk/audit: the audit app sits below accounts, which knows who is an admin.
     path("audit/", admin_view(audit_browser), name="audit"),
     path("api/v1/", api_v1_urls()),
