@@ -24,3 +24,13 @@ DEFAULTS: dict[str, tuple[bool, bool]] = {
     Kind.SLA_AT_RISK: (True, False),
     Kind.SLA_BREACHED: (True, True),
 }
+
+# How a message's subject names a kind ("[SOCdesk] SOC-1001: Assigned to you · <subject>").
+SUBJECTS: dict[str, str] = {
+    Kind.NEW_TICKET: "New ticket",
+    Kind.ASSIGNED: "Assigned to you",
+    Kind.REQUESTER_REPLIED: "The requester replied",
+    Kind.MENTIONED: "You were mentioned",
+    Kind.SLA_AT_RISK: "SLA at risk",
+    Kind.SLA_BREACHED: "SLA breached",
+}

@@ -26,7 +26,7 @@ from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.core.text import clean_text
-from socdesk.notifications.choices import DEFAULTS, Kind
+from socdesk.notifications.choices import DEFAULTS, SUBJECTS, Kind
 from socdesk.notifications.models import Notification, NotificationEmail, NotificationPreference
 from socdesk.notifications.selectors import preferences_for, preferences_of
 from socdesk.tickets.models import Ticket
@@ -106,7 +106,7 @@ def _email(items: list[NotificationDraft], now: datetime) -> NotificationEmail:
     recipient = items[0].recipient
     if len(items) == 1:
         only = items[0]
-        subject = f"[SOCdesk] {only.ticket.number}: {Kind(only.kind).label} · {only.ticket.subject}"
+        subject = f"[SOCdesk] {only.ticket.number}: {SUBJECTS[only.kind]} · {only.ticket.subject}"
     else:
         subject = f"[SOCdesk] {len(items)} notifications"
     lines = [f"Hello {recipient.name},", ""]

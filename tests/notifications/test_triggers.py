@@ -160,7 +160,9 @@ def test_an_alert_batch_tells_a_watcher_once_per_ticket_in_a_fixed_number_of_que
     watch_new_tickets(people.carol)
     ingest = Actor.system("ingest")
     drafts = [
-        TicketDraft(actor=ingest, subject=f"Alert {i}", department=people.soc, source="alert", severity="high")
+        TicketDraft(
+            actor=ingest, subject=f"Alert {i}", department=people.soc, source="alert", severity="high"
+        )
         for i in range(40)
     ]
     with transaction.atomic():
@@ -176,7 +178,9 @@ def test_an_alert_batch_tells_a_watcher_once_per_ticket_in_a_fixed_number_of_que
 def test_a_transfer_into_a_department_tells_its_watchers(people):
     watch_new_tickets(people.bob)
     watch_new_tickets(people.carol)
-    ticket = services.ticket_create(actor=people.actor(people.carol), subject="VPN down", department=people.it)
+    ticket = services.ticket_create(
+        actor=people.actor(people.carol), subject="VPN down", department=people.it
+    )
     assert Notification.objects.count() == 0  # carol opened it; bob does not see IT
     services.ticket_transfer(
         actor=people.actor(people.admin), ticket=ticket, department=people.soc, reason="Looks like an attack"
