@@ -78,7 +78,7 @@ def test_opening_a_notification_marks_it_read_and_goes_to_the_ticket(people, soc
 
 
 def test_mark_one_and_mark_all_read(people, soc_ticket):
-    first, *others = notify(people.bob, soc_ticket, 3)
+    first, *_ = notify(people.bob, soc_ticket, 3)
     [carols] = notify(people.carol, soc_ticket)
     client = client_for(people.bob)
     response = client.post(f"/notifications/{first.pk}/read", {"next": "/notifications/?unread=1"})
