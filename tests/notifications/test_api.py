@@ -39,9 +39,9 @@ def test_list_newest_first_with_cursor_pages(people, soc_ticket, django_assert_m
     item = first["items"][0]
     assert item["kind"] == "assigned" and item["kind_label"] == "Assigned to me or my team"
     assert item["ticket"] == {
-        "number": "SOC-1001",
+        "number": soc_ticket.number,
         "subject": "Suspicious PowerShell on WS-042",
-        "url": "/api/v1/tickets/SOC-1001",
+        "url": f"/api/v1/tickets/{soc_ticket.number}",
     }
     assert item["actor"] == "alice" and item["read_at"] is None
     second = api.get(f"me/notifications?limit=3&cursor={first['next']}").json()

@@ -70,13 +70,12 @@ def test_an_assignment_is_mailed_after_commit_with_the_tickets_link(
         callback()
     [(recipients, message)] = smtp.parsed()
     assert recipients == ["bob@example.test"]
-    assert (
-        message["Subject"].strip() == "[SOCdesk] SOC-1001: Assigned to you · Suspicious PowerShell on WS-042"
-    )
+    number = soc_ticket.number
+    assert message["Subject"].strip() == f"[SOCdesk] {number}: Assigned to you · {soc_ticket.subject}"
     assert message.get_content_type() == "text/plain"
     body = message.get_content()
     assert "alice assigned the ticket to you." in body
-    assert "https://socdesk.example.test/tickets/SOC-1001/" in body
+    assert f"https://socdesk.example.test/tickets/{number}/" in body
     assert "https://socdesk.example.test/notifications/preferences" in body
     email = NotificationEmail.objects.get()
     assert email.sent_at is not None and email.attempts == 1
