@@ -3,12 +3,10 @@ the worker's task: plain text with the ticket's link, per preference, once howev
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from huey.contrib.djhuey import HUEY
 
 from socdesk.core.errors import ServiceError
 from socdesk.notifications.choices import Kind
@@ -16,34 +14,12 @@ from socdesk.notifications.models import NotificationEmail
 from socdesk.notifications.services import notification_emails_send, notification_preferences_set
 from socdesk.tickets import services
 from socdesk.tickets.services import TicketDraft
+from tests.adminarea.test_password_mail import Inbox, free_port
 
 
-class Inbox:
-    """An aiosmtpd handler keeping what it was sent."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def parsed(self):
-        return [(rcpt, message_from_bytes(raw, policy=policy.default)) for rcpt, raw in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def huey_immediate():
-    old = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = old
+def parsed(inbox: Inbox):
+    """What the server received: (recipients, message) with headers decoded."""
+    return [(rcpt, message_from_bytes(raw, policy=policy.default)) for rcpt, raw in inbox.messages]
 
 
 @pytest.fixture
@@ -68,7 +44,7 @@ def test_an_assignment_is_mailed_after_commit_with_the_tickets_link(
     assert smtp.messages == []  # nothing leaves before the commit
     for callback in callbacks:
         callback()
-    [(recipients, message)] = smtp.parsed()
+    [(recipients, message)] = parsed(smtp)
     assert recipients == ["bob@example.test"]
     number = soc_ticket.number
     assert message["Subject"].strip() == f"[SOCdesk] {number}: Assigned to you · {soc_ticket.subject}"
@@ -89,7 +65,7 @@ def test_one_message_per_recipient_for_a_batch(people, smtp, django_capture_on_c
     ]
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_create_many(drafts)
-    [(recipients, message)] = smtp.parsed()
+    [(recipients, message)] = parsed(smtp)
     assert recipients == ["bob@example.test"] and message["Subject"].strip() == "[SOCdesk] 25 notifications"
     body = message.get_content()
     assert body.count("New medium ticket in SOC, from alice.") == 20
