@@ -3,12 +3,14 @@ tickets they may still see (access taken away takes the notifications out of sig
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from socdesk.accounts.models import Agent
 from socdesk.core.errors import NotFound
 from socdesk.notifications.choices import DEFAULTS, Kind
-from socdesk.notifications.models import Notification, NotificationPreference
+from socdesk.notifications.models import Notification, NotificationEmail, NotificationPreference
 from socdesk.tickets.selectors import visibility_q
 
 # The bell shows "99+" beyond this: counting stops there, however many unread rows an agent has.
@@ -56,3 +58,11 @@ def agents_asking_for(kind: str) -> set[int]:
     """Ids of the agents who turned on, in the app or by email, a kind that is off by default."""
     rows = NotificationPreference.objects.filter(kind=kind).exclude(in_app=False, email=False)
     return set(rows.values_list("agent_id", flat=True))
+
+
+def unsent_email_ids(*, created_before: datetime, attempts_below: int, limit: int = 500) -> list[int]:
+    """Messages still waiting (their task was lost or gave up), oldest first, for the sweep."""
+    rows = NotificationEmail.objects.filter(
+        sent_at=None, created_at__lt=created_before, attempts__lt=attempts_below
+    ).order_by("created_at", "id")
+    return list(rows.values_list("id", flat=True)[:limit])

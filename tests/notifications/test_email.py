@@ -3,6 +3,7 @@ the worker's task: plain text with the ticket's link, per preference, once howev
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -12,6 +13,7 @@ from socdesk.core.errors import ServiceError
 from socdesk.notifications.choices import Kind
 from socdesk.notifications.models import NotificationEmail
 from socdesk.notifications.services import notification_emails_send, notification_preferences_set
+from socdesk.notifications.tasks import notification_emails_sweep
 from socdesk.tickets import services
 from socdesk.tickets.services import TicketDraft
 from tests.adminarea.test_password_mail import Inbox, free_port
@@ -122,3 +124,16 @@ def test_a_refusing_mail_server_keeps_the_message_for_a_retry(
     email.refresh_from_db()
     assert email.sent_at is None and email.attempts == 1 and "refused" in email.last_error.lower()
     assert people.bob.notifications.count() == 1  # the bell does not depend on the mail server
+
+
+def test_the_sweep_sends_what_the_worker_never_sent(
+    people, soc_ticket, smtp, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):  # the task is lost: never enqueued
+        services.ticket_assign(actor=people.actor(people.alice), ticket=soc_ticket, agent=people.bob)
+    email = NotificationEmail.objects.get()
+    assert notification_emails_sweep.call_local() == 0  # too recent: its own task may still run
+    NotificationEmail.objects.filter(pk=email.pk).update(created_at=email.created_at - timedelta(minutes=6))
+    assert notification_emails_sweep.call_local() == 1
+    assert [rcpt for rcpt, _ in smtp.messages] == [["bob@example.test"]]
+    assert notification_emails_sweep.call_local() == 0  # sent once
