@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from socdesk.core.actor import Actor
 from socdesk.notifications.models import Notification
 
@@ -17,8 +15,3 @@ def told(agent, kind: str | None = None) -> list[Notification]:
 def requester(contact) -> Actor:
     """A requester writing back (portal, email, API), as those channels build the actor."""
     return Actor(kind="user", label=str(contact), ident=str(contact.pk), obj=contact)
-
-
-@pytest.fixture
-def actor_of(people):
-    return people.actor
