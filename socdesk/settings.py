@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "socdesk.tickets",
     # Above tickets and below alerts (docs/architecture.md): help topics, SLA plans, ticket filters.
     "socdesk.routing",
+    # Above routing (it listens to SLA escalations) and below the API: agents' notifications.
+    "socdesk.notifications",
     "socdesk.api",
     # django-ninja as an app so its API docs page uses the bundled Swagger UI from our static files
     # (without it ninja loads the UI from a CDN, which air-gapped SOCs cannot reach).
@@ -368,6 +370,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "socdesk@localhost")
+# The console's address as agents reach it, for links in mail (notifications): no request to read it from.
+SOCDESK_BASE_URL = env_str("SOCDESK_BASE_URL", f"http://{SOCDESK_BIND}")
 
 # --- SOCdesk --------------------------------------------------------------------------------------
 SOCDESK_TICKET_PREFIX = env_str("SOCDESK_TICKET_PREFIX", "SOC")

@@ -37,6 +37,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def huey_immediate():
+    """Run tasks in-process, as soon as they are enqueued (after the request's transaction commits)."""
+    from huey.contrib.djhuey import HUEY
+
+    old = HUEY.immediate
+    HUEY.immediate = True
+    yield HUEY
+    HUEY.immediate = old
+
+
+@pytest.fixture
 def people(db):
     """alice, bob (SOC), carol (IT), admin, team Tier 1."""
     return make_personas()

@@ -12,18 +12,19 @@ from socdesk.core.text import clean_text
 from socdesk.tickets.models import Attachment, SavedSearch, ThreadEntry, Ticket
 
 
-def visibility_q(agent: Agent) -> Q | None:
-    """The condition for tickets the agent may see (None: everything, for admins)."""
+def visibility_q(agent: Agent, via: str = "") -> Q | None:
+    """The condition for tickets the agent may see (None: everything, for admins); `via` names the
+    relation to the ticket when the rows filtered are not tickets (e.g. "ticket__" for notifications)."""
     if agent.is_admin:
         return None
-    q = Q(assignee_id=agent.pk)
+    q = Q(**{f"{via}assignee_id": agent.pk})
     teams = team_ids(agent)
     if teams:
-        q |= Q(team_id__in=teams)
+        q |= Q(**{f"{via}team_id__in": teams})
     if not agent.limit_to_assigned:
         departments = [d for d, perms in department_perms(agent).items() if "view" in perms]
         if departments:
-            q |= Q(department_id__in=departments)
+            q |= Q(**{f"{via}department_id__in": departments})
     return q
 
 

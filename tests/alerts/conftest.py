@@ -1,11 +1,11 @@
-"""Fixtures for the alert tests: sample payloads, integrations, an ingest key, Huey in immediate mode."""
+"""Fixtures for the alert tests: sample payloads, integrations, an ingest key (Huey in immediate mode:
+tests/conftest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from huey.contrib.djhuey import HUEY
 
 from socdesk.accounts.services import apikey_create
 from socdesk.alerts.models import Integration
@@ -17,15 +17,6 @@ SETUP = Actor.system("test-setup")
 
 def sample(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture
-def huey_immediate():
-    """Run tasks in-process, as soon as they are enqueued (after the request's transaction commits)."""
-    old = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = old
 
 
 @pytest.fixture

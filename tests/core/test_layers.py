@@ -1,7 +1,8 @@
 """The layering of docs/architecture.md, checked: imports point down, no app imports another's views,
 no two modules import each other.
 
-Layers, bottom to top: core < audit < accounts < tickets < routing < alerts < mail < reports < api/portal.
+Layers, bottom to top: core < audit < accounts < tickets < routing < notifications < alerts < mail < reports
+< api/portal.
 Any other package under socdesk/ (demo, ops) is the top: it may use every app, and no app may use it.
 The project modules (settings, urls, wsgi, asgi, cli) wire everything together and are above all.
 
@@ -19,7 +20,19 @@ from pathlib import Path
 import socdesk
 
 ROOT = Path(socdesk.__file__).resolve().parent
-LAYERS = ["core", "audit", "accounts", "tickets", "routing", "alerts", "mail", "reports", "api", "portal"]
+LAYERS = [
+    "core",
+    "audit",
+    "accounts",
+    "tickets",
+    "routing",
+    "notifications",
+    "alerts",
+    "mail",
+    "reports",
+    "api",
+    "portal",
+]
 INTERFACES = {"api", "portal"}  # one level: each may import the other, and any app's views
 RANK = {name: i for i, name in enumerate(LAYERS)}
 TOP_PACKAGE_RANK = len(LAYERS)  # socdesk/demo, socdesk/ops, ...: whatever touches everything

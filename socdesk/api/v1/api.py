@@ -23,6 +23,7 @@ from socdesk.api.v1 import (
     deliveries,
     integrations,
     me,
+    notifications,
     observables,
     saved_searches,
     thehive,
@@ -48,8 +49,8 @@ api = NinjaAPI(
     title="SOCdesk API",
     version="1",
     description=(
-        "Tickets, threads, saved searches, alerts, observables, integrations, personal tokens and "
-        "TheHive-compatible alert creation. Authenticate with an API key or personal token "
+        "Tickets, threads, saved searches, notifications, alerts, observables, integrations, personal "
+        "tokens and TheHive-compatible alert creation. Authenticate with an API key or personal token "
         "(`X-API-Key: KEY` or `Authorization: Bearer KEY`) or a console session. Errors always have "
         'the shape `{"error": {"code", "message", "fields"}}`. See docs/api.md.'
     ),
@@ -64,6 +65,7 @@ api = NinjaAPI(
 api.add_router("", tickets.router)
 api.add_router("", tokens.router)
 api.add_router("", saved_searches.router)
+api.add_router("", notifications.router)
 api.add_router("", alerts.router)
 api.add_router("", observables.router)
 api.add_router("", integrations.router)

@@ -1,0 +1,68 @@
+"""Reads of an agent's notifications and preferences; only ever the agent's own, and only about
+tickets they may still see (access taken away takes the notifications out of sight with it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from socdesk.accounts.models import Agent
+from socdesk.core.errors import NotFound
+from socdesk.notifications.choices import DEFAULTS, Kind
+from socdesk.notifications.models import Notification, NotificationEmail, NotificationPreference
+from socdesk.tickets.selectors import visibility_q
+
+# The bell shows "99+" beyond this: counting stops there, however many unread rows an agent has.
+UNREAD_COUNT_CAP = 100
+
+
+def notifications_for_agent(agent: Agent, *, unread_only: bool = False) -> QuerySet[Notification]:
+    """The agent's notifications, newest first, each with its ticket (one query per page)."""
+    rows = Notification.objects.filter(recipient=agent).select_related("ticket")
+    visible = visibility_q(agent, via="ticket__")
+    if visible is not None:
+        rows = rows.filter(visible)
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    return rows.order_by("-created_at", "-id")
+
+
+def unread_count(agent: Agent) -> int:
+    """How many unread notifications the agent has, counted up to UNREAD_COUNT_CAP."""
+    # A count over a slice: the database stops reading at the cap.
+    return notifications_for_agent(agent, unread_only=True).values("id")[:UNREAD_COUNT_CAP].count()
+
+
+def notification_get_for_agent(agent: Agent, notification_id: int) -> Notification:
+    """One of the agent's notifications; NotFound for anyone else's (never told apart from missing)."""
+    found = notifications_for_agent(agent).filter(pk=notification_id).first()
+    if found is None:
+        raise NotFound(f"Notification {notification_id} was not found.")
+    return found
+
+
+def preferences_for(agent: Agent) -> dict[str, tuple[bool, bool]]:
+    """{kind: (in the app, by email)} for every kind: the agent's choices over the defaults."""
+    chosen = {p.kind: (p.in_app, p.email) for p in NotificationPreference.objects.filter(agent=agent)}
+    return {kind: chosen.get(kind, DEFAULTS[kind]) for kind in Kind.values}
+
+
+def preferences_of(agent_ids: set[int]) -> dict[tuple[int, str], tuple[bool, bool]]:
+    """{(agent id, kind): (in the app, by email)} of the rows these agents saved (one query)."""
+    rows = NotificationPreference.objects.filter(agent_id__in=agent_ids)
+    return {(p.agent_id, p.kind): (p.in_app, p.email) for p in rows}
+
+
+def agents_asking_for(kind: str) -> set[int]:
+    """Ids of the agents who turned on, in the app or by email, a kind that is off by default."""
+    rows = NotificationPreference.objects.filter(kind=kind).exclude(in_app=False, email=False)
+    return set(rows.values_list("agent_id", flat=True))
+
+
+def unsent_email_ids(*, created_before: datetime, attempts_below: int, limit: int = 500) -> list[int]:
+    """Messages still waiting (their task was lost or gave up), oldest first, for the sweep."""
+    rows = NotificationEmail.objects.filter(
+        sent_at=None, created_at__lt=created_before, attempts__lt=attempts_below
+    ).order_by("created_at", "id")
+    return list(rows.values_list("id", flat=True)[:limit])
