@@ -36,3 +36,18 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, "Friday"
     SATURDAY = 5, "Saturday"
     SUNDAY = 6, "Sunday"
+
+
+class FilterEvent(models.TextChoices):
+    """Ticket events a filter may run on besides creation."""
+
+    REPLY_RECEIVED = "reply_received", "Reply received"
+    ALERT_REPEATED = "alert_repeated", "Alert repeated"
+    SEVERITY_RAISED = "severity_raised", "Severity raised"
+    REOPENED = "reopened", "Reopened"
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"

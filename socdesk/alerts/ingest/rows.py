@@ -77,6 +77,7 @@ def ticket_draft(
         source=Source.ALERT,
         tags=[*tags, source, *alert.tags],
         extra=extra,
+        origin=f"integration:{integration.pk}" if integration is not None else "",
     )
 
 
