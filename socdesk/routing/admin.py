@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from socdesk.routing.models import (
     EscalationLevel,
     FilterRule,
+    FilterWebhookDelivery,
     HelpTopic,
     Holiday,
     Schedule,
@@ -80,4 +81,26 @@ class HelpTopicAdmin(ReadOnly, admin.ModelAdmin):
 @admin.register(FilterRule)
 class FilterRuleAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["name", "order", "enabled", "channel", "hit_count", "last_matched_at", "disabled_reason"]
+    exclude = ["webhook_secret"]  # shown to nobody once saved
     list_filter = ["enabled", "channel"]
+
+
+@admin.register(FilterWebhookDelivery)
+class FilterWebhookDeliveryAdmin(ReadOnly, admin.ModelAdmin):
+    """The delivery log of filters' outgoing webhooks: what was sent where, and how it went."""
+
+    list_display = [
+        "created_at",
+        "filter_name",
+        "event",
+        "ticket_number",
+        "url",
+        "status",
+        "attempts",
+        "response_code",
+        "last_error",
+        "next_attempt_at",
+    ]
+    list_filter = ["status", "event"]
+    search_fields = ["ticket_number", "filter_name", "url"]
+    date_hierarchy = "created_at"

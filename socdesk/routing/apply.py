@@ -199,17 +199,17 @@ def filter_disable_invalid(*, rule_id: int, reason: str) -> bool:
     return True
 
 
-_skips_seen: int | None = None  # id() of the ruleset whose skipped filters were disabled already
+_skips_seen: Ruleset | None = None  # the ruleset whose skipped filters were disabled already
 
 
 def _disable_skipped(ruleset: Ruleset) -> None:
     """Disable the stored filters the ruleset left out (they no longer compile), once per ruleset."""
     global _skips_seen
-    if _skips_seen == id(ruleset):
+    if _skips_seen is ruleset:
         return
     for rule_id, reason in ruleset_skipped():
         filter_disable_invalid(rule_id=rule_id, reason=reason)
-    _skips_seen = id(ruleset)
+    _skips_seen = ruleset
 
 
 # ---- creation --------------------------------------------------------------------------------------------
@@ -466,7 +466,7 @@ def _notify_after_commit(address: str, filter_name: str, ticket: Ticket, event: 
 
 # ---- events ----------------------------------------------------------------------------------------------
 
-_event_cache: tuple[int, dict[str, Ruleset]] | None = None
+_event_cache: tuple[Ruleset, dict[str, Ruleset]] | None = None
 
 
 def event_ruleset(event: str) -> Ruleset | None:
@@ -475,7 +475,7 @@ def event_ruleset(event: str) -> Ruleset | None:
     ruleset = ruleset_current()
     if not ruleset.filters:
         return None
-    if _event_cache is None or _event_cache[0] != id(ruleset):
+    if _event_cache is None or _event_cache[0] is not ruleset:
         enabled = {f.id for f in ruleset.filters}
         by_event: dict[str, list[tuple[FilterSpec, CompiledFilter]]] = {}
         for rule in FilterRule.objects.filter(pk__in=enabled).order_by("order", "id"):
@@ -489,7 +489,7 @@ def event_ruleset(event: str) -> Ruleset | None:
                 continue  # cannot happen for a filter in the ruleset; it would be disabled by then
             for name in events:
                 by_event.setdefault(name, []).append((spec, compiled))
-        _event_cache = (id(ruleset), {name: ruleset_of(pairs) for name, pairs in by_event.items()})
+        _event_cache = (ruleset, {name: ruleset_of(pairs) for name, pairs in by_event.items()})
     return _event_cache[1].get(event)
 
 
