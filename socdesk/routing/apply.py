@@ -220,7 +220,7 @@ class FilterRun:
 
     def __init__(self, ruleset: Ruleset | None = None, *, now: datetime | None = None) -> None:
         self.ruleset = ruleset if ruleset is not None else ruleset_current()
-        if ruleset is None and self.ruleset.filters:
+        if ruleset is None:
             _disable_skipped(self.ruleset)
         self.names = {f.id: f.name for f in self.ruleset.filters}
         self.now = now or timezone.now()
@@ -266,6 +266,8 @@ class FilterRun:
                 if found is None:
                     continue
                 if kind is ActionType.SET_DEPARTMENT:
+                    if draft.routed_from is None and found.pk != draft.department.pk:
+                        draft.routed_from = draft.department
                     draft.department = found  # type: ignore[assignment]
                 elif kind is ActionType.SET_TEAM:
                     draft.team = found  # type: ignore[assignment]
