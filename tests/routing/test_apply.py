@@ -103,7 +103,7 @@ def test_reject_refuses_with_the_filter_name_for_agents_and_writes_nothing(peopl
 def test_reject_names_no_filter_to_a_key_or_requester(people):
     make_filter("No test tickets", [("subject", "starts_with", "test")], ["reject"])
     draft = TicketDraft(actor=Actor.system("api-tool"), subject="Test", department=people.soc)
-    with pytest.raises(PermissionDenied, match="^A ticket filter refused this ticket") as refused:
+    with pytest.raises(PermissionDenied, match=r"^A ticket filter refused this ticket") as refused:
         ticket_create_many([draft])
     assert "No test tickets" not in refused.value.message
 
