@@ -363,13 +363,13 @@ def filters_after_create(tickets: list[Ticket], drafts: list[TicketDraft], now: 
     webhooks: list[FilterWebhookDelivery] = []
     for ticket, draft in zip(tickets, drafts, strict=True):
         hints = draft.hints
-        matched = hints.get(MATCHED)
-        if not matched:
-            continue
-        hits.update(matched)
+        # Notes are written for any routing step that left one (block 2 writes `hints["notes"]`).
         notes = hints.get("notes", ())
         for text in notes:
             ticket_note(actor=FILTERS_ACTOR, ticket=ticket, body=text)
+        matched = hints.get(MATCHED)
+        if matched:
+            hits.update(matched)
         if "status" in hints:
             _set_status(Ticket.objects.get(pk=ticket.pk), *hints["status"])
         if notes or "status" in hints:

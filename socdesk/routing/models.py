@@ -246,7 +246,7 @@ class FilterWebhookDelivery(models.Model):
         FilterRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_deliveries"
     )
     filter_name = models.CharField(max_length=100)
-    url = models.URLField(max_length=2000)
+    url = models.TextField()  # as long as the filter's action has it: a cut URL would call another
     event = models.CharField(max_length=30)
     ticket_number = models.CharField(max_length=32, blank=True)
     payload = models.JSONField(default=dict)
