@@ -308,3 +308,11 @@ def test_a_refused_event_action_leaves_a_note_and_the_change_stands(people):
         "The ticket filter 'To carol' could not set agent: Carol holds no role in SOC, so cannot be given "
         "its tickets; choose another agent, grant them a role there, or transfer the ticket first."
     )
+
+
+def test_a_long_webhook_url_is_kept_whole(people):
+    url = "https://soar.example.test/hook?token=" + "t" * 2100
+    make_filter("Long", [("subject", "contains", "phishing")], [("webhook", url)])
+    ticket = open_ticket(people)
+    delivery = FilterWebhookDelivery.objects.get()
+    assert delivery.url == url and delivery.ticket_number == ticket.number
