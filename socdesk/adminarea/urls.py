@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from socdesk.adminarea import tools, views
+from socdesk.adminarea import filter_views, routing_views, tools, views
 
 app_name = "adminarea"
 
@@ -25,4 +25,25 @@ urlpatterns = [
     path("api-keys", tools.apikeys, name="apikeys"),
     path("api-keys/new", tools.apikey_new, name="apikey-new"),
     path("api-keys/<int:pk>/revoke", tools.apikey_revoke_view, name="apikey-revoke"),
+    # Routing: ticket filters (with the dry run), SLA plans, schedules, help topics.
+    path("filters", filter_views.filters, name="filters"),
+    path("filters/new", filter_views.filter_new, name="filter-new"),
+    path("filters/dry-run", filter_views.filters_dry_run, name="filters-dry-run"),
+    path("filters/<int:pk>", filter_views.filter_edit, name="filter-edit"),
+    path("filters/<int:pk>/dry-run", filter_views.filter_dry_run, name="filter-dry-run"),
+    path("filters/<int:pk>/toggle", filter_views.filter_toggle, name="filter-toggle"),
+    path("filters/<int:pk>/move", filter_views.filter_reorder, name="filter-move"),
+    path("filters/<int:pk>/delete", filter_views.filter_remove, name="filter-delete"),
+    path("sla-plans", routing_views.plans, name="sla-plans"),
+    path("sla-plans/new", routing_views.plan_new, name="sla-plan-new"),
+    path("sla-plans/<int:pk>", routing_views.plan_edit, name="sla-plan-edit"),
+    path("sla-plans/<int:pk>/delete", routing_views.plan_remove, name="sla-plan-delete"),
+    path("schedules", routing_views.schedules, name="schedules"),
+    path("schedules/new", routing_views.schedule_new, name="schedule-new"),
+    path("schedules/<int:pk>", routing_views.schedule_edit, name="schedule-edit"),
+    path("schedules/<int:pk>/delete", routing_views.schedule_remove, name="schedule-delete"),
+    path("help-topics", routing_views.topics, name="help-topics"),
+    path("help-topics/new", routing_views.topic_new, name="help-topic-new"),
+    path("help-topics/<int:pk>", routing_views.topic_edit, name="help-topic-edit"),
+    path("help-topics/<int:pk>/delete", routing_views.topic_remove, name="help-topic-delete"),
 ]

@@ -46,6 +46,7 @@ from socdesk.adminarea.forms import (
 )
 from socdesk.alerts.models import Integration
 from socdesk.core.errors import ServiceError
+from socdesk.routing.models import FilterRule, HelpTopic, Schedule, SLAPlan
 
 
 def manager_view(view):
@@ -92,6 +93,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "roles": Role.objects.count(),
         "integrations": Integration.objects.count(),
         "apikeys": ApiKey.objects.filter(revoked_at__isnull=True).count(),
+        "filters": FilterRule.objects.count(),
+        "sla_plans": SLAPlan.objects.count(),
+        "schedules": Schedule.objects.count(),
+        "topics": HelpTopic.objects.count(),
     }
     return render(request, "adminarea/home.html", {"counts": counts, "section": "home"})
 

@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "SOCdesk core"
 
     def ready(self) -> None:
-        from socdesk.core import db  # noqa: F401  (connects the SQLite tuning signal)
+        from socdesk.core import (
+            db,  # noqa: F401  (connects the SQLite tuning signal)
+            lookups,
+        )
+
+        lookups.register()

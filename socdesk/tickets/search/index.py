@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import transaction
 
-from socdesk.tickets.models import Ticket, TicketSearch
+from socdesk.tickets.models import Ticket
 from socdesk.tickets.search.document import documents_for
 from socdesk.tickets.search.sql import backend
 
@@ -23,13 +23,9 @@ def search_index(ticket_ids: Iterable[int | None]) -> None:
     ids = sorted({int(pk) for pk in ticket_ids if pk is not None})
     if not ids:
         return
-    TicketSearch.objects.bulk_create(
-        documents_for(ids),
-        update_conflicts=True,
-        unique_fields=["ticket"],
-        update_fields=["title", "body", "identifiers"],
-        batch_size=REBUILD_CHUNK,
-    )
+    documents, write = documents_for(ids), backend().write
+    for start in range(0, len(documents), REBUILD_CHUNK):
+        write(documents[start : start + REBUILD_CHUNK])
 
 
 def search_rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:

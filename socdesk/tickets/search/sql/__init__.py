@@ -1,7 +1,7 @@
 """The database-specific half of search, behind one small interface (PostgreSQL and SQLite).
 
     PostgreSQL                                     SQLite
-    generated tsvector (title weight A) + GIN      FTS5 table kept by triggers on the document table
+    a tsvector written with the row + GIN          FTS5 table kept by triggers on the document table
     phraseto_tsquery per term                      an FTS5 phrase per term
     identifiers ILIKE, served by a pg_trgm index   identifiers LIKE (the embedded default is small)
     ts_rank                                        bm25
@@ -15,9 +15,12 @@ same Python for both; callers never branch on the database.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connections
+
+if TYPE_CHECKING:
+    from socdesk.tickets.models import TicketSearch
 
 from socdesk.tickets.search.sql.common import MARK_END, MARK_START, TABLE, like_pattern
 
@@ -32,6 +35,11 @@ class SearchSql(Protocol):
         ...
 
     def backward(self) -> list[str]: ...
+
+    def write(self, documents: list[TicketSearch]) -> None:
+        """Insert or replace these documents (with what the full-text index needs), in one statement
+        per few thousand."""
+        ...
 
     def text_match(self, text: str) -> tuple[str, list]:
         """A condition: the document holds these words next to each other."""

@@ -7,14 +7,21 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
+from socdesk.tickets.models import TicketSearch
 from socdesk.tickets.search.sql.common import MARK_END, MARK_START, TABLE, like_pattern
 
 CONFIG = "simple"  # no stemming and no stop words: identifiers and log text are not English prose
 # PostgreSQL's parser keeps `winword.exe`, `evil.example/login` or `user@host` as one token, so the
 # body is indexed a second time with these characters read as spaces: `winword` finds it too (and
-# the angle brackets, which its parser otherwise takes for the edges of one long HTML tag).
-SPLIT_FROM = "./:@_=<>-\\"
-SPLIT_TO = " " * len(SPLIT_FROM)
+# the angle brackets, which its parser otherwise takes for the edges of one long HTML tag). The split
+# copy is made here, not by SQL's translate(), which costs more than the tsvector itself
+# (docs/benchmarks.md), and it is not stored: only the tsvector built from it is.
+SPLIT = str.maketrans("./:@_=<>-\\", " " * 10)
+DOCUMENT = (
+    f"setweight(to_tsvector('{CONFIG}', d.title), 'A') || "
+    f"setweight(to_tsvector('{CONFIG}', d.body), 'D') || "
+    f"setweight(to_tsvector('{CONFIG}', d.split), 'D')"
+)
 
 
 class PostgresSearch:
@@ -22,10 +29,8 @@ class PostgresSearch:
         return [
             # Trusted since PostgreSQL 13: the database owner may create it, no superuser needed.
             "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-            f"ALTER TABLE {TABLE} ADD COLUMN document tsvector GENERATED ALWAYS AS ("
-            f"setweight(to_tsvector('{CONFIG}', title), 'A') || "
-            f"setweight(to_tsvector('{CONFIG}', body), 'D') || "
-            f"setweight(to_tsvector('{CONFIG}', translate(body, '{SPLIT_FROM}', '{SPLIT_TO}')), 'D')) STORED",
+            # Written by `write` with the rest of the row (DOCUMENT).
+            f"ALTER TABLE {TABLE} ADD COLUMN document tsvector",
             f"CREATE INDEX ticket_search_document_idx ON {TABLE} USING gin (document)",
             # Searches read a handful of rows through the indexes; a parallel plan (chosen when the
             # planner guesses a rare word is common) only adds the workers' start-up, tens of
@@ -40,6 +45,24 @@ class PostgresSearch:
             "DROP INDEX IF EXISTS ticket_search_document_idx",
             f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS document",
         ]
+
+    def write(self, documents: list[TicketSearch]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {TABLE} (ticket_id, title, body, identifiers, document) "
+                f"SELECT d.ticket_id, d.title, d.body, d.identifiers, {DOCUMENT} "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                "AS d(ticket_id, title, body, identifiers, split) "
+                "ON CONFLICT (ticket_id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, "
+                "identifiers = EXCLUDED.identifiers, document = EXCLUDED.document",
+                [
+                    [d.ticket_id for d in documents],
+                    [d.title for d in documents],
+                    [d.body for d in documents],
+                    [d.identifiers for d in documents],
+                    [d.body.translate(SPLIT) for d in documents],
+                ],
+            )
 
     def text_match(self, text: str) -> tuple[str, list]:
         return f"s.document @@ phraseto_tsquery('{CONFIG}', %s)", [text]

@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from django.db import connection
 
+from socdesk.tickets.models import TicketSearch
 from socdesk.tickets.search.sql.common import MARK_END, MARK_START, TABLE, like_pattern
 
 FTS = f"{TABLE}_fts"
@@ -31,6 +32,15 @@ class SqliteSearch:
             f"CREATE TRIGGER {TABLE}_ad AFTER DELETE ON {TABLE} BEGIN {delete} END",
             f"CREATE TRIGGER {TABLE}_au AFTER UPDATE ON {TABLE} BEGIN {delete} {insert} END",
         ]
+
+    def write(self, documents: list[TicketSearch]) -> None:
+        # The triggers keep the FTS5 table in step with the rows.
+        TicketSearch.objects.bulk_create(
+            documents,
+            update_conflicts=True,
+            unique_fields=["ticket"],
+            update_fields=["title", "body", "identifiers"],
+        )
 
     def backward(self) -> list[str]:
         return [
