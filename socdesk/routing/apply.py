@@ -1,4 +1,4 @@
-"""Ticket filters at work: run the ruleset on every new ticket (and on events) and carry out its actions.
+"""Ticket filters at work: run the ruleset on every new ticket and carry out its actions.
 
 Wired through the tickets hooks (socdesk.tickets.hooks), so every channel gets the same behaviour:
 
@@ -10,8 +10,8 @@ Wired through the tickets hooks (socdesk.tickets.hooks), so every channel gets t
     after_create    `filters_after_create`: notes and the status through the ticket services as the
                     "ticket-filters" system actor, e-mails after commit, webhooks queued for a worker,
                     and the filters' hit counts (one UPDATE per filter per batch, after commit).
-    after_change    `filters_after_change`: filters with `on_events` run on a reply received, a severity
-                    raised or a reopened ticket (alert ingest calls `filters_on_event` for repeats).
+
+Filters that also run on ticket events: socdesk.routing.apply_events.
 
 A caller that batches requests (alert ingest, the osTicket API) routes each draft on its own first with
 a `FilterRun`, so one refused alert or request never refuses the batch around it; a routed draft is
@@ -37,31 +37,23 @@ from socdesk.accounts.models import Agent, Department, Team
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
-from socdesk.routing.choices import FilterEvent
-from socdesk.routing.matching import CompiledFilter, Ruleset, compile_filter, ruleset_of
+from socdesk.routing.matching import Ruleset
 from socdesk.routing.models import FilterRule, FilterWebhookDelivery, HelpTopic
-from socdesk.routing.selectors import filter_spec_of, ruleset_current, ruleset_skipped
+from socdesk.routing.selectors import ruleset_current, ruleset_skipped
 from socdesk.routing.services._common import bump_ruleset_version
 from socdesk.routing.tasks import webhooks_queue
 from socdesk.routing.vocabulary import (
     ActionType,
-    FilterSpec,
     MatchedAction,
     MatchSubject,
-    RuleError,
     subject_for_alert,
 )
-from socdesk.tickets.choices import SEVERITY_RANK, Status
-from socdesk.tickets.hooks import TicketChange
-from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.choices import Status
+from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import (
     TicketDraft,
-    ticket_assign,
-    ticket_change_severity,
     ticket_change_status,
     ticket_note,
-    ticket_set_tags,
-    ticket_transfer,
 )
 from socdesk.tickets.services.steps import assignee_fits
 
@@ -149,31 +141,6 @@ def subject_for_draft(draft: TicketDraft, received_at: datetime, help_topic_name
         custom_fields=draft.custom_fields,
         observables=tuple((str(t), str(v)) for t, v in draft.observables),
     )
-
-
-def subject_for_ticket(
-    ticket: Ticket, received_at: datetime, *, body: str = "", alert: Mapping[str, Any] | None = None
-) -> MatchSubject:
-    """What the filters see of an existing ticket on an event (`body`: the reply that arrived)."""
-    requester = ticket.requester
-    tags = tuple(ticket.tags.values_list("name", flat=True))
-    base = MatchSubject(
-        channel=CHANNELS.get(ticket.source, "web"),
-        received_at=received_at,
-        requester_name=requester.name if requester else "",
-        requester_email=requester.email if requester else "",
-        subject=ticket.subject,
-        body=body,
-        severity=ticket.severity,
-        source=ticket.source,
-        tags=tags,
-    )
-    if alert is not None:
-        from_alert = subject_for_alert(
-            alert, adapter=str(alert.get("source") or ""), received_at=received_at, labels=alert.get("labels")
-        )
-        base = replace(base, alert=from_alert.alert, observables=from_alert.observables)
-    return base
 
 
 # ---- disabling filters that became invalid ---------------------------------------------------------------
@@ -375,9 +342,9 @@ def filters_after_create(tickets: list[Ticket], drafts: list[TicketDraft], now: 
         if notes or "status" in hints:
             ticket.refresh_from_db()  # the caller (alert ingest) keeps working with its own object
         for address, _rule_id, name in hints.get("notify", ()):
-            _notify_after_commit(address, name, ticket, "ticket.created")
+            notify_after_commit(address, name, ticket, "ticket.created")
         webhooks += [
-            _webhook_row(url, rule_id, name, ticket, "ticket.created", now)
+            webhook_row(url, rule_id, name, ticket, "ticket.created", now)
             for url, rule_id, name in hints.get("webhooks", ())
         ]
     webhooks_queue(webhooks)
@@ -424,7 +391,7 @@ def _ticket_payload(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def _webhook_row(
+def webhook_row(
     url: str, rule_id: int, name: str, ticket: Ticket, event: str, now: datetime
 ) -> FilterWebhookDelivery:
     payload = {
@@ -445,7 +412,7 @@ def _webhook_row(
     )
 
 
-def _notify_after_commit(address: str, filter_name: str, ticket: Ticket, event: str) -> None:
+def notify_after_commit(address: str, filter_name: str, ticket: Ticket, event: str) -> None:
     """E-mail the address once the ticket is committed (a rolled-back ticket sends nothing)."""
     what = "was opened" if event == "ticket.created" else f"had an event ({event.replace('_', ' ')})"
     subject = f"[{ticket.number}] {ticket.subject}"[:200]
@@ -464,141 +431,3 @@ def _notify_after_commit(address: str, filter_name: str, ticket: Ticket, event: 
             )
 
     transaction.on_commit(send)
-
-
-# ---- events ----------------------------------------------------------------------------------------------
-
-_event_cache: tuple[Ruleset, dict[str, Ruleset]] | None = None
-
-
-def event_ruleset(event: str) -> Ruleset | None:
-    """The enabled filters that run on this event, compiled (rebuilt when the filters change), or None."""
-    global _event_cache
-    ruleset = ruleset_current()
-    if not ruleset.filters:
-        return None
-    if _event_cache is None or _event_cache[0] is not ruleset:
-        enabled = {f.id for f in ruleset.filters}
-        by_event: dict[str, list[tuple[FilterSpec, CompiledFilter]]] = {}
-        for rule in FilterRule.objects.filter(pk__in=enabled).order_by("order", "id"):
-            events = rule.on_events if isinstance(rule.on_events, list) else []
-            if not events:
-                continue
-            spec = filter_spec_of(rule)
-            try:
-                compiled = compile_filter(spec)
-            except RuleError:
-                continue  # cannot happen for a filter in the ruleset; it would be disabled by then
-            for name in events:
-                by_event.setdefault(name, []).append((spec, compiled))
-        _event_cache = (ruleset, {name: ruleset_of(pairs) for name, pairs in by_event.items()})
-    return _event_cache[1].get(event)
-
-
-def event_of_change(change: TicketChange) -> tuple[str, str] | None:
-    """The filter event a ticket change is, with the text it brought (a reply's body), or None."""
-    if change.action == "ticket.message_added":
-        return FilterEvent.REPLY_RECEIVED, ""
-    if change.action == "ticket.severity_changed":
-        before, after = change.before.get("severity", ""), change.after.get("severity", "")
-        if SEVERITY_RANK.get(after, -1) > SEVERITY_RANK.get(before, -1):
-            return FilterEvent.SEVERITY_RAISED, ""
-    if change.action == "ticket.status_changed":
-        closed = (Status.RESOLVED, Status.CLOSED)
-        if change.before.get("status") in closed and change.after.get("status") not in closed:
-            return FilterEvent.REOPENED, ""
-    return None
-
-
-def filters_after_change(change: TicketChange) -> None:
-    """The after-change hook: run the filters listening to this kind of change (never on their own)."""
-    if change.actor.kind == "system" and change.actor.ident == FILTERS_ACTOR.ident:
-        return  # what the filters do is not an event for the filters (no loops)
-    found = event_of_change(change)
-    if found is None:
-        return
-    event, _ = found
-    body = ""
-    if event == FilterEvent.REPLY_RECEIVED:
-        entry = change.after.get("entry")
-        if isinstance(entry, int):
-            body = ThreadEntry.objects.filter(pk=entry).values_list("body", flat=True).first() or ""
-    filters_on_event(event, change.ticket, body=body)
-
-
-def filters_on_event(
-    event: str, ticket: Ticket, *, body: str = "", alert: Mapping[str, Any] | None = None
-) -> list[int]:
-    """Run the filters listening to `event` on the ticket and apply their actions through the ticket
-    services as the "ticket-filters" actor; returns the ids of the filters that matched."""
-    ruleset = event_ruleset(event)
-    if ruleset is None:
-        return []
-    now = timezone.now()
-    evaluation = ruleset.evaluate(subject_for_ticket(ticket, now, body=body, alert=alert))
-    if not evaluation.matched:
-        return []
-    names = {f.id: f.name for f in ruleset.filters}
-    run = FilterRun(ruleset, now=now)
-    webhooks: list[FilterWebhookDelivery] = []
-    for action in evaluation.actions:
-        name = names.get(action.filter_id, "")
-        try:
-            with transaction.atomic():
-                ticket = _apply_event_action(run, ticket, action, name, event, now, webhooks)
-        except ServiceError as exc:
-            ticket_note(
-                actor=FILTERS_ACTOR,
-                ticket=ticket,
-                body=f"The ticket filter {name!r} could not {action.type.value.replace('_', ' ')}: "
-                f"{exc.message}",
-            )
-    webhooks_queue(webhooks)
-    count_hits(Counter(evaluation.matched), now)
-    return list(evaluation.matched)
-
-
-def _apply_event_action(
-    run: FilterRun,
-    ticket: Ticket,
-    action: MatchedAction,
-    name: str,
-    event: str,
-    now: datetime,
-    webhooks: list[FilterWebhookDelivery],
-) -> Ticket:
-    kind, value = action.type, action.value
-    actor = FILTERS_ACTOR
-    if kind is ActionType.ADD_TAGS:
-        current = list(ticket.tags.values_list("name", flat=True))
-        return ticket_set_tags(actor=actor, ticket=ticket, tags=[*current, *value])
-    if kind is ActionType.ADD_NOTE:
-        ticket_note(actor=actor, ticket=ticket, body=value)
-        return Ticket.objects.get(pk=ticket.pk)
-    if kind is ActionType.SET_SEVERITY:
-        if ticket.severity == value:
-            return ticket
-        return ticket_change_severity(actor=actor, ticket=ticket, severity=value)
-    if kind in (ActionType.SET_AGENT, ActionType.SET_TEAM, ActionType.SET_DEPARTMENT):
-        found = run._object(REFERENCES[kind][0], value, action)
-        if found is None:
-            return ticket
-        if kind is ActionType.SET_DEPARTMENT:
-            if ticket.department_id == found.pk:
-                return ticket
-            return ticket_transfer(
-                actor=actor,
-                ticket=ticket,
-                department=found,  # type: ignore[arg-type]
-                reason=f"Ticket filter {name!r} ({event}).",
-            )
-        agent = found if kind is ActionType.SET_AGENT else ticket.assignee
-        team = found if kind is ActionType.SET_TEAM else ticket.team
-        if (agent, team) == (ticket.assignee, ticket.team):
-            return ticket
-        return ticket_assign(actor=actor, ticket=ticket, agent=agent, team=team)  # type: ignore[arg-type]
-    if kind is ActionType.NOTIFY:
-        _notify_after_commit(value, name, ticket, event)
-    elif kind is ActionType.WEBHOOK:
-        webhooks.append(_webhook_row(value, action.filter_id, name, ticket, f"ticket.{event}", now))
-    return ticket

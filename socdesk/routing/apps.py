@@ -11,7 +11,8 @@ class RoutingConfig(AppConfig):
         # 1. help topics and custom forms
         # 2. ticket filters: route each new ticket (before the write), then notes, status, mail, webhooks
         #    and hit counts (after it); filters with `on_events` run on ticket changes.
-        from socdesk.routing.apply import filters_after_change, filters_after_create, filters_before_create
+        from socdesk.routing.apply import filters_after_create, filters_before_create
+        from socdesk.routing.apply_events import filters_after_change
         from socdesk.tickets.hooks import hook_register
 
         hook_register(

@@ -48,7 +48,8 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import audit_event
 from socdesk.core import sql
 from socdesk.core.actor import Actor
-from socdesk.routing.apply import FilterRun, alert_as_dict, event_ruleset, filters_on_event
+from socdesk.routing.apply import FilterRun, alert_as_dict
+from socdesk.routing.apply_events import event_ruleset, filters_on_event
 from socdesk.routing.choices import FilterEvent
 from socdesk.tickets.choices import SEVERITY_RANK, EntryKind, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
@@ -317,6 +318,7 @@ class Planner:
                 FilterEvent.ALERT_REPEATED,
                 slot.written(),
                 alert=alert_as_dict(item.alert, source=item.source, observables=item.pairs),
+                channel_id=item.delivery.integration_id,
             )
 
     def _open(self, item: Incoming, state: KeyState) -> TicketSlot | None:
