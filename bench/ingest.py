@@ -2,6 +2,7 @@
 
     python bench/ingest.py                         # PostgreSQL (socdesk_bench_ingest, created fresh)
     python bench/ingest.py --db sqlite --alerts 5000
+    python bench/ingest.py --filters 50            # with 50 enabled ticket filters (a few match)
 
 Starts `socdesk serve` (web server + worker) on a free loopback port against a dedicated benchmark
 database (never your own; rate limit off), then from C concurrent connections (a bare HTTP/1.1 client on
@@ -70,6 +71,12 @@ def parse_args():
         "--web-workers", type=int, default=None, help="web server processes (serve's default)"
     )
     parser.add_argument("--web-threads", type=int, default=None, help="threads per worker (serve's default)")
+    parser.add_argument(
+        "--filters",
+        type=int,
+        default=0,
+        help="enabled ticket filters to create first: realistic, most never match, a few do (default 0)",
+    )
     parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args()
 
@@ -96,7 +103,7 @@ def fresh_database(db: str) -> str | None:
     return data_dir
 
 
-def make_key() -> str:
+def make_key(filters: int = 0) -> str:
     from socdesk.accounts.services import apikey_create, department_create
     from socdesk.core.actor import Actor
 
@@ -105,7 +112,64 @@ def make_key() -> str:
     _key, raw = apikey_create(
         actor=actor, name="bench", scopes=["alerts:ingest", "tickets:create"], department=department
     )
+    if filters:
+        make_filters(filters, department)
     return raw
+
+
+# What a SOC's filters look like: most test for things these alerts never carry; a few match some.
+NON_MATCHING = [
+    lambda i: [{"field": "alert.labels.alertname", "operator": "equals", "value": f"Vendor{i}Outage"}],
+    lambda i: [
+        {"field": "requester_domain", "operator": "in_list", "value": [f"partner{i}.example", "hr.example"]}
+    ],
+    lambda i: [{"field": "subject", "operator": "matches", "value": rf"^\[(ticket|case)-{i}\]\s+\w+"}],
+    lambda i: [{"field": "observable.ip", "operator": "in_cidr", "value": [f"10.{i % 250}.0.0/16"]}],
+    lambda i: [
+        {"field": "alert.source", "operator": "equals", "value": "wazuh"},
+        {"field": "alert.raw.rule.level", "operator": "greater_than", "value": 11},
+    ],
+    lambda i: [{"field": "tags", "operator": "equals", "value": f"customer-{i}"}],
+    lambda i: [{"field": "body", "operator": "contains", "value": f"ransom note {i}"}],
+    lambda i: [{"field": "alert.labels.instance", "operator": "starts_with", "value": f"db{i:02d}-"}],
+]
+MATCHING = [
+    (
+        [{"field": "alert.labels.alertname", "operator": "equals", "value": "Rule7"}],
+        [{"type": "add_tags", "value": "rule-7"}],
+    ),
+    (
+        [{"field": "observable.ip", "operator": "in_cidr", "value": "203.0.113.0/28"}],
+        [{"type": "set_severity", "value": "high"}],
+    ),
+    (
+        [{"field": "subject", "operator": "contains", "value": "phishing report 1"}],
+        [{"type": "add_tags", "value": "phish"}],
+    ),
+]
+
+
+def make_filters(count: int, department) -> None:
+    """`count` enabled filters: the few MATCHING ones last (so every non-matching one is evaluated)."""
+    from socdesk.accounts.services import team_create
+    from socdesk.core.actor import Actor
+    from socdesk.routing.services.filters import FilterDefinition, filter_create
+
+    actor = Actor.system("bench")
+    team = team_create(actor=actor, name="Incident Response", department=department)
+    matching = MATCHING[: min(len(MATCHING), count)]
+    for index in range(count - len(matching)):
+        conditions = NON_MATCHING[index % len(NON_MATCHING)](index)
+        actions = [{"type": "set_team", "value": team.pk}, {"type": "add_tags", "value": f"f{index}"}]
+        definition = FilterDefinition(
+            name=f"Filter {index}", conditions=conditions, actions=actions, order=index
+        )
+        filter_create(actor=actor, definition=definition)
+    for index, (conditions, actions) in enumerate(matching):
+        definition = FilterDefinition(
+            name=f"Matching {index}", conditions=conditions, actions=actions, order=count + index
+        )
+        filter_create(actor=actor, definition=definition)
 
 
 def free_port() -> int:
@@ -428,7 +492,9 @@ def main() -> None:
     from rich.table import Table
 
     console = Console(width=220)
-    raw_key = make_key()
+    raw_key = make_key(args.filters)
+    if args.filters:
+        described += f", {args.filters} ticket filters"
     port = free_port()
     log_path = Path(os.environ["SOCDESK_DATA_DIR"]) / "serve.log"
     console.print(f"[bold]Ingest benchmark[/] on {described}; server log {log_path}")

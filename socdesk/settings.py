@@ -417,6 +417,15 @@ SOCDESK_INGEST_PROCESSES = env_int("SOCDESK_INGEST_PROCESSES", 1 if DATABASE_URL
 SOCDESK_INGEST_NICE = env_int("SOCDESK_INGEST_NICE", 10)
 
 
+# --- ticket filters' outgoing webhooks (socdesk.routing.webhooks; docs/routing.md) -------------------
+# Signs each call (HMAC-SHA256 of the body) unless the filter has its own secret.
+SOCDESK_FILTER_WEBHOOK_SECRET = env_secret("SOCDESK_FILTER_WEBHOOK_SECRET")
+# Seconds to wait for the receiver; attempts before a call is given up (waits double from the first).
+SOCDESK_FILTER_WEBHOOK_TIMEOUT = env_float("SOCDESK_FILTER_WEBHOOK_TIMEOUT", 10.0)
+SOCDESK_FILTER_WEBHOOK_ATTEMPTS = env_int("SOCDESK_FILTER_WEBHOOK_ATTEMPTS", 8)
+SOCDESK_FILTER_WEBHOOK_BACKOFF = env_int("SOCDESK_FILTER_WEBHOOK_BACKOFF", 30)
+
+
 # --- retention (socdesk.alerts.retention; docs/backup.md) ---------------------------------------------
 def _days_or_forever(name: str, days: int) -> int | None:
     """Days to keep something; 0 (or unset) keeps it forever."""

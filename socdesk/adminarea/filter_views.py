@@ -371,6 +371,9 @@ def _save(
         match_all=data["match_all"],
         stop_on_match=data["stop_on_match"],
         time_zone=data["time_zone"],
+        # Not on this form (yet): kept as they are, so saving here never drops a filter's events or secret.
+        on_events=list(rule.on_events) if rule is not None else [],
+        webhook_secret=rule.webhook_secret if rule is not None else "",
     )
     try:
         if rule is None:

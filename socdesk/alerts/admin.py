@@ -35,7 +35,16 @@ class IntegrationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     """Saves, deletes and token rotations go through the integration services (audited, all or nothing)."""
 
     form = IntegrationForm
-    list_display = ["name", "adapter", "enabled", "department", "auto_resolve", "hook_url", "preview_link"]
+    list_display = [
+        "name",
+        "adapter",
+        "enabled",
+        "department",
+        "auto_resolve",
+        "rejected_count",
+        "hook_url",
+        "preview_link",
+    ]
     list_filter = ["adapter", "enabled"]
     search_fields = ["name"]
     actions = ["rotate_tokens"]

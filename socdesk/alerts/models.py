@@ -87,6 +87,8 @@ class Integration(models.Model):
         help_text="grafana only: when Grafana is set to send a timestamp header, its name; "
         "the signature then covers '<timestamp>:<body>' and requests older than 5 minutes are refused.",
     )
+    # Alerts a ticket filter refused (dropped before a ticket was opened), counted once per ingest batch.
+    rejected_count = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -39,6 +39,7 @@ from socdesk.api.osticket_formats import (
 )
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.core.grouping import GroupRunner
+from socdesk.routing.apply import filters_before_create
 from socdesk.routing.selectors import custom_field_names_for_topic
 from socdesk.routing.topic_hooks import topic_drafts_apply
 from socdesk.tickets.choices import Source
@@ -113,6 +114,9 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
             },
         )
         topic_drafts_apply([draft])  # a bad custom field refuses this request alone, not its group
+        # Routed alone, before its group: a request a ticket filter refuses gets its 403 and never
+        # joins (and refuses) a group; the others' group leaves routed drafts as they are.
+        filters_before_create([draft])
         ticket_drafts_check([draft])  # a refused request never joins (and slows) a group
         # Found before the group, holding no lock (and not for a refused request); linked when the
         # group opens the ticket.

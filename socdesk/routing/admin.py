@@ -17,6 +17,7 @@ from socdesk.routing.models import (
     CustomForm,
     EscalationLevel,
     FilterRule,
+    FilterWebhookDelivery,
     HelpTopic,
     Holiday,
     Schedule,
@@ -105,6 +106,7 @@ class CustomFormAdmin(ReadOnly, admin.ModelAdmin):
 @admin.register(FilterRule)
 class FilterRuleAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["name", "order", "enabled", "channel", "hit_count", "last_matched_at", "disabled_reason"]
+    exclude = ["webhook_secret"]  # shown to nobody once saved
     list_filter = ["enabled", "channel"]
 
 
@@ -114,3 +116,22 @@ class AssignmentPolicyAdmin(ReadOnly, admin.ModelAdmin):
 
     list_display = ["__str__", "mode", "last_agent", "updated_at"]
     list_select_related = ["department", "team", "last_agent__user"]
+
+
+@admin.register(FilterWebhookDelivery)
+class FilterWebhookDeliveryAdmin(ReadOnly, admin.ModelAdmin):
+    """The delivery log of filters' outgoing webhooks: what was sent where, and how it went."""
+
+    # The URL and the next attempt are on each delivery's page: the list stays one screen wide.
+    list_display = [
+        "created_at",
+        "filter_name",
+        "ticket_number",
+        "status",
+        "attempts",
+        "response_code",
+        "last_error",
+    ]
+    list_filter = ["status", "event"]
+    search_fields = ["ticket_number", "filter_name", "url"]
+    date_hierarchy = "created_at"

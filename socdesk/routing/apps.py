@@ -7,18 +7,27 @@ class RoutingConfig(AppConfig):
     verbose_name = "Routing"
 
     def ready(self) -> None:
-        # The routing steps on the one ticket path. The ticket hooks run in registration order, which
-        # is the order below; keep each step's lines in its numbered block: 1. help topics / custom
-        # forms, 2. ticket filters, 3. auto-assignment, 4. SLA. Each may rely on what the ones before it
-        # decided: auto-assignment only fills what topics and filters left empty.
-        # 1. help topics/custom forms: the topic's defaults and hints, custom field values checked
+        """Hook the routing steps into the one ticket path (socdesk.tickets.hooks).
+
+        The hooks run in registration order, which is the order below, one line per step: 1. help topics
+        and custom forms, 2. ticket filters, 3. auto-assignment, 4. SLA. Each may rely on what the ones
+        before it decided: filters override a topic's defaults, auto-assignment only fills what topics and
+        filters left empty, and the SLA clock starts on the plan they chose.
+        """
+        from socdesk.routing.apply import filters_after_create, filters_before_create
+        from socdesk.routing.apply_events import filters_after_change
+        from socdesk.routing.autoassign import assign_drafts, record_auto_assignments
         from socdesk.routing.topic_hooks import topic_drafts_apply, topic_tickets_link
         from socdesk.tickets.hooks import hook_register
 
+        # 1. help topics/custom forms: the topic's defaults and hints, custom field values checked.
         hook_register(before=topic_drafts_apply, created=topic_tickets_link)
-        # (end of 1. help topics/custom forms)
+        # 2. ticket filters: route each new ticket (before the write), then notes, status, mail,
+        #    webhooks and hit counts (after it); filters with `on_events` run on ticket changes.
+        hook_register(
+            before=filters_before_create, created=filters_after_create, changed=filters_after_change
+        )
         # 3. auto-assignment: a draft still without an assignee gets an on-duty agent by its team's or
-        # department's policy; the after-create hook audits it as the system's doing.
-        from socdesk.routing.autoassign import assign_drafts, record_auto_assignments
-
+        #    department's policy; the after-create hook audits it as the system's doing.
         hook_register(before=assign_drafts, created=record_auto_assignments)
+        # 4. SLA

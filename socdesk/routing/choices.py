@@ -56,3 +56,18 @@ class FieldType(models.TextChoices):
     CHECKBOX = "checkbox", "Checkbox"
     EMAIL = "email", "Email address"
     IP = "ip", "IP address"
+
+
+class FilterEvent(models.TextChoices):
+    """Ticket events a filter may run on besides creation."""
+
+    REPLY_RECEIVED = "reply_received", "Reply received"
+    ALERT_REPEATED = "alert_repeated", "Alert repeated"
+    SEVERITY_RAISED = "severity_raised", "Severity raised"
+    REOPENED = "reopened", "Reopened"
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"

@@ -13,6 +13,7 @@ from socdesk.routing.choices import (
     FieldType,
     FilterChannel,
     SlaTargetKind,
+    WebhookStatus,
     Weekday,
 )
 from socdesk.tickets.choices import Severity
@@ -211,6 +212,11 @@ class FilterRule(models.Model):
     )
     conditions = models.JSONField(default=list)
     actions = models.JSONField(default=list)
+    # Besides at creation, the filter also runs on these ticket events (see FilterEvent), with the
+    # actions that make sense on an existing ticket only.
+    on_events = models.JSONField(default=list, blank=True)
+    # Signs this filter's outgoing webhooks (HMAC-SHA256); empty: the global SOCDESK_FILTER_WEBHOOK_SECRET.
+    webhook_secret = models.CharField(max_length=200, blank=True)
     hit_count = models.PositiveBigIntegerField(default=0)
     last_matched_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=500, blank=True)
@@ -326,3 +332,44 @@ class TicketTopic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.topic}"
+
+
+class FilterWebhookDelivery(models.Model):
+    """One outgoing webhook call a ticket filter asked for: its JSON body, and how sending it went.
+
+    Written in the transaction that ran the filter, sent after commit by a worker task, retried with
+    exponential backoff by a periodic job until delivered or out of attempts (the delivery log).
+    """
+
+    rule = models.ForeignKey(
+        FilterRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_deliveries"
+    )
+    filter_name = models.CharField(max_length=100)
+    url = models.TextField()  # as long as the filter's action has it: a cut URL would call another
+    event = models.CharField(max_length=30)
+    ticket_number = models.CharField(max_length=32, blank=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=WebhookStatus.choices, default=WebhookStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=500, blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "filter webhook delivery"
+        verbose_name_plural = "filter webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="filter_webhook_due_idx",
+                condition=Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filter_name} → {self.url} ({self.status})"

@@ -23,8 +23,8 @@ A single alert is a batch of one: the same code decides and writes it. Database-
 `UPDATE ... FROM VALUES`, advisory locks, SKIP LOCKED) is behind socdesk.core.sql.
 
 Public surface: `delivery_receive`, `delivery_receive_and_process`, `deliveries_drain`,
-`deliveries_process`, `deliveries_requeue`, `deliveries_sweep`, `integration_settings`; the loop is
-in socdesk.alerts.ingest.loop.
+`deliveries_process`, `deliveries_requeue`, `delivery_rejected_by`, `deliveries_sweep`,
+`integration_settings`; the loop is in socdesk.alerts.ingest.loop.
 """
 
 from socdesk.alerts.ingest.deliveries import (
@@ -36,6 +36,7 @@ from socdesk.alerts.ingest.deliveries import (
     delivery_process,
     delivery_receive,
     delivery_receive_and_process,
+    delivery_rejected_by,
 )
 from socdesk.alerts.ingest.prepare import integration_settings
 
@@ -48,5 +49,6 @@ __all__ = [
     "delivery_process",
     "delivery_receive",
     "delivery_receive_and_process",
+    "delivery_rejected_by",
     "integration_settings",
 ]

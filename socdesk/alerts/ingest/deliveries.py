@@ -28,6 +28,7 @@ from socdesk.alerts.ingest.plan import Incoming
 from socdesk.alerts.ingest.prepare import Prepared, prepare_delivery
 from socdesk.alerts.ingest.write import ingest
 from socdesk.alerts.models import Alert, Integration, WebhookDelivery
+from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import record
 from socdesk.core import sql
 from socdesk.core.actor import Actor
@@ -112,6 +113,18 @@ def delivery_receive_and_process(
     delivery.refresh_from_db()
     alerts = list(Alert.objects.filter(delivery=delivery).select_related("ticket").order_by("id"))
     return delivery, alerts
+
+
+def delivery_rejected_by(delivery: WebhookDelivery) -> str | None:
+    """The ticket filter that refused this delivery's alert (its `alert.rejected` event), or None."""
+    events = AuditEvent.objects.filter(
+        action="alert.rejected",
+        target_type="integration",
+        target_id=str(delivery.integration_id) if delivery.integration_id else "",
+        after__delivery=delivery.pk,
+    )
+    after = events.values_list("after", flat=True).first()
+    return str(after.get("filter") or "") if isinstance(after, dict) else None
 
 
 # --- processing --------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@
     resolved notice  the source says the alert cleared: mark it resolved (and, with the integration's
                      auto-resolve on, resolve the ticket once none of its alerts still fires)
     ignored          a resolved notice about an alert SOCdesk never saw firing
+    rejected         a ticket filter refuses the ticket a new alert would open: the alert is dropped
+                     (counted on its integration and audited as `alert.rejected`), the batch goes on
 
 Everything is decided in memory, against the state `load` read for the batch's keys, and added to a
 `Plan` (rows to insert, rows to update, thread lines, audit events, in decision order) that the
@@ -21,12 +23,13 @@ tickets, thread and audit trail however they were batched.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, F
 
 from socdesk.accounts.models import Department
 from socdesk.alerts.adapters import NormalisedAlert
@@ -45,6 +48,9 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import audit_event
 from socdesk.core import sql
 from socdesk.core.actor import Actor
+from socdesk.routing.apply import FilterRun, alert_as_dict
+from socdesk.routing.apply_events import event_ruleset, filters_on_event
+from socdesk.routing.choices import FilterEvent
 from socdesk.tickets.choices import SEVERITY_RANK, EntryKind, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
 from socdesk.tickets.services import TicketDraft
@@ -180,6 +186,11 @@ class Planner:
         self._slots: dict[int | None, TicketSlot] = {}
         self._lines: dict[int, ThreadEntry] = {}  # repeat lines of loaded alerts, by id
         self._departments: dict[int | None, Department] = {}
+        # Ticket filters: read once per batch (load); rejected alerts per integration id.
+        self.filters: FilterRun | None = None
+        self.rejected: Counter[int] = Counter()
+        self.repeats_heard = False  # whether a filter listens to repeats (then they are kept below)
+        self.repeated: list[tuple[TicketSlot, Incoming]] = []
 
     @property
     def now(self) -> datetime:
@@ -189,6 +200,8 @@ class Planner:
 
     def load(self, items: list[Incoming]) -> None:
         """Read the batch's keys, their open tickets (locked) with their alerts and repeat lines."""
+        self.filters = FilterRun(now=self.now)
+        self.repeats_heard = event_ruleset(FilterEvent.ALERT_REPEATED) is not None
         labels = {item.key: item.alert.dedup_key[:300] for item in items}
         DedupKey.objects.bulk_create(
             [DedupKey(key=key, label=label) for key, label in sorted(labels.items())], ignore_conflicts=True
@@ -286,10 +299,30 @@ class Planner:
             latest = left.pop()
             self._resolve(item, latest, None)
             return latest
-        return self._add_alert(item, state, self._open(item, state), joined=False)
+        slot = self._open(item, state)
+        if slot is None:
+            return None
+        return self._add_alert(item, state, slot, joined=False)
 
-    def _open(self, item: Incoming, state: KeyState) -> TicketSlot:
-        """Plan a new ticket for the key (linked to its previous one, if any)."""
+    def finish(self) -> None:
+        """After the batch is written: count rejected alerts (one UPDATE per integration) and filter hits,
+        and run the filters that listen to repeats on the tickets that got one."""
+        for integration_id, count in sorted(self.rejected.items()):
+            Integration.objects.filter(pk=integration_id).update(rejected_count=F("rejected_count") + count)
+        self.rejected.clear()
+        if self.filters is not None:
+            self.filters.finish()
+        repeated, self.repeated = self.repeated, []
+        for slot, item in repeated:
+            filters_on_event(
+                FilterEvent.ALERT_REPEATED,
+                slot.written(),
+                alert=alert_as_dict(item.alert, source=item.source, observables=item.pairs),
+                channel_id=item.delivery.integration_id,
+            )
+
+    def _open(self, item: Incoming, state: KeyState) -> TicketSlot | None:
+        """Plan a new ticket for the key (linked to its previous one, if any), unless a filter refuses it."""
         integration = item.delivery.integration
         draft = ticket_draft(
             actor=item.written_by,
@@ -299,12 +332,39 @@ class Planner:
             previous=state.dedup.ticket,
             department=self._department(integration),
         )
+        draft.alert = alert_as_dict(item.alert, source=item.source, observables=item.pairs)
+        if self.filters is not None:
+            refused_by = self.filters.route(draft)
+            if refused_by is not None:
+                self._reject(item, refused_by)
+                return None
         slot = TicketSlot(draft=draft)
         self.plan.new_tickets.append(slot)
         self.plan.events.append(slot.written_event)
         self.plan.moved_keys[id(state.dedup)] = (state.dedup, slot)
         state.open = slot
         return slot
+
+    def _reject(self, item: Incoming, filter_name: str) -> None:
+        """Drop an alert a ticket filter refused: counted on its integration, audited, no ticket."""
+        integration = item.delivery.integration
+        if integration is not None:
+            self.rejected[integration.pk] += 1
+        self.plan.events.append(
+            audit_event(
+                actor=item.written_by,
+                action="alert.rejected",
+                target=integration,
+                target_type="integration",
+                target_id=str(integration.pk) if integration is not None else "",
+                target_label=f"{item.source}: {item.alert.title}"[:200],
+                after={
+                    "filter": filter_name,
+                    "fingerprint": item.alert.fingerprint[:255],
+                    "delivery": item.delivery.pk,
+                },
+            )
+        )
 
     def _add_alert(self, item: Incoming, state: KeyState, slot: TicketSlot, *, joined: bool) -> Alert:
         """A new alert row on the slot's ticket: its raw payload and observables go with it."""
@@ -354,6 +414,8 @@ class Planner:
             self._raise_severity(item.written_by, slot, item.alert.severity)
         self._changed(existing)
         self._repeat_line(item.written_by, existing, slot)
+        if self.repeats_heard:
+            self.repeated.append((slot, item))
         after = {"occurrence_count": existing.occurrence_count, "status": existing.status}
         self._event(item, "alert.deduplicated", existing, slot, before=before, after=after)
 

@@ -83,6 +83,7 @@ def ticket_draft(
         tags=[*tags, source, *alert.tags],
         extra=extra,
         custom_fields=custom,
+        origin=f"integration:{integration.pk}" if integration is not None else "",
     )
 
 

@@ -57,6 +57,7 @@ def ingest(items: list[Incoming], *, now: datetime | None = None) -> list[Alert 
     planner.load(items)
     rows = [planner.decide(item) for item in items]
     writer.flush()
+    planner.finish()
     return rows
 
 

@@ -20,7 +20,7 @@ from ninja import Status as Reply
 
 from socdesk.alerts.adapters import AdapterError, thehive
 from socdesk.alerts.choices import DeliveryStatus
-from socdesk.alerts.ingest import delivery_receive_and_process
+from socdesk.alerts.ingest import delivery_receive_and_process, delivery_rejected_by
 from socdesk.alerts.models import Alert
 from socdesk.alerts.selectors import alert_department_ready, integration_for_key_request
 from socdesk.alerts.views import no_department_response
@@ -112,6 +112,16 @@ def alert_create(request: HttpRequest):
             "not_ingested",
             f"The alert was received (delivery {delivery.pk}, kept) but could not be turned into a ticket: "
             f"{delivery.error} An administrator can fix the cause and re-queue the delivery.",
+        )
+    if (
+        not alerts
+        and delivery.status == DeliveryStatus.PROCESSED
+        and delivery_rejected_by(delivery) is not None
+    ):
+        return error_response(
+            403,
+            "forbidden",
+            f"A ticket filter refused this alert (delivery {delivery.pk}, kept); no ticket was opened.",
         )
     if not alerts:  # left pending by an unexpected error: the sweep will retry it
         return HttpResponse(

@@ -14,6 +14,7 @@ from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.core.text import clean_json, clean_text
+from socdesk.routing.choices import FilterEvent
 from socdesk.routing.matching import compile_filter
 from socdesk.routing.models import FilterRule, HelpTopic, SLAPlan
 from socdesk.routing.services._common import bump_ruleset_version
@@ -42,6 +43,48 @@ class FilterDefinition:
     match_all: bool = True
     stop_on_match: bool = False
     time_zone: str = "UTC"
+    on_events: Sequence[str] = ()
+    webhook_secret: str = ""
+
+
+# What a filter may still do to a ticket that exists (on events): reject, status, SLA plan, help topic
+# and the auto-response belong to a ticket's opening.
+EVENT_ACTIONS = frozenset(
+    {
+        ActionType.ADD_TAGS,
+        ActionType.ADD_NOTE,
+        ActionType.NOTIFY,
+        ActionType.WEBHOOK,
+        ActionType.SET_SEVERITY,
+        ActionType.SET_AGENT,
+        ActionType.SET_TEAM,
+        ActionType.SET_DEPARTMENT,
+        ActionType.STOP,
+    }
+)
+
+
+def _check_events(definition: FilterDefinition, name: str, actions: Sequence[ActionType]) -> list[str]:
+    """The filter's events, in the documented order; refuses an unknown one or an action of creation."""
+    events = []
+    for event in definition.on_events:
+        if event not in FilterEvent.values:
+            raise ServiceError(
+                f"Filter {name!r}: unknown event {event!r} (use one of {', '.join(FilterEvent.values)}).",
+                fields={"on_events": "invalid"},
+            )
+        if event not in events:
+            events.append(event)
+    if events:
+        for index, kind in enumerate(actions):
+            if kind not in EVENT_ACTIONS:
+                raise ServiceError(
+                    f"Filter {name!r}, action {index + 1} ({kind.value}) only applies when a ticket is "
+                    "opened; a filter that also runs on events may add tags or a note, notify, call a "
+                    "webhook, set the severity, the assignee, the team or the department.",
+                    fields={"on_events": "creation_action"},
+                )
+    return [e for e in FilterEvent.values if e in events]
 
 
 def _parse(definition: FilterDefinition) -> tuple[list[dict[str, Any]], list[dict[str, Any]], FilterSpec]:
@@ -106,6 +149,13 @@ def _validate(
                     f"with id {action.value}; pick an existing one.",
                     fields={"actions": "missing_target"},
                 )
+    on_events = _check_events(definition, spec.name, [action.type for action in compiled.actions])
+    secret = clean_text(definition.webhook_secret or "").strip()
+    if len(secret) > 200:
+        raise ServiceError(
+            f"Filter {spec.name!r}: the webhook secret has at most 200 characters.",
+            fields={"webhook_secret": "too_long"},
+        )
     if definition.channel_id is not None and definition.channel_id < 1:
         raise ServiceError("A filter's integration or mailbox id must be a positive number.")
     taken = FilterRule.objects.filter(name__iexact=spec.name)
@@ -124,6 +174,8 @@ def _validate(
         "time_zone": definition.time_zone,
         "conditions": conditions,
         "actions": actions,
+        "on_events": on_events,
+        "webhook_secret": secret,
     }
     return spec, values
 
@@ -140,6 +192,9 @@ def _snapshot(rule: FilterRule) -> dict[str, Any]:
         "time_zone": rule.time_zone,
         "conditions": rule.conditions,
         "actions": rule.actions,
+        "on_events": rule.on_events,
+        # Whether a secret is set, never the secret itself (the audit trail is read by many).
+        "webhook_secret": bool(rule.webhook_secret),
     }
 
 

@@ -70,6 +70,9 @@ class TicketDraft:
     custom_fields: dict[str, Any] = field(default_factory=dict)
     # The help topic chosen by the requester, agent or API client (routing's HelpTopic id), if any.
     help_topic: int | None = None
+    # The department the caller chose, when a rule (a ticket filter) moved the draft to another one: the
+    # opener's create permission is checked where they asked to open it, not where routing sent it.
+    routed_from: Department | None = None
     # The integration or mailbox it came through ("integration:<id>", "mailbox:<id>"), if any.
     origin: str = ""
     # What the apps above tickets decided before the write, for their own after-create hooks
@@ -261,8 +264,9 @@ def ticket_drafts_check(drafts: list[TicketDraft]) -> None:
             if agent.pk not in allowed:
                 allowed[agent.pk] = departments_with_perm(agent, Perm.CREATE)
             permitted = allowed[agent.pk]
-            if permitted is not None and draft.department.pk not in permitted:
-                raise PermissionDenied(f"You may not open tickets in {draft.department.name}.")
+            chosen = draft.routed_from or draft.department
+            if permitted is not None and chosen.pk not in permitted:
+                raise PermissionDenied(f"You may not open tickets in {chosen.name}.")
         check_assignment(draft.department, draft.assignee, draft.team)
         check_files(draft.attachments or [])
 
