@@ -7,6 +7,8 @@ method calls and date filters (docs/benchmarks.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -41,6 +43,36 @@ ROW_FIELDS = (
 SEVERITY_LABELS = dict(Severity.choices)
 STATUS_LABELS = dict(Status.choices)
 RESOLUTION_LABELS = dict(Resolution.choices)
+
+
+@dataclass(frozen=True)
+class RowCell:
+    """One cell of an added column: its text, a tooltip and a CSS class."""
+
+    text: str
+    title: str = ""
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class RowColumn:
+    """A queue column added by an app above tickets (the SLA's due time and state): `cells` reads a
+    page's worth at once (one query for the page, never one per row), by ticket id."""
+
+    key: str
+    label: str
+    title: str
+    cells: Callable[[Sequence[int]], dict[int, RowCell]]
+
+
+ROW_COLUMNS: list[RowColumn] = []
+EMPTY_CELL = RowCell("")
+
+
+def row_column_register(column: RowColumn) -> None:
+    """Add a column to the queue tables (once, at start-up: the app's AppConfig.ready)."""
+    if all(existing.key != column.key for existing in ROW_COLUMNS):
+        ROW_COLUMNS.append(column)
 
 
 def _since_created(row: dict, moment: datetime | None) -> str:
@@ -79,4 +111,11 @@ def ticket_rows(tickets: QuerySet, start: int, stop: int) -> list[dict]:
                 "ttr": _since_created(r, r["resolved_at"] or r["closed_at"]),
             }
         )
+    ids = [row["id"] for row in rows]
+    for row in rows:
+        row["cells"] = []
+    for column in ROW_COLUMNS:
+        cells = column.cells(ids) if ids else {}
+        for row in rows:
+            row["cells"].append((column.key, cells.get(row["id"], EMPTY_CELL)))
     return rows

@@ -1,0 +1,169 @@
+"""How a ticket's SLA clock reads to people: the queue's SLA columns, the ticket page's clock, the API's
+fields. Reads only (one query per page of rows); the clock rows are written by the services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from socdesk.core.durations import duration_label
+from socdesk.routing.choices import ClockState, TargetState
+from socdesk.routing.models import SLAPlan, TicketSLA
+from socdesk.routing.selectors import schedule_pure
+from socdesk.routing.sla import working_time_between
+from socdesk.tickets.models import Ticket
+from socdesk.tickets.rows import RowCell
+
+STATE_LABELS = dict(ClockState.choices)
+TARGET_LABELS = dict(TargetState.choices)
+
+
+def _running_due(clock: TicketSLA) -> tuple[str, datetime | None]:
+    """The target that runs next (response first, then resolution) and its due time."""
+    if clock.response_minutes and clock.response_met_at is None:
+        return "response", clock.response_due_at
+    if clock.resolution_minutes and clock.resolution_met_at is None:
+        return "resolution", clock.resolution_due_at
+    return "", None
+
+
+def sla_cells_due(ticket_ids: Sequence[int]) -> dict[int, RowCell]:
+    """The queue's "SLA due" cells for a page of tickets (one query)."""
+    cells = {}
+    for clock in TicketSLA.objects.filter(ticket_id__in=ticket_ids).only(*CELL_FIELDS):
+        target, due = _running_due(clock)
+        if clock.paused_since is not None:
+            cells[clock.pk] = RowCell("paused", title="On hold: the clock is paused", css="sla-paused")
+        elif due is not None:
+            local = timezone.localtime(due)
+            cells[clock.pk] = RowCell(
+                local.strftime("%b %-d, %H:%M"),
+                title=f"{target.capitalize()} due {local.strftime('%Y-%m-%d %H:%M %Z')}",
+                css=f"sla-{clock.state}",
+            )
+    return cells
+
+
+def sla_cells_state(ticket_ids: Sequence[int]) -> dict[int, RowCell]:
+    """The queue's "SLA" state cells for a page of tickets (one query)."""
+    return {
+        clock.pk: RowCell(
+            STATE_LABELS.get(clock.state, clock.state),
+            title=f"Response {TARGET_LABELS.get(clock.response_state, '')}, resolution "
+            f"{TARGET_LABELS.get(clock.resolution_state, '')}".lower(),
+            css=f"sla-state sla-{clock.state}",
+        )
+        for clock in TicketSLA.objects.filter(ticket_id__in=ticket_ids).only(*CELL_FIELDS)
+    }
+
+
+CELL_FIELDS = (
+    "ticket_id",
+    "state",
+    "paused_since",
+    "response_minutes",
+    "response_met_at",
+    "response_due_at",
+    "response_state",
+    "resolution_minutes",
+    "resolution_met_at",
+    "resolution_due_at",
+    "resolution_state",
+)
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """The ticket page's SLA clock: the plan, the running target and its remaining working time."""
+
+    plan: str
+    plan_source: str
+    state: str
+    state_label: str
+    target: str
+    due_at: datetime | None
+    remaining_seconds: int | None  # working seconds left (negative: overdue by that much)
+    remaining_label: str
+    counting: bool  # whether the clock runs now (inside working hours, not paused)
+    targets: list[dict[str, Any]]
+
+
+def ticket_sla_clock(ticket: Ticket, now: datetime | None = None) -> ClockView | None:
+    """The ticket's clock as the ticket page shows it (None without a plan): remaining working time
+    computed on the server (the page's script only counts it down while the clock runs)."""
+    clock = TicketSLA.objects.select_related("plan__schedule").filter(ticket_id=ticket.pk).first()
+    if clock is None or clock.plan is None:
+        return None
+    now = now or timezone.now()
+    plan: SLAPlan = clock.plan
+    target, due = _running_due(clock)
+    remaining: int | None = None
+    counting = False
+    label = ""
+    if due is not None and clock.paused_since is None:
+        schedule = schedule_pure(plan.schedule)
+        if due >= now:
+            left = working_time_between(now, due, schedule)
+        else:
+            left = -working_time_between(due, now, schedule)
+        remaining = int(left.total_seconds())
+        # The clock runs now when a working minute starts now (24/7 always; otherwise inside hours).
+        counting = working_time_between(now, now + timedelta(minutes=1), schedule) > timedelta(0)
+        label = f"{duration_label(left)} left" if remaining >= 0 else f"overdue by {duration_label(-left)}"
+    elif clock.paused_since is not None:
+        label = "paused while on hold"
+    targets = []
+    for name in ("response", "resolution"):
+        if getattr(clock, f"{name}_minutes"):
+            targets.append(
+                {
+                    "name": name,
+                    "due_at": getattr(clock, f"{name}_due_at"),
+                    "met_at": getattr(clock, f"{name}_met_at"),
+                    "state": getattr(clock, f"{name}_state"),
+                    "state_label": TARGET_LABELS.get(getattr(clock, f"{name}_state"), ""),
+                }
+            )
+    return ClockView(
+        plan=plan.name,
+        plan_source=clock.get_plan_source_display(),
+        state=clock.state,
+        state_label=STATE_LABELS.get(clock.state, clock.state),
+        target=target,
+        due_at=due,
+        remaining_seconds=remaining,
+        remaining_label=label,
+        counting=counting,
+        targets=targets,
+    )
+
+
+def ticket_sla_api(ticket: Ticket) -> dict[str, Any] | None:
+    """The REST API's `sla` object of a ticket (None without a clock); reads `ticket.sla` (select it
+    with the ticket: `select_related("sla")`, so a list costs no query per ticket)."""
+    try:
+        clock: TicketSLA = ticket.sla  # type: ignore[attr-defined]  # reverse one-to-one from routing
+    except TicketSLA.DoesNotExist:
+        return None
+    return {
+        "plan_id": clock.plan_id,
+        "plan_source": clock.plan_source,
+        "state": clock.state,
+        "paused": clock.paused_since is not None,
+        "response": {
+            "due_at": clock.response_due_at,
+            "met_at": clock.response_met_at,
+            "state": clock.response_state,
+            "level": clock.response_level,
+        },
+        "resolution": {
+            "due_at": clock.resolution_due_at,
+            "met_at": clock.resolution_met_at,
+            "state": clock.resolution_state,
+            "level": clock.resolution_level,
+        },
+    }
