@@ -71,14 +71,19 @@ def sla_scan(*, now: datetime | None = None, batch: int = SCAN_BATCH) -> ScanRep
     now = now or timezone.now()
     token = uuid.uuid4().hex
     report = ScanReport()
+    seen: set[int] = set()
     while True:
         candidates = list(
             TicketSLA.objects.filter(next_check_at__lte=now)
             .order_by("next_check_at")
             .values_list("ticket_id", flat=True)[:batch]
         )
+        # A row this scan already handled comes back only when a change its escalation made (a raised
+        # severity) brought a new level due: the next scan takes it, so one scan always ends.
+        candidates = [pk for pk in candidates if pk not in seen]
         if not candidates:
             return report
+        seen.update(candidates)
         claimed = _claim(candidates, token, now)
         if claimed:
             with transaction.atomic():
@@ -127,6 +132,8 @@ def _process(ids: list[int], token: str, now: datetime, report: ScanReport) -> N
         for name, rules in due:
             setattr(clock, f"{name}_level", rules[-1].level)
         assert clock.plan_id is not None
+        info = infos[clock.plan_id]
+        clock_refresh(clock, info.levels, now)  # the next check, now that these levels are done
         won = TicketSLA.objects.filter(
             ticket_id=clock.pk,
             claimed_by=token,
@@ -135,7 +142,6 @@ def _process(ids: list[int], token: str, now: datetime, report: ScanReport) -> N
         ).update(**{field: getattr(clock, field) for field in STATE_FIELDS})
         if not won:
             continue  # another scan took the row over (this one's lease ran out): it escalates
-        info = infos[clock.plan_id]
         for name, rules in due:
             for rule in rules:
                 _escalate(clock, info, name, rule.level, now)
