@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from socdesk.audit.models import AuditEvent
 from socdesk.core.durations import duration_label
 from socdesk.routing.choices import ClockState, TargetState
 from socdesk.routing.models import SLAPlan, TicketSLA
@@ -85,6 +86,7 @@ class ClockView:
     state: str
     state_label: str
     target: str
+    target_words: str  # "to respond", "to resolve"
     due_at: datetime | None
     remaining_seconds: int | None  # working seconds left (negative: overdue by that much)
     remaining_label: str
@@ -134,12 +136,39 @@ def ticket_sla_clock(ticket: Ticket, now: datetime | None = None) -> ClockView |
         state=clock.state,
         state_label=STATE_LABELS.get(clock.state, clock.state),
         target=target,
+        target_words={"response": "to respond", "resolution": "to resolve"}.get(target, ""),
         due_at=due,
         remaining_seconds=remaining,
         remaining_label=label,
         counting=counting,
         targets=targets,
     )
+
+
+def describe_escalation(event: AuditEvent) -> str:
+    """The history's sentence for `ticket.escalated`."""
+    after = event.after or {}
+    state = "breached" if after.get("state") == "breached" else "at risk"
+    text = f"escalated to level {after.get('level')}: the {after.get('target')} target is {state}"
+    notified = after.get("notified") or []
+    if notified:
+        text += f"; notified {', '.join(notified)}"
+    refused = [
+        value["refused"]
+        for value in (after.get("reassigned_team"), after.get("severity"))
+        if isinstance(value, dict)
+    ]
+    if refused:
+        text += f" (not done: {' '.join(refused)})"
+    return text
+
+
+def describe_sla_change(event: AuditEvent) -> str:
+    """The history's sentence for `ticket.sla_changed`."""
+    after = event.after or {}
+    due = after.get("resolution_due_at") or after.get("response_due_at")
+    when = timezone.localtime(datetime.fromisoformat(due)).strftime("%b %-d, %H:%M") if due else "none"
+    return f"recomputed the SLA (resolution due {when})"
 
 
 def ticket_sla_api(ticket: Ticket) -> dict[str, Any] | None:

@@ -16,12 +16,20 @@ from socdesk.tickets.choices import OPEN_STATUSES
 def register() -> None:
     """Register the SLA's hooks, queues and columns with the tickets app."""
     from socdesk.routing.services.sla_clocks import sla_clock_follow, sla_clocks_start
-    from socdesk.routing.sla_display import sla_cells_due, sla_cells_state
+    from socdesk.routing.sla_display import (
+        describe_escalation,
+        describe_sla_change,
+        sla_cells_due,
+        sla_cells_state,
+    )
     from socdesk.tickets.filters import queue_register
+    from socdesk.tickets.history import event_describer_register
     from socdesk.tickets.hooks import hook_register
     from socdesk.tickets.rows import RowColumn, row_column_register
 
     hook_register(created=sla_clocks_start, changed=sla_clock_follow)
+    event_describer_register("ticket.escalated", describe_escalation)
+    event_describer_register("ticket.sla_changed", describe_sla_change)
     # `sla` is the clock's reverse name on Ticket (routing.TicketSLA): the condition is routing's to write.
     queue_register(
         "at_risk", "At risk", lambda agent: Q(sla__state=ClockState.AT_RISK, status__in=OPEN_STATUSES)

@@ -71,10 +71,12 @@ def make_plans(people: Personas, *, soc_plan: bool = True) -> Plans:
     return Plans(standard=standard, fast=fast, slow=slow)
 
 
-def open_ticket(people: Personas, *, severity: str = "high", department=None, **extra) -> Ticket:
+def open_ticket(
+    people: Personas, *, severity: str = "high", department=None, subject="Beaconing from WS-042", **extra
+) -> Ticket:
     return ticket_create(
         actor=Actor.for_agent(people.admin),
-        subject="Beaconing from WS-042",
+        subject=subject,
         department=department or people.soc,
         body="Periodic callbacks to a rare domain.",
         requester_email="dana@example.test",
