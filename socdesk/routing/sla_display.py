@@ -3,7 +3,6 @@ fields. Reads only (one query per page of rows); the clock rows are written by t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,49 +31,53 @@ def _running_due(clock: TicketSLA) -> tuple[str, datetime | None]:
     return "", None
 
 
-def sla_cells_due(ticket_ids: Sequence[int]) -> dict[int, RowCell]:
-    """The queue's "SLA due" cells for a page of tickets (one query)."""
-    cells = {}
-    for clock in TicketSLA.objects.filter(ticket_id__in=ticket_ids).only(*CELL_FIELDS):
-        target, due = _running_due(clock)
-        if clock.paused_since is not None:
-            cells[clock.pk] = RowCell("paused", title="On hold: the clock is paused", css="sla-paused")
-        elif due is not None:
+# What the queue's SLA columns read with each row (Ticket lookups through the clock's reverse name).
+CELL_FIELDS = (
+    "sla__state",
+    "sla__paused_since",
+    "sla__response_minutes",
+    "sla__response_met_at",
+    "sla__response_due_at",
+    "sla__response_state",
+    "sla__resolution_minutes",
+    "sla__resolution_met_at",
+    "sla__resolution_due_at",
+    "sla__resolution_state",
+)
+
+
+def sla_cell_due(row: dict[str, Any]) -> RowCell | None:
+    """The queue's "SLA due" cell: when the running target is due (None without a clock)."""
+    if row["sla__state"] is None:
+        return None
+    if row["sla__paused_since"] is not None:
+        return RowCell("paused", title="On hold: the SLA clock is paused", css="sla-paused")
+    for target in ("response", "resolution"):
+        if row[f"sla__{target}_minutes"] and row[f"sla__{target}_met_at"] is None:
+            due = row[f"sla__{target}_due_at"]
+            if due is None:
+                return None
             local = timezone.localtime(due)
-            cells[clock.pk] = RowCell(
+            return RowCell(
                 local.strftime("%b %-d, %H:%M"),
                 title=f"{target.capitalize()} due {local.strftime('%Y-%m-%d %H:%M %Z')}",
-                css=f"sla-{clock.state}",
+                css=f"sla-{row['sla__state']}",
             )
-    return cells
+    return None
 
 
-def sla_cells_state(ticket_ids: Sequence[int]) -> dict[int, RowCell]:
-    """The queue's "SLA" state cells for a page of tickets (one query)."""
-    return {
-        clock.pk: RowCell(
-            STATE_LABELS.get(clock.state, clock.state),
-            title=f"Response {TARGET_LABELS.get(clock.response_state, '')}, resolution "
-            f"{TARGET_LABELS.get(clock.resolution_state, '')}".lower(),
-            css=f"sla-state sla-{clock.state}",
-        )
-        for clock in TicketSLA.objects.filter(ticket_id__in=ticket_ids).only(*CELL_FIELDS)
-    }
-
-
-CELL_FIELDS = (
-    "ticket_id",
-    "state",
-    "paused_since",
-    "response_minutes",
-    "response_met_at",
-    "response_due_at",
-    "response_state",
-    "resolution_minutes",
-    "resolution_met_at",
-    "resolution_due_at",
-    "resolution_state",
-)
+def sla_cell_state(row: dict[str, Any]) -> RowCell | None:
+    """The queue's "SLA" cell: on track, at risk, overdue, paused or done (None without a clock)."""
+    state = row["sla__state"]
+    if state is None:
+        return None
+    response = TARGET_LABELS.get(row["sla__response_state"], "")
+    resolution = TARGET_LABELS.get(row["sla__resolution_state"], "")
+    return RowCell(
+        STATE_LABELS.get(state, state),
+        title=f"Response: {response.lower()}; resolution: {resolution.lower()}",
+        css=f"sla-state sla-{state}",
+    )
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ def ticket_sla_api(ticket: Ticket) -> dict[str, Any] | None:
     """The REST API's `sla` object of a ticket (None without a clock); reads `ticket.sla` (select it
     with the ticket: `select_related("sla")`, so a list costs no query per ticket)."""
     try:
-        clock: TicketSLA = ticket.sla  # type: ignore[attr-defined]  # reverse one-to-one from routing
+        clock: TicketSLA = ticket.sla  # reverse one-to-one from routing
     except TicketSLA.DoesNotExist:
         return None
     return {

@@ -17,10 +17,11 @@ def register() -> None:
     """Register the SLA's hooks, queues and columns with the tickets app."""
     from socdesk.routing.services.sla_clocks import sla_clock_follow, sla_clocks_start
     from socdesk.routing.sla_display import (
+        CELL_FIELDS,
         describe_escalation,
         describe_sla_change,
-        sla_cells_due,
-        sla_cells_state,
+        sla_cell_due,
+        sla_cell_state,
     )
     from socdesk.tickets.filters import queue_register
     from socdesk.tickets.history import event_describer_register
@@ -42,7 +43,8 @@ def register() -> None:
             key="sla_due",
             label="SLA due",
             title="When the running SLA target (response, then resolution) is due",
-            cells=sla_cells_due,
+            fields=CELL_FIELDS,
+            cell=sla_cell_due,
         )
     )
     row_column_register(
@@ -50,6 +52,7 @@ def register() -> None:
             key="sla_state",
             label="SLA",
             title="On track, at risk, overdue, paused (on hold) or done",
-            cells=sla_cells_state,
+            fields=CELL_FIELDS,
+            cell=sla_cell_state,
         )
     )

@@ -59,7 +59,7 @@ def test_the_at_risk_and_overdue_queues_hold_the_open_tickets_in_that_state(clie
     assert on_track.number in numbers_in(client.get("/tickets/?queue=open"))
 
 
-def test_the_queue_shows_sla_due_and_state_in_one_query_whatever_the_rows(
+def test_the_queue_shows_sla_due_and_state_without_a_query_per_row(
     client, people, three, django_assert_max_num_queries
 ):
     client.force_login(people.alice.user)

@@ -261,7 +261,7 @@ def sla_clock_follow(change: TicketChange) -> None:
         _follow_status(clock, change.before.get("status", ""), ticket, now)
     if clock.response_met_at is None:
         clock.response_met_at = _response_met_at(ticket)
-    info = plan_infos([clock.plan_id]).get(clock.plan_id or 0)
+    info = plan_infos([clock.plan_id] if clock.plan_id else []).get(clock.plan_id or 0)
     clock_compute(clock, info, ticket.severity, now)
     clock.save()
     after = _due_snapshot(clock)
