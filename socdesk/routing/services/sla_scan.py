@@ -128,6 +128,7 @@ def _process(ids: list[int], token: str, now: datetime, report: ScanReport) -> N
         else:
             quiet.append(clock)
     sql.bulk_set(quiet, STATE_FIELDS)
+    managers = _Managers()
     for clock, (response_level, resolution_level), due in escalating:
         for name, rules in due:
             setattr(clock, f"{name}_level", rules[-1].level)
@@ -144,11 +145,28 @@ def _process(ids: list[int], token: str, now: datetime, report: ScanReport) -> N
             continue  # another scan took the row over (this one's lease ran out): it escalates
         for name, rules in due:
             for rule in rules:
-                _escalate(clock, info, name, rule.level, now)
+                _escalate(clock, info, name, rule.level, now, managers)
                 report.escalations += 1
 
 
-def _recipients(ticket: Ticket, notify: str) -> tuple[Agent, ...]:
+class _Managers:
+    """Departments' escalation managers, each read once per batch."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, Agent | None] = {}
+
+    def of(self, department_id: int) -> Agent | None:
+        if department_id not in self._known:
+            settings = (
+                DepartmentSLA.objects.select_related("manager__user")
+                .filter(department_id=department_id)
+                .first()
+            )
+            self._known[department_id] = settings.manager if settings else None
+        return self._known[department_id]
+
+
+def _recipients(ticket: Ticket, notify: str, managers: _Managers) -> tuple[Agent, ...]:
     """The agents a level names: the assignee, the team lead or the department manager (active ones)."""
     agent: Agent | None = None
     if notify == EscalationRecipient.ASSIGNEE:
@@ -156,12 +174,7 @@ def _recipients(ticket: Ticket, notify: str) -> tuple[Agent, ...]:
     elif notify == EscalationRecipient.TEAM_LEAD:
         agent = ticket.team.lead if ticket.team else None
     elif notify == EscalationRecipient.DEPARTMENT_MANAGER:
-        settings = (
-            DepartmentSLA.objects.select_related("manager__user")
-            .filter(department_id=ticket.department_id)
-            .first()
-        )
-        agent = settings.manager if settings else None
+        agent = managers.of(ticket.department_id)
     return (agent,) if agent is not None and agent.user.is_active else ()
 
 
@@ -171,14 +184,16 @@ def _next_severity(severity: str) -> str | None:
     return order[index + 1] if index + 1 < len(order) else None
 
 
-def _escalate(clock: TicketSLA, info: PlanInfo, target: str, level: int, now: datetime) -> None:
+def _escalate(
+    clock: TicketSLA, info: PlanInfo, target: str, level: int, now: datetime, managers: _Managers
+) -> None:
     """Climb one escalation level of one ticket: announce its recipients, act, audit."""
     from socdesk.tickets.services import ticket_assign, ticket_change_severity
 
     rule = next(e for e in info.plan.escalations.all() if e.level == level)
     ticket = clock.ticket
     state = getattr(clock, f"{target}_state")
-    recipients = _recipients(ticket, rule.notify)
+    recipients = _recipients(ticket, rule.notify, managers)
     done: dict[str, Any] = {
         "target": target,
         "state": state,
@@ -198,7 +213,8 @@ def _escalate(clock: TicketSLA, info: PlanInfo, target: str, level: int, now: da
             done["severity"] = _act(
                 lambda: ticket_change_severity(actor=SCAN_ACTOR, ticket=ticket, severity=higher).severity
             )
-    ticket.refresh_from_db()
+    if "reassigned_team" in done or "severity" in done:  # announce the ticket as the actions left it
+        ticket.refresh_from_db()
     record(
         actor=SCAN_ACTOR,
         action="ticket.escalated",
