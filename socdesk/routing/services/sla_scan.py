@@ -9,11 +9,14 @@ scans may run at once on any number of machines:
    the condition false once the first has committed).
 2. States: each claimed clock's target states are read off its stored instants; the clocks with nothing
    to escalate are written back in one statement.
-3. Escalation: a clock with levels to climb is written with `UPDATE ... WHERE ticket_id = ... AND
-   claimed_by = token AND response_level = <read> AND resolution_level = <read>`; only when that UPDATE
-   changed the row are the levels escalated (recipients announced, team reassigned, severity raised,
-   `ticket.escalated` audited). A scan whose lease ran out and whose row another scan took therefore
-   escalates nothing twice.
+3. Escalation: the clocks with levels to climb are locked (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite's
+   writer lock is held already) where they still carry this scan's token and the levels it read; only
+   those are escalated (recipients announced, team reassigned, severity raised, `ticket.escalated`
+   audited), their new levels written with the states in the same transaction. A scan whose lease ran
+   out and whose rows another scan claimed therefore escalates nothing twice.
+
+Per batch of clocks the scan runs a fixed number of statements (claim, read, lock, one write of every
+state, one INSERT of the escalation events); only escalations that act on the ticket cost more.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from socdesk.accounts.models import Agent
-from socdesk.audit.services import record
+from socdesk.audit.models import AuditEvent
+from socdesk.audit.services import audit_event, record, record_many
 from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
@@ -72,6 +76,7 @@ def sla_scan(*, now: datetime | None = None, batch: int = SCAN_BATCH) -> ScanRep
     token = uuid.uuid4().hex
     report = ScanReport()
     seen: set[int] = set()
+    infos: dict[int, PlanInfo] = {}
     while True:
         candidates = list(
             TicketSLA.objects.filter(next_check_at__lte=now)
@@ -87,7 +92,7 @@ def sla_scan(*, now: datetime | None = None, batch: int = SCAN_BATCH) -> ScanRep
         claimed = _claim(candidates, token, now)
         if claimed:
             with transaction.atomic():
-                _process(claimed, token, now, report)
+                _process(claimed, token, now, report, infos)
 
 
 def _claim(candidates: list[int], token: str, now: datetime) -> list[int]:
@@ -100,13 +105,17 @@ def _claim(candidates: list[int], token: str, now: datetime) -> list[int]:
     )
 
 
-def _process(ids: list[int], token: str, now: datetime, report: ScanReport) -> None:
+def _process(
+    ids: list[int], token: str, now: datetime, report: ScanReport, infos: dict[int, PlanInfo]
+) -> None:
     rows = list(
         TicketSLA.objects.filter(ticket_id__in=ids, claimed_by=token).select_related(
             "ticket__department", "ticket__assignee__user", "ticket__team__lead__user"
         )
     )
-    infos = plan_infos({row.plan_id for row in rows if row.plan_id})
+    missing = {row.plan_id for row in rows if row.plan_id and row.plan_id not in infos}
+    if missing:
+        infos.update(plan_infos(missing))
     quiet: list[TicketSLA] = []
     escalating: list[tuple[TicketSLA, tuple[int, int], list[tuple[str, list[clocks.LevelRule]]]]] = []
     for clock in rows:
@@ -127,26 +136,51 @@ def _process(ids: list[int], token: str, now: datetime, report: ScanReport) -> N
             escalating.append((clock, levels_before, due))
         else:
             quiet.append(clock)
-    sql.bulk_set(quiet, STATE_FIELDS)
-    managers = _Managers()
-    for clock, (response_level, resolution_level), due in escalating:
+    won = _still_ours(escalating, token)
+    climbing = [(clock, due) for clock, _levels, due in escalating if clock.pk in won]
+    for clock, due in climbing:
         for name, rules in due:
             setattr(clock, f"{name}_level", rules[-1].level)
-        assert clock.plan_id is not None
-        info = infos[clock.plan_id]
-        clock_refresh(clock, info.levels, now)  # the next check, now that these levels are done
-        won = TicketSLA.objects.filter(
-            ticket_id=clock.pk,
-            claimed_by=token,
-            response_level=response_level,
-            resolution_level=resolution_level,
-        ).update(**{field: getattr(clock, field) for field in STATE_FIELDS})
-        if not won:
-            continue  # another scan took the row over (this one's lease ran out): it escalates
+        clock_refresh(clock, infos[clock.plan_id or 0].levels, now)  # the next check, these levels done
+    # States and levels in one statement; the escalations below run in the same transaction.
+    sql.bulk_set(quiet + [clock for clock, _due in climbing], STATE_FIELDS)
+    managers = _Managers()
+    told: list[AuditEvent] = []
+    heard: list[Escalation] = []
+    for clock, due in climbing:
         for name, rules in due:
             for rule in rules:
-                _escalate(clock, info, name, rule.level, now, managers)
+                event, escalation = _escalate(
+                    clock, infos[clock.plan_id or 0], name, rule.level, now, managers
+                )
+                if event is not None:
+                    told.append(event)
+                heard.append(escalation)
                 report.escalations += 1
+    record_many(told)
+    for escalation in heard:
+        escalation_announce(escalation)
+
+
+def _still_ours(
+    escalating: list[tuple[TicketSLA, tuple[int, int], list[tuple[str, list[clocks.LevelRule]]]]], token: str
+) -> set[int]:
+    """The escalating clocks this scan still holds with the levels it read, locked until it commits.
+
+    A scan whose lease ran out may have lost a row to another scan (which then climbs its levels):
+    such a row no longer carries this scan's token, or no longer the levels it read, and is left alone.
+    """
+    if not escalating:
+        return set()
+    read = {clock.pk: levels for clock, levels, _due in escalating}
+    locked = sql.for_update(TicketSLA.objects.filter(ticket_id__in=list(read), claimed_by=token))
+    return {
+        pk
+        for pk, response_level, resolution_level in locked.values_list(
+            "ticket_id", "response_level", "resolution_level"
+        )
+        if read[pk] == (response_level, resolution_level)
+    }
 
 
 class _Managers:
@@ -186,8 +220,10 @@ def _next_severity(severity: str) -> str | None:
 
 def _escalate(
     clock: TicketSLA, info: PlanInfo, target: str, level: int, now: datetime, managers: _Managers
-) -> None:
-    """Climb one escalation level of one ticket: announce its recipients, act, audit."""
+) -> tuple[AuditEvent | None, Escalation]:
+    """Climb one escalation level of one ticket: resolve its recipients and act. Returns the
+    `ticket.escalated` event to write with the batch's (None when written here, after the actions
+    it reports) and the escalation to announce."""
     from socdesk.tickets.services import ticket_assign, ticket_change_severity
 
     rule = next(e for e in info.plan.escalations.all() if e.level == level)
@@ -200,7 +236,9 @@ def _escalate(
         "level": level,
         "notified": [agent.name for agent in recipients],
     }
+    acted = False
     if rule.reassign_team_id and ticket.team_id != rule.reassign_team_id:
+        acted = True
         done["reassigned_team"] = _act(
             lambda: (
                 ticket_assign(actor=SCAN_ACTOR, ticket=ticket, agent=None, team=rule.reassign_team).team_id
@@ -210,21 +248,23 @@ def _escalate(
         ticket.refresh_from_db(fields=["severity"])
         higher = _next_severity(ticket.severity)
         if higher is not None:
+            acted = True
             done["severity"] = _act(
                 lambda: ticket_change_severity(actor=SCAN_ACTOR, ticket=ticket, severity=higher).severity
             )
-    if "reassigned_team" in done or "severity" in done:  # announce the ticket as the actions left it
+    details: dict[str, Any] = {
+        "target": ticket,
+        "target_label": f"{ticket.number} {ticket.subject}"[:200],
+        "after": done,
+    }
+    escalation = Escalation(
+        ticket=ticket, target=target, state=state, level=level, recipients=recipients, at=now
+    )
+    if acted:  # the ticket as the actions left it, and the event after theirs
         ticket.refresh_from_db()
-    record(
-        actor=SCAN_ACTOR,
-        action="ticket.escalated",
-        target=ticket,
-        target_label=f"{ticket.number} {ticket.subject}"[:200],
-        after=done,
-    )
-    escalation_announce(
-        Escalation(ticket=ticket, target=target, state=state, level=level, recipients=recipients, at=now)
-    )
+        record(actor=SCAN_ACTOR, action="ticket.escalated", **details)
+        return None, escalation
+    return audit_event(actor=SCAN_ACTOR, action="ticket.escalated", **details), escalation
 
 
 def _act(action: Any) -> Any:
