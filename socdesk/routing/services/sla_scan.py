@@ -108,11 +108,7 @@ def _claim(candidates: list[int], token: str, now: datetime) -> list[int]:
 def _process(
     ids: list[int], token: str, now: datetime, report: ScanReport, infos: dict[int, PlanInfo]
 ) -> None:
-    rows = list(
-        TicketSLA.objects.filter(ticket_id__in=ids, claimed_by=token).select_related(
-            "ticket__department", "ticket__assignee__user", "ticket__team__lead__user"
-        )
-    )
+    rows = list(TicketSLA.objects.filter(ticket_id__in=ids, claimed_by=token))
     missing = {row.plan_id for row in rows if row.plan_id and row.plan_id not in infos}
     if missing:
         infos.update(plan_infos(missing))
@@ -144,6 +140,12 @@ def _process(
         clock_refresh(clock, infos[clock.plan_id or 0].levels, now)  # the next check, these levels done
     # States and levels in one statement; the escalations below run in the same transaction.
     sql.bulk_set(quiet + [clock for clock, _due in climbing], STATE_FIELDS)
+    # Only the tickets with a level to climb are read, with what their recipients need, in one query.
+    tickets = Ticket.objects.select_related("assignee__user", "team__lead__user").in_bulk(
+        [clock.pk for clock, _due in climbing]
+    )
+    for clock, _due in climbing:
+        clock.ticket = tickets[clock.pk]
     managers = _Managers()
     told: list[AuditEvent] = []
     heard: list[Escalation] = []
