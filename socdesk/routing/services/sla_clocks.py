@@ -1,10 +1,10 @@
 """Tickets' SLA clocks: started when tickets open, kept in step with every ticket change.
 
-`sla_clocks_start` is the tickets app's after-create hook (one INSERT per batch, however many tickets an
-ingest batch opens); `sla_clock_follow` its after-change hook: it pauses the clock while the ticket is on
-hold, marks the response met at the first agent reply or acknowledgement and the resolution at resolve,
-resumes the resolution clock of a reopened ticket, and recomputes the due times when the severity
-(targets) or the department (its plan) changes. A recompute is audited as `ticket.sla_changed`.
+`sla_clocks_start` is the tickets app's after-create hook (one COPY or INSERT per batch, however many
+tickets an ingest batch opens); `sla_clock_follow` its after-change hook: it pauses the clock while the
+ticket is on hold, marks the response met at the first agent reply or acknowledgement and the resolution
+at resolve, resumes the resolution clock of a reopened ticket, and recomputes the due times when the
+severity (targets) or the department (its plan) changes. A recompute is audited as `ticket.sla_changed`.
 `department_sla_set` gives a department its plan and escalation manager.
 """
 
@@ -19,6 +19,7 @@ from django.db import transaction
 
 from socdesk.accounts.models import Agent, Department
 from socdesk.audit.services import record
+from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.routing import clocks, sla
@@ -224,8 +225,9 @@ def sla_clocks_start(tickets: list[Ticket], drafts: list[TicketDraft], now: date
         clock = TicketSLA(ticket=ticket, plan_id=plan_id, plan_source=source, started_at=ticket.created_at)
         clock_compute(clock, infos[plan_id], ticket.severity, now)
         rows.append(clock)
-    if rows:
-        TicketSLA.objects.bulk_create(rows)
+    # COPY on PostgreSQL (rows this transaction made, in the ticket write path; read back as bulk_create
+    # stores them: tests/routing/test_sla_clocks.py), bulk_create on SQLite.
+    sql.insert_new(rows)
 
 
 def _due_snapshot(clock: TicketSLA) -> dict[str, Any]:
