@@ -213,17 +213,37 @@ def _response_met_at(ticket: Ticket) -> datetime | None:
 # --- the hooks ------------------------------------------------------------------------------------------
 
 
+# What clock_compute sets on a new clock (all but the ticket, plan and start).
+COMPUTED_FIELDS = (
+    *(
+        f"{target}_{what}"
+        for target in ("response", "resolution")
+        for what in ("minutes", "at_risk_at", "due_at", "state", "level")
+    ),
+    "state",
+    "next_check_at",
+)
+
+
 def sla_clocks_start(tickets: list[Ticket], drafts: list[TicketDraft], now: datetime) -> None:
     """Start the clocks of newly opened tickets (after-create hook): one INSERT for the batch."""
     chosen = plans_chosen(tickets, drafts)
     infos = plan_infos(choice[0] for choice in chosen if choice)
     rows = []
+    # A batch's tickets share their creation time, so clocks of one plan and severity are computed once.
+    computed: dict[tuple[int, str, datetime], TicketSLA] = {}
     for ticket, choice in zip(tickets, chosen, strict=True):
         if choice is None or choice[0] not in infos:
             continue
         plan_id, source = choice
         clock = TicketSLA(ticket=ticket, plan_id=plan_id, plan_source=source, started_at=ticket.created_at)
-        clock_compute(clock, infos[plan_id], ticket.severity, now)
+        same = computed.get((plan_id, ticket.severity, ticket.created_at))
+        if same is None:
+            clock_compute(clock, infos[plan_id], ticket.severity, now)
+            computed[(plan_id, ticket.severity, ticket.created_at)] = clock
+        else:
+            for name in COMPUTED_FIELDS:
+                setattr(clock, name, getattr(same, name))
         rows.append(clock)
     # COPY on PostgreSQL (rows this transaction made, in the ticket write path; read back as bulk_create
     # stores them: tests/routing/test_sla_clocks.py), bulk_create on SQLite.
