@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from socdesk.routing.models import (
+    DepartmentSLA,
     EscalationLevel,
     FilterRule,
     HelpTopic,
@@ -19,6 +20,7 @@ from socdesk.routing.models import (
     Schedule,
     SLAPlan,
     SLATarget,
+    TicketSLA,
     WorkingHours,
 )
 
@@ -81,3 +83,19 @@ class HelpTopicAdmin(ReadOnly, admin.ModelAdmin):
 class FilterRuleAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["name", "order", "enabled", "channel", "hit_count", "last_matched_at", "disabled_reason"]
     list_filter = ["enabled", "channel"]
+
+
+@admin.register(DepartmentSLA)
+class DepartmentSLAAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["department", "plan", "manager"]
+    list_select_related = ["department", "plan", "manager__user"]
+
+
+@admin.register(TicketSLA)
+class TicketSLAAdmin(ReadOnly, admin.ModelAdmin):
+    """Tickets' SLA clocks, written by the ticket hooks and the SLA scan only."""
+
+    list_display = ["ticket", "plan", "state", "response_due_at", "resolution_due_at", "next_check_at"]
+    list_select_related = ["ticket", "plan"]
+    list_filter = ["state"]
+    raw_id_fields = ["ticket"]

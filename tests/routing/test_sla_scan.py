@@ -181,11 +181,17 @@ def test_the_cli_scans_and_says_what_it_did(people, capsys):
     assert clock_of(ticket).response_state == "breached"
 
 
-def test_the_worker_job_scans(people):
+def test_the_worker_job_scans_and_queues_the_scan_half_a_minute_later(people):
+    from huey.contrib.djhuey import HUEY
+
     make_plans(people)
     ticket = open_ticket(people)
     TicketSLA.objects.filter(pk=ticket.pk).update(
         response_at_risk_at=ticket.created_at - timedelta(minutes=1), next_check_at=ticket.created_at
     )
+    before = len([t for t in HUEY.pending() if t.name == "sla_scan_task"])
     assert sla_scan_periodic.call_local() == 1
     assert clock_of(ticket).response_state == "at_risk"
+    later = [t for t in HUEY.pending() if t.name == "sla_scan_task"]
+    assert len(later) == before + 1
+    assert 25 <= (later[-1].eta - timezone.now().replace(tzinfo=None)).total_seconds() <= 31
