@@ -195,3 +195,14 @@ def test_the_worker_job_scans_and_queues_the_scan_half_a_minute_later(people):
     later = [t for t in HUEY.pending() if t.name == "sla_scan_task"]
     assert len(later) == before + 1
     assert 25 <= (later[-1].eta - timezone.now().replace(tzinfo=None)).total_seconds() <= 31
+
+
+def test_the_cli_refuses_a_batch_below_one_and_scans_nothing(people):
+    from django.core.management.base import CommandError
+
+    make_plans(people)
+    ticket = open_ticket(people)
+    age(ticket, 50)
+    with pytest.raises(CommandError, match="--batch must be at least 1"):
+        call_command("sla", "scan", "--batch", "0")
+    assert clock_of(ticket).response_state == "on_track"
