@@ -285,3 +285,13 @@ def test_a_plan_a_department_uses_cannot_be_deleted(people):
     plans = make_plans(people)
     with pytest.raises(ServiceError, match="department 'SOC'"):
         sla_plan_delete(actor=SETUP, plan=plans.standard)
+
+
+def test_a_change_the_clock_does_not_depend_on_costs_it_one_read(people):
+    make_plans(people)
+    ticket = ticket_claim(actor=Actor.for_agent(people.alice), ticket=open_ticket(people))  # response met
+    before = clock_of(ticket)
+    with CaptureQueriesContext(connection) as queries:
+        ticket_note(actor=Actor.for_agent(people.alice), ticket=ticket, body="Checked the proxy logs.")
+    assert len([q for q in queries.captured_queries if "routing_" in q["sql"]]) == 1
+    assert clock_of(ticket).updated_at == before.updated_at

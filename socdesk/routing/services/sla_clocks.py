@@ -258,6 +258,10 @@ def _due_snapshot(clock: TicketSLA) -> dict[str, Any]:
     }
 
 
+# Changes that move a clock whatever else happened (any change may also be the first agent action).
+FOLLOWED_ACTIONS = frozenset({"ticket.status_changed", "ticket.severity_changed", "ticket.transferred"})
+
+
 def sla_clock_follow(change: TicketChange) -> None:
     """Keep a ticket's clock in step with a change to it (after-change hook, in the change's transaction)."""
     clock = TicketSLA.objects.select_for_update().filter(ticket_id=change.ticket.pk).first()
@@ -266,6 +270,10 @@ def sla_clock_follow(change: TicketChange) -> None:
         if change.action == "ticket.transferred":
             _start_after_transfer(change)
         return
+    if change.action not in FOLLOWED_ACTIONS and (
+        clock.response_met_at is not None or _response_met_at(ticket) is None
+    ):
+        return  # a note, tags, an assignment...: nothing the clock depends on
     now = ticket.last_activity_at
     before = _due_snapshot(clock)
     recompute = False
