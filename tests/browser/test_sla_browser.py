@@ -39,6 +39,11 @@ def test_sla_queues_columns_and_live_clock(page, live_server, cast, screenshots)
     watch = PolicyWatch(page)
     sign_in(page, live_server.url, "alice", PERSONA_PASSWORD)
 
+    # The landing page: the SLA queues among the others, and the SLA columns on "My tickets".
+    watch.visit(f"{live_server.url}/", screenshots / "sla-home.png")
+    expect(page.locator(f'tr:has-text("{calm.number}") td[data-col="sla_state"]')).to_have_text("On track")
+    expect(page.get_by_role("link", name="Overdue").first).to_be_visible()
+
     watch.visit(f"{live_server.url}/tickets/?queue=open", screenshots / "sla-queue-open.png")
     expect(page.locator(f'tr:has-text("{late.number}") td[data-col="sla_state"]')).to_have_text("Overdue")
     expect(page.locator(f'tr:has-text("{risky.number}") td[data-col="sla_state"]')).to_have_text("At risk")
