@@ -15,6 +15,7 @@ from socdesk.routing.models import (
     AssignmentPolicy,
     CustomField,
     CustomForm,
+    DepartmentSLA,
     EscalationLevel,
     FilterRule,
     FilterWebhookDelivery,
@@ -23,6 +24,7 @@ from socdesk.routing.models import (
     Schedule,
     SLAPlan,
     SLATarget,
+    TicketSLA,
     WorkingHours,
 )
 
@@ -135,3 +137,19 @@ class FilterWebhookDeliveryAdmin(ReadOnly, admin.ModelAdmin):
     list_filter = ["status", "event"]
     search_fields = ["ticket_number", "filter_name", "url"]
     date_hierarchy = "created_at"
+
+
+@admin.register(DepartmentSLA)
+class DepartmentSLAAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["department", "plan", "manager"]
+    list_select_related = ["department", "plan", "manager__user"]
+
+
+@admin.register(TicketSLA)
+class TicketSLAAdmin(ReadOnly, admin.ModelAdmin):
+    """Tickets' SLA clocks, written by the ticket hooks and the SLA scan only."""
+
+    list_display = ["ticket", "plan", "state", "response_due_at", "resolution_due_at", "next_check_at"]
+    list_select_related = ["ticket", "plan"]
+    list_filter = ["state"]
+    raw_id_fields = ["ticket"]

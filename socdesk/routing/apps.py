@@ -14,6 +14,7 @@ class RoutingConfig(AppConfig):
         before it decided: filters override a topic's defaults, auto-assignment only fills what topics and
         filters left empty, and the SLA clock starts on the plan they chose.
         """
+        from socdesk.routing import sla_wiring
         from socdesk.routing.apply import filters_after_create, filters_before_create
         from socdesk.routing.apply_events import filters_after_change
         from socdesk.routing.autoassign import assign_drafts, record_auto_assignments
@@ -30,4 +31,6 @@ class RoutingConfig(AppConfig):
         # 3. auto-assignment: a draft still without an assignee gets an on-duty agent by its team's or
         #    department's policy; the after-create hook audits it as the system's doing.
         hook_register(before=assign_drafts, created=record_auto_assignments)
-        # 4. SLA
+        # 4. SLA: clocks start with the ticket (on the plan chosen above) and follow its changes; it also
+        #    registers its queues (At risk, Overdue), queue columns and history wording.
+        sla_wiring.register()

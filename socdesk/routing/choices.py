@@ -71,3 +71,33 @@ class WebhookStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
+
+
+class PlanSource(models.TextChoices):
+    """Where a ticket's SLA plan came from, in the order they are tried."""
+
+    FILTER = "filter", "A ticket filter"
+    HELP_TOPIC = "help_topic", "The help topic"
+    DEPARTMENT = "department", "The department"
+    DEFAULT = "default", "The default plan"
+
+
+class TargetState(models.TextChoices):
+    """Where one SLA target (response or resolution) of a ticket stands."""
+
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    BREACHED = "breached", "Breached"
+    MET = "met", "Met"
+    NONE = "none", "No target"
+
+
+class ClockState(models.TextChoices):
+    """A ticket's SLA clock as a whole: the worst of its running targets (the At risk and Overdue
+    queues read it), paused while the ticket is on hold, done when no target runs."""
+
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    BREACHED = "breached", "Overdue"
+    PAUSED = "paused", "Paused"
+    DONE = "done", "Done"

@@ -8,15 +8,19 @@ from django.db.models import Q
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.routing.choices import (
     AssignmentMode,
+    ClockState,
     EscalationRecipient,
     EscalationTrigger,
     FieldType,
     FilterChannel,
+    PlanSource,
     SlaTargetKind,
+    TargetState,
     WebhookStatus,
     Weekday,
 )
 from socdesk.tickets.choices import Severity
+from socdesk.tickets.models import Ticket
 
 
 class Schedule(models.Model):
@@ -373,3 +377,76 @@ class FilterWebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filter_name} → {self.url} ({self.status})"
+
+
+class DepartmentSLA(models.Model):
+    """A department's SLA settings: the plan its tickets get when no filter or help topic picks one,
+    and the manager its escalations notify."""
+
+    department = models.OneToOneField(
+        Department, on_delete=models.CASCADE, primary_key=True, related_name="sla_settings"
+    )
+    plan = models.ForeignKey(SLAPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    manager = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "department SLA settings"
+        verbose_name_plural = "department SLA settings"
+
+    def __str__(self) -> str:
+        return f"SLA settings of {self.department_id}"
+
+
+class TicketSLA(models.Model):
+    """One ticket's SLA clock: its plan, due and at-risk times per target, pauses and escalation levels.
+
+    Routing sits above tickets, so the clock points at the ticket (one-to-one, its primary key) and the
+    ticket knows nothing of it. The at-risk and due instants are computed once (when the clock starts,
+    resumes or is recomputed) in working time, so the scan only compares them with the time now;
+    `next_check_at` is the earliest instant at which a state can change (NULL: nothing to watch).
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="sla")
+    plan = models.ForeignKey(SLAPlan, null=True, on_delete=models.SET_NULL, related_name="+")
+    plan_source = models.CharField(max_length=12, choices=PlanSource.choices)
+    started_at = models.DateTimeField()
+    response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+    response_at_risk_at = models.DateTimeField(null=True, blank=True)
+    response_due_at = models.DateTimeField(null=True, blank=True)
+    response_met_at = models.DateTimeField(null=True, blank=True)
+    response_state = models.CharField(max_length=10, choices=TargetState.choices, default=TargetState.NONE)
+    response_level = models.PositiveSmallIntegerField(default=0, help_text="Highest escalation level done.")
+    resolution_at_risk_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_met_at = models.DateTimeField(null=True, blank=True)
+    resolution_state = models.CharField(max_length=10, choices=TargetState.choices, default=TargetState.NONE)
+    resolution_level = models.PositiveSmallIntegerField(default=0, help_text="Highest escalation level done.")
+    state = models.CharField(max_length=10, choices=ClockState.choices, default=ClockState.ON_TRACK)
+    paused_since = models.DateTimeField(null=True, blank=True)
+    # Finished pauses as [[start, end], ...] in ISO 8601: on hold, and resolved until reopened.
+    pauses = models.JSONField(default=list, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    # Which scan holds the row until next_check_at (its lease); see services/sla_scan.py.
+    claimed_by = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "ticket SLA clock"
+        indexes = [
+            # The scan: the rows whose next check has come, oldest first.
+            models.Index(
+                fields=["next_check_at"],
+                name="ticket_sla_next_check_idx",
+                condition=Q(next_check_at__isnull=False),
+            ),
+            # The At risk and Overdue queues.
+            models.Index(
+                fields=["state"],
+                name="ticket_sla_attention_idx",
+                condition=Q(state__in=[ClockState.AT_RISK, ClockState.BREACHED]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA clock of ticket {self.ticket_id}"

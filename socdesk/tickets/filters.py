@@ -49,6 +49,13 @@ QUEUES: dict[str, tuple[str, Callable[[Agent | None], Q]]] = {
 
 MAX_ID = 2**63 - 1
 
+
+def queue_register(name: str, label: str, condition: Callable[[Agent | None], Q]) -> None:
+    """Add a queue (its name in `?queue=`, its label, its condition) from an app above tickets, which
+    knows conditions tickets cannot name (the SLA's At risk and Overdue queues); once, at start-up."""
+    QUEUES.setdefault(name, (label, condition))
+
+
 # The observable criterion belongs to the alerts app (it owns observables), which sits above tickets:
 # it registers how to read one when it loads (AlertsConfig.ready), so this module imports nothing above.
 # The lookup turns the text sent into (filter on Ticket, label) or raises ValueError with a message.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from socdesk.audit.models import AuditEvent
@@ -28,9 +29,20 @@ ACTION_WORDS = {
 }
 
 
+# Sentences for the events apps above tickets record on tickets (the SLA's escalations), by action.
+EVENT_DESCRIBERS: dict[str, Callable[[AuditEvent], str]] = {}
+
+
+def event_describer_register(action: str, describe: Callable[[AuditEvent], str]) -> None:
+    """Say how the ticket history words an action another app records on tickets (at start-up)."""
+    EVENT_DESCRIBERS.setdefault(action, describe)
+
+
 def describe_event(event: AuditEvent) -> str:
     """One short sentence for one audit event on a ticket."""
     before, after = event.before or {}, event.after or {}
+    if event.action in EVENT_DESCRIBERS:
+        return EVENT_DESCRIBERS[event.action](event)
     if event.action == "ticket.status_changed":
         old, new = _label(Status, before.get("status")), _label(Status, after.get("status"))
         text = f"changed the status from {old} to {new}"

@@ -7,6 +7,8 @@ method calls and date filters (docs/benchmarks.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -43,6 +45,38 @@ STATUS_LABELS = dict(Status.choices)
 RESOLUTION_LABELS = dict(Resolution.choices)
 
 
+@dataclass(frozen=True)
+class RowCell:
+    """One cell of an added column: its text, a tooltip and a CSS class."""
+
+    text: str
+    title: str = ""
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class RowColumn:
+    """A queue column added by an app above tickets (the SLA's due time and state): the `fields` it
+    reads are lookups on Ticket (a related row of the app, e.g. `sla__state`) read with the row itself,
+    so the page stays one query; `cell` words them from the row's values."""
+
+    key: str
+    label: str
+    title: str
+    fields: tuple[str, ...]
+    cell: Callable[[dict], RowCell | None]
+
+
+ROW_COLUMNS: list[RowColumn] = []
+EMPTY_CELL = RowCell("")
+
+
+def row_column_register(column: RowColumn) -> None:
+    """Add a column to the queue tables (once, at start-up: the app's AppConfig.ready)."""
+    if all(existing.key != column.key for existing in ROW_COLUMNS):
+        ROW_COLUMNS.append(column)
+
+
 def _since_created(row: dict, moment: datetime | None) -> str:
     return duration_label(moment - row["created_at"]) if moment else ""
 
@@ -51,7 +85,8 @@ def ticket_rows(tickets: QuerySet, start: int, stop: int) -> list[dict]:
     """Rows `start`..`stop` of an ordered ticket queryset, ready for tickets/_rows.html."""
     detail = reverse("tickets:detail", args=["NUMBER"])
     rows = []
-    for r in tickets.values(*ROW_FIELDS)[start:stop]:
+    extra = list(dict.fromkeys(name for column in ROW_COLUMNS for name in column.fields))
+    for r in tickets.values(*ROW_FIELDS, *extra)[start:stop]:
         activity = timezone.localtime(r["last_activity_at"])
         # Without an assignee the joined name columns are None, not "".
         first, last = r["assignee__user__first_name"] or "", r["assignee__user__last_name"] or ""
@@ -77,6 +112,7 @@ def ticket_rows(tickets: QuerySet, start: int, stop: int) -> list[dict]:
                 "alerts": r["alert_occurrences"],
                 "tta": _since_created(r, r["acknowledged_at"]),
                 "ttr": _since_created(r, r["resolved_at"] or r["closed_at"]),
+                "cells": [(column.key, column.cell(r) or EMPTY_CELL) for column in ROW_COLUMNS],
             }
         )
     return rows

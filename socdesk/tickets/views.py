@@ -61,7 +61,7 @@ from socdesk.tickets.history import assignment_words, describe_event, transfer_c
 from socdesk.tickets.models import SavedSearch, Ticket
 from socdesk.tickets.observables import observables_in_text
 from socdesk.tickets.presence import presence_leave, presence_touch
-from socdesk.tickets.rows import ticket_rows
+from socdesk.tickets.rows import ROW_COLUMNS, ticket_rows
 from socdesk.tickets.saved_searches import (
     may_change_saved_search,
     normalise_query,
@@ -102,7 +102,11 @@ def home(request):
     saved_counts = saved_search_counts(request.agent, saved)
     saved_cards = [{"search": s, "count": count_label(*saved_counts[s.pk])} for s in saved]
     mine = ticket_rows(queue_tickets(request.agent, TicketFilter(queue="mine")), 0, HOME_ROWS)
-    return render(request, "tickets/home.html", {"queues": queues, "saved": saved_cards, "rows": mine})
+    return render(
+        request,
+        "tickets/home.html",
+        {"queues": queues, "saved": saved_cards, "rows": mine, "row_columns": ROW_COLUMNS},
+    )
 
 
 @agent_view
@@ -167,6 +171,7 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
         "edit_departments": edit_departments,
         "save_query": saved.query if saved else normalise_query(params),
         "rows": rows,
+        "row_columns": ROW_COLUMNS,
         "page": page,
         "has_next": has_next,
         "has_previous": page > 1,

@@ -79,6 +79,28 @@ class HelpTopicRef(Schema):
     name: str
 
 
+class SlaTargetOut(Schema):
+    """One SLA target of a ticket (response or resolution)."""
+
+    due_at: datetime | None = Field(description="When it is due; null without a target for the severity.")
+    met_at: datetime | None = Field(description="When it was met: first agent reply or action / resolve.")
+    state: Literal["on_track", "at_risk", "breached", "met", "none"]
+    level: int = Field(description="The highest escalation level reached for this target (0: none).")
+
+
+class TicketSlaOut(Schema):
+    """A ticket's SLA clock."""
+
+    plan_id: int | None
+    plan_source: Literal["filter", "help_topic", "department", "default"]
+    state: Literal["on_track", "at_risk", "breached", "paused", "done"] = Field(
+        description="The worst state of the running targets; paused while on hold; done when none runs."
+    )
+    paused: bool
+    response: SlaTargetOut
+    resolution: SlaTargetOut
+
+
 class TicketOut(Schema):
     """A ticket as listed."""
 
@@ -106,6 +128,7 @@ class TicketOut(Schema):
         description="Values of the help topic's custom form, by field name (typed: numbers, true/false, "
         "lists for multiple choice, dates and times in ISO 8601 UTC)."
     )
+    sla: TicketSlaOut | None = Field(description="The SLA clock; null when no SLA plan applies.")
     url: str
 
 

@@ -35,6 +35,7 @@ from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.routing.models import HelpTopic
 from socdesk.routing.selectors import ticket_topic
 from socdesk.routing.services.ticket_fields import ticket_set_custom_fields, ticket_set_help_topic
+from socdesk.routing.sla_display import ticket_sla_api
 from socdesk.tickets import services
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Severity, Source, Status
@@ -85,6 +86,7 @@ def ticket_out(ticket: Ticket, alert_count: int = 0) -> dict:
         "version": ticket.version,
         "alert_count": alert_count,
         "custom_fields": ticket.custom_fields or {},
+        "sla": ticket_sla_api(ticket),
         "url": reverse("api-v1:ticket_get", kwargs={"number": ticket.number}),
     }
 
@@ -194,7 +196,7 @@ def _aware(value: datetime | None) -> datetime | None:
 def _reload(pk: int) -> Ticket:
     """The ticket just written by this caller, with what the output needs loaded."""
     return (
-        Ticket.objects.select_related("department", "assignee__user", "team", "requester")
+        Ticket.objects.select_related("department", "assignee__user", "team", "requester", "sla")
         .prefetch_related("tags")
         .get(pk=pk)
     )
@@ -206,7 +208,9 @@ def _reload(pk: int) -> Ticket:
 class TicketListParams(Schema):
     """The console's queue query string, plus cursor and limit."""
 
-    queue: str = Field("all", description="mine, unassigned, open, resolved, closed or all.")
+    queue: str = Field(
+        "all", description="mine, unassigned, open, resolved, closed, all, at_risk or overdue (SLA)."
+    )
     status: list[Status] = Field(default_factory=list)
     severity: list[Severity] = Field(default_factory=list)
     source: list[Source] = Field(default_factory=list)
@@ -256,7 +260,9 @@ def ticket_list(request, params: Query[TicketListParams]):
     if errors:
         raise ServiceError("Check the filters: " + " ".join(errors.values()), fields=errors)
     qs = ticket_filter.apply(caller.visible_tickets(), caller.agent)
-    qs = qs.select_related("department", "assignee__user", "team", "requester").prefetch_related("tags")
+    qs = qs.select_related("department", "assignee__user", "team", "requester", "sla").prefetch_related(
+        "tags"
+    )
     order = KEYSET_SORTS[ticket_filter.sort]
     if order[-1].lstrip("-") != "id":  # the keyset needs a unique last key
         order = (*order, "-id")

@@ -16,7 +16,15 @@ from socdesk.core.errors import ServiceError
 from socdesk.core.text import clean_text
 from socdesk.routing import sla
 from socdesk.routing.choices import EscalationRecipient, EscalationTrigger, SlaTargetKind
-from socdesk.routing.models import EscalationLevel, Holiday, Schedule, SLAPlan, SLATarget, WorkingHours
+from socdesk.routing.models import (
+    DepartmentSLA,
+    EscalationLevel,
+    Holiday,
+    Schedule,
+    SLAPlan,
+    SLATarget,
+    WorkingHours,
+)
 from socdesk.routing.services._common import filters_using
 from socdesk.tickets.choices import Severity
 
@@ -271,8 +279,17 @@ def sla_plan_delete(*, actor: Actor, plan: SLAPlan) -> None:
     """Delete an SLA plan that no help topic or ticket filter uses."""
     topics = list(plan.topics.values_list("name", flat=True))
     filters = filters_using("set_sla_plan", plan.pk)
-    if topics or filters:
-        users = [f"help topic {t!r}" for t in topics] + [f"ticket filter {f!r}" for f in filters]
+    departments = list(
+        DepartmentSLA.objects.filter(plan=plan)
+        .values_list("department__name", flat=True)
+        .order_by("department__name")
+    )
+    if topics or filters or departments:
+        users = (
+            [f"help topic {t!r}" for t in topics]
+            + [f"ticket filter {f!r}" for f in filters]
+            + [f"department {d!r}" for d in departments]
+        )
         raise ServiceError(f"SLA plan {plan.name!r} is used by {', '.join(users)}; change them first.")
     record(actor=actor, action="sla_plan.deleted", target=plan, before=_plan_snapshot(plan))
     plan.delete()
