@@ -51,8 +51,8 @@ def _assignment_mode(owner: Department | Team) -> str:
 
 
 def _write_assignment_mode(writer: Writer, mode: str, **owner: Any) -> None:
-    # Only a different mode is written: setting the same one would still create a policy row for an owner
-    # that has none, and the service restarts round-robin on every change.
+    # Only a different mode is written: the service would create a policy row for an owner that has none
+    # even when the mode is `none`, which export could not tell from having no row.
     if assignment_mode_of(**owner) != mode:
         assignment_policy_set(actor=writer.actor, mode=mode, **owner)
 
