@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from socdesk.accounts.models import Department, DepartmentAccess, Role, Team
-from socdesk.accounts.services import department_set_retention, team_create
+from socdesk.accounts.services import department_set_autoclose, department_set_retention, team_create
 from socdesk.accounts.structure import role_update
 from socdesk.accounts.testing import Personas
 from socdesk.alerts.integrations import integration_create
 from socdesk.alerts.models import Integration
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
-from socdesk.routing.models import FilterRule, HelpTopic, Holiday, Schedule, SLAPlan
+from socdesk.routing.models import AssignmentPolicy, FilterRule, HelpTopic, Holiday, Schedule, SLAPlan
+from socdesk.routing.services.assignment import assignment_policy_set
 from socdesk.routing.services.filters import FilterDefinition, filter_create
 from socdesk.routing.services.sla import (
     EscalationDefinition,
@@ -27,8 +28,11 @@ SETUP = Actor.system("test-setup")
 
 
 def build_configuration(people: Personas) -> None:
-    """Departments, roles, teams, a schedule, two SLA plans, nested help topics, an integration, filters."""
+    """Departments (with auto-close and auto-assignment), roles, teams, a schedule, two SLA plans, nested help
+    topics, an integration, filters."""
     department_set_retention(actor=SETUP, department=people.soc, raw_payload_days=30, closed_ticket_days=None)
+    department_set_autoclose(actor=SETUP, department=people.soc, days=7)
+    assignment_policy_set(actor=SETUP, department=people.soc, mode="round_robin")
     role_update(
         actor=SETUP,
         role=people.analyst,
@@ -37,6 +41,7 @@ def build_configuration(people: Personas) -> None:
         requires_two_factor=True,
     )
     ir = team_create(actor=SETUP, name="Incident Response", department=people.soc, lead=people.bob)
+    assignment_policy_set(actor=SETUP, team=ir, mode="fewest_open")
     office = schedule_create(
         actor=SETUP,
         definition=ScheduleDefinition(
@@ -152,7 +157,15 @@ def state() -> dict[str, object]:
     """Enough of the database to see that a refused or dry-run apply wrote nothing."""
     return {
         "audit": AuditEvent.objects.count(),
-        "departments": sorted(Department.objects.values_list("name", "email", "raw_payload_retention_days")),
+        "departments": sorted(
+            Department.objects.values_list(
+                "name", "email", "raw_payload_retention_days", "autoclose_resolved_days"
+            )
+        ),
+        "policies": sorted(
+            AssignmentPolicy.objects.values_list("department__name", "team__name", "mode", "last_agent_id"),
+            key=str,  # one of department and team is None
+        ),
         "roles": sorted(Role.objects.values_list("name", "requires_two_factor")),
         "teams": sorted(Team.objects.values_list("name", "department__name", "lead__user__username")),
         "members": sorted(Team.members.through.objects.values_list("team__name", "agent__user__username")),

@@ -68,7 +68,13 @@ def test_export_names_objects_and_leaves_secrets_out(configured):
         {"type": "set_department", "value": "SOC"},
     ]
     tier1 = next(t for t in data["teams"] if t["name"] == "Tier 1")
-    assert tier1 == {"name": "Tier 1", "department": "SOC", "lead": "alice", "members": ["alice", "bob"]}
+    assert tier1 == {
+        "name": "Tier 1",
+        "department": "SOC",
+        "lead": "alice",
+        "members": ["alice", "bob"],
+        "assignment_mode": "none",
+    }
     office = next(s for s in data["schedules"] if s["name"] == "Paris office")
     assert office["hours"] == {"mon": ["09:00-12:00", "13:00-17:00"], "fri": ["09:00-16:00"]}
     assert [str(d) for d in office["holidays"]] == ["2026-05-01", "2026-12-25"]
@@ -396,7 +402,14 @@ def test_the_documented_example_applies_and_round_trips(people):
     example = example.split("```")[0]
     changes = outcomes(config_apply(actor=ACTOR, text=example))
     assert changes[("filters", "Wazuh critical from servers")] == ("created", ())
-    assert changes[("departments", "SOC")] == ("updated", ("email", "raw_payload_retention_days"))
+    assert changes[("departments", "SOC")] == (
+        "updated",
+        ("email", "raw_payload_retention_days", "autoclose_resolved_days", "assignment_mode"),
+    )
+    assert changes[("teams", "Incident Response")] == ("created", ())
+    assert Department.objects.get(name="SOC").autoclose_resolved_days == 7
+    assert Department.objects.get(name="SOC").assignment_policy.mode == "round_robin"
+    assert Team.objects.get(name="Incident Response").assignment_policy.mode == "fewest_open"
     assert changes[("help_topics", "Security / Phishing")] == ("created", ())
     rule = FilterRule.objects.get(name="Wazuh critical from servers")
     assert rule.channel_id == Integration.objects.get(name="Wazuh prod").pk

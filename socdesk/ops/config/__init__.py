@@ -1,8 +1,8 @@
 """Configuration as code: `socdesk config export` and `socdesk config apply FILE [--dry-run]`.
 
-One YAML document holds the installation's shape (departments, roles, teams, schedules, SLA plans, help
-topics, integrations, ticket filters), with every reference written as a name, so a file moves between
-installations. The modules:
+One YAML document holds the installation's shape (departments with their auto-close days, roles, teams,
+auto-assignment modes, schedules, SLA plans, help topics, integrations, ticket filters), with every
+reference written as a name, so a file moves between installations. The modules:
 
 - `document`: reads the YAML, keeping the line of every key and item, and the `Problem` an error becomes;
 - `schema`: the small vocabulary the kinds describe their entries with (checked and made canonical in one

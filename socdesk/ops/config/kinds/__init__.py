@@ -1,6 +1,6 @@
 """Every kind the configuration file holds, in the order apply writes them (each names only earlier ones).
 
-A new kind (custom forms, auto-assignment policies, ...) is one `Kind` in a module here and one line in
+A new kind (custom forms, ...) is one `Kind` in a module here and one line in
 `KINDS`, placed after the kinds it names.
 """
 

@@ -1,4 +1,10 @@
-"""Departments, roles and teams (members and leads by username); agents can be named, not configured."""
+"""Departments, roles and teams (members and leads by username); agents can be named, not configured.
+
+A department's auto-close days and the auto-assignment mode of a department or a team are keys of their
+entries (`autoclose_resolved_days`, `assignment_mode`): each belongs to exactly one of them and names
+nothing else. Round-robin's pointer (who got the last ticket) is state, not configuration: never exported,
+and left alone by an apply that does not change the mode.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,19 @@ from django.contrib.auth import get_user_model
 
 from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, Role, Team
-from socdesk.accounts.services import department_create, department_set_retention, role_create, team_create
+from socdesk.accounts.services import (
+    department_create,
+    department_set_autoclose,
+    department_set_retention,
+    role_create,
+    team_create,
+)
 from socdesk.accounts.structure import department_update, role_update, team_update
 from socdesk.ops.config.kinds.base import Entry, Kind, Referable, Writer, by_name
 from socdesk.ops.config.schema import Boolean, Choice, Field, Integer, ListOf, Nullable, Record, Ref, Text
+from socdesk.routing.choices import AssignmentMode
+from socdesk.routing.selectors import assignment_mode_of
+from socdesk.routing.services.assignment import assignment_policy_set
 
 # --- agents: named by username (teams, help topics, filters), never created from a file -----------------
 
@@ -23,6 +38,24 @@ def _find_agent(username: str) -> Agent | None:
 
 
 AGENTS = Referable("agents", "agent", _find_agent, named="with the username")
+
+# --- auto-assignment: a key of department and team entries ----------------------------------------------
+
+ASSIGNMENT_MODE = Field(Choice(AssignmentMode.values), AssignmentMode.NONE.value)
+
+
+def _assignment_mode(owner: Department | Team) -> str:
+    """The mode of an owner read with `select_related("assignment_policy")` (no query): `none` without one."""
+    policy = getattr(owner, "assignment_policy", None)  # a missing reverse one-to-one raises AttributeError
+    return policy.mode if policy is not None else AssignmentMode.NONE.value
+
+
+def _write_assignment_mode(writer: Writer, mode: str, **owner: Any) -> None:
+    # Only a different mode is written: the service would create a policy row for an owner that has none
+    # even when the mode is `none`, which export could not tell from having no row.
+    if assignment_mode_of(**owner) != mode:
+        assignment_policy_set(actor=writer.actor, mode=mode, **owner)
+
 
 # --- departments ---------------------------------------------------------------------------------------
 
@@ -36,6 +69,8 @@ def _department_entry(department: Department) -> Entry:
         "description": department.description,
         "raw_payload_retention_days": department.raw_payload_retention_days,
         "closed_ticket_retention_days": department.closed_ticket_retention_days,
+        "autoclose_resolved_days": department.autoclose_resolved_days,
+        "assignment_mode": _assignment_mode(department),
     }
 
 
@@ -59,6 +94,11 @@ def _write_department(writer: Writer, entry: Entry, existing: Department | None)
             raw_payload_days=entry["raw_payload_retention_days"],
             closed_ticket_days=entry["closed_ticket_retention_days"],
         )
+    if department.autoclose_resolved_days != entry["autoclose_resolved_days"]:
+        department = department_set_autoclose(
+            actor=writer.actor, department=department, days=entry["autoclose_resolved_days"]
+        )
+    _write_assignment_mode(writer, entry["assignment_mode"], department=department)
     return department
 
 
@@ -72,11 +112,17 @@ DEPARTMENTS = Kind(
             "description": Field(Text(strip=False), ""),
             "raw_payload_retention_days": Field(Nullable(Integer(minimum=1)), None),
             "closed_ticket_retention_days": Field(Nullable(Integer(minimum=1)), None),
+            "autoclose_resolved_days": Field(Nullable(Integer(minimum=1)), None),
+            "assignment_mode": ASSIGNMENT_MODE,
         }
     ),
-    read=lambda: by_name([(d, _department_entry(d)) for d in Department.objects.all()]),
+    read=lambda: by_name(
+        [(d, _department_entry(d)) for d in Department.objects.select_related("assignment_policy")]
+    ),
     find=lambda name: Department.objects.filter(name=name).first(),
     write=_write_department,
+    comment="autoclose_resolved_days: a resolved ticket closes by itself after so many days (null: never).\n"
+    "assignment_mode: who gets new unassigned tickets: none | round_robin | fewest_open.",
 )
 
 # --- roles ---------------------------------------------------------------------------------------------
@@ -131,11 +177,14 @@ def _team_entry(team: Team) -> Entry:
         "department": team.department.name if team.department else None,
         "lead": team.lead.user.get_username() if team.lead else None,
         "members": sorted(member.user.get_username() for member in team.members.all()),
+        "assignment_mode": _assignment_mode(team),
     }
 
 
 def _read_teams() -> list[tuple[Any, Entry]]:
-    teams = Team.objects.select_related("department", "lead__user").prefetch_related("members__user")
+    teams = Team.objects.select_related("department", "lead__user", "assignment_policy").prefetch_related(
+        "members__user"
+    )
     return by_name([(team, _team_entry(team)) for team in teams])
 
 
@@ -147,8 +196,11 @@ def _write_team(writer: Writer, entry: Entry, existing: Team | None) -> Team:
         "members": [writer.resolve("agents", username) for username in entry["members"]],
     }
     if existing is None:
-        return team_create(actor=writer.actor, **values)
-    return team_update(actor=writer.actor, team=existing, **values)
+        team = team_create(actor=writer.actor, **values)
+    else:
+        team = team_update(actor=writer.actor, team=existing, **values)
+    _write_assignment_mode(writer, entry["assignment_mode"], team=team)
+    return team
 
 
 TEAMS = Kind(
@@ -160,10 +212,12 @@ TEAMS = Kind(
             "department": Field(Nullable(Ref("departments")), None),
             "lead": Field(Nullable(Ref("agents")), None),
             "members": Field(ListOf(Ref("agents"), sort=True), []),
+            "assignment_mode": ASSIGNMENT_MODE,
         }
     ),
     read=_read_teams,
     find=lambda name: Team.objects.filter(name=name).first(),
     write=_write_team,
-    comment="Leads and members are agents named by username; agents themselves are not in this file.",
+    comment="Leads and members are agents named by username; agents themselves are not in this file.\n"
+    "A team's assignment_mode, other than none, comes before its department's.",
 )
