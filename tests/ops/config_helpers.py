@@ -12,9 +12,20 @@ from socdesk.alerts.integrations import integration_create
 from socdesk.alerts.models import Integration
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
-from socdesk.routing.models import AssignmentPolicy, FilterRule, HelpTopic, Holiday, Schedule, SLAPlan
+from socdesk.routing.models import (
+    AssignmentPolicy,
+    CustomField,
+    CustomForm,
+    DepartmentSLA,
+    FilterRule,
+    HelpTopic,
+    Holiday,
+    Schedule,
+    SLAPlan,
+)
 from socdesk.routing.services.assignment import assignment_policy_set
 from socdesk.routing.services.filters import FilterDefinition, filter_create
+from socdesk.routing.services.forms import FieldDefinition, custom_field_create, custom_form_create
 from socdesk.routing.services.sla import (
     EscalationDefinition,
     PlanDefinition,
@@ -22,14 +33,16 @@ from socdesk.routing.services.sla import (
     schedule_create,
     sla_plan_create,
 )
+from socdesk.routing.services.sla_clocks import department_sla_set
 from socdesk.routing.services.topics import TopicDefinition, help_topic_create
 
 SETUP = Actor.system("test-setup")
 
 
 def build_configuration(people: Personas) -> None:
-    """Departments (with auto-close and auto-assignment), roles, teams, a schedule, two SLA plans, nested help
-    topics, an integration, filters."""
+    """Departments (with auto-close, auto-assignment and SLA settings), roles, teams, a schedule, two SLA
+    plans, a custom form, nested help topics (one with the form), an integration, filters (one on events,
+    with a webhook secret)."""
     department_set_retention(actor=SETUP, department=people.soc, raw_payload_days=30, closed_ticket_days=None)
     department_set_autoclose(actor=SETUP, department=people.soc, days=7)
     assignment_policy_set(actor=SETUP, department=people.soc, mode="round_robin")
@@ -67,13 +80,40 @@ def build_configuration(people: Personas) -> None:
             ],
         ),
     )
-    sla_plan_create(
+    business = sla_plan_create(
         actor=SETUP,
         definition=PlanDefinition(name="Business hours", schedule=office, targets={"low": (480, 2400)}),
     )
+    department_sla_set(actor=SETUP, department=people.soc, plan=p1, manager=people.bob)
+    department_sla_set(actor=SETUP, department=people.it, plan=business)
+    report = custom_form_create(actor=SETUP, name="Phishing report", description="What the user received.")
+    # Created out of display order: the file lists fields in the order the form shows them.
+    custom_field_create(
+        actor=SETUP,
+        form=report,
+        definition=FieldDefinition(
+            name="verdict", label="Verdict", type="choice", choices=["Malicious", "Benign"], order=2
+        ),
+    )
+    custom_field_create(
+        actor=SETUP,
+        form=report,
+        definition=FieldDefinition(
+            name="sender",
+            label="Sender address",
+            type="email",
+            help_text="As shown in the headers.",
+            user_required=True,
+            agent_visible=True,
+            order=1,
+        ),
+    )
+    custom_form_create(actor=SETUP, name="Empty form")
     security = help_topic_create(
         actor=SETUP,
-        definition=TopicDefinition(name="Security", department=people.soc, team=people.tier1, sla_plan=p1),
+        definition=TopicDefinition(
+            name="Security", department=people.soc, team=people.tier1, sla_plan=p1, form=report
+        ),
     )
     phishing = help_topic_create(
         actor=SETUP,
@@ -136,6 +176,17 @@ def build_configuration(people: Personas) -> None:
             ],
         ),
     )
+    filter_create(
+        actor=SETUP,
+        definition=FilterDefinition(
+            name="Repeated alerts to SOAR",
+            order=30,
+            conditions=[{"field": "severity", "operator": "equals", "value": "critical"}],
+            actions=[{"type": "webhook", "value": "https://soar.example.test/hook"}],
+            on_events=["reopened", "alert_repeated"],
+            webhook_secret="never-export-this-secret",
+        ),
+    )
 
 
 def wipe_configuration() -> None:
@@ -145,6 +196,8 @@ def wipe_configuration() -> None:
     for topic in HelpTopic.objects.filter(parent__isnull=False):
         topic.delete()
     HelpTopic.objects.all().delete()
+    CustomForm.objects.all().delete()
+    DepartmentSLA.objects.all().delete()
     SLAPlan.objects.all().delete()
     Schedule.objects.all().delete()
     Team.objects.all().delete()
@@ -178,5 +231,13 @@ def state() -> dict[str, object]:
         "holidays": sorted(Holiday.objects.values_list("schedule__name", "date")),
         "topics": sorted(HelpTopic.objects.values_list("name", "severity")),
         "integrations": sorted(Integration.objects.values_list("name", "enabled", "default_severity")),
-        "filters": sorted(FilterRule.objects.values_list("name", "order", "enabled")),
+        "filters": sorted(
+            FilterRule.objects.values_list("name", "order", "enabled", "on_events", "webhook_secret")
+        ),
+        "department_sla": sorted(
+            DepartmentSLA.objects.values_list("department__name", "plan__name", "manager__user__username")
+        ),
+        "forms": sorted(CustomForm.objects.values_list("name", "description")),
+        "fields": sorted(CustomField.objects.values_list("form__name", "name", "label", "type", "order")),
+        "topic_forms": sorted(HelpTopic.objects.values_list("name", "form__name"), key=str),
     }

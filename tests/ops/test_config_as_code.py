@@ -18,7 +18,7 @@ from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.ops.config.document import ConfigInvalid
 from socdesk.ops.config.engine import config_apply, config_export
-from socdesk.routing.models import FilterRule, HelpTopic, SLAPlan
+from socdesk.routing.models import CustomForm, DepartmentSLA, FilterRule, HelpTopic, SLAPlan
 from tests.ops.config_helpers import build_configuration, state, wipe_configuration
 
 ACTOR = Actor.system("cli:config apply (test)")
@@ -49,6 +49,8 @@ def test_export_names_objects_and_leaves_secrets_out(configured):
         "teams",
         "schedules",
         "sla_plans",
+        "department_sla",
+        "custom_forms",
         "help_topics",
         "integrations",
         "filters",
@@ -167,7 +169,7 @@ def test_objects_not_in_the_file_are_left_alone_and_secrets_kept(configured):
     after = Integration.objects.get(name="Grafana")
     assert (after.enabled, after.hmac_secret, after.token) == (True, "do-not-export-me", grafana.token)
     assert Integration.objects.filter(name="Wazuh prod").exists()  # not in the file: untouched
-    assert FilterRule.objects.count() == 2
+    assert FilterRule.objects.count() == 3
 
 
 def test_sub_topics_may_come_before_their_parent(people):
@@ -276,7 +278,7 @@ def test_version_and_unknown_sections_are_checked(people):
     assert refused("version: 2\n") == ["line 1, version: this SOCdesk reads version 1 files, not 2."]
     assert refused("version: 1\nmailboxes: []\n") == [
         "line 2, mailboxes: unknown section 'mailboxes'; the sections are departments, roles, teams, "
-        "schedules, sla_plans, help_topics, integrations, filters."
+        "schedules, sla_plans, department_sla, custom_forms, help_topics, integrations, filters."
     ]
     assert refused("") == ["line 1: the file is empty; start it with `version: 1`."]
 
@@ -327,7 +329,7 @@ def test_command_exports_and_applies_a_file(configured, tmp_path):
     lines = done.getvalue().splitlines()
     assert "departments:" in lines and "  updated    SOC (email)" in lines
     assert lines[-1] == (
-        "0 created, 1 updated, 15 unchanged. Objects not in the file were left as they are "
+        "0 created, 1 updated, 20 unchanged. Objects not in the file were left as they are "
         "(--prune removes them)."
     )
     event = AuditEvent.objects.filter(action="department.changed").latest("id")
@@ -411,6 +413,13 @@ def test_the_documented_example_applies_and_round_trips(people):
     assert Department.objects.get(name="SOC").assignment_policy.mode == "round_robin"
     assert Team.objects.get(name="Incident Response").assignment_policy.mode == "fewest_open"
     assert changes[("help_topics", "Security / Phishing")] == ("created", ())
+    assert changes[("custom_forms", "Phishing report")] == ("created", ())
+    assert changes[("department_sla", "SOC")] == ("created", ())
+    security = HelpTopic.objects.get(name="Security")
+    assert security.form.name == "Phishing report"
+    assert list(security.form.fields.values_list("name", flat=True)) == ["sender", "verdict"]
+    soc_sla = DepartmentSLA.objects.get(department__name="SOC")
+    assert (soc_sla.plan.name, soc_sla.manager.user.username) == ("P1", "bob")
     rule = FilterRule.objects.get(name="Wazuh critical from servers")
     assert rule.channel_id == Integration.objects.get(name="Wazuh prod").pk
     assert {c.outcome for c in config_apply(actor=ACTOR, text=config_export())} == {"unchanged"}
@@ -424,6 +433,7 @@ def test_prune_removes_what_the_files_sections_do_not_name(configured):
     data["filters"] = [f for f in data["filters"] if f["name"] != "Phishing reports"]
     data["help_topics"] = [t for t in data["help_topics"] if t["name"] == "Security"]
     data["integrations"] = [i for i in data["integrations"] if i["name"] != "Grafana"]
+    data["custom_forms"] = [f for f in data["custom_forms"] if f["name"] != "Empty form"]
     del data["sla_plans"], data["teams"]  # sections left out: nothing of theirs is removed
     data["departments"] = []  # departments are never removed
     text = yaml.safe_dump(data)
@@ -436,9 +446,14 @@ def test_prune_removes_what_the_files_sections_do_not_name(configured):
         ("integrations", "Grafana"): ("deleted", ()),
         ("help_topics", "Security / Phishing"): ("deleted", ()),
         ("help_topics", "Access requests"): ("deleted", ()),
+        ("custom_forms", "Empty form"): ("deleted", ()),
     }
     assert outcomes(config_apply(actor=ACTOR, text=text, prune=True)) == dry
-    assert sorted(FilterRule.objects.values_list("name", flat=True)) == ["Wazuh critical from servers"]
+    assert sorted(FilterRule.objects.values_list("name", flat=True)) == [
+        "Repeated alerts to SOAR",
+        "Wazuh critical from servers",
+    ]
+    assert list(CustomForm.objects.values_list("name", flat=True)) == ["Phishing report"]
     assert list(HelpTopic.objects.values_list("name", flat=True)) == ["Security"]
     assert SLAPlan.objects.count() == 2 and Department.objects.count() == 2 and Team.objects.count() == 2
     deleted = AuditEvent.objects.filter(action__in=["ticket_filter.deleted", "help_topic.deleted"])
@@ -454,7 +469,7 @@ def test_prune_refused_by_a_service_applies_nothing(configured):
     problems = refused_pruning(text)
     assert problems == [
         "line 2, sla_plans: 'P1' could not be removed: SLA plan 'P1' is used by help topic 'Security', "
-        "ticket filter 'Wazuh critical from servers'; change them first."
+        "ticket filter 'Wazuh critical from servers', department 'SOC'; change them first."
     ]
 
 
@@ -473,9 +488,10 @@ def test_command_prune_prints_removals(configured, tmp_path):
     call_command("config", "apply", str(path), "--prune", stdout=out)
     assert out.getvalue().splitlines() == [
         "filters:",
+        "  deleted    Repeated alerts to SOAR",
         "  deleted    Phishing reports",
         "  deleted    Wazuh critical from servers",
-        "0 created, 0 updated, 0 unchanged, 2 deleted, 0 disabled. Departments, roles, teams and the "
+        "0 created, 0 updated, 0 unchanged, 3 deleted, 0 disabled. Departments, roles, teams and the "
         "sections the file does not have were left as they are.",
     ]
     assert not FilterRule.objects.exists()

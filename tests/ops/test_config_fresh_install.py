@@ -47,11 +47,11 @@ def test_export_apply_on_a_fresh_installation_export_gives_the_same_text(people,
     assert refused.returncode == 1 and "Cannot read" in refused.stderr
 
     dry = run(fresh, "config", "apply", str(path), "--dry-run")
-    assert "16 created, 0 updated, 0 unchanged" in dry
+    assert "21 created, 0 updated, 0 unchanged" in dry
     assert "- name:" not in run(fresh, "config", "export")  # the dry run wrote nothing
     applied = run(fresh, "config", "apply", str(path))
     assert "  created    Wazuh critical from servers" in applied.splitlines()
-    assert "16 created, 0 updated, 0 unchanged." in applied
+    assert "21 created, 0 updated, 0 unchanged." in applied
     assert run(fresh, "config", "export") == exported
     again = run(fresh, "config", "apply", str(path))
-    assert "0 created, 0 updated, 16 unchanged." in again
+    assert "0 created, 0 updated, 21 unchanged." in again

@@ -101,7 +101,10 @@ def _check(document: Document) -> list[_Section]:
             # Names are unique regardless of case in the database, so in the file too.
             if identity.casefold() in seen:
                 first = document.line((kind.key, seen[identity.casefold()]))
-                check.fail((kind.key, index, "name"), f"{identity!r} is already in this list (line {first}).")
+                check.fail(
+                    (kind.key, index, kind.identity_key),
+                    f"{identity!r} is already in this list (line {first}).",
+                )
                 continue
             seen[identity.casefold()] = index
             entries.append((index, entry))

@@ -1,6 +1,6 @@
 """Every kind the configuration file holds, in the order apply writes them (each names only earlier ones).
 
-A new kind (custom forms, ...) is one `Kind` in a module here and one line in
+A new kind is one `Kind` in a module here and one line in
 `KINDS`, placed after the kinds it names.
 """
 
@@ -10,7 +10,8 @@ from socdesk.ops.config.kinds.accounts import AGENTS, DEPARTMENTS, ROLES, TEAMS
 from socdesk.ops.config.kinds.alerts import INTEGRATIONS
 from socdesk.ops.config.kinds.base import Kind, Referable
 from socdesk.ops.config.kinds.filters import FILTERS
-from socdesk.ops.config.kinds.routing import HELP_TOPICS, SCHEDULES, SLA_PLANS
+from socdesk.ops.config.kinds.forms import CUSTOM_FORMS
+from socdesk.ops.config.kinds.routing import DEPARTMENT_SLA, HELP_TOPICS, SCHEDULES, SLA_PLANS
 
 KINDS: tuple[Kind, ...] = (
     DEPARTMENTS,
@@ -18,6 +19,8 @@ KINDS: tuple[Kind, ...] = (
     TEAMS,
     SCHEDULES,
     SLA_PLANS,
+    DEPARTMENT_SLA,
+    CUSTOM_FORMS,
     HELP_TOPICS,
     INTEGRATIONS,
     FILTERS,

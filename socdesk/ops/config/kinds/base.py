@@ -97,6 +97,8 @@ class Kind:
     write: Callable[[Writer, Entry, Any], Any]
     comment: str = ""
     identity: Callable[[Entry], str] = lambda entry: str(entry["name"])
+    # The key that holds the identity (where a name given twice is reported).
+    identity_key: str = "name"
     # Order of writing inside the section (help topics: parents first); file order when None.
     apply_order: Callable[[Entry], Any] | None = None
     # A check across the section's entries (e.g. one default SLA plan): [(index, key, message)].

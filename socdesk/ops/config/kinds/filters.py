@@ -25,6 +25,7 @@ from socdesk.ops.config.schema import (
     Schema,
     Text,
 )
+from socdesk.routing.choices import FilterEvent
 from socdesk.routing.models import FilterRule, SLAPlan
 from socdesk.routing.services.filters import FilterDefinition, filter_create, filter_delete, filter_update
 from socdesk.routing.vocabulary import ActionType, Channel
@@ -111,6 +112,7 @@ def _read_filters() -> list[tuple[Any, Entry]]:
                         for c in rule.conditions
                     ],
                     "actions": actions,
+                    "on_events": list(rule.on_events),
                 },
             )
         )
@@ -137,6 +139,8 @@ def _write_filter(writer: Writer, entry: Entry, existing: FilterRule | None) -> 
         match_all=entry["match_all"],
         stop_on_match=entry["stop_on_match"],
         time_zone=entry["time_zone"],
+        on_events=entry["on_events"],
+        # webhook_secret is not given: `make` keeps the stored one (a new filter has none).
     )
     if existing is None:
         return filter_create(actor=writer.actor, definition=definition)
@@ -144,6 +148,8 @@ def _write_filter(writer: Writer, entry: Entry, existing: FilterRule | None) -> 
 
 
 def _check_filter(record: Entry, path: Path, check: Check) -> None:
+    # Each event once, in the documented order (as the service stores them), whatever the file's order.
+    record["on_events"] = [event for event in FilterEvent.values if event in record["on_events"]]
     if record["integration"] is not None and record["channel"] != Channel.ALERT:
         check.fail((*path, "integration"), "only a filter on the alert channel listens to one integration.")
     if record["integration"] is not None and record["channel_id"] is not None:
@@ -167,6 +173,8 @@ FILTERS = Kind(
             "time_zone": Field(Text(required=True), "UTC"),
             "conditions": Field(ListOf(CONDITION)),
             "actions": Field(ListOf(ActionEntry())),
+            # Ticket events it also runs on, besides a ticket's creation.
+            "on_events": Field(ListOf(Choice(FilterEvent.values)), []),
         },
         validate=_check_filter,
     ),
@@ -175,5 +183,7 @@ FILTERS = Kind(
     write=_write_filter,
     remove=lambda writer, rule: deleted(filter_delete(actor=writer.actor, rule=rule)),
     comment="Filters run lowest order first (equal orders: in the order they were created).\n"
-    "Actions name the department, team, agent (username), SLA plan or help topic (path) they set.",
+    "Actions name the department, team, agent (username), SLA plan or help topic (path) they set.\n"
+    "on_events: " + " | ".join(FilterEvent.values) + " (besides a ticket's creation).\n"
+    "Webhook secrets are never exported, and applying a file never changes them: set them in the admin area.",
 )

@@ -1,4 +1,5 @@
-"""Schedules, SLA plans and help topics (ticket filters are in `filters`, integrations in `alerts`)."""
+"""Schedules, SLA plans, departments' SLA settings and help topics (ticket filters are in `filters`,
+integrations in `alerts`, custom forms in `forms`)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from socdesk.ops.config.schema import (
 )
 from socdesk.routing import sla
 from socdesk.routing.choices import EscalationRecipient, EscalationTrigger, SlaTargetKind
-from socdesk.routing.models import HelpTopic, Schedule, SLAPlan
+from socdesk.routing.models import DepartmentSLA, HelpTopic, Schedule, SLAPlan
 from socdesk.routing.services.sla import (
     EscalationDefinition,
     PlanDefinition,
@@ -36,6 +37,7 @@ from socdesk.routing.services.sla import (
     sla_plan_delete,
     sla_plan_update,
 )
+from socdesk.routing.services.sla_clocks import department_sla_set
 from socdesk.routing.services.topics import (
     TopicDefinition,
     help_topic_create,
@@ -228,6 +230,55 @@ SLA_PLANS = Kind(
     check_all=_one_default,
 )
 
+# --- departments' SLA settings -------------------------------------------------------------------------
+# Their own section, after the plans: departments are applied first (plans' escalations name teams, which
+# name departments), so a department entry could not name a plan that the same file creates.
+
+
+def _department_sla_entry(settings: DepartmentSLA) -> Entry:
+    return {
+        "department": settings.department.name,
+        "sla_plan": settings.plan.name if settings.plan is not None else None,
+        "manager": settings.manager.user.get_username() if settings.manager is not None else None,
+    }
+
+
+def _write_department_sla(writer: Writer, entry: Entry, _existing: DepartmentSLA | None) -> DepartmentSLA:
+    # One service sets them whether the department has settings yet or not.
+    return department_sla_set(
+        actor=writer.actor,
+        department=writer.resolve("departments", entry["department"]),
+        plan=writer.resolve("sla_plans", entry["sla_plan"]),
+        manager=writer.resolve("agents", entry["manager"]),
+    )
+
+
+DEPARTMENT_SLA = Kind(
+    key="department_sla",
+    label="department SLA setting",
+    schema=Record(
+        {
+            "department": Field(Ref("departments")),
+            "sla_plan": Field(Nullable(Ref("sla_plans")), None),
+            "manager": Field(Nullable(Ref("agents")), None),
+        }
+    ),
+    # The departments that have settings (those without use the default plan and have no manager).
+    read=lambda: sorted(
+        (
+            (settings, _department_sla_entry(settings))
+            for settings in DepartmentSLA.objects.select_related("department", "plan", "manager__user")
+        ),
+        key=lambda row: str(row[1]["department"]),
+    ),
+    find=lambda name: DepartmentSLA.objects.filter(department__name=name).first(),
+    write=_write_department_sla,
+    comment="Per department: the SLA plan its tickets get when no filter or help topic picks one (null: the\n"
+    "default plan) and the manager (username) its escalations notify as department_manager.",
+    identity=lambda entry: str(entry["department"]),
+    identity_key="department",
+)
+
 # --- help topics ---------------------------------------------------------------------------------------
 
 # A sub-topic is named by its path from the top: "Security / Phishing".
@@ -263,7 +314,7 @@ def find_topic(path: str) -> HelpTopic | None:
 
 def _read_topics() -> list[tuple[Any, Entry]]:
     paths = topic_paths()
-    topics = HelpTopic.objects.select_related("department", "team", "agent__user", "sla_plan")
+    topics = HelpTopic.objects.select_related("department", "team", "agent__user", "sla_plan", "form")
     rows = [
         (
             topic,
@@ -277,6 +328,7 @@ def _read_topics() -> list[tuple[Any, Entry]]:
                 "sla_plan": topic.sla_plan.name if topic.sla_plan else None,
                 "portal_visible": topic.portal_visible,
                 "auto_response": topic.auto_response,
+                "form": topic.form.name if topic.form else None,
             },
         )
         for topic in topics
@@ -302,6 +354,7 @@ def _write_topic(writer: Writer, entry: Entry, existing: HelpTopic | None) -> He
         sla_plan=writer.resolve("sla_plans", entry["sla_plan"]),
         portal_visible=entry["portal_visible"],
         auto_response=entry["auto_response"],
+        form=writer.resolve("custom_forms", entry["form"]),
     )
     if existing is None:
         return help_topic_create(actor=writer.actor, definition=definition)
@@ -322,6 +375,8 @@ HELP_TOPICS = Kind(
             "sla_plan": Field(Nullable(Ref("sla_plans")), None),
             "portal_visible": Field(Boolean(), True),
             "auto_response": Field(Boolean(), True),
+            # The custom form its tickets carry (null: a sub-topic uses its parent's).
+            "form": Field(Nullable(Ref("custom_forms")), None),
         }
     ),
     read=_read_topics,
