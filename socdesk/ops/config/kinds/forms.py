@@ -137,5 +137,6 @@ CUSTOM_FORMS = Kind(
     write=_write_form,
     remove=lambda writer, form: deleted(custom_form_delete(actor=writer.actor, form=form)),
     comment="A form lists all of its fields, in the order it shows them; a field is matched by its machine\n"
-    "name (the key of its value on tickets). type: " + " | ".join(FieldType.values) + ".",
+    "name (the key of its value on tickets); removing one keeps the values tickets hold under it.\n"
+    "type: " + " | ".join(FieldType.values) + ".",
 )
