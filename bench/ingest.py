@@ -3,6 +3,7 @@
     python bench/ingest.py                         # PostgreSQL (socdesk_bench_ingest, created fresh)
     python bench/ingest.py --db sqlite --alerts 5000
     python bench/ingest.py --filters 50            # with 50 enabled ticket filters (a few match)
+    python bench/ingest.py --filters 50 --sla      # ... and a default SLA plan (every ticket gets a clock)
 
 Starts `socdesk serve` (web server + worker) on a free loopback port against a dedicated benchmark
 database (never your own; rate limit off), then from C concurrent connections (a bare HTTP/1.1 client on
@@ -72,6 +73,11 @@ def parse_args():
     )
     parser.add_argument("--web-threads", type=int, default=None, help="threads per worker (serve's default)")
     parser.add_argument(
+        "--sla",
+        action="store_true",
+        help="create a default SLA plan on business hours with two escalation levels first",
+    )
+    parser.add_argument(
         "--filters",
         type=int,
         default=0,
@@ -103,7 +109,7 @@ def fresh_database(db: str) -> str | None:
     return data_dir
 
 
-def make_key(filters: int = 0) -> str:
+def make_key(filters: int = 0, sla: bool = False) -> str:
     from socdesk.accounts.services import apikey_create, department_create
     from socdesk.core.actor import Actor
 
@@ -114,7 +120,47 @@ def make_key(filters: int = 0) -> str:
     )
     if filters:
         make_filters(filters, department)
+    if sla:
+        make_sla_plan()
     return raw
+
+
+def make_sla_plan() -> None:
+    """A default SLA plan on weekday business hours in Paris (so the clock arithmetic has work to do),
+    with an at-risk and a breached escalation level: every ticket the benchmark opens gets a clock."""
+    from socdesk.core.actor import Actor
+    from socdesk.routing.services.sla import (
+        EscalationDefinition,
+        PlanDefinition,
+        ScheduleDefinition,
+        schedule_create,
+        sla_plan_create,
+    )
+
+    actor = Actor.system("bench")
+    day = ["08:00-12:00", "13:00-18:00"]
+    schedule = schedule_create(
+        actor=actor,
+        definition=ScheduleDefinition(
+            name="Business hours",
+            time_zone="Europe/Paris",
+            hours={weekday: day for weekday in ("mon", "tue", "wed", "thu", "fri")},
+        ),
+    )
+    targets = {"critical": (15, 240), "high": (60, 480), "medium": (240, 1440), "low": (480, 2880)}
+    sla_plan_create(
+        actor=actor,
+        definition=PlanDefinition(
+            name="Default",
+            schedule=schedule,
+            targets=targets,
+            is_default=True,
+            escalations=[
+                EscalationDefinition(trigger="at_risk", target="response"),
+                EscalationDefinition(trigger="breached", target="resolution", notify="team_lead"),
+            ],
+        ),
+    )
 
 
 # What a SOC's filters look like: most test for things these alerts never carry; a few match some.
@@ -492,9 +538,11 @@ def main() -> None:
     from rich.table import Table
 
     console = Console(width=220)
-    raw_key = make_key(args.filters)
+    raw_key = make_key(args.filters, args.sla)
     if args.filters:
         described += f", {args.filters} ticket filters"
+    if args.sla:
+        described += ", a default SLA plan"
     port = free_port()
     log_path = Path(os.environ["SOCDESK_DATA_DIR"]) / "serve.log"
     console.print(f"[bold]Ingest benchmark[/] on {described}; server log {log_path}")

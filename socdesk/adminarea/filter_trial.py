@@ -8,7 +8,6 @@ the observables the pipeline would extract), then `subject_for_alert`.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +21,7 @@ from socdesk.alerts.ingest import integration_settings
 from socdesk.alerts.models import AlertRaw, Integration, TicketObservable
 from socdesk.alerts.selectors import ticket_alerts
 from socdesk.core.errors import NotFound
+from socdesk.routing.apply import alert_as_dict
 from socdesk.routing.dry_run import DryRun, dry_run
 from socdesk.routing.matching import compile_filter, ruleset_of
 from socdesk.routing.models import FilterRule
@@ -95,16 +95,15 @@ def subjects_for_payload(
     now = timezone.now()
     subjects = []
     for alert in alerts[:SAMPLE_ALERTS_SHOWN]:
-        data = dataclasses.asdict(alert)
         # The observables the pipeline would extract (typed fields, then the title and description).
-        data["observables"] = obs.extract(alert.observables, f"{alert.title}\n{alert.description}")
-        labels = alert.extra.get("labels") if isinstance(alert.extra, dict) else None
+        found = obs.extract(alert.observables, f"{alert.title}\n{alert.description}")
+        data = alert_as_dict(alert, source=adapter, observables=found)
         subject = subject_for_alert(
             data,
             adapter=adapter,
             received_at=now,
             channel_id=integration.pk if integration is not None else None,
-            labels=labels if isinstance(labels, dict) else None,
+            labels=data["labels"],
         )
         subjects.append((f"Alert: {alert.title}", subject))
     return subjects

@@ -39,7 +39,7 @@ from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.routing.matching import Ruleset
 from socdesk.routing.models import FilterRule, FilterWebhookDelivery, HelpTopic
-from socdesk.routing.selectors import ruleset_current, ruleset_skipped
+from socdesk.routing.selectors import ruleset_current_with_skipped
 from socdesk.routing.services._common import bump_ruleset_version
 from socdesk.routing.tasks import webhooks_queue
 from socdesk.routing.vocabulary import (
@@ -169,12 +169,12 @@ def filter_disable_invalid(*, rule_id: int, reason: str) -> bool:
 _skips_seen: Ruleset | None = None  # the ruleset whose skipped filters were disabled already
 
 
-def _disable_skipped(ruleset: Ruleset) -> None:
+def _disable_skipped(ruleset: Ruleset, skipped: tuple[tuple[int, str], ...]) -> None:
     """Disable the stored filters the ruleset left out (they no longer compile), once per ruleset."""
     global _skips_seen
     if _skips_seen is ruleset:
         return
-    for rule_id, reason in ruleset_skipped():
+    for rule_id, reason in skipped:
         filter_disable_invalid(rule_id=rule_id, reason=reason)
     _skips_seen = ruleset
 
@@ -186,9 +186,10 @@ class FilterRun:
     """The ruleset applied to one batch of drafts; objects read once, rejections counted for the batch."""
 
     def __init__(self, ruleset: Ruleset | None = None, *, now: datetime | None = None) -> None:
-        self.ruleset = ruleset if ruleset is not None else ruleset_current()
         if ruleset is None:
-            _disable_skipped(self.ruleset)
+            ruleset, skipped = ruleset_current_with_skipped()
+            _disable_skipped(ruleset, skipped)
+        self.ruleset = ruleset
         self.names = {f.id: f.name for f in self.ruleset.filters}
         self.now = now or timezone.now()
         self.rejected_hits: Counter[int] = Counter()

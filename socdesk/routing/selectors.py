@@ -85,26 +85,31 @@ def ruleset_build() -> tuple[Ruleset, tuple[tuple[int, str], ...]]:
 
 def ruleset_current() -> Ruleset:
     """The compiled ruleset: one small read of the version row, and a rebuild only after a change."""
+    return ruleset_current_with_skipped()[0]
+
+
+def ruleset_current_with_skipped() -> tuple[Ruleset, tuple[tuple[int, str], ...]]:
+    """The compiled ruleset and the filters left out of it, with the reason (for the editor's warnings
+    and for disabling them), from one read of the version row."""
     global _cached
     _version, stamp = _current_stamp()
     cached = _cached
     if cached is not None and cached.stamp == stamp:
-        return cached.ruleset
+        return cached.ruleset, cached.skipped
     with _building:
         cached = _cached
         if cached is not None and cached.stamp == stamp:
-            return cached.ruleset
+            return cached.ruleset, cached.skipped
         # Read the stamp before the filters: a change committed in between makes the stamp move again,
         # so the next call rebuilds (never the reverse, newer stamp on older filters).
         ruleset, skipped = ruleset_build()
         _cached = _Cached(stamp=stamp, ruleset=ruleset, skipped=skipped)
-        return ruleset
+        return ruleset, skipped
 
 
 def ruleset_skipped() -> tuple[tuple[int, str], ...]:
     """Filters left out of the current ruleset, with the reason (for the editor's warnings)."""
-    ruleset_current()
-    return _cached.skipped if _cached is not None else ()
+    return ruleset_current_with_skipped()[1]
 
 
 def schedule_pure(schedule: Schedule) -> sla.Schedule:

@@ -46,35 +46,31 @@ CELL_FIELDS = (
 )
 
 
-def sla_cell_due(row: dict[str, Any]) -> RowCell | None:
-    """The queue's "SLA due" cell: when the running target is due (None without a clock)."""
-    if row["sla__state"] is None:
+def sla_cell(row: dict[str, Any]) -> RowCell | None:
+    """The queue's "SLA due" cell: when the running target (response, then resolution) is due, coloured
+    by the clock's state (at risk, overdue), which the title names; "paused" while on hold, "met" when no
+    target runs any more (None without a clock). One column, so the queue still fits a laptop's width."""
+    state = row["sla__state"]
+    if state is None:
         return None
+    label = STATE_LABELS.get(state, state)
     if row["sla__paused_since"] is not None:
-        return RowCell("paused", title="On hold: the SLA clock is paused", css="sla-paused")
+        return RowCell("paused", title="On hold: the SLA clock is paused", css="sla-state sla-paused")
     for target in ("response", "resolution"):
         if row[f"sla__{target}_minutes"] and row[f"sla__{target}_met_at"] is None:
             due = row[f"sla__{target}_due_at"]
             if due is None:
-                return None
+                break
             local = timezone.localtime(due)
             return RowCell(
                 local.strftime("%b %-d, %H:%M"),
-                title=f"{target.capitalize()} due {local.strftime('%Y-%m-%d %H:%M %Z')}",
-                css=f"sla-{row['sla__state']}",
+                title=f"{label}: {target} due {local.strftime('%Y-%m-%d %H:%M %Z')}",
+                css=f"sla-{state}",
             )
-    return None
-
-
-def sla_cell_state(row: dict[str, Any]) -> RowCell | None:
-    """The queue's "SLA" cell: on track, at risk, overdue, paused or done (None without a clock)."""
-    state = row["sla__state"]
-    if state is None:
-        return None
     response = TARGET_LABELS.get(row["sla__response_state"], "")
     resolution = TARGET_LABELS.get(row["sla__resolution_state"], "")
     return RowCell(
-        STATE_LABELS.get(state, state),
+        label.lower(),
         title=f"Response: {response.lower()}; resolution: {resolution.lower()}",
         css=f"sla-state sla-{state}",
     )

@@ -20,8 +20,7 @@ def register() -> None:
         CELL_FIELDS,
         describe_escalation,
         describe_sla_change,
-        sla_cell_due,
-        sla_cell_state,
+        sla_cell,
     )
     from socdesk.tickets.filters import queue_register
     from socdesk.tickets.history import event_describer_register
@@ -40,19 +39,11 @@ def register() -> None:
     )
     row_column_register(
         RowColumn(
-            key="sla_due",
+            key="sla",
             label="SLA due",
-            title="When the running SLA target (response, then resolution) is due",
+            title="When the running SLA target (response, then resolution) is due; amber: at risk, "
+            "red: overdue",
             fields=CELL_FIELDS,
-            cell=sla_cell_due,
-        )
-    )
-    row_column_register(
-        RowColumn(
-            key="sla_state",
-            label="SLA",
-            title="On track, at risk, overdue, paused (on hold) or done",
-            fields=CELL_FIELDS,
-            cell=sla_cell_state,
+            cell=sla_cell,
         )
     )

@@ -95,10 +95,8 @@ def _apply_defaults(draft: TicketDraft, topic: HelpTopic) -> None:
             draft.assignee = topic.agent
     if topic.severity and draft.severity == Severity.MEDIUM:
         draft.severity = topic.severity
+    # The SLA clock takes the topic's plan from here unless a ticket filter sets hints["sla_plan"].
     draft.hints["help_topic"] = topic.pk
-    if topic.sla_plan_id is not None:
-        # Ticket filters run after this hook: a filter's plan replaces the topic's.
-        draft.hints.setdefault("sla_plan", topic.sla_plan_id)
     if not topic.auto_response:
         draft.hints.setdefault("suppress_autoresponse", True)
 

@@ -71,8 +71,9 @@ def test_console_pages_fit_the_window(page, live_server, cast, screenshots, size
     }
     for name, path in pages.items():
         page.goto(base + path)
-        _assert_fits(page, name)
+        page.wait_for_load_state("networkidle")
         page.screenshot(path=screenshots / f"layout-{size}-{name}.png", full_page=True)
+        _assert_fits(page, name)
 
     # The favicon the pages link to is served.
     icon = page.evaluate("fetch(document.querySelector('link[rel=icon]').href).then(r => r.status)")
@@ -149,8 +150,9 @@ def test_alert_queue_saved_searches_admin_agents_and_alerts_panel_fit_the_window
     }
     for name, path in pages.items():
         page.goto(base + path)
-        _assert_fits(page, name)
+        page.wait_for_load_state("networkidle")
         page.screenshot(path=screenshots / f"layout-{size}-{name}.png", full_page=True)
+        _assert_fits(page, name)
     # What each page is there to show is on it (a blank page would fit too).
     page.goto(base + pages["queue-search"])
     expect(page.locator("[data-snippet] mark").first).to_have_text("203.0.113.7")

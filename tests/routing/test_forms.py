@@ -156,7 +156,7 @@ def test_the_topics_department_applies_only_where_the_channel_picked_none(people
     assert ticket.department == people.soc
 
 
-def test_the_topics_sla_plan_and_auto_response_go_to_the_hints(people):
+def test_the_topic_and_its_auto_response_go_to_the_hints_and_its_sla_plan_starts_the_clock(people):
     from socdesk.routing.services.sla import (
         PlanDefinition,
         ScheduleDefinition,
@@ -171,11 +171,11 @@ def test_the_topics_sla_plan_and_auto_response_go_to_the_hints(people):
     )
     setup = incident_topic(people, sla_plan=plan, auto_response=False)
     plain = topic_draft(people, setup.topic, host_ip="10.0.0.1")
-    filtered = topic_draft(people, setup.topic, host_ip="10.0.0.1")
-    filtered.hints["sla_plan"] = 999  # a plan chosen before this step is kept
-    ticket_create_many([plain, filtered])
-    assert plain.hints["sla_plan"] == plan.pk and plain.hints["suppress_autoresponse"] is True
-    assert filtered.hints["sla_plan"] == 999
+    (ticket,) = ticket_create_many([plain])
+    assert plain.hints["help_topic"] == setup.topic.pk and plain.hints["suppress_autoresponse"] is True
+    # hints["sla_plan"] is a ticket filter's choice; the topic's plan is the SLA clock's next choice
+    assert "sla_plan" not in plain.hints
+    assert (ticket.sla.plan_id, ticket.sla.plan_source) == (plan.pk, "help_topic")
 
 
 @pytest.mark.parametrize(
