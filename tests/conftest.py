@@ -112,3 +112,23 @@ def screenshots() -> Path:
     """Where browser tests save the screenshots a person looks at (test-artifacts/, not committed)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback (aiosmtpd) with Django's SMTP backend pointed at it; yields its
+    Inbox (tests/mailserver.py)."""
+    from aiosmtpd.controller import Controller
+
+    from tests.core.processes import free_port
+    from tests.mailserver import Inbox
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    try:
+        yield inbox
+    finally:
+        controller.stop()

@@ -4,46 +4,13 @@ is only shown when it is not, and a mail server that refuses leaves the agent cr
 from __future__ import annotations
 
 import re
-import socket
 from email import message_from_bytes
-
-import pytest
-from aiosmtpd.controller import Controller
 
 from socdesk.accounts.models import Agent
 from socdesk.audit.models import AuditEvent
 from tests.adminarea.test_agents import agent_form
 from tests.console_helpers import client_for
-
-
-class Inbox:
-    """An aiosmtpd handler keeping what it was sent."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    try:
-        yield inbox
-    finally:
-        controller.stop()
+from tests.core.processes import free_port
 
 
 def test_the_link_is_mailed_over_smtp_and_shown(people, smtp):

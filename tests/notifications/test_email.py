@@ -7,7 +7,6 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from socdesk.core.errors import ServiceError
 from socdesk.notifications.choices import Kind
@@ -16,7 +15,8 @@ from socdesk.notifications.services import notification_emails_send, notificatio
 from socdesk.notifications.tasks import notification_emails_sweep
 from socdesk.tickets import services
 from socdesk.tickets.services import TicketDraft
-from tests.adminarea.test_password_mail import Inbox, free_port
+from tests.core.processes import free_port
+from tests.mailserver import Inbox
 
 
 def parsed(inbox: Inbox):
@@ -25,17 +25,10 @@ def parsed(inbox: Inbox):
 
 
 @pytest.fixture
-def smtp(settings, huey_immediate):
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+def smtp(smtp, settings, huey_immediate):
+    """The shared SMTP server (tests/conftest.py), with the worker's tasks run at once and a base URL."""
     settings.SOCDESK_BASE_URL = "https://socdesk.example.test/"
-    try:
-        yield inbox
-    finally:
-        controller.stop()
+    return smtp
 
 
 def test_an_assignment_is_mailed_after_commit_with_the_tickets_link(

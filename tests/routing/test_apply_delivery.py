@@ -6,14 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import threading
 from datetime import timedelta
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
@@ -28,41 +26,12 @@ from socdesk.tickets.services import (
     ticket_change_status,
     ticket_reply,
 )
+from tests.core.processes import free_port
 
 from .test_apply import make_filter, open_ticket
 from .test_apply import responders as responders  # a fixture
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler keeping what it was sent."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    try:
-        yield inbox
-    finally:
-        controller.stop()
 
 
 class Receiver:
