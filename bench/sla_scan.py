@@ -154,6 +154,7 @@ def seed(target: int, window_hours: int, plan, seeded_at: datetime) -> None:
                     None,
                     None,
                     "{}",
+                    "{}",
                     1,
                     created,
                     None,
