@@ -36,6 +36,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher", *settings.PASSWORD_HASHERS]
 
 
+@pytest.fixture(autouse=True)
+def _rate_limit_window_pinned(monkeypatch):
+    """The API rate limit counts per wall-clock minute; a test whose requests straddled a minute
+    boundary would see its counter restart. Pin the limiter's clock to the middle of this minute."""
+    import time
+    from types import SimpleNamespace
+
+    middle = (time.time() // 60) * 60 + 30
+    monkeypatch.setattr("socdesk.accounts.keyauth.time", SimpleNamespace(time=lambda: middle))
+
+
 @pytest.fixture
 def huey_immediate():
     """Run tasks in-process, as soon as they are enqueued (after the request's transaction commits)."""
