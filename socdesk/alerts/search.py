@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db.models import Q
-from django.db.models.functions import Substr
 
 from socdesk.alerts import observables as obs
-from socdesk.alerts.models import Alert, TicketObservable
+from socdesk.alerts.models import Alert, Observable, TicketObservable
+from socdesk.core import sql
 from socdesk.tickets.search import DocumentParts
 
 ALERTS_PER_TICKET = 50  # a grouped ticket's newest distinct alerts; older ones repeat the same words
@@ -27,23 +27,27 @@ FIELD_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Written once rather than built by the ORM on every write (see socdesk.core.sql.rows_for_ids).
+ALERTS_SQL = (
+    f"SELECT ticket_id, title, SUBSTR(description, 1, {DESCRIPTION_CHARS}) FROM {Alert._meta.db_table}"
+    " WHERE {ids:ticket_id} ORDER BY ticket_id, last_seen DESC, id DESC"
+)
+OBSERVABLES_SQL = (
+    f"SELECT link.ticket_id, o.value FROM {TicketObservable._meta.db_table} link"
+    f" JOIN {Observable._meta.db_table} o ON o.id = link.observable_id"
+    " WHERE {ids:link.ticket_id} ORDER BY link.id"
+)
+
+
 def ticket_search_parts(ticket_ids: list[int]) -> dict[int, DocumentParts]:
     """Alert titles and descriptions (which carry the labels) and observable values of these tickets."""
     parts: dict[int, DocumentParts] = defaultdict(DocumentParts)
     counts: dict[int, int] = defaultdict(int)
-    alerts = (
-        Alert.objects.filter(ticket_id__in=ticket_ids)
-        .order_by("ticket_id", "-last_seen", "-id")
-        .values_list("ticket_id", "title", Substr("description", 1, DESCRIPTION_CHARS))
-    )
-    for ticket_id, title, description in alerts:
+    for ticket_id, title, description in sql.rows_for_ids(ALERTS_SQL, ticket_ids):
         if counts[ticket_id] < ALERTS_PER_TICKET:
             counts[ticket_id] += 1
             parts[ticket_id].body.extend([title, description])
-    links = TicketObservable.objects.filter(ticket_id__in=ticket_ids).values_list(
-        "ticket_id", "observable__value"
-    )
-    for ticket_id, value in links:
+    for ticket_id, value in sql.rows_for_ids(OBSERVABLES_SQL, ticket_ids):
         parts[ticket_id].body.append(value)
         parts[ticket_id].identifiers.append(value)
     return parts

@@ -40,7 +40,7 @@ from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.routing.matching import Ruleset
 from socdesk.routing.models import FilterRule, FilterWebhookDelivery, HelpTopic
 from socdesk.routing.selectors import ruleset_current_with_skipped
-from socdesk.routing.services._common import bump_ruleset_version
+from socdesk.routing.snapshot import configuration_changed
 from socdesk.routing.tasks import webhooks_queue
 from socdesk.routing.vocabulary import (
     ActionType,
@@ -154,7 +154,7 @@ def filter_disable_invalid(*, rule_id: int, reason: str) -> bool:
         return False
     reason = reason[:500]
     FilterRule.objects.filter(pk=rule_id).update(enabled=False, disabled_reason=reason)
-    bump_ruleset_version()
+    configuration_changed()  # an update() sends no signal
     log.warning("Ticket filter %s (%s) disabled: %s", rule.pk, rule.name, reason)
     record(
         actor=FILTERS_ACTOR,

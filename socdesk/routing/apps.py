@@ -34,3 +34,32 @@ class RoutingConfig(AppConfig):
         # 4. SLA: clocks start with the ticket (on the plan chosen above) and follow its changes; it also
         #    registers its queues (At risk, Overdue), queue columns and history wording.
         sla_wiring.register()
+        _watch_configuration()
+
+
+def _watch_configuration() -> None:
+    """Every save or delete of a routing configuration row moves the configuration stamp, whoever makes
+    it (services, `config apply`, Django's admin, a cascade), so each process's snapshot of it
+    (socdesk/routing/snapshot.py) is replaced at its next use."""
+    from django.db.models.signals import post_delete, post_save
+
+    from socdesk.routing import models
+    from socdesk.routing.snapshot import configuration_changed
+
+    configuration = (
+        models.Schedule,
+        models.WorkingHours,
+        models.Holiday,
+        models.SLAPlan,
+        models.SLATarget,
+        models.EscalationLevel,
+        models.HelpTopic,
+        models.FilterRule,
+        models.AssignmentPolicy,
+        models.CustomForm,
+        models.CustomField,
+        models.DepartmentSLA,
+    )
+    for model in configuration:
+        post_save.connect(configuration_changed, sender=model, dispatch_uid=f"routing-stamp-save-{model}")
+        post_delete.connect(configuration_changed, sender=model, dispatch_uid=f"routing-stamp-delete-{model}")

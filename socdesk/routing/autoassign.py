@@ -33,6 +33,7 @@ from socdesk.accounts.models import Agent, DepartmentAccess, Team
 from socdesk.audit.services import audit_event, record_many
 from socdesk.core import sql
 from socdesk.core.actor import Actor
+from socdesk.routing import snapshot
 from socdesk.routing.choices import AssignmentMode
 from socdesk.routing.models import AssignmentPolicy
 from socdesk.tickets.choices import OPEN_STATUSES
@@ -84,8 +85,11 @@ def assign_drafts(drafts: list[TicketDraft]) -> None:
     waiting = [draft for draft in drafts if draft.assignee is None]
     if not waiting:
         return
-    department_ids = {draft.department.pk for draft in waiting}
-    team_ids = {draft.team.pk for draft in waiting if draft.team is not None}
+    policy_departments, policy_teams = snapshot.current().piece("assigning", _assigning_read)
+    department_ids = {draft.department.pk for draft in waiting} & policy_departments
+    team_ids = {draft.team.pk for draft in waiting if draft.team is not None} & policy_teams
+    if not department_ids and not team_ids:
+        return
     # Outside a caller's transaction the lock would end with the statement; this keeps it to the end
     # of the pointer's update at least (inside one, to the caller's commit, with no savepoint to pay).
     with transaction.atomic(savepoint=False):
@@ -109,6 +113,15 @@ def assign_drafts(drafts: list[TicketDraft]) -> None:
                 groups[(policy, draft.department.pk)].append(draft)
         if groups:
             _assign_groups(groups)
+
+
+def _assigning_read() -> tuple[frozenset[int], frozenset[int]]:
+    """The departments and the teams with an auto-assignment policy other than `none`."""
+    rows = AssignmentPolicy.objects.exclude(mode=AssignmentMode.NONE).values_list("department_id", "team_id")
+    return (
+        frozenset(department for department, _ in rows if department is not None),
+        frozenset(team for _, team in rows if team is not None),
+    )
 
 
 def record_auto_assignments(tickets: list[Ticket], drafts: list[TicketDraft], now: datetime) -> None:

@@ -236,7 +236,9 @@ class FilterRule(models.Model):
 
 
 class RulesetVersion(models.Model):
-    """One row counting changes to the filters; each process rebuilds its compiled ruleset when it moves."""
+    """One row that moves at every change to the routing configuration (filters, forms, help topics, SLA
+    plans and schedules, department plans, assignment policies): each process drops its snapshot of the
+    configuration when the stamp differs (socdesk/routing/snapshot.py)."""
 
     version = models.PositiveBigIntegerField(default=0)
     stamp = models.CharField(max_length=32, default="", help_text="New at every change (see services).")

@@ -1,14 +1,14 @@
-"""Reads for routing: the compiled ruleset, cached per process, rebuilt when any process changes filters;
-schedules as pure values; a department's or team's auto-assignment mode."""
+"""Reads for routing: the compiled ruleset and the custom forms, kept per process until the configuration
+changes (socdesk/routing/snapshot.py); schedules as pure values; a department's or team's auto-assignment
+mode."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, replace
 
 from socdesk.accounts.models import Department, Team
-from socdesk.routing import sla
+from socdesk.routing import sla, snapshot
 from socdesk.routing.choices import AssignmentMode
 from socdesk.routing.custom_values import FieldSpec
 from socdesk.routing.matching import CompiledFilter, Ruleset, compile_filter, ruleset_of
@@ -18,24 +18,12 @@ from socdesk.routing.models import (
     CustomForm,
     FilterRule,
     HelpTopic,
-    RulesetVersion,
     Schedule,
     TicketTopic,
 )
 from socdesk.routing.vocabulary import ActionSpec, ConditionSpec, FilterSpec, RuleError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Cached:
-    stamp: str
-    ruleset: Ruleset
-    skipped: tuple[tuple[int, str], ...]
-
-
-_cached: _Cached | None = None
-_building = threading.Lock()
 
 
 def filter_spec_of(rule: FilterRule) -> FilterSpec:
@@ -61,14 +49,8 @@ def filter_spec_of(rule: FilterRule) -> FilterSpec:
     )
 
 
-def _current_stamp() -> tuple[int, str]:
-    row = RulesetVersion.objects.filter(pk=1).values_list("version", "stamp").first()
-    return row if row is not None else (0, "")
-
-
-def ruleset_build() -> tuple[Ruleset, tuple[tuple[int, str], ...]]:
+def ruleset_build(version: int = 0) -> tuple[Ruleset, tuple[tuple[int, str], ...]]:
     """Compile the enabled filters from the database; ones that no longer compile are left out and named."""
-    version, _stamp = _current_stamp()
     compiled: list[tuple[FilterSpec, CompiledFilter]] = []
     skipped: list[tuple[int, str]] = []
     for rule in FilterRule.objects.filter(enabled=True).order_by("order", "id"):
@@ -84,27 +66,15 @@ def ruleset_build() -> tuple[Ruleset, tuple[tuple[int, str], ...]]:
 
 
 def ruleset_current() -> Ruleset:
-    """The compiled ruleset: one small read of the version row, and a rebuild only after a change."""
+    """The compiled ruleset: one small read of the configuration stamp, and a rebuild only after a change."""
     return ruleset_current_with_skipped()[0]
 
 
 def ruleset_current_with_skipped() -> tuple[Ruleset, tuple[tuple[int, str], ...]]:
     """The compiled ruleset and the filters left out of it, with the reason (for the editor's warnings
-    and for disabling them), from one read of the version row."""
-    global _cached
-    _version, stamp = _current_stamp()
-    cached = _cached
-    if cached is not None and cached.stamp == stamp:
-        return cached.ruleset, cached.skipped
-    with _building:
-        cached = _cached
-        if cached is not None and cached.stamp == stamp:
-            return cached.ruleset, cached.skipped
-        # Read the stamp before the filters: a change committed in between makes the stamp move again,
-        # so the next call rebuilds (never the reverse, newer stamp on older filters).
-        ruleset, skipped = ruleset_build()
-        _cached = _Cached(stamp=stamp, ruleset=ruleset, skipped=skipped)
-        return ruleset, skipped
+    and for disabling them), from one read of the configuration stamp."""
+    current = snapshot.current()
+    return current.piece("ruleset", lambda: ruleset_build(current.version))
 
 
 def ruleset_skipped() -> tuple[tuple[int, str], ...]:
@@ -172,12 +142,17 @@ class FormSpecs:
 
 
 def form_specs(form_id: int | None) -> FormSpecs:
-    """The fields a ticket with this form is checked against.
+    """The fields a ticket with this form is checked against (kept per process until the configuration
+    changes).
 
     No form (a ticket without a help topic, or a topic without a form): every field of every form, by
     name, so a value sent by name is still checked by that field's type; where two forms use one name,
     the field of the older form counts. Nothing is required then, as no form was chosen.
     """
+    return snapshot.current().piece(f"form_specs:{form_id}", lambda: _form_specs_read(form_id))
+
+
+def _form_specs_read(form_id: int | None) -> FormSpecs:
     if form_id is not None:
         form = CustomForm.objects.filter(pk=form_id).first()
         rows = list(CustomField.objects.filter(form_id=form_id))
@@ -202,10 +177,14 @@ def help_topics_for_agents() -> list[HelpTopic]:
     return list(HelpTopic.objects.select_related("parent").order_by("name"))
 
 
-def custom_field_names_for_topic(topic_id: int | None) -> set[str]:
+def custom_field_names_for_topic(topic_id: int | None) -> frozenset[str]:
     """The field names a request on this topic may carry (every form's when no topic or no form): what
     a channel that mixes custom fields with its own keys (the osTicket API) picks out by name."""
+    return snapshot.current().piece(f"field_names:{topic_id}", lambda: _field_names_read(topic_id))
+
+
+def _field_names_read(topic_id: int | None) -> frozenset[str]:
     topic = HelpTopic.objects.select_related("parent").filter(pk=topic_id).first() if topic_id else None
     form_id = topic_form_id(topic) if topic is not None else None
     fields = CustomField.objects.filter(form_id=form_id) if form_id is not None else CustomField.objects.all()
-    return set(fields.values_list("name", flat=True))
+    return frozenset(fields.values_list("name", flat=True))

@@ -1,4 +1,4 @@
-"""`__in` with a list: one array parameter on PostgreSQL, the same rows as Django's own IN everywhere."""
+"""`__in` lists and `sql.rows_for_ids`: one array parameter on PostgreSQL, the same rows as IN everywhere."""
 
 from __future__ import annotations
 
@@ -56,3 +56,18 @@ def test_on_postgresql_a_list_is_one_array_parameter(tickets):
     first, second = (q["sql"] for q in queries.captured_queries)
     assert "= ANY (" in first and "::bigint[]" in first
     assert "= ANY (" in second and "::varchar(254)[]" in second
+
+
+def test_rows_for_ids_reads_the_rows_of_those_ids_only(tickets):
+    from socdesk.core import sql
+
+    ids = [t.pk for t in tickets]
+    query = "SELECT id, subject FROM tickets_ticket WHERE {ids:id} ORDER BY id"
+    assert sql.rows_for_ids(query, [ids[3], ids[1], ids[1]]) == [
+        (ids[1], "Beacon 1"),
+        (ids[3], "Beacon 3"),
+    ]
+    assert sql.rows_for_ids(query, [max(ids) + 1000]) == []
+    with CaptureQueriesContext(connection) as queries:
+        assert sql.rows_for_ids(query, []) == []
+    assert not queries.captured_queries  # nothing to read: no statement

@@ -13,7 +13,6 @@ from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.routing.models import FilterRule, RulesetVersion
-from socdesk.routing.services._common import bump_ruleset_version
 from socdesk.routing.services.filters import FilterDefinition, filter_create
 from socdesk.routing.services.sla import (
     PlanDefinition,
@@ -22,6 +21,7 @@ from socdesk.routing.services.sla import (
     sla_plan_create,
 )
 from socdesk.routing.services.topics import TopicDefinition, help_topic_create
+from socdesk.routing.snapshot import configuration_changed
 from socdesk.tickets.choices import EntryKind
 from socdesk.tickets.models import ThreadEntry, Ticket
 from socdesk.tickets.services import TicketDraft, ticket_create, ticket_create_many
@@ -229,7 +229,7 @@ def test_a_regex_broken_in_the_database_disables_the_filter(people, responders):
     FilterRule.objects.filter(pk=rule.pk).update(
         conditions=[{"field": "subject", "operator": "matches", "value": "(unclosed"}]
     )
-    bump_ruleset_version()
+    configuration_changed()
     ticket = open_ticket(people)
     assert ticket.team is None and ticket.pk is not None
     rule.refresh_from_db()

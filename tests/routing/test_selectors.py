@@ -56,11 +56,15 @@ def test_another_process_change_is_seen_through_the_version_row(people):
     actor = Actor.for_agent(people.admin)
     filter_create(actor=actor, definition=definition("first", 10))
     assert len(ruleset_current().filters) == 1
-    # Another process wrote a filter and moved the stamp (simulated with plain writes).
-    FilterRule.objects.create(
-        name="other",
-        conditions=[{"field": "subject", "operator": "contains", "value": "mail"}],
-        actions=[{"type": "stop"}],
+    # Another process wrote a filter and moved the stamp (simulated with a write that sends no signal).
+    FilterRule.objects.bulk_create(
+        [
+            FilterRule(
+                name="other",
+                conditions=[{"field": "subject", "operator": "contains", "value": "mail"}],
+                actions=[{"type": "stop"}],
+            )
+        ]
     )
     assert len(ruleset_current().filters) == 1  # stamp unchanged: still the cached ruleset
     RulesetVersion.objects.filter(pk=1).update(stamp="from-elsewhere")

@@ -168,6 +168,10 @@ class PostgreSQL:
             values.sort()
         return pool
 
+    def id_in(self, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        # One array parameter whatever the number of ids (see socdesk/core/lookups.py).
+        return f"{column} = ANY(%s::bigint[])", [list(ids)]
+
     def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -61,6 +61,9 @@ class SQLite:
     ) -> dict[str, list[int]]:
         return {}  # ids come back from the insert itself; counters cost one upsert each anyway
 
+    def id_in(self, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
     def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None:
         return None  # synchronous=NORMAL in WAL mode already commits without a flush
 

@@ -10,7 +10,7 @@ from socdesk.core.errors import ServiceError
 from socdesk.routing.matching import compile_filter
 from socdesk.routing.models import FilterRule
 from socdesk.routing.selectors import filter_spec_of
-from socdesk.routing.services._common import bump_ruleset_version
+from socdesk.routing.snapshot import configuration_changed
 from socdesk.routing.vocabulary import RuleError
 
 # Orders are renumbered in steps, so a filter written elsewhere with an order in between keeps its place.
@@ -36,7 +36,6 @@ def filter_set_enabled(*, actor: Actor, rule: FilterRule, enabled: bool) -> Filt
     if enabled:
         rule.disabled_reason = ""
     rule.save(update_fields=["enabled", "disabled_reason", "updated_at"])
-    bump_ruleset_version()
     record(
         actor=actor,
         action="ticket_filter.enabled" if enabled else "ticket_filter.disabled",
@@ -68,7 +67,7 @@ def filter_move(*, actor: Actor, rule: FilterRule, offset: int) -> list[FilterRu
             each.order = index * ORDER_STEP
             changed.append(each)
     FilterRule.objects.bulk_update(changed, ["order"])
-    bump_ruleset_version()
+    configuration_changed()  # a bulk update sends no signal
     record(
         actor=actor,
         action="ticket_filter.reordered",

@@ -17,7 +17,6 @@ from socdesk.core.text import clean_json, clean_text
 from socdesk.routing.choices import FilterEvent
 from socdesk.routing.matching import compile_filter
 from socdesk.routing.models import FilterRule, HelpTopic, SLAPlan
-from socdesk.routing.services._common import bump_ruleset_version
 from socdesk.routing.vocabulary import ActionSpec, ActionType, ConditionSpec, FilterSpec, RuleError
 
 REFERENCED_MODELS: dict[ActionType, tuple[type[Model], str]] = {
@@ -203,7 +202,6 @@ def filter_create(*, actor: Actor, definition: FilterDefinition) -> FilterRule:
     """Create a ticket filter after checking every condition and action (nothing is written if one fails)."""
     _spec, values = _validate(definition)
     rule = FilterRule.objects.create(**values)
-    bump_ruleset_version()
     record(actor=actor, action="ticket_filter.created", target=rule, after=_snapshot(rule))
     return rule
 
@@ -218,7 +216,6 @@ def filter_update(*, actor: Actor, rule: FilterRule, definition: FilterDefinitio
         setattr(rule, name, value)
     rule.disabled_reason = ""
     rule.save()
-    bump_ruleset_version()
     record(actor=actor, action="ticket_filter.updated", target=rule, before=before, after=_snapshot(rule))
     return rule
 
@@ -230,4 +227,3 @@ def filter_delete(*, actor: Actor, rule: FilterRule) -> None:
     before = _snapshot(rule)
     record(actor=actor, action="ticket_filter.deleted", target=rule, before=before)
     rule.delete()
-    bump_ruleset_version()

@@ -26,6 +26,7 @@ from socdesk.routing.models import (
     WorkingHours,
 )
 from socdesk.routing.services._common import filters_using
+from socdesk.routing.snapshot import configuration_changed
 from socdesk.tickets.choices import Severity
 
 
@@ -86,6 +87,7 @@ def _write_schedule(schedule: Schedule, definition: ScheduleDefinition, pure: sl
         Holiday(schedule=schedule, date=day, name=clean_text(name)[:100])
         for day, name in sorted((definition.holidays or {}).items())
     )
+    configuration_changed()  # bulk writes send no signal
 
 
 @transaction.atomic
@@ -239,6 +241,7 @@ def _write_plan(plan: SLAPlan, definition: PlanDefinition) -> None:
         )
         for level, e in enumerate(definition.escalations, start=1)
     )
+    configuration_changed()  # bulk writes send no signal
 
 
 @transaction.atomic

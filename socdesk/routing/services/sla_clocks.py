@@ -22,7 +22,7 @@ from socdesk.audit.services import record
 from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
-from socdesk.routing import clocks, sla
+from socdesk.routing import clocks, sla, snapshot
 from socdesk.routing.choices import PlanSource
 from socdesk.routing.models import DepartmentSLA, HelpTopic, SLAPlan, TicketSLA
 from socdesk.routing.selectors import schedule_pure
@@ -47,10 +47,20 @@ class PlanInfo:
 
 
 def plan_infos(plan_ids: Iterable[int]) -> dict[int, PlanInfo]:
-    """The plans with these ids, read in a few queries whatever their number (schedules once each)."""
+    """The plans with these ids (those that exist), kept per process until the configuration changes."""
     wanted = {pk for pk in plan_ids if pk}
     if not wanted:
         return {}
+    known: dict[int, PlanInfo | None] = snapshot.current().piece("plan_infos", dict)
+    missing = wanted - known.keys()
+    if missing:
+        read = _plan_infos_read(missing)
+        known.update({pk: read.get(pk) for pk in missing})
+    return {pk: info for pk in wanted if (info := known.get(pk)) is not None}
+
+
+def _plan_infos_read(wanted: set[int]) -> dict[int, PlanInfo]:
+    """The plans with these ids, read in a few queries whatever their number (schedules once each)."""
     plans = (
         SLAPlan.objects.filter(pk__in=wanted)
         .select_related("schedule")
@@ -87,33 +97,35 @@ def _id(value: Any) -> int | None:
         return None
 
 
-def _department_plans(department_ids: Iterable[int]) -> dict[int, int]:
-    return dict(
-        DepartmentSLA.objects.filter(department_id__in=set(department_ids), plan__isnull=False).values_list(
-            "department_id", "plan_id"
-        )
+@dataclass(frozen=True)
+class PlanChoices:
+    """Which plan a new ticket gets when no filter chose one: by help topic, by department, the default."""
+
+    by_topic: dict[int, int]
+    by_department: dict[int, int]
+    default: int | None
+
+
+def _plan_choices_read() -> PlanChoices:
+    return PlanChoices(
+        by_topic=dict(HelpTopic.objects.filter(sla_plan__isnull=False).values_list("pk", "sla_plan_id")),
+        by_department=dict(
+            DepartmentSLA.objects.filter(plan__isnull=False).values_list("department_id", "plan_id")
+        ),
+        default=SLAPlan.objects.filter(is_default=True).order_by("name").values_list("pk", flat=True).first(),
     )
 
 
-def _default_plan_id() -> int | None:
-    return SLAPlan.objects.filter(is_default=True).values_list("pk", flat=True).first()
+def plan_choices() -> PlanChoices:
+    """The plans of help topics and departments and the default, kept per process until they change."""
+    return snapshot.current().piece("plan_choices", _plan_choices_read)
 
 
 def plans_chosen(tickets: Sequence[Ticket], drafts: Sequence[TicketDraft]) -> list[tuple[int, str] | None]:
     """Each ticket's (plan id, source): a filter's choice (hints["sla_plan"]), else the help topic's plan,
     else the department's, else the default plan; None when there is none (no clock)."""
-    topic_ids = {_id(draft.hints.get("help_topic", draft.help_topic)) for draft in drafts} - {None}
-    topic_plans = (
-        dict(
-            HelpTopic.objects.filter(pk__in=topic_ids, sla_plan__isnull=False).values_list(
-                "pk", "sla_plan_id"
-            )
-        )
-        if topic_ids
-        else {}
-    )
-    department_plans = _department_plans(t.department_id for t in tickets)
-    default = _default_plan_id()
+    choices = plan_choices()
+    topic_plans, department_plans, default = choices.by_topic, choices.by_department, choices.default
     chosen: list[tuple[int, str] | None] = []
     for ticket, draft in zip(tickets, drafts, strict=True):
         filter_plan = _id(draft.hints.get("sla_plan"))
@@ -132,11 +144,11 @@ def plans_chosen(tickets: Sequence[Ticket], drafts: Sequence[TicketDraft]) -> li
 
 
 def _plan_for_department(department_id: int) -> tuple[int, str] | None:
-    plan = _department_plans([department_id]).get(department_id)
+    choices = plan_choices()
+    plan = choices.by_department.get(department_id)
     if plan:
         return plan, PlanSource.DEPARTMENT
-    default = _default_plan_id()
-    return (default, PlanSource.DEFAULT) if default else None
+    return (choices.default, PlanSource.DEFAULT) if choices.default else None
 
 
 # --- computing a clock ----------------------------------------------------------------------------------

@@ -1,0 +1,85 @@
+"""The routing configuration each process keeps in memory: one snapshot per configuration stamp.
+
+Every ticket opened, on every channel, reads some of the routing configuration: the compiled ticket
+filters, the custom fields of its form, the SLA plan of its help topic, of its department or the default
+one (with the plan's schedule, targets and escalation levels), and whether its department or team
+auto-assigns. That configuration changes a few times a day and is read on every batch, so each process
+keeps what it has read in a `Snapshot`, built piece by piece on first use, and starts a new one when the
+stamp moves.
+
+The stamp is the one `RulesetVersion` row, read with one small statement per use, so a change saved by
+any process is seen by every other on its next ticket. It moves in the transaction of every write to a
+routing configuration model: a `post_save` / `post_delete` signal for each (connected in apps.py, so
+services, `socdesk config apply`, Django's admin and cascades are all covered), plus an explicit bump by
+a service that writes with a bulk statement, which sends no signal. The stamp is a new random value each
+time, never a counter alone, so a change that rolls back can never be mistaken for a later committed one.
+
+Reading the stamp before the pieces keeps a snapshot from ever being newer-stamped than its contents: a
+change committed in between moves the stamp again, and the next use starts afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import F
+
+from socdesk.routing.models import RulesetVersion
+
+T = TypeVar("T")
+
+
+class Snapshot:
+    """What this process has read of the routing configuration at one stamp, by piece name."""
+
+    def __init__(self, stamp: str, version: int):
+        self.stamp, self.version = stamp, version
+        self._pieces: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def piece(self, name: str, build: Callable[[], T]) -> T:
+        """The piece called `name`, built by `build()` the first time it is asked for at this stamp."""
+        try:
+            return self._pieces[name]
+        except KeyError:
+            pass
+        with self._lock:
+            if name not in self._pieces:
+                self._pieces[name] = build()
+            return self._pieces[name]
+
+
+_current: Snapshot | None = None
+
+
+def _stamp() -> tuple[str, int]:
+    table = RulesetVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT stamp, version FROM {table} WHERE id = 1")
+        row = cursor.fetchone()
+    return (row[0], int(row[1])) if row else ("", 0)
+
+
+def current() -> Snapshot:
+    """The snapshot of the configuration as it is now (one read of the stamp)."""
+    global _current
+    stamp, version = _stamp()
+    snapshot = _current
+    if snapshot is None or snapshot.stamp != stamp:
+        snapshot = _current = Snapshot(stamp, version)
+    return snapshot
+
+
+def configuration_changed(**_: Any) -> None:
+    """Move the stamp: every process starts a new snapshot at its next use (inside the writing
+    transaction, so a rollback takes the move back with the change). Also a signal receiver."""
+    stamp = uuid.uuid4().hex
+    if RulesetVersion.objects.filter(pk=1).update(version=F("version") + 1, stamp=stamp):
+        return
+    _row, created = RulesetVersion.objects.get_or_create(pk=1, defaults={"version": 1, "stamp": stamp})
+    if not created:  # another transaction made the row first
+        RulesetVersion.objects.filter(pk=1).update(version=F("version") + 1, stamp=stamp)
