@@ -15,12 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from socdesk.accounts.web import admin_view
+from socdesk.adminarea.custom_form_forms import TopicWithFormForm
 from socdesk.adminarea.routing_forms import (
     WEEKDAY_FIELDS,
     EscalationRows,
     PlanForm,
     ScheduleForm,
-    TopicForm,
 )
 from socdesk.adminarea.views import show_refusal
 from socdesk.core.errors import ServiceError
@@ -281,7 +281,7 @@ def topic_tree(topics: list[HelpTopic]) -> list[tuple[HelpTopic, int]]:
 @require_GET
 def topics(request: HttpRequest) -> HttpResponse:
     """GET /admin-area/help-topics: the topics as a tree, with the defaults each gives new tickets."""
-    rows = list(HelpTopic.objects.select_related("department", "team", "agent__user", "sla_plan"))
+    rows = list(HelpTopic.objects.select_related("department", "team", "agent__user", "sla_plan", "form"))
     tree = [(topic, depth, "\u203a " * depth) for topic, depth in topic_tree(rows)]
     return render(request, "adminarea/help_topics.html", {"rows": tree, "section": "topics"})
 
@@ -299,8 +299,9 @@ def _topic_page(request: HttpRequest, topic: HelpTopic | None) -> HttpResponse:
             "sla_plan": topic.sla_plan_id,
             "portal_visible": topic.portal_visible,
             "auto_response": topic.auto_response,
+            "form": topic.form_id,
         }
-    form = TopicForm(request.POST or None, initial=initial)
+    form = TopicWithFormForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         definition = TopicDefinition(**form.cleaned_data)
         try:

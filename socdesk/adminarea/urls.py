@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from socdesk.adminarea import filter_views, routing_views, tools, views
+from socdesk.adminarea import filter_views, form_views, routing_views, tools, views
 
 app_name = "adminarea"
 
@@ -46,4 +46,18 @@ urlpatterns = [
     path("help-topics/new", routing_views.topic_new, name="help-topic-new"),
     path("help-topics/<int:pk>", routing_views.topic_edit, name="help-topic-edit"),
     path("help-topics/<int:pk>/delete", routing_views.topic_remove, name="help-topic-delete"),
+    # Custom forms and their fields (the help topic page picks a topic's form).
+    path("custom-forms", form_views.custom_forms, name="custom-forms"),
+    path("custom-forms/new", form_views.custom_form_new, name="custom-form-new"),
+    path("custom-forms/<int:pk>", form_views.custom_form_edit, name="custom-form-edit"),
+    path("custom-forms/<int:pk>/delete", form_views.custom_form_remove, name="custom-form-delete"),
+    path("custom-forms/<int:pk>/fields/new", form_views.custom_field_new, name="custom-field-new"),
+    path(
+        "custom-forms/<int:pk>/fields/<int:field_pk>", form_views.custom_field_edit, name="custom-field-edit"
+    ),
+    path(
+        "custom-forms/<int:pk>/fields/<int:field_pk>/delete",
+        form_views.custom_field_remove,
+        name="custom-field-delete",
+    ),
 ]

@@ -52,7 +52,7 @@ from socdesk.adminarea.forms import (
 )
 from socdesk.alerts.models import Integration
 from socdesk.core.errors import ServiceError
-from socdesk.routing.models import FilterRule, HelpTopic, Schedule, SLAPlan
+from socdesk.routing.models import CustomForm, FilterRule, HelpTopic, Schedule, SLAPlan
 from socdesk.routing.selectors import assignment_mode_of
 from socdesk.routing.services.assignment import assignment_policy_set
 
@@ -105,6 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "sla_plans": SLAPlan.objects.count(),
         "schedules": Schedule.objects.count(),
         "topics": HelpTopic.objects.count(),
+        "custom_forms": CustomForm.objects.count(),
     }
     return render(request, "adminarea/home.html", {"counts": counts, "section": "home"})
 
