@@ -1,5 +1,5 @@
 """Reads for routing: the compiled ruleset, cached per process, rebuilt when any process changes filters;
-schedules as pure values; a department's or team's auto-assignment mode."""
+schedules as pure values; a department's or team's auto-assignment mode; a filter's webhook delivery log."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from socdesk.routing.models import (
     CustomField,
     CustomForm,
     FilterRule,
+    FilterWebhookDelivery,
     HelpTopic,
     RulesetVersion,
     Schedule,
@@ -209,3 +210,12 @@ def custom_field_names_for_topic(topic_id: int | None) -> set[str]:
     form_id = topic_form_id(topic) if topic is not None else None
     fields = CustomField.objects.filter(form_id=form_id) if form_id is not None else CustomField.objects.all()
     return set(fields.values_list("name", flat=True))
+
+
+def webhook_deliveries_of(rule: FilterRule, *, limit: int = 20) -> list[FilterWebhookDelivery]:
+    """A filter's most recent webhook calls, newest first (its delivery log, one query)."""
+    return list(
+        FilterWebhookDelivery.objects.filter(rule=rule)
+        .only("created_at", "url", "event", "status", "attempts", "response_code", "last_error")
+        .order_by("-id")[:limit]
+    )
