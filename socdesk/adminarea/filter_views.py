@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.db.models import Max
 from django.forms import BaseFormSet
@@ -44,11 +45,12 @@ from socdesk.adminarea.routing_forms import (
 )
 from socdesk.adminarea.views import show_refusal
 from socdesk.core.errors import ServiceError
+from socdesk.routing.choices import FilterEvent
 from socdesk.routing.models import FilterRule
-from socdesk.routing.selectors import ruleset_skipped
+from socdesk.routing.selectors import ruleset_skipped, webhook_deliveries_of
 from socdesk.routing.services.filter_order import ORDER_STEP, filter_move, filter_set_enabled
 from socdesk.routing.services.filters import FilterDefinition, filter_create, filter_delete, filter_update
-from socdesk.routing.vocabulary import Operator
+from socdesk.routing.vocabulary import ActionType, Operator
 
 SECTION = "filters"
 
@@ -69,13 +71,40 @@ def _list_page(
     rows = list(FilterRule.objects.order_by("order", "id"))
     # Enabled filters that no longer compile are left out of the run by the ruleset: warn about them too.
     skipped = dict(ruleset_skipped())
+    global_secret = bool(django_settings.SOCDESK_FILTER_WEBHOOK_SECRET)
     context = {
-        "rows": [(rule, rule.disabled_reason or skipped.get(rule.pk, "")) for rule in rows],
+        "rows": [
+            {
+                "rule": rule,
+                "warning": rule.disabled_reason or skipped.get(rule.pk, ""),
+                "events": _event_labels(rule),
+                "webhook": _webhook_signing(rule, global_secret),
+            }
+            for rule in rows
+        ],
         "form": form,
         **_result_context(trials, error),
         "section": SECTION,
     }
     return render(request, "adminarea/filters.html", context, status=status)
+
+
+def _event_labels(rule: FilterRule) -> list[str]:
+    events = rule.on_events if isinstance(rule.on_events, list) else []
+    return [FilterEvent(e).label for e in FilterEvent.values if e in events]
+
+
+def _has_webhook(actions: Any) -> bool:
+    return any(isinstance(a, dict) and a.get("type") == ActionType.WEBHOOK for a in actions or [])
+
+
+def _webhook_signing(rule: FilterRule, global_secret: bool) -> str:
+    """How the filter's webhook calls are signed: "own", "global", "unsigned", or "" without a webhook."""
+    if not _has_webhook(rule.actions):
+        return ""
+    if rule.webhook_secret:
+        return "own"
+    return "global" if global_secret else "unsigned"
 
 
 @admin_view
@@ -257,6 +286,7 @@ def _initial(rule: FilterRule | None) -> tuple[dict[str, Any], list[dict], list[
         "match_all": "1" if rule.match_all else "0",
         "stop_on_match": rule.stop_on_match,
         "time_zone": rule.time_zone,
+        "on_events": list(rule.on_events) if isinstance(rule.on_events, list) else [],
     }
     conditions = [condition_initial(c) for c in rule.conditions if isinstance(c, dict)]
     actions = [action_initial(a) for a in rule.actions if isinstance(a, dict)]
@@ -288,6 +318,8 @@ def _editor(
         # Shown again as typed, with one more empty row, and unbound: nothing is checked or saved yet.
         data = request.POST
         settings = {name: data.get(name) for name in FilterForm.base_fields if name in data}
+        settings["on_events"] = data.getlist("on_events")
+        settings.pop("webhook_secret", None)  # write-only: never put back into the page
         settings.setdefault("enabled", False)
         condition_rows = _posted_rows(data, "cond", ("field", "operator", "value"))
         action_rows = _posted_rows(data, "act", ("type", "target", "value"))
@@ -311,11 +343,20 @@ def _editor(
             messages.success(request, f"Filter {saved.name} {verb}.")
             return redirect("adminarea:filter-edit", pk=saved.pk)
         status = 400
+    # A secret typed in a page that comes back (refused, or a row added) is not kept in it: say so.
+    secret_typed = posted and bool(request.POST.get("webhook_secret", "").strip())
+    shown_actions: Any = rule.actions if rule is not None else []
+    if posted:
+        shown_actions = _posted_rows(request.POST, "act", ("type",))
     context = {
         "form": form,
         "conditions": conditions,
         "actions": actions,
         "rule": rule,
+        "has_webhook": _has_webhook(shown_actions),
+        "secret_set": rule is not None and bool(rule.webhook_secret),
+        "secret_typed": secret_typed,
+        "deliveries": webhook_deliveries_of(rule) if rule is not None else [],
         "field_suggestions": FIELD_SUGGESTIONS,
         "dry_run_form": dry_run_form or DryRunForm(),
         **_result_context(trials, error),
@@ -371,9 +412,8 @@ def _save(
         match_all=data["match_all"],
         stop_on_match=data["stop_on_match"],
         time_zone=data["time_zone"],
-        # Not on this form (yet): kept as they are, so saving here never drops a filter's events or secret.
-        on_events=list(rule.on_events) if rule is not None else [],
-        webhook_secret=rule.webhook_secret if rule is not None else "",
+        on_events=data["on_events"],
+        webhook_secret=_secret(rule, data),
     )
     try:
         if rule is None:
@@ -384,8 +424,23 @@ def _save(
         return None
 
 
+def _secret(rule: FilterRule | None, data: dict[str, Any]) -> str:
+    """The secret to store: the one typed; none when removal is ticked; else the one stored (kept)."""
+    if data["remove_webhook_secret"]:
+        return ""
+    typed = data["webhook_secret"]
+    if typed.strip():
+        return typed
+    return rule.webhook_secret if rule is not None else ""
+
+
 def _place_refusal(exc: ServiceError, form: FilterForm, condition_forms: list, action_forms: list) -> None:
-    """Put the service's message on the row it names ("condition 2", "action 1"), else on the form."""
+    """Put the service's message on the row it names ("condition 2", "action 1"), else on the form.
+    A refusal about the events or the secret goes next to those fields, even when it names an action."""
+    for name in ("on_events", "webhook_secret"):
+        if name in exc.fields:
+            form.add_error(name, exc.message)
+            return
     found = ROW_NUMBER.search(exc.message)
     if found is not None:
         kind, number = found.group(1), int(found.group(2))

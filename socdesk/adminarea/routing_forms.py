@@ -14,7 +14,13 @@ from django import forms
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.adapters import ADAPTERS
 from socdesk.alerts.models import Integration
-from socdesk.routing.choices import EscalationRecipient, EscalationTrigger, FilterChannel, SlaTargetKind
+from socdesk.routing.choices import (
+    EscalationRecipient,
+    EscalationTrigger,
+    FilterChannel,
+    FilterEvent,
+    SlaTargetKind,
+)
 from socdesk.routing.models import HelpTopic, Schedule, SLAPlan
 from socdesk.routing.vocabulary import (
     PLAIN_FIELDS,
@@ -130,8 +136,20 @@ class TargetSelect(forms.Select):
         return groups
 
 
+# One line per event under its checkbox: what makes the filter run again on a ticket that exists.
+EVENT_EXPLANATIONS = {
+    FilterEvent.REPLY_RECEIVED: "The requester writes again (portal, email or API).",
+    FilterEvent.ALERT_REPEATED: "The alert behind the ticket fires again and is folded into it.",
+    FilterEvent.SEVERITY_RAISED: "The ticket's severity goes up (lowering it does not count).",
+    FilterEvent.REOPENED: "A resolved or closed ticket is opened again.",
+}
+
+
 class FilterForm(forms.Form):
-    """A ticket filter's settings; its conditions and actions are the two row formsets beside it."""
+    """A ticket filter's settings; its conditions and actions are the two row formsets beside it.
+
+    The webhook secret is write-only: the page never shows it back. Left blank it is kept; "remove" clears it.
+    """
 
     name = forms.CharField(max_length=100)
     enabled = forms.BooleanField(required=False, initial=True, label="Enabled")
@@ -153,6 +171,33 @@ class FilterForm(forms.Form):
     time_zone = forms.ChoiceField(
         initial="UTC", help_text="For time-of-day and weekday conditions.", choices=time_zone_choices
     )
+    on_events = forms.MultipleChoiceField(
+        label="Also run on",
+        required=False,
+        choices=FilterEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # No max_length here: the service's sentence about the length is the one shown.
+    webhook_secret = forms.CharField(
+        label="Webhook secret",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    remove_webhook_secret = forms.BooleanField(required=False, label="Remove the secret")
+
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("remove_webhook_secret") and (data.get("webhook_secret") or "").strip():
+            self.add_error(
+                "webhook_secret",
+                "Either type a new secret or tick “Remove the secret”, not both.",
+            )
+        return data
+
+    def event_options(self) -> list[tuple[Any, str]]:
+        """The event checkboxes, each with the line that explains it."""
+        return [(box, EVENT_EXPLANATIONS[FilterEvent(box.data["value"])]) for box in self["on_events"]]
 
 
 class ConditionRow(forms.Form):

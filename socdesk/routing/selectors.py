@@ -1,6 +1,6 @@
 """Reads for routing: the compiled ruleset and the custom forms, kept per process until the configuration
 changes (socdesk/routing/snapshot.py); schedules as pure values; a department's or team's auto-assignment
-mode."""
+mode; a filter's webhook delivery log."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from socdesk.routing.models import (
     CustomField,
     CustomForm,
     FilterRule,
+    FilterWebhookDelivery,
     HelpTopic,
     Schedule,
     TicketTopic,
@@ -188,3 +189,12 @@ def _field_names_read(topic_id: int | None) -> frozenset[str]:
     form_id = topic_form_id(topic) if topic is not None else None
     fields = CustomField.objects.filter(form_id=form_id) if form_id is not None else CustomField.objects.all()
     return frozenset(fields.values_list("name", flat=True))
+
+
+def webhook_deliveries_of(rule: FilterRule, *, limit: int = 20) -> list[FilterWebhookDelivery]:
+    """A filter's most recent webhook calls, newest first (its delivery log, one query)."""
+    return list(
+        FilterWebhookDelivery.objects.filter(rule=rule)
+        .only("created_at", "url", "event", "status", "attempts", "response_code", "last_error")
+        .order_by("-id")[:limit]
+    )

@@ -212,11 +212,16 @@ def filter_update(*, actor: Actor, rule: FilterRule, definition: FilterDefinitio
     rule = FilterRule.objects.select_for_update().get(pk=rule.pk)
     _spec, values = _validate(definition, instance=rule)
     before = _snapshot(rule)
+    secret_changed = values["webhook_secret"] != rule.webhook_secret
     for name, value in values.items():
         setattr(rule, name, value)
     rule.disabled_reason = ""
     rule.save()
-    record(actor=actor, action="ticket_filter.updated", target=rule, before=before, after=_snapshot(rule))
+    after = _snapshot(rule)
+    if secret_changed:
+        # The snapshot only says whether a secret is set; replacing one secret by another must show too.
+        after["webhook_secret_changed"] = True
+    record(actor=actor, action="ticket_filter.updated", target=rule, before=before, after=after)
     return rule
 
 

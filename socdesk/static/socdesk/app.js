@@ -84,6 +84,20 @@
     if (e.target.matches && e.target.matches("[data-bulk-action], [data-bulk-status]")) showBulkFields();
   });
   document.addEventListener("DOMContentLoaded", showBulkFields);
+  // Ticket filter editor: the webhook secret is shown once an action row calls a webhook (or one is set).
+  var ACTION_TYPE = "[data-action-row] select[name$='-type']";
+  function showWebhookSecret() {
+    var box = document.querySelector("[data-webhook-secret]");
+    if (!box) return;
+    var calls = Array.prototype.some.call(document.querySelectorAll(ACTION_TYPE), function (s) {
+      return s.value === "webhook";
+    });
+    box.hidden = !(calls || box.hasAttribute("data-secret-set") || box.querySelector(".field-error"));
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches(ACTION_TYPE)) showWebhookSecret();
+  });
+  document.addEventListener("DOMContentLoaded", showWebhookSecret);
   // The reply draft: every sidebar action re-renders the ticket (htmx swap, or a full page after a
   // refusal), which would empty the composer. The text is kept in sessionStorage per ticket and put back
   // into an empty composer; the server marks the composer data-draft-sent once a reply or note went out.
