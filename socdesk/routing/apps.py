@@ -14,7 +14,7 @@ class RoutingConfig(AppConfig):
         before it decided: filters override a topic's defaults, auto-assignment only fills what topics and
         filters left empty, and the SLA clock starts on the plan they chose.
         """
-        from socdesk.routing import sla_wiring
+        from socdesk.routing import sla_wiring, topic_queue
         from socdesk.routing.apply import filters_after_create, filters_before_create
         from socdesk.routing.apply_events import filters_after_change
         from socdesk.routing.autoassign import assign_drafts, record_auto_assignments
@@ -34,6 +34,8 @@ class RoutingConfig(AppConfig):
         # 4. SLA: clocks start with the ticket (on the plan chosen above) and follow its changes; it also
         #    registers its queues (At risk, Overdue), queue columns and history wording.
         sla_wiring.register()
+        # Not a ticket-path step: the queue's help-topic filter and the search's `topic:` field.
+        topic_queue.register()
         _watch_configuration()
 
 

@@ -69,6 +69,19 @@ def observable_lookup_register(lookup: ObservableLookup) -> None:
     _observable_lookup = lookup
 
 
+# Help topics belong to the routing app, above tickets: it registers the condition `?help_topic=` puts
+# on tickets when it loads (RoutingConfig.ready), as the alerts app does for observables. The ids are
+# topic ids, 0 standing for "no help topic".
+HelpTopicCondition = Callable[[list[int]], Q]
+_help_topic_condition: HelpTopicCondition | None = None
+
+
+def help_topic_condition_register(condition: HelpTopicCondition) -> None:
+    """Set how `?help_topic=` selects tickets (called once by the app that owns help topics)."""
+    global _help_topic_condition
+    _help_topic_condition = condition
+
+
 @dataclass
 class TicketFilter:
     """Queue plus optional criteria; built from a query string by the web and the API alike."""
@@ -81,6 +94,7 @@ class TicketFilter:
     assignee: list[int] = field(default_factory=list)  # 0 means "unassigned"
     team: list[int] = field(default_factory=list)
     tag: list[str] = field(default_factory=list)
+    help_topic: list[int] = field(default_factory=list)  # 0 means "no help topic"
     created_from: date | None = None
     created_to: date | None = None
     q: str = ""  # search text (socdesk.tickets.search.query); `search` is what it says
@@ -111,6 +125,10 @@ class TicketFilter:
         f.assignee = _ints(params, "assignee", f.errors)
         f.team = _ints(params, "team", f.errors)
         f.tag = [t.strip().lower() for t in map(clean_text, params.getlist("tag")) if t.strip()]
+        f.help_topic = _ints(params, "help_topic", f.errors)
+        if f.help_topic and _help_topic_condition is None:
+            f.errors["help_topic"] = "Filtering by help topic needs the routing app, which is not installed."
+            f.help_topic = []
         f.created_from = _date(params, "created_from", f.errors)
         f.created_to = _date(params, "created_to", f.errors)
         f.q = clean_text(params.get("q") or "").strip()[:200]
@@ -171,6 +189,8 @@ class TicketFilter:
             qs = qs.filter(team_id__in=self.team)
         for tag in self.tag:
             qs = qs.filter(tags__name=tag)
+        if self.help_topic and _help_topic_condition is not None:
+            qs = qs.filter(_help_topic_condition(self.help_topic))
         tz = timezone.get_current_timezone()
         if self.created_from:
             qs = qs.filter(created_at__gte=datetime.combine(self.created_from, time.min, tz))

@@ -57,6 +57,17 @@ def incident_topic(people, **topic_overrides) -> IncidentTopic:
     return IncidentTopic(form=form, topic=topic)
 
 
+def malware_topic() -> HelpTopic:
+    """'Malware' with the form 'Malware details': family (a choice)."""
+    form = custom_form_create(actor=SETUP, name="Malware details")
+    custom_field_create(
+        actor=SETUP,
+        form=form,
+        definition=FieldDefinition(name="family", label="Malware family", type="choice", choices=["Emotet"]),
+    )
+    return help_topic_create(actor=SETUP, definition=TopicDefinition(name="Malware", form=form))
+
+
 def topic_draft(people, topic: HelpTopic, *, actor: Actor | None = None, subject: str = "x", **values):
     """A draft in SOC on the topic, by alice unless another actor is given, with these custom values."""
     return TicketDraft(

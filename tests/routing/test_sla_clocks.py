@@ -16,6 +16,7 @@ from socdesk.core.errors import ServiceError
 from socdesk.routing.models import DepartmentSLA, TicketSLA
 from socdesk.routing.services.sla import sla_plan_delete
 from socdesk.routing.services.sla_clocks import department_sla_set
+from socdesk.routing.services.ticket_fields import ticket_set_help_topic
 from socdesk.routing.services.topics import TopicDefinition, help_topic_create
 from socdesk.tickets.services import (
     TicketDraft,
@@ -267,6 +268,61 @@ def test_a_ticket_without_a_clock_gets_one_when_transferred_to_a_department_with
     ticket_transfer(actor=Actor.for_agent(people.admin), ticket=ticket, department=people.it, reason="IT's")
     assert clock_of(ticket).plan_id == plans.fast.pk
     assert AuditEvent.objects.filter(action="ticket.sla_changed").count() == 1
+
+
+def test_a_new_help_topic_brings_its_plan_and_taking_it_off_brings_the_departments_back(people):
+    plans = make_plans(people)
+    topic = help_topic_create(actor=SETUP, definition=TopicDefinition(name="Phishing", sla_plan=plans.fast))
+    ticket = open_ticket(people, severity="medium")
+    assert (clock_of(ticket).plan_id, clock_of(ticket).plan_source) == (plans.standard.pk, "department")
+    ticket = ticket_set_help_topic(actor=Actor.for_agent(people.bob), ticket=ticket, topic=topic)
+    clock = clock_of(ticket)
+    assert (clock.plan_id, clock.plan_source) == (plans.fast.pk, "help_topic")
+    assert clock.resolution_due_at == ticket.created_at + timedelta(minutes=30)  # Fast: 30 minutes
+    event = AuditEvent.objects.get(action="ticket.sla_changed", target_id=str(ticket.pk))
+    assert event.actor_label == "bob"
+    assert (event.before["sla_plan"], event.after["sla_plan"]) == (plans.standard.pk, plans.fast.pk)
+    assert event.after["reason"] == "ticket.help_topic_changed" and event.after["plan_source"] == "help_topic"
+    ticket = ticket_set_help_topic(actor=Actor.for_agent(people.bob), ticket=ticket, topic=None)
+    assert (clock_of(ticket).plan_id, clock_of(ticket).plan_source) == (plans.standard.pk, "department")
+    assert clock_of(ticket).resolution_due_at == ticket.created_at + timedelta(minutes=480)
+    assert AuditEvent.objects.filter(action="ticket.sla_changed").count() == 2
+
+
+def test_a_topic_without_a_plan_leaves_the_department_plan_and_a_filters_plan_is_kept(people):
+    plans = make_plans(people)
+    no_plan = help_topic_create(actor=SETUP, definition=TopicDefinition(name="General"))
+    with_plan = help_topic_create(actor=SETUP, definition=TopicDefinition(name="Fast", sla_plan=plans.fast))
+    ticket = open_ticket(people, severity="medium")
+    ticket_set_help_topic(actor=Actor.for_agent(people.bob), ticket=ticket, topic=no_plan)
+    assert (clock_of(ticket).plan_id, clock_of(ticket).plan_source) == (plans.standard.pk, "department")
+    (chosen,) = ticket_create_many(
+        [
+            TicketDraft(
+                actor=Actor.for_agent(people.admin),
+                subject="x",
+                department=people.soc,
+                severity="high",
+                hints={"sla_plan": plans.slow.pk},
+            )
+        ]
+    )
+    ticket_set_help_topic(actor=Actor.for_agent(people.bob), ticket=chosen, topic=with_plan)
+    assert (clock_of(chosen).plan_id, clock_of(chosen).plan_source) == (plans.slow.pk, "filter")
+    assert not AuditEvent.objects.filter(action="ticket.sla_changed").exists()
+
+
+def test_a_ticket_without_a_clock_gets_one_when_put_on_a_topic_with_a_plan(people):
+    plans = make_plans(people, soc_plan=False)
+    plans.slow.is_default = False
+    plans.slow.save()
+    topic = help_topic_create(actor=SETUP, definition=TopicDefinition(name="Phishing", sla_plan=plans.fast))
+    ticket = open_ticket(people)
+    assert not TicketSLA.objects.filter(ticket_id=ticket.pk).exists()
+    ticket_set_help_topic(actor=Actor.for_agent(people.bob), ticket=ticket, topic=topic)
+    assert (clock_of(ticket).plan_id, clock_of(ticket).plan_source) == (plans.fast.pk, "help_topic")
+    event = AuditEvent.objects.get(action="ticket.sla_changed")
+    assert event.before["sla_plan"] is None and event.after["reason"] == "ticket.help_topic_changed"
 
 
 def test_department_sla_set_is_audited_and_refuses_an_inactive_manager(people):

@@ -17,12 +17,14 @@ from hypothesis import strategies as st
 from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import Integration
 from socdesk.alerts.ticket_observables import ticket_observable_add
+from socdesk.routing.services.topics import TopicDefinition, help_topic_create
 from socdesk.tickets import services
 from socdesk.tickets.filters import TicketFilter, queue_tickets
 from socdesk.tickets.models import Ticket, TicketSearch
 from socdesk.tickets.rows import ticket_rows
 from socdesk.tickets.search import parse_query, search_snippets
 from tests.console_helpers import client_for
+from tests.routing.fixtures_forms import SETUP, incident_topic, topic_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +124,31 @@ def test_words_must_all_match(people):
     a = new_ticket(people, subject="Phishing mail to finance")
     new_ticket(people, subject="Phishing mail to sales")
     assert found(people.alice, "phishing finance") == [a.number]
+
+
+def test_topic_field_finds_tickets_on_a_help_topic_by_name(people):
+    setup = incident_topic(people)
+    lateral = help_topic_create(actor=SETUP, definition=TopicDefinition(name="Lateral movement"))
+    phish = topic_ticket(people, setup.topic, subject="Phish", host_ip="10.0.0.1")
+    moved = topic_ticket(people, lateral, subject="Moved")
+    plain = new_ticket(people, subject="Plain")
+    assert found(people.alice, "topic:phishing") == [phish.number]
+    assert found(people.alice, 'topic:"Lateral movement"') == [moved.number]
+    assert found(people.alice, "-topic:Phishing") == sorted([moved.number, plain.number])
+    assert found(people.alice, "topic:none") == [plain.number]
+    assert found(people.alice, "-topic:none") == sorted([phish.number, moved.number])
+    assert found(people.alice, "topic:phishing phish") == [phish.number]  # with words, too
+    # An unknown topic is named in the filter's errors (and its term left out), never a 500.
+    params = QueryDict("queue=all&q=topic:Nope")
+    ticket_filter = TicketFilter.from_querydict(params)
+    assert ticket_filter.errors["q"] == (
+        "There is no help topic named 'Nope': use a topic's name as the Help topic list shows it, in "
+        'quotes when it has spaces (topic:"Lateral movement"), or topic:none.'
+    )
+    r = client_for(people.alice).get("/tickets/", {"queue": "all", "q": "topic:Nope"})
+    assert "There is no help topic named" in r.content.decode()
+    help_popover = client_for(people.alice).get("/tickets/").content.decode()
+    assert "<code>topic:</code>" in help_popover
 
 
 @pytest.mark.parametrize(

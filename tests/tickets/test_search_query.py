@@ -22,6 +22,9 @@ CASES = [
     ("-tag:fp", [Term("fp", negated=True, field="tag")]),
     ("status:new severity:high", [Term("new", field="status"), Term("high", field="severity")]),
     ("assignee:me source:alert", [Term("me", field="assignee"), Term("alert", field="source")]),
+    ("topic:Phishing", [Term("Phishing", field="topic")]),
+    ('Topic:"Lateral movement"', [Term("Lateral movement", phrase=True, field="topic")]),
+    ("-topic:none", [Term("none", negated=True, field="topic")]),
     ("hash:d41d8cd98f00b204e9800998ecf8427e", [Term("d41d8cd98f00b204e9800998ecf8427e", field="hash")]),
     (
         "domain:evil[.]example host:web01 user:jdoe",

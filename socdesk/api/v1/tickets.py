@@ -219,6 +219,9 @@ class TicketListParams(Schema):
         default_factory=list, description="Agent ids; 0 means unassigned."
     )
     team: list[DbId] = Field(default_factory=list, description="Team ids.")
+    help_topic: list[Annotated[int, Field(ge=0, le=MAX_DB_INT)]] = Field(
+        default_factory=list, description="Help topic ids; 0 means on no help topic."
+    )
     tag: list[str] = Field(default_factory=list, description="Tickets carrying all of these tags.")
     created_from: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
     created_to: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
@@ -226,7 +229,8 @@ class TicketListParams(Schema):
         None,
         description="A search as in the console: words anywhere in the ticket (number, subject, thread, "
         'requester, tags, alerts, observables), "a phrase", -word, and fields such as ip:10.0.0.5, '
-        "hash:, domain:, host:, user:, status:, severity:, assignee:, tag:, source: (docs/search.md).",
+        "hash:, domain:, host:, user:, status:, severity:, assignee:, tag:, source:, topic: "
+        "(docs/search.md).",
     )
     observable: str | None = Field(
         None,

@@ -4,7 +4,8 @@
 tickets an ingest batch opens); `sla_clock_follow` its after-change hook: it pauses the clock while the
 ticket is on hold, marks the response met at the first agent reply or acknowledgement and the resolution
 at resolve, resumes the resolution clock of a reopened ticket, and recomputes the due times when the
-severity (targets) or the department (its plan) changes. A recompute is audited as `ticket.sla_changed`.
+severity (targets), the department or the help topic (their plans) changes. A recompute is audited as
+`ticket.sla_changed`.
 `department_sla_set` gives a department its plan and escalation manager.
 """
 
@@ -151,6 +152,15 @@ def _plan_for_department(department_id: int) -> tuple[int, str] | None:
     return (choices.default, PlanSource.DEFAULT) if choices.default else None
 
 
+def _plan_for_topic(topic_id: Any, department_id: int) -> tuple[int, str] | None:
+    """The plan of a ticket put on this help topic (None: taken off its topic): the topic's, else the
+    department's, else the default (a filter's choice is kept by the caller)."""
+    plan = plan_choices().by_topic.get(_id(topic_id) or 0)
+    if plan:
+        return plan, PlanSource.HELP_TOPIC
+    return _plan_for_department(department_id)
+
+
 # --- computing a clock ----------------------------------------------------------------------------------
 
 
@@ -271,7 +281,11 @@ def _due_snapshot(clock: TicketSLA) -> dict[str, Any]:
 
 
 # Changes that move a clock whatever else happened (any change may also be the first agent action).
-FOLLOWED_ACTIONS = frozenset({"ticket.status_changed", "ticket.severity_changed", "ticket.transferred"})
+FOLLOWED_ACTIONS = frozenset(
+    {"ticket.status_changed", "ticket.severity_changed", "ticket.transferred", "ticket.help_topic_changed"}
+)
+# Changes after which a ticket without a clock may get one (its new department's or topic's plan).
+STARTING_ACTIONS = frozenset({"ticket.transferred", "ticket.help_topic_changed"})
 
 
 def sla_clock_follow(change: TicketChange) -> None:
@@ -279,8 +293,8 @@ def sla_clock_follow(change: TicketChange) -> None:
     clock = TicketSLA.objects.select_for_update().filter(ticket_id=change.ticket.pk).first()
     ticket = change.ticket
     if clock is None:
-        if change.action == "ticket.transferred":
-            _start_after_transfer(change)
+        if change.action in STARTING_ACTIONS:
+            _start_after_change(change)
         return
     if change.action not in FOLLOWED_ACTIONS and (
         clock.response_met_at is not None or _response_met_at(ticket) is None
@@ -295,6 +309,12 @@ def sla_clock_follow(change: TicketChange) -> None:
     ):
         chosen = _plan_for_department(ticket.department_id)
         if chosen is not None and chosen[0] != clock.plan_id:
+            clock.plan_id, clock.plan_source = chosen
+            recompute = True
+    if change.action == "ticket.help_topic_changed" and clock.plan_source != PlanSource.FILTER:
+        # A filter's plan was a deliberate choice about this ticket and outranks any topic's.
+        chosen = _plan_for_topic(change.after.get("help_topic"), ticket.department_id)
+        if chosen is not None and chosen != (clock.plan_id, clock.plan_source):
             clock.plan_id, clock.plan_source = chosen
             recompute = True
     if change.action == "ticket.severity_changed":
@@ -337,10 +357,14 @@ def _follow_status(clock: TicketSLA, previous: str, ticket: Ticket, now: datetim
         clock.resolution_met_at = None
 
 
-def _start_after_transfer(change: TicketChange) -> None:
-    """A ticket that had no plan gets its new department's (or the default) when it moves."""
+def _start_after_change(change: TicketChange) -> None:
+    """A ticket that had no plan gets one when it moves: its new department's when transferred, its new
+    topic's (else its department's) when put on another help topic; else the default plan."""
     ticket = change.ticket
-    chosen = _plan_for_department(ticket.department_id)
+    if change.action == "ticket.help_topic_changed":
+        chosen = _plan_for_topic(change.after.get("help_topic"), ticket.department_id)
+    else:
+        chosen = _plan_for_department(ticket.department_id)
     if chosen is None or ticket.status in DONE_STATUSES:
         return
     info = plan_infos([chosen[0]]).get(chosen[0])

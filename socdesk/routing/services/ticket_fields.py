@@ -18,7 +18,13 @@ from socdesk.routing.selectors import form_specs, ticket_topic, topic_form_id
 from socdesk.routing.topic_hooks import audience_of
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import ticket_store_custom_values
-from socdesk.tickets.services.steps import lock_ticket, record_ticket_event, require_perm
+from socdesk.tickets.services.steps import (
+    check_version,
+    lock_ticket,
+    record_ticket_event,
+    require_perm,
+    touch,
+)
 
 
 @transaction.atomic
@@ -70,15 +76,20 @@ def ticket_set_custom_fields(
 
 
 @transaction.atomic
-def ticket_set_help_topic(*, actor: Actor, ticket: Ticket, topic: HelpTopic | None) -> Ticket:
+def ticket_set_help_topic(
+    *, actor: Actor, ticket: Ticket, topic: HelpTopic | None, expected_version: int | None = None
+) -> Ticket:
     """Put a ticket on another help topic (None: none), audited as `ticket.help_topic_changed`.
 
     Only the topic changes: its defaults were for the opening, the values already held stay (they are
-    checked against the new topic's form when next changed). The topic is routing's record, so the
-    ticket's version does not move.
+    checked against the new topic's form when next changed). The ticket's version moves, so an edit
+    based on the page as it was before is refused like any other stale edit. The SLA clock follows the
+    new topic's plan unless a filter chose the plan (socdesk.routing.services.sla_clocks, after-change
+    hook): filter, else help topic, else department, else the default plan.
     """
     ticket = lock_ticket(ticket)
     require_perm(actor, Perm.EDIT, ticket)
+    check_version(ticket, expected_version)
     current = ticket_topic(ticket.pk)
     if (current.pk if current else None) == (topic.pk if topic else None):
         raise ServiceError("Nothing to change: the ticket is already on that help topic.")
@@ -86,6 +97,8 @@ def ticket_set_help_topic(*, actor: Actor, ticket: Ticket, topic: HelpTopic | No
         TicketTopic.objects.filter(ticket=ticket).delete()
     else:
         TicketTopic.objects.update_or_create(ticket=ticket, defaults={"topic": topic})
+    touch(ticket, actor, timezone.now())
+    ticket.save(update_fields=["version", "last_activity_at", "acknowledged_at"])
     record_ticket_event(
         actor,
         "ticket.help_topic_changed",

@@ -5,6 +5,7 @@
     -noise                    must not match (also -"a phrase" and -tag:noise)
     ip:10.0.0.5 tag:vpn       a field: the value is matched exactly against that field
     custom.host_ip:10.0.0.5   a custom field's value, by the field's machine name
+    topic:Phishing            a help topic, by its name (topic:none: no help topic)
 
 Anything a person may type is read: an unknown `field:` is reported in `errors` (and ignored), an
 unclosed quote runs to the end of the text, stray dashes and quotes are dropped.
@@ -27,6 +28,7 @@ FIELDS: dict[str, str] = {
     "assignee": "an agent's user name, me or none",
     "tag": "a tag",
     "source": "where the ticket came from: alert, email, web, api, phone or other",
+    "topic": 'a help topic by name (topic:Phishing, topic:"Lateral movement"), or none',
     "custom.<name>": "a custom field's value (custom.host_ip:10.0.0.5)",
 }
 MAX_TERMS = 20
