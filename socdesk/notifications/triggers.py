@@ -34,7 +34,7 @@ ASSIGNING = ("ticket.assigned", "ticket.claimed", "ticket.transferred")
 def register() -> None:
     """Called once when the app loads (NotificationsConfig.ready)."""
     hook_register(created=tickets_created, changed=ticket_changed)
-    escalation_listen(escalation_reached)
+    escalation_listen(escalations_reached)
 
 
 def _notify(pending: list[Pending], now: datetime | None = None) -> None:
@@ -192,12 +192,13 @@ def _on_note(change: TicketChange) -> None:
     )
 
 
-def escalation_reached(escalation: Escalation) -> None:
-    """An SLA target at risk or breached: the agents the escalation level names."""
-    kind = Kind.SLA_BREACHED if escalation.state == "breached" else Kind.SLA_AT_RISK
-    state = "breached" if escalation.state == "breached" else "at risk"
-    text = f"The {escalation.target} target is {state} (escalation level {escalation.level})."
-    _notify(
-        [(agent.pk, kind, escalation.ticket, text, "") for agent in escalation.recipients],
-        escalation.at,
-    )
+def escalations_reached(escalations: list[Escalation]) -> None:
+    """SLA targets at risk or breached (a scan's batch): the agents each escalation level names, in one
+    write for the batch."""
+    pending: list[Pending] = []
+    for escalation in escalations:
+        kind = Kind.SLA_BREACHED if escalation.state == "breached" else Kind.SLA_AT_RISK
+        state = "breached" if escalation.state == "breached" else "at risk"
+        text = f"The {escalation.target} target is {state} (escalation level {escalation.level})."
+        pending += [(agent.pk, kind, escalation.ticket, text, "") for agent in escalation.recipients]
+    _notify(pending, escalations[0].at if escalations else None)

@@ -32,17 +32,20 @@ class Escalation:
     at: datetime
 
 
-EscalationListener = Callable[[Escalation], None]
+# Told of a batch of escalations at once (a scan's batch), so a listener writes them in a few statements.
+EscalationListener = Callable[[list[Escalation]], None]
 escalation_listeners: list[EscalationListener] = []
 
 
 def escalation_listen(listener: EscalationListener) -> None:
-    """Be told of every escalation (once per listener)."""
+    """Be told of every escalation, a batch at a time (once per listener)."""
     if listener not in escalation_listeners:
         escalation_listeners.append(listener)
 
 
-def escalation_announce(escalation: Escalation) -> None:
-    """Tell every listener of an escalation (called by the SLA scan)."""
+def escalations_announce(escalations: list[Escalation]) -> None:
+    """Tell every listener of a batch of escalations (called by the SLA scan, once per batch)."""
+    if not escalations:
+        return
     for listener in escalation_listeners:
-        listener(escalation)
+        listener(escalations)

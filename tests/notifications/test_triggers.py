@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from socdesk.accounts.models import Agent
 from socdesk.core.actor import Actor
 from socdesk.notifications.choices import Kind
 from socdesk.notifications.models import Notification
 from socdesk.notifications.services import notification_preferences_set
-from socdesk.routing.events import Escalation, escalation_announce
+from socdesk.routing.events import Escalation, escalations_announce
 from socdesk.tickets import services
 from socdesk.tickets.services import TicketDraft
 from tests.notifications.conftest import requester, told
@@ -194,8 +195,15 @@ def test_a_transfer_into_a_department_tells_its_watchers(people):
 
 def test_escalations_tell_the_agents_the_level_names(people, soc_ticket):
     at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-    escalation_announce(Escalation(soc_ticket, "response", "at_risk", 1, (people.bob,), at))
-    escalation_announce(Escalation(soc_ticket, "resolution", "breached", 2, (people.bob, people.alice), at))
+    with CaptureQueriesContext(connection) as queries:
+        escalations_announce(
+            [
+                Escalation(soc_ticket, "response", "at_risk", 1, (people.bob,), at),
+                Escalation(soc_ticket, "resolution", "breached", 2, (people.bob, people.alice), at),
+            ]
+        )
+    # One batch, one write: the agents, their preferences, one insert (not a round per escalation).
+    assert len(queries.captured_queries) <= 4
     assert [(n.kind, n.text) for n in told(people.bob)] == [
         (Kind.SLA_AT_RISK, "The response target is at risk (escalation level 1)."),
         (Kind.SLA_BREACHED, "The resolution target is breached (escalation level 2)."),

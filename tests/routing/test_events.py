@@ -1,4 +1,4 @@
-"""The escalation announcement reaches every listener once."""
+"""The escalation announcement reaches every listener once, a batch at a time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from socdesk.routing import events
 
 
-def test_listeners_hear_each_escalation_once(monkeypatch, soc_ticket, people):
+def test_listeners_hear_each_batch_once(monkeypatch, soc_ticket, people):
     monkeypatch.setattr(events, "escalation_listeners", [])
     heard = []
     events.escalation_listen(heard.append)
@@ -20,5 +20,6 @@ def test_listeners_hear_each_escalation_once(monkeypatch, soc_ticket, people):
         recipients=(people.alice,),
         at=datetime(2026, 11, 30, tzinfo=UTC),
     )
-    events.escalation_announce(escalation)
-    assert heard == [escalation]
+    events.escalations_announce([escalation, escalation])
+    events.escalations_announce([])  # nothing to tell: listeners are not called
+    assert heard == [[escalation, escalation]]

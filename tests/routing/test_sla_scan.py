@@ -27,9 +27,9 @@ pytestmark = pytest.mark.django_db
 def announced():
     """Escalations announced to listeners (what the notifications app receives)."""
     heard: list[events.Escalation] = []
-    events.escalation_listen(heard.append)
+    events.escalation_listen(heard.extend)
     yield heard
-    events.escalation_listeners.remove(heard.append)
+    events.escalation_listeners.remove(heard.extend)
 
 
 def age(ticket, minutes: float) -> None:

@@ -38,7 +38,7 @@ from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.routing import clocks
 from socdesk.routing.choices import EscalationRecipient
-from socdesk.routing.events import Escalation, escalation_announce
+from socdesk.routing.events import Escalation, escalations_announce
 from socdesk.routing.models import DepartmentSLA, TicketSLA
 from socdesk.routing.services.sla_clocks import PlanInfo, clock_refresh, plan_infos
 from socdesk.tickets.choices import Severity
@@ -160,8 +160,7 @@ def _process(
                 heard.append(escalation)
                 report.escalations += 1
     record_many(told)
-    for escalation in heard:
-        escalation_announce(escalation)
+    escalations_announce(heard)
 
 
 def _still_ours(
