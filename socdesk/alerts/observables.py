@@ -257,32 +257,62 @@ def may_hold_observables(text: str) -> bool:
     return bool(_MAY_HOLD.search(fang(text)) or _MAY_HOLD.search(refang(text)))
 
 
-# ioc-finder's parser is the dearest step of ingesting a new alert, and a flood repeats a few texts
-# (one rule firing on the same hosts) many times over: remember the latest results.
-@functools.lru_cache(maxsize=4096)
+# ioc-finder's values for each key of IOC_KEYS (in that order), and the internal host names it drops.
+Parts = tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]
+NOTHING: Parts = (tuple(() for _ in IOC_KEYS), ())
+# An alert's text is a few lines (title, description, labels, a link) and a flood repeats most of its
+# lines even where whole texts differ (one rule firing on many hosts): such a text is parsed line by
+# line, each line remembered. A longer text (a pasted log) is parsed whole, in one call, which costs
+# less than a call per line. Both give what one call on the whole text gives
+# (tests/alerts/test_observables_precheck.py): no observable spans a line break.
+LINES_PARSED_APART = 8
+
+
 def _from_text(text: str) -> tuple[tuple[str, str], ...]:
+    lines = text.split("\n")
+    chunks = lines if len(lines) <= LINES_PARSED_APART else [text]
+    merged: list[dict[str, None]] = [{} for _ in IOC_KEYS]
+    hostnames: list[str] = []
+    for chunk in chunks:
+        values, names = _chunk_parts(chunk)
+        for into, found in zip(merged, values, strict=True):
+            into.update(dict.fromkeys(found))
+        hostnames.extend(names)
+    return _pairs((tuple(tuple(values) for values in merged), tuple(hostnames)))
+
+
+# ioc-finder's parser is the dearest step of ingesting a new alert, and a flood repeats a few texts
+# and lines many times over: remember the latest results.
+@functools.lru_cache(maxsize=8192)
+def _chunk_parts(text: str) -> Parts:
     if not may_hold_observables(text):
-        return ()
-    return _from_text_parsed(text)
+        return NOTHING
+    return _parts(text)
 
 
-def _from_text_parsed(text: str) -> tuple[tuple[str, str], ...]:
-    """ioc-finder and the internal-FQDN fallback, on every text (the pre-check's reference)."""
+def _parts(text: str) -> Parts:
+    """ioc-finder and the internal-FQDN fallback on one piece of text."""
     # Imported here: building ioc-finder's grammars takes seconds, which every process start
     # (web, worker, CLI) would otherwise pay even when it never reads an alert.
     from ioc_finder import find_iocs
 
-    found: list[tuple[str, str]] = []
     try:
         iocs = find_iocs(text, included_ioc_types=list(IOC_KEYS))
     except Exception:  # ioc-finder is a best effort on odd text; the fallback below still runs
         iocs = {}
-    for key, kind in IOC_KEYS.items():
-        for value in iocs.get(key, []) or []:
-            found.append((kind, value))
-    for match in INTERNAL_FQDN.finditer(refang(text)):
-        found.append(("hostname", match.group(1)))
-    return tuple(found)
+    values = tuple(tuple(iocs.get(key, []) or []) for key in IOC_KEYS)
+    return values, tuple(match.group(1) for match in INTERNAL_FQDN.finditer(refang(text)))
+
+
+def _pairs(parts: Parts) -> tuple[tuple[str, str], ...]:
+    values, hostnames = parts
+    found = [(kind, value) for kind, found in zip(IOC_KEYS.values(), values, strict=True) for value in found]
+    return (*found, *(("hostname", name) for name in hostnames))
+
+
+def _from_text_parsed(text: str) -> tuple[tuple[str, str], ...]:
+    """One call on the whole text, without the pre-check (the tests' reference for `from_text`)."""
+    return _pairs(_parts(text))
 
 
 def warm_up() -> None:

@@ -1,7 +1,9 @@
-"""The cheap pre-check in front of ioc-finder changes no result: with or without it, the same observables.
+"""The shortcuts in front of ioc-finder change no result: the same observables as one call on the whole text.
 
 `may_hold_observables` lets `from_text` skip ioc-finder's parser for text that cannot name an observable.
-It must never skip a text in which the parser (or the internal-FQDN fallback) would find something.
+It must never skip a text in which the parser (or the internal-FQDN fallback) would find something. And
+`from_text` parses a short text line by line (each line remembered, as floods repeat lines): the values,
+their order and their kinds must be those of one call on the whole text.
 """
 
 from __future__ import annotations
@@ -115,6 +117,8 @@ FRAGMENTS = [
 ]
 pieces = st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3))
 texts = st.lists(pieces, max_size=40).map("".join)
+# Several lines, some alike: the texts parsed line by line.
+lined = st.lists(st.lists(pieces, max_size=12).map("".join), min_size=2, max_size=10).map("\n".join)
 # Prose without the characters observables are made of: the texts the pre-check is there to skip,
 # with defang-looking words mixed in so that the skipped ones are tested too.
 PROSE = [
@@ -154,7 +158,7 @@ def without_precheck(text: str) -> tuple:
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(texts, prose))
+@given(st.one_of(texts, prose, lined))
 def test_the_precheck_never_changes_what_is_found(text):
     if not may_hold_observables(text):
         assert without_precheck(text) == (), text
@@ -194,3 +198,17 @@ def test_texts_with_observables_are_parsed(text):
 def test_prose_without_observables_skips_the_parser(text):
     assert not may_hold_observables(text)
     assert from_text(text) == [] and without_precheck(text) == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Failed logins from 203.0.113.7\nLabels: instance=203.0.113.7, job=node",  # a value on two lines
+        "see http://evil.example/x\nevil.example again\nand evil.example once more",
+        "dc01.corp.local down\ndc01.corp.local still down",  # the internal-name fallback keeps repeats
+        "\n".join(f"line {n}: 198.51.100.{n} to files{n}.example" for n in range(12)),  # parsed whole
+        "a\r\nb 192.0.2.1\r\n",
+    ],
+)
+def test_lines_parsed_apart_give_what_the_whole_text_gives(text):
+    assert tuple(from_text(text)) == without_precheck(text)
