@@ -1,4 +1,4 @@
-"""insert_new and copy_rows: what a batch of alerts writes with (COPY on PostgreSQL, bulk_create on SQLite).
+"""insert_new and copy_rows: what a batch of alerts writes with (COPY on PostgreSQL, INSERT on SQLite).
 
 Every value must read back exactly as Django's own insert would have stored it, whatever its field.
 """

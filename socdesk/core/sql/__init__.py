@@ -7,7 +7,7 @@ connection (socdesk.core.sql.postgresql or socdesk.core.sql.sqlite); callers nev
 database themselves.
 
     PostgreSQL                                  SQLite
-    COPY for new rows (one INSERT for a few)    bulk_create
+    COPY for new rows (one INSERT for a few)    one written INSERT ... RETURNING per batch
     ids and counter values reserved in one query  nothing (ids come with the insert)
     sequences for counters                      an upsert on core_counter
     SELECT ... FOR UPDATE                       nothing (IMMEDIATE transactions hold the write lock)

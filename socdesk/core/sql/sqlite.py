@@ -13,16 +13,85 @@ from socdesk.core.sql.values import column_fields, update_from_values
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models import Model
+    from django.db.models import Field, Model
+    from django.db.models.options import Options
 
     from socdesk.core.sql import QuerySetT
+
+
+# Values SQLite's driver takes as they are when they have the type the field stores; every other value
+# (datetimes, JSON, decimals...) goes through the field's own preparation, as bulk_create does.
+_INT, _TEXT = frozenset({int}), frozenset({str})
+_PLAIN_TYPES = {
+    "AutoField": _INT,
+    "BigAutoField": _INT,
+    "BigIntegerField": _INT,
+    "BooleanField": frozenset({bool}),
+    "CharField": _TEXT,
+    "ForeignKey": _INT,
+    "IntegerField": _INT,
+    "OneToOneField": _INT,
+    "PositiveIntegerField": _INT,
+    "PositiveSmallIntegerField": _INT,
+    "SmallIntegerField": _INT,
+    "TextField": _TEXT,
+}
+_NONE = type(None)
+
+
+def _insert(
+    connection: BaseDatabaseWrapper,
+    meta: Options[Any],
+    fields: list[Field[Any, Any]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: bool,
+) -> list[int]:
+    """One `INSERT ... VALUES (...), (...)` per batch SQLite's parameter limit allows, written here rather
+    than compiled by bulk_create (which costs more CPU than SQLite spends on the rows); with `returning`,
+    the new ids in row order (`RETURNING`, as bulk_create reads them)."""
+    quote = connection.ops.quote_name
+    plain = [_PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE} for field in fields]
+    columns = f"{quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f" RETURNING {quote(meta.pk.column)}" if returning else ""
+    batch = max(1, (connection.features.max_query_params or 999) // max(1, len(fields)))
+    pks: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            params = [
+                value if type(value) in types else field.get_db_prep_save(value, connection)
+                for row in chunk
+                for field, types, value in zip(fields, plain, row, strict=True)
+            ]
+            cursor.execute(
+                f"INSERT INTO {columns} VALUES {', '.join([placeholders] * len(chunk))}{tail}", params
+            )
+            if returning:
+                pks += [pk for (pk,) in cursor.fetchall()]
+    return pks
 
 
 class SQLite:
     """See socdesk.core.sql for what each method promises."""
 
     def insert_new(self, connection: BaseDatabaseWrapper, objects: Sequence[Model]) -> None:
-        type(objects[0])._default_manager.bulk_create(objects)
+        model = type(objects[0])
+        meta = model._meta
+        if any(obj.pk is not None for obj in objects):  # ids given by the caller: Django's own insert
+            model._default_manager.bulk_create(objects)
+            return
+        for obj in objects:
+            # Django's own step before an insert; django-stubs does not declare this private method.
+            obj._prepare_related_fields_for_save(operation_name="insert_new")  # type: ignore[attr-defined]
+        fields = [field for field in meta.concrete_fields if field is not meta.pk]
+        # pre_save as bulk_create calls it: the attribute for most fields, the time for auto_now ones.
+        rows = [[field.pre_save(obj, True) for field in fields] for obj in objects]
+        pks = _insert(connection, meta, fields, rows, returning=True)
+        for obj, pk in zip(objects, pks, strict=True):
+            obj.pk = pk
+            obj._state.adding, obj._state.db = False, connection.alias
 
     def copy_rows(
         self,
@@ -31,7 +100,7 @@ class SQLite:
         names: list[str],
         rows: Sequence[Sequence[Any]],
     ) -> None:
-        model._default_manager.bulk_create([model(**dict(zip(names, row, strict=True))) for row in rows])
+        _insert(connection, model._meta, column_fields(model._meta, names), rows, returning=False)
 
     def bulk_set(
         self, connection: BaseDatabaseWrapper, objects: Sequence[Model], fields: list[str], batch: int
