@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     # (without it ninja loads the UI from a CDN, which air-gapped SOCs cannot reach).
     "ninja",
     "socdesk.alerts",
+    # Above alerts: mail in and out (docs/email.md).
+    "socdesk.mail",
     # Top of the layers: packages that use every app above (see docs/architecture.md).
     "socdesk.demo",
     "socdesk.ops",
