@@ -95,7 +95,9 @@ def _domain(address: str) -> str:
 
 def subject_for(ticket: Ticket) -> str:
     """`Re: <subject> [#SOC-1042]`: the token lets replies find their ticket whatever mail client."""
-    return clean_text(f"Re: {ticket.subject} [#{ticket.number}]")[:255]
+    # One line: a header cannot carry a line break (the mail library refuses the message).
+    subject = " ".join(clean_text(ticket.subject).split())
+    return f"Re: {subject} [#{ticket.number}]"[:255]
 
 
 def body_for(ticket: Ticket, entry: ThreadEntry) -> str:
@@ -107,8 +109,8 @@ def body_for(ticket: Ticket, entry: ThreadEntry) -> str:
 
 
 def on_ticket_change(change: TicketChange) -> None:
-    """The tickets after-change hook: an agent's reply is queued for the requester."""
-    if change.action != "ticket.replied" or change.actor.agent is None:
+    """The tickets after-change hook: a reply (by an agent or an API key) is queued for the requester."""
+    if change.action != "ticket.replied":  # an agent's or an integration's reply, never a note
         return
     entry_id = change.after.get("entry")
     if entry_id is None:

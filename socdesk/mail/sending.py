@@ -57,7 +57,8 @@ def outbound_send(message_ids: Iterable[int]) -> int:
                 headers=_headers(message),
                 connection=connection,
             )
-        except OSError as exc:  # smtplib's errors are OSErrors
+        # smtplib's errors are OSErrors; a message the mail library refuses to build raises ValueError.
+        except (OSError, ValueError) as exc:
             log.warning("reply mail %s to %s failed: %s", message.pk, message.to, exc)
             OutboundMessage.objects.filter(pk=message.pk).update(
                 status=OutboundStatus.FAILED, last_error=mail_error_text(exc)

@@ -229,3 +229,29 @@ def test_the_thread_reads_the_emails_in_one_query(people, soc_ticket, smtp, djan
     with django_assert_num_queries(1):
         emails = outbound_by_entry(soc_ticket)
     assert len(emails) == 3
+
+
+def test_a_subject_with_a_line_break_goes_out_on_one_line(
+    people, soc_ticket, smtp, django_capture_on_commit_callbacks
+):
+    Ticket.objects.filter(pk=soc_ticket.pk).update(subject="Beacon to\n203.0.113.9\r\nBcc: x@evil.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        reply(people, soc_ticket, "Blocked.")
+    [(recipients, message)] = parsed(smtp)
+    assert recipients == ["dana@example.test"]  # nothing smuggled in as a header
+    assert message["Subject"] == f"Re: Beacon to 203.0.113.9 Bcc: x@evil.test [#{soc_ticket.number}]"
+    assert message["Bcc"] is None
+
+
+def test_a_message_the_mail_library_refuses_fails_with_its_reason(
+    people, soc_ticket, smtp, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        reply(people, soc_ticket, "Blocked.")
+    message = OutboundMessage.objects.get()
+    OutboundMessage.objects.filter(pk=message.pk).update(in_reply_to="<a@b>\nBcc: x@evil.test")
+    with pytest.raises(ServiceError, match="could not be sent"):
+        outbound_send([message.pk])
+    message.refresh_from_db()
+    assert message.status == "failed" and "newlines" in message.last_error
+    assert smtp.messages == []

@@ -54,3 +54,13 @@ def test_a_refused_reply_queues_nothing(api, soc_ticket, smtp):
     answer = api.post(f"tickets/{soc_ticket.number}/thread", {"kind": "reply", "body": "  "})
     assert answer.status_code == 400 and "The message is empty." in answer.content.decode()
     assert not OutboundMessage.objects.exists()
+
+
+def test_a_tools_reply_is_mailed_too(
+    people, soc_ticket, smtp, huey_immediate, django_capture_on_commit_callbacks
+):
+    api = ApiClient(make_key(SCOPES, name="soar"))  # a tool's key, no agent behind it
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api.post(f"tickets/{soc_ticket.number}/thread", {"kind": "reply", "body": "Auto-contained."})
+    assert answer.json()["email"] == {"status": "queued", "to": ["dana@example.test"], "error": ""}
+    assert len(smtp.messages) == 1 and OutboundMessage.objects.get().status == "sent"
