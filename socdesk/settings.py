@@ -73,7 +73,7 @@ INSTALLED_APPS = [
     # (without it ninja loads the UI from a CDN, which air-gapped SOCs cannot reach).
     "ninja",
     "socdesk.alerts",
-    # Above alerts (it reads observables with the alerts' finder): reading and, later, fetching email.
+    # Above alerts (it reads observables with the alerts' finder): mail in and out (docs/email.md).
     "socdesk.mail",
     # Top of the layers: packages that use every app above (see docs/architecture.md).
     "socdesk.demo",

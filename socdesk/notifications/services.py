@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -25,6 +25,7 @@ from socdesk.accounts.onboarding import outbound_mail_configured
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.mailer import mail_deliver, mail_error_text
 from socdesk.core.text import clean_text
 from socdesk.notifications.choices import DEFAULTS, SUBJECTS, Kind
 from socdesk.notifications.models import Notification, NotificationEmail, NotificationPreference
@@ -147,10 +148,12 @@ def notification_emails_send(email_ids: Iterable[int]) -> int:
             continue
         email = NotificationEmail.objects.get(pk=email_id)
         try:
-            EmailMessage(email.subject, email.body, to=[email.to], connection=connection).send()
+            mail_deliver(subject=email.subject, body=email.body, to=[email.to], connection=connection)
         except OSError as exc:  # smtplib's errors are OSErrors
             log.warning("notification mail %s to %s failed: %s", email.pk, email.to, exc)
-            NotificationEmail.objects.filter(pk=email.pk).update(sent_at=None, last_error=str(exc)[:500])
+            NotificationEmail.objects.filter(pk=email.pk).update(
+                sent_at=None, last_error=mail_error_text(exc)
+            )
             failed.append(email.pk)
             continue
         sent += 1

@@ -15,6 +15,10 @@ after_create(tickets, drafts, now)    after the tickets, their first entries and
 after_change(change)                  after one ticket change is written and audited (reply, note,
                                       status, severity, assignment, transfer, tags, edit ...), in the
                                       same transaction; `change.action` is its audit action.
+reply_notice(entry)                   after an agent's reply is saved: (sentence, ok) for the console,
+                                      saying what became of it outside SOCdesk (the mail app: "Reply
+                                      queued for e-mail to ..."); ok False shows it as a warning. The
+                                      first app that answers is shown.
 
 A hook that writes to the ticket uses the ticket services (and so audits what it does); one that reaches
 outside (mail, webhooks) does so after commit (`transaction.on_commit`) or through a worker job.
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from socdesk.core.actor import Actor
-    from socdesk.tickets.models import Ticket
+    from socdesk.tickets.models import ThreadEntry, Ticket
     from socdesk.tickets.services.lifecycle import TicketDraft
 
 
@@ -47,10 +51,12 @@ class TicketChange:
 BeforeCreate = Callable[[list["TicketDraft"]], None]
 AfterCreate = Callable[[list["Ticket"], list["TicketDraft"], datetime], None]
 AfterChange = Callable[[TicketChange], None]
+ReplyNotice = Callable[["ThreadEntry"], "tuple[str, bool] | None"]
 
 before_create: list[BeforeCreate] = []
 after_create: list[AfterCreate] = []
 after_change: list[AfterChange] = []
+reply_notices: list[ReplyNotice] = []
 
 
 def hook_register(
@@ -58,8 +64,11 @@ def hook_register(
     before: BeforeCreate | None = None,
     created: AfterCreate | None = None,
     changed: AfterChange | None = None,
+    reply_notice: ReplyNotice | None = None,
 ) -> None:
     """Add an app's hooks (once each, in the order apps load)."""
+    if reply_notice is not None and reply_notice not in reply_notices:
+        reply_notices.append(reply_notice)
     for registry, hook in ((before_create, before), (after_create, created), (after_change, changed)):
         if hook is not None and hook not in registry:
             registry.append(hook)  # type: ignore[arg-type]
@@ -78,3 +87,12 @@ def run_after_create(tickets: list[Ticket], drafts: list[TicketDraft], now: date
 def run_after_change(change: TicketChange) -> None:
     for hook in after_change:
         hook(change)
+
+
+def run_reply_notice(entry: ThreadEntry) -> tuple[str, bool] | None:
+    """The first (sentence, ok) an app has about what became of this reply (None: no app said anything)."""
+    for hook in reply_notices:
+        notice = hook(entry)
+        if notice:
+            return notice
+    return None

@@ -58,6 +58,7 @@ from socdesk.tickets.forms import (
     incoming_files,
 )
 from socdesk.tickets.history import assignment_words, describe_event, transfer_consequences
+from socdesk.tickets.hooks import run_reply_notice
 from socdesk.tickets.models import SavedSearch, Ticket
 from socdesk.tickets.observables import observables_in_text
 from socdesk.tickets.presence import presence_leave, presence_touch
@@ -308,7 +309,7 @@ def ticket_detail(request, number):
 
 def _do_compose(actor, ticket, data):
     service = services.ticket_note if data["kind"] == "note" else services.ticket_reply
-    service(
+    entry = service(
         actor=actor,
         ticket=ticket,
         body=data["body"],
@@ -316,7 +317,14 @@ def _do_compose(actor, ticket, data):
         expected_version=data["version"],
         observables=observables_in_text(data["body"]) if data["extract_observables"] else (),
     )
-    return "Internal note added." if data["kind"] == "note" else "Reply sent."
+    if data["kind"] == "note":
+        return "Internal note added."
+    # Only what really happened: the mail app says whether it was e-mailed, queued or why not.
+    notice = run_reply_notice(entry)
+    if notice is None:
+        return "Reply saved."
+    text, ok = notice
+    return text if ok else (text, messages.WARNING)
 
 
 def _do_claim(actor, ticket, data):
@@ -409,7 +417,10 @@ def ticket_action(request, number, action):
             error=exc.message,
             status=error_status(exc),
         )
-    messages.success(request, message)
+    if isinstance(message, tuple):  # (text, level): a change made, with something to watch out for
+        messages.add_message(request, message[1], message[0])
+    else:
+        messages.success(request, message)
     try:
         fresh = ticket_get_for_agent(request.agent, number)
     except NotFound:

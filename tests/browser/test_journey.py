@@ -51,7 +51,7 @@ def test_journey_from_login_to_resolution(page, live_server, cast, screenshots):
     page.get_by_label("Message").fill("Thanks Dana, please do not open the attachment.")
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator(".entry.reply")).to_contain_text("please do not open the attachment")
-    expect(page.get_by_role("status").first).to_contain_text("Reply sent.")
+    expect(page.get_by_role("status").first).to_contain_text("Reply queued for e-mail to dana@example.test.")
 
     # Internal note, visibly distinct.
     page.get_by_label("Message").fill("Macro drops a PowerShell stager; hash blocked on EDR.")

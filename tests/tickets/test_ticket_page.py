@@ -37,7 +37,7 @@ def test_composer_is_marked_sent_only_after_a_reply_went_out(alice, soc_ticket):
         {"version": version, "body": "Blocked the sender.", "kind": "reply"},
         HTTP_HX_REQUEST="true",
     ).content.decode()
-    assert "Reply sent." in sent and "data-draft-sent" in sent
+    assert "Reply queued for e-mail to dana@example.test." in sent and "data-draft-sent" in sent
 
     refused = alice.post(
         f"/tickets/{soc_ticket.number}/compose",

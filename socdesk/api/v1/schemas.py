@@ -247,6 +247,21 @@ class ThreadOut(Schema):
     items: list[ThreadEntryOut]
 
 
+class ReplyEmailOut(Schema):
+    status: Literal["queued", "sending", "sent", "failed", "not_configured", "no_address"] = Field(
+        description="queued: the worker sends it right after; not_configured: outbound mail is not set up, "
+        "nothing was sent; no_address: the requester has no e-mail address."
+    )
+    to: list[str]
+    error: str = Field("", description="Why the last attempt failed (status failed).")
+
+
+class ThreadPostOut(ThreadEntryOut):
+    email: ReplyEmailOut | None = Field(
+        None, description="What became of a reply's e-mail to the requester; null for an internal note."
+    )
+
+
 class ThreadPostIn(InputSchema):
     kind: Literal["reply", "note"] = Field(description="reply: visible to the requester; note: internal.")
     body: str = ""

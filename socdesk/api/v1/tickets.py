@@ -22,9 +22,9 @@ from socdesk.api.v1.schemas import (
     MAX_DB_INT,
     DbId,
     ErrorOut,
-    ThreadEntryOut,
     ThreadOut,
     ThreadPostIn,
+    ThreadPostOut,
     TicketCreateIn,
     TicketDetailOut,
     TicketPage,
@@ -32,6 +32,7 @@ from socdesk.api.v1.schemas import (
 )
 from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import PermissionDenied, ServiceError
+from socdesk.mail.outbound import reply_email_outcome
 from socdesk.routing.models import HelpTopic
 from socdesk.routing.selectors import ticket_topic
 from socdesk.routing.services.ticket_fields import ticket_set_custom_fields, ticket_set_help_topic
@@ -412,7 +413,7 @@ def thread_list(request, number: str):
 
 @router.post(
     "/tickets/{number}/thread",
-    response={201: ThreadEntryOut, 409: ErrorOut} | ERRORS,
+    response={201: ThreadPostOut, 409: ErrorOut} | ERRORS,
     auth=requires("tickets:write"),
     url_name="ticket_thread_post",
     summary="Reply or add an internal note",
@@ -431,7 +432,11 @@ def thread_post(request, number: str, payload: ThreadPostIn):
         observables=observables_in_text(payload.body) if payload.extract_observables else (),
     )
     entry = ticket_thread(ticket).get(pk=entry.pk)
-    return Reply(201, entry_out(entry))
+    out = entry_out(entry)
+    if payload.kind == "reply":
+        outcome = reply_email_outcome(entry)
+        out["email"] = {"status": outcome.status, "to": outcome.to, "error": outcome.error}
+    return Reply(201, out)
 
 
 @router.get(

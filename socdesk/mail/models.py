@@ -1,0 +1,59 @@
+"""Mail going out of SOCdesk: agents' replies to requesters, queued then sent by the worker."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from socdesk.tickets.models import ThreadEntry, Ticket
+
+
+class OutboundStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutboundMessage(models.Model):
+    """One e-mail of a ticket's thread to its requester, written with the reply and sent after commit by
+    the worker, which claims it first (queued/failed -> sending) so it goes out once."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="outbound_messages")
+    entry = models.ForeignKey(
+        ThreadEntry, null=True, blank=True, on_delete=models.CASCADE, related_name="outbound_messages"
+    )
+    # Generated when queued, so replies coming back can be matched to the ticket by it.
+    message_id = models.CharField(max_length=255, unique=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    from_email = models.CharField(max_length=254)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="outbound_ticket_idx"),
+            # The sweep: what still waits (queued, or failed and to be retried), oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="outbound_waiting_idx",
+                condition=Q(status__in=["queued", "failed"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {', '.join(self.to)} ({self.status})"
+
+    @property
+    def to_display(self) -> str:
+        return ", ".join(self.to + self.cc)

@@ -1,0 +1,204 @@
+"""Agents' replies going out by e-mail: queued with the reply, sent by the worker, retried, shown.
+
+One path: an agent's reply (any channel) fires the tickets after-change hook, which queues an
+OutboundMessage in the reply's transaction when the requester has an address and outbound mail is
+configured; after commit the worker claims and sends it through `core.mailer.mail_deliver`, the same
+function notifications send through. See docs/email.md ("Sending").
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from socdesk.accounts.choices import Perm
+from socdesk.accounts.models import Agent
+from socdesk.accounts.onboarding import outbound_mail_configured
+from socdesk.audit.models import AuditEvent
+from socdesk.audit.services import record
+from socdesk.core.actor import Actor
+from socdesk.core.errors import NotFound, ServiceError
+from socdesk.core.text import clean_text
+from socdesk.mail.models import OutboundMessage, OutboundStatus
+from socdesk.mail.tasks import send_after_commit
+from socdesk.tickets.hooks import TicketChange
+from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.selectors import tickets_visible_to
+from socdesk.tickets.services.steps import require_perm
+
+# --- what a reply became ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmailOutcome:
+    """What happened to a reply's e-mail: queued, sent, failed, not_configured or no_address."""
+
+    status: str
+    to: list[str] = field(default_factory=list)
+    error: str = ""
+
+    def sentence(self) -> str:
+        """The console's line after the reply was saved."""
+        to = ", ".join(self.to)
+        if self.status == "queued":
+            return f"Reply queued for e-mail to {to}."
+        if self.status == "sent":
+            return f"Reply e-mailed to {to}."
+        if self.status in ("failed", "sending"):
+            return (
+                f"Reply saved, but the e-mail to {to} could not be sent yet ({self.error}); "
+                "it will be retried, or use Retry on the reply."
+            )
+        if self.status == "not_configured":
+            return (
+                "Reply saved. E-mail is not configured, so the requester was not sent it "
+                "(an administrator sets EMAIL_BACKEND and EMAIL_HOST; see docs/email.md)."
+            )
+        return "Reply saved; the requester has no e-mail address, so it was not e-mailed."
+
+
+def reply_email_outcome(entry: ThreadEntry) -> EmailOutcome:
+    """What became of the e-mail of this reply (after `ticket_reply` returned)."""
+    message = OutboundMessage.objects.filter(entry=entry).order_by("-id").first()
+    if message is not None:
+        return EmailOutcome(message.status, list(message.to), message.last_error)
+    if not _requester_address(entry.ticket):
+        return EmailOutcome("no_address")
+    return EmailOutcome("not_configured")
+
+
+def reply_notice(entry: ThreadEntry) -> tuple[str, bool]:
+    """The tickets reply-notice hook: the console's sentence for this reply's e-mail, and whether all
+    is well (a failure or missing configuration is shown as a warning)."""
+    outcome = reply_email_outcome(entry)
+    return outcome.sentence(), outcome.status in ("queued", "sent", "no_address")
+
+
+# --- queueing -------------------------------------------------------------------------------------
+
+
+def _requester_address(ticket: Ticket) -> str:
+    requester = ticket.requester
+    return requester.email if requester is not None else ""
+
+
+def _domain(address: str) -> str:
+    domain = address.rpartition("@")[2].strip(" >")
+    return domain or "socdesk.localhost"
+
+
+def subject_for(ticket: Ticket) -> str:
+    """`Re: <subject> [#SOC-1042]`: the token lets replies find their ticket whatever mail client."""
+    # One line: a header cannot carry a line break (the mail library refuses the message).
+    subject = " ".join(clean_text(ticket.subject).split())
+    return f"Re: {subject} [#{ticket.number}]"[:255]
+
+
+def body_for(ticket: Ticket, entry: ThreadEntry) -> str:
+    """The reply as plain text, with a footer naming the ticket."""
+    text = strip_tags(entry.body) if entry.body_format == "html" else entry.body
+    text = text.replace("\r\n", "\n")
+    footer = f"Ticket {ticket.number} · reply to this message to add to the ticket."
+    return clean_text(f"{text.rstrip()}\n\n-- \n{footer}\n")
+
+
+def on_ticket_change(change: TicketChange) -> None:
+    """The tickets after-change hook: a reply (by an agent or an API key) is queued for the requester."""
+    if change.action != "ticket.replied":  # an agent's or an integration's reply, never a note
+        return
+    entry_id = change.after.get("entry")
+    if entry_id is None:
+        return
+    outbound_reply_queue(ticket=change.ticket, entry=ThreadEntry.objects.get(pk=entry_id))
+
+
+def outbound_reply_queue(*, ticket: Ticket, entry: ThreadEntry) -> OutboundMessage | None:
+    """Queue the e-mail of an agent's reply to the requester, in the reply's transaction, and hand it to
+    the worker after commit; None when the requester has no address or outbound mail is not configured
+    (nothing is queued then: the console and the API say so)."""
+    to = _requester_address(ticket)
+    if not to or not outbound_mail_configured():
+        return None
+    from_email = ticket.department.email or settings.DEFAULT_FROM_EMAIL
+    earlier = list(
+        OutboundMessage.objects.filter(ticket=ticket)
+        .order_by("created_at", "id")
+        .values_list("message_id", flat=True)
+    )
+    message = OutboundMessage.objects.create(
+        ticket=ticket,
+        entry=entry,
+        message_id=f"<{ticket.number.lower()}.{uuid.uuid4().hex}@{_domain(from_email)}>",
+        in_reply_to=earlier[-1] if earlier else "",
+        references=" ".join(earlier),
+        from_email=from_email,
+        to=[to],
+        cc=[],
+        subject=subject_for(ticket),
+        body=body_for(ticket, entry),
+        created_at=timezone.now(),
+    )
+    send_after_commit([message.pk])
+    return message
+
+
+# --- the ticket page: reading and retrying --------------------------------------------------------
+
+
+def outbound_by_entry(ticket: Ticket) -> dict[int, OutboundMessage]:
+    """The latest e-mail of each thread entry of the ticket (one query), for the thread."""
+    rows = OutboundMessage.objects.filter(ticket=ticket, entry__isnull=False).order_by("id")
+    return {row.entry_id: row for row in rows if row.entry_id is not None}
+
+
+def outbound_get_for_agent(agent: Agent, message_id: int) -> OutboundMessage:
+    """The message if the agent may see its ticket; NotFound otherwise (never 'forbidden')."""
+    found: QuerySet[OutboundMessage] = OutboundMessage.objects.select_related("ticket__department").filter(
+        pk=message_id, ticket__in=tickets_visible_to(agent)
+    )
+    message = found.first()
+    if message is None:
+        raise NotFound("That e-mail was not found.")
+    return message
+
+
+@transaction.atomic
+def outbound_retry(*, actor: Actor, message: OutboundMessage) -> OutboundMessage:
+    """Send a failed e-mail again now (an agent who may reply on its ticket asks); audited as
+    `email.retry_requested`."""
+    ticket = Ticket.objects.select_related("department").get(pk=message.ticket_id)
+    require_perm(actor, Perm.REPLY, ticket)
+    message = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+    if message.status != OutboundStatus.FAILED:
+        shown = {
+            "sent": "was already sent",
+            "queued": "is already waiting to be sent",
+            "sending": "is being sent",
+        }
+        raise ServiceError(
+            f"This e-mail {shown.get(message.status, 'cannot be retried')}; there is nothing to retry.",
+            fields={"status": message.status},
+        )
+    OutboundMessage.objects.filter(pk=message.pk).update(status=OutboundStatus.QUEUED)
+    record(
+        actor=actor,
+        action="email.retry_requested",
+        target=ticket,
+        before={"message": message.message_id, "status": message.status, "error": message.last_error},
+        after={"status": OutboundStatus.QUEUED, "to": message.to},
+    )
+    send_after_commit([message.pk])
+    message.status = OutboundStatus.QUEUED
+    return message
+
+
+def describe_retry(event: AuditEvent) -> str:
+    """The ticket history's words for `email.retry_requested`."""
+    to = ", ".join((event.after or {}).get("to") or []) or "the requester"
+    return f"retried the e-mail to {to}"

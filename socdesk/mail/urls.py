@@ -1,0 +1,9 @@
+from django.urls import path
+
+from socdesk.mail import views
+
+app_name = "mail"
+
+urlpatterns = [
+    path("outbound/<int:message_id>/retry", views.outbound_retry_view, name="outbound-retry"),
+]
