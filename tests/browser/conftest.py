@@ -30,3 +30,11 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:
 def _chromium_present():
     if not shutil.which(CHROMIUM) and os.environ.get("CI"):
         pytest.fail(f"{CHROMIUM} is missing on CI; .ci/run must install it (apt-get install -y chromium).")
+
+
+def htmx_settled(page) -> None:
+    """Wait until htmx has finished swapping and settling: content it swaps in gets its own triggers (an
+    `hx-trigger="change"`) only when it settles, so a choice made before that would be lost."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from socdesk.accounts.testing import PERSONA_PASSWORD
 from socdesk.tickets.models import Ticket
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import htmx_settled, sign_in
 from tests.routing.fixtures_forms import incident_topic
 
 pytestmark = pytest.mark.browser
@@ -29,6 +29,7 @@ def test_new_ticket_with_a_topic_and_its_fields_then_the_ticket_panel(page, live
     topic_select = page.get_by_label("Help topic")
     expect(topic_select).to_be_visible()
     expect(page.locator('[name="custom.host_ip"]')).to_have_count(0)
+    htmx_settled(page)  # the help-topic select was just swapped in
     topic_select.select_option(label="Phishing")
     # The topic's form arrives by htmx.
     expect(page.get_by_label("Host IP *")).to_be_visible()

@@ -14,7 +14,7 @@ from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.routing.models import CustomField, CustomForm
 from socdesk.routing.services.topics import TopicDefinition, help_topic_create
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import htmx_settled, sign_in
 from tests.browser.test_admin_area_browser import DESKTOP, PHONE, no_sideways_scroll
 from tests.browser.test_csp_browser import PolicyWatch
 
@@ -104,6 +104,8 @@ def test_a_custom_form_made_in_the_admin_area_reaches_the_new_ticket_form(
     # The console's new-ticket form asks for the fields once the topic is chosen.
     page.goto(f"{base}/tickets/new")
     page.get_by_label("Department").select_option(label="SOC")
+    expect(page.get_by_label("Help topic")).to_be_visible()
+    htmx_settled(page)  # the help-topic select was just swapped in
     page.get_by_label("Help topic").select_option(label="Phishing")
     impact = page.get_by_label("Business impact *")
     expect(impact).to_be_visible()
