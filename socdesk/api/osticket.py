@@ -9,6 +9,10 @@ writes (group commit: socdesk.core.grouping, `ticket_create_many`); the 201 goes
 commit, so the ticket is readable through every API and the console as soon as the client has its
 number. Like an alert's, the ticket's observables (IPs, domains, URLs, hashes...) are found in its
 subject and message and linked to it.
+
+`tickets.email` takes the raw message to `socdesk.mail.inbound.mail_receive`, the same service as mail
+piped in by a mail server: a reply to a ticket's mail is added to that ticket (200 and its number)
+instead of opening a new one.
 """
 
 from __future__ import annotations
@@ -29,16 +33,18 @@ from socdesk.accounts.keyauth import (
     check_rate_limit,
     key_from_request,
 )
+from socdesk.accounts.models import ApiKey
 from socdesk.accounts.selectors import api_department
 from socdesk.api.osticket_formats import (
     OsTicketRequest,
     PayloadError,
-    request_from_email,
     request_from_json,
     request_from_xml,
 )
+from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.core.grouping import GroupRunner
+from socdesk.mail.inbound import mail_receive
 from socdesk.routing.apply import filters_before_create
 from socdesk.routing.selectors import custom_field_names_for_topic
 from socdesk.routing.topic_hooks import topic_drafts_apply
@@ -51,7 +57,6 @@ SCOPE = "tickets:create"
 PARSERS: dict[str, Callable[[bytes], OsTicketRequest]] = {
     "json": request_from_json,
     "xml": request_from_xml,
-    "email": request_from_email,
 }
 
 
@@ -68,7 +73,7 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method != "POST":
         return text(405, "Use POST to create a ticket.", Allow="POST")
     parse = PARSERS.get(fmt)
-    if parse is None:
+    if parse is None and fmt != "email":
         return text(404, f"Unknown format {fmt!r}; use tickets.json, tickets.xml or tickets.email.")
     try:
         key, actor = authenticate_key(request, key_from_request(request), scope=SCOPE)
@@ -82,6 +87,8 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
     if body is None:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return text(413, f"The request body is larger than the {limit:,} byte limit.")
+    if parse is None:  # tickets.email
+        return _receive_email(body, key, actor)
     try:
         incoming = parse(body)
         department = api_department(
@@ -130,6 +137,25 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
         # A department named in the body that does not exist is bad input, not a missing resource.
         return text(400, exc.message)
     return text(201, ticket.number)
+
+
+def _receive_email(body: bytes, key: ApiKey, actor: Actor) -> HttpResponse:
+    """A raw message goes where mail from a mail server goes (socdesk.mail.inbound): a new ticket (201
+    and its number), a message on the ticket it answers (200 and that number), or a duplicate or bounce
+    (200)."""
+    if not body.strip():
+        return text(400, "The body is empty; send a raw RFC 822 email message.")
+    try:
+        receipt = mail_receive(
+            body, actor=actor, channel=f"api {actor.label}", department=api_department(key)
+        )
+    except PermissionDenied as exc:
+        return text(403, exc.message)
+    except (NotFound, ServiceError) as exc:
+        return text(400, exc.message)
+    if receipt.outcome == "created" and receipt.ticket is not None:
+        return text(201, receipt.ticket.number)
+    return text(200, receipt.ticket.number if receipt.ticket is not None else receipt.line())
 
 
 def _open(draft: TicketDraft) -> Ticket:

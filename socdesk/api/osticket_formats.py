@@ -1,4 +1,5 @@
-"""Pure parsing of osTicket API requests (JSON, XML, raw email) into one normalised ticket request.
+"""Pure parsing of osTicket API requests (JSON, XML) into one normalised ticket request (a raw email,
+tickets.email, goes through socdesk.mail.inbound instead).
 
 No database here: bytes in, an `OsTicketRequest` out, or a `PayloadError` with a sentence naming the
 problem (and its position for malformed JSON/XML). Field names and forms follow osTicket's documented
@@ -9,14 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email
-import email.header
 import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
-from email import policy
-from email.utils import getaddresses
 from typing import Any
 from urllib.parse import unquote_to_bytes
 from xml.etree.ElementTree import Element, ParseError, tostring
@@ -448,152 +445,3 @@ def request_from_xml(body: bytes) -> OsTicketRequest:
     """POST /api/tickets.xml."""
     data = parse_xml(body)
     return request_from_fields(data, data.get("attachments") or [])
-
-
-# --- raw email --------------------------------------------------------------------------------------
-
-ORIGINAL_EML = "original.eml"
-
-
-def request_from_email(body: bytes) -> OsTicketRequest:
-    """POST /api/tickets.email: a raw RFC 822 message.
-
-    Mail is never refused for being odd: whatever can be read becomes the ticket, and when anything
-    could not be read (defects, undecodable parts, no text body) the raw bytes are attached as
-    original.eml so nothing is lost.
-    """
-    if not body.strip():
-        raise PayloadError("The body is empty; send a raw RFC 822 email message.")
-    try:
-        return _request_from_message(body)
-    except RecursionError:
-        # The stdlib's MIME parser recurses once per nesting level; thousands of nested multiparts
-        # exhaust the stack. No mail client nests that deep: refuse it rather than answer a 500.
-        raise PayloadError(
-            "The message's MIME parts are nested too deeply to read (hundreds of multiparts inside "
-            "each other, which no mail client sends); nothing was stored. Check what produced it."
-        ) from None
-
-
-def _request_from_message(body: bytes) -> OsTicketRequest:
-    complete = True
-    msg = email.message_from_bytes(body, policy=policy.default)
-    if msg.defects:
-        complete = False
-    headers = _raw_headers(msg)
-    from_name, from_address = _sender(headers.get("from", ""))
-    if headers.get("from") and not from_address:
-        complete = False
-    subject = _header_text(headers.get("subject", "")) or "(no subject)"
-    text, body_format, files, parts_ok = _email_content(msg)
-    complete = complete and parts_ok
-    if not text:
-        text = "(This message has no readable text; the original is attached as original.eml.)"
-        complete = False
-    if not complete:
-        files.append(IncomingFile(name=ORIGINAL_EML, content=body))
-    extra: dict[str, Any] = {}
-    for name in ("message-id", "date", "to", "cc"):
-        if headers.get(name):
-            extra[name] = clean_text(_header_text(headers[name]))[:1000]
-    if headers.get("from") and not from_address:
-        extra["from"] = clean_text(headers["from"])[:1000]
-    if not complete:
-        extra["parse_incomplete"] = True
-    return OsTicketRequest(
-        subject=clean_text(subject).strip() or "(no subject)",
-        body=text,
-        body_format=body_format,
-        name=clean_text(from_name)[:CONTACT_NAME_MAX],
-        email=from_address,
-        extra=extra,
-        attachments=files,
-    )
-
-
-def _raw_headers(msg) -> dict[str, str]:
-    """First value of each header as the raw string, so a malformed header cannot raise on access."""
-    headers: dict[str, str] = {}
-    for name, value in msg.raw_items():
-        headers.setdefault(str(name).lower(), str(value))
-    return headers
-
-
-def _header_text(raw: str) -> str:
-    """An RFC 2047 encoded header as text; left as it is when it cannot be decoded."""
-    try:
-        decoded = str(email.header.make_header(email.header.decode_header(raw)))
-    except Exception:  # any undecodable header is kept raw: mail is stored, not refused
-        decoded = raw
-    return " ".join(clean_text(decoded).split())
-
-
-def _sender(raw: str) -> tuple[str, str]:
-    """(display name, address) of the From header; address '' when there is no valid one."""
-    if not raw:
-        return "", ""
-    try:
-        pairs = getaddresses([_header_text(raw)])
-    except Exception:  # a From header the stdlib cannot split: no requester, raw value kept
-        return "", ""
-    for name, address in pairs:
-        address = address.strip()
-        if address and len(address) <= EMAIL_MAX and _valid_email(address):
-            return name.strip(), address
-    return "", ""
-
-
-def _email_content(msg) -> tuple[str, str, list[IncomingFile], bool]:
-    """(body, format, attachments, everything read) from the message's parts."""
-    ok = True
-    text, body_format = "", "text"
-    try:
-        part = msg.get_body(preferencelist=("plain", "html"))
-    except Exception:  # a broken MIME tree: fall back to the raw bytes as original.eml
-        part, ok = None, False
-    if part is not None:
-        content, part_ok = _part_text(part)
-        ok = ok and part_ok
-        if part.get_content_subtype() == "html":
-            text, body_format = sanitise_html(content).strip(), "html"
-        else:
-            text = clean_text(content).strip()
-    files: list[IncomingFile] = []
-    try:
-        attachments = list(msg.iter_attachments()) if msg.is_multipart() else []
-        # iter_attachments looks at the top level only: a part marked as an attachment deeper down
-        # (inside multipart/alternative or a nested multipart/mixed, as some clients send them) was
-        # dropped. Every such part is kept, wherever it sits, and none twice.
-        seen = {id(found) for found in attachments} | {id(msg)}
-        for inner in msg.walk():
-            if inner.get_content_disposition() == "attachment" and id(inner) not in seen:
-                attachments.append(inner)
-                seen.add(id(inner))
-    except RecursionError:
-        raise
-    except Exception:  # same: keep what was read, mark the message incomplete
-        attachments, ok = [], False
-    for index, attachment in enumerate(attachments, start=1):
-        try:
-            payload = attachment.get_payload(decode=True)
-            name = attachment.get_filename() or f"attachment-{index}"
-        except Exception:  # an attachment that cannot be decoded is kept inside original.eml
-            ok = False
-            continue
-        if payload is None:  # e.g. an attached message/rfc822: kept inside original.eml
-            ok = False
-            continue
-        files.append(IncomingFile(name=clean_text(str(name)), content=payload))
-    return text, body_format, files, ok
-
-
-def _part_text(part) -> tuple[str, bool]:
-    try:
-        content = part.get_content()
-        return (content if isinstance(content, str) else content.decode("utf-8", "replace")), True
-    except Exception:  # unknown charset or broken transfer encoding: decode what is there
-        try:
-            payload = part.get_payload(decode=True) or b""
-        except Exception:
-            return "", False
-        return payload.decode("utf-8", "replace"), False

@@ -57,3 +57,37 @@ class OutboundMessage(models.Model):
     @property
     def to_display(self) -> str:
         return ", ".join(self.to + self.cc)
+
+
+class InboundOutcome(models.TextChoices):
+    CREATED = "created", "Opened a ticket"
+    ADDED = "added", "Added to a ticket"
+    BOUNCE_NOTED = "bounce_noted", "Bounce noted on a ticket"
+    BOUNCE_DROPPED = "bounce_dropped", "Bounce of no known message"
+
+
+class InboundMessage(models.Model):
+    """One e-mail received (pipe, API, later mailboxes): its Message-ID, unique so a message delivered twice,
+    even at the same moment, is imported once, and the ticket it went to."""
+
+    # Without <>, as the reader gives it; a message without one has an id made from its bytes.
+    message_id = models.CharField(max_length=255, unique=True)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    entry = models.ForeignKey(
+        ThreadEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    outcome = models.CharField(max_length=20, choices=InboundOutcome.choices, blank=True)
+    from_address = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    # Why the message is automatic ("" for a person's mail): auto-responses never answer such mail.
+    automated = models.CharField(max_length=300, blank=True)
+    channel = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.outcome})"

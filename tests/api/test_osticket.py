@@ -315,8 +315,9 @@ def test_email_multipart(key):
     assert ticket.extra["message-id"] == "<abc123@example.test>"
     entry = ticket.entries.get()
     assert (entry.body, entry.body_format) == ("Please look at the attached invoice.", "text")
-    [attachment] = entry.attachments.all()
+    attachment, original = entry.attachments.order_by("id")
     assert attachment.filename == "invoice.gif" and attachment.sha256 == hashlib.sha256(GIF).hexdigest()
+    assert original.filename == "original.eml" and original.sha256 == hashlib.sha256(raw).hexdigest()
 
 
 @pytest.mark.django_db
@@ -326,8 +327,9 @@ def test_email_html_only_is_sanitised(key):
         b"<p onmouseover='x()'>Hi<script>steal()</script></p>"
     )
     entry = created(post(raw, "email", key=key)).entries.get()
-    assert (entry.body, entry.body_format) == ("<p>Hi</p>", "html")
-    assert not entry.attachments.exists()
+    # Stored as text (the mail reader turns the HTML into text: no markup of the sender's is kept).
+    assert (entry.body, entry.body_format) == ("Hi", "text")
+    assert list(entry.attachments.values_list("filename", flat=True)) == ["original.eml"]
 
 
 @pytest.mark.django_db
@@ -343,8 +345,9 @@ def test_email_html_only_is_sanitised(key):
 def test_email_that_cannot_be_fully_parsed_is_kept(key, raw):
     ticket = created(post(raw, "email", key=key))
     assert ticket.extra.get("parse_incomplete") is True
-    original = ticket.entries.get().attachments.get(filename="original.eml")
+    original = ticket.entries.get(kind="message").attachments.get(filename="original.eml")
     assert original.file.read() == raw and original.sha256 == hashlib.sha256(raw).hexdigest()
+    assert ticket.entries.get(kind="note").body.startswith("This e-mail could not be fully read:")
 
 
 # --- bad input: clear 400s and nothing written ------------------------------------------------------

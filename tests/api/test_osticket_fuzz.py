@@ -14,7 +14,6 @@ from socdesk.accounts.services import apikey_create
 from socdesk.api.osticket_formats import (
     OsTicketRequest,
     PayloadError,
-    request_from_email,
     request_from_json,
     request_from_xml,
 )
@@ -117,18 +116,6 @@ def test_json_parser_never_crashes(body):
 @given(st.binary(max_size=300) | xml_bodies().map(str.encode))
 def test_xml_parser_never_crashes(body):
     _only_payload_errors(request_from_xml, body)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=400) | email_bodies)
-def test_email_parser_never_crashes_and_keeps_the_original(body):
-    try:
-        result = request_from_email(body)
-    except PayloadError:
-        assert not body.strip()
-        return
-    if result.extra.get("parse_incomplete"):
-        assert result.attachments[-1].content == body
 
 
 @pytest.fixture

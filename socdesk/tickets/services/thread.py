@@ -152,8 +152,10 @@ def ticket_add_message(
     body: str,
     body_format: str = "text",
     attachments: list[IncomingFile] | None = None,
+    observables: Sequence[tuple[str, str]] = (),
 ) -> ThreadEntry:
-    """Add a message from the requester (portal, email, API); reopens a resolved ticket."""
+    """Add a message from the requester (portal, email, API); reopens a resolved ticket (with the
+    observables the channel found in it, e.g. an e-mail's)."""
     return _add_entry(
         actor=actor,
         ticket=ticket,
@@ -164,6 +166,7 @@ def ticket_add_message(
         perm=Perm.VIEW,
         action="ticket.message_added",
         expected_version=None,
+        observables=observables,
     )
 
 

@@ -1,0 +1,367 @@
+"""Mail coming into SOCdesk: one raw message becomes a ticket, a message on its ticket, or a bounce note.
+
+`mail_receive` is the one way in, whatever the channel (`socdesk mail pipe` from a mail server,
+`POST /api/tickets.email`, later the mailbox fetcher). See docs/email.md ("Receiving").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from socdesk.accounts.choices import Perm
+from socdesk.accounts.models import Agent, Department
+from socdesk.accounts.selectors import agent_can, api_department
+from socdesk.accounts.services import contact_get_or_create
+from socdesk.audit.models import AuditEvent
+from socdesk.audit.services import record
+from socdesk.core.actor import Actor
+from socdesk.core.errors import ServiceError
+from socdesk.mail.models import InboundMessage, InboundOutcome, OutboundMessage
+from socdesk.mail.observables import message_observables
+from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
+from socdesk.tickets.attachments import IncomingFile
+from socdesk.tickets.choices import Source, Status
+from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.services import (
+    TicketDraft,
+    ticket_add_message,
+    ticket_change_status,
+    ticket_create_many,
+    ticket_note,
+    ticket_reply,
+)
+
+logger = logging.getLogger(__name__)
+
+# The token SOCdesk's own subjects carry (`Re: ... [#SOC-1042]`, socdesk.mail.outbound.subject_for).
+SUBJECT_TOKEN = re.compile(r"\[#\s*([A-Za-z][A-Za-z0-9]{0,15}-\d{1,12})\s*\]")
+RAW_NAME = "original.eml"
+MAIL_ACTOR = Actor.system("mail")
+MAX_THREAD_IDS = 100  # a hostile References header may name thousands of ids
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of one received message: created, added, duplicate, bounce_noted or bounce_dropped."""
+
+    outcome: str
+    message_id: str
+    ticket: Ticket | None = None
+    entry: ThreadEntry | None = None
+
+    def line(self) -> str:
+        """One line for a mail server's log or a script (`created SOC-1042`, `duplicate`...)."""
+        number = self.ticket.number if self.ticket is not None else ""
+        return {
+            "created": f"created {number}",
+            "added": f"added to {number}",
+            "duplicate": "duplicate",
+            "bounce_noted": f"bounce noted on {number}",
+            "bounce_dropped": "bounce dropped (it returns no message SOCdesk knows)",
+        }[self.outcome]
+
+
+@transaction.atomic
+def mail_receive(
+    raw: bytes,
+    *,
+    actor: Actor,
+    channel: str,
+    department: Department | None = None,
+    help_topic: int | None = None,
+) -> Receipt:
+    """Import one raw RFC 822 message, in one transaction.
+
+    A Message-ID already imported is a `duplicate` and nothing is written (a unique row per Message-ID
+    makes that hold for two deliveries at the same moment too). A bounce is noted on the ticket of the
+    message it returns, or dropped (logged). Otherwise the message threads onto its ticket (In-Reply-To
+    or References naming a message SOCdesk sent or imported; else a `[#SOC-1042]` subject token, only
+    from the ticket's requester or an agent who may reply on it), where the requester's mail is a
+    message (reopening a resolved or closed ticket through the status service) and an agent's mail is
+    that agent's reply (e-mailed to the requester like any reply); or it opens a ticket in `department`
+    (default: the API default department, SOCDESK_DEFAULT_DEPARTMENT else the first). The raw message is
+    attached as original.eml, the attachments with their SHA-256, the observables linked; what could not
+    be read or stored is said in an internal note. `actor` is the channel (an API key, the pipe);
+    `channel` names it on the stored row. Raises ServiceError for an empty message or no department.
+    """
+    if not raw.strip():
+        raise ServiceError(
+            "The message is empty; send one whole RFC 822 message (headers, a blank line, the body).",
+            fields={"message": "empty"},
+        )
+    limit = settings.ATTACHMENT_MAX_BYTES
+    parsed = parse_message(raw, max_attachment_bytes=limit)
+    message_id = parsed.message_id[:255]
+    if InboundMessage.objects.filter(message_id=message_id).exists():
+        return _duplicate(message_id)
+    row = _claim(parsed, message_id, channel)
+    if row is None:
+        return _duplicate(message_id)
+    if parsed.bounce is not None:
+        return _bounce(raw, parsed, row, actor)
+
+    files, not_stored = _files(raw, parsed.attachments, limit)
+    observables = message_observables(parsed)
+    ticket, agent = _thread_target(parsed)
+    if ticket is None:
+        ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic)
+        outcome = InboundOutcome.CREATED
+    elif agent is not None:
+        # An agent answering by mail expects the requester to get it: recorded as their reply, which the
+        # after-change hook e-mails like a reply written in the console (SOCdesk's own address is never
+        # an agent's, so this cannot loop).
+        entry = ticket_reply(
+            actor=Actor.for_agent(agent),
+            ticket=ticket,
+            body=_reply_body(parsed),
+            attachments=files,
+            observables=observables,
+        )
+        outcome = InboundOutcome.ADDED
+    else:
+        entry = _requester_message(parsed, ticket, files, observables, actor)
+        outcome = InboundOutcome.ADDED
+    _note_problems(ticket, parsed, not_stored, len(raw) > limit)
+    InboundMessage.objects.filter(pk=row.pk).update(ticket=ticket, entry=entry, outcome=outcome)
+    record(
+        actor=actor,
+        action="email.received",
+        target=ticket,
+        after={
+            "message_id": message_id,
+            "from": parsed.from_address,
+            "outcome": str(outcome),
+            "entry": entry.pk if entry is not None else None,
+        }
+        | ({"automated": parsed.automated} if parsed.automated else {}),
+    )
+    return Receipt(str(outcome), message_id, ticket, entry)
+
+
+def _duplicate(message_id: str) -> Receipt:
+    """A message imported before: nothing is written; the ticket it went to, if any, is named."""
+    first = InboundMessage.objects.select_related("ticket").filter(message_id=message_id).first()
+    return Receipt("duplicate", message_id, first.ticket if first is not None else None)
+
+
+def _claim(parsed: ParsedMessage, message_id: str, channel: str) -> InboundMessage | None:
+    """The message's row, written first: a second delivery of it waits here and then finds it taken."""
+    try:
+        with transaction.atomic():
+            return InboundMessage.objects.create(
+                message_id=message_id,
+                from_address=parsed.from_address[:254],
+                subject=parsed.subject[:255],
+                automated=parsed.automated[:300],
+                channel=channel[:100],
+                received_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None
+
+
+def _files(
+    raw: bytes, attachments: tuple[MailAttachment, ...], limit: int
+) -> tuple[list[IncomingFile], list[MailAttachment]]:
+    """The files to store (the raw message last) and the attachments too large to store."""
+    files, not_stored = [], []
+    for attachment in attachments:
+        if attachment.content is None or len(attachment.content) > limit:
+            not_stored.append(attachment)
+        else:
+            files.append(IncomingFile(attachment.filename or "attachment", attachment.content))
+    if len(raw) <= limit:
+        files.append(IncomingFile(RAW_NAME, raw))
+    return files, not_stored
+
+
+def _agent_for(address: str) -> Agent | None:
+    if not address:
+        return None
+    return (
+        Agent.objects.select_related("user").filter(user__email__iexact=address, user__is_active=True).first()
+    )
+
+
+def _ticket_by_ids(ids: list[str]) -> Ticket | None:
+    """The ticket of the first id (in the given order) that SOCdesk sent or imported."""
+    ids = [i for i in dict.fromkeys(ids) if i][:MAX_THREAD_IDS]
+    if not ids:
+        return None
+    # Outgoing ids are stored as the header carries them (with <>); the reader gives them without.
+    sent = dict(
+        OutboundMessage.objects.filter(message_id__in=[f"<{i}>" for i in ids]).values_list(
+            "message_id", "ticket_id"
+        )
+    )
+    received = dict(
+        InboundMessage.objects.filter(message_id__in=ids, ticket__isnull=False).values_list(
+            "message_id", "ticket_id"
+        )
+    )
+    for i in ids:
+        ticket_id = sent.get(f"<{i}>") or received.get(i)
+        if ticket_id is not None:
+            return Ticket.objects.select_related("requester", "department").get(pk=ticket_id)
+    return None
+
+
+def _thread_target(parsed: ParsedMessage) -> tuple[Ticket | None, Agent | None]:
+    """The ticket the message belongs to (None: a new one), and the agent who sent it if one may reply."""
+    agent = _agent_for(parsed.from_address)
+    ticket = _ticket_by_ids([*parsed.in_reply_to, *reversed(parsed.references)])
+    if ticket is None:
+        token = SUBJECT_TOKEN.search(parsed.subject)
+        if token is None:
+            return None, None
+        found = (
+            Ticket.objects.select_related("requester", "department").filter(number=token[1].upper()).first()
+        )
+        if found is None:
+            return None, None
+        is_requester = found.requester is not None and found.requester.email == parsed.from_address
+        # A number is easy to guess: only its requester or an agent who works it may post by the token.
+        if not (is_requester or (agent is not None and agent_can(agent, Perm.REPLY, found))):
+            return None, None
+        ticket = found
+    if agent is not None and not agent_can(agent, Perm.REPLY, ticket):
+        agent = None
+    return ticket, agent
+
+
+def _reply_body(parsed: ParsedMessage) -> str:
+    return parsed.reply_text.strip() or parsed.text
+
+
+def _open(
+    raw: bytes,
+    parsed: ParsedMessage,
+    files: list[IncomingFile],
+    observables: list[tuple[str, str]],
+    actor: Actor,
+    department: Department | None,
+    help_topic: int | None,
+) -> tuple[Ticket, ThreadEntry | None]:
+    extra: dict[str, object] = {"message-id": f"<{parsed.message_id}>"}
+    if parsed.problems:
+        extra["parse_incomplete"] = True
+    draft = TicketDraft(
+        # The channel opens it, but the first entry is the requester's message even through an agent's
+        # personal token: the mail is theirs.
+        actor=replace(actor, agent=None),
+        subject=parsed.subject or "(no subject)",
+        department=department or api_department(None),
+        body=parsed.text,
+        requester_email=parsed.from_address,
+        requester_name=parsed.from_name,
+        source=Source.EMAIL,
+        extra=extra,
+        attachments=files,
+        observables=observables,
+        help_topic=help_topic,
+    )
+    [ticket] = ticket_create_many([draft])
+    return ticket, ticket.entries.order_by("id").first()
+
+
+def _requester_message(
+    parsed: ParsedMessage,
+    ticket: Ticket,
+    files: list[IncomingFile],
+    observables: list[tuple[str, str]],
+    channel_actor: Actor,
+) -> ThreadEntry:
+    if parsed.from_address:
+        contact = contact_get_or_create(actor=channel_actor, email=parsed.from_address, name=parsed.from_name)
+        author = Actor(
+            kind="user", label=str(contact), ident=str(contact.pk), obj=contact, ip=channel_actor.ip
+        )
+    else:
+        author = replace(channel_actor, agent=None)
+    if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        ticket = ticket_change_status(
+            actor=author,
+            ticket=ticket,
+            status=Status.IN_PROGRESS,
+            comment="the requester wrote back by e-mail",
+        )
+    return ticket_add_message(
+        actor=author, ticket=ticket, body=_reply_body(parsed), attachments=files, observables=observables
+    )
+
+
+def _note_problems(
+    ticket: Ticket, parsed: ParsedMessage, not_stored: list[MailAttachment], raw_too_big: bool
+) -> None:
+    """One internal note saying what of the message could not be read or stored, if anything."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    lines = []
+    if parsed.problems:
+        lines.append(
+            "This e-mail could not be fully read: "
+            + " ".join(parsed.problems)
+            + (f" The original message is attached as {RAW_NAME}." if not raw_too_big else "")
+        )
+    for attachment in not_stored:
+        lines.append(
+            f"The attachment {attachment.filename or '(no name)'!r} ({attachment.size:,} bytes, SHA-256 "
+            f"{attachment.sha256}) was not stored: it is over the {limit:,} byte limit."
+        )
+    if raw_too_big:
+        lines.append(
+            f"The original message ({parsed.raw_size:,} bytes) is over the {limit:,} byte limit and was "
+            "not stored."
+        )
+    if lines:
+        ticket_note(actor=MAIL_ACTOR, ticket=ticket, body="\n\n".join(lines))
+
+
+def _bounce(raw: bytes, parsed: ParsedMessage, row: InboundMessage, actor: Actor) -> Receipt:
+    """A delivery failure is never a ticket: a note on the ticket of the returned message, else dropped."""
+    bounce = parsed.bounce
+    assert bounce is not None
+    ticket = _ticket_by_ids([bounce.original_message_id])
+    if ticket is None:
+        logger.warning(
+            "Dropped a bounce (%s) returning %r, a message SOCdesk does not know.",
+            row.message_id,
+            bounce.original_message_id,
+        )
+        InboundMessage.objects.filter(pk=row.pk).update(outcome=InboundOutcome.BOUNCE_DROPPED)
+        return Receipt("bounce_dropped", row.message_id)
+    detail = ", ".join(part for part in (bounce.status, bounce.action) if part)
+    body = f"E-mail to {bounce.recipient or 'the requester'} bounced" + (f" ({detail})" if detail else "")
+    body += f": {bounce.diagnostic}" if bounce.diagnostic else "."
+    files = [IncomingFile(RAW_NAME, raw)] if len(raw) <= settings.ATTACHMENT_MAX_BYTES else []
+    entry = ticket_note(actor=MAIL_ACTOR, ticket=ticket, body=body, attachments=files)
+    InboundMessage.objects.filter(pk=row.pk).update(
+        ticket=ticket, entry=entry, outcome=InboundOutcome.BOUNCE_NOTED
+    )
+    record(
+        actor=actor,
+        action="email.received",
+        target=ticket,
+        after={
+            "message_id": row.message_id,
+            "from": parsed.from_address,
+            "outcome": "bounce_noted",
+            "entry": entry.pk,
+        },
+    )
+    return Receipt("bounce_noted", row.message_id, ticket, entry)
+
+
+def describe_received(event: AuditEvent) -> str:
+    """The ticket history's words for `email.received`."""
+    after = event.after or {}
+    sender = after.get("from") or "an unknown sender"
+    if after.get("outcome") == "bounce_noted":
+        return "received a bounce of the ticket's e-mail"
+    automatic = " (automatic mail)" if after.get("automated") else ""
+    return f"received the e-mail from {sender}{automatic}"

@@ -1,0 +1,75 @@
+"""`socdesk mail pipe`: a mail server hands SOCdesk one message on standard input."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError
+
+from socdesk.accounts.models import Department
+from socdesk.core.actor import Actor
+from socdesk.core.errors import PermissionDenied, ServiceError
+from socdesk.mail.inbound import mail_receive
+
+# sysexits.h, what mail servers (Postfix, Exim, sendmail) understand from a pipe command.
+EX_OK = 0
+EX_DATAERR = 65  # the message itself is bad: the mail server bounces it
+EX_SOFTWARE = 70  # a fault in SOCdesk: bounced, and worth a bug report
+EX_TEMPFAIL = 75  # try again later: the mail server keeps the message and retries
+
+PIPE_ACTOR = Actor.system("mail:pipe")
+
+
+class Command(BaseCommand):
+    help = "Receive e-mail: `socdesk mail pipe` reads one message on standard input (for a mail server)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="subcommand", required=True)
+        pipe = sub.add_parser("pipe", help="Import one RFC 822 message from standard input.")
+        pipe.add_argument(
+            "--department",
+            default="",
+            help="Slug of the department new tickets open in (default: SOCDESK_DEFAULT_DEPARTMENT, else the "
+            "first department).",
+        )
+
+    def handle(self, *args, subcommand: str, department: str = "", **opts):
+        raw = sys.stdin.buffer.read()
+        if not raw.strip():
+            raise CommandError(
+                "The message on standard input is empty; the mail server must pipe the whole message.",
+                returncode=EX_DATAERR,
+            )
+        try:
+            chosen = None
+            if department:
+                chosen = Department.objects.filter(slug=department).first()
+                if chosen is None:
+                    # A configuration mistake, not the sender's: the mail server keeps the mail meanwhile.
+                    raise CommandError(
+                        f"There is no department {department!r}; fix --department in the mail server's "
+                        "pipe command (`socdesk department list` shows the slugs).",
+                        returncode=EX_TEMPFAIL,
+                    )
+            receipt = mail_receive(raw, actor=PIPE_ACTOR, channel="pipe", department=chosen)
+        except (OperationalError, InterfaceError) as exc:
+            raise CommandError(
+                f"The database cannot be reached ({exc}); the mail server will deliver the message again.",
+                returncode=EX_TEMPFAIL,
+            ) from None
+        except PermissionDenied as exc:
+            # A ticket filter refused the message: retrying would be refused again, so it is bounced.
+            raise CommandError(exc.message, returncode=EX_DATAERR) from None
+        except ServiceError as exc:
+            # No department yet (an empty message was refused above): keep the mail queued meanwhile.
+            raise CommandError(exc.message, returncode=EX_TEMPFAIL) from None
+        except CommandError:
+            raise
+        except Exception as exc:
+            raise CommandError(
+                f"The message could not be imported because of a fault in SOCdesk ({type(exc).__name__}: "
+                f"{exc}).",
+                returncode=EX_SOFTWARE,
+            ) from exc
+        self.stdout.write(receipt.line())

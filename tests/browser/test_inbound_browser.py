@@ -1,0 +1,55 @@
+"""In a real Chromium: a reported phishing mail and the requester's reply by mail, as alice sees them on
+the ticket (the message, its attachment with its SHA-256, the raw message to download, the note saying
+what could not be stored)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from socdesk.accounts.testing import PERSONA_PASSWORD
+from socdesk.core.actor import Actor
+from socdesk.mail.inbound import mail_receive
+from tests.browser.conftest import sign_in
+from tests.mail import corpus
+
+pytestmark = pytest.mark.browser
+
+
+def test_mail_received_shows_on_its_ticket_with_the_raw_message_to_download(
+    page, live_server, cast, settings, screenshots
+):
+    settings.ATTACHMENT_MAX_BYTES = 6000
+    pipe = Actor.system("mail:pipe")
+    raw = corpus.rfc2231_attachment().replace(
+        b"See the file.", b"Got this invoice from billing@payments-example[.]net, from 203.0.113.7."
+    )
+    ticket = mail_receive(raw, actor=pipe, channel="pipe").ticket
+    reply = corpus.plain(
+        "I also got a big one.\n\nOn Mon, 30 Nov 2026, SOC wrote:\n> earlier\n",
+        subject=f"Re: Phishing? [#{ticket.number}]",
+        Message_ID="<m2@example.com>",
+    )
+    big = corpus.big_attachment(7000).replace(b"<m1@example.com>", b"<m3@example.com>")
+    big = big.replace(b"Subject: Phishing?", f"Subject: Re: Phishing? [#{ticket.number}]".encode())
+    mail_receive(reply, actor=pipe, channel="pipe")
+    mail_receive(big, actor=pipe, channel="pipe")
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    base = live_server.url
+    sign_in(page, base, "alice", PERSONA_PASSWORD)
+    page.goto(f"{base}/tickets/{ticket.number}/")
+    expect(page.get_by_text("Got this invoice from billing@payments-example[.]net")).to_be_visible()
+    expect(page.get_by_text("I also got a big one.")).to_be_visible()
+    expect(page.get_by_text("The attachment 'big.zip' (7,000 bytes")).to_be_visible()
+    expect(page.get_by_role("link", name="Fäktura 2026 €.pdf")).to_be_visible()
+    expect(page.get_by_text("received the e-mail from ann.analyst@example.com").first).to_be_visible()
+    page.screenshot(path=screenshots / "inbound-mail-ticket.png", full_page=True)
+
+    original = page.get_by_role("link", name="original.eml").first
+    with page.expect_download() as download:
+        original.click()
+    path = download.value.path()
+    assert Path(path).read_bytes() == raw
