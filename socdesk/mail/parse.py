@@ -25,7 +25,7 @@ import nh3
 from socdesk.mail.loops import automated_reason
 from socdesk.mail.text import decode_text, fold, html_to_text, reply_part, safe
 
-MAX_DEPTH = 20  # MIME nesting deeper than this is not read (a hostile message can nest forever)
+MAX_DEPTH = 50  # MIME nesting deeper than this is not read (a hostile message can nest forever)
 MAX_PARTS = 500
 HTML_URL_SCHEMES = nh3.ALLOWED_URL_SCHEMES | {"cid"}  # inline images are referred to as cid:<content-id>
 

@@ -333,7 +333,7 @@ def test_unencoded_utf8_headers_are_read_and_bad_header_bytes_are_said():
 
 
 def test_parts_nested_too_deep_are_not_read_and_it_is_said():
-    depth = 40
+    depth = 60
     raw = b"From: a@example.com\r\n"
     raw += b"".join(
         b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i) for i in range(depth)

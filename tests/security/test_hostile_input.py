@@ -251,7 +251,7 @@ def _nested_email(depth: int) -> bytes:
     ("depth", "problem"),
     [
         (3000, "could not be read as MIME (RecursionError)"),
-        (30, "nests too many parts; the deepest ones were not read"),
+        (60, "nests too many parts; the deepest ones were not read"),
     ],
 )
 def test_deeply_nested_multiparts_are_kept_raw_with_a_note_naming_the_problem(keys, depth, problem):
@@ -263,6 +263,12 @@ def test_deeply_nested_multiparts_are_kept_raw_with_a_note_naming_the_problem(ke
     assert problem in ticket.entries.get(kind="note").body
     original = Attachment.objects.get(entry__ticket=ticket, filename="original.eml")
     assert original.file.read() == raw
+
+
+def test_moderately_nested_mail_is_read_to_the_bottom(keys):
+    response = send("/api/tickets.email", _nested_email(30), keys["tickets:create"])
+    assert response.status_code == 201, response.content[:300]
+    assert "hello from the bottom" in Ticket.objects.get().entries.get(kind="message").body
 
 
 ALTERNATIVE_WITH_ATTACHMENT = b"""From: Dana <dana@example.test>
