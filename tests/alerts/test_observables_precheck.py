@@ -212,3 +212,16 @@ def test_prose_without_observables_skips_the_parser(text):
 )
 def test_lines_parsed_apart_give_what_the_whole_text_gives(text):
     assert tuple(from_text(text)) == without_precheck(text)
+
+
+def test_a_line_repeated_across_alerts_is_parsed_once(monkeypatch):
+    from socdesk.alerts import observables
+
+    parsed: list[str] = []
+    real = observables._parts
+    monkeypatch.setattr(observables, "_parts", lambda text: parsed.append(text) or real(text))
+    observables._chunk_parts.cache_clear()
+    shared = "Failed logins from 198.51.100.77"
+    for host in ("alpha", "bravo", "charlie"):
+        assert ("ip", "198.51.100.77") in from_text(f"Suspicious activity on {host}.example\n{shared}")
+    assert parsed.count(shared) == 1  # the differing first lines are parsed, the shared one once
