@@ -19,7 +19,9 @@ class RoutingConfig(AppConfig):
         from socdesk.routing.apply_events import filters_after_change
         from socdesk.routing.autoassign import assign_drafts, record_auto_assignments
         from socdesk.routing.topic_hooks import topic_drafts_apply, topic_tickets_link
+        from socdesk.routing.views import new_ticket_topic_section
         from socdesk.tickets.hooks import hook_register
+        from socdesk.tickets.page_sections import new_ticket_section_register
 
         # 1. help topics/custom forms: the topic's defaults and hints, custom field values checked.
         hook_register(before=topic_drafts_apply, created=topic_tickets_link)
@@ -34,8 +36,10 @@ class RoutingConfig(AppConfig):
         # 4. SLA: clocks start with the ticket (on the plan chosen above) and follow its changes; it also
         #    registers its queues (At risk, Overdue), queue columns and history wording.
         sla_wiring.register()
-        # Not a ticket-path step: the queue's help-topic filter and the search's `topic:` field.
+        # Not ticket-path steps: the queue's help-topic filter and the search's `topic:` field; the
+        # new-ticket form's help-topic section.
         topic_queue.register()
+        new_ticket_section_register(new_ticket_topic_section)
         _watch_configuration()
 
 

@@ -1,12 +1,14 @@
-"""Console pages of routing: the help-topic section of the new-ticket form and the ticket page's panel
+"""Console pages of routing: the help-topic section of the new-ticket form (rendered with the page, and
+again by htmx when the topic changes) and the ticket page's panel
 of its topic and custom fields, with its topic chooser (swapped in by htmx; tickets' templates only name
 their URLs)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from socdesk.accounts.choices import Perm
@@ -34,23 +36,27 @@ def _topic(value: str | None) -> HelpTopic | None:
     return HelpTopic.objects.select_related("parent").filter(pk=int(value)).first()
 
 
-@agent_view
-@require_GET
-def new_ticket_topic(request) -> HttpResponse:
-    """GET: the help-topic select and the chosen topic's fields, with the values sent (kept when the topic
-    changes or the new-ticket form comes back with an error)."""
-    topic = _topic(request.GET.get("help_topic"))
+def new_ticket_topic_section(request, data: QueryDict, invalid: frozenset[str]) -> str:
+    """The new-ticket form's help-topic select and the chosen topic's fields, with the values sent (kept
+    when the topic changes or the form comes back refused, `invalid` naming the fields it refused)."""
+    topic = _topic(data.get("help_topic"))
     form_id = topic_form_id(topic) if topic is not None else None
     specs = form_specs(form_id) if form_id is not None else None
     context = {
         "topics": help_topics_for_agents(),
         "topic": topic,
         "form_name": specs.name if specs else "",
-        "inputs": field_inputs(specs.fields, submitted_values(request.GET), "agent") if specs else [],
-        # Fields the new-ticket form's refused post named (the tickets view passes them back).
-        "invalid": frozenset(request.GET.get("invalid_fields", "").split(",")),
+        "inputs": field_inputs(specs.fields, submitted_values(data), "agent") if specs else [],
+        "invalid": invalid,
     }
-    return render(request, "routing/new_ticket_topic.html", context)
+    return render_to_string("routing/new_ticket_topic.html", context, request=request)
+
+
+@agent_view
+@require_GET
+def new_ticket_topic(request) -> HttpResponse:
+    """GET: the help-topic section again, for the topic just chosen (htmx swaps it in on change)."""
+    return HttpResponse(new_ticket_topic_section(request, request.GET, frozenset()))
 
 
 @agent_view

@@ -6,14 +6,13 @@ Views are thin: parse the form, call one selector or service, render. Refusals f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -61,6 +60,7 @@ from socdesk.tickets.history import assignment_words, describe_event, transfer_c
 from socdesk.tickets.hooks import run_reply_notice
 from socdesk.tickets.models import SavedSearch, Ticket
 from socdesk.tickets.observables import observables_in_text
+from socdesk.tickets.page_sections import new_ticket_sections_html
 from socdesk.tickets.presence import presence_leave, presence_touch
 from socdesk.tickets.rows import ROW_COLUMNS, ticket_rows
 from socdesk.tickets.saved_searches import (
@@ -523,7 +523,11 @@ def ticket_new(request):
             "form": form,
             "error": error,
             "no_departments": not departments.exists(),
-            "topic_state": _topic_state(request.POST, refused_fields) if request.method == "POST" else "",
+            "sections": new_ticket_sections_html(
+                request,
+                request.POST if request.method == "POST" else QueryDict(),
+                [name.split(".", 1)[1] for name in refused_fields if name.startswith("custom_fields.")],
+            ),
         },
         status=status,
     )
@@ -544,15 +548,3 @@ def _topic_values(data) -> tuple[int | None, dict[str, Any]]:
         return None, custom
     # Not an id (or beyond any id): 0, which no topic has, so the refusal names what was sent wrong.
     return (int(raw_topic) if raw_topic.isdigit() and len(raw_topic) < 10 else 0), custom
-
-
-def _topic_state(data, refused_fields: list[str]) -> str:
-    """What the topic section showed, as JSON for its reload after a refused post (lists as a, b), with
-    the custom fields the refusal named (`custom_fields.<name>`), to mark them."""
-    state = {key: ", ".join(data.getlist(key)) for key in data if key.startswith(CUSTOM_PREFIX)}
-    invalid = [name.split(".", 1)[1] for name in refused_fields if name.startswith("custom_fields.")]
-    if invalid:
-        state["invalid_fields"] = ",".join(invalid)
-    if data.get("help_topic"):
-        state["help_topic"] = data["help_topic"]
-    return json.dumps(state) if state else ""
