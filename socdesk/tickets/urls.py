@@ -1,6 +1,6 @@
 from django.urls import path
 
-from socdesk.tickets import saved_search_views, views
+from socdesk.tickets import export_views, saved_search_views, views
 
 app_name = "tickets"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("new", views.ticket_new, name="new"),
     path("bulk", views.bulk, name="bulk"),
+    path("export", export_views.queue_export, name="export"),
     path("saved/new", saved_search_views.saved_create, name="saved_new"),
     path("saved/<int:saved_search_id>/", saved_search_views.saved_queue, name="saved"),
     path("saved/<int:saved_search_id>/edit", saved_search_views.saved_edit, name="saved_edit"),

@@ -82,6 +82,13 @@ from socdesk.tickets.sorting import sort_header
 # --- landing and queues -------------------------------------------------------------------------------
 
 
+def export_query(params) -> str:
+    """The queue's filters and sort for its export link (every page: the page number is dropped)."""
+    query = params.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 def count_label(count: int, capped: bool) -> str:
     """'1,234', or '10,000+' when counting stopped at the cap."""
     return f"{count:,}+" if capped else f"{count:,}"
@@ -179,6 +186,7 @@ def render_queue(request, params, *, saved: SavedSearch | None = None):
         "first_row": start + 1 if rows else 0,
         "last_row": start + len(rows),
         "total_label": count_label(total, capped),
+        "export_query": export_query(params),
         # Ranking reads the RANK_WINDOW most recent matches (search_rank_order): say so.
         "ranked_subset": ranked and capped,
         "statuses": Status.choices,

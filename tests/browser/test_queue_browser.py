@@ -74,3 +74,23 @@ def test_bulk_chooser_reveals_only_the_needed_field_and_columns_sort(
     page.get_by_role("link", name="Severity ▾").click()
     expect(page.locator("table[data-rows] tbody tr").first).to_contain_text(made["medium"].number)
     expect(page.locator('th[aria-sort="ascending"]')).to_contain_text("Severity")
+
+
+def test_the_queue_downloads_its_tickets_as_csv(page, live_server, cast, screenshots):
+    actor = Actor.for_agent(cast.alice)
+    for severity in ("critical", "low", "critical"):
+        ticket_create(actor=actor, subject=f"{severity} beacon", department=cast.soc, severity=severity)
+    base = live_server.url
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, base, "alice", PERSONA_PASSWORD)
+    page.goto(f"{base}/tickets/?queue=open&severity=critical")
+    export = page.locator("[data-export]")
+    expect(export).to_contain_text("Export all 2: CSV · JSON")
+    page.screenshot(path=screenshots / "queue-export.png", full_page=True)
+    with page.expect_download() as download_info:
+        export.get_by_role("link", name="CSV").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("socdesk-tickets-")
+    lines = download.path().read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("number,subject,status") and len(lines) == 3
+    assert all(",critical beacon,new,,critical," in line for line in lines[1:])

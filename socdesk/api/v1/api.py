@@ -21,6 +21,7 @@ from socdesk.accounts.keyauth import ApiAuthError, RateLimited
 from socdesk.api.v1 import (
     alerts,
     deliveries,
+    exports,
     integrations,
     me,
     notifications,
@@ -62,6 +63,7 @@ api = NinjaAPI(
     docs=Swagger(settings={"persistAuthorization": False}),
     docs_url="/docs",
 )
+api.add_router("", exports.router)  # before tickets: /tickets/export is not a ticket number
 api.add_router("", tickets.router)
 api.add_router("", tokens.router)
 api.add_router("", saved_searches.router)

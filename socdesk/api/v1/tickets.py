@@ -206,8 +206,8 @@ def _reload(pk: int) -> Ticket:
 # --- endpoints --------------------------------------------------------------------------------------
 
 
-class TicketListParams(Schema):
-    """The console's queue query string, plus cursor and limit."""
+class TicketFilterParams(Schema):
+    """The console's queue query string (the list and the export take it)."""
 
     queue: str = Field(
         "all", description="mine, unassigned, open, resolved, closed, all, at_risk or overdue (SLA)."
@@ -238,6 +238,11 @@ class TicketListParams(Schema):
         description="Tickets carrying this observable: its id, or <type>:<value> such as ip:203.0.113.7.",
     )
     sort: str = Field("activity", description="activity, -activity, created, -created, number or -number.")
+
+
+class TicketListParams(TicketFilterParams):
+    """The queue's filters, plus cursor and limit."""
+
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=LIST_MAX)
 
