@@ -156,13 +156,13 @@ def seed(target: int, window_hours: int, plan, seeded_at: datetime) -> None:
                     "{}",
                     "{}",
                     1,
-                    created,
-                    None,
-                    None,
-                    None,
-                    None,
-                    created,
                     0,
+                    created,
+                    None,
+                    None,
+                    None,
+                    None,
+                    created,
                 )
             )
             times = {
@@ -206,7 +206,7 @@ def seed(target: int, window_hours: int, plan, seeded_at: datetime) -> None:
                     seeded_at,
                 )
             )
-        _write(connection, transaction, [*TICKET_COLUMNS, "alert_occurrences"], tickets, clock_columns, rows)
+        _write(connection, transaction, TICKET_COLUMNS, tickets, clock_columns, rows)
         print(f"  {offset + len(rows):,} / {todo:,}", end="\r", flush=True)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
