@@ -20,6 +20,7 @@ from ninja.parser import Parser
 from socdesk.accounts.keyauth import ApiAuthError, RateLimited
 from socdesk.api.v1 import (
     alerts,
+    collaborators,
     deliveries,
     integrations,
     me,
@@ -63,6 +64,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("", tickets.router)
+api.add_router("", collaborators.router)
 api.add_router("", tokens.router)
 api.add_router("", saved_searches.router)
 api.add_router("", notifications.router)
