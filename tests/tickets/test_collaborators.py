@@ -60,7 +60,7 @@ def test_addresses_are_listed_in_the_order_they_were_added(people, soc_ticket):
     for address in ("zed@example.test", "amy@example.test", "mia@example.test"):
         add(people, soc_ticket, address)
     assert collaborator_addresses(soc_ticket) == ["zed@example.test", "amy@example.test", "mia@example.test"]
-    assert [c.contact.email for c in ticket_collaborators(soc_ticket)][0] == "zed@example.test"
+    assert ticket_collaborators(soc_ticket).first().contact.email == "zed@example.test"
 
 
 @pytest.mark.parametrize(
