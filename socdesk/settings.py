@@ -372,6 +372,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "socdesk@localhost")
+# The people an incoming e-mail was copied to (Cc, and To besides SOCdesk's own) become collaborators.
+SOCDESK_MAIL_CC_COLLABORATORS = env_bool("SOCDESK_MAIL_CC_COLLABORATORS", True)
 # The console's address as agents reach it, for links in mail (notifications): no request to read it from.
 SOCDESK_BASE_URL = env_str("SOCDESK_BASE_URL", f"http://{SOCDESK_BIND}")
 
