@@ -375,7 +375,7 @@ def _transferred(data: dict, before: Ticket, after: Ticket) -> str:
 
 def _do_collaborator_add(actor, ticket, data):
     added = services.collaborator_add(actor=actor, ticket=ticket, email=data["email"])
-    return f"{added.contact.email} is a collaborator now: they receive the ticket's replies."
+    return f"{added.contact.email} is now a collaborator on {ticket.number}."
 
 
 def _do_collaborator_remove(actor, ticket, data):

@@ -48,7 +48,9 @@ def test_collaborators_block(page, live_server, cast, tmp_path, width, height):
     htmx_settled(page)
     block = page.locator("details.collaborators")
     expect(block.locator('[data-collaborator="eve.manager@example.com"]')).to_contain_text("added by alice")
-    expect(page.get_by_role("status").first).to_contain_text("eve.manager@example.com is a collaborator now")
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"eve.manager@example.com is now a collaborator on {ticket.number}."
+    )
     history = page.locator(".history-list")
     expect(history).to_contain_text("added the collaborator eve.manager@example.com")
     expect(history).to_contain_text("added the collaborator mia@example.com (copied on their e-mail)")

@@ -45,9 +45,10 @@ def collaborator_list(request, number: str):
     summary="Add a collaborator",
 )
 def collaborator_add(request, number: str, payload: CollaboratorIn):
-    """Copy a contact (by address, created on first sight) on the ticket: they receive its public replies
-    and may write to it by mail. Refused (400) for an address that is not one, the requester, an agent's
-    address, or someone already on the ticket. Scope: tickets:write."""
+    """Copy a contact (by address, created on first sight) on the ticket: its public replies are meant
+    for them too (docs/email.md, Sending) and they may write to it by mail. Refused (400) for an address
+    that is not one, the requester, an agent's address, or someone already on the ticket.
+    Scope: tickets:write."""
     caller: Caller = request.auth
     ticket = caller.get_ticket(number)
     added = services.collaborator_add(
