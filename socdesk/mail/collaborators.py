@@ -21,6 +21,10 @@ from socdesk.mail.parse import ParsedMessage
 from socdesk.tickets.models import Collaborator, Ticket
 from socdesk.tickets.services import collaborators_add_from_email
 
+# A message copied to more people than this is a list or a mass mailing, not a conversation: only the
+# first ones are taken (each is a contact, a row and an audit event).
+MAX_COPIED = 50
+
 
 def own_addresses() -> list[str]:
     """SOCdesk's own mailboxes: every department's address and the sender of its own mail."""
@@ -34,7 +38,7 @@ def own_addresses() -> list[str]:
 
 def copied_addresses(parsed: ParsedMessage, own: Iterable[str]) -> list[str]:
     """The message's To and Cc that may become collaborators (pure): not ours (ignoring case and
-    plus-tags), not the sender, each once, in order."""
+    plus-tags), not the sender, each once, in order, at most MAX_COPIED."""
     own = list(own)
     sender = (parsed.from_address or "").lower()
     found: dict[str, None] = {}
@@ -42,7 +46,7 @@ def copied_addresses(parsed: ParsedMessage, own: Iterable[str]) -> list[str]:
         address = address.strip().lower()
         if address and address != sender and not is_own_address(address, own):
             found.setdefault(address, None)
-    return list(found)
+    return list(found)[:MAX_COPIED]
 
 
 def collaborators_from_message(parsed: ParsedMessage, ticket: Ticket, author: Actor) -> list[Collaborator]:

@@ -114,6 +114,12 @@ def test_copied_addresses_drops_own_addresses_and_the_sender():
     ]
 
 
+def test_at_most_fifty_copied_people_are_taken(people):
+    many = ", ".join(f"person{i}@example.com" for i in range(80))
+    receipt = receive(corpus.plain("To everyone.\n", To="soc@example.test", Cc=many))
+    assert collaborator_addresses(receipt.ticket) == [f"person{i}@example.com" for i in range(50)]
+
+
 # --- the subject token --------------------------------------------------------------------------------
 
 
