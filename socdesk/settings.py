@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from socdesk.accounts.groupmap import load_group_map
+from socdesk.core.email_url import parse_email_url
 from socdesk.core.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -364,14 +365,29 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SOCDESK_MAX_BODY_BYTES", 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- email ----------------------------------------------------------------------------------------
-EMAIL_URL = env_str("EMAIL_URL")
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# EMAIL_URL (smtp://user:pass@host:587?tls=1, smtps://..., console://) is a shorthand for the variables
+# below; each of them that is set wins over the URL (socdesk/core/email_url.py).
+EMAIL_URL = env_secret("EMAIL_URL")
+_MAIL: dict[str, Any] = parse_email_url(EMAIL_URL) if EMAIL_URL else {}
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND", _MAIL.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+)
+EMAIL_HOST = env_str("EMAIL_HOST", _MAIL.get("EMAIL_HOST", "localhost"))
+EMAIL_PORT = env_int("EMAIL_PORT", _MAIL.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", _MAIL.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", _MAIL.get("EMAIL_HOST_PASSWORD", ""))
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", _MAIL.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", _MAIL.get("EMAIL_USE_SSL", False))
+# Seconds to wait for the mail server; unset (0): Django's default, no limit.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", _MAIL.get("EMAIL_TIMEOUT", 0)) or None
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL (TLS from the start) are both on; choose one: TLS "
+        "for port 587, SSL for port 465."
+    )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "socdesk@localhost")
+# The people an incoming e-mail was copied to (Cc, and To besides SOCdesk's own) become collaborators.
+SOCDESK_MAIL_CC_COLLABORATORS = env_bool("SOCDESK_MAIL_CC_COLLABORATORS", True)
 # The console's address as agents reach it, for links in mail (notifications): no request to read it from.
 SOCDESK_BASE_URL = env_str("SOCDESK_BASE_URL", f"http://{SOCDESK_BIND}")
 

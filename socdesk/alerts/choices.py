@@ -44,4 +44,5 @@ class ObservableType(models.TextChoices):
     SHA256 = "sha256", "SHA-256"
     CVE = "cve", "CVE"
     USER = "user", "User account"
+    FILENAME = "filename", "File name"
     OTHER = "other", "Other"

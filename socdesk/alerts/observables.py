@@ -95,9 +95,20 @@ def normalise(kind: str, value: str) -> tuple[str, str] | None:
         return ("cve", upper) if CVE.match(upper) else None
     if kind == "user":
         return ("user", value[:256]) if value.strip() else None
+    if kind in ("filename", "file"):
+        return _filename(value)
     if kind == "other":
         return "other", value[:2048]
     return None
+
+
+def _filename(value: str) -> tuple[str, str] | None:
+    """A file's name as it was given (case kept: a name is evidence), without any folder part: a tool's
+    `C:\\Users\\x\\invoice.pdf` and a mail's `invoice.pdf` are one observable."""
+    name = re.split(r"[\\/]", value)[-1].strip()
+    if not name or name in (".", "..") or len(name) > 255:
+        return None
+    return "filename", name
 
 
 def _ip(value: str) -> str | None:
@@ -144,6 +155,7 @@ def _classify(value: str, *, allow_text: bool) -> tuple[str, str] | None:
 # What separates the values of a pasted list. Defanging never uses these ("evil[.]example", "hxxp://",
 # "1.2.3[.]4"), so a defanged value stays one entry.
 LIST_SEPARATORS = re.compile(r"[\s,;]+")
+LINE_SEPARATORS = re.compile(r"[\r\n]+")
 TYPE_NAMES = {  # what each type asks for, as the error sentence says it
     "auto": "a valid observable (an IP address, domain, host name, URL, e-mail address, hash or CVE)",
     "ip": "a valid IP address",
@@ -157,6 +169,7 @@ TYPE_NAMES = {  # what each type asks for, as the error sentence says it
     "sha256": "a valid SHA-256 hash",
     "cve": "a valid CVE id (CVE-2024-12345)",
     "user": "a user name",
+    "filename": "a file name (without a folder)",
     "other": "a value",
 }
 
@@ -191,12 +204,14 @@ class ParsedList:
 
 
 def parse_list(text: str, kind: str = "auto") -> ParsedList:
-    """Split a list separated by commas, semicolons, spaces or new lines, defanged or not, and type each
-    entry with `classify` ("auto") or check it as the one type chosen."""
+    """Split a list separated by commas, semicolons, spaces or new lines (file names: new lines only),
+    defanged or not, and type each entry with `classify` ("auto") or check it as the one type chosen."""
     kind = (kind or "auto").strip().lower()
     valid: dict[tuple[str, str], None] = {}
     invalid: list[str] = []
-    for entry in LIST_SEPARATORS.split(str(text or "").replace("\x00", "")):
+    # File names hold spaces and commas ("Q3 invoice, final.pdf"): one a line.
+    separators = LINE_SEPARATORS if kind in ("filename", "file") else LIST_SEPARATORS
+    for entry in separators.split(str(text or "").replace("\x00", "")):
         entry = entry.strip("\"'<>()")
         if not entry:
             continue

@@ -24,6 +24,7 @@ FIELD_TYPES: dict[str, tuple[str, ...]] = {
     "domain": ("domain", "hostname"),
     "host": ("host",),
     "user": ("user",),
+    "file": ("filename",),
 }
 
 
@@ -62,7 +63,7 @@ def normalised_term(text: str) -> str | None:
 
 
 def observable_field(field: str, value: str) -> Q:
-    """`ip:`, `hash:`, `domain:`, `host:`, `user:`: tickets carrying that observable (refanged,
+    """`ip:`, `hash:`, `domain:`, `host:`, `user:`, `file:`: tickets carrying that observable (refanged,
     normalised as on ingest); ValueError with a message when the value is not one of that kind."""
     hashes = []
     for kind in FIELD_TYPES[field]:

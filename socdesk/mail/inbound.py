@@ -22,12 +22,14 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.mail.collaborators import collaborators_from_message
 from socdesk.mail.models import InboundMessage, InboundOutcome, OutboundMessage
 from socdesk.mail.observables import message_observables
 from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Source, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.selectors import collaborator_of
 from socdesk.tickets.services import (
     TicketDraft,
     ticket_add_message,
@@ -82,13 +84,15 @@ def mail_receive(
     makes that hold for two deliveries at the same moment too). A bounce is noted on the ticket of the
     message it returns, or dropped (logged). Otherwise the message threads onto its ticket (In-Reply-To
     or References naming a message SOCdesk sent or imported; else a `[#SOC-1042]` subject token, only
-    from the ticket's requester or an agent who may reply on it), where the requester's mail is a
-    message (reopening a resolved or closed ticket through the status service) and an agent's mail is
-    that agent's reply (e-mailed to the requester like any reply); or it opens a ticket in `department`
-    (default: the API default department, SOCDESK_DEFAULT_DEPARTMENT else the first). The raw message is
-    attached as original.eml, the attachments with their SHA-256, the observables linked; what could not
-    be read or stored is said in an internal note. `actor` is the channel (an API key, the pipe);
-    `channel` names it on the stored row. Raises ServiceError for an empty message or no department.
+    from the ticket's requester, one of its collaborators or an agent who may reply on it), where the
+    requester's (or a collaborator's) mail is a message from them (reopening a resolved or closed ticket
+    through the status service) and an agent's mail is that agent's reply (e-mailed to the requester like
+    any reply); or it opens a ticket in `department` (default: the API default department,
+    SOCDESK_DEFAULT_DEPARTMENT else the first). The people it was copied to become collaborators
+    (socdesk.mail.collaborators). The raw message is attached as original.eml, the attachments with their
+    SHA-256, the observables linked; what could not be read or stored is said in an internal note.
+    `actor` is the channel (an API key, the pipe); `channel` names it on the stored row. Raises
+    ServiceError for an empty message or no department.
     """
     if not raw.strip():
         raise ServiceError(
@@ -111,13 +115,15 @@ def mail_receive(
     ticket, agent = _thread_target(parsed)
     if ticket is None:
         ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic)
+        author = _sender(parsed, actor)
         outcome = InboundOutcome.CREATED
     elif agent is not None:
         # An agent answering by mail expects the requester to get it: recorded as their reply, which the
         # after-change hook e-mails like a reply written in the console (SOCdesk's own address is never
         # an agent's, so this cannot loop).
+        author = Actor.for_agent(agent)
         entry = ticket_reply(
-            actor=Actor.for_agent(agent),
+            actor=author,
             ticket=ticket,
             body=_reply_body(parsed),
             attachments=files,
@@ -125,8 +131,10 @@ def mail_receive(
         )
         outcome = InboundOutcome.ADDED
     else:
-        entry = _requester_message(parsed, ticket, files, observables, actor)
+        author = _sender(parsed, actor)
+        entry = _requester_message(parsed, ticket, files, observables, author)
         outcome = InboundOutcome.ADDED
+    collaborators_from_message(parsed, ticket, author)
     _note_problems(ticket, parsed, not_stored, len(raw) > limit)
     InboundMessage.objects.filter(pk=row.pk).update(ticket=ticket, entry=entry, outcome=outcome)
     record(
@@ -226,8 +234,14 @@ def _thread_target(parsed: ParsedMessage) -> tuple[Ticket | None, Agent | None]:
         if found is None:
             return None, None
         is_requester = found.requester is not None and found.requester.email == parsed.from_address
-        # A number is easy to guess: only its requester or an agent who works it may post by the token.
-        if not (is_requester or (agent is not None and agent_can(agent, Perm.REPLY, found))):
+        # A number is easy to guess: only its requester, someone copied on it or an agent who works it
+        # may post by the token.
+        may_post = (
+            is_requester
+            or (agent is not None and agent_can(agent, Perm.REPLY, found))
+            or (bool(parsed.from_address) and collaborator_of(found, parsed.from_address))
+        )
+        if not may_post:
             return None, None
         ticket = found
     if agent is not None and not agent_can(agent, Perm.REPLY, ticket):
@@ -270,26 +284,32 @@ def _open(
     return ticket, ticket.entries.order_by("id").first()
 
 
+def _sender(parsed: ParsedMessage, channel_actor: Actor) -> Actor:
+    """Who wrote a message that is not an agent's: its sender's contact (created on first sight; the
+    requester's, a collaborator's or anybody's), else the channel."""
+    if not parsed.from_address:
+        return replace(channel_actor, agent=None)
+    contact = contact_get_or_create(actor=channel_actor, email=parsed.from_address, name=parsed.from_name)
+    return Actor(kind="user", label=str(contact), ident=str(contact.pk), obj=contact, ip=channel_actor.ip)
+
+
 def _requester_message(
     parsed: ParsedMessage,
     ticket: Ticket,
     files: list[IncomingFile],
     observables: list[tuple[str, str]],
-    channel_actor: Actor,
+    author: Actor,
 ) -> ThreadEntry:
-    if parsed.from_address:
-        contact = contact_get_or_create(actor=channel_actor, email=parsed.from_address, name=parsed.from_name)
-        author = Actor(
-            kind="user", label=str(contact), ident=str(contact.pk), obj=contact, ip=channel_actor.ip
-        )
-    else:
-        author = replace(channel_actor, agent=None)
     if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        requester = not parsed.from_address or (
+            ticket.requester is not None and ticket.requester.email == parsed.from_address
+        )
         ticket = ticket_change_status(
             actor=author,
             ticket=ticket,
             status=Status.IN_PROGRESS,
-            comment="the requester wrote back by e-mail",
+            # Anyone else is a collaborator or someone answering SOCdesk's mail: named by address.
+            comment=f"{'the requester' if requester else parsed.from_address} wrote back by e-mail",
         )
     return ticket_add_message(
         actor=author, ticket=ticket, body=_reply_body(parsed), attachments=files, observables=observables

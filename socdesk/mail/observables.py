@@ -14,14 +14,12 @@ def message_observables(parsed: ParsedMessage) -> list[tuple[str, str]]:
     """(type, value) pairs, normalised and de-duplicated: the URLs, domains, IPs and e-mail addresses in
     the body and in the links of its HTML; each attachment's SHA-256, SHA-1, MD5 and file name; and for
     each forwarded message its From, Reply-To, Return-Path, Received IPs, text and links.
-
-    A file name is an "other" observable: the observable types have no file-name type (yet).
     """
     fields: list[tuple[str, str]] = [("url", link) for link in parsed.links]
     for attachment in parsed.attachments:
         fields += [("sha256", attachment.sha256), ("sha1", attachment.sha1), ("md5", attachment.md5)]
         if attachment.filename:
-            fields.append(("other", attachment.filename))
+            fields.append(("filename", attachment.filename))
     texts = [parsed.text]
     for inner in parsed.inner:
         fields += [("email", inner.from_address), ("email", inner.reply_to), ("email", inner.return_path)]

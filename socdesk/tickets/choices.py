@@ -47,3 +47,10 @@ class EntryKind(models.TextChoices):
     REPLY = "reply", "Agent reply"
     NOTE = "note", "Internal note"
     EVENT = "event", "System event"
+
+
+class CollaboratorSource(models.TextChoices):
+    """How a collaborator came onto a ticket."""
+
+    MANUAL = "manual", "Added by an agent"
+    EMAIL_CC = "email_cc", "Copied on an e-mail"

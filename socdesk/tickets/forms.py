@@ -275,3 +275,15 @@ class SavedSearchForm(forms.Form):
     def __init__(self, *args, departments: QuerySet[Department], **kwargs):
         super().__init__(*args, **kwargs)
         _set_queryset(self, "department", departments)
+
+
+class CollaboratorForm(forms.Form):
+    """An address to copy on the ticket, or to take off it: the service checks it and says what is wrong."""
+
+    # A plain text field: the service's sentence about a bad address is the one every channel gives.
+    email = forms.CharField(
+        label="E-mail address",
+        max_length=320,
+        error_messages={"required": "Write the collaborator's e-mail address, such as dana@example.com."},
+        widget=forms.TextInput(attrs={"placeholder": "name@example.com", "autocomplete": "off"}),
+    )

@@ -63,6 +63,11 @@ def describe_event(event: AuditEvent) -> str:
         more = f" and {len(values) - 5} more" if len(values) > 5 else ""
         found = " (found in their text)" if after.get("origin") == "message" else ""
         return f"added the observable{'s' if len(values) != 1 else ''} {shown}{more}{found}"
+    if event.action == "ticket.collaborator_added":
+        how = " (copied on their e-mail)" if after.get("source") == "email_cc" else ""
+        return f"added the collaborator {after.get('email', '')}{how}"
+    if event.action == "ticket.collaborator_removed":
+        return f"removed the collaborator {before.get('email', '')}"
     if event.action == "ticket.custom_fields_changed":
         names = [name for name in after.get("custom_fields") or {}]
         return f"changed the custom field{'s' if len(names) != 1 else ''} {', '.join(names)}"

@@ -6,7 +6,15 @@ from django.db import models
 from django.db.models import Q
 
 from socdesk.accounts.models import Agent, Contact, Department, Team
-from socdesk.tickets.choices import OPEN_STATUSES, EntryKind, Resolution, Severity, Source, Status
+from socdesk.tickets.choices import (
+    OPEN_STATUSES,
+    CollaboratorSource,
+    EntryKind,
+    Resolution,
+    Severity,
+    Source,
+    Status,
+)
 
 
 class Tag(models.Model):
@@ -162,6 +170,32 @@ class ThreadEntry(models.Model):
     @property
     def is_public(self) -> bool:
         return self.kind in (EntryKind.MESSAGE, EntryKind.REPLY)
+
+
+class Collaborator(models.Model):
+    """A contact outside the SOC copied on a ticket: receives its public replies and may write to it by mail.
+
+    Added by an agent (console, API) or from the Cc of an e-mail; one row per ticket and contact.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="collaborators")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="collaborations")
+    added_at = models.DateTimeField()
+    added_by = models.CharField(
+        max_length=200, blank=True, help_text="Who added them, as the audit names it."
+    )
+    source = models.CharField(
+        max_length=10, choices=CollaboratorSource.choices, default=CollaboratorSource.MANUAL
+    )
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "contact"], name="collaborator_unique_per_ticket")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact.email} on {self.ticket_id}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

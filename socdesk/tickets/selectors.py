@@ -9,7 +9,7 @@ from socdesk.accounts.models import Agent
 from socdesk.accounts.selectors import department_perms, team_ids
 from socdesk.core.errors import NotFound
 from socdesk.core.text import clean_text
-from socdesk.tickets.models import Attachment, SavedSearch, ThreadEntry, Ticket
+from socdesk.tickets.models import Attachment, Collaborator, SavedSearch, ThreadEntry, Ticket
 
 
 def visibility_q(agent: Agent, via: str = "") -> Q | None:
@@ -71,6 +71,23 @@ def ticket_thread(ticket: Ticket, *, include_internal: bool = True) -> QuerySet[
     if not include_internal:
         entries = entries.filter(kind__in=("message", "reply"))
     return entries.order_by("created_at", "id")
+
+
+def ticket_collaborators(ticket: Ticket) -> QuerySet[Collaborator]:
+    """The contacts copied on the ticket, first added first, with their contact loaded (the caller has
+    already read the ticket through a scoped selector)."""
+    return Collaborator.objects.filter(ticket=ticket).select_related("contact").order_by("added_at", "id")
+
+
+def collaborator_addresses(ticket: Ticket) -> list[str]:
+    """The addresses a ticket's public replies are copied to, besides the requester's (in the order they
+    were added)."""
+    return list(ticket_collaborators(ticket).values_list("contact__email", flat=True))
+
+
+def collaborator_of(ticket: Ticket, address: str) -> bool:
+    """Whether the address (compared ignoring case) is a collaborator on the ticket."""
+    return Collaborator.objects.filter(ticket=ticket, contact__email=address.strip().lower()).exists()
 
 
 def attachment_get_for_agent(agent: Agent, attachment_id: int) -> Attachment:

@@ -46,6 +46,7 @@ from socdesk.tickets.forms import (
     BULK_ACTIONS,
     AssignForm,
     BulkForm,
+    CollaboratorForm,
     ComposeForm,
     EditForm,
     NewTicketForm,
@@ -74,6 +75,7 @@ from socdesk.tickets.search import ranked_count, search_snippets
 from socdesk.tickets.selectors import (
     attachment_get_for_agent,
     saved_searches_visible_to,
+    ticket_collaborators,
     ticket_get_for_agent,
     ticket_thread,
 )
@@ -295,6 +297,7 @@ def render_ticket(
     context = {
         "ticket": ticket,
         "entries": list(ticket_thread(ticket)),
+        "collaborators": list(ticket_collaborators(ticket)),
         "history": history,
         "perms": ticket_perms(agent, ticket),
         "forms": forms,
@@ -378,6 +381,16 @@ def _transferred(data: dict, before: Ticket, after: Ticket) -> str:
     )
 
 
+def _do_collaborator_add(actor, ticket, data):
+    added = services.collaborator_add(actor=actor, ticket=ticket, email=data["email"])
+    return f"{added.contact.email} is now a collaborator on {ticket.number}."
+
+
+def _do_collaborator_remove(actor, ticket, data):
+    services.collaborator_remove(actor=actor, ticket=ticket, email=data["email"])
+    return f"{data['email'].strip().lower()} is no longer a collaborator."
+
+
 # action name in the URL -> (form class, handler returning the success message)
 ACTIONS = {
     "compose": (ComposeForm, _do_compose),
@@ -395,6 +408,8 @@ ACTIONS = {
     ),
     "tags": (TagsForm, _updater(lambda data, *_: "Tags saved.")),
     "edit": (EditForm, _updater(lambda data, *_: "Ticket updated.")),
+    "collaborator_add": (CollaboratorForm, _do_collaborator_add),
+    "collaborator_remove": (CollaboratorForm, _do_collaborator_remove),
 }
 
 

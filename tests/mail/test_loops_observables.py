@@ -100,7 +100,7 @@ def test_attachment_hashes_and_file_name():
     assert ("sha256", hashlib.sha256(data).hexdigest()) in found
     assert ("sha1", hashlib.sha1(data).hexdigest()) in found
     assert ("md5", hashlib.md5(data).hexdigest()) in found
-    assert ("other", "Fäktura 2026 €.pdf") in found
+    assert ("filename", "Fäktura 2026 €.pdf") in found
 
 
 def test_over_limit_attachment_still_gives_its_hashes():

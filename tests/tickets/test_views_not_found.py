@@ -19,6 +19,8 @@ ACTION_DATA = {
     "severity": {"severity": "low"},
     "tags": {"tags": "x"},
     "edit": {"subject": "mine now"},
+    "collaborator_add": {"email": "eve@example.test"},
+    "collaborator_remove": {"email": "dana@example.test"},
 }
 
 

@@ -35,7 +35,7 @@ DATA_TYPES = {
     "email": "email",
     "mail_subject": "other",
     "hash": "hash",
-    "filename": "other",
+    "filename": "filename",
     "user-agent": "other",
     "user": "user",
     "registry": "other",

@@ -103,6 +103,7 @@ AddType = Literal[
     "sha256",
     "cve",
     "user",
+    "filename",
     "other",
 ]
 

@@ -71,6 +71,23 @@ class RequesterRef(Schema):
     name: str
 
 
+class CollaboratorOut(Schema):
+    """A contact copied on a ticket: receives its public replies, may write to it by mail."""
+
+    email: str
+    name: str
+    source: Literal["manual", "email_cc"] = Field(
+        description="manual: added by an agent or a tool; email_cc: copied on an e-mail to the ticket."
+    )
+    added_by: str = Field(description="Who added them, as the audit trail names it.")
+    added_at: datetime
+
+
+class CollaboratorIn(InputSchema):
+    email: str = Field(min_length=1, max_length=320, description="The address to copy on the ticket.")
+    name: str = Field("", max_length=150, description="Their name, kept for a contact seen first here.")
+
+
 # --- tickets ----------------------------------------------------------------------------------------
 
 
@@ -137,6 +154,9 @@ class TicketDetailOut(TicketOut):
 
     observables: list[dict[str, Any]]
     help_topic: HelpTopicRef | None = Field(description="The help topic the ticket was opened on.")
+    collaborators: list[CollaboratorOut] = Field(
+        description="Contacts copied on the ticket besides the requester, first added first."
+    )
 
 
 class TicketPage(Schema):

@@ -41,9 +41,9 @@ from socdesk.tickets import services
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Severity, Source, Status
 from socdesk.tickets.filters import TicketFilter
-from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.models import Collaborator, ThreadEntry, Ticket
 from socdesk.tickets.observables import observables_in_text
-from socdesk.tickets.selectors import attachment_get_from, ticket_thread
+from socdesk.tickets.selectors import attachment_get_from, ticket_collaborators, ticket_thread
 from socdesk.tickets.sorting import KEYSET_SORTS
 
 router = Router(tags=["tickets"])
@@ -97,6 +97,18 @@ def ticket_detail_out(ticket: Ticket) -> dict:
     return ticket_out(ticket, alert_counts([ticket.pk]).get(ticket.pk, 0)) | {
         "observables": observables_for_ticket_api(ticket),
         "help_topic": topic and {"id": topic.pk, "name": topic.name},
+        "collaborators": [collaborator_out(c) for c in ticket_collaborators(ticket)],
+    }
+
+
+def collaborator_out(collaborator: Collaborator) -> dict:
+    """The API's view of one collaborator (its contact loaded: see ticket_collaborators)."""
+    return {
+        "email": collaborator.contact.email,
+        "name": collaborator.contact.name,
+        "source": collaborator.source,
+        "added_by": collaborator.added_by,
+        "added_at": collaborator.added_at,
     }
 
 

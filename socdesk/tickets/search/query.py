@@ -23,6 +23,7 @@ FIELDS: dict[str, str] = {
     "domain": "a domain observable (defanged is fine)",
     "host": "a host name or address observable",
     "user": "a user account observable",
+    "file": "a file name observable, such as an e-mail's attachment (file:invoice.pdf)",
     "status": "new, in_progress, on_hold, resolved or closed",
     "severity": "info, low, medium, high or critical",
     "assignee": "an agent's user name, me or none",

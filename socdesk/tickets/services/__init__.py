@@ -8,8 +8,8 @@ records its audit event. `ticket_update` applies several changes at once through
 The modules, by concept: `numbering` (ticket numbers), `tags`, `lifecycle` (open, open a batch, delete),
 `thread` (replies, notes, messages, alert ingest's event lines), `assignment` (assign, claim, release,
 transfer), `fields` (status, severity, subject and due date), `update` (several changes in one step),
-`saved_searches` (queue filters agents keep under a name), `autoclose` (resolved tickets closing by
-themselves after their department's quiet days);
+`saved_searches` (queue filters agents keep under a name), `collaborators` (contacts copied on a
+ticket), `autoclose` (resolved tickets closing by themselves after their department's quiet days);
 `steps` holds what they share. Import the services from this package, not from its modules.
 """
 
@@ -20,6 +20,11 @@ from socdesk.tickets.services.assignment import (
     ticket_transfer,
 )
 from socdesk.tickets.services.autoclose import AutocloseReport, tickets_autoclose, tickets_due_for_autoclose
+from socdesk.tickets.services.collaborators import (
+    collaborator_add,
+    collaborator_remove,
+    collaborators_add_from_email,
+)
 from socdesk.tickets.services.fields import (
     ticket_change_severity,
     ticket_change_status,
@@ -60,6 +65,9 @@ __all__ = [
     "AutocloseReport",
     "TicketChanges",
     "TicketDraft",
+    "collaborator_add",
+    "collaborator_remove",
+    "collaborators_add_from_email",
     "next_ticket_number",
     "normalise_tags",
     "saved_search_create",
