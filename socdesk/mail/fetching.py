@@ -356,6 +356,7 @@ def _fetch_part(
                     channel=channel,
                     department=mailbox.department,
                     help_topic=mailbox.help_topic_id,
+                    origin=f"mailbox:{mailbox.pk}",
                 )
             except (OperationalError, InterfaceError) as exc:
                 raise _Stop(

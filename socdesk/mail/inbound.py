@@ -75,6 +75,7 @@ def mail_receive(
     channel: str,
     department: Department | None = None,
     help_topic: int | None = None,
+    origin: str = "",
 ) -> Receipt:
     """Import one raw RFC 822 message, in one transaction.
 
@@ -88,7 +89,8 @@ def mail_receive(
     (default: the API default department, SOCDESK_DEFAULT_DEPARTMENT else the first). The raw message is
     attached as original.eml, the attachments with their SHA-256, the observables linked; what could not
     be read or stored is said in an internal note. `actor` is the channel (an API key, the pipe);
-    `channel` names it on the stored row. Raises ServiceError for an empty message or no department.
+    `channel` names it on the stored row; `origin` (`mailbox:7`) is what ticket filters restricted to one
+    mailbox match. Raises ServiceError for an empty message or no department.
     """
     if not raw.strip():
         raise ServiceError(
@@ -110,7 +112,7 @@ def mail_receive(
     observables = message_observables(parsed)
     ticket, agent = _thread_target(parsed)
     if ticket is None:
-        ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic)
+        ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic, origin)
         outcome = InboundOutcome.CREATED
     elif agent is not None:
         # An agent answering by mail expects the requester to get it: recorded as their reply, which the
@@ -247,6 +249,7 @@ def _open(
     actor: Actor,
     department: Department | None,
     help_topic: int | None,
+    origin: str = "",
 ) -> tuple[Ticket, ThreadEntry | None]:
     extra: dict[str, object] = {"message-id": f"<{parsed.message_id}>"}
     if parsed.problems:
@@ -265,6 +268,7 @@ def _open(
         attachments=files,
         observables=observables,
         help_topic=help_topic,
+        origin=origin,
     )
     [ticket] = ticket_create_many([draft])
     return ticket, ticket.entries.order_by("id").first()

@@ -261,3 +261,28 @@ def test_two_fetches_never_hold_one_mailbox_and_a_lapsed_claim_is_taken_over(mak
         mailbox_fetch(mailbox)
     later = now + LEASE + timedelta(seconds=1)
     assert mailbox_claim(mailbox, later) == later
+
+
+def test_a_ticket_filter_restricted_to_one_mailbox_applies_to_its_mail_only(make_mailbox, dovecot, imap_user):
+    from tests.routing.test_apply import make_filter
+
+    soc = make_mailbox()
+    other_user = dovecot.user()
+    other = make_mailbox(
+        name="other", address="other@soc.example.test", username=other_user[0], password=other_user[1]
+    )
+    make_filter(
+        "SOC inbox is critical",
+        [("subject", "contains", "Alert")],
+        [("set_severity", "critical")],
+        channel="email",
+        channel_id=soc.pk,
+    )
+    dovecot.append(imap_user, [message(1)])
+    dovecot.append(other_user, [message(2)])
+    mailbox_fetch(soc)
+    mailbox_fetch(other)
+    assert dict(Ticket.objects.values_list("subject", "severity")) == {
+        "Alert 1": "critical",
+        "Alert 2": "medium",
+    }
