@@ -371,8 +371,17 @@ def _fetch_part(
                 log.warning("mailbox %s: %s", mailbox.name, summary.problems[-1])
                 _apply_action(client, mailbox, uid)
             except ServiceError as exc:
-                # Not the message's fault (no department exists yet): it waits on the server until fixed.
-                raise _Stop(f"{exc.message} The messages stay on the server for the next fetch.") from None
+                if "message" in exc.fields:
+                    # The message itself is refused (it is empty): fetching it again would not help.
+                    summary.rejected += 1
+                    summary.problems.append(f"Message UID {uid} was refused: {exc.message}")
+                    log.warning("mailbox %s: %s", mailbox.name, summary.problems[-1])
+                    _apply_action(client, mailbox, uid)
+                else:
+                    # Not the message's fault (no department exists yet): it waits on the server until fixed.
+                    raise _Stop(
+                        f"{exc.message} The messages stay on the server for the next fetch."
+                    ) from None
             except Exception as exc:
                 # A fault in SOCdesk on this message: it stays on the server (nothing was committed) and the
                 # fetch goes on with the others; the next fetch tries it again.

@@ -286,3 +286,24 @@ def test_a_ticket_filter_restricted_to_one_mailbox_applies_to_its_mail_only(make
         "Alert 1": "critical",
         "Alert 2": "medium",
     }
+
+
+def test_an_empty_message_is_refused_once_and_no_department_keeps_the_mail_waiting(
+    make_mailbox, dovecot, imap_user
+):
+    from socdesk.accounts.models import Department
+
+    mailbox = make_mailbox(department=None)
+    dovecot.append(imap_user, [b"\r\n", message(1)])
+    summary = mailbox_fetch(mailbox)
+    assert (summary.rejected, summary.created) == (1, 1) and dovecot.flags(imap_user) == [SEEN, SEEN]
+    assert "was refused: The message is empty" in summary.error
+
+    # Without any department, new tickets have nowhere to go: the fetch stops and the mail waits.
+    Ticket.objects.all().delete()
+    Mailbox.objects.filter(pk=mailbox.pk).update(department=None)
+    Department.objects.all().delete()
+    dovecot.append(imap_user, [message(2)])
+    summary = mailbox_fetch(mailbox)
+    assert summary.created == 0 and "stay on the server" in summary.error
+    assert dovecot.flags(imap_user) == [SEEN, SEEN, ()]
