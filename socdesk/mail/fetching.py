@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import Q
@@ -37,7 +38,9 @@ TIMEOUT = 30.0  # seconds for connecting and for each answer of the server
 # A fetch holds its mailbox this long; a longer one renews it after each batch. A worker that died
 # holding it frees the mailbox when it lapses.
 LEASE = timedelta(minutes=10)
-CHUNK = 20  # messages read from the server per FETCH command (bounds the memory a batch of big mail takes)
+# Messages read per FETCH command (bounds the memory a batch of big mail takes); their after-import action
+# is one command too, sent once the chunk's imports have committed.
+CHUNK = 20
 
 
 class FetchError(ServiceError):
@@ -240,23 +243,26 @@ def _search(client: IMAPClient, mailbox: Mailbox) -> list[int]:
     return sorted(client.search(criteria))
 
 
-def _apply_action(client: IMAPClient, mailbox: Mailbox, uid: int) -> None:
+def _apply_action(client: IMAPClient, mailbox: Mailbox, uids: list[int]) -> None:
+    """Move, mark read or delete messages whose import has committed (one command for the lot)."""
+    if not uids:
+        return
     if mailbox.after_import == AfterImport.SEEN:
-        client.add_flags([uid], [b"\\Seen"], silent=True)
+        client.add_flags(uids, [b"\\Seen"], silent=True)
     elif mailbox.after_import == AfterImport.MOVE:
         if client.has_capability("MOVE"):
-            client.move([uid], mailbox.move_to)
+            client.move(uids, mailbox.move_to)
         else:
-            client.copy([uid], mailbox.move_to)
-            _delete(client, uid)
+            client.copy(uids, mailbox.move_to)
+            _delete(client, uids)
     else:
-        _delete(client, uid)
+        _delete(client, uids)
 
 
-def _delete(client: IMAPClient, uid: int) -> None:
-    client.delete_messages([uid], silent=True)
+def _delete(client: IMAPClient, uids: list[int]) -> None:
+    client.delete_messages(uids, silent=True)
     if client.has_capability("UIDPLUS"):
-        client.uid_expunge([uid])
+        client.uid_expunge(uids)
     else:
         client.expunge()
 
@@ -344,58 +350,77 @@ def _fetch_part(
         chunk = uids[start : start + CHUNK]
         # PEEK: reading a message does not mark it read; only the after-import action changes it.
         bodies = client.fetch(chunk, [b"BODY.PEEK[]"])
-        for uid in chunk:
-            data = bodies.get(uid)
-            if data is None or b"BODY[]" not in data:
-                continue  # removed meanwhile by someone else
-            raw = bytes(data[b"BODY[]"])
-            try:
-                receipt = mail_receive(
-                    raw,
-                    actor=actor,
-                    channel=channel,
-                    department=mailbox.department,
-                    help_topic=mailbox.help_topic_id,
-                    origin=f"mailbox:{mailbox.pk}",
-                )
-            except (OperationalError, InterfaceError) as exc:
-                raise _Stop(
-                    f"The database could not be reached ({str(exc).strip() or type(exc).__name__}); the "
-                    "messages stay on the server for the next fetch."
-                ) from None
-            except PermissionDenied as exc:
-                # A ticket filter refused it: it would be refused again, so it is acted on like the others
-                # (not fetched forever) and the refusal is logged and kept on the mailbox.
+        done: list[int] = []  # committed (or refused for good): the action is due on the server
+        try:
+            _import_chunk(mailbox, chunk, bodies, done, summary, progress, on_imported, actor, channel)
+        except _Stop:
+            _apply_action(client, mailbox, done)  # what committed before the database went away
+            raise
+        _apply_action(client, mailbox, done)
+
+
+def _import_chunk(
+    mailbox: Mailbox,
+    chunk: list[int],
+    bodies: dict[int, dict[bytes, Any]],
+    done: list[int],
+    summary: FetchSummary,
+    progress: Callable[[int, int], None] | None,
+    on_imported: Callable[[Receipt], None] | None,
+    actor: Actor,
+    channel: str,
+) -> None:
+    """Import each message of a chunk in its own transaction; `done` gets those whose action is due."""
+    for uid in chunk:
+        data = bodies.get(uid)
+        if data is None or b"BODY[]" not in data:
+            continue  # removed meanwhile by someone else
+        raw = bytes(data[b"BODY[]"])
+        try:
+            receipt = mail_receive(
+                raw,
+                actor=actor,
+                channel=channel,
+                department=mailbox.department,
+                help_topic=mailbox.help_topic_id,
+                origin=f"mailbox:{mailbox.pk}",
+            )
+        except (OperationalError, InterfaceError) as exc:
+            raise _Stop(
+                f"The database could not be reached ({str(exc).strip() or type(exc).__name__}); the "
+                "messages stay on the server for the next fetch."
+            ) from None
+        except PermissionDenied as exc:
+            # A ticket filter refused it: it would be refused again, so it is acted on like the others
+            # (not fetched forever) and the refusal is logged and kept on the mailbox.
+            summary.rejected += 1
+            summary.problems.append(f"A ticket filter refused {_headline(raw)}: {exc.message}")
+            log.warning("mailbox %s: %s", mailbox.name, summary.problems[-1])
+            done.append(uid)
+        except ServiceError as exc:
+            if "message" in exc.fields:
+                # The message itself is refused (it is empty): fetching it again would not help.
                 summary.rejected += 1
-                summary.problems.append(f"A ticket filter refused {_headline(raw)}: {exc.message}")
+                summary.problems.append(f"Message UID {uid} was refused: {exc.message}")
                 log.warning("mailbox %s: %s", mailbox.name, summary.problems[-1])
-                _apply_action(client, mailbox, uid)
-            except ServiceError as exc:
-                if "message" in exc.fields:
-                    # The message itself is refused (it is empty): fetching it again would not help.
-                    summary.rejected += 1
-                    summary.problems.append(f"Message UID {uid} was refused: {exc.message}")
-                    log.warning("mailbox %s: %s", mailbox.name, summary.problems[-1])
-                    _apply_action(client, mailbox, uid)
-                else:
-                    # Not the message's fault (no department exists yet): it waits on the server until fixed.
-                    raise _Stop(
-                        f"{exc.message} The messages stay on the server for the next fetch."
-                    ) from None
-            except Exception as exc:
-                # A fault in SOCdesk on this message: it stays on the server (nothing was committed) and the
-                # fetch goes on with the others; the next fetch tries it again.
-                summary.failed += 1
-                summary.problems.append(
-                    f"{_headline(raw)} could not be imported ({type(exc).__name__}: {exc}); it stays on the "
-                    "server."
-                )
-                log.exception("mailbox %s: could not import %s", mailbox.name, _headline(raw))
+                done.append(uid)
             else:
-                summary.count(receipt)
-                if on_imported is not None:
-                    on_imported(receipt)
-                # Committed: only now may the server forget it (a duplicate was imported before: the same).
-                _apply_action(client, mailbox, uid)
-            if progress is not None:
-                progress(summary.handled + summary.failed, summary.found)
+                # Not the message's fault (no department exists yet): it waits on the server until fixed.
+                raise _Stop(f"{exc.message} The messages stay on the server for the next fetch.") from None
+        except Exception as exc:
+            # A fault in SOCdesk on this message: it stays on the server (nothing was committed) and the
+            # fetch goes on with the others; the next fetch tries it again.
+            summary.failed += 1
+            summary.problems.append(
+                f"{_headline(raw)} could not be imported ({type(exc).__name__}: {exc}); it stays on the "
+                "server."
+            )
+            log.exception("mailbox %s: could not import %s", mailbox.name, _headline(raw))
+        else:
+            summary.count(receipt)
+            if on_imported is not None:
+                on_imported(receipt)
+            # Committed: only now may the server forget it (a duplicate was imported before: the same).
+            done.append(uid)
+        if progress is not None:
+            progress(summary.handled + summary.failed, summary.found)
