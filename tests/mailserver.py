@@ -27,9 +27,12 @@ class Inbox:
 
 class Dovecot:
     """A throwaway Dovecot IMAP server (plain text, loopback, a free port) in a temp dir; each test gets its
-    own user (`user()`), so tests never see each other's mail. Stop it with `stop()`."""
+    own user (`user()`), so tests never see each other's mail. Stop it with `stop()`.
 
-    def __init__(self) -> None:
+    With `tls`, it also offers STARTTLS on `port` and IMAPS on `tls_port`, with a self-signed certificate
+    for 127.0.0.1 (`cert`, which a client must be told to trust)."""
+
+    def __init__(self, *, tls: bool = False) -> None:
         from tests.core.processes import free_port
 
         # Not pytest's tmp dir: Dovecot's auth process (user dovecot) must traverse to the users file.
@@ -44,8 +47,34 @@ class Dovecot:
         os.chown(root / "mail", 65534, 65534)
         # Every user is written before start: Dovecot re-reads a changed users file only now and then.
         self.users.write_text("".join(f"user{n}:{{PLAIN}}pw-{n}-secret::::::\n" for n in range(1, USERS + 1)))
+        self.tls_port, self.cert, ssl = 0, root / "cert.pem", "ssl = no"
+        if tls:
+            self.tls_port = free_port()
+            subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-addext",
+                    "subjectAltName=IP:127.0.0.1",
+                    "-keyout",
+                    str(root / "key.pem"),
+                    "-out",
+                    str(self.cert),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            ssl = f"ssl = yes\nssl_cert = <{self.cert}\nssl_key = <{root / 'key.pem'}"
         config = root / "dovecot.conf"
-        config.write_text(DOVECOT_CONFIG.format(root=root, port=self.port))
+        config.write_text(DOVECOT_CONFIG.format(root=root, port=self.port, ssl=ssl, tls_port=self.tls_port))
         self.log = root / "dovecot.log"
         self.process = subprocess.Popen(["dovecot", "-c", str(config), "-F"], stderr=subprocess.PIPE)
         deadline = time.monotonic() + 15
@@ -110,7 +139,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -128,7 +157,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 """

@@ -101,10 +101,17 @@ def _connect_error(mailbox: Mailbox, exc: BaseException) -> FetchError:
     elif isinstance(exc, TimeoutError | socket.timeout):
         reason = f"no answer within {TIMEOUT:.0f} seconds"
     elif isinstance(exc, ssl.SSLError):
-        reason = f"TLS failed ({exc.reason or exc}); check the security setting and the server's certificate"
+        reason = _tls_failed(exc)
     else:
         reason = str(exc) or type(exc).__name__
     return FetchError(f"Could not connect to the {where}: {reason}.")
+
+
+def _tls_failed(exc: ssl.SSLError) -> str:
+    detail = exc.reason or str(exc)
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        detail = f"{detail}: {exc.verify_message}"
+    return f"TLS failed ({detail}); check the security setting and the server's certificate"
 
 
 def _server_said(exc: BaseException) -> str:
@@ -133,6 +140,11 @@ def imap_connect(mailbox: Mailbox) -> IMAPClient:
         if mailbox.security == MailboxSecurity.STARTTLS:
             try:
                 client.starttls(context)
+            except ssl.SSLError as exc:
+                raise FetchError(
+                    f"Could not start TLS (STARTTLS) with the imap server {mailbox.server}: "
+                    f"{_tls_failed(exc)}."
+                ) from None
             except (OSError, IMAPClientError) as exc:
                 raise FetchError(
                     f"Could not start TLS (STARTTLS) with the imap server {mailbox.server}: "

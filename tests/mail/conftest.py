@@ -25,3 +25,14 @@ def dovecot():
 def imap_user(dovecot):
     """A new IMAP user (login, password) with an empty INBOX on the session's Dovecot."""
     return dovecot.user()
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls():
+    """A Dovecot offering STARTTLS on `port` and IMAPS on `tls_port`, with a self-signed certificate
+    (`cert`) that clients trust only when told to (SSL_CERT_FILE)."""
+    if shutil.which("dovecot") is None and not os.environ.get("CI"):
+        pytest.skip("dovecot is not installed (apt-get install -y dovecot-imapd)")
+    server = Dovecot(tls=True)
+    yield server
+    server.stop()
