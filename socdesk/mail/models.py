@@ -115,8 +115,9 @@ class Mailbox(models.Model):
     department = models.ForeignKey(
         "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="mailboxes"
     )
+    # A help topic deleted (its admin page cannot know of mailboxes) leaves the mailbox without one.
     help_topic = models.ForeignKey(
-        "routing.HelpTopic", null=True, blank=True, on_delete=models.PROTECT, related_name="mailboxes"
+        "routing.HelpTopic", null=True, blank=True, on_delete=models.SET_NULL, related_name="mailboxes"
     )
     host = models.CharField(max_length=253)
     port = models.PositiveIntegerField(default=993)

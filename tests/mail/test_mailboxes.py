@@ -211,3 +211,13 @@ def test_test_and_remove_name_an_unknown_mailbox(people):
     for sub in ("test", "remove"):
         with pytest.raises(CommandError, match="There is no mailbox 'ghost'"):
             run(sub, "ghost")
+
+
+def test_deleting_its_help_topic_leaves_the_mailbox_without_one(people):
+    from socdesk.routing.services.topics import TopicDefinition, help_topic_create, help_topic_delete
+
+    topic = help_topic_create(actor=ACTOR, definition=TopicDefinition(name="Phishing"))
+    mailbox = mailbox_create(actor=ACTOR, definition=definition(help_topic=topic))
+    help_topic_delete(actor=ACTOR, topic=topic)
+    mailbox.refresh_from_db()
+    assert mailbox.help_topic is None
