@@ -317,6 +317,11 @@ def mailbox_fetch(
         if mailbox.after_import == AfterImport.MOVE and not client.folder_exists(mailbox.move_to):
             client.create_folder(mailbox.move_to)
         tried: set[int] = set()
+
+        def renew() -> None:
+            nonlocal stamp
+            stamp = _renew(mailbox, stamp)
+
         while True:
             waiting = [uid for uid in _search(client, mailbox) if uid not in tried]
             if not summary.found:
@@ -327,14 +332,15 @@ def mailbox_fetch(
             for start in range(0, len(batch), mailbox.max_messages):
                 part = batch[start : start + mailbox.max_messages]
                 tried.update(part)
-                _fetch_part(client, mailbox, part, summary, progress, on_imported)
-                stamp = _renew(mailbox, stamp)
+                _fetch_part(client, mailbox, part, summary, progress, on_imported, renew)
             if not drain:
                 break
     except FetchError as exc:
         summary.error = exc.message
     except _Stop as exc:
         summary.error = str(exc)
+    except ServiceError as exc:  # the password file cannot be read
+        summary.error = exc.message
     except (OSError, IMAPClientError) as exc:
         summary.error = f"The imap server {mailbox.server} stopped answering: {_server_said(exc)}."
     finally:
@@ -355,6 +361,7 @@ def _fetch_part(
     summary: FetchSummary,
     progress: Callable[[int, int], None] | None,
     on_imported: Callable[[Receipt], None] | None,
+    renew: Callable[[], None],
 ) -> None:
     actor = Actor.system(f"mail:{mailbox.name}")
     channel = f"mailbox:{mailbox.name}"
@@ -369,6 +376,7 @@ def _fetch_part(
             _apply_action(client, mailbox, done)  # what committed before the database went away
             raise
         _apply_action(client, mailbox, done)
+        renew()  # a long fetch keeps its claim
 
 
 def _import_chunk(

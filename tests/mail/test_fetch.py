@@ -312,3 +312,27 @@ def test_an_empty_message_is_refused_once_and_no_department_keeps_the_mail_waiti
     summary = mailbox_fetch(mailbox)
     assert summary.created == 0 and "stay on the server" in summary.error
     assert dovecot.flags(imap_user) == [SEEN, SEEN, ()]
+
+
+def test_an_unreadable_password_file_is_a_sentence_on_the_mailbox(make_mailbox, dovecot, imap_user, tmp_path):
+    secret = tmp_path / "imap-password"
+    secret.write_text(imap_user[1])
+    mailbox = make_mailbox(password_file=str(secret))
+    dovecot.append(imap_user, [message(1)])
+    assert mailbox_test(mailbox) == "OK: 1 message in INBOX, 1 unseen."
+    secret.unlink()
+    summary = mailbox_fetch(mailbox)
+    assert summary.error.startswith(f"The password file {secret} of mailbox soc-inbox cannot be read")
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == summary.error and mailbox.fetching_since is None
+    assert dovecot.flags(imap_user) == [()]
+
+
+def test_a_long_fetch_renews_its_claim_after_each_chunk(make_mailbox, dovecot, imap_user):
+    mailbox = make_mailbox()
+    dovecot.append(imap_user, [message(n) for n in range(1, fetching.CHUNK + 3)])
+    seen = []
+    mailbox_fetch(mailbox, on_imported=lambda r: seen.append(Mailbox.objects.get().fetching_since))
+    assert len(set(seen[: fetching.CHUNK])) == 1  # the first chunk under the first claim
+    assert seen[fetching.CHUNK] > seen[0]  # renewed before the second
+    assert Mailbox.objects.get().fetching_since is None
