@@ -310,6 +310,7 @@ def mailbox_fetch(
         raise ServiceError(
             f"Mailbox {mailbox.name} is being fetched by another process right now; try again in a moment."
         )
+    held: datetime = stamp  # the claim's current stamp (renewed as the fetch goes)
     client: IMAPClient | None = None
     try:
         client = imap_connect(mailbox)
@@ -319,8 +320,8 @@ def mailbox_fetch(
         tried: set[int] = set()
 
         def renew() -> None:
-            nonlocal stamp
-            stamp = _renew(mailbox, stamp)
+            nonlocal held
+            held = _renew(mailbox, held)
 
         while True:
             waiting = [uid for uid in _search(client, mailbox) if uid not in tried]
@@ -350,7 +351,7 @@ def mailbox_fetch(
             log.warning("mailbox %s: %s", mailbox.name, summary.error)
         elif summary.problems:
             summary.error = " ".join(summary.problems)
-        _release(mailbox, stamp, summary)
+        _release(mailbox, held, summary)
     return summary
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Model
+
 from socdesk.mail.mailboxes import MailboxDefinition, mailbox_create, mailbox_delete, mailbox_update
 from socdesk.mail.models import AfterImport, Mailbox, MailboxSecurity
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer, by_name, definition, deleted
@@ -9,9 +11,9 @@ from socdesk.ops.config.kinds.routing import topic_paths
 from socdesk.ops.config.schema import Boolean, Choice, Field, Integer, Nullable, Record, Ref, Text
 
 
-def _read_mailboxes() -> list[tuple[Mailbox, Entry]]:
+def _read_mailboxes() -> list[tuple[Model, Entry]]:
     paths = topic_paths()
-    rows = []
+    rows: list[tuple[Model, Entry]] = []
     for mailbox in Mailbox.objects.select_related("department"):
         entry = {
             "name": mailbox.name,
