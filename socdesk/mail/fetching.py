@@ -59,8 +59,8 @@ class FetchSummary:
     rejected: int = 0
     failed: int = 0
     found: int = 0  # messages waiting on the server when the fetch began
-    error: str = ""
-    problems: list[str] = field(default_factory=list)
+    error: str = ""  # what ended the fetch early (the server, the login, the database)
+    problems: list[str] = field(default_factory=list)  # messages refused or failed on the way
 
     @property
     def handled(self) -> int:
@@ -238,7 +238,8 @@ def _release(mailbox: Mailbox, stamp: datetime, summary: FetchSummary) -> None:
         Mailbox.objects.filter(pk=mailbox.pk, fetching_since=stamp).update(
             fetching_since=None,
             last_fetch_at=timezone.now(),
-            last_error=summary.error[:500],
+            # The error that ended the fetch, else what was refused or failed on the way.
+            last_error=(summary.error or " ".join(summary.problems))[:500],
             last_count=summary.imported,
         )
     except DatabaseError:
@@ -349,8 +350,6 @@ def mailbox_fetch(
             _close(client)
         if summary.error:
             log.warning("mailbox %s: %s", mailbox.name, summary.error)
-        elif summary.problems:
-            summary.error = " ".join(summary.problems)
         _release(mailbox, held, summary)
     return summary
 

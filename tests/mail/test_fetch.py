@@ -194,6 +194,9 @@ def test_a_message_that_fails_stays_on_the_server_and_the_others_are_imported(
     assert dovecot.flags(imap_user) == [SEEN, ()]
     mailbox.refresh_from_db()
     assert "<fetch-2@example.test>" in mailbox.last_error and "RuntimeError: a fault" in mailbox.last_error
+    # The command exits 1 for a failed message, naming it.
+    with pytest.raises(CommandError, match="failed message"):
+        fetch("soc-inbox")
 
 
 def test_mail_a_ticket_filter_refuses_is_not_fetched_forever(make_mailbox, dovecot, imap_user):
@@ -206,9 +209,14 @@ def test_mail_a_ticket_filter_refuses_is_not_fetched_forever(make_mailbox, dovec
     assert (summary.created, summary.rejected) == (1, 1)
     assert list(Ticket.objects.values_list("subject", flat=True)) == ["Alert 2"]
     assert dovecot.flags(imap_user) == [SEEN, SEEN]
+    assert summary.error == ""  # the fetch itself went well
     mailbox.refresh_from_db()
     assert mailbox.last_error.startswith("A ticket filter refused <fetch-1@example.test>")
     assert mailbox_fetch(mailbox).rejected == 0
+    # Refused by the filter's decision: the command says so and exits 0.
+    dovecot.append(imap_user, [message(3, subject="Monthly newsletter")])
+    out = fetch("soc-inbox")
+    assert "1 rejected" in out and "  A ticket filter refused <fetch-3@example.test>" in out
 
 
 def test_a_wrong_password_is_a_sentence_on_the_mailbox_and_the_command_fails(
@@ -302,7 +310,7 @@ def test_an_empty_message_is_refused_once_and_no_department_keeps_the_mail_waiti
     dovecot.append(imap_user, [b"\r\n", message(1)])
     summary = mailbox_fetch(mailbox)
     assert (summary.rejected, summary.created) == (1, 1) and dovecot.flags(imap_user) == [SEEN, SEEN]
-    assert "was refused: The message is empty" in summary.error
+    assert summary.error == "" and "was refused: The message is empty" in summary.problems[0]
 
     # Without any department, new tickets have nowhere to go: the fetch stops and the mail waits.
     Ticket.objects.all().delete()

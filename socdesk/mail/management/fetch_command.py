@@ -12,7 +12,8 @@ PROGRESS_EVERY = 100  # messages between progress lines on a big mailbox
 
 
 def fetch_now(out: OutputWrapper, *, name: str, drain: bool) -> None:
-    """Fetch the named mailbox (any, enabled or not) or every enabled one; exit non-zero on any error."""
+    """Fetch the named mailbox (any, enabled or not) or every enabled one; exit 1 when a fetch ended with an
+    error or a message failed (a message refused by a ticket filter is not an error)."""
     if name:
         mailboxes = list(Mailbox.objects.select_related("department").filter(name=name))
         if not mailboxes:
@@ -36,7 +37,12 @@ def fetch_now(out: OutputWrapper, *, name: str, drain: bool) -> None:
             out.write(exc.message)
             continue
         out.write(summary.line())
-        if summary.error:
-            errors.append(summary.error)
+        for problem in summary.problems:
+            out.write(f"  {problem}")
+        # A message a filter refused is the filter's decision; an error or a fault is worth an exit code.
+        if summary.error or summary.failed:
+            errors.append(summary.error or f"{summary.failed} message(s) failed")
     if errors:
-        raise CommandError(f"{len(errors)} mailbox fetch(es) ended with an error (above).")
+        raise CommandError(
+            f"{len(errors)} mailbox fetch(es) ended with an error or a failed message (above)."
+        )
