@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -112,8 +113,7 @@ class Command(BaseCommand):
         )
 
     def stdin_password(self) -> str:
-        import sys
-
+        """The password typed (hidden) on a terminal, else the first line of standard input."""
         if sys.stdin.isatty():
             return getpass.getpass("IMAP password: ")
         return sys.stdin.readline().rstrip("\r\n")
