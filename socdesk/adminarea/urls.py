@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from socdesk.adminarea import filter_views, form_views, routing_views, tools, views
+from socdesk.adminarea import filter_views, form_views, mailbox_views, routing_views, tools, views
 
 app_name = "adminarea"
 
@@ -60,4 +60,10 @@ urlpatterns = [
         form_views.custom_field_remove,
         name="custom-field-delete",
     ),
+    # Mail: the IMAP mailboxes SOCdesk fetches.
+    path("mailboxes", mailbox_views.mailboxes, name="mailboxes"),
+    path("mailboxes/new", mailbox_views.mailbox_new, name="mailbox-new"),
+    path("mailboxes/<int:pk>", mailbox_views.mailbox_edit, name="mailbox-edit"),
+    path("mailboxes/<int:pk>/test", mailbox_views.mailbox_check, name="mailbox-test"),
+    path("mailboxes/<int:pk>/delete", mailbox_views.mailbox_remove, name="mailbox-delete"),
 ]

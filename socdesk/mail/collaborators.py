@@ -17,6 +17,7 @@ from django.conf import settings
 from socdesk.accounts.models import Department
 from socdesk.core.actor import Actor
 from socdesk.mail.loops import is_own_address
+from socdesk.mail.mailboxes import mailbox_addresses
 from socdesk.mail.parse import ParsedMessage
 from socdesk.tickets.models import Collaborator, Ticket
 from socdesk.tickets.services import collaborators_add_from_email
@@ -27,8 +28,10 @@ MAX_COPIED = 50
 
 
 def own_addresses() -> list[str]:
-    """SOCdesk's own mailboxes: every department's address and the sender of its own mail."""
+    """SOCdesk's own mailboxes: every department's address, every fetched mailbox's, and the sender of
+    its own mail."""
     addresses = list(Department.objects.exclude(email="").values_list("email", flat=True))
+    addresses += mailbox_addresses()
     for configured in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
         address = parseaddr(configured or "")[1]
         if address:

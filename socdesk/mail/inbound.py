@@ -77,6 +77,7 @@ def mail_receive(
     channel: str,
     department: Department | None = None,
     help_topic: int | None = None,
+    origin: str = "",
 ) -> Receipt:
     """Import one raw RFC 822 message, in one transaction.
 
@@ -91,8 +92,9 @@ def mail_receive(
     SOCDESK_DEFAULT_DEPARTMENT else the first). The people it was copied to become collaborators
     (socdesk.mail.collaborators). The raw message is attached as original.eml, the attachments with their
     SHA-256, the observables linked; what could not be read or stored is said in an internal note.
-    `actor` is the channel (an API key, the pipe); `channel` names it on the stored row. Raises
-    ServiceError for an empty message or no department.
+    `actor` is the channel (an API key, the pipe); `channel` names it on the stored row; `origin`
+    (`mailbox:7`) is what ticket filters restricted to one mailbox match. Raises ServiceError for an
+    empty message or no department.
     """
     if not raw.strip():
         raise ServiceError(
@@ -114,7 +116,7 @@ def mail_receive(
     observables = message_observables(parsed)
     ticket, agent = _thread_target(parsed)
     if ticket is None:
-        ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic)
+        ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic, origin)
         author = _sender(parsed, actor)
         outcome = InboundOutcome.CREATED
     elif agent is not None:
@@ -261,6 +263,7 @@ def _open(
     actor: Actor,
     department: Department | None,
     help_topic: int | None,
+    origin: str = "",
 ) -> tuple[Ticket, ThreadEntry | None]:
     extra: dict[str, object] = {"message-id": f"<{parsed.message_id}>"}
     if parsed.problems:
@@ -279,6 +282,7 @@ def _open(
         attachments=files,
         observables=observables,
         help_topic=help_topic,
+        origin=origin,
     )
     [ticket] = ticket_create_many([draft])
     return ticket, ticket.entries.order_by("id").first()

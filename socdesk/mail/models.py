@@ -91,3 +91,61 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} ({self.outcome})"
+
+
+class MailboxSecurity(models.TextChoices):
+    TLS = "tls", "TLS (IMAPS, usually port 993)"
+    STARTTLS = "starttls", "STARTTLS (usually port 143)"
+    NONE = "none", "None (plain text; only on a trusted network)"
+
+
+class AfterImport(models.TextChoices):
+    MOVE = "move", "Move to a folder"
+    SEEN = "seen", "Mark as read"
+    DELETE = "delete", "Delete"
+
+
+class Mailbox(models.Model):
+    """An IMAP mailbox SOCdesk fetches mail from: each message is imported with `mail_receive`, and only
+    once that is committed is the after-import action applied on the server."""
+
+    # Slug-like: it names the mailbox in commands, the audit trail (`mail:<name>`) and inbound channels.
+    name = models.SlugField(max_length=50, unique=True)
+    address = models.EmailField(max_length=254)
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="mailboxes"
+    )
+    # A help topic deleted (its admin page cannot know of mailboxes) leaves the mailbox without one.
+    help_topic = models.ForeignKey(
+        "routing.HelpTopic", null=True, blank=True, on_delete=models.SET_NULL, related_name="mailboxes"
+    )
+    host = models.CharField(max_length=253)
+    port = models.PositiveIntegerField(default=993)
+    security = models.CharField(max_length=10, choices=MailboxSecurity.choices, default=MailboxSecurity.TLS)
+    username = models.CharField(max_length=254)
+    # Write-only: never shown, exported or audited. `password_file` (read at each fetch) wins when set.
+    password = models.CharField(max_length=500, blank=True)
+    password_file = models.CharField(max_length=500, blank=True)
+    folder = models.CharField(max_length=200, default="INBOX")
+    after_import = models.CharField(max_length=10, choices=AfterImport.choices, default=AfterImport.SEEN)
+    move_to = models.CharField(max_length=200, blank=True)
+    interval_seconds = models.PositiveIntegerField(default=300)
+    max_messages = models.PositiveIntegerField(default=100)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    # The fetch's bookkeeping (not settings): the last cycle's end, its error sentence and how many it
+    # imported; `fetching_since` is the claim a fetch holds so two workers never fetch it at once.
+    last_fetch_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_count = models.PositiveIntegerField(default=0)
+    fetching_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def server(self) -> str:
+        return f"{self.host}:{self.port}"

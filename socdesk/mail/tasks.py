@@ -1,4 +1,4 @@
-"""Background jobs of mail: sending the queued outgoing messages."""
+"""Background jobs of mail: sending the queued outgoing messages, fetching the IMAP mailboxes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from socdesk.core.errors import ServiceError
+from socdesk.mail.fetching import mailbox_fetch
+from socdesk.mail.mailboxes import mailboxes_due
+from socdesk.mail.models import Mailbox
 from socdesk.mail.sending import outbound_send, waiting_message_ids
 
 # The sweep leaves a message this long to its own task, and gives up on it after this many attempts.
@@ -38,3 +41,30 @@ def outbound_sweep() -> int:
         return outbound_send(ids)
     except ServiceError:
         return 0  # what failed stays waiting, with its error, for the next sweep
+
+
+# --- mailboxes (IMAP) ---------------------------------------------------------------------------------------
+
+
+@db_periodic_task(crontab(minute="*"))
+def mailboxes_fetch_due() -> int:
+    """Every minute: hand each enabled mailbox whose fetch interval has passed to a worker."""
+    due = mailboxes_due()
+    for mailbox in due:
+        mailbox_fetch_task(mailbox.pk)
+    return len(due)
+
+
+@db_task()
+def mailbox_fetch_task(mailbox_id: int) -> int:
+    """One fetch (one batch of the mailbox's max messages); returns how many were imported.
+
+    The fetch claims the mailbox first, so a task queued twice, or beside `socdesk mail fetch`, returns
+    without fetching; its outcome (and any error sentence) is kept on the mailbox."""
+    mailbox = Mailbox.objects.select_related("department").filter(pk=mailbox_id, enabled=True).first()
+    if mailbox is None:
+        return 0  # removed or disabled since it was queued
+    try:
+        return mailbox_fetch(mailbox).imported
+    except ServiceError:
+        return 0  # another fetch holds it

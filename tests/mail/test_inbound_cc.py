@@ -198,3 +198,21 @@ def test_a_collaborators_mail_reopens_a_resolved_ticket_in_their_name(people, so
         .entries.filter(body__contains="mia@example.com wrote back")
         .exists()
     )
+
+
+def test_a_fetched_mailboxs_address_is_never_a_collaborator(people):
+    from socdesk.mail.mailboxes import MailboxDefinition, mailbox_create
+
+    mailbox_create(
+        actor=Actor.system("test"),
+        definition=MailboxDefinition(
+            name="phish",
+            address="Phish@Reports.example.com",
+            host="imap.example.com",
+            username="phish",
+            password="x",
+            department=people.soc,
+        ),
+    )
+    receipt = receive(corpus.plain("Reported.\n", To="phish+SOC-9@reports.example.com", Cc="mia@example.com"))
+    assert collaborator_addresses(receipt.ticket) == ["mia@example.com"]

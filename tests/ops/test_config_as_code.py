@@ -53,6 +53,7 @@ def test_export_names_objects_and_leaves_secrets_out(configured):
         "custom_forms",
         "help_topics",
         "integrations",
+        "mailboxes",
         "filters",
     ]
     wazuh_filter = data["filters"][0]
@@ -276,9 +277,9 @@ def test_duplicate_names_and_duplicate_keys_are_refused(people):
 def test_version_and_unknown_sections_are_checked(people):
     assert refused("departments: []\n") == ["line 1, version: the file needs `version: 1` at the top."]
     assert refused("version: 2\n") == ["line 1, version: this SOCdesk reads version 1 files, not 2."]
-    assert refused("version: 1\nmailboxes: []\n") == [
-        "line 2, mailboxes: unknown section 'mailboxes'; the sections are departments, roles, teams, "
-        "schedules, sla_plans, department_sla, custom_forms, help_topics, integrations, filters."
+    assert refused("version: 1\nwebhooks: []\n") == [
+        "line 2, webhooks: unknown section 'webhooks'; the sections are departments, roles, teams, "
+        "schedules, sla_plans, department_sla, custom_forms, help_topics, integrations, mailboxes, filters."
     ]
     assert refused("") == ["line 1: the file is empty; start it with `version: 1`."]
 

@@ -1,4 +1,5 @@
-"""`socdesk mail pipe`: a mail server hands SOCdesk one message on standard input."""
+"""`socdesk mail pipe`: a mail server hands SOCdesk one message on standard input.
+`socdesk mail fetch [NAME]`: fetch the IMAP mailboxes now, draining what waits."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ PIPE_ACTOR = Actor.system("mail:pipe")
 
 
 class Command(BaseCommand):
-    help = "Receive e-mail: `socdesk mail pipe` reads one message on standard input (for a mail server)."
+    help = (
+        "Receive e-mail: `socdesk mail pipe` reads one message on standard input (for a mail server); "
+        "`socdesk mail fetch [NAME]` fetches the IMAP mailboxes now."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True)
@@ -33,8 +37,20 @@ class Command(BaseCommand):
             help="Slug of the department new tickets open in (default: SOCDESK_DEFAULT_DEPARTMENT, else the "
             "first department).",
         )
+        fetch = sub.add_parser(
+            "fetch", help="Fetch every enabled IMAP mailbox (or the one named) now, until nothing waits."
+        )
+        fetch.add_argument("name", nargs="?", default="", help="The mailbox (default: every enabled one).")
+        fetch.add_argument(
+            "--once", action="store_true", help="One batch (the mailbox's max messages) instead of draining."
+        )
 
     def handle(self, *args, subcommand: str, department: str = "", **opts):
+        if subcommand == "fetch":
+            from socdesk.mail.management.fetch_command import fetch_now
+
+            fetch_now(self.stdout, name=opts["name"], drain=not opts["once"])
+            return
         raw = sys.stdin.buffer.read()
         if not raw.strip():
             raise CommandError(

@@ -11,6 +11,7 @@ from socdesk.ops.config.kinds.alerts import INTEGRATIONS
 from socdesk.ops.config.kinds.base import Kind, Referable
 from socdesk.ops.config.kinds.filters import FILTERS
 from socdesk.ops.config.kinds.forms import CUSTOM_FORMS
+from socdesk.ops.config.kinds.mail import MAILBOXES
 from socdesk.ops.config.kinds.routing import DEPARTMENT_SLA, HELP_TOPICS, SCHEDULES, SLA_PLANS
 
 KINDS: tuple[Kind, ...] = (
@@ -23,6 +24,7 @@ KINDS: tuple[Kind, ...] = (
     CUSTOM_FORMS,
     HELP_TOPICS,
     INTEGRATIONS,
+    MAILBOXES,
     FILTERS,
 )
 
