@@ -22,6 +22,8 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.mail.autoresponse import HINT_AUTOMATED
+from socdesk.mail.bans import ban_for
 from socdesk.mail.models import InboundMessage, InboundOutcome, OutboundMessage
 from socdesk.mail.observables import message_observables
 from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
@@ -48,7 +50,8 @@ MAX_THREAD_IDS = 100  # a hostile References header may name thousands of ids
 
 @dataclass(frozen=True)
 class Receipt:
-    """What became of one received message: created, added, duplicate, bounce_noted or bounce_dropped."""
+    """What became of one received message: created, added, duplicate, bounce_noted, bounce_dropped or
+    banned."""
 
     outcome: str
     message_id: str
@@ -64,6 +67,7 @@ class Receipt:
             "duplicate": "duplicate",
             "bounce_noted": f"bounce noted on {number}",
             "bounce_dropped": "bounce dropped (it returns no message SOCdesk knows)",
+            "banned": "refused (the sender is banned)",
         }[self.outcome]
 
 
@@ -103,6 +107,12 @@ def mail_receive(
     row = _claim(parsed, message_id, channel)
     if row is None:
         return _duplicate(message_id)
+    ban = ban_for(parsed.from_address)
+    if ban is not None:
+        # Refused before anything else is written; the row stays, so a redelivery is a duplicate.
+        logger.warning("Refused e-mail %s from %s: banned (%s).", message_id, parsed.from_address, ban.value)
+        InboundMessage.objects.filter(pk=row.pk).update(outcome=InboundOutcome.BANNED)
+        return Receipt("banned", message_id)
     if parsed.bounce is not None:
         return _bounce(raw, parsed, row, actor)
 
@@ -265,6 +275,8 @@ def _open(
         attachments=files,
         observables=observables,
         help_topic=help_topic,
+        # Automatic mail gets no auto-response (socdesk.mail.autoresponse reads this).
+        hints={HINT_AUTOMATED: parsed.automated} if parsed.automated else {},
     )
     [ticket] = ticket_create_many([draft])
     return ticket, ticket.entries.order_by("id").first()
