@@ -117,8 +117,15 @@ def autoresponses_after_create(tickets: list[Ticket], drafts: list[TicketDraft],
             continue
         message = strip_tags(draft.body) if draft.body_format == "html" else draft.body
         rendered = mail_render(TemplateKind.AUTO_RESPONSE, ticket, message=message.strip())
+        # A ticket opened by e-mail keeps the message's id: the auto-response answers that message.
+        answers = str((draft.extra or {}).get("message-id") or "") if ticket.source == Source.EMAIL else ""
         outbound_queue(
-            ticket=ticket, entry=None, kind=OutboundKind.AUTO_RESPONSE, to=address, rendered=rendered
+            ticket=ticket,
+            entry=None,
+            kind=OutboundKind.AUTO_RESPONSE,
+            to=address,
+            rendered=rendered,
+            answers=answers[:255],
         )
 
 

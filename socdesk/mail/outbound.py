@@ -171,11 +171,14 @@ def outbound_queue(
     to: str,
     rendered: RenderedMail,
     attachment_ids: list[int] | None = None,
+    answers: str = "",
 ) -> OutboundMessage:
     """Write one outgoing message of the ticket's thread (Message-ID generated, In-Reply-To/References
-    naming the ticket's earlier ones) and hand it to the worker after commit."""
+    naming the ticket's earlier ones, after `answers`: the requester's message it answers, `<id>`) and
+    hand it to the worker after commit."""
     from_email = ticket.department.email or settings.DEFAULT_FROM_EMAIL
-    earlier = list(
+    earlier = [answers] if answers else []
+    earlier += (
         OutboundMessage.objects.filter(ticket=ticket)
         .order_by("created_at", "id")
         .values_list("message_id", flat=True)
