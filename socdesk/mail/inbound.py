@@ -23,10 +23,11 @@ from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.mail.autoresponse import HINT_AUTOMATED
-from socdesk.mail.bans import ban_for
+from socdesk.mail.bans import ban_add, ban_for
 from socdesk.mail.models import InboundMessage, InboundOutcome, OutboundMessage
 from socdesk.mail.observables import message_observables
 from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
+from socdesk.routing.apply import FILTERS_ACTOR, SenderBanRequested
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Source, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
@@ -120,7 +121,11 @@ def mail_receive(
     observables = message_observables(parsed)
     ticket, agent = _thread_target(parsed)
     if ticket is None:
-        ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic)
+        try:
+            with transaction.atomic():  # a refusal undoes the ticket, not the message's row
+                ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic)
+        except SenderBanRequested as refusal:
+            return _ban_sender(refusal, parsed, row)
         outcome = InboundOutcome.CREATED
     elif agent is not None:
         # An agent answering by mail expects the requester to get it: recorded as their reply, which the
@@ -152,6 +157,22 @@ def mail_receive(
         | ({"automated": parsed.automated} if parsed.automated else {}),
     )
     return Receipt(str(outcome), message_id, ticket, entry)
+
+
+def _ban_sender(refusal: SenderBanRequested, parsed: ParsedMessage, row: InboundMessage) -> Receipt:
+    """A ticket filter's "ban sender": the address goes on the ban list and the message is refused like a
+    banned sender's (nothing but its row is kept; no bounce to a spammer)."""
+    address = (refusal.address or parsed.from_address).lower()
+    if address and ban_for(address) is None:
+        ban_add(actor=FILTERS_ACTOR, entry=address, note=f"Ticket filter {refusal.filter_name!r}")
+    logger.warning(
+        "Refused e-mail %s from %s: the filter %r banned the sender.",
+        row.message_id,
+        address,
+        refusal.filter_name,
+    )
+    InboundMessage.objects.filter(pk=row.pk).update(outcome=InboundOutcome.BANNED)
+    return Receipt("banned", row.message_id)
 
 
 def _duplicate(message_id: str) -> Receipt:
