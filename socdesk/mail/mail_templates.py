@@ -150,7 +150,8 @@ def _render(source: TemplateSource, context: dict[str, Any]) -> RenderedMail:
     texts = {}
     for name, engine in _FIELDS:
         template = getattr(source, name)
-        texts[name] = engine.from_string(template).render(Context(context)) if template else ""
+        rendered = engine.from_string(template).render(Context(context, autoescape=engine.autoescape))
+        texts[name] = rendered if template else ""
     # One line: a header cannot carry a line break (the mail library refuses the message).
     subject = " ".join(clean_text(texts["subject"]).split())
     return RenderedMail(subject=subject[:255], text=clean_text(texts["text_body"]), html=texts["html_body"])
@@ -168,7 +169,9 @@ def template_check(source: TemplateSource) -> RenderedMail:
     errors = {}
     for name, engine in _FIELDS:
         try:
-            engine.from_string(getattr(source, name)).render(Context(sample_context()))
+            engine.from_string(getattr(source, name)).render(
+                Context(sample_context(), autoescape=engine.autoescape)
+            )
         except Exception as exc:  # bad syntax, or a render fault (an include of a file) is refused too
             errors[name] = _error_sentence(name, exc)
     if not source.subject.strip():
