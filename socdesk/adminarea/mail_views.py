@@ -98,7 +98,7 @@ def templates(request: HttpRequest) -> HttpResponse:
     the default, the global template or the department's own."""
     stored = {(t.kind, t.department_id) for t in MailTemplate.objects.all()}
     departments = list(Department.objects.order_by("name"))
-    rows = []
+    rows: list[tuple[str, str, Department | None, str]] = []
     for kind, label in TemplateKind.choices:
         rows.append((kind, label, None, "custom" if (kind, None) in stored else "default"))
         for department in departments:

@@ -164,5 +164,5 @@ class MailTemplate(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = self.department.name if self.department_id else "all departments"
+        where = self.department.name if self.department is not None else "all departments"
         return f"{self.get_kind_display()} ({where})"
