@@ -235,7 +235,12 @@ def mail_template_save(
     texts = (source.subject, source.text_body, source.html_body)
     source = TemplateSource(*(clean_text(text) for text in texts))
     template_check(source)
-    row = MailTemplate.objects.select_for_update().filter(kind=kind, department=department).first()
+    row = (
+        MailTemplate.objects.select_for_update()
+        .filter(kind=kind, department=department)
+        .order_by("pk")
+        .first()
+    )
     before = {"subject": row.subject, "text_body": row.text_body, "html_body": row.html_body} if row else {}
     if row is None:
         row = MailTemplate(kind=kind, department=department)
@@ -263,7 +268,12 @@ def mail_template_reset(*, actor: Actor, kind: str, department: Department | Non
     """Go back to what applies without this row (the global template, else the default); False when there
     was no row to remove."""
     _kind(kind)
-    row = MailTemplate.objects.select_for_update().filter(kind=kind, department=department).first()
+    row = (
+        MailTemplate.objects.select_for_update()
+        .filter(kind=kind, department=department)
+        .order_by("pk")
+        .first()
+    )
     if row is None:
         return False
     record(

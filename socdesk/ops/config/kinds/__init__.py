@@ -11,6 +11,7 @@ from socdesk.ops.config.kinds.alerts import INTEGRATIONS
 from socdesk.ops.config.kinds.base import Kind, Referable
 from socdesk.ops.config.kinds.filters import FILTERS
 from socdesk.ops.config.kinds.forms import CUSTOM_FORMS
+from socdesk.ops.config.kinds.mail import BANNED_SENDERS
 from socdesk.ops.config.kinds.routing import DEPARTMENT_SLA, HELP_TOPICS, SCHEDULES, SLA_PLANS
 
 KINDS: tuple[Kind, ...] = (
@@ -24,6 +25,7 @@ KINDS: tuple[Kind, ...] = (
     HELP_TOPICS,
     INTEGRATIONS,
     FILTERS,
+    BANNED_SENDERS,
 )
 
 # What entries may name: every kind, and agents (by username), which the file does not create.
