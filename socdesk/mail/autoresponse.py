@@ -55,7 +55,13 @@ def _recent_count(address: str, now: datetime) -> int:
 
 
 def skip_reason(
-    ticket: Ticket, draft: TicketDraft, address: str, now: datetime, *, department_on: bool = True
+    ticket: Ticket,
+    draft: TicketDraft,
+    address: str,
+    now: datetime,
+    *,
+    department_on: bool = True,
+    own: list[str] | None = None,
 ) -> str:
     """Why this new ticket's requester gets no auto-response, as a sentence; "" when they get one."""
     if not department_on:
@@ -71,7 +77,7 @@ def skip_reason(
     local = address.rpartition("@")[0].split("+", 1)[0]
     if local in MACHINE_SENDERS:
         return f"The requester {address} is a mail server's {local} address."
-    if is_own_address(address, own_addresses()):
+    if is_own_address(address, own_addresses() if own is None else own):
         return f"The requester {address} is one of SOCdesk's own addresses."
     ban = ban_for(address)
     if ban is not None:
@@ -87,25 +93,28 @@ def skip_reason(
 
 def autoresponses_after_create(tickets: list[Ticket], drafts: list[TicketDraft], now: datetime) -> None:
     """The tickets after-create hook: queue each new ticket's auto-response, or record why not."""
-    # Read from the database: the caller's department objects may predate a change of the switch.
-    switched_on = dict(
-        Department.objects.filter(pk__in={t.department_id for t in tickets}).values_list(
-            "pk", "auto_response"
-        )
-    )
+    candidates = []
     for ticket, draft in zip(tickets, drafts, strict=True):
         if draft.alert is not None or ticket.source == Source.ALERT:
-            continue  # an alert's ticket has no requester to answer
+            continue  # an alert's ticket has no requester to answer (and a batch of alerts costs nothing)
         requester = ticket.requester
         address = (requester.email if requester is not None else "").strip().lower()
-        if not address:
+        if address:
+            candidates.append((ticket, draft, address))
+        else:
             log.debug("No auto-response for %s: the requester has no e-mail address.", ticket.number)
-            continue
-        if not outbound_mail_configured():
-            log.debug("No auto-response for %s: outbound mail is not configured.", ticket.number)
-            continue
+    if not candidates:
+        return
+    if not outbound_mail_configured():
+        log.debug("No auto-responses for %s: outbound mail is not configured.", candidates[0][0].number)
+        return
+    # Read from the database: the caller's department objects may predate a change of the switch.
+    departments = {ticket.department_id for ticket, _draft, _address in candidates}
+    switched_on = dict(Department.objects.filter(pk__in=departments).values_list("pk", "auto_response"))
+    own = own_addresses()
+    for ticket, draft, address in candidates:
         on = switched_on.get(ticket.department_id, True)
-        reason = skip_reason(ticket, draft, address, now, department_on=on)
+        reason = skip_reason(ticket, draft, address, now, department_on=on, own=own)
         if reason:
             log.info("No auto-response for %s: %s", ticket.number, reason)
             record(
