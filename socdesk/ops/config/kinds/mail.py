@@ -11,8 +11,9 @@ from typing import Any
 from socdesk.core.errors import ServiceError
 from socdesk.mail.bans import ban_add, ban_normalise, ban_remove
 from socdesk.mail.models import BannedSender
+from socdesk.ops.config.document import Path
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer, deleted
-from socdesk.ops.config.schema import Check, Field, Path, Record, Text
+from socdesk.ops.config.schema import Check, Field, Record, Text
 
 
 def _canonical(stored: str) -> str:
