@@ -42,7 +42,7 @@ from socdesk.tickets.services import (
 
 logger = logging.getLogger(__name__)
 
-# The token SOCdesk's own subjects carry (`Re: ... [#SOC-1042]`, socdesk.mail.outbound.subject_for).
+# The token SOCdesk's own subjects carry (`Re: ... [#SOC-1042]`, socdesk.mail.mail_templates.mail_render).
 SUBJECT_TOKEN = re.compile(r"\[#\s*([A-Za-z][A-Za-z0-9]{0,15}-\d{1,12})\s*\]")
 RAW_NAME = "original.eml"
 MAIL_ACTOR = Actor.system("mail")

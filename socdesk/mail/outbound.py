@@ -3,7 +3,9 @@
 One path: an agent's reply (any channel) fires the tickets after-change hook, which queues an
 OutboundMessage in the reply's transaction when the requester has an address and outbound mail is
 configured; after commit the worker claims and sends it through `core.mailer.mail_deliver`, the same
-function notifications send through. See docs/email.md ("Sending").
+function notifications send through. `outbound_queue` writes every message to a requester (the
+auto-response too, socdesk.mail.autoresponse), rendered from its template (socdesk.mail.mail_templates).
+See docs/email.md ("Sending").
 """
 
 from __future__ import annotations
