@@ -84,9 +84,11 @@ def mail_receive(
     """Import one raw RFC 822 message, in one transaction.
 
     A Message-ID already imported is a `duplicate` and nothing is written (a unique row per Message-ID
-    makes that hold for two deliveries at the same moment too). A bounce is noted on the ticket of the
-    message it returns, or dropped (logged). Otherwise the message threads onto its ticket (In-Reply-To
-    or References naming a message SOCdesk sent or imported; else a `[#SOC-1042]` subject token, only
+    makes that hold for two deliveries at the same moment too). Mail from a banned sender
+    (socdesk.mail.bans), or refused by a ticket filter's "ban sender", is `banned`: only its row is kept.
+    A bounce is noted on the ticket of the message it returns, or dropped (logged). Otherwise the
+    message threads onto its ticket (In-Reply-To or References naming a message SOCdesk sent or
+    imported; else a `[#SOC-1042]` subject token, only
     from the ticket's requester or an agent who may reply on it), where the requester's mail is a
     message (reopening a resolved or closed ticket through the status service) and an agent's mail is
     that agent's reply (e-mailed to the requester like any reply); or it opens a ticket in `department`
