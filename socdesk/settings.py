@@ -390,6 +390,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "socdesk@localhost")
 SOCDESK_MAIL_CC_COLLABORATORS = env_bool("SOCDESK_MAIL_CC_COLLABORATORS", True)
 # The console's address as agents reach it, for links in mail (notifications): no request to read it from.
 SOCDESK_BASE_URL = env_str("SOCDESK_BASE_URL", f"http://{SOCDESK_BIND}")
+# At most this many auto-responses to one address per hour (a loop or a flood stops there); 0: none at all.
+SOCDESK_MAIL_AUTORESPONSE_LIMIT = env_int("SOCDESK_MAIL_AUTORESPONSE_LIMIT", 5)
 
 # --- SOCdesk --------------------------------------------------------------------------------------
 SOCDESK_TICKET_PREFIX = env_str("SOCDESK_TICKET_PREFIX", "SOC")

@@ -40,6 +40,12 @@ class Department(models.Model):
         help_text="Close resolved tickets this many days after resolving when the requester has not "
         "written since. Empty: never close them automatically.",
     )
+    # Auto-responses (socdesk.mail.autoresponse): the requester of a new ticket gets an acknowledgement.
+    auto_response = models.BooleanField(
+        default=True,
+        help_text="E-mail the requester of a new ticket an acknowledgement with its number "
+        "(never to automatic mail; a help topic or a ticket filter may turn it off for a ticket).",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -102,6 +102,25 @@ def department_set_autoclose(*, actor: Actor, department: Department, days: int 
 
 
 @transaction.atomic
+def department_set_auto_response(*, actor: Actor, department: Department, enabled: bool) -> Department:
+    """Turn the acknowledgement e-mail to the requesters of the department's new tickets on or off."""
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    if department.auto_response == enabled:
+        return department  # nothing changed: no event
+    before = {"auto_response": department.auto_response}
+    department.auto_response = enabled
+    department.save(update_fields=["auto_response"])
+    record(
+        actor=actor,
+        action="department.auto_response_changed",
+        target=department,
+        before=before,
+        after={"auto_response": enabled},
+    )
+    return department
+
+
+@transaction.atomic
 def agent_set_availability(*, actor: Actor, agent: Agent, available: bool) -> Agent:
     """Mark an agent available (auto-assignment may give them new tickets) or away (it gives them none).
 

@@ -124,6 +124,12 @@ class DepartmentEditForm(DepartmentForm):
         help_text="Counted from resolving; a reply from the requester reopens the ticket. "
         "Empty: resolved tickets stay resolved until someone closes them.",
     )
+    auto_response = forms.BooleanField(
+        label="Acknowledge new tickets by e-mail",
+        required=False,
+        help_text="The requester gets an auto-response with the ticket's number (never automatic mail; "
+        "see docs/email.md, Auto-responses).",
+    )
 
 
 class TeamForm(forms.Form):

@@ -80,6 +80,7 @@ ACTION_LABELS = {
     ActionType.NOTIFY: "Notify an address",
     ActionType.WEBHOOK: "Call a webhook",
     ActionType.REJECT: "Reject",
+    ActionType.BAN_SENDER: "Ban the sender and reject",
     ActionType.STOP: "Stop (no later filter runs)",
 }
 ACTION_VALUES = frozenset(t.value for t in ActionType)

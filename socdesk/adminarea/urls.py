@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from socdesk.adminarea import filter_views, form_views, mailbox_views, routing_views, tools, views
+from socdesk.adminarea import filter_views, form_views, mail_views, mailbox_views, routing_views, tools, views
 
 app_name = "adminarea"
 
@@ -25,6 +25,13 @@ urlpatterns = [
     path("api-keys", tools.apikeys, name="apikeys"),
     path("api-keys/new", tools.apikey_new, name="apikey-new"),
     path("api-keys/<int:pk>/revoke", tools.apikey_revoke_view, name="apikey-revoke"),
+    # Mail: the ban list and the templates of the mail sent to requesters.
+    path("banned-senders", mail_views.bans, name="bans"),
+    path("banned-senders/<int:pk>/delete", mail_views.ban_delete, name="ban-delete"),
+    path("mail-templates", mail_views.templates, name="mail-templates"),
+    path(
+        "mail-templates/<str:kind>/<int:department_pk>", mail_views.template_edit, name="mail-template-edit"
+    ),
     # Routing: ticket filters (with the dry run), SLA plans, schedules, help topics.
     path("filters", filter_views.filters, name="filters"),
     path("filters/new", filter_views.filter_new, name="filter-new"),

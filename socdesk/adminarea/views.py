@@ -35,6 +35,7 @@ from socdesk.accounts.selectors import (
 )
 from socdesk.accounts.services import (
     department_create,
+    department_set_auto_response,
     department_set_autoclose,
     department_set_retention,
     role_create,
@@ -358,8 +359,8 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """GET shows a department's form; POST changes its name, e-mail, description (department_update),
-    retention (department_set_retention), auto-assignment (assignment_policy_set) and auto-close days
-    (department_set_autoclose), in one transaction."""
+    retention (department_set_retention), auto-assignment (assignment_policy_set), auto-close days
+    (department_set_autoclose) and auto-responses (department_set_auto_response), in one transaction."""
     department = get_object_or_404(Department, pk=pk)
     initial = {
         "name": department.name,
@@ -369,6 +370,7 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "closed_ticket_retention_days": department.closed_ticket_retention_days,
         "assignment_mode": assignment_mode_of(department=department),
         "autoclose_resolved_days": department.autoclose_resolved_days,
+        "auto_response": department.auto_response,
     }
     form = DepartmentEditForm(request.POST or None, initial=initial)
     actor = request.actor  # type: ignore[attr-defined]
@@ -393,6 +395,7 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if data["assignment_mode"]:
             assignment_policy_set(actor=actor, department=department, mode=data["assignment_mode"])
         department_set_autoclose(actor=actor, department=department, days=data["autoclose_resolved_days"])
+        department_set_auto_response(actor=actor, department=department, enabled=data["auto_response"])
         return Department.objects.get(pk=department.pk)
 
     return _edit_page(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 
 
 def mail_deliver(
@@ -20,10 +20,13 @@ def mail_deliver(
     from_email: str | None = None,
     headers: dict[str, str] | None = None,
     connection: Any = None,
+    html: str = "",
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> None:
-    """Send one plain-text message now; raises OSError (smtplib's errors are OSErrors) when the mail
-    server cannot be reached or refuses it."""
-    EmailMessage(
+    """Send one message now: plain text, with an HTML alternative when `html` is given
+    (multipart/alternative) and (file name, bytes, content type) attachments; raises OSError (smtplib's
+    errors are OSErrors) when the mail server cannot be reached or refuses it."""
+    message = EmailMultiAlternatives(
         subject,
         body,
         from_email=from_email,
@@ -31,7 +34,12 @@ def mail_deliver(
         cc=list(cc),
         headers=headers or {},
         connection=connection,
-    ).send()
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    for filename, content, content_type in attachments:
+        message.attach(filename, content, content_type)
+    message.send()
 
 
 def mail_error_text(exc: BaseException) -> str:

@@ -10,14 +10,12 @@ the ticket already. Automatic mail adds nobody: an auto-reply's recipients are n
 from __future__ import annotations
 
 from collections.abc import Iterable
-from email.utils import parseaddr
 
 from django.conf import settings
 
-from socdesk.accounts.models import Department
 from socdesk.core.actor import Actor
 from socdesk.mail.loops import is_own_address
-from socdesk.mail.mailboxes import mailbox_addresses
+from socdesk.mail.own import own_addresses
 from socdesk.mail.parse import ParsedMessage
 from socdesk.tickets.models import Collaborator, Ticket
 from socdesk.tickets.services import collaborators_add_from_email
@@ -25,18 +23,6 @@ from socdesk.tickets.services import collaborators_add_from_email
 # A message copied to more people than this is a list or a mass mailing, not a conversation: only the
 # first ones are taken (each is a contact, a row and an audit event).
 MAX_COPIED = 50
-
-
-def own_addresses() -> list[str]:
-    """SOCdesk's own mailboxes: every department's address, every fetched mailbox's, and the sender of
-    its own mail."""
-    addresses = list(Department.objects.exclude(email="").values_list("email", flat=True))
-    addresses += mailbox_addresses()
-    for configured in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
-        address = parseaddr(configured or "")[1]
-        if address:
-            addresses.append(address)
-    return addresses
 
 
 def copied_addresses(parsed: ParsedMessage, own: Iterable[str]) -> list[str]:

@@ -22,10 +22,13 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.mail.bans import ban_add, ban_for
 from socdesk.mail.collaborators import collaborators_from_message
+from socdesk.mail.loops import HINT_AUTOMATED
 from socdesk.mail.models import InboundMessage, InboundOutcome, OutboundMessage
 from socdesk.mail.observables import message_observables
 from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
+from socdesk.routing.apply import FILTERS_ACTOR, SenderBanRequested
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Source, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
@@ -41,7 +44,7 @@ from socdesk.tickets.services import (
 
 logger = logging.getLogger(__name__)
 
-# The token SOCdesk's own subjects carry (`Re: ... [#SOC-1042]`, socdesk.mail.outbound.subject_for).
+# The token SOCdesk's own subjects carry (`Re: ... [#SOC-1042]`, socdesk.mail.mail_templates.mail_render).
 SUBJECT_TOKEN = re.compile(r"\[#\s*([A-Za-z][A-Za-z0-9]{0,15}-\d{1,12})\s*\]")
 RAW_NAME = "original.eml"
 MAIL_ACTOR = Actor.system("mail")
@@ -50,7 +53,8 @@ MAX_THREAD_IDS = 100  # a hostile References header may name thousands of ids
 
 @dataclass(frozen=True)
 class Receipt:
-    """What became of one received message: created, added, duplicate, bounce_noted or bounce_dropped."""
+    """What became of one received message: created, added, duplicate, bounce_noted, bounce_dropped or
+    banned."""
 
     outcome: str
     message_id: str
@@ -66,6 +70,7 @@ class Receipt:
             "duplicate": "duplicate",
             "bounce_noted": f"bounce noted on {number}",
             "bounce_dropped": "bounce dropped (it returns no message SOCdesk knows)",
+            "banned": "refused (the sender is banned)",
         }[self.outcome]
 
 
@@ -82,19 +87,20 @@ def mail_receive(
     """Import one raw RFC 822 message, in one transaction.
 
     A Message-ID already imported is a `duplicate` and nothing is written (a unique row per Message-ID
-    makes that hold for two deliveries at the same moment too). A bounce is noted on the ticket of the
-    message it returns, or dropped (logged). Otherwise the message threads onto its ticket (In-Reply-To
-    or References naming a message SOCdesk sent or imported; else a `[#SOC-1042]` subject token, only
-    from the ticket's requester, one of its collaborators or an agent who may reply on it), where the
-    requester's (or a collaborator's) mail is a message from them (reopening a resolved or closed ticket
-    through the status service) and an agent's mail is that agent's reply (e-mailed to the requester like
-    any reply); or it opens a ticket in `department` (default: the API default department,
-    SOCDESK_DEFAULT_DEPARTMENT else the first). The people it was copied to become collaborators
-    (socdesk.mail.collaborators). The raw message is attached as original.eml, the attachments with their
-    SHA-256, the observables linked; what could not be read or stored is said in an internal note.
-    `actor` is the channel (an API key, the pipe); `channel` names it on the stored row; `origin`
-    (`mailbox:7`) is what ticket filters restricted to one mailbox match. Raises ServiceError for an
-    empty message or no department.
+    makes that hold for two deliveries at the same moment too). Mail from a banned sender
+    (socdesk.mail.bans), or refused by a ticket filter's "ban sender", is `banned`: only its row is kept.
+    A bounce is noted on the ticket of the message it returns, or dropped (logged). Otherwise the
+    message threads onto its ticket (In-Reply-To or References naming a message SOCdesk sent or
+    imported; else a `[#SOC-1042]` subject token, only from the ticket's requester, one of its
+    collaborators or an agent who may reply on it), where the requester's (or a collaborator's) mail is a
+    message from them (reopening a resolved or closed ticket through the status service) and an agent's
+    mail is that agent's reply (e-mailed to the requester like any reply); or it opens a ticket in
+    `department` (default: the API default department, SOCDESK_DEFAULT_DEPARTMENT else the first). The
+    people it was copied to become collaborators (socdesk.mail.collaborators). The raw message is
+    attached as original.eml, the attachments with their SHA-256, the observables linked; what could not
+    be read or stored is said in an internal note. `actor` is the channel (an API key, the pipe);
+    `channel` names it on the stored row; `origin` (`mailbox:7`) is what ticket filters restricted to one
+    mailbox match. Raises ServiceError for an empty message or no department.
     """
     if not raw.strip():
         raise ServiceError(
@@ -109,6 +115,12 @@ def mail_receive(
     row = _claim(parsed, message_id, channel)
     if row is None:
         return _duplicate(message_id)
+    ban = ban_for(parsed.from_address)
+    if ban is not None:
+        # Refused before anything else is written; the row stays, so a redelivery is a duplicate.
+        logger.warning("Refused e-mail %s from %s: banned (%s).", message_id, parsed.from_address, ban.value)
+        InboundMessage.objects.filter(pk=row.pk).update(outcome=InboundOutcome.BANNED)
+        return Receipt("banned", message_id)
     if parsed.bounce is not None:
         return _bounce(raw, parsed, row, actor)
 
@@ -116,7 +128,11 @@ def mail_receive(
     observables = message_observables(parsed)
     ticket, agent = _thread_target(parsed)
     if ticket is None:
-        ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic, origin)
+        try:
+            with transaction.atomic():  # a refusal undoes the ticket, not the message's row
+                ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic, origin)
+        except SenderBanRequested as refusal:
+            return _ban_sender(refusal, parsed, row)
         author = _sender(parsed, actor)
         outcome = InboundOutcome.CREATED
     elif agent is not None:
@@ -152,6 +168,22 @@ def mail_receive(
         | ({"automated": parsed.automated} if parsed.automated else {}),
     )
     return Receipt(str(outcome), message_id, ticket, entry)
+
+
+def _ban_sender(refusal: SenderBanRequested, parsed: ParsedMessage, row: InboundMessage) -> Receipt:
+    """A ticket filter's "ban sender": the address goes on the ban list and the message is refused like a
+    banned sender's (nothing but its row is kept; no bounce to a spammer)."""
+    address = (refusal.address or parsed.from_address).lower()
+    if address and ban_for(address) is None:
+        ban_add(actor=FILTERS_ACTOR, entry=address, note=f"Ticket filter {refusal.filter_name!r}")
+    logger.warning(
+        "Refused e-mail %s from %s: the filter %r banned the sender.",
+        row.message_id,
+        address,
+        refusal.filter_name,
+    )
+    InboundMessage.objects.filter(pk=row.pk).update(outcome=InboundOutcome.BANNED)
+    return Receipt("banned", row.message_id)
 
 
 def _duplicate(message_id: str) -> Receipt:
@@ -283,6 +315,8 @@ def _open(
         observables=observables,
         help_topic=help_topic,
         origin=origin,
+        # Automatic mail gets no auto-response (socdesk.mail.autoresponse reads this).
+        hints={HINT_AUTOMATED: parsed.automated} if parsed.automated else {},
     )
     [ticket] = ticket_create_many([draft])
     return ticket, ticket.entries.order_by("id").first()

@@ -11,6 +11,10 @@ import re
 from collections.abc import Iterable, Mapping
 from email.utils import getaddresses
 
+# The key in TicketDraft.hints under which the mail reader says why a message is automatic (read by the
+# auto-response, which never answers automatic mail).
+HINT_AUTOMATED = "mail_automated"
+
 HeaderItems = Mapping[str, str] | Iterable[tuple[str, str]]
 
 MACHINE_SENDERS = ("mailer-daemon", "postmaster")

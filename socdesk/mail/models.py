@@ -15,9 +15,15 @@ class OutboundStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class OutboundKind(models.TextChoices):
+    REPLY = "reply", "Agent's reply"
+    AUTO_RESPONSE = "auto_response", "Auto-response to a new ticket"
+
+
 class OutboundMessage(models.Model):
-    """One e-mail of a ticket's thread to its requester, written with the reply and sent after commit by
-    the worker, which claims it first (queued/failed -> sending) so it goes out once."""
+    """One e-mail of a ticket's thread to its requester (an agent's reply, or the auto-response to a new
+    ticket), written in the change's transaction and sent after commit by the worker, which claims it
+    first (queued/failed -> sending) so it goes out once."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="outbound_messages")
     entry = models.ForeignKey(
@@ -32,6 +38,13 @@ class OutboundMessage(models.Model):
     cc = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=255)
     body = models.TextField()
+    # The HTML alternative of `body` (multipart/alternative); "" sends plain text only.
+    html = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=OutboundKind.choices, default=OutboundKind.REPLY)
+    # The first To address, lower-cased: the auto-responses' per-sender limit counts by it.
+    recipient = models.CharField(max_length=254, blank=True)
+    # Ids of the reply's attachments (tickets.Attachment) to send with it, chosen within the size cap.
+    attachment_ids = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
@@ -43,6 +56,8 @@ class OutboundMessage(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["ticket", "created_at", "id"], name="outbound_ticket_idx"),
+            # The auto-responses' rate limit: how many went to this address in the last hour.
+            models.Index(fields=["kind", "recipient", "created_at"], name="outbound_kind_recipient_idx"),
             # The sweep: what still waits (queued, or failed and to be retried), oldest first.
             models.Index(
                 fields=["created_at"],
@@ -58,12 +73,18 @@ class OutboundMessage(models.Model):
     def to_display(self) -> str:
         return ", ".join(self.to + self.cc)
 
+    @property
+    def automatic(self) -> bool:
+        """Sent by SOCdesk itself, not written by a person: carries `Auto-Submitted: auto-replied`."""
+        return self.kind == OutboundKind.AUTO_RESPONSE
+
 
 class InboundOutcome(models.TextChoices):
     CREATED = "created", "Opened a ticket"
     ADDED = "added", "Added to a ticket"
     BOUNCE_NOTED = "bounce_noted", "Bounce noted on a ticket"
     BOUNCE_DROPPED = "bounce_dropped", "Bounce of no known message"
+    BANNED = "banned", "Refused: the sender is banned"
 
 
 class InboundMessage(models.Model):
@@ -149,3 +170,57 @@ class Mailbox(models.Model):
     @property
     def server(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+class BannedSender(models.Model):
+    """An address (`spam@example.com`) or a whole domain (`example.com`, entered as `*@example.com` too)
+    whose mail is refused: nothing is imported and no auto-response goes back."""
+
+    # Lower-cased; an address holds an @, a domain does not.
+    value = models.CharField(max_length=254, unique=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["value"]
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_domain(self) -> bool:
+        return "@" not in self.value
+
+
+class TemplateKind(models.TextChoices):
+    AUTO_RESPONSE = "auto_response", "New ticket: auto-response"
+    REPLY = "reply", "Agent's reply"
+
+
+class MailTemplate(models.Model):
+    """An administrator's version of one kind of mail SOCdesk sends to requesters: subject, text and HTML,
+    Django template syntax over the documented variables only. No department: the global one; a
+    department's row overrides it there. Without a row the code's default is used."""
+
+    kind = models.CharField(max_length=20, choices=TemplateKind.choices)
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.CASCADE, related_name="mail_templates"
+    )
+    subject = models.CharField(max_length=255)
+    text_body = models.TextField()
+    html_body = models.TextField(blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "department__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "department"], name="mail_template_per_department"),
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(department__isnull=True), name="mail_template_one_global"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.department.name if self.department is not None else "all departments"
+        return f"{self.get_kind_display()} ({where})"

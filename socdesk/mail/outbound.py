@@ -3,7 +3,9 @@
 One path: an agent's reply (any channel) fires the tickets after-change hook, which queues an
 OutboundMessage in the reply's transaction when the requester has an address and outbound mail is
 configured; after commit the worker claims and sends it through `core.mailer.mail_deliver`, the same
-function notifications send through. See docs/email.md ("Sending").
+function notifications send through. `outbound_queue` writes every message to a requester (the
+auto-response too, socdesk.mail.autoresponse), rendered from its template (socdesk.mail.mail_templates).
+See docs/email.md ("Sending").
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.html import strip_tags
+from django.utils.html import escape, strip_tags
 
 from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent
@@ -24,13 +26,17 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, ServiceError
-from socdesk.core.text import clean_text
-from socdesk.mail.models import OutboundMessage, OutboundStatus
+from socdesk.mail.mail_templates import RenderedMail, mail_render
+from socdesk.mail.models import OutboundKind, OutboundMessage, OutboundStatus, TemplateKind
 from socdesk.mail.tasks import send_after_commit
 from socdesk.tickets.hooks import TicketChange
-from socdesk.tickets.models import ThreadEntry, Ticket
+from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
 from socdesk.tickets.selectors import tickets_visible_to
+from socdesk.tickets.services import ticket_note
 from socdesk.tickets.services.steps import require_perm
+
+# Who writes the ticket's note when a reply's attachments could not go with its e-mail.
+MAIL_SENDER = Actor.system("mail")
 
 # --- what a reply became ---------------------------------------------------------------------------
 
@@ -93,19 +99,10 @@ def _domain(address: str) -> str:
     return domain or "socdesk.localhost"
 
 
-def subject_for(ticket: Ticket) -> str:
-    """`Re: <subject> [#SOC-1042]`: the token lets replies find their ticket whatever mail client."""
-    # One line: a header cannot carry a line break (the mail library refuses the message).
-    subject = " ".join(clean_text(ticket.subject).split())
-    return f"Re: {subject} [#{ticket.number}]"[:255]
-
-
-def body_for(ticket: Ticket, entry: ThreadEntry) -> str:
-    """The reply as plain text, with a footer naming the ticket."""
+def entry_text(entry: ThreadEntry) -> str:
+    """A thread entry's text as plain text (an HTML entry's tags stripped)."""
     text = strip_tags(entry.body) if entry.body_format == "html" else entry.body
-    text = text.replace("\r\n", "\n")
-    footer = f"Ticket {ticket.number} · reply to this message to add to the ticket."
-    return clean_text(f"{text.rstrip()}\n\n-- \n{footer}\n")
+    return text.replace("\r\n", "\n").rstrip()
 
 
 def on_ticket_change(change: TicketChange) -> None:
@@ -121,12 +118,69 @@ def on_ticket_change(change: TicketChange) -> None:
 def outbound_reply_queue(*, ticket: Ticket, entry: ThreadEntry) -> OutboundMessage | None:
     """Queue the e-mail of an agent's reply to the requester, in the reply's transaction, and hand it to
     the worker after commit; None when the requester has no address or outbound mail is not configured
-    (nothing is queued then: the console and the API say so)."""
+    (nothing is queued then: the console and the API say so). The reply's attachments go with it up to
+    the attachment size limit; past it they are left out and the message and the ticket say so."""
     to = _requester_address(ticket)
     if not to or not outbound_mail_configured():
         return None
+    attachments, left_out = attachments_within_cap(entry)
+    rendered = mail_render(TemplateKind.REPLY, ticket, agent=entry.author_agent, message=entry_text(entry))
+    if left_out:
+        names = ", ".join(f"{a.filename} ({a.size:,} bytes)" for a in left_out)
+        sentence = (
+            f"Not attached, as the attachments together are over the {settings.ATTACHMENT_MAX_BYTES:,} byte "
+            f"limit: {names}. Ask us for them by replying to this message."
+        )
+        rendered = RenderedMail(
+            rendered.subject,
+            f"{rendered.text.rstrip()}\n\n{sentence}\n",
+            f"{rendered.html}\n<p>{escape(sentence)}</p>\n" if rendered.html else "",
+        )
+        ticket_note(
+            actor=MAIL_SENDER,
+            ticket=ticket,
+            body=f"The e-mail of this reply to {to} went without attachments over the "
+            f"{settings.ATTACHMENT_MAX_BYTES:,} byte limit: {names}.",
+        )
+    return outbound_queue(
+        ticket=ticket,
+        entry=entry,
+        kind=OutboundKind.REPLY,
+        to=to,
+        rendered=rendered,
+        attachment_ids=[a.pk for a in attachments],
+    )
+
+
+def attachments_within_cap(entry: ThreadEntry) -> tuple[list[Attachment], list[Attachment]]:
+    """The entry's attachments that fit in one message together (SOCDESK_ATTACHMENT_MAX_BYTES, in the
+    order they were added), and those left out."""
+    kept, left_out, total = [], [], 0
+    for attachment in entry.attachments.order_by("id"):
+        if total + attachment.size <= settings.ATTACHMENT_MAX_BYTES:
+            kept.append(attachment)
+            total += attachment.size
+        else:
+            left_out.append(attachment)
+    return kept, left_out
+
+
+def outbound_queue(
+    *,
+    ticket: Ticket,
+    entry: ThreadEntry | None,
+    kind: str,
+    to: str,
+    rendered: RenderedMail,
+    attachment_ids: list[int] | None = None,
+    answers: str = "",
+) -> OutboundMessage:
+    """Write one outgoing message of the ticket's thread (Message-ID generated, In-Reply-To/References
+    naming the ticket's earlier ones, after `answers`: the requester's message it answers, `<id>`) and
+    hand it to the worker after commit."""
     from_email = ticket.department.email or settings.DEFAULT_FROM_EMAIL
-    earlier = list(
+    earlier = [answers] if answers else []
+    earlier += (
         OutboundMessage.objects.filter(ticket=ticket)
         .order_by("created_at", "id")
         .values_list("message_id", flat=True)
@@ -134,14 +188,18 @@ def outbound_reply_queue(*, ticket: Ticket, entry: ThreadEntry) -> OutboundMessa
     message = OutboundMessage.objects.create(
         ticket=ticket,
         entry=entry,
+        kind=kind,
         message_id=f"<{ticket.number.lower()}.{uuid.uuid4().hex}@{_domain(from_email)}>",
         in_reply_to=earlier[-1] if earlier else "",
         references=" ".join(earlier),
         from_email=from_email,
         to=[to],
+        recipient=to.lower()[:254],
         cc=[],
-        subject=subject_for(ticket),
-        body=body_for(ticket, entry),
+        subject=rendered.subject,
+        body=rendered.text,
+        html=rendered.html,
+        attachment_ids=list(attachment_ids or []),
         created_at=timezone.now(),
     )
     send_after_commit([message.pk])

@@ -13,6 +13,7 @@ from django.utils import timezone
 from socdesk.core.errors import ServiceError
 from socdesk.core.mailer import mail_deliver, mail_error_text
 from socdesk.mail.models import OutboundMessage, OutboundStatus
+from socdesk.tickets.models import Attachment
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +22,25 @@ WAITING = (OutboundStatus.QUEUED, OutboundStatus.FAILED)
 
 
 def _headers(message: OutboundMessage) -> dict[str, str]:
-    # No Auto-Submitted header: a person wrote this reply, and the requester's autoresponder may answer.
     headers = {"Message-ID": message.message_id}
+    if message.automatic:
+        # RFC 3834: the requester's autoresponder must not answer an auto-response (no loop). A reply has
+        # no such header: a person wrote it, and the requester's autoresponder may answer.
+        headers["Auto-Submitted"] = "auto-replied"
     if message.in_reply_to:
         headers["In-Reply-To"] = message.in_reply_to
     if message.references:
         headers["References"] = message.references
     return headers
+
+
+def _attachments(message: OutboundMessage) -> list[tuple[str, bytes, str]]:
+    """The files chosen when the message was queued, read from the attachment storage."""
+    files = []
+    for attachment in Attachment.objects.filter(pk__in=message.attachment_ids).order_by("id"):
+        with attachment.file.open("rb") as handle:
+            files.append((attachment.filename, handle.read(), attachment.content_type))
+    return files
 
 
 def outbound_send(message_ids: Iterable[int]) -> int:
@@ -56,6 +69,8 @@ def outbound_send(message_ids: Iterable[int]) -> int:
                 from_email=message.from_email,
                 headers=_headers(message),
                 connection=connection,
+                html=message.html,
+                attachments=_attachments(message),
             )
         # smtplib's errors are OSErrors; a message the mail library refuses to build raises ValueError.
         except (OSError, ValueError) as exc:

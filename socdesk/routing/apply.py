@@ -43,6 +43,7 @@ from socdesk.routing.selectors import ruleset_current_with_skipped
 from socdesk.routing.snapshot import configuration_changed
 from socdesk.routing.tasks import webhooks_queue
 from socdesk.routing.vocabulary import (
+    REFUSING,
     ActionType,
     MatchedAction,
     MatchSubject,
@@ -71,6 +72,20 @@ REFERENCES: dict[ActionType, tuple[type[Model], str]] = {
     ActionType.SET_AGENT: (Agent, "agent"),
     ActionType.SET_HELP_TOPIC: (HelpTopic, "help topic"),
 }
+
+
+# Set on a draft refused by a "ban sender" action.
+BAN_SENDER = "ban_sender"
+
+
+class SenderBanRequested(PermissionDenied):
+    """A ticket filter's "ban sender" refused the ticket: the channel that can (mail, socdesk.mail.inbound)
+    adds `address` to its ban list; everywhere else it is a refusal like `reject`."""
+
+    def __init__(self, message: str, *, address: str, filter_name: str) -> None:
+        super().__init__(message, fields={"filter": filter_name})
+        self.address = address
+        self.filter_name = filter_name
 
 
 def refusal_message(actor: Actor, filter_name: str) -> str:
@@ -214,7 +229,9 @@ class FilterRun:
             return None
         if evaluation.rejected:
             self.rejected_hits.update(evaluation.matched)
-            rejecting = next(a.filter_id for a in evaluation.actions if a.type is ActionType.REJECT)
+            rejecting = next(a.filter_id for a in evaluation.actions if a.type in REFUSING)
+            if evaluation.bans_sender:
+                draft.hints[BAN_SENDER] = True
             return self.names.get(rejecting, "")
         draft.hints[MATCHED] = evaluation.matched
         self._apply(draft, evaluation.actions)
@@ -306,6 +323,12 @@ def filters_before_create(drafts: list[TicketDraft]) -> None:
         for draft in drafts:
             refused_by = run.route(draft)
             if refused_by is not None:
+                if draft.hints.get(BAN_SENDER):
+                    raise SenderBanRequested(
+                        refusal_message(draft.actor, refused_by),
+                        address=draft.requester_email,
+                        filter_name=refused_by,
+                    )
                 raise PermissionDenied(refusal_message(draft.actor, refused_by))
     finally:
         run.finish()

@@ -61,7 +61,7 @@ class DryRun:
 
 def _ends_run(compiled: CompiledFilter) -> bool:
     return compiled.stop_on_match or any(
-        a.type in (ActionType.STOP, ActionType.REJECT) for a in compiled.actions
+        a.type in (ActionType.STOP, ActionType.REJECT, ActionType.BAN_SENDER) for a in compiled.actions
     )
 
 

@@ -35,6 +35,7 @@ from socdesk.routing.vocabulary import (
     NEGATED,
     PLAIN_FIELDS,
     REFERENCE_ACTIONS,
+    REFUSING,
     SEVERITY_ORDER,
     SEVERITY_RANK,
     STATUSES,
@@ -242,7 +243,7 @@ def _compile_action(spec: ActionSpec, index: int, fail: Callable[[str], RuleErro
         if kind is ActionType.WEBHOOK and not value.startswith(("https://", "http://")):
             raise fail(f"action {index + 1} (webhook) needs an http:// or https:// URL, not {value!r}")
     else:
-        value = None  # reject, suppress_autoresponse and stop take no value
+        value = None  # reject, ban_sender, suppress_autoresponse and stop take no value
     return MatchedAction(filter_id=0, type=kind, value=value)
 
 
@@ -362,7 +363,7 @@ class Ruleset:
             matched.append(compiled.id)
             terminal = compiled.stop_on_match
             for action in compiled.actions:
-                if action.type is ActionType.STOP or action.type is ActionType.REJECT:
+                if action.type is ActionType.STOP or action.type in REFUSING:
                     terminal = True
                 if action.type is not ActionType.STOP:
                     actions.append(action)

@@ -62,6 +62,8 @@ class ActionType(StrEnum):
     """What a matching filter does to the ticket (applied later, in order, by the ticket services)."""
 
     REJECT = "reject"
+    # Reject, and add the requester's address to the mail ban list (socdesk.mail.bans) when it came by mail.
+    BAN_SENDER = "ban_sender"
     SET_DEPARTMENT = "set_department"
     SET_TEAM = "set_team"
     SET_AGENT = "set_agent"
@@ -77,6 +79,8 @@ class ActionType(StrEnum):
     STOP = "stop"
 
 
+# Actions that refuse the ticket (and end the filter run).
+REFUSING = frozenset({ActionType.REJECT, ActionType.BAN_SENDER})
 # Actions whose value is the id of a stored object; the services check that the object exists.
 REFERENCE_ACTIONS = {
     ActionType.SET_DEPARTMENT: "department",
@@ -194,7 +198,11 @@ class Evaluation:
 
     @property
     def rejected(self) -> bool:
-        return any(action.type is ActionType.REJECT for action in self.actions)
+        return any(action.type in REFUSING for action in self.actions)
+
+    @property
+    def bans_sender(self) -> bool:
+        return any(action.type is ActionType.BAN_SENDER for action in self.actions)
 
 
 def subject_for_alert(

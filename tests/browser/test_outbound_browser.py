@@ -62,6 +62,7 @@ def test_reply_is_emailed_and_a_failed_one_is_retried(
     page.screenshot(path=screenshots / "outbound-reply-retried.png", full_page=True)
 
     received = [message_from_bytes(raw, policy=policy.default) for _, raw in smtp.messages]
-    assert len(received) == 2
-    assert received[1]["In-Reply-To"] == received[0]["Message-ID"]
-    assert received[1]["Subject"] == f"Re: Phishing mail with macro attachment [#{ticket.number}]"
+    assert len(received) == 3  # the new ticket's auto-response, then the two replies
+    assert received[0]["Auto-Submitted"] == "auto-replied"
+    assert received[2]["In-Reply-To"] == received[1]["Message-ID"]
+    assert received[2]["Subject"] == f"Re: Phishing mail with macro attachment [#{ticket.number}]"

@@ -8,7 +8,9 @@ from email import message_from_bytes, policy
 
 import pytest
 
+from socdesk.accounts.services import department_set_auto_response
 from socdesk.audit.models import AuditEvent
+from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.mail.models import OutboundMessage
 from socdesk.mail.outbound import outbound_retry
@@ -19,6 +21,13 @@ from socdesk.tickets.models import Ticket
 from tests.console_helpers import client_for
 from tests.core.processes import free_port
 from tests.mailserver import Inbox
+
+
+@pytest.fixture(autouse=True)
+def replies_only(people):
+    """These tests are about replies: the SOC department sends no auto-response to new tickets
+    (tests/mail/test_autoresponse.py covers those)."""
+    department_set_auto_response(actor=Actor.system("test"), department=people.soc, enabled=False)
 
 
 def parsed(inbox: Inbox):
@@ -59,9 +68,16 @@ def test_a_reply_is_mailed_to_the_requester_with_the_ticket_token(
     assert message["Subject"] == f"Re: Suspicious PowerShell on WS-042 [#{number}]"
     assert message["Message-ID"] == stored.message_id and stored.message_id.endswith("@example.test>")
     assert message["In-Reply-To"] is None
-    body = message.get_content().replace("\r\n", "\n")
-    assert body.startswith("We blocked the sender.\nPlease reboot WS-042.\n")
+    assert message["Auto-Submitted"] is None  # a person wrote it: the requester's autoresponder may answer
+    assert message.get_content_type() == "multipart/alternative"
+    body = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    # The reader cuts a requester's answer at the marker (socdesk.mail.text.reply_part).
+    assert body.startswith("-- reply above this line --\n\nWe blocked the sender.\nPlease reboot WS-042.\n")
     assert f"Ticket {number} · reply to this message to add to the ticket." in body
+    assert "Alice" in body  # the agent's name in the signature
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "We blocked the sender.<br>Please reboot WS-042." in html
+    assert stored.kind == "reply" and stored.html == html.replace("\r\n", "\n")
     assert stored.status == "sent" and stored.attempts == 1 and stored.sent_at is not None
     assert stored.entry.body.startswith("We blocked the sender.")
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from socdesk.accounts.services import department_set_auto_response
+from socdesk.core.actor import Actor
 from socdesk.mail.models import OutboundMessage
 from socdesk.tickets import services
 from tests.api.conftest import ApiClient, make_key
 
 SCOPES = ["tickets:read", "tickets:write"]
+
+
+@pytest.fixture(autouse=True)
+def replies_only(people):
+    """These tests are about replies: the SOC department sends no auto-response to new tickets
+    (tests/mail/test_autoresponse.py covers those)."""
+    department_set_auto_response(actor=Actor.system("test"), department=people.soc, enabled=False)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Department, Role, Team
 from socdesk.accounts.services import (
     department_create,
+    department_set_auto_response,
     department_set_autoclose,
     department_set_retention,
     role_create,
@@ -71,6 +72,7 @@ def _department_entry(department: Department) -> Entry:
         "closed_ticket_retention_days": department.closed_ticket_retention_days,
         "autoclose_resolved_days": department.autoclose_resolved_days,
         "assignment_mode": _assignment_mode(department),
+        "auto_response": department.auto_response,
     }
 
 
@@ -99,6 +101,10 @@ def _write_department(writer: Writer, entry: Entry, existing: Department | None)
             actor=writer.actor, department=department, days=entry["autoclose_resolved_days"]
         )
     _write_assignment_mode(writer, entry["assignment_mode"], department=department)
+    if department.auto_response != entry["auto_response"]:
+        department = department_set_auto_response(
+            actor=writer.actor, department=department, enabled=entry["auto_response"]
+        )
     return department
 
 
@@ -114,6 +120,7 @@ DEPARTMENTS = Kind(
             "closed_ticket_retention_days": Field(Nullable(Integer(minimum=1)), None),
             "autoclose_resolved_days": Field(Nullable(Integer(minimum=1)), None),
             "assignment_mode": ASSIGNMENT_MODE,
+            "auto_response": Field(Boolean(), True),
         }
     ),
     read=lambda: by_name(
@@ -122,7 +129,8 @@ DEPARTMENTS = Kind(
     find=lambda name: Department.objects.filter(name=name).first(),
     write=_write_department,
     comment="autoclose_resolved_days: a resolved ticket closes by itself after so many days (null: never).\n"
-    "assignment_mode: who gets new unassigned tickets: none | round_robin | fewest_open.",
+    "assignment_mode: who gets new unassigned tickets: none | round_robin | fewest_open.\n"
+    "auto_response: e-mail the requester of a new ticket an acknowledgement (docs/email.md).",
 )
 
 # --- roles ---------------------------------------------------------------------------------------------
