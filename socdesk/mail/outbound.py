@@ -31,7 +31,7 @@ from socdesk.mail.models import OutboundKind, OutboundMessage, OutboundStatus, T
 from socdesk.mail.tasks import send_after_commit
 from socdesk.tickets.hooks import TicketChange
 from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
-from socdesk.tickets.selectors import tickets_visible_to
+from socdesk.tickets.selectors import collaborator_addresses, tickets_visible_to
 from socdesk.tickets.services import ticket_note
 from socdesk.tickets.services.steps import require_perm
 
@@ -73,7 +73,7 @@ def reply_email_outcome(entry: ThreadEntry) -> EmailOutcome:
     """What became of the e-mail of this reply (after `ticket_reply` returned)."""
     message = OutboundMessage.objects.filter(entry=entry).order_by("-id").first()
     if message is not None:
-        return EmailOutcome(message.status, list(message.to), message.last_error)
+        return EmailOutcome(message.status, [*message.to, *message.cc], message.last_error)
     if not _requester_address(entry.ticket):
         return EmailOutcome("no_address")
     return EmailOutcome("not_configured")
@@ -116,10 +116,11 @@ def on_ticket_change(change: TicketChange) -> None:
 
 
 def outbound_reply_queue(*, ticket: Ticket, entry: ThreadEntry) -> OutboundMessage | None:
-    """Queue the e-mail of an agent's reply to the requester, in the reply's transaction, and hand it to
-    the worker after commit; None when the requester has no address or outbound mail is not configured
-    (nothing is queued then: the console and the API say so). The reply's attachments go with it up to
-    the attachment size limit; past it they are left out and the message and the ticket say so."""
+    """Queue the e-mail of an agent's reply to the requester, copied to the ticket's collaborators, in the
+    reply's transaction, and hand it to the worker after commit; None when the requester has no address
+    or outbound mail is not configured (nothing is queued then: the console and the API say so). The
+    reply's attachments go with it up to the attachment size limit; past it they are left out and the
+    message and the ticket say so."""
     to = _requester_address(ticket)
     if not to or not outbound_mail_configured():
         return None
@@ -147,6 +148,7 @@ def outbound_reply_queue(*, ticket: Ticket, entry: ThreadEntry) -> OutboundMessa
         entry=entry,
         kind=OutboundKind.REPLY,
         to=to,
+        cc=[address for address in collaborator_addresses(ticket) if address != to.lower()],
         rendered=rendered,
         attachment_ids=[a.pk for a in attachments],
     )
@@ -172,6 +174,7 @@ def outbound_queue(
     kind: str,
     to: str,
     rendered: RenderedMail,
+    cc: list[str] | None = None,
     attachment_ids: list[int] | None = None,
     answers: str = "",
 ) -> OutboundMessage:
@@ -195,7 +198,7 @@ def outbound_queue(
         from_email=from_email,
         to=[to],
         recipient=to.lower()[:254],
-        cc=[],
+        cc=list(cc or []),
         subject=rendered.subject,
         body=rendered.text,
         html=rendered.html,

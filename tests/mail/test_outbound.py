@@ -271,3 +271,24 @@ def test_a_message_the_mail_library_refuses_fails_with_its_reason(
     message.refresh_from_db()
     assert message.status == "failed" and "newlines" in message.last_error
     assert smtp.messages == []
+
+
+def test_a_reply_is_copied_to_the_tickets_collaborators(
+    people, soc_ticket, smtp, django_capture_on_commit_callbacks
+):
+    services.collaborator_add(actor=Actor.for_agent(people.alice), ticket=soc_ticket, email="Mia@Example.com")
+    services.collaborator_add(
+        actor=Actor.for_agent(people.alice), ticket=soc_ticket, email="boss@example.com"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        page = reply(people, soc_ticket, "Contained; details below.")
+    assert "Reply queued for e-mail to dana@example.test, mia@example.com, boss@example.com." in page
+    [(recipients, message)] = parsed(smtp)
+    assert sorted(recipients) == ["boss@example.com", "dana@example.test", "mia@example.com"]
+    assert message["To"] == "dana@example.test"
+    assert message["Cc"] == "mia@example.com, boss@example.com"
+    # An internal note goes to nobody, collaborators included.
+    ticket = Ticket.objects.get(pk=soc_ticket.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_note(actor=Actor.for_agent(people.alice), ticket=ticket, body="Internal only.")
+    assert len(smtp.messages) == 1
