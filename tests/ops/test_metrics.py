@@ -3,7 +3,10 @@ see it (a token or an allowed address; anyone else gets a 404)."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -366,3 +369,24 @@ def test_a_bad_allow_list_fails_at_start_naming_the_variable(monkeypatch):
     assert env_networks("SOCDESK_METRICS_ALLOW", []) == ["192.0.2.1/32", "2001:db8::/32"]
     monkeypatch.setenv("SOCDESK_METRICS_ALLOW", "")
     assert env_networks("SOCDESK_METRICS_ALLOW", ["127.0.0.1/32"]) == []
+
+
+# --- the docs ---------------------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_every_metric_is_documented_and_the_dashboard_uses_only_metrics_that_exist(client):
+    exposed = {name for name in names(scrape(client)) if name.startswith("socdesk_")}
+    families = {re.sub(r"_(total|bucket|count|sum|created)$", "", name) for name in exposed}
+    documented = set(re.findall(r"`(socdesk_[a-z_]+)`", (DOCS / "metrics.md").read_text()))
+    documented = {re.sub(r"_total$", "", name) for name in documented}
+    assert families - documented == set(), "document these in docs/metrics.md"
+    dashboard = json.loads((DOCS / "grafana/socdesk.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"socdesk_[a-z_]+", target["expr"])
+    }
+    assert used and used <= exposed | {"socdesk_http_request_duration_seconds_bucket"}

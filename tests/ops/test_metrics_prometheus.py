@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.core.processes import free_port
+from tests.core.processes import REPO, free_port
 from tests.routing.sla_fixtures import open_ticket
 
 PROMETHEUS = "/usr/bin/prometheus"
@@ -128,3 +129,13 @@ def test_prometheus_scrapes_with_the_token_and_queries_socdesk_metrics(prometheu
         api, "histogram_quantile(0.5, sum by (le) (socdesk_http_request_duration_seconds_bucket))"
     )
     assert latency and float(latency[0]["value"][1]) > 0
+
+
+def test_every_query_of_the_grafana_dashboard_is_valid_promql(prometheus):
+    api, _process, _log = prometheus
+    dashboard = json.loads((REPO / "docs/grafana/socdesk.json").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert len(expressions) >= 9
+    for expression in expressions:
+        answer = api.get("/api/v1/query", params={"query": expression.replace("$__rate_interval", "1m")})
+        assert answer.json()["status"] == "success", (expression, answer.text)
