@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.cache import never_cache
 
-from socdesk.core.actor import client_ip
+from socdesk.core.actor import client_ip, forwarded_by_untrusted_proxy
 from socdesk.core.metrics import exposition
 
 
@@ -25,7 +25,9 @@ def scrape_allowed(request: HttpRequest) -> bool:
     if token and scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode()):
         return True
     address = client_ip(request)
-    if not address:
+    # A proxy on this machine that is not in SOCDESK_TRUSTED_PROXIES makes every client look local: the
+    # address says nothing then, only the token lets the scrape in.
+    if not address or forwarded_by_untrusted_proxy(request):
         return False
     try:
         ip = ipaddress.ip_address(address)

@@ -356,7 +356,13 @@ def test_the_allow_list_takes_networks_and_believes_forwarded_addresses_only_fro
     assert client.get("/metrics", **spoofed).status_code == 404
     settings.TRUSTED_PROXIES = ["198.51.100.7"]
     assert client.get("/metrics", **spoofed).status_code == 200
-    # Behind that proxy, the proxy's own address is not the client's.
+    # A proxy on this machine that SOCdesk was not told about: every client would look local.
+    settings.SOCDESK_METRICS_ALLOW = ["127.0.0.1/32"]
+    settings.TRUSTED_PROXIES = []
+    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP"):
+        assert client.get("/metrics", **{header: "198.51.100.7"}).status_code == 404
+    settings.TRUSTED_PROXIES = ["198.51.100.7"]
+    # Behind a trusted proxy, the proxy's own address is not the client's.
     settings.SOCDESK_METRICS_ALLOW = ["198.51.100.7/32"]
     assert client.get("/metrics", **spoofed).status_code == 404
 
