@@ -54,9 +54,12 @@ class RequestMetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
         response = self.get_response(request)
-        elapsed = time.perf_counter() - started
-        group = route_group(request)
-        method = request.method if request.method in METHODS else "other"
-        HTTP_REQUESTS.labels(group=group, method=method, status=f"{response.status_code // 100}xx").inc()
-        HTTP_DURATION.labels(group=group, method=method).observe(elapsed)
+        request_observed(route_group(request), request, response, time.perf_counter() - started)
         return response
+
+
+def request_observed(group: str, request: HttpRequest, response: HttpResponseBase, seconds: float) -> None:
+    """Count and time one answered request (also called by the WSGI short way, socdesk.api.fastpath)."""
+    method = request.method if request.method in METHODS else "other"
+    HTTP_REQUESTS.labels(group=group, method=method, status=f"{response.status_code // 100}xx").inc()
+    HTTP_DURATION.labels(group=group, method=method).observe(seconds)

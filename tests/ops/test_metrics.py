@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.test import RequestFactory
 from huey.contrib.djhuey import HUEY
 from prometheus_client.parser import text_string_to_metric_families
 
 from socdesk.alerts.ingest import delivery_process, delivery_receive
 from socdesk.alerts.models import WebhookDelivery
+from socdesk.api.fastpath import MachineFastPath
 from socdesk.audit.services import seal_pending
 from socdesk.core import metrics
 from socdesk.core.env import env_networks
@@ -205,6 +207,34 @@ def test_a_refused_webhook_counts_received_and_refused_with_the_reason_and_store
         before, acknowledged, adapter="alertmanager"
     )
     assert not WebhookDelivery.objects.exists()
+
+
+def test_webhooks_taking_the_wsgi_short_way_are_counted_as_on_djangos(client):
+    """Under `socdesk serve` webhook and osTicket POSTs skip Django's middleware (socdesk.api.fastpath)."""
+
+    def django_app(environ, start_response):
+        raise AssertionError("the short way was not taken")
+
+    short_way = MachineFastPath(django_app)
+    before = scrape(client)
+    for path in ("/api/v1/hooks/alertmanager", "/api/tickets.json"):
+        environ = RequestFactory().post(path, data=b"{}", content_type="application/json").environ
+        short_way(environ, lambda status, headers: None)
+    after = scrape(client)
+    for group in ("webhooks", "osticket"):
+        labels = {"group": group, "method": "POST", "status": "4xx"}
+        assert value(after, "socdesk_http_requests_total", **labels) == (
+            value(before, "socdesk_http_requests_total", **labels) + 1
+        )
+        count = "socdesk_http_request_duration_seconds_count"
+        assert (
+            value(after, count, group=group, method="POST")
+            == value(before, count, group=group, method="POST") + 1
+        )
+    refused = {"adapter": "alertmanager", "reason": "unauthorized"}
+    assert value(after, "socdesk_deliveries_refused_total", **refused) == (
+        value(before, "socdesk_deliveries_refused_total", **refused) + 1
+    )
 
 
 def test_an_unknown_adapter_is_not_a_label(client):
