@@ -111,6 +111,13 @@ def test_serve_adds_up_its_web_workers_requests_and_the_worker_process_deliverie
             for _ in range(40):
                 assert http.get("/healthz", headers={"Connection": "close"}).status_code == 200
         assert scrape()[healthz] == before + 40
+        # A webhook POST takes granian's short way around Django's middleware: counted all the same.
+        refused = httpx.post(f"{base}/api/v1/hooks/alertmanager", content=b"{}", timeout=10)
+        assert refused.status_code == 401
+        webhooks = ("socdesk_http_requests_total", frozenset(
+            {"group": "webhooks", "method": "POST", "status": "4xx"}.items()
+        ))  # fmt: skip
+        assert scrape()[webhooks] == 1
         writers = {path.stem.rsplit("_", 1)[1] for path in (data / "metrics").glob("counter_*.db")}
         assert len(writers) >= 2, writers  # the worker and at least one web worker
         server.signal_leader(signal.SIGTERM)
