@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from socdesk.accounts.groupmap import load_group_map
 from socdesk.core.email_url import parse_email_url
-from socdesk.core.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from socdesk.core.env import env_bool, env_float, env_int, env_list, env_networks, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("SOCDESK_DATA_DIR", "./var")).resolve()
@@ -82,6 +82,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts and times every request, static files and refusals by the middleware below too.
+    "socdesk.core.request_metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "socdesk.core.bodies.StreamedBodyMiddleware",  # Transfer-Encoding: chunked bodies, within the limit
     # Serves collected static files with far-future caching and compression, under granian too.
@@ -175,6 +177,14 @@ _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else o
 SOCDESK_WEB_WORKERS = env_int("SOCDESK_WEB_WORKERS", _CORES + 1 if DATABASE_URL else 1)
 SOCDESK_WEB_THREADS = env_int("SOCDESK_WEB_THREADS", 16)
 SOCDESK_ACCESS_LOG = env_bool("SOCDESK_ACCESS_LOG", True)
+
+# --- /metrics (Prometheus; docs/metrics.md) --------------------------------------------------------
+# A scrape is let in by the bearer token or by its address (after SOCDESK_TRUSTED_PROXIES); else 404.
+SOCDESK_METRICS_TOKEN = env_secret("SOCDESK_METRICS_TOKEN")
+SOCDESK_METRICS_ALLOW = env_networks("SOCDESK_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
+# Database readings (backlog, open tickets...) are reused for this long, so a tight scrape interval or
+# several Prometheus servers cost the database one set of queries per interval per web process.
+SOCDESK_METRICS_CACHE_SECONDS = env_float("SOCDESK_METRICS_CACHE_SECONDS", 5.0)
 
 # --- cache ----------------------------------------------------------------------------------------
 if REDIS_URL:

@@ -14,6 +14,7 @@ from socdesk.api.v1.api import not_found as api_v1_not_found
 from socdesk.api.v1.api import urls as api_v1_urls
 from socdesk.api.v1.api import view as api_v1_view
 from socdesk.audit.views import audit_browser
+from socdesk.ops.metrics import metrics
 from socdesk.ops.views import healthz
 from socdesk.tickets.views import home
 
@@ -24,6 +25,8 @@ handler500 = "socdesk.core.error_pages.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Prometheus' scrape endpoint (docs/metrics.md): a token or an allowed address, else 404.
+    path("metrics", metrics, name="metrics"),
     # Browsers and tools that ask for /favicon.ico without reading the page's <link rel="icon">.
     path("favicon.ico", RedirectView.as_view(url=static("socdesk/favicon.svg"), permanent=True)),
     # osTicket-compatible ticket API, at osTicket's own paths so existing integrations only change host.

@@ -36,3 +36,12 @@ class AlertsConfig(AppConfig):
         search_normaliser_register(search.normalised_term)
         for name in search.FIELD_TYPES:
             search_field_register(name, search.observable_field)
+        # /metrics: the ingest backlog, read at scrape time.
+        from socdesk.alerts.adapters import ADAPTERS
+        from socdesk.alerts.metrics import backlog_reading
+        from socdesk.core.metrics import DELIVERIES_ACKNOWLEDGED, DELIVERIES_RECEIVED, reading_register
+
+        reading_register("ingest", backlog_reading)
+        for adapter in ADAPTERS:  # shown at 0 from the start, so that rate() sees the first delivery
+            DELIVERIES_RECEIVED.labels(adapter=adapter)
+            DELIVERIES_ACKNOWLEDGED.labels(adapter=adapter)

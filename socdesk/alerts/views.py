@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from typing import TYPE_CHECKING, cast
 
@@ -43,6 +44,7 @@ from socdesk.alerts.ticket_observables import (
 from socdesk.core.actor import Actor, client_ip
 from socdesk.core.errors import NotFound, ServiceError
 from socdesk.core.json_errors import error_response
+from socdesk.core.metrics import DELIVERIES_RECEIVED, DELIVERIES_REFUSED
 from socdesk.tickets.selectors import ticket_get_for_agent
 
 if TYPE_CHECKING:
@@ -56,9 +58,20 @@ SIGNATURE_MAX_AGE = 300  # seconds; a signed request older than this is a replay
 def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonResponse:
     """POST /api/v1/hooks/<adapter>[/<token>]: check, store durably, reply 202 with the delivery id."""
     if adapter not in adapters.ADAPTERS:
+        # Not counted per adapter: the label would take whatever name a scanner tries.
         return error_response(
             404, "not_found", f"There is no {adapter!r} webhook; use one of: {', '.join(adapters.ADAPTERS)}."
         )
+    DELIVERIES_RECEIVED.labels(adapter=adapter).inc()
+    response = _receive(request, adapter, token)
+    if response.status_code >= 400:
+        reason = json.loads(response.content).get("error", {}).get("code", "error")
+        DELIVERIES_REFUSED.labels(adapter=adapter, reason=reason).inc()
+    return response
+
+
+def _receive(request: HttpRequest, adapter: str, token: str | None) -> JsonResponse:
+    """The checks, the durable store and the reply of `hook`, for a known adapter."""
     if request.method not in ("POST", "PUT"):  # Grafana can be set to PUT
         return error_response(
             405, "method_not_allowed", "Send alerts with POST.", headers={"Allow": "POST, PUT"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from django.core import signals
 from django.core.exceptions import DisallowedHost
@@ -25,6 +26,7 @@ from socdesk.alerts.views import hook
 from socdesk.api.osticket import create_ticket, text
 from socdesk.core.bodies import read_streamed_body
 from socdesk.core.json_errors import error_response
+from socdesk.core.request_metrics import request_observed
 
 log = logging.getLogger("django.request")
 security_log = logging.getLogger("django.security.DisallowedHost")
@@ -43,19 +45,22 @@ def _ticket_error(status: int, code: str, message: str) -> HttpResponse:
 
 
 # The same paths as the URLconf (socdesk/alerts/urls.py and socdesk/urls.py): the path, its methods,
-# its view, and how it answers an error in its own format (JSON for hooks, text for osTicket).
+# its view, how it answers an error in its own format (JSON for hooks, text for osTicket), and its
+# route group in /metrics (the one socdesk.core.request_metrics gives it on Django's way).
 ROUTES = (
     (
         re.compile(r"/api/v1/hooks/(?P<adapter>[^/]+)(?:/(?P<token>[^/]+))?"),
         ("POST", "PUT"),
         hook,
         _hook_error,
+        "webhooks",
     ),
     (
         re.compile(r"/api/(?:http\.php/)?tickets\.(?P<fmt>json|xml|email)"),
         ("POST",),
         create_ticket,
         _ticket_error,
+        "osticket",
     ),
 )
 
@@ -71,12 +76,13 @@ class MachineFastPath:
         if method not in ("POST", "PUT") or not environ.get("PATH_INFO", "").startswith("/api/"):
             return self.django_app(environ, start_response)
         path = get_path_info(environ)  # decoded as Django decodes it
-        for pattern, methods, view, error in ROUTES:
+        for pattern, methods, view, error, group in ROUTES:
             if method in methods and (match := pattern.fullmatch(path)):
-                return self._serve(environ, start_response, view, match.groupdict(), error)
+                return self._serve(environ, start_response, view, match.groupdict(), error, group)
         return self.django_app(environ, start_response)
 
-    def _serve(self, environ, start_response, view, kwargs, error):
+    def _serve(self, environ, start_response, view, kwargs, error, group):
+        started = time.perf_counter()
         signals.request_started.send(sender=self.__class__, environ=environ)
         request = WSGIRequest(environ)
         # What the short way keeps of the middleware: the HTTPS redirect and security headers, the
@@ -98,7 +104,9 @@ class MachineFastPath:
                 "server_error",
                 "The server failed before keeping this request; nothing was stored. Retry it.",
             )
-        return _send(_security.process_response(request, response), start_response)
+        response = _security.process_response(request, response)
+        request_observed(group, request, response, time.perf_counter() - started)
+        return _send(response, start_response)
 
 
 def _send(response: HttpResponse, start_response):

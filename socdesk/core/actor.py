@@ -69,6 +69,15 @@ def client_ip(request: HttpRequest) -> str | None:
     return hops[0] if hops else peer
 
 
+def forwarded_by_untrusted_proxy(request: HttpRequest) -> bool:
+    """True when the request names a client in forwarding headers that its peer is not trusted to set:
+    it came through a proxy SOCdesk was not told about, so its real client is unknown."""
+    headers = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+    if not any(request.META.get(header) for header in headers):
+        return False
+    return not _is_trusted_proxy(request.META.get("REMOTE_ADDR") or "")
+
+
 def _is_trusted_proxy(address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address)

@@ -13,3 +13,8 @@ class CoreConfig(AppConfig):
         )
 
         lookups.register()
+
+        from socdesk.core.metrics import reading_register
+        from socdesk.core.queue_metrics import worker_queue_reading
+
+        reading_register("worker_queue", worker_queue_reading)

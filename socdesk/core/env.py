@@ -6,6 +6,7 @@ sentence naming the variable instead of surfacing later as an odd behaviour.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -61,6 +62,20 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Return a comma-separated list of addresses or CIDR networks, each checked (a bare address is a /32
+    or /128). Set but empty means none."""
+    networks = env_list(name, default)
+    for item in networks:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network (write 10.0.0.0/8 or 2001:db8::/32)."
+            ) from None
+    return [str(ipaddress.ip_network(item, strict=False)) for item in networks]
 
 
 def env_secret(name: str, default: str = "") -> str:

@@ -73,9 +73,11 @@ def supervise(
     say: Callable[[str], None] = print,
     stop_timeout: float = 15.0,
     poll_interval: float = 0.2,
+    exited: Callable[[int], None] | None = None,
 ) -> int:
     """Run each of `before` to completion, then start every child and wait until a stop signal arrives
-    or one child exits, then stop them all. Returns 0 when stopped by a signal, else the failing code."""
+    or one child exits, then stop them all. Returns 0 when stopped by a signal, else the failing code.
+    `exited` is told the pid of every process started here once it has ended."""
     received: list[int] = []
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -96,6 +98,10 @@ def supervise(
         if received:
             say(f"received {signal.Signals(received[0]).name}; stopping.")
         _stop([*before, *children], stop_timeout, say)
+        if exited is not None:
+            for child in [*before, *children]:
+                if child.process is not None:
+                    exited(child.process.pid)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

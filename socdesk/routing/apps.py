@@ -41,6 +41,11 @@ class RoutingConfig(AppConfig):
         topic_queue.register()
         new_ticket_section_register(new_ticket_topic_section)
         _watch_configuration()
+        # /metrics: SLA clocks at risk and breached, read at scrape time.
+        from socdesk.core.metrics import reading_register
+        from socdesk.routing.metrics import sla_reading
+
+        reading_register("sla", sla_reading)
 
 
 def _watch_configuration() -> None:

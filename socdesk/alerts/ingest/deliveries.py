@@ -33,6 +33,7 @@ from socdesk.audit.services import record
 from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.metrics import DELIVERIES_ACKNOWLEDGED, DELIVERIES_FAILED, count_after_commit
 from socdesk.core.models import next_counter_value
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def delivery_receive(
         api_key=api_key,
     )
     delivery.pk = group_commit.insert(delivery)
+    count_after_commit(DELIVERIES_ACKNOWLEDGED, adapter=adapter)
     if HUEY.immediate:
         transaction.on_commit(lambda: deliveries_process(delivery_ids=[delivery.pk]))
     return delivery
@@ -362,6 +364,8 @@ def _finish(
     retry_in: timedelta | None = None,
 ) -> None:
     changes: dict[str, Any] = {"status": status, "error": error}
+    if status == DeliveryStatus.FAILED:
+        count_after_commit(DELIVERIES_FAILED, adapter=delivery.adapter)
     if status == DeliveryStatus.PROCESSED:
         changes |= {"processed_at": timezone.now(), "alert_count": count}
     if retry_in is not None:  # the claim lapses (see _claimable) once the pause is over

@@ -25,6 +25,7 @@ from socdesk.audit.services import record_many
 from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.metrics import ALERTS_PROCESSED, count_after_commit
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.search import search_index
 from socdesk.tickets.services import (
@@ -58,6 +59,7 @@ def ingest(items: list[Incoming], *, now: datetime | None = None) -> list[Alert 
     rows = [planner.decide(item) for item in items]
     writer.flush()
     planner.finish()
+    count_after_commit(ALERTS_PROCESSED, len(items))
     return rows
 
 

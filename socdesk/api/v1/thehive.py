@@ -28,6 +28,7 @@ from socdesk.api.v1.schemas import ErrorOut
 from socdesk.api.v1.security import ApiKeyAuth, BearerKeyAuth, Caller
 from socdesk.core.actor import client_ip
 from socdesk.core.json_errors import error_response
+from socdesk.core.metrics import DELIVERIES_RECEIVED
 from socdesk.routing.topic_hooks import alert_custom_fields_check
 
 router = Router(tags=["TheHive-compatible"])
@@ -76,6 +77,7 @@ def alert_create(request: HttpRequest):
     """
     # django-ninja sets request.auth once the key is checked; HttpRequest does not declare it.
     caller: Caller = request.auth  # type: ignore[attr-defined]
+    DELIVERIES_RECEIVED.labels(adapter=ADAPTER).inc()
     legacy = not request.path.startswith("/api/v1/")
     body = _body(request)
     try:

@@ -36,6 +36,7 @@ from socdesk.audit.services import audit_event, record, record_many
 from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.metrics import SLA_BREACHES, count_after_commit
 from socdesk.routing import clocks
 from socdesk.routing.choices import EscalationRecipient
 from socdesk.routing.events import Escalation, escalations_announce
@@ -114,6 +115,7 @@ def _process(
         infos.update(plan_infos(missing))
     quiet: list[TicketSLA] = []
     escalating: list[tuple[TicketSLA, tuple[int, int], list[tuple[str, list[clocks.LevelRule]]]]] = []
+    states_before = {clock.pk: _target_states(clock) for clock in rows}
     for clock in rows:
         report.checked += 1
         info = infos.get(clock.plan_id or 0)
@@ -139,7 +141,9 @@ def _process(
             setattr(clock, f"{name}_level", rules[-1].level)
         clock_refresh(clock, infos[clock.plan_id or 0].levels, now)  # the next check, these levels done
     # States and levels in one statement; the escalations below run in the same transaction.
-    sql.bulk_set(quiet + [clock for clock, _due in climbing], STATE_FIELDS)
+    written = quiet + [clock for clock, _due in climbing]
+    sql.bulk_set(written, STATE_FIELDS)
+    _count_breaches(written, states_before)
     # Only the tickets with a level to climb are read, with what their recipients need, in one query.
     tickets = Ticket.objects.select_related("assignee__user", "team__lead__user").in_bulk(
         [clock.pk for clock, _due in climbing]
@@ -161,6 +165,25 @@ def _process(
                 report.escalations += 1
     record_many(told)
     escalations_announce(heard)
+
+
+def _target_states(clock: TicketSLA) -> tuple[str, ...]:
+    return tuple(getattr(clock, f"{name}_state") for name in TARGETS)
+
+
+def _count_breaches(written: list[TicketSLA], states_before: dict[int, tuple[str, ...]]) -> None:
+    """Count the targets this scan found newly breached (`socdesk_sla_breaches_total`), once committed.
+
+    Only rows this scan writes: a row another scan took over is counted by that scan.
+    """
+    for index, name in enumerate(TARGETS):
+        newly = sum(
+            1
+            for clock in written
+            if getattr(clock, f"{name}_state") == clocks.BREACHED
+            and states_before[clock.pk][index] != clocks.BREACHED
+        )
+        count_after_commit(SLA_BREACHES, newly, target=name)
 
 
 def _still_ours(

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from socdesk.core.metrics_dir import metrics_dir_prepare, metrics_process_exited
 from socdesk.core.supervise import Child, supervise
 
 
@@ -129,4 +130,6 @@ def serve(
         say(line)
         sys.stdout.flush()
 
-    return supervise(children, before=before, say=say_now)
+    # Every child (web workers, worker, ingest loops) writes its metrics there; /metrics adds them up.
+    metrics_dir_prepare(settings.DATA_DIR)
+    return supervise(children, before=before, say=say_now, exited=metrics_process_exited)
