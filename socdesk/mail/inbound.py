@@ -154,7 +154,9 @@ def mail_receive(
         outcome = InboundOutcome.ADDED
     collaborators_from_message(parsed, ticket, author)
     _note_problems(ticket, parsed, not_stored, len(raw) > limit)
-    InboundMessage.objects.filter(pk=row.pk).update(ticket=ticket, entry=entry, outcome=outcome)
+    InboundMessage.objects.filter(pk=row.pk).update(
+        ticket=ticket, entry=entry, outcome=outcome, html=parsed.html
+    )
     record(
         actor=actor,
         action="email.received",

@@ -105,6 +105,9 @@ class InboundMessage(models.Model):
     # Why the message is automatic ("" for a person's mail): auto-responses never answer such mail.
     automated = models.CharField(max_length=300, blank=True)
     channel = models.CharField(max_length=100, blank=True)
+    # The message's HTML part, sanitised by the reader (nh3): shown to agents on request, never inline
+    # in the console (socdesk.mail.views.inbound_html). "" when the message had none.
+    html = models.TextField(blank=True)
     received_at = models.DateTimeField()
 
     class Meta:

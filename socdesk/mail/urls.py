@@ -6,4 +6,5 @@ app_name = "mail"
 
 urlpatterns = [
     path("outbound/<int:message_id>/retry", views.outbound_retry_view, name="outbound-retry"),
+    path("inbound/<int:message_id>/html", views.inbound_html, name="inbound-html"),
 ]

@@ -1,14 +1,15 @@
-"""The console's mail actions: sending a failed reply e-mail again."""
+"""The console's mail pages: sending a failed reply e-mail again; a received e-mail's HTML version."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from socdesk.accounts.web import agent_view
 from socdesk.core.errors import NotFound, ServiceError
+from socdesk.mail.inbound_html import html_policy, inbound_html_get_for_agent
 from socdesk.mail.outbound import outbound_get_for_agent, outbound_retry
 
 
@@ -30,3 +31,22 @@ def outbound_retry_view(request, message_id: int) -> HttpResponse:
         else:
             messages.success(request, f"E-mail to {message.to_display} queued again.")
     return redirect("tickets:detail", message.ticket.number)
+
+
+@agent_view
+@require_GET
+def inbound_html(request, message_id: int) -> HttpResponse:
+    """GET: the HTML version of a received e-mail, as its own sandboxed page (`?images=1`: with its
+    remote images); 404 for an agent who cannot see its ticket."""
+    message = inbound_html_get_for_agent(request.agent, message_id)
+    remote_images = request.GET.get("images") == "1"
+    response = render(
+        request,
+        "mail/inbound_html.html",
+        {"message": message, "ticket": message.ticket, "remote_images": remote_images},
+    )
+    # Set here, so the console's own policy (socdesk.settings CONTENT_SECURITY_POLICY) does not replace it.
+    response["Content-Security-Policy"] = html_policy(remote_images)
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Frame-Options"] = "DENY"
+    return response

@@ -53,3 +53,42 @@ def test_mail_received_shows_on_its_ticket_with_the_raw_message_to_download(
         original.click()
     path = download.value.path()
     assert Path(path).read_bytes() == raw
+
+
+def test_the_html_version_opens_apart_with_remote_images_blocked_until_asked(
+    page, live_server, cast, screenshots
+):
+    from email.message import EmailMessage
+
+    base = live_server.url
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "Dana <dana@example.com>", "soc@example.test", "Your invoice"
+    mail["Message-ID"] = "<html-1@example.com>"
+    mail.set_content("Your invoice is attached.\n")
+    mail.add_alternative(
+        f"<p>Your <b>invoice</b> is ready: <a href='https://pay-invoice.example/login'>pay now</a></p>"
+        f"<p><img alt='tracking pixel' src='{base}/static/socdesk/favicon.svg' width='48'></p>",
+        subtype="html",
+    )
+    ticket = mail_receive(mail.as_bytes(), actor=Actor.system("mail:pipe"), channel="pipe").ticket
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    sign_in(page, base, "alice", PERSONA_PASSWORD)
+    page.goto(f"{base}/tickets/{ticket.number}/")
+    link = page.get_by_role("link", name="HTML version of this e-mail")
+    expect(link).to_be_visible()
+    page.screenshot(path=screenshots / "inbound-html-link.png", full_page=True)
+    with page.context.expect_page() as opened:
+        link.click()
+    html_page = opened.value
+    html_page.wait_for_load_state()
+    expect(html_page.get_by_text("Remote images are blocked")).to_be_visible()
+    expect(html_page.locator("b", has_text="invoice")).to_be_visible()
+    # The image is from a server the page may not load from: blocked by the page's policy.
+    assert html_page.locator("img").evaluate("img => img.complete && img.naturalWidth") == 0
+    html_page.screenshot(path=screenshots / "inbound-html-blocked.png", full_page=True)
+    html_page.get_by_role("link", name="Show remote images").click()
+    expect(html_page.get_by_text("Remote images are shown")).to_be_visible()
+    html_page.wait_for_function("document.querySelector('img').complete")
+    assert html_page.locator("img").evaluate("img => img.naturalWidth") > 0
+    html_page.screenshot(path=screenshots / "inbound-html-images.png", full_page=True)
