@@ -83,6 +83,9 @@ def test_the_html_version_opens_apart_with_remote_images_blocked_until_asked(
     html_page = opened.value
     html_page.wait_for_load_state()
     expect(html_page.get_by_text("Remote images are blocked")).to_be_visible()
+    # SOCdesk's own stylesheet is the one style the page's policy lets in.
+    bar = html_page.locator("[data-html-version]")
+    assert bar.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(255, 248, 225)"
     expect(html_page.locator("b", has_text="invoice")).to_be_visible()
     # The image is from a server the page may not load from: blocked by the page's policy.
     assert html_page.locator("img").evaluate("img => img.complete && img.naturalWidth") == 0

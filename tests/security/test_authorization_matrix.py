@@ -23,8 +23,8 @@ from socdesk.alerts.ticket_observables import ticket_observable_add
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.tickets.attachments import IncomingFile
-from socdesk.tickets.models import ThreadEntry, Ticket
-from socdesk.tickets.services import ticket_create, ticket_note
+from socdesk.tickets.models import Collaborator, ThreadEntry, Ticket
+from socdesk.tickets.services import collaborator_add, ticket_create, ticket_note
 from socdesk.tickets.views import ACTIONS
 from tests.console_helpers import client_for
 
@@ -55,6 +55,7 @@ def case(people) -> SocCase:
         actor=alice, ticket=ticket, body=NOTE, attachments=[IncomingFile("evidence.txt", b"secret")]
     )
     link = ticket_observable_add(actor=alice, ticket=ticket, type="domain", value="payroll-exfil.example")
+    collaborator_add(actor=alice, ticket=ticket, email="mia@example.com")
     integration = Integration.objects.create(adapter="wazuh", name="wazuh-soc", department=people.soc)
     delivery = delivery_receive(
         adapter="wazuh", body=(FIXTURES / "wazuh_alert.json").read_bytes(), integration=integration
@@ -75,6 +76,7 @@ def _state() -> tuple:
         list(Ticket.objects.order_by("pk").values_list("pk", "version", "department_id", "severity")),
         ThreadEntry.objects.count(),
         AuditEvent.objects.count(),
+        list(Collaborator.objects.order_by("pk").values_list("ticket_id", "contact__email")),
     )
 
 
@@ -97,6 +99,8 @@ ACTION_DATA = {
     "severity": {"severity": "low"},
     "tags": {"tags": "x"},
     "edit": {"subject": "mine now"},
+    "collaborator_add": {"email": "eve@example.com"},
+    "collaborator_remove": {"email": "mia@example.com"},
 }
 
 
@@ -213,13 +217,16 @@ def _rest_requests(case: SocCase) -> list[tuple[str, str, dict | None]]:
         ),
         ("get", f"tickets/{n}/thread", None),
         ("post", f"tickets/{n}/thread", {"kind": "note", "body": "hello"}),
+        ("get", f"tickets/{n}/collaborators", None),
+        ("post", f"tickets/{n}/collaborators", {"email": "eve@example.com"}),
+        ("delete", f"tickets/{n}/collaborators?email=mia@example.com", None),
         ("get", f"alerts/{case.alert.pk}", None),
         ("get", f"alerts/{case.alert.pk}/raw", None),
         ("get", f"attachments/{case.attachment_id}", None),
     ]
 
 
-REST_COUNT = 8
+REST_COUNT = 11
 
 
 @pytest.mark.parametrize("index", range(REST_COUNT))
@@ -252,6 +259,11 @@ def test_rest_lists_and_searches_show_nothing_of_another_department(people, case
         _assert_hidden(response, case, status=200)
         assert case.ticket.number not in response.content.decode()
     assert api.call("get", "observables?value=payroll-exfil.example").json()["items"] == []
+    exported = api.call("get", "tickets/export?queue=all&format=json")
+    assert (
+        exported.status_code == 200
+        and case.ticket.number not in b"".join(exported.streaming_content).decode()
+    )
     # The control: alice finds the same ticket and observable.
     alice = _caller("alice-token", people)
     assert SECRET in alice.call("get", "tickets?queue=all&q=payroll").content.decode()
