@@ -25,6 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _setup import append_results, configure
 
+# The seeded queue of bench/queue_list.py, in a database of its own.
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/socdesk_bench_export"
+
 
 def export_once(export_format: str) -> dict:
     """One export in this process (called in a child process, so its peak memory is the export's)."""
@@ -75,6 +78,7 @@ def main() -> None:
     parser.add_argument("--child", choices=["csv", "json"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    os.environ.setdefault("BENCH_DATABASE_URL", DEFAULT_PG)
     db = configure(args.db)
     if args.child:
         print(json.dumps(export_once(args.child)))
