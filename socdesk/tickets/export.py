@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from socdesk.audit.services import record
@@ -151,3 +152,16 @@ def export_start(*, actor: Actor, export_format: str, query: str, via: str) -> N
 def export_filename(export_format: str, now: datetime | None = None) -> str:
     moment = (now or timezone.now()).astimezone(UTC)
     return f"socdesk-tickets-{moment:%Y%m%d-%H%M%S}.{export_format}"
+
+
+def export_response(
+    qs: QuerySet[Ticket], *, actor: Actor, export_format: str, query: str, via: str
+) -> StreamingHttpResponse:
+    """The download of `qs` (already filtered for what the caller may see) in `export_format`, recorded
+    in the audit trail first; the rows are read as the response is sent."""
+    export_start(actor=actor, export_format=export_format, query=query, via=via)
+    rows = export_rows(qs)
+    chunks = csv_chunks(rows) if export_format == "csv" else json_chunks(rows)
+    response = StreamingHttpResponse(chunks, content_type=FORMATS[export_format])
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(export_format)}"'
+    return response

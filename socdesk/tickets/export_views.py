@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from socdesk.accounts.web import agent_view
-from socdesk.tickets.export import (
-    FORMATS,
-    csv_chunks,
-    export_filename,
-    export_queryset,
-    export_rows,
-    export_start,
-    json_chunks,
-)
+from socdesk.tickets.export import FORMATS, export_queryset, export_response
 from socdesk.tickets.filters import TicketFilter
 from socdesk.tickets.selectors import tickets_visible_to
 
@@ -45,9 +37,6 @@ def queue_export(request):
             content_type="text/plain; charset=utf-8",
         )
     qs = export_queryset(tickets_visible_to(request.agent), ticket_filter, request.agent)
-    export_start(actor=request.actor, export_format=export_format, query=query.urlencode(), via="console")
-    rows = export_rows(qs)
-    chunks = csv_chunks(rows) if export_format == "csv" else json_chunks(rows)
-    response = StreamingHttpResponse(chunks, content_type=FORMATS[export_format])
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(export_format)}"'
-    return response
+    return export_response(
+        qs, actor=request.actor, export_format=export_format, query=query.urlencode(), via="console"
+    )

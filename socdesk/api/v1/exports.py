@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from django.http import StreamingHttpResponse
 from ninja import Query, Router
 from pydantic import Field
 
@@ -15,15 +14,7 @@ from socdesk.api.v1.schemas import ErrorOut
 from socdesk.api.v1.security import Caller, requires
 from socdesk.api.v1.tickets import TicketFilterParams
 from socdesk.core.errors import ServiceError
-from socdesk.tickets.export import (
-    FORMATS,
-    csv_chunks,
-    export_filename,
-    export_queryset,
-    export_rows,
-    export_start,
-    json_chunks,
-)
+from socdesk.tickets.export import export_queryset, export_response
 from socdesk.tickets.filters import TicketFilter
 
 router = Router(tags=["tickets"])
@@ -73,9 +64,6 @@ def ticket_export(request, params: Query[ExportParams]):
     if errors:
         raise ServiceError("Check the filters: " + " ".join(errors.values()), fields=errors)
     qs = export_queryset(caller.visible_tickets(), ticket_filter, caller.agent)
-    export_start(actor=caller.actor, export_format=params.format, query=query.urlencode(), via="api")
-    rows = export_rows(qs)
-    chunks = csv_chunks(rows) if params.format == "csv" else json_chunks(rows)
-    response = StreamingHttpResponse(chunks, content_type=FORMATS[params.format])
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(params.format)}"'
-    return response
+    return export_response(
+        qs, actor=caller.actor, export_format=params.format, query=query.urlencode(), via="api"
+    )
