@@ -13,7 +13,7 @@ from socdesk.alerts.choices import Adapter, AlertStatus
 from socdesk.alerts.models import Alert
 from socdesk.alerts.selectors import alert_get_from, alert_raw_payload_from, alerts_on_tickets
 from socdesk.api.v1.pagination import page
-from socdesk.api.v1.schemas import DbId, ErrorOut
+from socdesk.api.v1.schemas import DbId, ErrorOut, QueryParams
 from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import ServiceError
 from socdesk.tickets.choices import Severity
@@ -53,7 +53,7 @@ class AlertPage(Schema):
     next: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
 
 
-class AlertListParams(Schema):
+class AlertListParams(QueryParams):
     ticket: str | None = Field(None, description="A ticket number: that ticket's alerts.")
     source: list[Adapter] = Field(default_factory=list, description="Adapters (alertmanager, thehive, ...).")
     integration: list[DbId] = Field(default_factory=list, description="Integration ids.")

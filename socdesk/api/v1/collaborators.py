@@ -6,7 +6,7 @@ from ninja import Query, Router, Schema
 from ninja import Status as Reply
 from pydantic import Field
 
-from socdesk.api.v1.schemas import CollaboratorIn, CollaboratorOut
+from socdesk.api.v1.schemas import CollaboratorIn, CollaboratorOut, QueryParams
 from socdesk.api.v1.security import Caller, requires
 from socdesk.api.v1.tickets import ERRORS, collaborator_out
 from socdesk.tickets import services
@@ -19,7 +19,7 @@ class CollaboratorList(Schema):
     items: list[CollaboratorOut]
 
 
-class CollaboratorRemoveParams(Schema):
+class CollaboratorRemoveParams(QueryParams):
     email: str = Field(min_length=1, max_length=320, description="The collaborator's address.")
 
 

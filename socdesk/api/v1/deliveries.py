@@ -28,7 +28,7 @@ from socdesk.alerts.failed import (
 )
 from socdesk.alerts.ingest import deliveries_requeue
 from socdesk.alerts.models import WebhookDelivery
-from socdesk.api.v1.schemas import DbId, ErrorOut, InputSchema
+from socdesk.api.v1.schemas import DbId, ErrorOut, InputSchema, QueryParams
 from socdesk.api.v1.security import ANY_SCOPE, Caller, requires
 from socdesk.core.errors import NotFound, PermissionDenied
 
@@ -82,7 +82,7 @@ class FailedDeliveryList(Schema):
     )
 
 
-class FailedListParams(Schema):
+class FailedListParams(QueryParams):
     limit: int = Field(50, ge=1, le=MAX_PAGE)
     before: DbId | None = Field(None, description="Only deliveries with a smaller id (the next page).")
 

@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from socdesk.api.v1.pagination import page
-from socdesk.api.v1.schemas import DbId, ErrorOut
+from socdesk.api.v1.schemas import DbId, ErrorOut, QueryParams
 from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import PermissionDenied
 from socdesk.notifications import services
@@ -54,7 +54,7 @@ class NotificationPage(Schema):
     next: str | None = Field(description="Pass as `cursor` for the next (older) page.")
 
 
-class NotificationListParams(Schema):
+class NotificationListParams(QueryParams):
     unread: bool = Field(False, description="Only the unread ones.")
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=LIST_MAX)

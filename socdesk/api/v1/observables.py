@@ -13,7 +13,7 @@ from pydantic import Field
 from socdesk.alerts.choices import ObservableType
 from socdesk.alerts.selectors import TICKETS_PER_OBSERVABLE, observables_search
 from socdesk.alerts.ticket_observables import ticket_observables_add_list
-from socdesk.api.v1.schemas import ErrorOut, InputSchema
+from socdesk.api.v1.schemas import ErrorOut, InputSchema, QueryParams
 from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import ServiceError
 from socdesk.core.text import clean_text
@@ -40,7 +40,7 @@ class ObservableList(Schema):
     items: list[ObservableOut]
 
 
-class ObservableParams(Schema):
+class ObservableParams(QueryParams):
     type: ObservableType | None = None
     value: str | None = Field(None, max_length=2048, description="Exact value (refanged, normalised).")
     q: str | None = Field(None, max_length=200, description="Part of the value.")

@@ -31,6 +31,16 @@ class InputSchema(Schema):
         return clean_json(value)
 
 
+class QueryParams(Schema):
+    """Query-string parameters, with control characters removed as from request bodies (NUL in a
+    filter value would otherwise reach PostgreSQL, which refuses it: a 500 instead of an empty list)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip_control_characters(cls, value: Any) -> Any:
+        return clean_json(value)
+
+
 # --- errors -----------------------------------------------------------------------------------------
 
 

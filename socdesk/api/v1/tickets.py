@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router
 from ninja import Status as Reply
 from pydantic import Field
 
@@ -22,6 +22,7 @@ from socdesk.api.v1.schemas import (
     MAX_DB_INT,
     DbId,
     ErrorOut,
+    QueryParams,
     ThreadOut,
     ThreadPostIn,
     ThreadPostOut,
@@ -218,7 +219,7 @@ def _reload(pk: int) -> Ticket:
 # --- endpoints --------------------------------------------------------------------------------------
 
 
-class TicketFilterParams(Schema):
+class TicketFilterParams(QueryParams):
     """The console's queue query string (the list and the export take it)."""
 
     queue: str = Field(
