@@ -14,6 +14,11 @@ LONG_RUNNING = {"worker", "ingest"}
 def main() -> None:
     """Run a management command (`socdesk migrate`, `socdesk serve`, `socdesk audit verify`, ...)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socdesk.settings")
+    if sys.argv[1:3] == ["mail", "pipe"] and "--queue" in sys.argv[3:] and "--help" not in sys.argv:
+        # A mail server starts one of these per message: store it for the worker without loading Django.
+        from socdesk.mail.spool import pipe_queue_main
+
+        sys.exit(pipe_queue_main(sys.argv[3:]))
     if len(sys.argv) > 1 and sys.argv[1] in SUPERVISORS:
         from django.core.management import load_command_class
 

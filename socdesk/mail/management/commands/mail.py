@@ -1,5 +1,8 @@
-"""`socdesk mail pipe`: a mail server hands SOCdesk one message on standard input.
-`socdesk mail fetch [NAME]`: fetch the IMAP mailboxes now, draining what waits."""
+"""`socdesk mail pipe`: a mail server hands SOCdesk one message on standard input (`--queue`: stored in
+the mail spool for the worker, see socdesk.mail.spool; socdesk.cli runs that without loading Django).
+`socdesk mail fetch [NAME]`: fetch the IMAP mailboxes now, draining what waits.
+`socdesk mail spool [--retry] [--drain]`: what waits in the mail spool; put refused or failed mail
+back; import now."""
 
 from __future__ import annotations
 
@@ -9,17 +12,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import InterfaceError, OperationalError
 
 from socdesk.accounts.models import Department
-from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.mail.inbound import mail_receive
+from socdesk.mail.spool import spool_write
+from socdesk.mail.spool_drain import PIPE_ACTOR, spool_counts, spool_drain, spool_retry
 
 # sysexits.h, what mail servers (Postfix, Exim, sendmail) understand from a pipe command.
 EX_OK = 0
 EX_DATAERR = 65  # the message itself is bad: the mail server bounces it
 EX_SOFTWARE = 70  # a fault in SOCdesk: bounced, and worth a bug report
 EX_TEMPFAIL = 75  # try again later: the mail server keeps the message and retries
-
-PIPE_ACTOR = Actor.system("mail:pipe")
 
 
 class Command(BaseCommand):
@@ -37,6 +39,17 @@ class Command(BaseCommand):
             help="Slug of the department new tickets open in (default: SOCDESK_DEFAULT_DEPARTMENT, else the "
             "first department).",
         )
+        pipe.add_argument(
+            "--queue",
+            action="store_true",
+            help="Store the message in the mail spool and exit at once; the worker imports it a moment later "
+            "(for busy mail servers; a ticket filter's refusal then cannot bounce it).",
+        )
+        spool = sub.add_parser("spool", help="Show what waits in the mail spool (`mail pipe --queue`).")
+        spool.add_argument(
+            "--retry", action="store_true", help="Put refused and failed messages back in the queue."
+        )
+        spool.add_argument("--drain", action="store_true", help="Import the waiting messages now, here.")
         fetch = sub.add_parser(
             "fetch", help="Fetch every enabled IMAP mailbox (or the one named) now, until nothing waits."
         )
@@ -51,12 +64,22 @@ class Command(BaseCommand):
 
             fetch_now(self.stdout, name=opts["name"], drain=not opts["once"])
             return
+        if subcommand == "spool":
+            self._spool(retry=opts["retry"], drain=opts["drain"])
+            return
         raw = sys.stdin.buffer.read()
         if not raw.strip():
             raise CommandError(
                 "The message on standard input is empty; the mail server must pipe the whole message.",
                 returncode=EX_DATAERR,
             )
+        if opts.get("queue"):
+            try:
+                path = spool_write(raw, department)
+            except ValueError as exc:
+                raise CommandError(str(exc), returncode=EX_TEMPFAIL) from None
+            self.stdout.write(f"queued {path.name}")
+            return
         try:
             chosen = None
             if department:
@@ -89,3 +112,22 @@ class Command(BaseCommand):
                 returncode=EX_SOFTWARE,
             ) from exc
         self.stdout.write(receipt.line())
+
+    def _spool(self, *, retry: bool, drain: bool) -> None:
+        if retry:
+            self.stdout.write(f"{spool_retry()} message(s) put back in the queue.")
+        if drain:
+            imported = 0
+            while True:
+                report = spool_drain()
+                imported += report.imported
+                if not report.outcomes or report.outcomes.get("waiting"):
+                    break
+                self.stdout.write(f"imported {imported} so far ({report.outcomes})")
+            self.stdout.write(f"imported {imported} spooled message(s).")
+        counts = spool_counts()
+        self.stdout.write(
+            f"mail spool: {counts['new']} waiting, {counts['cur']} being imported, "
+            f"{counts['refused']} refused by a ticket filter, {counts['failed']} failed "
+            "(the worker's log says why; `--retry` puts them back)."
+        )
