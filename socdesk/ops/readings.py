@@ -13,6 +13,7 @@ from django.db.models import Count
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from socdesk.mail.models import OutboundMessage, OutboundStatus
+from socdesk.mail.spool_drain import spool_counts
 from socdesk.tickets.choices import OPEN_STATUSES, Severity
 from socdesk.tickets.models import Ticket
 
@@ -35,7 +36,8 @@ def tickets_reading() -> Iterator[Metric]:
 
 
 def mail_reading() -> Iterator[Metric]:
-    """`socdesk_mail_outgoing_waiting{status}`: e-mail not sent yet (outbound_waiting_idx)."""
+    """`socdesk_mail_outgoing_waiting{status}`: e-mail not sent yet (outbound_waiting_idx); and
+    `socdesk_mail_spool_messages{state}`: the mail spool's folders (a directory listing each)."""
     counts = _counts(OutboundMessage.objects.filter(status__in=MAIL_WAITING), "status")
     family = GaugeMetricFamily(
         "socdesk_mail_outgoing_waiting",
@@ -45,3 +47,11 @@ def mail_reading() -> Iterator[Metric]:
     for status in MAIL_WAITING:
         family.add_metric([str(status)], counts.get(status, 0))
     yield family
+    spool = GaugeMetricFamily(
+        "socdesk_mail_spool_messages",
+        "Messages in the mail spool (`mail pipe --queue`): waiting, being imported, refused, failed.",
+        labels=["state"],
+    )
+    for state, count in spool_counts().items():
+        spool.add_metric([{"new": "waiting", "cur": "importing"}.get(state, state)], count)
+    yield spool

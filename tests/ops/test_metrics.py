@@ -49,6 +49,7 @@ READINGS = {
     "socdesk_audit_events_unsealed",
     "socdesk_worker_queue_tasks",
     "socdesk_mail_outgoing_waiting",
+    "socdesk_mail_spool_messages",
     "socdesk_metrics_reading_up",
 }
 
@@ -328,6 +329,17 @@ def test_outgoing_mail_waiting(client, people, soc_ticket, smtp):
         HTTP_HX_REQUEST="true",
     )
     assert value(scrape(client), "socdesk_mail_outgoing_waiting", status="queued") == before + 1
+
+
+def test_the_mail_spool_is_counted_by_state(client, people, settings, tmp_path):
+    from socdesk.mail.spool import spool_write
+
+    settings.DATA_DIR = tmp_path
+    spool_write(b"Subject: one\n\nx\n", base=tmp_path)
+    spool_write(b"Subject: two\n\nx\n", base=tmp_path)
+    samples = scrape(client)
+    assert value(samples, "socdesk_mail_spool_messages", state="waiting") == 2
+    assert value(samples, "socdesk_mail_spool_messages", state="failed") == 0
 
 
 def test_readings_are_cached_for_the_configured_seconds(client, people, settings):
