@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from socdesk.audit.models import AuditEvent
 from socdesk.audit.selectors import events_for_target
 from socdesk.core.errors import StaleVersion
-from socdesk.tickets.choices import Resolution, Severity, Status
+from socdesk.tickets.choices import LINK_LABELS, Resolution, Severity, Status
 
 if TYPE_CHECKING:
     from socdesk.accounts.models import Agent, Department, Team
@@ -68,6 +68,18 @@ def describe_event(event: AuditEvent) -> str:
         return f"added the collaborator {after.get('email', '')}{how}"
     if event.action == "ticket.collaborator_removed":
         return f"removed the collaborator {before.get('email', '')}"
+    if event.action in ("ticket.linked", "ticket.unlinked"):
+        side = after if event.action == "ticket.linked" else before
+        label = LINK_LABELS.get(str(side.get("kind")), str(side.get("kind"))).lower()
+        verb = "linked" if event.action == "ticket.linked" else "removed the link to"
+        return f"{verb} {side.get('ticket', '')} ({label})"
+    if event.action == "ticket.merged":
+        return f"merged the ticket into {after.get('into', '')} as a duplicate"
+    if event.action == "ticket.merge_received":
+        return f"merged {after.get('from', '')} into the ticket ({after.get('summary', '')})"
+    if event.action == "ticket.merge_undone":
+        other = after.get("from") or before.get("from") or ""
+        return f"undid the merge {'into' if after.get('from') else 'of'} {other}"
     if event.action == "ticket.custom_fields_changed":
         names = [name for name in after.get("custom_fields") or {}]
         return f"changed the custom field{'s' if len(names) != 1 else ''} {', '.join(names)}"
