@@ -144,3 +144,8 @@ def all_movers() -> list[MergeMover]:
 def merge_preview(source: Ticket, target: Ticket) -> list[str]:
     """What merging `source` into `target` would move, in a few words each ('3 thread entries')."""
     return [words for mover in all_movers() if (words := mover.describe(source, target))]
+
+
+def merge_count(record: dict[str, Any]) -> int:
+    """How many rows a mover's record names (the lengths of its id and key lists)."""
+    return sum(len(value) for value in record.values() if isinstance(value, list))

@@ -22,7 +22,7 @@ from socdesk.accounts.choices import Perm
 from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, ServiceError
 from socdesk.tickets.choices import LinkKind, Resolution, Status
-from socdesk.tickets.merge_movers import all_movers
+from socdesk.tickets.merge_movers import all_movers, merge_count
 from socdesk.tickets.models import Ticket, TicketLink, TicketMerge
 from socdesk.tickets.search import search_index
 from socdesk.tickets.services.links import link_between
@@ -123,7 +123,7 @@ def ticket_merge(*, actor: Actor, source: Ticket, target: Ticket) -> TicketMerge
     except IntegrityError:
         raise ServiceError(f"{source.number} was already merged.", fields={"source": "merged"}) from None
     search_index([source.pk, target.pk])
-    counts = {name: _count(record) for name, record in merge.moved.items()}
+    counts = {name: merge_count(record) for name, record in merge.moved.items()}
     record_ticket_event(
         actor,
         "ticket.merged",
@@ -135,11 +135,6 @@ def ticket_merge(*, actor: Actor, source: Ticket, target: Ticket) -> TicketMerge
         actor, "ticket.merge_received", target, before={}, after={"from": source.number, "moved": counts, "summary": summary}
     )
     return merge
-
-
-def _count(record: dict[str, Any]) -> int:
-    """How many things a mover's record names (its id lists and keys)."""
-    return sum(len(value) for value in record.values() if isinstance(value, list))
 
 
 def merge_undo_deadline_passed(merge: TicketMerge, now: datetime) -> bool:
@@ -221,7 +216,7 @@ def ticket_merge_undo(*, actor: Actor, source: Ticket) -> TicketMerge:
         before=closed,
         after={"status": source.status, "resolution": source.resolution, "from": target.number},
     )
-    counts = {name: _count(record) for name, record in merge.moved.items()}
+    counts = {name: merge_count(record) for name, record in merge.moved.items()}
     record_ticket_event(
         actor, "ticket.merge_undone", target, before={"from": source.number}, after={"moved_back": counts}
     )
