@@ -311,6 +311,7 @@ class LinkForm(TicketNumberForm):
 
 
 class MergeForm(TicketNumberForm):
-    """The ticket to merge this one into; `confirm` is set by the confirm step, after the agent saw what moves."""
+    """The ticket to merge this one into; `confirm` is set by the confirm step, once the agent saw what
+    moves."""
 
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -21,12 +21,13 @@ from socdesk.tickets.views import render_ticket
 @agent_view
 @require_POST
 def ticket_merge_review(request, number):
-    """First post: the confirm step (what moves where); second post (`confirm`): merge, then show the survivor."""
+    """First post: the confirm step (what moves where); second post (`confirm`): merge, then show the
+    survivor."""
     ticket = ticket_get_for_agent(request.agent, number)
     form = MergeForm(request.POST, auto_id="merge_%s")
     if not form.is_valid():
         first = next(iter(form.errors.values()))[0]
-        return render_ticket(request, ticket, bound={"merge": form}, error=first, status=400)
+        return render_ticket(request, ticket, bound={"merge": form}, error=str(first), status=400)
     try:
         target = ticket_get_for_agent(request.agent, form.cleaned_data["number"])
         if not form.cleaned_data["confirm"]:
@@ -36,9 +37,13 @@ def ticket_merge_review(request, number):
             return render_ticket(request, ticket, bound={"merge": form}, merge_review=review)
         services.ticket_merge(actor=request.actor, source=ticket, target=target)
     except ServiceError as exc:
-        return render_ticket(request, ticket, bound={"merge": form}, error=exc.message, status=error_status(exc))
+        return render_ticket(
+            request, ticket, bound={"merge": form}, error=exc.message, status=error_status(exc)
+        )
     messages.success(
-        request, f"{ticket.number} was merged into {target.number}. You can undo it from its line below until the end of the day."
+        request,
+        f"{ticket.number} was merged into {target.number}. You can undo it from its line below until "
+        "the end of the day.",
     )
     if request.htmx:
         return HttpResponseClientRedirect(reverse("tickets:detail", kwargs={"number": target.number}))

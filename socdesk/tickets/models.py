@@ -293,7 +293,9 @@ class TicketLink(models.Model):
     to_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
     kind = models.CharField(max_length=10, choices=LinkKind.choices)
     created_at = models.DateTimeField()
-    created_by = models.CharField(max_length=200, blank=True, help_text="Who linked them, as the audit names it.")
+    created_by = models.CharField(
+        max_length=200, blank=True, help_text="Who linked them, as the audit names it."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -303,7 +305,9 @@ class TicketLink(models.Model):
             ),
             # One link per pair of tickets, whichever of the two is first.
             models.UniqueConstraint(
-                Least("from_ticket", "to_ticket"), Greatest("from_ticket", "to_ticket"), name="ticket_link_once"
+                Least("from_ticket", "to_ticket"),
+                Greatest("from_ticket", "to_ticket"),
+                name="ticket_link_once",
             ),
             models.UniqueConstraint(
                 fields=["to_ticket"], condition=Q(kind=LinkKind.PARENT), name="ticket_link_one_parent"
@@ -328,7 +332,8 @@ class TicketMerge(models.Model):
     merged_by = models.CharField(max_length=200, blank=True)
     moved = models.JSONField(default=dict, help_text="What moved, by kind: ids, keys, counts.")
     source_before = models.JSONField(
-        default=dict, help_text="The source's status, resolution and their times, and a link it had to the target."
+        default=dict,
+        help_text="The source's status, resolution and their times, and a link it had to the target.",
     )
     target_entry = models.ForeignKey(
         ThreadEntry,

@@ -129,7 +129,9 @@ def ticket_links(ticket: Ticket, visible: QuerySet[Ticket]) -> list[LinkedTicket
     found = []
     for link in links:
         first = link.from_ticket_id == ticket.pk
-        found.append(LinkedTicket(link_side(link.kind, first), link.to_ticket if first else link.from_ticket, link))
+        found.append(
+            LinkedTicket(link_side(link.kind, first), link.to_ticket if first else link.from_ticket, link)
+        )
     return found
 
 

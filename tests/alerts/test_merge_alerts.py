@@ -37,9 +37,11 @@ def test_a_repeat_after_the_merge_lands_on_the_survivor_and_undo_takes_it_back(p
     assert {"web01", "203.0.113.7"} <= seen and key.ticket_id == source.pk
 
     merge = services.ticket_merge(actor=actor, source=source, target=survivor)
-    assert merge.moved["alerts"] == {"alerts": [alert.pk], "dedup_keys": [key.pk], "observables": sorted(
-        TicketObservable.objects.filter(ticket=survivor).values_list("pk", flat=True)
-    )}
+    assert merge.moved["alerts"] == {
+        "alerts": [alert.pk],
+        "dedup_keys": [key.pk],
+        "observables": sorted(TicketObservable.objects.filter(ticket=survivor).values_list("pk", flat=True)),
+    }
     assert Alert.objects.get().ticket_id == survivor.pk and DedupKey.objects.get().ticket_id == survivor.pk
     assert observables(survivor) == seen and observables(source) == set()
     assert Ticket.objects.get(pk=survivor.pk).alert_occurrences == 1
@@ -68,9 +70,14 @@ def test_an_observable_both_tickets_have_stays_once_on_each(people, alert_ticket
     source, _integration = alert_ticket
     actor = people.actor(people.alice)
     survivor = services.ticket_create(
-        actor=actor, subject="Attacks from 203.0.113.7", department=people.soc, body="Source 203.0.113.7 again."
+        actor=actor,
+        subject="Attacks from 203.0.113.7",
+        department=people.soc,
+        body="Source 203.0.113.7 again.",
     )
-    services.ticket_note(actor=actor, ticket=survivor, body="Blocking 203.0.113.7", observables=[("ip", "203.0.113.7")])
+    services.ticket_note(
+        actor=actor, ticket=survivor, body="Blocking 203.0.113.7", observables=[("ip", "203.0.113.7")]
+    )
     assert "203.0.113.7" in observables(survivor)
     before_source = observables(source)
     merge = services.ticket_merge(actor=actor, source=source, target=survivor)

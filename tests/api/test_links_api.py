@@ -24,12 +24,20 @@ def carol_api(people):
 
 def make(people, subject, department=None, agent=None):
     return services.ticket_create(
-        actor=people.actor(agent or people.alice), subject=subject, department=department or people.soc, body="x"
+        actor=people.actor(agent or people.alice),
+        subject=subject,
+        department=department or people.soc,
+        body="x",
     )
 
 
 def written():
-    return TicketLink.objects.count(), TicketMerge.objects.count(), ThreadEntry.objects.count(), AuditEvent.objects.count()
+    return (
+        TicketLink.objects.count(),
+        TicketMerge.objects.count(),
+        ThreadEntry.objects.count(),
+        AuditEvent.objects.count(),
+    )
 
 
 def test_links_listed_added_in_the_detail_and_removed(people, alice_api):
@@ -87,7 +95,10 @@ def test_merge_and_undo(people, alice_api):
     assert (detail["status"], detail["resolution"]) == ("closed", "duplicate")
     assert [(i["kind"], i["ticket"]["number"]) for i in detail["links"]] == [("duplicate_of", target.number)]
     r = alice_api.post(f"tickets/{source.number}/merge", {"into": target.number})
-    assert r.status_code == 400 and r.json()["error"]["message"] == f"{source.number} was already merged into {target.number}."
+    assert (
+        r.status_code == 400
+        and r.json()["error"]["message"] == f"{source.number} was already merged into {target.number}."
+    )
     r = alice_api.post(f"tickets/{source.number}/merge/undo")
     assert r.status_code == 200 and r.json()["undone_by"] == "key:a"
     assert Ticket.objects.get(pk=source.pk).status == "new"
@@ -136,7 +147,9 @@ def test_a_department_key_sees_no_link_to_another_department(people):
     from socdesk.accounts.services import apikey_create
     from socdesk.core.actor import Actor
 
-    key, raw = apikey_create(actor=Actor.system("t"), name="it-tool", scopes=["tickets:read"], department=people.it)
+    _key, raw = apikey_create(
+        actor=Actor.system("t"), name="it-tool", scopes=["tickets:read"], department=people.it
+    )
     it_tool = ApiClient(raw)
     assert it_tool.get(f"tickets/{hers.number}/links").json() == {"items": []}
     assert it_tool.get(f"tickets/{soc.number}/links").status_code == 404

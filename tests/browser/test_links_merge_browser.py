@@ -26,7 +26,10 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
         tags=["phishing"],
     )
     reset = services.ticket_create(
-        actor=alice, subject="Credential reset for Dana", department=cast.soc, body="Reset after the phishing."
+        actor=alice,
+        subject="Credential reset for Dana",
+        department=cast.soc,
+        body="Reset after the phishing.",
     )
     duplicate = services.ticket_create(
         actor=alice,
@@ -37,7 +40,9 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
         requester_name="Erin Lopez",
         tags=["finance"],
     )
-    services.ticket_note(actor=cast.actor(cast.bob), ticket=duplicate, body="Same sender as the invoice phishing.")
+    services.ticket_note(
+        actor=cast.actor(cast.bob), ticket=duplicate, body="Same sender as the invoice phishing."
+    )
     page.set_viewport_size({"width": 1440, "height": 1000})
     base = live_server.url
     sign_in(page, base, "alice", PERSONA_PASSWORD)
@@ -49,7 +54,9 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
     panel.get_by_label("Ticket number").fill(reset.number.lower())
     panel.get_by_role("button", name="Link ticket").click()
     htmx_settled(page)
-    expect(page.get_by_role("status").first).to_contain_text(f"Linked: this ticket is parent of {reset.number}.")
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"Linked: this ticket is parent of {reset.number}."
+    )
     expect(page.locator(f'details.links [data-link="{reset.number}"]')).to_contain_text("Parent of")
     # A number that is not a ticket: the sentence, nothing linked.
     page.locator("details.links").get_by_label("Ticket number").fill("SOC-999999")
@@ -78,10 +85,14 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
     assert Ticket.objects.get(pk=duplicate.pk).resolution == ""  # nothing merged yet
     review.get_by_role("button", name=f"Merge into {survivor.number}").click()
     page.wait_for_url(f"{base}/tickets/{survivor.number}/")
-    expect(page.get_by_role("status").first).to_contain_text(f"{duplicate.number} was merged into {survivor.number}.")
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"{duplicate.number} was merged into {survivor.number}."
+    )
     thread = page.get_by_role("list", name="Thread")
     expect(thread).to_contain_text("Same sender as the invoice phishing.")
-    expect(thread).to_contain_text(f"alice merged {duplicate.number} (Strange invoice e-mail) into this ticket")
+    expect(thread).to_contain_text(
+        f"alice merged {duplicate.number} (Strange invoice e-mail) into this ticket"
+    )
     expect(page.locator(f'details.links [data-link="{duplicate.number}"]')).to_contain_text("Has duplicate")
     page.screenshot(path=screenshots / "merge-survivor.png", full_page=True)
     page.goto(f"{base}/tickets/{duplicate.number}/")
@@ -94,7 +105,9 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
     page.locator(f'[data-undo-merge="{duplicate.number}"]').click()
     htmx_settled(page)
     expect(page.get_by_role("status").first).to_contain_text(f"The merge of {duplicate.number} was undone")
-    expect(page.get_by_role("list", name="Thread")).not_to_contain_text("Same sender as the invoice phishing.")
+    expect(page.get_by_role("list", name="Thread")).not_to_contain_text(
+        "Same sender as the invoice phishing."
+    )
     expect(page.locator("[data-undo-merge]")).to_have_count(0)
     page.screenshot(path=screenshots / "merge-undone.png", full_page=True)
     back = Ticket.objects.get(pk=duplicate.pk)

@@ -16,18 +16,28 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 def make(people, subject, department=None, agent=None):
     return services.ticket_create(
-        actor=people.actor(agent or people.alice), subject=subject, department=department or people.soc, body="x"
+        actor=people.actor(agent or people.alice),
+        subject=subject,
+        department=department or people.soc,
+        body="x",
     )
 
 
 def written():
-    return TicketLink.objects.count(), TicketMerge.objects.count(), ThreadEntry.objects.count(), AuditEvent.objects.count()
+    return (
+        TicketLink.objects.count(),
+        TicketMerge.objects.count(),
+        ThreadEntry.objects.count(),
+        AuditEvent.objects.count(),
+    )
 
 
 def test_link_added_by_number_shows_on_both_pages_and_is_removed(people):
     a, b = make(people, "Phishing wave"), make(people, "Credential reset for a victim")
     alice = client_for(people.alice)
-    html = alice.post(f"/tickets/{a.number}/link_add", {"number": b.number.lower(), "kind": "parent_of"}, **HTMX).content.decode()
+    html = alice.post(
+        f"/tickets/{a.number}/link_add", {"number": b.number.lower(), "kind": "parent_of"}, **HTMX
+    ).content.decode()
     assert f"Linked: this ticket is parent of {b.number}." in html
     assert f'data-link="{b.number}" data-side="parent_of"' in html
     other = alice.get(f"/tickets/{b.number}/").content.decode()
@@ -63,14 +73,18 @@ def test_merge_shows_what_moves_then_merges_on_confirm_and_undo_is_offered_on_th
     assert f"Merge <strong>{source.number}</strong> into" in review and "<li>2 thread entries</li>" in review
     assert f"Merge into {target.number}</button>" in review
     assert written() == before  # the review step writes nothing
-    response = alice.post(f"/tickets/{source.number}/merge", {"number": target.number, "confirm": "on"}, **HTMX)
+    response = alice.post(
+        f"/tickets/{source.number}/merge", {"number": target.number, "confirm": "on"}, **HTMX
+    )
     assert response.status_code == 200 and response["HX-Redirect"] == f"/tickets/{target.number}/"
     page = alice.get(f"/tickets/{target.number}/").content.decode()
     assert f"{source.number} was merged into {target.number}." in page
     assert f'data-undo-merge="{source.number}"' in page and "Reported by finance." in page
     merged = alice.get(f"/tickets/{source.number}/").content.decode()
     assert "Merged into" in merged and 'data-action="merge"' not in merged
-    html = alice.post(f"/tickets/{target.number}/merge_undo", {"number": source.number}, **HTMX).content.decode()
+    html = alice.post(
+        f"/tickets/{target.number}/merge_undo", {"number": source.number}, **HTMX
+    ).content.decode()
     assert f"The merge of {source.number} was undone" in html and "data-undo-merge" not in html
     assert Ticket.objects.get(pk=source.pk).resolution == ""
     assert "Reported by finance." not in html

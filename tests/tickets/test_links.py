@@ -38,11 +38,18 @@ def test_a_link_is_stored_once_and_read_both_ways_with_the_reverse_label(people)
     version = Ticket.objects.get(pk=a.pk).version
     services.ticket_link(actor=people.actor(people.alice), ticket=b, other=a, kind="duplicate_of")
     link = TicketLink.objects.get()
-    assert (link.from_ticket_id, link.to_ticket_id, link.kind, link.created_by) == (b.pk, a.pk, "duplicate", "alice")
+    assert (link.from_ticket_id, link.to_ticket_id, link.kind, link.created_by) == (
+        b.pk,
+        a.pk,
+        "duplicate",
+        "alice",
+    )
     assert sides(people, b) == [("duplicate_of", a.number)]
     assert sides(people, a) == [("has_duplicate", b.number)]
     events = {e.target_id: e for e in AuditEvent.objects.filter(action="ticket.linked")}
-    assert events[str(a.pk)].after["kind"] == "has_duplicate" and events[str(a.pk)].after["ticket"] == b.number
+    assert (
+        events[str(a.pk)].after["kind"] == "has_duplicate" and events[str(a.pk)].after["ticket"] == b.number
+    )
     assert events[str(b.pk)].after["kind"] == "duplicate_of"
     assert describe_event(events[str(a.pk)]) == f"linked {b.number} (has duplicate)"
     # A link changes nothing an agent may be editing on either ticket.

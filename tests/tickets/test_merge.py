@@ -17,7 +17,9 @@ from socdesk.tickets.selectors import ticket_links, ticket_thread, tickets_visib
 pytestmark = pytest.mark.django_db
 
 
-def make(people, subject: str, *, department=None, agent=None, requester="dana@example.test", **kwargs) -> Ticket:
+def make(
+    people, subject: str, *, department=None, agent=None, requester="dana@example.test", **kwargs
+) -> Ticket:
     return services.ticket_create(
         actor=people.actor(agent or people.alice),
         subject=subject,
@@ -69,7 +71,9 @@ def pair(people):
 
 def test_merge_moves_the_thread_interleaved_and_closes_the_source_as_a_duplicate(people, pair):
     source, target = pair
-    source_entries = list(ThreadEntry.objects.filter(ticket=source).values_list("pk", "author_label", "created_at"))
+    source_entries = list(
+        ThreadEntry.objects.filter(ticket=source).values_list("pk", "author_label", "created_at")
+    )
     merge = services.ticket_merge(actor=people.actor(people.alice), source=source, target=target)
     thread = list(ticket_thread(fresh(target)))
     # Every entry of the source is now on the target with its own author and time, in time order.
@@ -121,7 +125,9 @@ def test_undo_the_same_day_puts_back_exactly_what_moved(people, pair):
     before = state(source, target)
     services.ticket_merge(actor=people.actor(people.alice), source=source, target=target)
     # Work on the survivor after the merge stays there.
-    later = services.ticket_note(actor=people.actor(people.bob), ticket=fresh(target), body="Blocked the sender.")
+    later = services.ticket_note(
+        actor=people.actor(people.bob), ticket=fresh(target), body="Blocked the sender."
+    )
     services.ticket_merge_undo(actor=people.actor(people.bob), source=fresh(source))
     after = state(source, target)
     # The source is as it was (its thread plus the merge and undo lines).
@@ -147,7 +153,9 @@ def test_an_earlier_link_between_them_comes_back_on_undo(people, pair):
     assert list(TicketLink.objects.values_list("kind", flat=True)) == ["duplicate"]
     services.ticket_merge_undo(actor=people.actor(people.alice), source=source)
     visible = tickets_visible_to(people.alice)
-    assert [(i.side, i.ticket.number) for i in ticket_links(fresh(source), visible)] == [("child_of", target.number)]
+    assert [(i.side, i.ticket.number) for i in ticket_links(fresh(source), visible)] == [
+        ("child_of", target.number)
+    ]
 
 
 def test_undo_is_refused_after_the_day_with_a_sentence(people, pair, settings):
@@ -185,7 +193,11 @@ def test_bad_merges_are_refused_with_nothing_written(people, pair, case):
     else:
         services.ticket_merge(actor=actor, source=source, target=target)
         args, message = (third, fresh(source)), f"merge into {target.number} instead"
-    snapshot, events, merges = state(source, target, third), AuditEvent.objects.count(), TicketMerge.objects.count()
+    snapshot, events, merges = (
+        state(source, target, third),
+        AuditEvent.objects.count(),
+        TicketMerge.objects.count(),
+    )
     with pytest.raises(ServiceError, match=message):
         services.ticket_merge(actor=actor, source=args[0], target=args[1])
     assert state(source, target, third) == snapshot
@@ -230,7 +242,9 @@ def test_merging_needs_close_on_the_source(people, pair):
     from socdesk.core.actor import Actor
 
     editor = role_create(actor=Actor.system("t"), name="Editor", permissions=["view", "edit"])
-    erin = agent_create(actor=Actor.system("t"), username="erin", email="erin.agent@example.test", password="x")
+    erin = agent_create(
+        actor=Actor.system("t"), username="erin", email="erin.agent@example.test", password="x"
+    )
     access_grant(actor=Actor.system("t"), agent=erin, department=people.soc, role=editor)
     with pytest.raises(PermissionDenied, match="resolve and close tickets permission"):
         services.ticket_merge(actor=people.actor(erin), source=pair[0], target=pair[1])

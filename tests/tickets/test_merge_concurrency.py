@@ -51,7 +51,9 @@ def test_two_merges_of_one_source_at_once_one_wins_and_nothing_is_half_moved(mon
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=merge, args=(a, t)) for a, t in zip((alice, bob), targets, strict=True)]
+    threads = [
+        threading.Thread(target=merge, args=(a, t)) for a, t in zip((alice, bob), targets, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -75,7 +75,9 @@ def link_remove(request, number: str, other: str):
     """Remove the link between the two tickets, whichever way it was made. 404 when either is not
     visible to you or they are not linked. Scope: tickets:write."""
     caller: Caller = request.auth
-    services.ticket_unlink(actor=caller.actor, ticket=caller.get_ticket(number), other=caller.get_ticket(other))
+    services.ticket_unlink(
+        actor=caller.actor, ticket=caller.get_ticket(number), other=caller.get_ticket(other)
+    )
     return Reply(204, None)
 
 

@@ -10,7 +10,8 @@ The modules, by concept: `numbering` (ticket numbers), `tags`, `lifecycle` (open
 transfer), `fields` (status, severity, subject and due date), `update` (several changes in one step),
 `saved_searches` (queue filters agents keep under a name), `collaborators` (contacts copied on a
 ticket), `links` (related, duplicate and parent/child links between tickets), `merge` (merging a
-duplicate into the ticket that survives, and undoing it the same day), `autoclose` (resolved tickets closing by themselves after their department's quiet days);
+duplicate into the ticket that survives, and undoing it the same day), `autoclose` (resolved tickets
+closing by themselves after their department's quiet days);
 `steps` holds what they share. Import the services from this package, not from its modules.
 """
 
@@ -71,8 +72,8 @@ __all__ = [
     "collaborator_add",
     "collaborator_remove",
     "collaborators_add_from_email",
-    "next_ticket_number",
     "merge_undo_refusal",
+    "next_ticket_number",
     "normalise_tags",
     "saved_search_create",
     "saved_search_delete",
@@ -88,10 +89,10 @@ __all__ = [
     "ticket_delete",
     "ticket_drafts_check",
     "ticket_edit",
+    "ticket_event_lines_write",
     "ticket_link",
     "ticket_merge",
     "ticket_merge_undo",
-    "ticket_event_lines_write",
     "ticket_note",
     "ticket_release",
     "ticket_reply",

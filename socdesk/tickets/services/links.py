@@ -25,9 +25,7 @@ MAX_PARENT_DEPTH = 100
 
 def link_between(a: Ticket, b: Ticket) -> TicketLink | None:
     """The link between two tickets, whichever direction it was stored in (None: not linked)."""
-    return TicketLink.objects.filter(
-        Q(from_ticket=a, to_ticket=b) | Q(from_ticket=b, to_ticket=a)
-    ).first()
+    return TicketLink.objects.filter(Q(from_ticket=a, to_ticket=b) | Q(from_ticket=b, to_ticket=a)).first()
 
 
 def _parent_of(ticket_id: int) -> int | None:
@@ -67,7 +65,11 @@ def write_link(*, actor: Actor, ticket: Ticket, other: Ticket, side: str) -> Tic
     kind, this_first = LINK_SIDES[side]
     first, second = (ticket, other) if this_first else (other, ticket)
     link = TicketLink.objects.create(
-        from_ticket=first, to_ticket=second, kind=kind, created_at=timezone.now(), created_by=actor.label[:200]
+        from_ticket=first,
+        to_ticket=second,
+        kind=kind,
+        created_at=timezone.now(),
+        created_by=actor.label[:200],
     )
     for one, two in ((first, second), (second, first)):
         record_ticket_event(
@@ -95,7 +97,9 @@ def _locked_pair(actor: Actor, ticket: Ticket, other: Ticket) -> tuple[Ticket, T
     """Both tickets locked, after checking the actor may see and edit both (a ticket they cannot see
     is not found, as if it did not exist)."""
     if ticket.pk == other.pk:
-        raise ServiceError(f"A ticket cannot be linked to itself ({ticket.number}).", fields={"ticket": "self"})
+        raise ServiceError(
+            f"A ticket cannot be linked to itself ({ticket.number}).", fields={"ticket": "self"}
+        )
     ticket, other = lock_tickets(ticket, other)
     require_perm(actor, Perm.EDIT, ticket)
     require_perm(actor, Perm.EDIT, other)
@@ -108,7 +112,8 @@ def ticket_link(*, actor: Actor, ticket: Ticket, other: Ticket, kind: str) -> Ti
     parent_of or child_of. Needs the edit permission on both; nothing is written when refused."""
     if kind not in LINK_SIDES:
         raise ServiceError(
-            f"Unknown link kind {str(kind)[:40]!r}: use one of {', '.join(LINK_SIDES)}.", fields={"kind": "invalid"}
+            f"Unknown link kind {str(kind)[:40]!r}: use one of {', '.join(LINK_SIDES)}.",
+            fields={"kind": "invalid"},
         )
     ticket, other = _locked_pair(actor, ticket, other)
     existing = link_between(ticket, other)

@@ -78,7 +78,9 @@ def ticket_merge(*, actor: Actor, source: Ticket, target: Ticket) -> TicketMerge
     target, and keep what moved for an undo the same day. Needs edit on both and close on the source;
     refused (nothing written) for the same ticket, or when either was already merged away."""
     if source.pk == target.pk:
-        raise ServiceError(f"A ticket cannot be merged into itself ({source.number}).", fields={"target": "self"})
+        raise ServiceError(
+            f"A ticket cannot be merged into itself ({source.number}).", fields={"target": "self"}
+        )
     source, target = lock_tickets(source, target)
     _check_merge(actor, source, target)
     now = timezone.now()
@@ -92,22 +94,40 @@ def ticket_merge(*, actor: Actor, source: Ticket, target: Ticket) -> TicketMerge
         before["link"] = {"kind": previous.kind, "from_source": previous.from_ticket_id == source.pk}
         previous.delete()
     TicketLink.objects.create(
-        from_ticket=source, to_ticket=target, kind=LinkKind.DUPLICATE, created_at=now, created_by=actor.label[:200]
+        from_ticket=source,
+        to_ticket=target,
+        kind=LinkKind.DUPLICATE,
+        created_at=now,
+        created_by=actor.label[:200],
     )
     source.status, source.resolution = Status.CLOSED, Resolution.DUPLICATE
     source.resolved_at, source.closed_at = source.resolved_at or now, now
     for ticket in (source, target):
         touch(ticket, actor, now)
     source.save(
-        update_fields=["status", "resolution", "resolved_at", "closed_at", "version", "last_activity_at", "acknowledged_at"]
+        update_fields=[
+            "status",
+            "resolution",
+            "resolved_at",
+            "closed_at",
+            "version",
+            "last_activity_at",
+            "acknowledged_at",
+        ]
     )
     target.save(update_fields=["version", "last_activity_at", "acknowledged_at"])
     summary = _summary(parts)
     add_event_entry(
-        source, actor, f"{actor.label} merged this ticket into {target.number} as a duplicate: {summary} moved there.", now
+        source,
+        actor,
+        f"{actor.label} merged this ticket into {target.number} as a duplicate: {summary} moved there.",
+        now,
     )
     line = add_event_entry(
-        target, actor, f"{actor.label} merged {source.number} ({source.subject}) into this ticket: {summary}.", now
+        target,
+        actor,
+        f"{actor.label} merged {source.number} ({source.subject}) into this ticket: {summary}.",
+        now,
     )
     try:
         with transaction.atomic():  # a concurrent merge of the same source that got past the lock (SQLite)
@@ -129,10 +149,19 @@ def ticket_merge(*, actor: Actor, source: Ticket, target: Ticket) -> TicketMerge
         "ticket.merged",
         source,
         before={key: before[key] for key in ("status", "resolution")},
-        after={"status": source.status, "resolution": source.resolution, "into": target.number, "moved": counts},
+        after={
+            "status": source.status,
+            "resolution": source.resolution,
+            "into": target.number,
+            "moved": counts,
+        },
     )
     record_ticket_event(
-        actor, "ticket.merge_received", target, before={}, after={"from": source.number, "moved": counts, "summary": summary}
+        actor,
+        "ticket.merge_received",
+        target,
+        before={},
+        after={"from": source.number, "moved": counts, "summary": summary},
     )
     return merge
 
@@ -186,7 +215,11 @@ def ticket_merge_undo(*, actor: Actor, source: Ticket) -> TicketMerge:
     if previous and link_between(source, target) is None:
         first, second = (source, target) if previous["from_source"] else (target, source)
         TicketLink.objects.create(
-            from_ticket=first, to_ticket=second, kind=previous["kind"], created_at=now, created_by=actor.label[:200]
+            from_ticket=first,
+            to_ticket=second,
+            kind=previous["kind"],
+            created_at=now,
+            created_by=actor.label[:200],
         )
     closed = {"status": source.status, "resolution": source.resolution}
     source.status, source.resolution = before["status"], before["resolution"]
@@ -195,7 +228,15 @@ def ticket_merge_undo(*, actor: Actor, source: Ticket) -> TicketMerge:
     for ticket in (source, target):
         touch(ticket, actor, now)
     source.save(
-        update_fields=["status", "resolution", "resolved_at", "closed_at", "version", "last_activity_at", "acknowledged_at"]
+        update_fields=[
+            "status",
+            "resolution",
+            "resolved_at",
+            "closed_at",
+            "version",
+            "last_activity_at",
+            "acknowledged_at",
+        ]
     )
     target.save(update_fields=["version", "last_activity_at", "acknowledged_at"])
     merge.undone_at, merge.undone_by = now, actor.label[:200]
@@ -207,7 +248,9 @@ def ticket_merge_undo(*, actor: Actor, source: Ticket) -> TicketMerge:
         f"{Status(source.status).label.lower()} again.",
         now,
     )
-    add_event_entry(target, actor, f"{actor.label} undid the merge of {source.number}: what it brought went back.", now)
+    add_event_entry(
+        target, actor, f"{actor.label} undid the merge of {source.number}: what it brought went back.", now
+    )
     search_index([source.pk, target.pk])
     record_ticket_event(
         actor,
