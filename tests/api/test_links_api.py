@@ -153,3 +153,16 @@ def test_a_department_key_sees_no_link_to_another_department(people):
     it_tool = ApiClient(raw)
     assert it_tool.get(f"tickets/{hers.number}/links").json() == {"items": []}
     assert it_tool.get(f"tickets/{soc.number}/links").status_code == 404
+
+
+def test_a_tools_key_links_and_merges_in_its_scope(people, tool):
+    target, source = make(people, "Main case"), make(people, "Duplicate from the SOAR")
+    r = tool.post(f"tickets/{source.number}/links", {"number": target.number, "kind": "related"})
+    assert r.status_code == 201 and r.json()["created_by"] == "key:soar"
+    r = tool.post(f"tickets/{source.number}/merge", {"into": target.number})
+    assert r.status_code == 200 and r.json()["merged_by"] == "key:soar"
+    event = AuditEvent.objects.get(action="ticket.merged")
+    assert event.actor_label == "key:soar" and event.before == {"status": "new", "resolution": ""}
+    assert tool.post(f"tickets/{source.number}/merge/undo").status_code == 200
+    # The related link the two had comes back after the undo.
+    assert [i["kind"] for i in tool.get(f"tickets/{source.number}/links").json()["items"]] == ["related"]

@@ -130,7 +130,8 @@ def ticket_merge(*, actor: Actor, source: Ticket, target: Ticket) -> TicketMerge
         now,
     )
     try:
-        with transaction.atomic():  # a concurrent merge of the same source that got past the lock (SQLite)
+        # The one-active-merge constraint backs the row locks: a second merge of the source never lands.
+        with transaction.atomic():
             merge = TicketMerge.objects.create(
                 source=source,
                 target=target,
