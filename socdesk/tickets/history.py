@@ -28,6 +28,14 @@ ACTION_WORDS = {
     "ticket.help_topic_changed": "changed the help topic",
 }
 
+# How the history words a new link, by the side this ticket is on.
+LINKED_WORDS = {
+    "related": "linked the ticket to {number} (related)",
+    "duplicate_of": "marked the ticket a duplicate of {number}",
+    "has_duplicate": "linked {number} as a duplicate of the ticket",
+    "parent_of": "linked {number} as a child incident of the ticket",
+    "child_of": "linked the ticket as a child incident of {number}",
+}
 
 # Sentences for the events apps above tickets record on tickets (the SLA's escalations), by action.
 EVENT_DESCRIBERS: dict[str, Callable[[AuditEvent], str]] = {}
@@ -68,11 +76,12 @@ def describe_event(event: AuditEvent) -> str:
         return f"added the collaborator {after.get('email', '')}{how}"
     if event.action == "ticket.collaborator_removed":
         return f"removed the collaborator {before.get('email', '')}"
-    if event.action in ("ticket.linked", "ticket.unlinked"):
-        side = after if event.action == "ticket.linked" else before
-        label = LINK_LABELS.get(str(side.get("kind")), str(side.get("kind"))).lower()
-        verb = "linked" if event.action == "ticket.linked" else "removed the link to"
-        return f"{verb} {side.get('ticket', '')} ({label})"
+    if event.action == "ticket.linked":
+        phrase = LINKED_WORDS.get(str(after.get("kind")), "linked the ticket to {number}")
+        return phrase.format(number=after.get("ticket", ""))
+    if event.action == "ticket.unlinked":
+        label = LINK_LABELS.get(str(before.get("kind")), str(before.get("kind"))).lower()
+        return f"removed the link to {before.get('ticket', '')} ({label})"
     if event.action == "ticket.merged":
         return f"merged the ticket into {after.get('into', '')} as a duplicate"
     if event.action == "ticket.merge_received":

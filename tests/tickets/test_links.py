@@ -51,7 +51,7 @@ def test_a_link_is_stored_once_and_read_both_ways_with_the_reverse_label(people)
         events[str(a.pk)].after["kind"] == "has_duplicate" and events[str(a.pk)].after["ticket"] == b.number
     )
     assert events[str(b.pk)].after["kind"] == "duplicate_of"
-    assert describe_event(events[str(a.pk)]) == f"linked {b.number} (has duplicate)"
+    assert describe_event(events[str(a.pk)]) == f"linked {b.number} as a duplicate of the ticket"
     # A link changes nothing an agent may be editing on either ticket.
     assert Ticket.objects.get(pk=a.pk).version == version
 
@@ -71,6 +71,7 @@ def test_unlink_removes_it_from_both_and_is_audited_on_both(people):
     events = AuditEvent.objects.filter(action="ticket.unlinked")
     assert {e.target_id for e in events} == {str(a.pk), str(b.pk)}
     assert {e.before["kind"] for e in events} == {"related"}
+    assert describe_event(events.get(target_id=str(a.pk))) == f"removed the link to {b.number} (related to)"
 
 
 @pytest.mark.parametrize(
