@@ -110,6 +110,11 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
     )
     expect(page.locator("[data-undo-merge]")).to_have_count(0)
     page.screenshot(path=screenshots / "merge-undone.png", full_page=True)
+    # On a phone the panels stack under the thread.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("details.links").scroll_into_view_if_needed()
+    expect(page.locator(f'details.links [data-link="{reset.number}"]')).to_be_visible()
+    page.screenshot(path=screenshots / "links-phone.png")
     back = Ticket.objects.get(pk=duplicate.pk)
     assert (back.status, back.resolution) == ("in_progress", "")  # as bob's note left it
     assert list(TicketLink.objects.values_list("kind", flat=True)) == ["parent"]
