@@ -36,6 +36,11 @@ class AlertsConfig(AppConfig):
         search_normaliser_register(search.normalised_term)
         for name in search.FIELD_TYPES:
             search_field_register(name, search.observable_field)
+        # Merging tickets moves their alerts, de-duplication keys and observables too.
+        from socdesk.alerts.merging import MOVER
+        from socdesk.tickets.merge_hooks import merge_mover_register
+
+        merge_mover_register(MOVER)
         # /metrics: the ingest backlog, read at scrape time.
         from socdesk.alerts.adapters import ADAPTERS
         from socdesk.alerts.metrics import backlog_reading

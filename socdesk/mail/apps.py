@@ -19,3 +19,8 @@ class MailConfig(AppConfig):
         event_describer_register("email.autoresponse_skipped", autoresponse.describe_skipped)
         event_describer_register("email.retry_requested", outbound.describe_retry)
         event_describer_register("email.received", inbound.describe_received)
+        # Merging tickets moves their e-mails, so replies by Message-ID follow to the survivor.
+        from socdesk.mail.merging import MOVER
+        from socdesk.tickets.merge_hooks import merge_mover_register
+
+        merge_mover_register(MOVER)

@@ -54,3 +54,38 @@ class CollaboratorSource(models.TextChoices):
 
     MANUAL = "manual", "Added by an agent"
     EMAIL_CC = "email_cc", "Copied on an e-mail"
+
+
+class LinkKind(models.TextChoices):
+    """How two linked tickets relate, as stored (from the link's first ticket to its second)."""
+
+    RELATED = "related", "Related"
+    DUPLICATE = "duplicate", "Duplicate"  # the first ticket is a duplicate of the second
+    PARENT = "parent", "Parent incident"  # the first ticket is the parent incident of the second
+
+
+# What an agent picks on one ticket -> (stored kind, whether this ticket is the link's first ticket).
+LINK_SIDES: dict[str, tuple[str, bool]] = {
+    "related": (LinkKind.RELATED, True),
+    "duplicate_of": (LinkKind.DUPLICATE, True),
+    "has_duplicate": (LinkKind.DUPLICATE, False),
+    "parent_of": (LinkKind.PARENT, True),
+    "child_of": (LinkKind.PARENT, False),
+}
+
+# How each side of a link reads on the ticket page.
+LINK_LABELS: dict[str, str] = {
+    "related": "Related to",
+    "duplicate_of": "Duplicate of",
+    "has_duplicate": "Has duplicate",
+    "parent_of": "Parent of",
+    "child_of": "Child of",
+}
+
+
+def link_side(kind: str, from_first: bool) -> str:
+    """The side's kind name (LINK_LABELS key) of a stored link, seen from its first or second ticket."""
+    for side, (stored, first) in LINK_SIDES.items():
+        if stored == kind and (first == from_first or stored == LinkKind.RELATED):
+            return side
+    raise ValueError(f"unknown link kind {kind!r}")

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.tickets.attachments import IncomingFile
-from socdesk.tickets.choices import Resolution, Severity, Source, Status
+from socdesk.tickets.choices import LINK_LABELS, Resolution, Severity, Source, Status
 from socdesk.tickets.services import UNSET
 from socdesk.tickets.workflow import allowed_next
 
@@ -287,3 +287,31 @@ class CollaboratorForm(forms.Form):
         error_messages={"required": "Write the collaborator's e-mail address, such as dana@example.com."},
         widget=forms.TextInput(attrs={"placeholder": "name@example.com", "autocomplete": "off"}),
     )
+
+
+class TicketNumberForm(forms.Form):
+    """Another ticket, by its number (SOC-1042): the one to unlink, or the merged one to take back."""
+
+    number = forms.CharField(
+        label="Ticket number",
+        max_length=32,
+        error_messages={"required": "Write the other ticket's number, such as SOC-1042."},
+        widget=forms.TextInput(attrs={"placeholder": "SOC-1042", "autocomplete": "off"}),
+    )
+
+
+class LinkForm(TicketNumberForm):
+    """A link to add from this ticket: the other ticket's number and how it relates to this one."""
+
+    kind = forms.ChoiceField(
+        label="This ticket is",
+        choices=[(side, label) for side, label in LINK_LABELS.items()],
+        initial="related",
+    )
+
+
+class MergeForm(TicketNumberForm):
+    """The ticket to merge this one into; `confirm` is set by the confirm step, once the agent saw what
+    moves."""
+
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from socdesk.audit.models import AuditEvent
 from socdesk.audit.selectors import events_for_target
 from socdesk.core.errors import StaleVersion
-from socdesk.tickets.choices import Resolution, Severity, Status
+from socdesk.tickets.choices import LINK_LABELS, Resolution, Severity, Status
 
 if TYPE_CHECKING:
     from socdesk.accounts.models import Agent, Department, Team
@@ -28,6 +28,14 @@ ACTION_WORDS = {
     "ticket.help_topic_changed": "changed the help topic",
 }
 
+# How the history words a new link, by the side this ticket is on.
+LINKED_WORDS = {
+    "related": "linked the ticket to {number} (related)",
+    "duplicate_of": "marked the ticket a duplicate of {number}",
+    "has_duplicate": "linked {number} as a duplicate of the ticket",
+    "parent_of": "linked {number} as a child incident of the ticket",
+    "child_of": "linked the ticket as a child incident of {number}",
+}
 
 # Sentences for the events apps above tickets record on tickets (the SLA's escalations), by action.
 EVENT_DESCRIBERS: dict[str, Callable[[AuditEvent], str]] = {}
@@ -68,6 +76,19 @@ def describe_event(event: AuditEvent) -> str:
         return f"added the collaborator {after.get('email', '')}{how}"
     if event.action == "ticket.collaborator_removed":
         return f"removed the collaborator {before.get('email', '')}"
+    if event.action == "ticket.linked":
+        phrase = LINKED_WORDS.get(str(after.get("kind")), "linked the ticket to {number}")
+        return phrase.format(number=after.get("ticket", ""))
+    if event.action == "ticket.unlinked":
+        label = LINK_LABELS.get(str(before.get("kind")), str(before.get("kind"))).lower()
+        return f"removed the link to {before.get('ticket', '')} ({label})"
+    if event.action == "ticket.merged":
+        return f"merged the ticket into {after.get('into', '')} as a duplicate"
+    if event.action == "ticket.merge_received":
+        return f"merged {after.get('from', '')} into the ticket ({after.get('summary', '')})"
+    if event.action == "ticket.merge_undone":
+        other = after.get("from") or before.get("from") or ""
+        return f"undid the merge {'into' if after.get('from') else 'of'} {other}"
     if event.action == "ticket.custom_fields_changed":
         names = [name for name in after.get("custom_fields") or {}]
         return f"changed the custom field{'s' if len(names) != 1 else ''} {', '.join(names)}"

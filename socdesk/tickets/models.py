@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Greatest, Least
 
 from socdesk.accounts.models import Agent, Contact, Department, Team
 from socdesk.tickets.choices import (
     OPEN_STATUSES,
     CollaboratorSource,
     EntryKind,
+    LinkKind,
     Resolution,
     Severity,
     Source,
@@ -278,3 +280,83 @@ class TicketSearch(models.Model):
 
     def __str__(self) -> str:
         return f"search document of {self.ticket_id}"
+
+
+class TicketLink(models.Model):
+    """A link between two tickets (related, duplicate of, parent incident of), stored once and shown on
+    both: the second ticket reads the reverse label ("Has duplicate", "Child of").
+
+    Two tickets have at most one link whatever its direction, and a ticket at most one parent.
+    """
+
+    from_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    to_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=10, choices=LinkKind.choices)
+    created_at = models.DateTimeField()
+    created_by = models.CharField(
+        max_length=200, blank=True, help_text="Who linked them, as the audit names it."
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_ticket=models.F("to_ticket")), name="ticket_link_not_to_itself"
+            ),
+            # One link per pair of tickets, whichever of the two is first.
+            models.UniqueConstraint(
+                Least("from_ticket", "to_ticket"),
+                Greatest("from_ticket", "to_ticket"),
+                name="ticket_link_once",
+            ),
+            models.UniqueConstraint(
+                fields=["to_ticket"], condition=Q(kind=LinkKind.PARENT), name="ticket_link_one_parent"
+            ),
+        ]
+        indexes = [models.Index(fields=["to_ticket"], name="ticket_link_to_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.from_ticket_id} {self.kind} {self.to_ticket_id}"
+
+
+class TicketMerge(models.Model):
+    """One merge of a duplicate (source) into the ticket that survives (target), with the ids of what
+    moved and the source's state before, so that it can be undone exactly on the same day.
+
+    A ticket is merged away at most once at a time (the constraint below; an undone merge does not count).
+    """
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="merges_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="merges_in")
+    merged_at = models.DateTimeField()
+    merged_by = models.CharField(max_length=200, blank=True)
+    moved = models.JSONField(default=dict, help_text="What moved, by kind: ids, keys, counts.")
+    source_before = models.JSONField(
+        default=dict,
+        help_text="The source's status, resolution and their times, and a link it had to the target.",
+    )
+    target_entry = models.ForeignKey(
+        ThreadEntry,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The survivor's thread line saying what was merged (where Undo is offered).",
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"], condition=Q(undone_at__isnull=True), name="ticket_merged_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} merged into {self.target_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.undone_at is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -9,7 +11,16 @@ from socdesk.accounts.models import Agent
 from socdesk.accounts.selectors import department_perms, team_ids
 from socdesk.core.errors import NotFound
 from socdesk.core.text import clean_text
-from socdesk.tickets.models import Attachment, Collaborator, SavedSearch, ThreadEntry, Ticket
+from socdesk.tickets.choices import LINK_LABELS, link_side
+from socdesk.tickets.models import (
+    Attachment,
+    Collaborator,
+    SavedSearch,
+    ThreadEntry,
+    Ticket,
+    TicketLink,
+    TicketMerge,
+)
 
 
 def visibility_q(agent: Agent, via: str = "") -> Q | None:
@@ -88,6 +99,52 @@ def collaborator_addresses(ticket: Ticket) -> list[str]:
 def collaborator_of(ticket: Ticket, address: str) -> bool:
     """Whether the address (compared ignoring case) is a collaborator on the ticket."""
     return Collaborator.objects.filter(ticket=ticket, contact__email=address.strip().lower()).exists()
+
+
+@dataclass(frozen=True)
+class LinkedTicket:
+    """One link as read from one of its tickets: its side ("child_of"), label and the other ticket."""
+
+    side: str
+    ticket: Ticket
+    link: TicketLink
+
+    @property
+    def label(self) -> str:
+        return LINK_LABELS[self.side]
+
+
+def ticket_links(ticket: Ticket, visible: QuerySet[Ticket]) -> list[LinkedTicket]:
+    """The ticket's links to the `visible` tickets (a scoped queryset above), oldest first: a link to a
+    ticket the reader may not see is left out, so it tells nothing about that ticket."""
+    links = (
+        TicketLink.objects.filter(Q(from_ticket=ticket) | Q(to_ticket=ticket))
+        .filter(
+            Q(from_ticket=ticket, to_ticket__in=visible.values("pk"))
+            | Q(to_ticket=ticket, from_ticket__in=visible.values("pk"))
+        )
+        .select_related("from_ticket", "to_ticket")
+        .order_by("created_at", "id")
+    )
+    found = []
+    for link in links:
+        first = link.from_ticket_id == ticket.pk
+        found.append(
+            LinkedTicket(link_side(link.kind, first), link.to_ticket if first else link.from_ticket, link)
+        )
+    return found
+
+
+def ticket_merged_into(ticket: Ticket) -> TicketMerge | None:
+    """The merge that took this ticket into another and was not undone (None: it was not merged away)."""
+    return TicketMerge.objects.filter(source=ticket, undone_at__isnull=True).select_related("target").first()
+
+
+def ticket_merges_received(ticket: Ticket) -> list[TicketMerge]:
+    """The merges into this ticket that are not undone, with their sources, newest first."""
+    return list(
+        TicketMerge.objects.filter(target=ticket, undone_at__isnull=True).select_related("source", "target")
+    )
 
 
 def attachment_get_for_agent(agent: Agent, attachment_id: int) -> Attachment:

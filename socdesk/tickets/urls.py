@@ -1,6 +1,6 @@
 from django.urls import path
 
-from socdesk.tickets import export_views, saved_search_views, views
+from socdesk.tickets import export_views, merge_views, saved_search_views, views
 
 app_name = "tickets"
 
@@ -17,5 +17,6 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("<str:number>/", views.ticket_detail, name="detail"),
     path("<str:number>/presence", views.presence, name="presence"),
+    path("<str:number>/merge", merge_views.ticket_merge_review, name="merge"),
     path("<str:number>/<slug:action>", views.ticket_action, name="action"),
 ]

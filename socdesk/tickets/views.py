@@ -49,16 +49,20 @@ from socdesk.tickets.forms import (
     CollaboratorForm,
     ComposeForm,
     EditForm,
+    LinkForm,
+    MergeForm,
     NewTicketForm,
     SeverityForm,
     StatusForm,
     TagsForm,
+    TicketNumberForm,
     TransferForm,
     VersionedForm,
     incoming_files,
 )
 from socdesk.tickets.history import assignment_words, describe_event, transfer_consequences
 from socdesk.tickets.hooks import run_reply_notice
+from socdesk.tickets.link_actions import do_link_add, do_link_remove, do_merge_undo, link_context
 from socdesk.tickets.models import SavedSearch, Ticket
 from socdesk.tickets.observables import observables_in_text
 from socdesk.tickets.page_sections import new_ticket_sections_html
@@ -285,18 +289,25 @@ def render_ticket(
     error: str = "",
     status: int = 200,
     draft_sent: bool = False,
+    merge_review: dict | None = None,
 ):
     """The ticket page (or, for htmx, just its main partial), with any bound form kept as typed.
 
-    `draft_sent` tells the page's script that the reply or note went out, so the draft it keeps is dropped.
+    `draft_sent` tells the page's script that the reply or note went out, so the draft it keeps is dropped;
+    `merge_review` (the target and what would move) shows the merge's confirm step.
     """
     agent = request.agent
     forms = _action_forms(ticket)
+    # Posted to merge_views.ticket_merge_review, which shows what would move before it merges.
+    forms["merge"] = MergeForm(auto_id="merge_%s")
     forms.update(bound or {})
     history = [(event, describe_event(event)) for event in events_for_target("ticket", ticket.pk)]
+    entries = list(ticket_thread(ticket))
     context = {
         "ticket": ticket,
-        "entries": list(ticket_thread(ticket)),
+        "entries": entries,
+        **link_context(agent, ticket, entries),
+        "merge_review": merge_review,
         "collaborators": list(ticket_collaborators(ticket)),
         "history": history,
         "perms": ticket_perms(agent, ticket),
@@ -410,6 +421,9 @@ ACTIONS = {
     "edit": (EditForm, _updater(lambda data, *_: "Ticket updated.")),
     "collaborator_add": (CollaboratorForm, _do_collaborator_add),
     "collaborator_remove": (CollaboratorForm, _do_collaborator_remove),
+    "link_add": (LinkForm, do_link_add),
+    "link_remove": (TicketNumberForm, do_link_remove),
+    "merge_undo": (TicketNumberForm, do_merge_undo),
 }
 
 

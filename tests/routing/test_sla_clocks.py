@@ -352,3 +352,18 @@ def test_a_change_the_clock_does_not_depend_on_costs_it_one_read(people):
         ticket_note(actor=Actor.for_agent(people.alice), ticket=ticket, body="Checked the proxy logs.")
     assert len([q for q in queries.captured_queries if "routing_" in q["sql"]]) == 1
     assert clock_of(ticket).updated_at == before.updated_at
+
+
+def test_a_merged_duplicates_clock_stops_and_an_undo_resumes_it(people):
+    from socdesk.tickets.services import ticket_merge, ticket_merge_undo
+
+    make_plans(people)
+    survivor, duplicate = open_ticket(people), open_ticket(people)
+    alice = Actor.for_agent(people.alice)
+    ticket_merge(actor=alice, source=duplicate, target=survivor)
+    done = clock_of(duplicate)
+    assert done.resolution_met_at is not None and (done.state, done.next_check_at) == ("done", None)
+    assert clock_of(survivor).resolution_met_at is None
+    ticket_merge_undo(actor=alice, source=duplicate)
+    resumed = clock_of(duplicate)
+    assert resumed.resolution_met_at is None and resumed.state == "on_track"

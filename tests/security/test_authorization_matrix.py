@@ -23,7 +23,7 @@ from socdesk.alerts.ticket_observables import ticket_observable_add
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.tickets.attachments import IncomingFile
-from socdesk.tickets.models import Collaborator, ThreadEntry, Ticket
+from socdesk.tickets.models import Collaborator, ThreadEntry, Ticket, TicketLink, TicketMerge
 from socdesk.tickets.services import collaborator_add, ticket_create, ticket_note
 from socdesk.tickets.views import ACTIONS
 from tests.console_helpers import client_for
@@ -77,6 +77,8 @@ def _state() -> tuple:
         ThreadEntry.objects.count(),
         AuditEvent.objects.count(),
         list(Collaborator.objects.order_by("pk").values_list("ticket_id", "contact__email")),
+        TicketLink.objects.count(),
+        TicketMerge.objects.count(),
     )
 
 
@@ -101,6 +103,9 @@ ACTION_DATA = {
     "edit": {"subject": "mine now"},
     "collaborator_add": {"email": "eve@example.com"},
     "collaborator_remove": {"email": "mia@example.com"},
+    "link_add": {"number": "SOC-1", "kind": "related"},
+    "link_remove": {"number": "SOC-1"},
+    "merge_undo": {"number": "SOC-1"},
 }
 
 
@@ -119,6 +124,7 @@ def _console_requests(case: SocCase, people) -> list[tuple[str, str, dict]]:
         ("post", f"/tickets/{n}/observables/add", {"type": "ip", "value": "198.51.100.1"}),
         ("post", f"/tickets/{n}/observables/{case.link_id}/flag", {"flag": "ioc", "on": "1"}),
         ("post", f"/tickets/{n}/observables/{case.link_id}/remove", {}),
+        ("post", f"/tickets/{n}/merge", {"number": n}),
     ]
     for action, data in sorted(ACTION_DATA.items()):
         if action == "transfer":
@@ -127,7 +133,7 @@ def _console_requests(case: SocCase, people) -> list[tuple[str, str, dict]]:
     return requests
 
 
-CONSOLE_COUNT = 8 + len(ACTION_DATA)
+CONSOLE_COUNT = 9 + len(ACTION_DATA)
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
@@ -220,13 +226,18 @@ def _rest_requests(case: SocCase) -> list[tuple[str, str, dict | None]]:
         ("get", f"tickets/{n}/collaborators", None),
         ("post", f"tickets/{n}/collaborators", {"email": "eve@example.com"}),
         ("delete", f"tickets/{n}/collaborators?email=mia@example.com", None),
+        ("get", f"tickets/{n}/links", None),
+        ("post", f"tickets/{n}/links", {"number": n, "kind": "related"}),
+        ("delete", f"tickets/{n}/links/{n}", None),
+        ("post", f"tickets/{n}/merge", {"into": n}),
+        ("post", f"tickets/{n}/merge/undo", None),
         ("get", f"alerts/{case.alert.pk}", None),
         ("get", f"alerts/{case.alert.pk}/raw", None),
         ("get", f"attachments/{case.attachment_id}", None),
     ]
 
 
-REST_COUNT = 11
+REST_COUNT = 16
 
 
 @pytest.mark.parametrize("index", range(REST_COUNT))

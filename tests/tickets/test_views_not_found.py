@@ -21,6 +21,9 @@ ACTION_DATA = {
     "edit": {"subject": "mine now"},
     "collaborator_add": {"email": "eve@example.test"},
     "collaborator_remove": {"email": "dana@example.test"},
+    "link_add": {"number": "SOC-1", "kind": "related"},
+    "link_remove": {"number": "SOC-1"},
+    "merge_undo": {"number": "SOC-1"},
 }
 
 
@@ -69,6 +72,7 @@ def test_carol_gets_404_on_pages_presence_and_downloads(carol, people, soc_ticke
     assert carol.get(f"/tickets/{number.lower()}/", **headers).status_code == 404
     assert carol.post(f"/tickets/{number}/presence", **headers).status_code == 404
     assert carol.post(f"/tickets/{number}/presence", {"leave": "1"}, **headers).status_code == 404
+    assert carol.post(f"/tickets/{number}/merge", {"number": number}, **headers).status_code == 404
     assert carol.get(f"/tickets/attachments/{attachment.pk}/", **headers).status_code == 404
     # A missing ticket and a hidden one look the same.
     missing = carol.get("/tickets/SOC-999999/", **headers)

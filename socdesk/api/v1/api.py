@@ -24,6 +24,7 @@ from socdesk.api.v1 import (
     deliveries,
     exports,
     integrations,
+    links,
     me,
     notifications,
     observables,
@@ -67,6 +68,7 @@ api = NinjaAPI(
 api.add_router("", exports.router)  # before tickets: /tickets/export is not a ticket number
 api.add_router("", tickets.router)
 api.add_router("", collaborators.router)
+api.add_router("", links.router)
 api.add_router("", tokens.router)
 api.add_router("", saved_searches.router)
 api.add_router("", notifications.router)

@@ -159,8 +159,54 @@ class TicketOut(Schema):
     url: str
 
 
+class LinkedTicketRef(Schema):
+    number: str
+    subject: str
+    status: Literal["new", "in_progress", "on_hold", "resolved", "closed"]
+    url: str
+
+
+class LinkOut(Schema):
+    """A link to another ticket, read from this one (the other ticket reads the reverse kind)."""
+
+    kind: Literal["related", "duplicate_of", "has_duplicate", "parent_of", "child_of"] = Field(
+        description="How the other ticket relates to this one, read from this ticket: this ticket is "
+        "related to / a duplicate of / has the duplicate / the parent incident of / a child of the other."
+    )
+    ticket: LinkedTicketRef
+    created_by: str = Field(description="Who linked them, as the audit trail names it.")
+    created_at: datetime
+
+
+class LinkIn(InputSchema):
+    number: str = Field(min_length=1, max_length=32, description="The other ticket's number (SOC-1042).")
+    kind: Literal["related", "duplicate_of", "has_duplicate", "parent_of", "child_of"] = Field(
+        description="What this ticket is to the other one: parent_of makes the other its child incident."
+    )
+
+
+class MergeIn(InputSchema):
+    into: str = Field(
+        min_length=1, max_length=32, description="The number of the ticket that survives (the target)."
+    )
+
+
+class MergeOut(Schema):
+    """One merge of a duplicate (source) into the ticket that survives (target)."""
+
+    source: str
+    target: str
+    merged_at: datetime
+    merged_by: str
+    moved: dict[str, int] = Field(description="How many rows moved, by kind (thread, alerts, ...).")
+    undone_at: datetime | None
+    undone_by: str
+
+
 class TicketDetailOut(TicketOut):
     """A ticket with everything known about it."""
+
+    links: list[LinkOut] = Field(description="Links to other tickets you may see, oldest first.")
 
     observables: list[dict[str, Any]]
     help_topic: HelpTopicRef | None = Field(description="The help topic the ticket was opened on.")

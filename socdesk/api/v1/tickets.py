@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -44,7 +45,13 @@ from socdesk.tickets.choices import Severity, Source, Status
 from socdesk.tickets.filters import TicketFilter
 from socdesk.tickets.models import Collaborator, ThreadEntry, Ticket
 from socdesk.tickets.observables import observables_in_text
-from socdesk.tickets.selectors import attachment_get_from, ticket_collaborators, ticket_thread
+from socdesk.tickets.selectors import (
+    LinkedTicket,
+    attachment_get_from,
+    ticket_collaborators,
+    ticket_links,
+    ticket_thread,
+)
 from socdesk.tickets.sorting import KEYSET_SORTS
 
 router = Router(tags=["tickets"])
@@ -93,12 +100,30 @@ def ticket_out(ticket: Ticket, alert_count: int = 0) -> dict:
     }
 
 
-def ticket_detail_out(ticket: Ticket) -> dict:
+def ticket_detail_out(ticket: Ticket, visible: QuerySet[Ticket]) -> dict:
+    """Everything about the ticket; its links only to the `visible` tickets (the caller's)."""
     topic = ticket_topic(ticket.pk)
     return ticket_out(ticket, alert_counts([ticket.pk]).get(ticket.pk, 0)) | {
         "observables": observables_for_ticket_api(ticket),
         "help_topic": topic and {"id": topic.pk, "name": topic.name},
         "collaborators": [collaborator_out(c) for c in ticket_collaborators(ticket)],
+        "links": [link_out(item) for item in ticket_links(ticket, visible)],
+    }
+
+
+def link_out(item: LinkedTicket) -> dict:
+    """The API's view of one link, read from one of its tickets."""
+    other = item.ticket
+    return {
+        "kind": item.side,
+        "ticket": {
+            "number": other.number,
+            "subject": other.subject,
+            "status": other.status,
+            "url": reverse("api-v1:ticket_get", kwargs={"number": other.number}),
+        },
+        "created_by": item.link.created_by,
+        "created_at": item.link.created_at,
     }
 
 
@@ -309,7 +334,7 @@ def ticket_list(request, params: Query[TicketListParams]):
 )
 def ticket_get(request, number: str):
     """One ticket with its alert count and observables. Scope: tickets:read; 404 if not visible to you."""
-    return ticket_detail_out(request.auth.get_ticket(number))
+    return ticket_detail_out(request.auth.get_ticket(number), request.auth.visible_tickets())
 
 
 @router.post(
@@ -359,7 +384,7 @@ def ticket_create(request, payload: TicketCreateIn):
         custom_fields=payload.custom_fields,
         hints=hints,
     )
-    return Reply(201, ticket_detail_out(_reload(ticket.pk)))
+    return Reply(201, ticket_detail_out(_reload(ticket.pk), request.auth.visible_tickets()))
 
 
 @router.patch(
@@ -392,7 +417,7 @@ def ticket_update(request, number: str, payload: TicketPatchIn):
                 ticket = ticket_set_help_topic(actor=caller.actor, ticket=ticket, topic=topic)
         if payload.custom_fields:
             ticket = ticket_set_custom_fields(actor=caller.actor, ticket=ticket, values=payload.custom_fields)
-    return ticket_detail_out(_reload(ticket.pk))
+    return ticket_detail_out(_reload(ticket.pk), request.auth.visible_tickets())
 
 
 def _changes(payload: TicketPatchIn) -> services.TicketChanges:

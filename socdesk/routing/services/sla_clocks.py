@@ -280,9 +280,11 @@ def _due_snapshot(clock: TicketSLA) -> dict[str, Any]:
     }
 
 
+# Changes of a ticket's status: a merge closes the duplicate and its undo reopens it, as a status change.
+STATUS_ACTIONS = frozenset({"ticket.status_changed", "ticket.merged", "ticket.merge_undone"})
 # Changes that move a clock whatever else happened (any change may also be the first agent action).
-FOLLOWED_ACTIONS = frozenset(
-    {"ticket.status_changed", "ticket.severity_changed", "ticket.transferred", "ticket.help_topic_changed"}
+FOLLOWED_ACTIONS = STATUS_ACTIONS | frozenset(
+    {"ticket.severity_changed", "ticket.transferred", "ticket.help_topic_changed"}
 )
 # Changes after which a ticket without a clock may get one (its new department's or topic's plan).
 STARTING_ACTIONS = frozenset({"ticket.transferred", "ticket.help_topic_changed"})
@@ -319,7 +321,7 @@ def sla_clock_follow(change: TicketChange) -> None:
             recompute = True
     if change.action == "ticket.severity_changed":
         recompute = True
-    if change.action == "ticket.status_changed":
+    if change.action in STATUS_ACTIONS and "status" in change.before:
         _follow_status(clock, change.before.get("status", ""), ticket, now)
     if clock.response_met_at is None:
         clock.response_met_at = _response_met_at(ticket)

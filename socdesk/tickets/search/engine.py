@@ -19,10 +19,11 @@ from django.utils.safestring import SafeString, mark_safe
 
 from socdesk.accounts.models import Agent
 from socdesk.tickets.choices import Severity, Source, Status
-from socdesk.tickets.models import Ticket, TicketSearch
+from socdesk.tickets.models import Ticket, TicketLink, TicketSearch
 from socdesk.tickets.search.query import SearchQuery, Term
 from socdesk.tickets.search.registry import field_resolvers, normalised_term
 from socdesk.tickets.search.sql import MARK_END, MARK_START, TABLE, backend
+from socdesk.tickets.selectors import normalise_number, tickets_visible_to
 
 # A word that may be part of an identifier (an address, a number, a hash prefix) is also looked
 # for inside the identifiers, where the word index cannot see a part of one.
@@ -223,12 +224,26 @@ def field_condition(term: Term, agent: Agent | None) -> Q:
         if lowered in ("none", "nobody", "unassigned"):
             return Q(assignee__isnull=True)
         return Q(assignee__user__username__iexact=value) | Q(assignee__display_name__iexact=value)
+    if term.field == "linked":
+        return linked_condition(value, agent)
     if term.field.startswith("custom."):
         return custom_field_condition(term.field.removeprefix("custom."), value)
     resolver = field_resolvers.get(term.field)
     if resolver is None:
         raise ValueError(f"Searching by {term.field}: needs the alerts app, which is not installed.")
     return resolver(term.field, value)
+
+
+def linked_condition(number: str, agent: Agent | None) -> Q:
+    """`linked:SOC-1042`: the tickets linked to that ticket either way. A ticket the agent may not see
+    matches nothing, as a number that does not exist (the search tells nothing about it)."""
+    tickets = Ticket.objects.all() if agent is None else tickets_visible_to(agent)
+    other = tickets.filter(number=normalise_number(number)).values_list("pk", flat=True).first()
+    if other is None:
+        return Q(pk__in=[])
+    return Q(pk__in=TicketLink.objects.filter(to_ticket_id=other).values("from_ticket_id")) | Q(
+        pk__in=TicketLink.objects.filter(from_ticket_id=other).values("to_ticket_id")
+    )
 
 
 def custom_field_condition(name: str, value: str) -> Q:

@@ -6,6 +6,7 @@
     ip:10.0.0.5 tag:vpn       a field: the value is matched exactly against that field
     custom.host_ip:10.0.0.5   a custom field's value, by the field's machine name
     topic:Phishing            a help topic, by its name (topic:none: no help topic)
+    linked:SOC-1042           tickets linked to that ticket, whatever the kind of link
 
 Anything a person may type is read: an unknown `field:` is reported in `errors` (and ignored), an
 unclosed quote runs to the end of the text, stray dashes and quotes are dropped.
@@ -30,6 +31,7 @@ FIELDS: dict[str, str] = {
     "tag": "a tag",
     "source": "where the ticket came from: alert, email, web, api, phone or other",
     "topic": 'a help topic by name (topic:Phishing, topic:"Lateral movement"), or none',
+    "linked": "tickets linked to a ticket, by its number (linked:SOC-1042)",
     "custom.<name>": "a custom field's value (custom.host_ip:10.0.0.5)",
 }
 MAX_TERMS = 20

@@ -9,7 +9,9 @@ The modules, by concept: `numbering` (ticket numbers), `tags`, `lifecycle` (open
 `thread` (replies, notes, messages, alert ingest's event lines), `assignment` (assign, claim, release,
 transfer), `fields` (status, severity, subject and due date), `update` (several changes in one step),
 `saved_searches` (queue filters agents keep under a name), `collaborators` (contacts copied on a
-ticket), `autoclose` (resolved tickets closing by themselves after their department's quiet days);
+ticket), `links` (related, duplicate and parent/child links between tickets), `merge` (merging a
+duplicate into the ticket that survives, and undoing it the same day), `autoclose` (resolved tickets
+closing by themselves after their department's quiet days);
 `steps` holds what they share. Import the services from this package, not from its modules.
 """
 
@@ -38,6 +40,8 @@ from socdesk.tickets.services.lifecycle import (
     ticket_delete,
     ticket_drafts_check,
 )
+from socdesk.tickets.services.links import ticket_link, ticket_unlink
+from socdesk.tickets.services.merge import merge_undo_refusal, ticket_merge, ticket_merge_undo
 from socdesk.tickets.services.numbering import (
     TICKET_NUMBER_COUNTER,
     TICKET_NUMBER_START,
@@ -68,6 +72,7 @@ __all__ = [
     "collaborator_add",
     "collaborator_remove",
     "collaborators_add_from_email",
+    "merge_undo_refusal",
     "next_ticket_number",
     "normalise_tags",
     "saved_search_create",
@@ -85,12 +90,16 @@ __all__ = [
     "ticket_drafts_check",
     "ticket_edit",
     "ticket_event_lines_write",
+    "ticket_link",
+    "ticket_merge",
+    "ticket_merge_undo",
     "ticket_note",
     "ticket_release",
     "ticket_reply",
     "ticket_set_tags",
     "ticket_store_custom_values",
     "ticket_transfer",
+    "ticket_unlink",
     "ticket_update",
     "tickets_autoclose",
     "tickets_due_for_autoclose",

@@ -134,3 +134,16 @@ def record_ticket_event(
 def ticket_label(ticket: Ticket) -> str:
     """How the audit trail names a ticket."""
     return f"{ticket.number} {ticket.subject}"[:200]
+
+
+def lock_tickets(*tickets: Ticket) -> list[Ticket]:
+    """Re-read several tickets under row locks, taken in id order (two services locking the same pair in
+    opposite order would deadlock); returned in the order given."""
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update()
+        .select_related("department")
+        .filter(pk__in=[t.pk for t in tickets])
+        .order_by("pk")
+    }
+    return [locked[t.pk] for t in tickets]
