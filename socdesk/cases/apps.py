@@ -9,6 +9,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         """Join the one ticket path: refuse resolving over open required tasks, and apply the playbooks
         that ticket filters and help topics ask for on new tickets (after routing's own steps)."""
+        from socdesk.cases import history
         from socdesk.cases.playbook_hooks import playbooks_after_create
         from socdesk.cases.resolution import resolution_blockers_check
         from socdesk.routing.services.filters import filter_reference_register
@@ -20,3 +21,4 @@ class CasesConfig(AppConfig):
         hook_register(created=playbooks_after_create)
         before_resolve_register(resolution_blockers_check)
         filter_reference_register(ActionType.APPLY_PLAYBOOK, Playbook, "playbook")
+        history.register()
