@@ -46,19 +46,24 @@ def tasks_visible_to(agent: Agent) -> QuerySet[Task]:
     return Task.objects.all() if q is None else Task.objects.filter(q)
 
 
-def tasks_mine(agent: Agent) -> QuerySet[Task]:
-    """The "My tasks" queue: pending tasks given to the agent or one of their teams, on tickets they may
-    see, soonest due first (no due time last), in one query."""
+def tasks_given_to(agent: Agent) -> QuerySet[Task]:
+    """Tasks given to the agent or one of their teams, on tickets they may see, soonest due first (no due
+    time last), whatever their status."""
     mine = Q(assignee=agent)
     teams = team_ids(agent)
     if teams:
         mine |= Q(team_id__in=teams)
     return (
         tasks_visible_to(agent)
-        .filter(mine, status__in=PENDING_STATUSES)
+        .filter(mine)
         .select_related("ticket", "assignee__user", "team", "run__playbook")
         .order_by(F("due_at").asc(nulls_last=True), "ticket_id", "order", "id")
     )
+
+
+def tasks_mine(agent: Agent) -> QuerySet[Task]:
+    """The "My tasks" queue: the agent's and their teams' tasks still to do, soonest due first (one query)."""
+    return tasks_given_to(agent).filter(status__in=PENDING_STATUSES)
 
 
 def playbooks_all() -> QuerySet[Playbook]:
