@@ -109,3 +109,39 @@ def test_checklist_and_my_tasks(page, live_server, cast, screenshots, width, hei
     page.screenshot(path=screenshots / f"my-tasks-{width}.png", full_page=True)
     row.get_by_role("link", name="Tell Pat the outcome").click()
     expect(page.locator("#tasks-panel")).to_contain_text("Tell Pat the outcome")
+
+
+def test_admin_edits_a_playbook_into_a_new_version_and_a_filter_applies_it(page, live_server, cast, screenshots):
+    from socdesk.cases.models import Playbook
+    from socdesk.routing.models import FilterRule
+
+    make_playbook()
+    base = live_server.url
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, base, "admin", PERSONA_PASSWORD)
+    page.goto(f"{base}/admin-area/")
+    page.get_by_role("navigation", name="Admin area").get_by_role("link", name="Playbooks").click()
+    page.get_by_role("link", name="Phishing triage").click()
+    page.get_by_label("Task 4", exact=True).fill("Block the URL")
+    page.get_by_label("Due after, task 4").fill("90")
+    page.get_by_label("Task 4 required").check()
+    page.get_by_label("Team of task 4").select_option(label="Tier 1")
+    page.get_by_role("button", name="Save playbook").click()
+    expect(page.locator(".messages, [role=status]").first).to_contain_text("saved as version 2")
+    expect(page.locator("[data-preview]")).to_contain_text("Block the URL")
+    expect(page.locator('details[data-version="1"]')).to_contain_text("3 tasks")
+    page.screenshot(path=screenshots / "admin-playbook.png", full_page=True)
+    assert Playbook.objects.get().current.number == 2
+
+    page.get_by_role("navigation", name="Admin area").get_by_role("link", name="Ticket filters").click()
+    page.get_by_role("link", name="New filter").click()
+    page.get_by_label("Name").fill("Phishing playbook")
+    page.locator("[name=cond-0-field]").fill("subject")
+    page.locator("[name=cond-0-operator]").select_option("contains")
+    page.locator("[name=cond-0-value]").fill("phish")
+    page.locator("[name=act-0-type]").select_option(label="Apply a playbook")
+    page.locator("[name=act-0-target]").select_option(label="Phishing triage")
+    page.get_by_role("button", name="Create filter").click()
+    expect(page.get_by_role("alert").or_(page.locator(".messages"))).to_contain_text("Filter Phishing playbook created.")
+    rule = FilterRule.objects.get(name="Phishing playbook")
+    assert rule.actions == [{"type": "apply_playbook", "value": Playbook.objects.get().pk}]
