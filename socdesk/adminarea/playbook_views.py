@@ -30,7 +30,10 @@ def playbooks(request: HttpRequest) -> HttpResponse:
     rows = (
         Playbook.objects.annotate(applied=Count("runs", distinct=True))
         .prefetch_related(
-            Prefetch("versions", queryset=PlaybookVersion.objects.annotate(task_count=Count("templates")).order_by("-number")),
+            Prefetch(
+                "versions",
+                queryset=PlaybookVersion.objects.annotate(task_count=Count("templates")).order_by("-number"),
+            ),
             "topic_links__topic",
         )
         .order_by("name")

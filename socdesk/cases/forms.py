@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
-from socdesk.accounts.models import Team
+from socdesk.accounts.models import Agent, Team
 from socdesk.accounts.selectors import assignable_agents
 from socdesk.cases.choices import TaskStatus
 from socdesk.tickets.models import Ticket
@@ -16,14 +18,20 @@ class TaskAddForm(forms.Form):
     """A new task on the checklist: a title, and optionally an owner and a due time."""
 
     title = forms.CharField(label="New task", max_length=200)
-    assignee = forms.ModelChoiceField(queryset=None, required=False, label="Assignee", empty_label="Nobody")
-    team = forms.ModelChoiceField(queryset=None, required=False, label="Team", empty_label="No team")
+    assignee = forms.ModelChoiceField(
+        queryset=Agent.objects.none(), required=False, label="Assignee", empty_label="Nobody"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, label="Team", empty_label="No team"
+    )
     due_at = forms.DateTimeField(required=False, label="Due", widget=DUE_WIDGET)
 
     def __init__(self, *args, ticket: Ticket, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_agents(ticket.department_id).order_by("user__username")  # type: ignore[attr-defined]
-        self.fields["team"].queryset = Team.objects.filter(department_id=ticket.department_id)  # type: ignore[attr-defined]
+        agents = assignable_agents(ticket.department_id).order_by("user__username")
+        cast("forms.ModelChoiceField[Agent]", self.fields["assignee"]).queryset = agents
+        teams = Team.objects.filter(department_id=ticket.department_id)
+        cast("forms.ModelChoiceField[Team]", self.fields["team"]).queryset = teams
 
 
 class TaskStatusForm(forms.Form):

@@ -14,20 +14,26 @@ def _title(event: AuditEvent) -> str:
 
 def _status(event: AuditEvent) -> str:
     after = event.after or {}
-    value = after.get("status")
+    value = str(after.get("status"))
     words = {
         TaskStatus.DONE: "ticked the task {} done",
         TaskStatus.SKIPPED: "skipped the task {}",
         TaskStatus.IN_PROGRESS: "started the task {}",
         TaskStatus.OPEN: "opened the task {} again",
     }
-    text = words.get(value, "changed the task {}").format(_title(event))  # type: ignore[call-overload]
+    text = (
+        words.get(TaskStatus(value), "changed the task {}")
+        if value in TaskStatus.values
+        else "changed the task {}"
+    )
+    text = text.format(_title(event))
     return f"{text}: {after['reason']}" if after.get("reason") else text
 
 
 def _applied(event: AuditEvent) -> str:
     after = event.after or {}
-    return f"applied the playbook {after.get('name', '')} (version {after.get('version')}, {after.get('tasks')} tasks)"
+    name, version, tasks = after.get("name", ""), after.get("version"), after.get("tasks")
+    return f"applied the playbook {name} (version {version}, {tasks} tasks)"
 
 
 def register() -> None:

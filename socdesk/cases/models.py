@@ -24,8 +24,6 @@ class Playbook(models.Model):
         help_text="A ticket it was applied to cannot be resolved or closed while a required task is open "
         "or a required custom field is empty.",
     )
-    # Tickets opened on these help topics get the playbook (a topic has at most one default playbook).
-    topics = models.ManyToManyField(HelpTopic, blank=True, through="TopicPlaybook", related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -113,13 +111,17 @@ class Task(models.Model):
     """A piece of work on a ticket: a checklist item with an owner, a due time and its own notes."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tasks")
-    run = models.ForeignKey(PlaybookRun, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
+    run = models.ForeignKey(
+        PlaybookRun, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
     template = models.ForeignKey(
         TaskTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    assignee = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    assignee = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
     due_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN)

@@ -19,9 +19,9 @@ def resolution_blockers(ticket: Ticket) -> tuple[list[Task], list[str]]:
     if not runs:
         return [], []
     tasks = list(
-        Task.objects.filter(
-            ticket=ticket, run__in=runs, required=True, status__in=PENDING_STATUSES
-        ).order_by("order", "id")
+        Task.objects.filter(ticket=ticket, run__in=runs, required=True, status__in=PENDING_STATUSES).order_by(
+            "order", "id"
+        )
     )
     values = ticket.custom_fields or {}
     fields = []
@@ -42,11 +42,15 @@ def resolution_blockers_check(ticket: Ticket, status: str) -> None:
     parts = []
     if tasks:
         titles = ", ".join(f"“{task.title}”" for task in tasks)
-        parts.append(f"the required task{'s' if len(tasks) > 1 else ''} {titles} "
-                     f"{'are' if len(tasks) > 1 else 'is'} still open")
+        parts.append(
+            f"the required task{'s' if len(tasks) > 1 else ''} {titles} "
+            f"{'are' if len(tasks) > 1 else 'is'} still open"
+        )
     if fields:
-        parts.append(f"the required field{'s' if len(fields) > 1 else ''} {', '.join(fields)} "
-                     f"{'are' if len(fields) > 1 else 'is'} empty")
+        parts.append(
+            f"the required field{'s' if len(fields) > 1 else ''} {', '.join(fields)} "
+            f"{'are' if len(fields) > 1 else 'is'} empty"
+        )
     todo = "mark each task done or skip it with a reason" if tasks else ""
     if fields:
         todo += (", and " if todo else "") + "fill in the custom fields"

@@ -109,10 +109,11 @@ def playbook_task_durations(
         done = done.filter(done_at__lt=until)
     if department_ids is not None:
         done = done.filter(ticket__department_id__in=department_ids)
-    spans: dict[str, list[timedelta]] = {}
+    # Seconds, not timedeltas: statistics.median wants numbers.
+    spans: dict[str, list[float]] = {}
     for title, created_at, done_at in done.values_list("template__title", "created_at", "done_at"):
-        if title is not None:
-            spans.setdefault(title, []).append(done_at - created_at)
+        if title is not None and done_at is not None:
+            spans.setdefault(title, []).append((done_at - created_at).total_seconds())
     current = playbook.current
     titles = [t.title for t in current.templates.order_by("order", "id")] if current else []
     titles += sorted(set(spans) - set(titles))
@@ -121,7 +122,7 @@ def playbook_task_durations(
             position=index,
             title=title,
             done=len(spans.get(title, [])),
-            median=median(spans[title]) if spans.get(title) else None,
+            median=timedelta(seconds=median(spans[title])) if spans.get(title) else None,
         )
         for index, title in enumerate(titles, start=1)
     ]

@@ -149,7 +149,9 @@ def _do_apply(request: HttpRequest, ticket: Ticket) -> str:
     if playbook is None:
         raise ServiceError("Choose a playbook to apply.", fields={"playbook": "required"})
     run = playbook_apply(actor=request.actor, ticket=ticket, playbook=playbook)  # type: ignore[attr-defined]
-    return f"Playbook {playbook.name} (version {run.version.number}) applied: {run.tasks.count()} tasks added."
+    return (
+        f"Playbook {playbook.name} (version {run.version.number}) applied: {run.tasks.count()} tasks added."
+    )
 
 
 class _FormInvalid(Exception):
@@ -185,7 +187,9 @@ def ticket_tasks_panel(request: HttpRequest, number: str) -> HttpResponse:
     except _FormInvalid as invalid:
         return _panel(request, ticket, error="Give the task a title.", add_form=invalid.form, status=400)
     except ServiceError as exc:
-        return _panel(request, ticket, error=exc.message, expanded=expanded, status=STATUS_FOR.get(type(exc), 400))
+        return _panel(
+            request, ticket, error=exc.message, expanded=expanded, status=STATUS_FOR.get(type(exc), 400)
+        )
     if not request.htmx:  # type: ignore[attr-defined]
         messages.success(request, notice)
         return redirect("tickets:detail", number=ticket.number)

@@ -19,10 +19,17 @@ def admin_api(people):
 
 def test_task_crud_notes_and_order(alice_api, people, soc_ticket):
     base = f"tickets/{soc_ticket.number}/tasks"
-    created = alice_api.post(base, {"title": "Pull proxy logs", "assignee": "bob", "due_at": "2026-12-01T10:00:00Z"})
+    created = alice_api.post(
+        base, {"title": "Pull proxy logs", "assignee": "bob", "due_at": "2026-12-01T10:00:00Z"}
+    )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert (body["title"], body["assignee"], body["status"], body["playbook"]) == ("Pull proxy logs", "bob", "open", None)
+    assert (body["title"], body["assignee"], body["status"], body["playbook"]) == (
+        "Pull proxy logs",
+        "bob",
+        "open",
+        None,
+    )
     second = alice_api.post(base, {"title": "Block the URL", "team": "Tier 1"}).json()
     assert alice_api.post(f"{base}/{body['id']}/notes", {"body": "Proxy: 3 hits"}).status_code == 201
     patched = alice_api.patch(f"{base}/{body['id']}", {"status": "done", "title": "Pulled proxy logs"})
@@ -44,7 +51,9 @@ def test_bad_input_is_a_400_naming_the_problem_and_writes_nothing(alice_api, peo
     ]
     for body, message in cases:
         response = alice_api.post(base, body)
-        assert response.status_code == 400 and message in response.json()["error"]["message"], response.content
+        assert response.status_code == 400 and message in response.json()["error"]["message"], (
+            response.content
+        )
     task = alice_api.post(base, {"title": "Reset password"}).json()
     response = alice_api.patch(f"{base}/{task['id']}", {"status": "skipped"})
     assert response.status_code == 400 and "Say why" in response.json()["error"]["message"]
@@ -73,10 +82,14 @@ def test_applying_a_playbook_and_the_resolve_block_over_patch(alice_api, people,
     alice_api.patch(f"tickets/{soc_ticket.number}", {"version": version, "status": "in_progress"})
     version += 1
     refused = alice_api.patch(
-        f"tickets/{soc_ticket.number}", {"version": version, "status": "resolved", "resolution": "true_positive"}
+        f"tickets/{soc_ticket.number}",
+        {"version": version, "status": "resolved", "resolution": "true_positive"},
     )
     assert refused.status_code == 400
-    assert "cannot be resolved yet: the required tasks “Collect the reported message”" in refused.json()["error"]["message"]
+    assert (
+        "cannot be resolved yet: the required tasks “Collect the reported message”"
+        in refused.json()["error"]["message"]
+    )
     assert alice_api.get(f"tickets/{soc_ticket.number}").json()["status"] == "in_progress"
 
 

@@ -36,7 +36,9 @@ def test_checklist_and_my_tasks(page, live_server, cast, screenshots, width, hei
     panel.get_by_role("button", name="Apply playbook").click()
     htmx_settled(page)
     panel = page.locator("#tasks-panel")
-    expect(panel.get_by_role("status")).to_contain_text("Playbook Phishing triage (version 1) applied: 3 tasks added.")
+    expect(panel.get_by_role("status")).to_contain_text(
+        "Playbook Phishing triage (version 1) applied: 3 tasks added."
+    )
 
     panel.get_by_label("Done: Collect the reported message").check()
     htmx_settled(page)
@@ -78,7 +80,9 @@ def test_checklist_and_my_tasks(page, live_server, cast, screenshots, width, hei
     task.get_by_role("button", name="Add note").click()
     htmx_settled(page)
     panel = page.locator("#tasks-panel")
-    expect(panel.locator('li[data-task="Check sender authentication"] .task-notes')).to_contain_text("SPF fail")
+    expect(panel.locator('li[data-task="Check sender authentication"] .task-notes')).to_contain_text(
+        "SPF fail"
+    )
     panel.scroll_into_view_if_needed()
     panel.screenshot(path=screenshots / f"tasks-checklist-{width}.png")
 
@@ -111,7 +115,9 @@ def test_checklist_and_my_tasks(page, live_server, cast, screenshots, width, hei
     expect(page.locator("#tasks-panel")).to_contain_text("Tell Pat the outcome")
 
 
-def test_admin_edits_a_playbook_into_a_new_version_and_a_filter_applies_it(page, live_server, cast, screenshots):
+def test_admin_edits_a_playbook_into_a_new_version_and_a_filter_applies_it(
+    page, live_server, cast, screenshots
+):
     from socdesk.cases.models import Playbook
     from socdesk.routing.models import FilterRule
 
@@ -142,6 +148,8 @@ def test_admin_edits_a_playbook_into_a_new_version_and_a_filter_applies_it(page,
     page.locator("[name=act-0-type]").select_option(label="Apply a playbook")
     page.locator("[name=act-0-target]").select_option(label="Phishing triage")
     page.get_by_role("button", name="Create filter").click()
-    expect(page.get_by_role("alert").or_(page.locator(".messages"))).to_contain_text("Filter Phishing playbook created.")
+    expect(page.get_by_role("alert").or_(page.locator(".messages"))).to_contain_text(
+        "Filter Phishing playbook created."
+    )
     rule = FilterRule.objects.get(name="Phishing playbook")
     assert rule.actions == [{"type": "apply_playbook", "value": Playbook.objects.get().pk}]

@@ -19,4 +19,6 @@ def make_playbook(name="Phishing triage", tasks=PHISHING_TASKS, **fields):
         TemplateDefinition(title=title, due_minutes=minutes, required=required)
         for title, minutes, required in tasks
     ]
-    return playbook_create(actor=SETUP, definition=PlaybookDefinition(name=name, templates=templates, **fields))
+    return playbook_create(
+        actor=SETUP, definition=PlaybookDefinition(name=name, templates=templates, **fields)
+    )

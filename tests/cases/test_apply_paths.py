@@ -46,8 +46,9 @@ def test_a_filter_applies_a_playbook_to_a_reported_email(people):
     ]
 
 
-def test_a_filter_on_the_alert_applies_a_playbook_through_the_webhook(client, people, huey_immediate,
-                                                                      django_capture_on_commit_callbacks):
+def test_a_filter_on_the_alert_applies_a_playbook_through_the_webhook(
+    client, people, huey_immediate, django_capture_on_commit_callbacks
+):
     """The routing filters already match an alert's rule (`alert.labels.alertname`): that is how a
     playbook follows an alert rule pattern."""
     playbook = make_playbook(name="SSH brute force", tasks=[("Block the source address", 15, True)])
@@ -76,7 +77,11 @@ def test_a_help_topics_default_playbook_and_a_filter_naming_the_same_apply_it_on
     playbook = make_playbook(topic_ids=[topic.pk])
     make_filter("Odd", [("subject", "contains", "Odd")], [("apply_playbook", playbook.pk)])
     ticket = ticket_create(
-        actor=people.actor(people.alice), subject="Odd mail", department=people.soc, body="x", help_topic=topic.pk
+        actor=people.actor(people.alice),
+        subject="Odd mail",
+        department=people.soc,
+        body="x",
+        help_topic=topic.pk,
     )
     assert PlaybookRun.objects.filter(ticket=ticket).count() == 1
     assert Task.objects.filter(ticket=ticket).count() == 3
@@ -94,13 +99,18 @@ def test_alert_auto_resolve_is_refused_while_required_tasks_are_open(people, hue
         actor=SETUP,
         definition=PlaybookDefinition(name="SSH", templates=[TemplateDefinition("Block the source address")]),
     )
-    make_filter("SSH", [("alert.labels.alertname", "equals", "SSHBruteForce")], [("apply_playbook", playbook.pk)])
+    make_filter(
+        "SSH", [("alert.labels.alertname", "equals", "SSHBruteForce")], [("apply_playbook", playbook.pk)]
+    )
     integration = Integration.objects.create(
         adapter="alertmanager", name="prom", department=people.soc, auto_resolve=True
     )
     for fixture in ("alertmanager_v4.json", "alertmanager_v4_resolved.json"):
         delivery_receive_and_process(
-            adapter="alertmanager", integration=integration, body=sample(fixture), content_type="application/json"
+            adapter="alertmanager",
+            integration=integration,
+            body=sample(fixture),
+            content_type="application/json",
         )
     ticket = Ticket.objects.get()
     assert ticket.status != "resolved"

@@ -27,18 +27,24 @@ def test_the_panel_adds_ticks_skips_moves_and_notes(people, soc_ticket):
     playbook = make_playbook()
     html = alice.get(url(soc_ticket), headers=HTMX).content.decode()
     assert "No tasks yet." in html and "Apply playbook" in html
-    html = alice.post(url(soc_ticket), {"action": "apply", "playbook": playbook.pk}, headers=HTMX).content.decode()
+    html = alice.post(
+        url(soc_ticket), {"action": "apply", "playbook": playbook.pk}, headers=HTMX
+    ).content.decode()
     assert "Playbook Phishing triage (version 1) applied: 3 tasks added." in html
     assert "Apply playbook" not in html  # the only playbook is applied: nothing left to offer
     html = alice.post(
-        url(soc_ticket), {"action": "add", "title": "Tell the requester", "assignee": people.bob.pk}, headers=HTMX
+        url(soc_ticket),
+        {"action": "add", "title": "Tell the requester", "assignee": people.bob.pk},
+        headers=HTMX,
     ).content.decode()
     assert "Task “Tell the requester” added." in html
     first, second, third, mine = ticket_tasks(soc_ticket)
     assert (mine.assignee, mine.order) == (people.bob, 3)
     alice.post(url(soc_ticket), {"action": "status", "task": first.pk, "status": "done"}, headers=HTMX)
     html = alice.post(
-        url(soc_ticket), {"action": "status", "task": second.pk, "status": "skipped", "reason": ""}, headers=HTMX
+        url(soc_ticket),
+        {"action": "status", "task": second.pk, "status": "skipped", "reason": ""},
+        headers=HTMX,
     ).content.decode()
     assert "Say why the task &#x27;Check sender authentication&#x27; is skipped." in html
     alice.post(
@@ -46,13 +52,23 @@ def test_the_panel_adds_ticks_skips_moves_and_notes(people, soc_ticket):
         {"action": "status", "task": second.pk, "status": "skipped", "reason": "Headers already checked"},
         headers=HTMX,
     )
-    html = alice.post(url(soc_ticket), {"action": "move", "task": mine.pk, "direction": "up"}, headers=HTMX).content.decode()
+    html = alice.post(
+        url(soc_ticket), {"action": "move", "task": mine.pk, "direction": "up"}, headers=HTMX
+    ).content.decode()
     assert "moved up" in html
-    html = alice.post(url(soc_ticket), {"action": "move", "task": first.pk, "direction": "up"}, headers=HTMX).content.decode()
+    html = alice.post(
+        url(soc_ticket), {"action": "move", "task": first.pk, "direction": "up"}, headers=HTMX
+    ).content.decode()
     assert "“Collect the reported message” is already first." in html
-    alice.post(url(soc_ticket), {"action": "note", "task": third.pk, "body": "Two more recipients."}, headers=HTMX)
+    alice.post(
+        url(soc_ticket), {"action": "note", "task": third.pk, "body": "Two more recipients."}, headers=HTMX
+    )
     html = alice.get(url(soc_ticket), headers=HTMX).content.decode()
-    assert "2 of 4 done" in html and "Skipped: Headers already checked" in html and "Two more recipients." in html
+    assert (
+        "2 of 4 done" in html
+        and "Skipped: Headers already checked" in html
+        and "Two more recipients." in html
+    )
     assert [t.title for t in ticket_tasks(soc_ticket)] == [
         "Collect the reported message",
         "Check sender authentication",
@@ -71,7 +87,9 @@ def test_a_task_of_another_ticket_and_carols_visit_are_not_found(people, soc_tic
     from socdesk.tickets.services import ticket_create
 
     mine = ticket_create(actor=people.actor(people.alice), subject="Other", department=people.soc, body="x")
-    response = client_for(people.alice).post(url(mine), {"action": "status", "task": task.pk, "status": "done"})
+    response = client_for(people.alice).post(
+        url(mine), {"action": "status", "task": task.pk, "status": "done"}
+    )
     assert response.status_code == 404 and Task.objects.get().status == "open"
 
 
@@ -86,7 +104,9 @@ def test_resolving_through_the_ticket_page_and_the_bulk_action_names_the_open_ta
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert f"{ticket.number} cannot be resolved yet: the required tasks “Collect the reported message”" in html
+    assert (
+        f"{ticket.number} cannot be resolved yet: the required tasks “Collect the reported message”" in html
+    )
     html = alice.post(
         "/tickets/bulk",
         {"ticket": [ticket.number], "action": "status", "status": "resolved", "resolution": "true_positive"},

@@ -55,13 +55,18 @@ def test_editing_the_tasks_makes_a_new_version_and_tickets_keep_theirs(people, s
     playbook_apply(actor=people.actor(people.alice), ticket=soc_ticket, playbook=playbook)
     definition = PlaybookDefinition(
         name="Phishing triage",
-        templates=[TemplateDefinition(title="Collect the reported message"), TemplateDefinition(title="Close")],
+        templates=[
+            TemplateDefinition(title="Collect the reported message"),
+            TemplateDefinition(title="Close"),
+        ],
     )
     playbook_update(actor=SETUP, playbook=playbook, definition=definition)
     assert list(playbook.versions.values_list("number", flat=True)) == [2, 1]
     # Saving the same content again (a new description only) makes no version.
     playbook_update(
-        actor=SETUP, playbook=playbook, definition=PlaybookDefinition(**{**definition.__dict__, "description": "x"})
+        actor=SETUP,
+        playbook=playbook,
+        definition=PlaybookDefinition(**{**definition.__dict__, "description": "x"}),
     )
     assert playbook.versions.count() == 2
     assert PlaybookRun.objects.get().version.number == 1
@@ -76,11 +81,23 @@ def test_bad_definitions_are_refused_with_nothing_written(people):
         (PlaybookDefinition(name=" ", templates=[TemplateDefinition("a")]), "needs a name"),
         (PlaybookDefinition(name="phishing TRIAGE", templates=[TemplateDefinition("a")]), "already exists"),
         (PlaybookDefinition(name="Empty", templates=[]), "at least one task"),
-        (PlaybookDefinition(name="X", templates=[TemplateDefinition("a"), TemplateDefinition(" ")]), "task 2: give it a title"),
+        (
+            PlaybookDefinition(name="X", templates=[TemplateDefinition("a"), TemplateDefinition(" ")]),
+            "task 2: give it a title",
+        ),
         (PlaybookDefinition(name="X", templates=[TemplateDefinition("a", due_minutes=0)]), "minutes from 1"),
-        (PlaybookDefinition(name="X", templates=[TemplateDefinition("a", team_id=999)]), "no team with id 999"),
-        (PlaybookDefinition(name="X", templates=[TemplateDefinition("a")], required_fields=["verdict"]), "no custom field is named verdict"),
-        (PlaybookDefinition(name="X", templates=[TemplateDefinition("a")], topic_ids=[999]), "no help topic with id 999"),
+        (
+            PlaybookDefinition(name="X", templates=[TemplateDefinition("a", team_id=999)]),
+            "no team with id 999",
+        ),
+        (
+            PlaybookDefinition(name="X", templates=[TemplateDefinition("a")], required_fields=["verdict"]),
+            "no custom field is named verdict",
+        ),
+        (
+            PlaybookDefinition(name="X", templates=[TemplateDefinition("a")], topic_ids=[999]),
+            "no help topic with id 999",
+        ),
     ]
     from socdesk.cases.services import playbook_create
 
@@ -100,7 +117,7 @@ def test_a_required_task_blocks_resolving_and_closing_with_a_sentence_naming_it(
         f"{ticket.number} cannot be resolved yet: the required tasks “Collect the reported message”, "
         "“Check sender authentication” are still open. First mark each task done or skip it with a reason."
     )
-    first, second, optional = ticket_tasks(ticket)
+    first, second, _optional = ticket_tasks(ticket)
     task_set_status(actor=alice, task=first, status="done")
     task_set_status(actor=alice, task=second, status="skipped", reason="DMARC report already attached")
     # The optional third task stays open: it never blocks.
@@ -124,7 +141,9 @@ def test_required_custom_fields_block_until_filled(people, soc_ticket):
     playbook = make_playbook(tasks=[("Decide", None, False)], required_fields=["verdict"])
     playbook_apply(actor=alice, ticket=soc_ticket, playbook=playbook)
     ticket = ticket_change_status(actor=alice, ticket=soc_ticket, status="in_progress")
-    with pytest.raises(ServiceError, match="the required field verdict is empty. First fill in the custom fields"):
+    with pytest.raises(
+        ServiceError, match=r"the required field verdict is empty\. First fill in the custom fields"
+    ):
         ticket_change_status(actor=alice, ticket=ticket, status="resolved", resolution="true_positive")
     ticket = ticket_set_custom_fields(actor=alice, ticket=ticket, values={"verdict": "malicious"})
     assert ticket_change_status(actor=alice, ticket=ticket, status="resolved", resolution="true_positive")
@@ -156,6 +175,12 @@ def test_a_playbook_applied_to_a_ticket_cannot_be_deleted(people, soc_ticket):
     with pytest.raises(ServiceError, match="was applied to 1 ticket"):
         playbook_delete(actor=SETUP, playbook=playbook)
     unused = make_playbook(name="Lost laptop")
+    from tests.routing.test_apply import make_filter
+
+    rule = make_filter("Laptops", [("subject", "contains", "laptop")], [("apply_playbook", unused.pk)])
+    with pytest.raises(ServiceError, match="applied by the ticket filter"):
+        playbook_delete(actor=SETUP, playbook=unused)
+    rule.delete()
     playbook_delete(actor=SETUP, playbook=unused)
     assert list(Playbook.objects.values_list("name", flat=True)) == ["Phishing triage"]
 
@@ -179,4 +204,6 @@ def test_median_time_per_task(people):
         ("Search for other recipients", 0, None),
     ]
     assert playbook_task_durations(playbook, department_ids=[people.it.pk])[0].done == 0
-    assert playbook_task_durations(playbook, since=start + timedelta(minutes=15))[0].median == timedelta(minutes=40)
+    assert playbook_task_durations(playbook, since=start + timedelta(minutes=15))[0].median == timedelta(
+        minutes=40
+    )

@@ -96,7 +96,7 @@ def test_bad_input_is_refused_with_nothing_written(people, soc_ticket):
 def test_reorder_takes_every_task_once(people, soc_ticket):
     alice = people.actor(people.alice)
     a, b, c = (task_create(actor=alice, ticket=soc_ticket, title=t) for t in "abc")
-    with pytest.raises(ServiceError, match="Give every task of .* once"):
+    with pytest.raises(ServiceError, match=r"Give every task of .* once"):
         task_reorder(actor=alice, ticket=soc_ticket, order=[c.pk, a.pk])
     with pytest.raises(ServiceError, match="Give every task"):
         task_reorder(actor=alice, ticket=soc_ticket, order=[c.pk, a.pk, a.pk])
@@ -147,8 +147,12 @@ def test_my_tasks_is_mine_and_my_teams_pending_by_due_time_in_one_query(
 ):
     alice = people.actor(people.alice)
     now = timezone.now()
-    late = task_create(actor=alice, ticket=soc_ticket, title="late", assignee=people.alice, due_at=now + timedelta(hours=5))
-    soon = task_create(actor=alice, ticket=soc_ticket, title="soon", team=people.tier1, due_at=now + timedelta(hours=1))
+    late = task_create(
+        actor=alice, ticket=soc_ticket, title="late", assignee=people.alice, due_at=now + timedelta(hours=5)
+    )
+    soon = task_create(
+        actor=alice, ticket=soc_ticket, title="soon", team=people.tier1, due_at=now + timedelta(hours=1)
+    )
     undated = task_create(actor=alice, ticket=soc_ticket, title="undated", assignee=people.alice)
     task_create(actor=alice, ticket=soc_ticket, title="bob's", assignee=people.bob)
     finished = task_create(actor=alice, ticket=soc_ticket, title="done", assignee=people.alice)

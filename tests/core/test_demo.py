@@ -11,11 +11,11 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from socdesk.accounts.models import Agent, Contact, Department, Organisation, Team
-from socdesk.cases.models import Playbook
 from socdesk.audit.models import AuditEvent
 from socdesk.audit.selectors import events_for_target
 from socdesk.audit.services import seal_pending
 from socdesk.audit.verify import verify_chain
+from socdesk.cases.models import Playbook
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.demo import seed, stories

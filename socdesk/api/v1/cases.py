@@ -221,13 +221,19 @@ def _agent(value: int | str) -> Agent:
         else agents.filter(user__username__iexact=value.strip()).first()
     )
     if found is None:
-        raise ServiceError(f"There is no agent {value!r}; give their id or username.", fields={"assignee": "unknown"})
+        raise ServiceError(
+            f"There is no agent {value!r}; give their id or username.", fields={"assignee": "unknown"}
+        )
     return found
 
 
 def _team(value: int | str) -> Team:
     teams = Team.objects.all()
-    found = teams.filter(pk=value).first() if isinstance(value, int) else teams.filter(name__iexact=value.strip()).first()
+    found = (
+        teams.filter(pk=value).first()
+        if isinstance(value, int)
+        else teams.filter(name__iexact=value.strip()).first()
+    )
     if found is None:
         raise ServiceError(f"There is no team {value!r}; give its id or name.", fields={"team": "unknown"})
     return found
@@ -291,7 +297,11 @@ def _definition(payload: PlaybookIn) -> PlaybookDefinition:
         topic_ids=payload.help_topics,
         templates=[
             TemplateDefinition(
-                title=t.title, description=t.description, due_minutes=t.due_minutes, required=t.required, team_id=t.team
+                title=t.title,
+                description=t.description,
+                due_minutes=t.due_minutes,
+                required=t.required,
+                team_id=t.team,
             )
             for t in payload.tasks
         ],
@@ -553,7 +563,9 @@ def playbook_create_endpoint(request, payload: PlaybookIn):
 def playbook_update_endpoint(request, playbook_id: int, payload: PlaybookIn):
     """Replace the playbook: a new version when its tasks or required fields change. Scope: admin."""
     caller: Caller = request.auth
-    playbook = playbook_update(actor=caller.actor, playbook=_playbook(playbook_id), definition=_definition(payload))
+    playbook = playbook_update(
+        actor=caller.actor, playbook=_playbook(playbook_id), definition=_definition(payload)
+    )
     return playbook_out(playbook)
 
 

@@ -18,7 +18,7 @@ from socdesk.cases.services.steps import lock_ticket, record_task_event, require
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.core.text import clean_text
-from socdesk.routing.models import CustomField, HelpTopic
+from socdesk.routing.models import CustomField, FilterRule, HelpTopic
 from socdesk.tickets.choices import OPEN_STATUSES
 from socdesk.tickets.models import Ticket
 
@@ -82,7 +82,8 @@ def _check(definition: PlaybookDefinition, instance: Playbook | None) -> _Checke
             raise ServiceError(f"{where}: give it a title.", fields={f"templates.{index}.title": "required"})
         if len(title) > 200:
             raise ServiceError(
-                f"{where}: a title has at most 200 characters.", fields={f"templates.{index}.title": "too_long"}
+                f"{where}: a title has at most 200 characters.",
+                fields={f"templates.{index}.title": "too_long"},
             )
         minutes = template.due_minutes
         if minutes is not None and (isinstance(minutes, bool) or not 0 < minutes <= DUE_MINUTES_MAX):
@@ -120,7 +121,9 @@ def _check(definition: PlaybookDefinition, instance: Playbook | None) -> _Checke
         raise ServiceError(
             f"Playbook {name!r}: there is no help topic with id {missing[0]}.", fields={"topics": "unknown"}
         )
-    return _Checked(name, clean_text(definition.description or "").strip(), templates, list(dict.fromkeys(wanted)), topics)
+    return _Checked(
+        name, clean_text(definition.description or "").strip(), templates, list(dict.fromkeys(wanted)), topics
+    )
 
 
 def _content(version: PlaybookVersion | None) -> dict[str, Any]:
@@ -146,7 +149,10 @@ def _content(version: PlaybookVersion | None) -> dict[str, Any]:
 def _new_version(playbook: Playbook, checked: _Checked, actor: Actor) -> PlaybookVersion:
     last = playbook.versions.aggregate(last=Max("number"))["last"] or 0
     version = PlaybookVersion.objects.create(
-        playbook=playbook, number=last + 1, required_fields=checked.required_fields, created_by=actor.label[:200]
+        playbook=playbook,
+        number=last + 1,
+        required_fields=checked.required_fields,
+        created_by=actor.label[:200],
     )
     TaskTemplate.objects.bulk_create(TaskTemplate(version=version, **t) for t in checked.templates)
     return version
@@ -210,6 +216,17 @@ def playbook_delete(*, actor: Actor, playbook: Playbook) -> None:
             "version; it cannot be deleted.",
             fields={"playbook": "in_use"},
         )
+    filters = [
+        rule.name
+        for rule in FilterRule.objects.only("name", "actions")
+        if any(a.get("type") == "apply_playbook" and a.get("value") == playbook.pk for a in rule.actions)
+    ]
+    if filters:
+        raise ServiceError(
+            f"The playbook {playbook.name!r} is applied by the ticket filter(s) {', '.join(filters)}; change "
+            "them first.",
+            fields={"playbook": "in_use"},
+        )
     before = _state(playbook, playbook.current)
     record(actor=actor, action="playbook.deleted", target=playbook, before=before)
     playbook.delete()
@@ -242,7 +259,11 @@ def playbook_apply(*, actor: Actor, ticket: Ticket, playbook: Playbook) -> Playb
     try:
         with transaction.atomic():
             run = PlaybookRun.objects.create(
-                ticket=ticket, playbook=playbook, version=version, applied_at=now, applied_by=actor.label[:200]
+                ticket=ticket,
+                playbook=playbook,
+                version=version,
+                applied_at=now,
+                applied_by=actor.label[:200],
             )
     except IntegrityError:  # a concurrent apply won: the same refusal
         raise ServiceError(
@@ -259,7 +280,9 @@ def playbook_apply(*, actor: Actor, ticket: Ticket, playbook: Playbook) -> Playb
             template=template,
             title=template.title,
             description=template.description,
-            team=template.team if template.team and template.team.department_id in (None, ticket.department_id) else None,
+            team=template.team
+            if template.team and template.team.department_id in (None, ticket.department_id)
+            else None,
             due_at=now + timedelta(minutes=template.due_minutes) if template.due_minutes else None,
             required=template.required,
             order=start + index,
@@ -274,6 +297,11 @@ def playbook_apply(*, actor: Actor, ticket: Ticket, playbook: Playbook) -> Playb
         "playbook.applied",
         ticket,
         now,
-        after={"playbook": playbook.pk, "name": playbook.name, "version": version.number, "tasks": len(templates)},
+        after={
+            "playbook": playbook.pk,
+            "name": playbook.name,
+            "version": version.number,
+            "tasks": len(templates),
+        },
     )
     return run

@@ -32,7 +32,7 @@ def require_edit(actor: Actor, ticket: Ticket) -> None:
 
 
 def check_owner(ticket: Ticket, assignee: Agent | None, team: Team | None) -> None:
-    """A task's assignee must be an active agent who can see the ticket; its team the ticket's department's."""
+    """A task's assignee is an active agent who can see the ticket; its team is of the ticket's department."""
     if assignee is not None:
         if not assignee.user.is_active:
             raise ServiceError(f"{assignee.name} is not an active agent.", fields={"assignee": "inactive"})

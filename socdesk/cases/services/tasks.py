@@ -29,7 +29,9 @@ def _title(title: str) -> str:
     if not title:
         raise ServiceError("A task needs a title.", fields={"title": "required"})
     if len(title) > TITLE_MAX:
-        raise ServiceError(f"A task's title has at most {TITLE_MAX} characters.", fields={"title": "too_long"})
+        raise ServiceError(
+            f"A task's title has at most {TITLE_MAX} characters.", fields={"title": "too_long"}
+        )
     return title
 
 
@@ -89,9 +91,9 @@ def task_update(
     task: Task,
     title: str | None = None,
     description: str | None = None,
-    assignee: Agent | None | EllipsisType = ...,
-    team: Team | None | EllipsisType = ...,
-    due_at: datetime | None | EllipsisType = ...,
+    assignee: Agent | EllipsisType | None = ...,
+    team: Team | EllipsisType | None = ...,
+    due_at: datetime | EllipsisType | None = ...,
     required: bool | None = None,
 ) -> Task:
     """Change a task's title, description, owner, due time or required flag (`...`: leave as is)."""
@@ -135,9 +137,7 @@ def task_set_status(*, actor: Actor, task: Task, status: str, reason: str = "") 
     reason = clean_text(reason or "").strip()
     if status == TaskStatus.SKIPPED:
         if not reason:
-            raise ServiceError(
-                f"Say why the task {task.title!r} is skipped.", fields={"reason": "required"}
-            )
+            raise ServiceError(f"Say why the task {task.title!r} is skipped.", fields={"reason": "required"})
         if len(reason) > REASON_MAX:
             raise ServiceError(
                 f"A reason has at most {REASON_MAX} characters.", fields={"reason": "too_long"}

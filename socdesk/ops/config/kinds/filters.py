@@ -6,6 +6,7 @@ from typing import Any
 
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.models import Integration
+from socdesk.cases.models import Playbook
 from socdesk.ops.config.document import Path
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer, deleted
 from socdesk.ops.config.kinds.base import definition as make
@@ -25,7 +26,6 @@ from socdesk.ops.config.schema import (
     Schema,
     Text,
 )
-from socdesk.cases.models import Playbook
 from socdesk.routing.choices import FilterEvent
 from socdesk.routing.models import FilterRule, SLAPlan
 from socdesk.routing.services.filters import FilterDefinition, filter_create, filter_delete, filter_update

@@ -7,6 +7,8 @@ only settings (description, block_resolution, help topics) saves no version.
 
 from __future__ import annotations
 
+from django.db.models import Model
+
 from socdesk.cases.models import Playbook
 from socdesk.cases.services import (
     PlaybookDefinition,
@@ -31,9 +33,9 @@ TASK = Record(
 )
 
 
-def _read_playbooks() -> list[tuple[Playbook, Entry]]:
+def _read_playbooks() -> list[tuple[Model, Entry]]:
     paths = topic_paths()
-    rows = []
+    rows: list[tuple[Model, Entry]] = []
     for playbook in Playbook.objects.prefetch_related("topic_links", "versions__templates__team"):
         versions = sorted(playbook.versions.all(), key=lambda v: v.number)
         current = versions[-1] if versions else None
