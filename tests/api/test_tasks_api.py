@@ -123,3 +123,21 @@ def test_playbooks_are_written_by_admins_and_versioned(admin_api, alice_api, peo
         ("Wipe it", 0, None),
         ("Report to insurance", 0, None),
     ]
+
+
+def test_a_tools_key_works_tasks_and_a_key_of_another_department_gets_404(tool, people, soc_ticket):
+    from socdesk.accounts.services import apikey_create
+    from tests.cases.helpers import SETUP
+
+    base = f"tickets/{soc_ticket.number}/tasks"
+    created = tool.post(base, {"title": "Enrich the IOCs", "team": "Tier 1"})
+    assert created.status_code == 201
+    event_actor = Task.objects.get().created_by
+    assert event_actor == "key:soar"
+    _key, raw = apikey_create(
+        actor=SETUP, name="it-tool", scopes=["tickets:read", "tickets:write"], department=people.it
+    )
+    it_tool = ApiClient(raw)
+    assert it_tool.get(base).status_code == 404
+    assert it_tool.patch(f"{base}/{created.json()['id']}", {"status": "done"}).status_code == 404
+    assert Task.objects.get().status == "open"

@@ -8,7 +8,7 @@ import pytest
 
 from socdesk.cases.models import Task
 from socdesk.cases.selectors import ticket_tasks
-from socdesk.cases.services import playbook_apply, task_create
+from socdesk.cases.services import playbook_apply, task_create, task_note_add
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import ticket_change_status
 from tests.cases.helpers import make_playbook
@@ -126,3 +126,26 @@ def test_my_tasks_lists_mine_and_my_teams(people, soc_ticket):
     assert soc_ticket.number in html and 'href="/tasks/mine"' in html
     html = client_for(people.carol).get("/tasks/mine").content.decode()
     assert "Nothing to do" in html and "Pull proxy logs" not in html
+
+
+def test_the_panel_and_my_tasks_cost_the_same_queries_for_3_or_12_tasks(people, soc_ticket):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    alice = client_for(people.alice)
+    actor = people.actor(people.alice)
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as panel:
+            alice.get(url(soc_ticket), headers=HTMX)
+        with CaptureQueriesContext(connection) as mine:
+            alice.get("/tasks/mine")
+        return len(panel), len(mine)
+
+    for index in range(3):
+        task = task_create(actor=actor, ticket=soc_ticket, title=f"t{index}", assignee=people.alice)
+        task_note_add(actor=actor, task=task, body="note")
+    few = counts()
+    for index in range(9):
+        task_create(actor=actor, ticket=soc_ticket, title=f"u{index}", team=people.tier1)
+    assert counts() == few
