@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "socdesk.tickets",
     # Above tickets and below alerts (docs/architecture.md): help topics, SLA plans, ticket filters.
     "socdesk.routing",
+    # Above routing (playbooks use custom fields; filters and help topics apply them): tasks, playbooks.
+    "socdesk.cases",
     # Above routing (it listens to SLA escalations) and below the API: agents' notifications.
     "socdesk.notifications",
     "socdesk.api",

@@ -49,6 +49,8 @@ urlpatterns = [
     path("", include("socdesk.alerts.urls")),
     # Help topics and custom fields: the new-ticket form's topic section and the ticket page's panel.
     path("", include("socdesk.routing.urls")),
+    # Tasks and playbooks: the ticket page's checklist (/tickets/<n>/tasks) and My tasks (/tasks/mine).
+    path("", include("socdesk.cases.urls")),
     path("tickets/", include("socdesk.tickets.urls")),
     path("notifications/", include("socdesk.notifications.urls")),
     path("mail/", include("socdesk.mail.urls")),

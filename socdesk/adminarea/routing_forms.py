@@ -14,6 +14,7 @@ from django import forms
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.adapters import ADAPTERS
 from socdesk.alerts.models import Integration
+from socdesk.cases.selectors import playbooks_all
 from socdesk.routing.choices import (
     EscalationRecipient,
     EscalationTrigger,
@@ -79,6 +80,7 @@ ACTION_LABELS = {
     ActionType.SUPPRESS_AUTORESPONSE: "Suppress the auto-response",
     ActionType.NOTIFY: "Notify an address",
     ActionType.WEBHOOK: "Call a webhook",
+    ActionType.APPLY_PLAYBOOK: "Apply a playbook",
     ActionType.REJECT: "Reject",
     ActionType.BAN_SENDER: "Ban the sender and reject",
     ActionType.STOP: "Stop (no later filter runs)",
@@ -92,6 +94,7 @@ TARGET_KINDS = {
     ActionType.SET_AGENT: "agent",
     ActionType.SET_SLA_PLAN: "sla_plan",
     ActionType.SET_HELP_TOPIC: "topic",
+    ActionType.APPLY_PLAYBOOK: "playbook",
     ActionType.SET_SEVERITY: "severity",
     ActionType.SET_STATUS: "status",
 }
@@ -99,7 +102,7 @@ TARGET_KINDS = {
 
 def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """The options of an action row's "choose" list, grouped: departments, teams, agents, SLA plans, help
-    topics, severities and statuses (five queries, once per page)."""
+    topics, playbooks, severities and statuses (six queries, once per page)."""
     return [
         ("Departments", [(f"department:{d.pk}", d.name) for d in Department.objects.order_by("name")]),
         (
@@ -118,6 +121,7 @@ def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
         ),
         ("SLA plans", [(f"sla_plan:{p.pk}", p.name) for p in SLAPlan.objects.order_by("name")]),
         ("Help topics", [(f"topic:{t.pk}", t.name) for t in HelpTopic.objects.order_by("name")]),
+        ("Playbooks", [(f"playbook:{p.pk}", p.name) for p in playbooks_all()]),
         ("Severities", [(f"severity:{s}", s) for s in SEVERITY_ORDER]),
         ("Statuses", [(f"status:{s}", s.replace("_", " ")) for s in STATUSES]),
     ]

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from socdesk.adminarea import filter_views, form_views, mail_views, mailbox_views, routing_views, tools, views
+from socdesk.adminarea import (
+    filter_views,
+    form_views,
+    mail_views,
+    mailbox_views,
+    playbook_views,
+    routing_views,
+    tools,
+    views,
+)
 
 app_name = "adminarea"
 
@@ -67,6 +76,11 @@ urlpatterns = [
         form_views.custom_field_remove,
         name="custom-field-delete",
     ),
+    # Playbooks: versioned task lists applied to tickets (socdesk/cases).
+    path("playbooks", playbook_views.playbooks, name="playbooks"),
+    path("playbooks/new", playbook_views.playbook_new, name="playbook-new"),
+    path("playbooks/<int:pk>", playbook_views.playbook_edit, name="playbook-edit"),
+    path("playbooks/<int:pk>/delete", playbook_views.playbook_remove, name="playbook-delete"),
     # Mail: the IMAP mailboxes SOCdesk fetches.
     path("mailboxes", mailbox_views.mailboxes, name="mailboxes"),
     path("mailboxes/new", mailbox_views.mailbox_new, name="mailbox-new"),

@@ -18,6 +18,7 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import record
 from socdesk.demo.alerts import seed_demo_alerts
 from socdesk.demo.people import SETUP, people_create
+from socdesk.demo.playbooks import seed_phishing_playbook
 from socdesk.demo.stories import Storyteller
 
 DEMO_ACTION = "demo.seeded"
@@ -64,6 +65,8 @@ def seed_demo(
             if progress:
                 progress(i + 1, tickets)
         teller.apply_timeline()
+        # After the timeline: the stories resolve tickets as they were worked, before playbooks existed.
+        seed_phishing_playbook(people)
         alert_count = seed_demo_alerts(people.departments["SOC"]) if alerts else 0
         record(
             actor=SETUP,

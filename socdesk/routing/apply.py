@@ -5,8 +5,9 @@ Wired through the tickets hooks (socdesk.tickets.hooks), so every channel gets t
     before_create   `filters_before_create`: each draft becomes a MatchSubject, the current ruleset is
                     evaluated, and what can be decided before the write is applied to the draft
                     (department, team, agent, severity, tags) or left in `draft.hints` for after it
-                    (help_topic, sla_plan, status, notes, suppress_autoresponse, notify, webhooks). A
-                    `reject` raises PermissionDenied (a 403 on the web and the APIs).
+                    (help_topic, sla_plan, status, notes, suppress_autoresponse, notify, webhooks,
+                    playbooks: applied by socdesk.cases). A `reject` raises PermissionDenied (a 403
+                    on the web and the APIs).
     after_create    `filters_after_create`: notes and the status through the ticket services as the
                     "ticket-filters" system actor, e-mails after commit, webhooks queued for a worker,
                     and the filters' hit counts (one UPDATE per filter per batch, after commit).
@@ -276,6 +277,9 @@ class FilterRun:
                 hints.setdefault("notify", []).append((value, action.filter_id, name))
             elif kind is ActionType.WEBHOOK:
                 hints.setdefault("webhooks", []).append((value, action.filter_id, name))
+            elif kind is ActionType.APPLY_PLAYBOOK:
+                # Applied after the ticket is written by the cases app's after-create hook.
+                hints.setdefault("playbooks", []).append((value, name))
         self._fit_assignment(draft)
 
     def _fit_assignment(self, draft: TicketDraft) -> None:

@@ -76,6 +76,8 @@ class ActionType(StrEnum):
     SUPPRESS_AUTORESPONSE = "suppress_autoresponse"
     NOTIFY = "notify"
     WEBHOOK = "webhook"
+    # Apply a playbook (socdesk.cases) to the new ticket: its value is the playbook's id.
+    APPLY_PLAYBOOK = "apply_playbook"
     STOP = "stop"
 
 
@@ -88,6 +90,7 @@ REFERENCE_ACTIONS = {
     ActionType.SET_AGENT: "agent",
     ActionType.SET_SLA_PLAN: "SLA plan",
     ActionType.SET_HELP_TOPIC: "help topic",
+    ActionType.APPLY_PLAYBOOK: "playbook",
 }
 STATUSES = ("new", "in_progress", "on_hold", "resolved", "closed")
 # Fields without a key. Keyed fields are written `custom.<field name>`, `alert.<dotted path>` and

@@ -19,6 +19,9 @@ reply_notice(entry)                   after an agent's reply is saved: (sentence
                                       saying what became of it outside SOCdesk (the mail app: "Reply
                                       queued for e-mail to ..."); ok False shows it as a warning. The
                                       first app that answers is shown.
+before_resolve(ticket, status)        before a ticket moves to resolved or closed, whatever the channel
+                                      (`ticket_change_status` is the one path): raises a ServiceError
+                                      saying why it may not (the cases app: required tasks still open).
 
 A hook that writes to the ticket uses the ticket services (and so audits what it does); one that reaches
 outside (mail, webhooks) does so after commit (`transaction.on_commit`) or through a worker job.
@@ -52,11 +55,13 @@ BeforeCreate = Callable[[list["TicketDraft"]], None]
 AfterCreate = Callable[[list["Ticket"], list["TicketDraft"], datetime], None]
 AfterChange = Callable[[TicketChange], None]
 ReplyNotice = Callable[["ThreadEntry"], "tuple[str, bool] | None"]
+BeforeResolve = Callable[["Ticket", str], None]
 
 before_create: list[BeforeCreate] = []
 after_create: list[AfterCreate] = []
 after_change: list[AfterChange] = []
 reply_notices: list[ReplyNotice] = []
+before_resolve: list[BeforeResolve] = []
 
 
 def hook_register(
@@ -72,6 +77,18 @@ def hook_register(
     for registry, hook in ((before_create, before), (after_create, created), (after_change, changed)):
         if hook is not None and hook not in registry:
             registry.append(hook)  # type: ignore[arg-type]
+
+
+def before_resolve_register(check: BeforeResolve) -> None:
+    """Add an app's check on resolving and closing (once, in the order apps load)."""
+    if check not in before_resolve:
+        before_resolve.append(check)
+
+
+def run_before_resolve(ticket: Ticket, status: str) -> None:
+    """Every app's check; the first that refuses raises its ServiceError."""
+    for check in before_resolve:
+        check(ticket, status)
 
 
 def run_before_create(drafts: list[TicketDraft]) -> None:

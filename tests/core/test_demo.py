@@ -15,6 +15,8 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.selectors import events_for_target
 from socdesk.audit.services import seal_pending
 from socdesk.audit.verify import verify_chain
+from socdesk.cases.models import Playbook
+from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.demo import seed, stories
 from socdesk.demo.people import DEPARTMENTS
@@ -186,3 +188,29 @@ def test_demo_notes_replies_and_follow_ups_fit_their_ticket_and_verdict():
     assert checked > 80
     kinds = set(ThreadEntry.objects.exclude(kind="event").values_list("kind", flat=True))
     assert kinds == {"message", "note", "reply"}
+
+
+def test_demo_seeds_the_phishing_triage_playbook_and_the_filter_that_applies_it():
+    from socdesk.cases.selectors import ticket_tasks
+    from socdesk.mail.inbound import mail_receive
+    from socdesk.routing.models import FilterRule
+
+    _demo(tickets=10)
+    playbook = Playbook.objects.get(name="Phishing triage")
+    assert [t.title for t in playbook.current.templates.all()] == [
+        "Collect the reported message",
+        "Check sender authentication",
+        "Search for other recipients",
+        "Block the URL",
+        "Reset the user's password if credentials were entered",
+        "Close with a verdict",
+    ]
+    rule = FilterRule.objects.get(name="Phishing reports get the triage playbook")
+    assert rule.actions == [{"type": "apply_playbook", "value": playbook.pk}]
+    raw = (
+        b"From: pat@contoso.example\r\nTo: soc@northwind.example\r\nSubject: Is this phishing?\r\n"
+        b"Message-ID: <demo-report@contoso.example>\r\n\r\nIt asks for my password.\r\n"
+    )
+    ticket = mail_receive(raw, actor=Actor.system("mail:pipe"), channel="pipe").ticket
+    tasks = list(ticket_tasks(ticket))
+    assert len(tasks) == 6 and tasks[0].team.name == "Tier 1"

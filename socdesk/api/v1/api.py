@@ -20,6 +20,7 @@ from ninja.parser import Parser
 from socdesk.accounts.keyauth import ApiAuthError, RateLimited
 from socdesk.api.v1 import (
     alerts,
+    cases,
     collaborators,
     deliveries,
     exports,
@@ -69,6 +70,7 @@ api.add_router("", exports.router)  # before tickets: /tickets/export is not a t
 api.add_router("", tickets.router)
 api.add_router("", collaborators.router)
 api.add_router("", links.router)
+api.add_router("", cases.router)
 api.add_router("", tokens.router)
 api.add_router("", saved_searches.router)
 api.add_router("", notifications.router)

@@ -15,6 +15,7 @@ from socdesk.accounts.choices import Perm
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.core.text import clean_json, clean_text
+from socdesk.tickets import hooks
 from socdesk.tickets.choices import Resolution, Severity, Status
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.search import search_index
@@ -59,6 +60,9 @@ def ticket_change_status(
             )
     elif resolution and status != Status.CLOSED:
         raise ServiceError("A resolution is only set when resolving.", fields={"resolution": "unexpected"})
+    if status in (Status.RESOLVED, Status.CLOSED):
+        # Apps above tickets may refuse (the cases app: a playbook's required tasks still open).
+        hooks.run_before_resolve(ticket, status)
     before = {"status": ticket.status, "resolution": ticket.resolution}
     now = timezone.now()
     ticket.status = status

@@ -13,6 +13,7 @@ from socdesk.ops.config.kinds.filters import FILTERS
 from socdesk.ops.config.kinds.forms import CUSTOM_FORMS
 from socdesk.ops.config.kinds.mail import MAILBOXES
 from socdesk.ops.config.kinds.mail_bans import BANNED_SENDERS
+from socdesk.ops.config.kinds.playbooks import PLAYBOOKS
 from socdesk.ops.config.kinds.routing import DEPARTMENT_SLA, HELP_TOPICS, SCHEDULES, SLA_PLANS
 
 KINDS: tuple[Kind, ...] = (
@@ -26,6 +27,7 @@ KINDS: tuple[Kind, ...] = (
     HELP_TOPICS,
     INTEGRATIONS,
     MAILBOXES,
+    PLAYBOOKS,
     FILTERS,
     BANNED_SENDERS,
 )

@@ -6,6 +6,7 @@ from typing import Any
 
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.models import Integration
+from socdesk.cases.models import Playbook
 from socdesk.ops.config.document import Path
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer, deleted
 from socdesk.ops.config.kinds.base import definition as make
@@ -37,6 +38,7 @@ REFERENCE_KINDS = {
     ActionType.SET_AGENT.value: "agents",
     ActionType.SET_SLA_PLAN.value: "sla_plans",
     ActionType.SET_HELP_TOPIC.value: "help_topics",
+    ActionType.APPLY_PLAYBOOK.value: "playbooks",
 }
 
 
@@ -73,6 +75,7 @@ def _name_maps() -> dict[str, dict[int, str]]:
         "agents": dict(Agent.objects.values_list("id", "user__username")),
         "sla_plans": dict(SLAPlan.objects.values_list("id", "name")),
         "help_topics": topic_paths(),
+        "playbooks": dict(Playbook.objects.values_list("id", "name")),
     }
 
 
@@ -183,7 +186,8 @@ FILTERS = Kind(
     write=_write_filter,
     remove=lambda writer, rule: deleted(filter_delete(actor=writer.actor, rule=rule)),
     comment="Filters run lowest order first (equal orders: in the order they were created).\n"
-    "Actions name the department, team, agent (username), SLA plan or help topic (path) they set.\n"
+    "Actions name the department, team, agent (username), SLA plan, help topic (path) or playbook they\n"
+    "set or apply.\n"
     "on_events: " + " | ".join(FilterEvent.values) + " (besides a ticket's creation).\n"
     "Webhook secrets are never exported, and applying a file never changes them: set them in the admin area.",
 )
