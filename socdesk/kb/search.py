@@ -93,38 +93,12 @@ def ranked_ids(texts: list[str], *, any_of: bool = False, limit: int = MAX_RESUL
 
 # Subject words that say nothing about what an article is for.
 STOP_WORDS = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "from",
-        "with",
-        "this",
-        "that",
-        "your",
-        "have",
-        "has",
-        "was",
-        "were",
-        "are",
-        "not",
-        "but",
-        "you",
-        "our",
-        "re",
-        "fw",
-        "fwd",
-        "new",
-        "ticket",
-        "alert",
-        "please",
-        "help",
-        "issue",
-        "problem",
-        "about",
-        "into",
-    ]
-)
+    {
+        "the", "and", "for", "from", "with", "this", "that", "your", "have", "has", "was", "were",
+        "are", "not", "but", "you", "our", "re", "fw", "fwd", "new", "ticket", "alert", "please",
+        "help", "issue", "problem", "about", "into",
+    }
+)  # fmt: skip
 WORD = re.compile(r"[^\W_][\w.@:/-]*[^\W_]|[^\W_]", re.UNICODE)
 
 

@@ -35,7 +35,8 @@ def _category_fields(name: str, description: str, pk: int | None) -> tuple[str, 
         raise ServiceError("A category's name has at most 100 characters.", fields={"name": "too_long"})
     if len(description) > 300:
         raise ServiceError("The description has at most 300 characters.", fields={"description": "too_long"})
-    taken = Category.objects.filter(name__iexact=name).exclude(pk=pk).first()
+    others = Category.objects.filter(name__iexact=name)
+    taken = (others.exclude(pk=pk) if pk is not None else others).first()
     if taken is not None:
         raise ServiceError(f"There is already a category {taken.name!r}.", fields={"name": "taken"})
     return name, description
@@ -105,7 +106,7 @@ def _article_fields(title: str, body: str, visibility: str) -> tuple[str, str]:
     return title, body
 
 
-def _state(article: Article) -> dict:
+def _state(article: Article) -> dict[str, str | None]:
     return {
         "title": article.title,
         "body": article.body,

@@ -42,6 +42,7 @@ def kb_home(request: HttpRequest) -> HttpResponse:
     chosen = request.GET.get("category", "")
     articles = articles_for_agents()
     errors: list[str] = []
+    groups: list[tuple[Category | None, list[Article]]]
     if chosen.isdigit():
         articles = articles.filter(category_id=int(chosen))
     elif chosen == "none":
@@ -54,7 +55,7 @@ def kb_home(request: HttpRequest) -> HttpResponse:
         for article in articles.order_by("category__order", "category__name", "title"):
             by_category.setdefault(article.category_id, []).append(article)
         named = {c.pk: c for c in categories}
-        groups = [(named.get(pk), rows) for pk, rows in by_category.items()]
+        groups = [(named.get(pk) if pk else None, rows) for pk, rows in by_category.items()]
     context = {
         "groups": groups,
         "categories": categories,

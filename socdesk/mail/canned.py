@@ -114,8 +114,8 @@ def _clean(title: str, body: str, department: Department | None, *, pk: int | No
         except ServiceError as exc:
             errors["body"] = exc.message
     if not errors.get("title"):
-        same = CannedResponse.objects.filter(title=title, department=department).exclude(pk=pk)
-        if same.exists():
+        same = CannedResponse.objects.filter(title=title, department=department)
+        if (same.exclude(pk=pk) if pk is not None else same).exists():
             where = department.name if department is not None else "all departments"
             errors["title"] = f"There is already a canned response {title!r} for {where}."
     if errors:
