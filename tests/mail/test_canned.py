@@ -240,3 +240,33 @@ def test_a_filter_pointing_at_no_canned_response_is_refused_at_save(people):
                 actions=[{"type": "reply_canned", "value": 999}],
             ),
         )
+
+
+def test_admin_pages_add_preview_refuse_and_are_404_for_agents(people, responses):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    assert client_for(people.alice).get("/admin-area/canned-responses").status_code == 404
+    admin = client_for(people.admin)
+    page = admin.get("/admin-area/canned-responses").content.decode()
+    assert "Acknowledge" in page and "reset-guide.txt" in page
+    data = {"title": "Blocked", "department": people.soc.pk, "body": "{{ ticket.number }} is blocked."}
+    page = admin.post("/admin-area/canned-responses/new", data | {"action": "preview"}).content.decode()
+    assert "SOC-1042 is blocked." in page and not CannedResponse.objects.filter(title="Blocked").exists()
+    refused = admin.post(
+        "/admin-area/canned-responses/new", data | {"body": "ok\n{% endif %}", "action": "save"}
+    )
+    assert refused.status_code == 400 and "line 2" in refused.content.decode()
+    assert not CannedResponse.objects.filter(title="Blocked").exists()
+    upload = SimpleUploadedFile("block-list.csv", b"evil.example\n")
+    response = admin.post(
+        "/admin-area/canned-responses/new", data | {"action": "save", "attachments": upload}
+    )
+    canned = CannedResponse.objects.get(title="Blocked")
+    assert response.status_code == 302 and [a.filename for a in canned.attachments.all()] == [
+        "block-list.csv"
+    ]
+    removed = canned.attachments.get().pk
+    admin.post(f"/admin-area/canned-responses/{canned.pk}", data | {"action": "save", "remove": removed})
+    assert not canned.attachments.exists()
+    admin.post(f"/admin-area/canned-responses/{canned.pk}/delete")
+    assert not CannedResponse.objects.filter(title="Blocked").exists()
