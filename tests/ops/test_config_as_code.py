@@ -54,8 +54,10 @@ def test_export_names_objects_and_leaves_secrets_out(configured):
         "help_topics",
         "integrations",
         "mailboxes",
+        "canned_responses",
         "filters",
         "banned_senders",
+        "kb_categories",
     ]
     wazuh_filter = data["filters"][0]
     assert wazuh_filter["integration"] == "Wazuh prod"
