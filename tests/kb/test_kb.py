@@ -163,7 +163,7 @@ def test_suggestion_terms_keep_telling_words_and_observables():
     assert terms == ["phishing", "e-mail", "evil.example", "203.0.113.7"]
 
 
-def test_suggested_articles_for_a_ticket_in_two_queries(people, kb):
+def test_suggested_articles_for_a_ticket_in_three_queries(people, kb):
     ticket = ticket_create(
         actor=Actor.for_agent(people.alice),
         subject="Encoded PowerShell on WS-042",
