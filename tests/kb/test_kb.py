@@ -211,3 +211,18 @@ def test_suggestions_panel_is_404_for_an_agent_who_cannot_see_the_ticket(people,
     assert client_for(people.carol).get(url).status_code == 404
     page = client_for(people.bob).get(url).content.decode()
     assert "Suggested articles" in page and "Isolating a host with the EDR" in page
+
+
+def test_a_tickets_observables_bring_suggestions_its_subject_does_not(people, kb):
+    ticket = ticket_create(
+        actor=Actor.for_agent(people.alice),
+        subject="Odd traffic",
+        department=people.soc,
+        body="See the proxy logs.",
+        observables=[("domain", "evil.example")],
+    )
+    assert [a.title for a in articles_suggested_for(ticket)] == ["Phishing triage for analysts"]
+    plain = ticket_create(
+        actor=Actor.for_agent(people.alice), subject="Odd traffic", department=people.soc, body="x"
+    )
+    assert articles_suggested_for(plain) == []
