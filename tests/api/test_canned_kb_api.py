@@ -101,3 +101,11 @@ def test_articles_written_over_rest_and_refusals_write_nothing(people, articles,
     bob = ApiClient(make_key(["tickets:write", "tickets:read"], agent=people.bob, name="b"))
     assert bob.delete(f"kb/articles/{articles['public'].pk}").status_code == 403
     assert alice_api.delete(f"kb/articles/{articles['public'].pk}").status_code == 204
+
+
+def test_control_characters_in_query_strings_are_a_clean_answer(responses, alice_api):
+    # PostgreSQL refuses NUL: a query string carrying one must not reach it as is.
+    url = f"canned-responses/{responses['global'].pk}/rendered?ticket=SOC-1%00001"
+    assert alice_api.get(url).status_code == 404
+    assert alice_api.get("canned-responses?q=ack%00").status_code == 200
+    assert alice_api.get("kb/articles?q=dkim%00").status_code == 200

@@ -68,6 +68,10 @@ class CannedResponseIn(InputSchema):
     department_id: DbId | None = Field(default=None, description="Empty: for every department.")
 
 
+class RenderFor(QueryParams):
+    ticket: str = Field(max_length=64, description="The ticket's number (SOC-1042).")
+
+
 class CannedFilters(QueryParams):
     q: str = Field(default="", max_length=200, description="Words of the title or body.")
     department_id: DbId | None = Field(default=None, description="Only this department's.")
@@ -146,11 +150,11 @@ def canned_response_get(request, canned_id: DbId):
     url_name="canned_response_rendered",
     summary="Render a canned response for a ticket",
 )
-def canned_response_rendered(request, canned_id: DbId, ticket: str):
+def canned_response_rendered(request, canned_id: DbId, params: Query[RenderFor]):
     """The body with the ticket's values (`?ticket=SOC-1042`); 404 for a ticket you cannot see or a
     response that is not for the ticket's department."""
     caller: Caller = request.auth
-    found = caller.get_ticket(ticket)
+    found = caller.get_ticket(params.ticket)
     qs = _visible(caller).filter(Q(department__isnull=True) | Q(department_id=found.department_id))
     canned = canned_response_get_from(qs, canned_id)
     return {"id": canned.pk, "ticket": found.number, "text": canned_render(canned, found, agent=caller.agent)}
