@@ -15,6 +15,7 @@ from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.adapters import ADAPTERS
 from socdesk.alerts.models import Integration
 from socdesk.cases.selectors import playbooks_all
+from socdesk.mail.models import CannedResponse
 from socdesk.routing.choices import (
     EscalationRecipient,
     EscalationTrigger,
@@ -81,6 +82,7 @@ ACTION_LABELS = {
     ActionType.NOTIFY: "Notify an address",
     ActionType.WEBHOOK: "Call a webhook",
     ActionType.APPLY_PLAYBOOK: "Apply a playbook",
+    ActionType.REPLY_CANNED: "Reply with canned response",
     ActionType.REJECT: "Reject",
     ActionType.BAN_SENDER: "Ban the sender and reject",
     ActionType.STOP: "Stop (no later filter runs)",
@@ -97,12 +99,13 @@ TARGET_KINDS = {
     ActionType.APPLY_PLAYBOOK: "playbook",
     ActionType.SET_SEVERITY: "severity",
     ActionType.SET_STATUS: "status",
+    ActionType.REPLY_CANNED: "canned",
 }
 
 
 def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """The options of an action row's "choose" list, grouped: departments, teams, agents, SLA plans, help
-    topics, playbooks, severities and statuses (six queries, once per page)."""
+    topics, playbooks, severities, statuses and canned responses (once per page)."""
     return [
         ("Departments", [(f"department:{d.pk}", d.name) for d in Department.objects.order_by("name")]),
         (
@@ -124,6 +127,13 @@ def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Playbooks", [(f"playbook:{p.pk}", p.name) for p in playbooks_all()]),
         ("Severities", [(f"severity:{s}", s) for s in SEVERITY_ORDER]),
         ("Statuses", [(f"status:{s}", s.replace("_", " ")) for s in STATUSES]),
+        (
+            "Canned responses",
+            [
+                (f"canned:{c.pk}", str(c))
+                for c in CannedResponse.objects.select_related("department").order_by("title", "pk")
+            ],
+        ),
     ]
 
 

@@ -6,8 +6,9 @@ Wired through the tickets hooks (socdesk.tickets.hooks), so every channel gets t
                     evaluated, and what can be decided before the write is applied to the draft
                     (department, team, agent, severity, tags) or left in `draft.hints` for after it
                     (help_topic, sla_plan, status, notes, suppress_autoresponse, notify, webhooks,
-                    playbooks: applied by socdesk.cases). A `reject` raises PermissionDenied (a 403
-                    on the web and the APIs).
+                    playbooks: applied by socdesk.cases; canned_replies: answered by
+                    socdesk.mail.canned_replies). A `reject` raises PermissionDenied (a 403 on the web
+                    and the APIs).
     after_create    `filters_after_create`: notes and the status through the ticket services as the
                     "ticket-filters" system actor, e-mails after commit, webhooks queued for a worker,
                     and the filters' hit counts (one UPDATE per filter per batch, after commit).
@@ -75,6 +76,8 @@ REFERENCES: dict[ActionType, tuple[type[Model], str]] = {
 }
 
 
+# The canned responses a filter asked to reply with: (canned response id, filter id, filter name).
+CANNED_REPLIES = "canned_replies"
 # Set on a draft refused by a "ban sender" action.
 BAN_SENDER = "ban_sender"
 
@@ -280,6 +283,10 @@ class FilterRun:
             elif kind is ActionType.APPLY_PLAYBOOK:
                 # Applied after the ticket is written by the cases app's after-create hook.
                 hints.setdefault("playbooks", []).append((value, name))
+            elif kind is ActionType.REPLY_CANNED:
+                # Sent once the ticket exists, by the mail app's after-create hook (it owns the
+                # canned responses and the mail).
+                hints.setdefault(CANNED_REPLIES, []).append((value, action.filter_id, name))
         self._fit_assignment(draft)
 
     def _fit_assignment(self, draft: TicketDraft) -> None:

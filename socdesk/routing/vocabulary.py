@@ -78,6 +78,8 @@ class ActionType(StrEnum):
     WEBHOOK = "webhook"
     # Apply a playbook (socdesk.cases) to the new ticket: its value is the playbook's id.
     APPLY_PLAYBOOK = "apply_playbook"
+    # Reply to the requester with a canned response (socdesk.mail.canned_replies), mailed like any reply.
+    REPLY_CANNED = "reply_canned"
     STOP = "stop"
 
 
@@ -91,6 +93,7 @@ REFERENCE_ACTIONS = {
     ActionType.SET_SLA_PLAN: "SLA plan",
     ActionType.SET_HELP_TOPIC: "help topic",
     ActionType.APPLY_PLAYBOOK: "playbook",
+    ActionType.REPLY_CANNED: "canned response",
 }
 STATUSES = ("new", "in_progress", "on_hold", "resolved", "closed")
 # Fields without a key. Keyed fields are written `custom.<field name>`, `alert.<dotted path>` and

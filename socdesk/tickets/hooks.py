@@ -22,6 +22,10 @@ reply_notice(entry)                   after an agent's reply is saved: (sentence
 before_resolve(ticket, status)        before a ticket moves to resolved or closed, whatever the channel
                                       (`ticket_change_status` is the one path): raises a ServiceError
                                       saying why it may not (the cases app: required tasks still open).
+compose_files(actor, ticket, data)    before a reply or note from the console is written: the files
+                                      apps add to it from what the composer sent (the mail app: the
+                                      attachments of the canned responses picked, `data["canned"]`);
+                                      may raise a ServiceError (a response no longer in sight).
 
 A hook that writes to the ticket uses the ticket services (and so audits what it does); one that reaches
 outside (mail, webhooks) does so after commit (`transaction.on_commit`) or through a worker job.
@@ -36,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from socdesk.core.actor import Actor
+    from socdesk.tickets.attachments import IncomingFile
     from socdesk.tickets.models import ThreadEntry, Ticket
     from socdesk.tickets.services.lifecycle import TicketDraft
 
@@ -56,12 +61,14 @@ AfterCreate = Callable[[list["Ticket"], list["TicketDraft"], datetime], None]
 AfterChange = Callable[[TicketChange], None]
 ReplyNotice = Callable[["ThreadEntry"], "tuple[str, bool] | None"]
 BeforeResolve = Callable[["Ticket", str], None]
+ComposeFiles = Callable[["Actor", "Ticket", dict[str, Any]], "list[IncomingFile]"]
 
 before_create: list[BeforeCreate] = []
 after_create: list[AfterCreate] = []
 after_change: list[AfterChange] = []
 reply_notices: list[ReplyNotice] = []
 before_resolve: list[BeforeResolve] = []
+compose_files: list[ComposeFiles] = []
 
 
 def hook_register(
@@ -70,8 +77,11 @@ def hook_register(
     created: AfterCreate | None = None,
     changed: AfterChange | None = None,
     reply_notice: ReplyNotice | None = None,
+    composed: ComposeFiles | None = None,
 ) -> None:
     """Add an app's hooks (once each, in the order apps load)."""
+    if composed is not None and composed not in compose_files:
+        compose_files.append(composed)
     if reply_notice is not None and reply_notice not in reply_notices:
         reply_notices.append(reply_notice)
     for registry, hook in ((before_create, before), (after_create, created), (after_change, changed)):
@@ -113,3 +123,8 @@ def run_reply_notice(entry: ThreadEntry) -> tuple[str, bool] | None:
         if notice:
             return notice
     return None
+
+
+def run_compose_files(actor: Actor, ticket: Ticket, data: dict[str, Any]) -> list[IncomingFile]:
+    """The files every app adds to a reply or note from what the composer sent."""
+    return [f for hook in compose_files for f in hook(actor, ticket, data)]

@@ -61,7 +61,7 @@ from socdesk.tickets.forms import (
     incoming_files,
 )
 from socdesk.tickets.history import assignment_words, describe_event, transfer_consequences
-from socdesk.tickets.hooks import run_reply_notice
+from socdesk.tickets.hooks import run_compose_files, run_reply_notice
 from socdesk.tickets.link_actions import do_link_add, do_link_remove, do_merge_undo, link_context
 from socdesk.tickets.models import SavedSearch, Ticket
 from socdesk.tickets.observables import observables_in_text
@@ -335,7 +335,7 @@ def _do_compose(actor, ticket, data):
         actor=actor,
         ticket=ticket,
         body=data["body"],
-        attachments=incoming_files(data["attachments"]),
+        attachments=incoming_files(data["attachments"]) + run_compose_files(actor, ticket, data),
         expected_version=data["version"],
         observables=observables_in_text(data["body"]) if data["extract_observables"] else (),
     )

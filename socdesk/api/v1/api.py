@@ -20,11 +20,13 @@ from ninja.parser import Parser
 from socdesk.accounts.keyauth import ApiAuthError, RateLimited
 from socdesk.api.v1 import (
     alerts,
+    canned,
     cases,
     collaborators,
     deliveries,
     exports,
     integrations,
+    kb,
     links,
     me,
     notifications,
@@ -80,6 +82,8 @@ api.add_router("", integrations.router)
 api.add_router("", deliveries.router)
 api.add_router("", thehive.router)
 api.add_router("", me.router)
+api.add_router("", canned.router)
+api.add_router("", kb.router)
 
 AUTH_HELP = (
     "Authentication required: send an API key or personal token as X-API-Key: KEY or "

@@ -29,8 +29,8 @@ REFERENCED_MODELS: dict[ActionType, tuple[type[Model], str]] = {
 
 
 def filter_reference_register(kind: ActionType, model: type[Model], label: str) -> None:
-    """Let an app above routing own the objects an action names (cases: playbooks), so saving a filter
-    checks that the object exists without routing importing that app."""
+    """Let an app above routing own the objects an action names (cases: playbooks; mail: canned
+    responses), so saving a filter checks that the object exists without routing importing that app."""
     REFERENCED_MODELS[kind] = (model, label)
 
 

@@ -7,9 +7,11 @@ from typing import Any
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.models import Integration
 from socdesk.cases.models import Playbook
+from socdesk.mail.models import CannedResponse
 from socdesk.ops.config.document import Path
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer, deleted
 from socdesk.ops.config.kinds.base import definition as make
+from socdesk.ops.config.kinds.canned_kb import canned_name
 from socdesk.ops.config.kinds.routing import topic_paths
 from socdesk.ops.config.schema import (
     MISSING,
@@ -39,6 +41,7 @@ REFERENCE_KINDS = {
     ActionType.SET_SLA_PLAN.value: "sla_plans",
     ActionType.SET_HELP_TOPIC.value: "help_topics",
     ActionType.APPLY_PLAYBOOK.value: "playbooks",
+    ActionType.REPLY_CANNED.value: "canned_responses",
 }
 
 
@@ -76,6 +79,9 @@ def _name_maps() -> dict[str, dict[int, str]]:
         "sla_plans": dict(SLAPlan.objects.values_list("id", "name")),
         "help_topics": topic_paths(),
         "playbooks": dict(Playbook.objects.values_list("id", "name")),
+        "canned_responses": {
+            c.pk: canned_name(c) for c in CannedResponse.objects.select_related("department")
+        },
     }
 
 
