@@ -29,8 +29,10 @@ def forms(people):
 
 @pytest.fixture
 def dana_ticket(people):
-    """A SOC ticket for dana@example.test, with a reply and an internal note."""
-    from socdesk.tickets.services import ticket_note, ticket_reply
+    """A SOC ticket an agent opened for dana@example.test (its description is the agent's note), with a
+    message from Dana, a reply and an internal note."""
+    from socdesk.portal.signin import requester_actor
+    from socdesk.tickets.services import ticket_add_message, ticket_note, ticket_reply
 
     alice = Actor.for_agent(people.alice, ip="10.0.0.5")
     ticket = ticket_create(
@@ -41,6 +43,7 @@ def dana_ticket(people):
         requester_email="dana@example.test",
         requester_name="Dana Reyes",
     )
+    ticket_add_message(actor=requester_actor(ticket.requester, None), ticket=ticket, body="It asked again.")
     ticket_reply(actor=alice, ticket=ticket, body="Thanks Dana, we are looking at it.")
     ticket_note(actor=alice, ticket=ticket, body="INTERNAL-ONLY: host WS-042 isolated, hash 9f86d081.")
     return ticket
