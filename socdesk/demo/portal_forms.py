@@ -52,7 +52,11 @@ PORTAL_FORMS: list[tuple[str, str, str, str, list[FieldDefinition]]] = [
             ),
             FieldDefinition(name="asset_tag", label="Asset tag, if you know it", type="text", order=1),
             FieldDefinition(
-                name="lost_at", label="When did you last have it?", type="datetime", user_required=True, order=2
+                name="lost_at",
+                label="When did you last have it?",
+                type="datetime",
+                user_required=True,
+                order=2,
             ),
             FieldDefinition(name="stolen", label="I think it was stolen", type="checkbox", order=3),
         ],

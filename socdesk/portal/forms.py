@@ -58,13 +58,13 @@ class SignInForm(HoneypotMixin):
     email = forms.EmailField(
         label="Your e-mail address",
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
 
 class ReplyForm(forms.Form):
     body = forms.CharField(label="Your message", required=False, widget=forms.Textarea(attrs={"rows": 5}))
-    files = MultipleFileField(label="Attach files (optional)")
+    attachments = MultipleFileField(label="Attach files (optional)")
 
 
 def _custom_field(row: CustomField) -> forms.Field:
@@ -114,7 +114,7 @@ class ReportForm(HoneypotMixin):
             )
         for row in portal_form.fields:
             self.fields[CUSTOM_PREFIX + row.name] = _custom_field(row)
-        self.fields["files"] = MultipleFileField(
+        self.fields["attachments"] = MultipleFileField(
             label="Attach files (optional)",
             help_text=f"Up to {settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB each.",
         )

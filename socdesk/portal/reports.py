@@ -54,9 +54,9 @@ def reported_message_wrap(contact: Contact, note: str, reported: bytes, filename
     return wrapper.as_bytes()
 
 
-def _reported_parts(contact: Contact, note: str, reported: bytes, filename: str) -> tuple[
-    ParsedMessage, list[IncomingFile], list[tuple[str, str]], str
-]:
+def _reported_parts(
+    contact: Contact, note: str, reported: bytes, filename: str
+) -> tuple[ParsedMessage, list[IncomingFile], list[tuple[str, str]], str]:
     """The wrapped report read like received mail: the parse, the files to store (the reported message,
     then original.eml), the observables and the reported message's subject."""
     limit = settings.ATTACHMENT_MAX_BYTES

@@ -70,7 +70,11 @@ def portal_form_get(topic_id: int) -> PortalForm:
     if found is None:
         raise NotFound("That form was not found.")
     form_id = topic_form_id(found)
-    rows = CustomField.objects.filter(form_id=form_id, user_visible=True) if form_id else CustomField.objects.none()
+    rows = (
+        CustomField.objects.filter(form_id=form_id, user_visible=True)
+        if form_id
+        else CustomField.objects.none()
+    )
     fields = tuple(rows.order_by("order", "id"))
     asks = any(f.name == SUSPICIOUS_EMAIL_FIELD for f in fields)
     return PortalForm(found, tuple(f for f in fields if f.name != SUSPICIOUS_EMAIL_FIELD), asks)

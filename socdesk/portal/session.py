@@ -49,6 +49,7 @@ def portal_sign_in(response: HttpResponse, contact: Contact) -> None:
     store[CONTACT_KEY] = contact.pk
     store.set_expiry(settings.SOCDESK_PORTAL_SESSION_AGE)
     store.create()
+    assert store.session_key is not None  # create() saved it under a new key
     response.set_cookie(
         COOKIE,
         store.session_key,

@@ -2,9 +2,10 @@
 
 `portal.tasks.link_request` is what the sign-in form calls: it counts the request against the limits and
 queues the link's task after commit, and does exactly the same for an address nobody has, so neither the
-page nor its timing tells who has tickets. The task runs `link_send`, which decides whether the address may sign in (a
-contact already, or at a domain the portal serves), writes the link's hash and mails the secret, which is
-never stored. `link_redeem` spends a link once (a conditional UPDATE, so two clicks cannot both sign in).
+page nor its timing tells who has tickets. The task runs `link_send`, which decides whether the address
+may sign in (a contact already, or at a domain the portal serves), writes the link's hash and mails the
+secret, which is never stored. `link_redeem` spends a link once (a conditional UPDATE, so two clicks
+cannot both sign in).
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ def limit_count(kind: str, *, address: str, ip: str | None, per_address: int, pe
     if by_address > per_address or by_ip > per_ip:
         minutes = max(1, window // 60)
         raise RateLimited(
-            f"Too many requests for this e-mail address or from your network. Try again in {minutes} minutes.",
+            "Too many requests for this e-mail address or from your network. "
+            f"Try again in {minutes} minutes.",
             fields={"email": "rate_limited"},
         )

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -70,9 +77,9 @@ def link(request: HttpRequest, secret: str) -> HttpResponse:
     except ServiceError as error:
         return render(request, "portal/link_invalid.html", {"message": error.message}, status=400)
     target = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) or not target.startswith(
-        "/portal/"
-    ):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ) or not target.startswith("/portal/"):
         target = reverse("portal:home")
     response = HttpResponseRedirect(target)
     portal_sign_in(response, contact)
@@ -91,9 +98,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The requester's tickets and the forms they can report with."""
     contact = request.contact  # type: ignore[attr-defined]
     tickets = selectors.tickets_of_contact(contact)[:100]
-    return render(
-        request, "portal/home.html", {"tickets": tickets, "topics": selectors.portal_topics()}
-    )
+    return render(request, "portal/home.html", {"tickets": tickets, "topics": selectors.portal_topics()})
 
 
 @requester_view
@@ -121,7 +126,7 @@ def report(request: HttpRequest, topic_id: int) -> HttpResponse:
                     subject=form.cleaned_data["subject"],
                     body=form.cleaned_data["body"],
                     values=form.custom_values(),
-                    attachments=incoming_files(form.cleaned_data["files"]),
+                    attachments=incoming_files(form.cleaned_data["attachments"]),
                     reported=reported,
                     reported_name=reported_name,
                 )
@@ -154,7 +159,7 @@ def ticket(request: HttpRequest, number: str) -> HttpResponse:
                     actor=portal_actor(request),
                     ticket=found,
                     body=form.cleaned_data["body"],
-                    attachments=incoming_files(form.cleaned_data["files"]),
+                    attachments=incoming_files(form.cleaned_data["attachments"]),
                 )
             except ServiceError as error:
                 form.add_error(None, error.message)
@@ -169,7 +174,7 @@ def ticket(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @requester_view
-def attachment(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, number: str, attachment_id: int) -> HttpResponseBase:
     """A file of a public message or reply on the requester's ticket, always as a download."""
     try:
         found = selectors.public_attachment_get(request.contact, number, attachment_id)  # type: ignore[attr-defined]
@@ -182,4 +187,3 @@ def attachment(request: HttpRequest, number: str, attachment_id: int) -> HttpRes
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-

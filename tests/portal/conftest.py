@@ -24,7 +24,9 @@ PHISH_EML = FIXTURES / "suspicious-invoice.eml"
 @pytest.fixture
 def forms(people):
     """The three portal topics by name: suspicious e-mail (SOC), lost device and access (IT)."""
-    return {topic.name: topic for topic in portal_forms_create({"SOC": people.soc, "IT Help Desk": people.it})}
+    return {
+        topic.name: topic for topic in portal_forms_create({"SOC": people.soc, "IT Help Desk": people.it})
+    }
 
 
 @pytest.fixture

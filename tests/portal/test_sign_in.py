@@ -34,7 +34,7 @@ def mailer(smtp, huey_immediate, django_capture_on_commit_callbacks):
 
 
 def mailed_secret(smtp, address):
-    [(recipients, raw)] = [m for m in smtp.messages if address in m[0]]
+    [(_recipients, raw)] = [m for m in smtp.messages if address in m[0]]
     body = message_from_bytes(raw, policy=default).get_body(("plain",)).get_content()
     return LINK.search(body)[1]
 
@@ -59,7 +59,9 @@ def test_a_requester_gets_a_link_by_smtp_that_signs_them_in_once(client, dana_ti
     assert cookie["httponly"] and cookie["path"] == "/portal/"
     home = client.get("/portal/")
     assert home.status_code == 200 and dana_ticket.number.encode() in home.content
-    assert AuditEvent.objects.filter(action="portal.signed_in", target_id=str(dana_ticket.requester_id)).exists()
+    assert AuditEvent.objects.filter(
+        action="portal.signed_in", target_id=str(dana_ticket.requester_id)
+    ).exists()
 
     # Single use: a second press, even in another browser, is refused.
     again = client.__class__().post(f"/portal/sign-in/{secret}")
@@ -83,7 +85,9 @@ def test_an_address_at_a_portal_domain_may_sign_in_for_a_first_report(client, pe
     secret = mailed_secret(smtp, "new.hire@northwind.example")
     assert client.post(f"/portal/sign-in/{secret}").status_code == 302
     assert client.get("/portal/").status_code == 200
-    assert AuditEvent.objects.filter(action="contact.created", target_label="new.hire@northwind.example").exists()
+    assert AuditEvent.objects.filter(
+        action="contact.created", target_label="new.hire@northwind.example"
+    ).exists()
 
 
 def test_expired_and_wrong_links_are_refused_alike(client, dana_ticket):
@@ -117,7 +121,9 @@ def test_a_bad_address_is_a_clear_error_and_nothing_is_sent(client, smtp, mailer
     assert smtp.messages == [] and SignInLink.objects.count() == 0
 
 
-def test_the_honeypot_on_sign_in_sends_nothing_and_is_counted(client, dana_ticket, smtp, django_capture_on_commit_callbacks, huey_immediate):
+def test_the_honeypot_on_sign_in_sends_nothing_and_is_counted(
+    client, dana_ticket, smtp, django_capture_on_commit_callbacks, huey_immediate
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/portal/sign-in", {"email": "dana@example.test", "website": "http://spam"})
     assert response.status_code == 200 and b"Check your e-mail" in response.content

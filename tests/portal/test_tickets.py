@@ -88,11 +88,17 @@ def test_a_collaborator_sees_the_ticket(client, dana_ticket, people):
 
 def test_a_reply_reopens_a_resolved_ticket_like_an_e_mail(dana, dana_ticket, people):
     ticket_change_status(
-        actor=Actor.for_agent(people.alice), ticket=dana_ticket, status="resolved", resolution="false_positive"
+        actor=Actor.for_agent(people.alice),
+        ticket=dana_ticket,
+        status="resolved",
+        resolution="false_positive",
     )
     response = dana.post(
         f"/portal/tickets/{dana_ticket.number}",
-        {"body": "It happened again this morning.", "files": [SimpleUploadedFile("shot.png", b"\x89PNG...")]},
+        {
+            "body": "It happened again this morning.",
+            "attachments": [SimpleUploadedFile("shot.png", b"\x89PNG...")],
+        },
     )
     assert response.status_code == 302
     dana_ticket.refresh_from_db()
@@ -100,7 +106,9 @@ def test_a_reply_reopens_a_resolved_ticket_like_an_e_mail(dana, dana_ticket, peo
     entry = dana_ticket.entries.order_by("-id").first()
     assert entry.kind == "message" and entry.author_contact == dana_ticket.requester
     assert entry.body == "It happened again this morning." and entry.attachments.get().filename == "shot.png"
-    change = AuditEvent.objects.filter(action="ticket.status_changed", target_id=str(dana_ticket.pk)).order_by("-id")[0]
+    change = AuditEvent.objects.filter(
+        action="ticket.status_changed", target_id=str(dana_ticket.pk)
+    ).order_by("-id")[0]
     assert change.actor_type == "user" and change.after["status"] == "in_progress"
     assert "portal" in str(change.after)
     page = dana.get(f"/portal/tickets/{dana_ticket.number}")
@@ -109,13 +117,16 @@ def test_a_reply_reopens_a_resolved_ticket_like_an_e_mail(dana, dana_ticket, peo
 
 def test_a_refused_reply_writes_nothing_and_says_why(dana, dana_ticket, people, settings):
     ticket_change_status(
-        actor=Actor.for_agent(people.alice), ticket=dana_ticket, status="resolved", resolution="false_positive"
+        actor=Actor.for_agent(people.alice),
+        ticket=dana_ticket,
+        status="resolved",
+        resolution="false_positive",
     )
     settings.ATTACHMENT_MAX_BYTES = 10
     entries = ThreadEntry.objects.count()
     response = dana.post(
         f"/portal/tickets/{dana_ticket.number}",
-        {"body": "big file", "files": [SimpleUploadedFile("big.bin", b"x" * 50)]},
+        {"body": "big file", "attachments": [SimpleUploadedFile("big.bin", b"x" * 50)]},
     )
     assert response.status_code == 400 and b"limit" in response.content
     dana_ticket.refresh_from_db()
