@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     # (without it ninja loads the UI from a CDN, which air-gapped SOCs cannot reach).
     "ninja",
     "socdesk.alerts",
+    # Above alerts (suggestions read a ticket's observables): the knowledge base (docs/console.md).
+    "socdesk.kb",
     # Above alerts (it reads observables with the alerts' finder): mail in and out (docs/email.md).
     "socdesk.mail",
     # Top of the layers: packages that use every app above (see docs/architecture.md).

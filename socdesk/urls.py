@@ -52,6 +52,7 @@ urlpatterns = [
     path("tickets/", include("socdesk.tickets.urls")),
     path("notifications/", include("socdesk.notifications.urls")),
     path("mail/", include("socdesk.mail.urls")),
+    path("kb/", include("socdesk.kb.urls")),
     # Wrapped here, not in socdesk/audit: the audit app sits below accounts, which knows who is an admin.
     path("audit/", admin_view(audit_browser), name="audit"),
     path("api/v1/", api_v1_urls()),

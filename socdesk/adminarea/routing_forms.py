@@ -14,6 +14,7 @@ from django import forms
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.adapters import ADAPTERS
 from socdesk.alerts.models import Integration
+from socdesk.mail.models import CannedResponse
 from socdesk.routing.choices import (
     EscalationRecipient,
     EscalationTrigger,
@@ -79,6 +80,7 @@ ACTION_LABELS = {
     ActionType.SUPPRESS_AUTORESPONSE: "Suppress the auto-response",
     ActionType.NOTIFY: "Notify an address",
     ActionType.WEBHOOK: "Call a webhook",
+    ActionType.REPLY_CANNED: "Reply with canned response",
     ActionType.REJECT: "Reject",
     ActionType.BAN_SENDER: "Ban the sender and reject",
     ActionType.STOP: "Stop (no later filter runs)",
@@ -94,12 +96,13 @@ TARGET_KINDS = {
     ActionType.SET_HELP_TOPIC: "topic",
     ActionType.SET_SEVERITY: "severity",
     ActionType.SET_STATUS: "status",
+    ActionType.REPLY_CANNED: "canned",
 }
 
 
 def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """The options of an action row's "choose" list, grouped: departments, teams, agents, SLA plans, help
-    topics, severities and statuses (five queries, once per page)."""
+    topics, severities, statuses and canned responses (six queries, once per page)."""
     return [
         ("Departments", [(f"department:{d.pk}", d.name) for d in Department.objects.order_by("name")]),
         (
@@ -120,6 +123,13 @@ def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Help topics", [(f"topic:{t.pk}", t.name) for t in HelpTopic.objects.order_by("name")]),
         ("Severities", [(f"severity:{s}", s) for s in SEVERITY_ORDER]),
         ("Statuses", [(f"status:{s}", s.replace("_", " ")) for s in STATUSES]),
+        (
+            "Canned responses",
+            [
+                (f"canned:{c.pk}", str(c))
+                for c in CannedResponse.objects.select_related("department").order_by("title", "pk")
+            ],
+        ),
     ]
 
 

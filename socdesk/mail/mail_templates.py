@@ -158,9 +158,29 @@ def _render(source: TemplateSource, context: dict[str, Any]) -> RenderedMail:
 
 
 def _error_sentence(field: str, exc: Exception) -> str:
+    return error_sentence(_LABELS[field], exc)
+
+
+def error_sentence(label: str, exc: Exception) -> str:
+    """'The body has an error on line 3: ...': what a template's author reads when it is refused."""
     info = getattr(exc, "template_debug", None)
     where = f" on line {info['line']}" if info else ""
-    return f"The {_LABELS[field]} has an error{where}: {exc}"
+    return f"The {label} has an error{where}: {exc}"
+
+
+def text_render(text: str, context: dict[str, Any]) -> str:
+    """One plain-text template (no escaping) rendered with these variables, by the mail templates'
+    sandboxed engine: canned responses (socdesk.mail.canned) use it too, so there is one engine."""
+    return clean_text(_TEXT_ENGINE.from_string(text).render(Context(context, autoescape=False)))
+
+
+def text_check(text: str, *, label: str = "body") -> str:
+    """The text rendered against the sample ticket; ServiceError naming the line and the error when it
+    cannot be compiled or rendered (bad syntax, an unknown tag or filter, an include of a file)."""
+    try:
+        return text_render(text, sample_context())
+    except Exception as exc:  # bad syntax, or a render fault (an include of a file) is refused too
+        raise ServiceError(error_sentence(label, exc), fields={label: error_sentence(label, exc)}) from exc
 
 
 def template_check(source: TemplateSource) -> RenderedMail:

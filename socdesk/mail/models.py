@@ -227,3 +227,52 @@ class MailTemplate(models.Model):
     def __str__(self) -> str:
         where = self.department.name if self.department is not None else "all departments"
         return f"{self.get_kind_display()} ({where})"
+
+
+class CannedResponse(models.Model):
+    """A ready-made reply agents insert in the composer (or a ticket filter sends): a title and a body
+    with the mail templates' ticket variables, for one department's tickets or for every department's
+    (no department). See socdesk.mail.canned."""
+
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    department = models.ForeignKey(
+        "accounts.Department",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["title", "department"], name="canned_title_per_department"),
+            models.UniqueConstraint(
+                fields=["title"], condition=Q(department__isnull=True), name="canned_title_one_global"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.department.name if self.department is not None else "all departments"
+        return f"{self.title} ({where})"
+
+
+class CannedAttachment(models.Model):
+    """A file a canned response carries: stored by SHA-256 like the tickets' attachments, copied onto
+    the reply it is used in."""
+
+    canned_response = models.ForeignKey(CannedResponse, on_delete=models.CASCADE, related_name="attachments")
+    file = models.CharField(max_length=255, help_text="Path in the attachments storage (by SHA-256).")
+    filename = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["filename", "id"]
+
+    def __str__(self) -> str:
+        return self.filename

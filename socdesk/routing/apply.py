@@ -5,7 +5,8 @@ Wired through the tickets hooks (socdesk.tickets.hooks), so every channel gets t
     before_create   `filters_before_create`: each draft becomes a MatchSubject, the current ruleset is
                     evaluated, and what can be decided before the write is applied to the draft
                     (department, team, agent, severity, tags) or left in `draft.hints` for after it
-                    (help_topic, sla_plan, status, notes, suppress_autoresponse, notify, webhooks). A
+                    (help_topic, sla_plan, status, notes, suppress_autoresponse, notify, webhooks,
+                    canned_replies: answered by socdesk.mail.canned_replies). A
                     `reject` raises PermissionDenied (a 403 on the web and the APIs).
     after_create    `filters_after_create`: notes and the status through the ticket services as the
                     "ticket-filters" system actor, e-mails after commit, webhooks queued for a worker,
@@ -74,6 +75,8 @@ REFERENCES: dict[ActionType, tuple[type[Model], str]] = {
 }
 
 
+# The canned responses a filter asked to reply with: (canned response id, filter id, filter name).
+CANNED_REPLIES = "canned_replies"
 # Set on a draft refused by a "ban sender" action.
 BAN_SENDER = "ban_sender"
 
@@ -276,6 +279,10 @@ class FilterRun:
                 hints.setdefault("notify", []).append((value, action.filter_id, name))
             elif kind is ActionType.WEBHOOK:
                 hints.setdefault("webhooks", []).append((value, action.filter_id, name))
+            elif kind is ActionType.REPLY_CANNED:
+                # Sent once the ticket exists, by the mail app's after-create hook (it owns the
+                # canned responses and the mail).
+                hints.setdefault(CANNED_REPLIES, []).append((value, action.filter_id, name))
         self._fit_assignment(draft)
 
     def _fit_assignment(self, draft: TicketDraft) -> None:

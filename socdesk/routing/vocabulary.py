@@ -76,6 +76,8 @@ class ActionType(StrEnum):
     SUPPRESS_AUTORESPONSE = "suppress_autoresponse"
     NOTIFY = "notify"
     WEBHOOK = "webhook"
+    # Reply to the requester with a canned response (socdesk.mail.canned_replies), mailed like any reply.
+    REPLY_CANNED = "reply_canned"
     STOP = "stop"
 
 
@@ -88,6 +90,7 @@ REFERENCE_ACTIONS = {
     ActionType.SET_AGENT: "agent",
     ActionType.SET_SLA_PLAN: "SLA plan",
     ActionType.SET_HELP_TOPIC: "help topic",
+    ActionType.REPLY_CANNED: "canned response",
 }
 STATUSES = ("new", "in_progress", "on_hold", "resolved", "closed")
 # Fields without a key. Keyed fields are written `custom.<field name>`, `alert.<dotted path>` and

@@ -48,6 +48,21 @@ def incoming_files(uploaded) -> list[IncomingFile]:
     return [IncomingFile(name=f.name, content=f.read()) for f in uploaded or []]
 
 
+class IdListField(forms.Field):
+    """Zero or more ids sent as repeated hidden inputs (`name=3&name=7`)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        try:
+            return [int(v) for v in values if str(v).strip()]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(
+                "The form sent an id that is not a number; reload the page."
+            ) from None
+
+
 class VersionedForm(forms.Form):
     """Every ticket form carries the version it was loaded at, so a stale edit is refused."""
 
@@ -70,6 +85,9 @@ class ComposeForm(VersionedForm):
     extract_observables = forms.BooleanField(
         label="Extract observables from this text", required=False, initial=False
     )
+    # Canned responses picked in the composer: their files go with the reply (socdesk.tickets.hooks
+    # `compose_files`, answered by the mail app).
+    canned = IdListField(required=False)
 
 
 class AssignForm(VersionedForm):

@@ -19,6 +19,10 @@ reply_notice(entry)                   after an agent's reply is saved: (sentence
                                       saying what became of it outside SOCdesk (the mail app: "Reply
                                       queued for e-mail to ..."); ok False shows it as a warning. The
                                       first app that answers is shown.
+compose_files(actor, ticket, data)    before a reply or note from the console is written: the files
+                                      apps add to it from what the composer sent (the mail app: the
+                                      attachments of the canned responses picked, `data["canned"]`);
+                                      may raise a ServiceError (a response no longer in sight).
 
 A hook that writes to the ticket uses the ticket services (and so audits what it does); one that reaches
 outside (mail, webhooks) does so after commit (`transaction.on_commit`) or through a worker job.
@@ -33,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from socdesk.core.actor import Actor
+    from socdesk.tickets.attachments import IncomingFile
     from socdesk.tickets.models import ThreadEntry, Ticket
     from socdesk.tickets.services.lifecycle import TicketDraft
 
@@ -52,11 +57,13 @@ BeforeCreate = Callable[[list["TicketDraft"]], None]
 AfterCreate = Callable[[list["Ticket"], list["TicketDraft"], datetime], None]
 AfterChange = Callable[[TicketChange], None]
 ReplyNotice = Callable[["ThreadEntry"], "tuple[str, bool] | None"]
+ComposeFiles = Callable[["Actor", "Ticket", dict[str, Any]], "list[IncomingFile]"]
 
 before_create: list[BeforeCreate] = []
 after_create: list[AfterCreate] = []
 after_change: list[AfterChange] = []
 reply_notices: list[ReplyNotice] = []
+compose_files: list[ComposeFiles] = []
 
 
 def hook_register(
@@ -65,8 +72,11 @@ def hook_register(
     created: AfterCreate | None = None,
     changed: AfterChange | None = None,
     reply_notice: ReplyNotice | None = None,
+    composed: ComposeFiles | None = None,
 ) -> None:
     """Add an app's hooks (once each, in the order apps load)."""
+    if composed is not None and composed not in compose_files:
+        compose_files.append(composed)
     if reply_notice is not None and reply_notice not in reply_notices:
         reply_notices.append(reply_notice)
     for registry, hook in ((before_create, before), (after_create, created), (after_change, changed)):
@@ -96,3 +106,8 @@ def run_reply_notice(entry: ThreadEntry) -> tuple[str, bool] | None:
         if notice:
             return notice
     return None
+
+
+def run_compose_files(actor: Actor, ticket: Ticket, data: dict[str, Any]) -> list[IncomingFile]:
+    """The files every app adds to a reply or note from what the composer sent."""
+    return [f for hook in compose_files for f in hook(actor, ticket, data)]

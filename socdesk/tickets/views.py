@@ -58,7 +58,7 @@ from socdesk.tickets.forms import (
     incoming_files,
 )
 from socdesk.tickets.history import assignment_words, describe_event, transfer_consequences
-from socdesk.tickets.hooks import run_reply_notice
+from socdesk.tickets.hooks import run_compose_files, run_reply_notice
 from socdesk.tickets.models import SavedSearch, Ticket
 from socdesk.tickets.observables import observables_in_text
 from socdesk.tickets.page_sections import new_ticket_sections_html
@@ -324,7 +324,7 @@ def _do_compose(actor, ticket, data):
         actor=actor,
         ticket=ticket,
         body=data["body"],
-        attachments=incoming_files(data["attachments"]),
+        attachments=incoming_files(data["attachments"]) + run_compose_files(actor, ticket, data),
         expected_version=data["version"],
         observables=observables_in_text(data["body"]) if data["extract_observables"] else (),
     )

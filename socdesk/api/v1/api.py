@@ -20,10 +20,12 @@ from ninja.parser import Parser
 from socdesk.accounts.keyauth import ApiAuthError, RateLimited
 from socdesk.api.v1 import (
     alerts,
+    canned,
     collaborators,
     deliveries,
     exports,
     integrations,
+    kb,
     me,
     notifications,
     observables,
@@ -76,6 +78,8 @@ api.add_router("", integrations.router)
 api.add_router("", deliveries.router)
 api.add_router("", thehive.router)
 api.add_router("", me.router)
+api.add_router("", canned.router)
+api.add_router("", kb.router)
 
 AUTH_HELP = (
     "Authentication required: send an API key or personal token as X-API-Key: KEY or "

@@ -28,6 +28,12 @@ REFERENCED_MODELS: dict[ActionType, tuple[type[Model], str]] = {
 }
 
 
+def filter_reference_register(action: ActionType, model: type[Model], label: str) -> None:
+    """An app above routing names the model an action's id points at (the mail app: canned responses),
+    so a filter pointing at one that does not exist is refused at save like the others."""
+    REFERENCED_MODELS[action] = (model, label)
+
+
 @dataclass(frozen=True)
 class FilterDefinition:
     """Everything a ticket filter is, as an editor, the API or a configuration file gives it."""
