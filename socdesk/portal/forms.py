@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
 
 from socdesk.portal.selectors import PortalForm
 from socdesk.routing.choices import FieldType
@@ -98,6 +99,16 @@ class ReportForm(HoneypotMixin):
     def __init__(self, portal_form: PortalForm, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.portal_form = portal_form
+        # As the title is typed, the suggested public articles beside it follow (htmx; without scripts
+        # they are the ones for the form's name, and for the title after a refused send).
+        self.fields["subject"].widget.attrs.update(
+            {
+                "hx-get": reverse("portal:articles-suggested", args=[portal_form.topic.pk]),
+                "hx-trigger": "input changed delay:400ms",
+                "hx-target": "#suggested-articles",
+                "hx-swap": "innerHTML",
+            }
+        )
         if portal_form.asks_for_email:
             self.fields["subject"].required = False
             self.fields["subject"].help_text = "Optional: the reported e-mail's subject is used otherwise."

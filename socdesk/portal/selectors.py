@@ -10,6 +10,9 @@ from django.db.models import Q, QuerySet
 
 from socdesk.accounts.models import Contact
 from socdesk.core.errors import NotFound
+from socdesk.kb.models import Article
+from socdesk.kb.search import ranked_ids, suggestion_terms
+from socdesk.kb.selectors import article_get_from, articles_public
 from socdesk.routing.models import CustomField, HelpTopic
 from socdesk.routing.selectors import topic_form_id
 from socdesk.tickets.choices import EntryKind
@@ -78,3 +81,16 @@ def portal_form_get(topic_id: int) -> PortalForm:
     fields = tuple(rows.order_by("order", "id"))
     asks = any(f.name == SUSPICIOUS_EMAIL_FIELD for f in fields)
     return PortalForm(found, tuple(f for f in fields if f.name != SUSPICIOUS_EMAIL_FIELD), asks)
+
+
+def public_articles_suggested(text: str, *, limit: int = 5) -> list[Article]:
+    """Public knowledge-base articles about what the requester is typing (a report's title, else the
+    form's name), best first: shown before they send, in case one answers their question."""
+    ids = ranked_ids(suggestion_terms(text, []), any_of=True, limit=limit * 4)
+    found = {a.pk: a for a in articles_public().filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found][:limit]
+
+
+def public_article_get(pk: int) -> Article:
+    """A public article; NotFound for an internal one or none."""
+    return article_get_from(articles_public(), pk)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("sign-in/<str:secret>", views.link, name="link"),
     path("sign-out", views.sign_out, name="sign-out"),
     path("report/<int:topic_id>", views.report, name="report"),
+    path("report/<int:topic_id>/articles", views.articles_suggested, name="articles-suggested"),
+    path("articles/<int:pk>", views.article, name="article"),
     path("tickets/<str:number>", views.ticket, name="ticket"),
     path("tickets/<str:number>/files/<int:attachment_id>", views.attachment, name="attachment"),
 ]

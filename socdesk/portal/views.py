@@ -23,10 +23,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from socdesk.core.actor import Actor, client_ip
 from socdesk.core.errors import NotFound, ServiceError
+from socdesk.kb.markdown import markdown_html
 from socdesk.portal import reports, selectors
 from socdesk.portal.forms import ReplyForm, ReportForm, SignInForm, incoming_files
 from socdesk.portal.session import (
     portal_actor,
+    portal_contact,
     portal_sign_in,
     portal_sign_out,
     requester_view,
@@ -138,7 +140,32 @@ def report(request: HttpRequest, topic_id: int) -> HttpResponse:
                 return redirect("portal:ticket", number=ticket.number)
         else:
             status = 400
-    return render(request, "portal/report.html", {"form": form, "topic": portal_form.topic}, status=status)
+    typed = form.data.get("subject", "").strip() if form.is_bound else ""
+    suggested = selectors.public_articles_suggested(typed[:200] or portal_form.topic.name)
+    context = {"form": form, "topic": portal_form.topic, "articles": suggested}
+    return render(request, "portal/report.html", context, status=status)
+
+
+@requester_view
+def articles_suggested(request: HttpRequest, topic_id: int) -> HttpResponse:
+    """The suggested public articles for what the requester typed as the title (htmx, as they type)."""
+    try:
+        portal_form = selectors.portal_form_get(topic_id)
+    except NotFound:
+        raise Http404("That form was not found.") from None
+    text = request.GET.get("subject", "").strip() or portal_form.topic.name
+    articles = selectors.public_articles_suggested(text[:200])
+    return render(request, "portal/_articles.html", {"articles": articles})
+
+
+def article(request: HttpRequest, pk: int) -> HttpResponse:
+    """A public knowledge-base article, its Markdown rendered sanitised (public: no sign-in needed)."""
+    try:
+        found = selectors.public_article_get(pk)
+    except NotFound:
+        raise Http404("That article was not found.") from None
+    context = {"article": found, "html": markdown_html(found.body), "contact": portal_contact(request)}
+    return render(request, "portal/article.html", context)
 
 
 @requester_view

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from socdesk.core.actor import Actor
 from socdesk.demo.portal_forms import portal_forms_create
+from socdesk.kb.services import article_create
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import ticket_note, ticket_reply
 from tests.portal.conftest import PHISH_EML
@@ -56,6 +57,12 @@ def test_requester_journey(
     settings.SOCDESK_BASE_URL = live_server.url
     settings.SOCDESK_PORTAL_DOMAINS = ["northwind.example"]
     portal_forms_create({"SOC": cast.soc, "IT Help Desk": cast.it})
+    article_create(
+        actor=Actor.for_agent(cast.alice),
+        title="Unexpected invoice requests",
+        body="Call the supplier on a number you already know.",
+        visibility="public",
+    )
     page.set_viewport_size({"width": width, "height": height})
     base = live_server.url
 
@@ -82,6 +89,11 @@ def test_requester_journey(
     # Report the phishing mail with its .eml file.
     page.get_by_role("link", name="Report a suspicious e-mail").click()
     axe_check(page, "suspicious e-mail form")
+    # Public help articles follow what is typed as the title.
+    page.get_by_label("Short title").fill("Strange invoice")
+    suggested = page.locator("#suggested-articles")
+    expect(suggested.get_by_role("link", name="Unexpected invoice requests")).to_be_visible()
+    page.get_by_label("Short title").fill("")
     page.get_by_label("The suspicious e-mail as a file (.eml)").set_input_files(str(PHISH_EML))
     page.get_by_label("Did you click a link or open an attachment?").select_option("No")
     page.get_by_label("What happened?").fill("It asks me to pay an invoice I do not know.")
@@ -89,7 +101,9 @@ def test_requester_journey(
     page.get_by_role("button", name="Send report").click()
     ticket = Ticket.objects.get()
     expect(page.get_by_role("status")).to_contain_text(f"Your report is ticket {ticket.number}.")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Suspicious e-mail: Overdue invoice INV-20931")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Suspicious e-mail: Overdue invoice INV-20931"
+    )
     axe_check(page, "ticket")
 
     # The analyst answers and writes a note; the requester sees the answer, never the note.
