@@ -140,3 +140,10 @@ def link_redeem(*, secret: str, ip: str | None) -> Contact:
 def requester_actor(contact: Contact, ip: str | None) -> Actor:
     """The requester as the services and the audit trail see them (the same shape as mail's sender)."""
     return Actor(kind="user", label=str(contact), ident=str(contact.pk), obj=contact, ip=ip)
+
+
+def links_expired_delete(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete sign-in links that expired more than `older_than` ago (used or not): they can never sign
+    anybody in, and the audit trail keeps that they were sent. Returns how many."""
+    deleted, _ = SignInLink.objects.filter(expires_at__lt=timezone.now() - older_than).delete()
+    return deleted

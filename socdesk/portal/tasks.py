@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from socdesk.portal.signin import link_send, normalise_address
+from socdesk.portal.signin import link_send, links_expired_delete, normalise_address
 from socdesk.portal.throttle import limit_count
 
 
@@ -32,3 +33,9 @@ def link_request(*, email: str, ip: str | None) -> str:
     )
     transaction.on_commit(lambda: portal_link_send(address, ip), robust=True)
     return address
+
+
+@db_periodic_task(crontab(minute="17"))
+def portal_links_sweep() -> int:
+    """Hourly: forget sign-in links that expired over a day ago."""
+    return links_expired_delete()

@@ -164,8 +164,9 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
         found = selectors.public_article_get(pk)
     except NotFound:
         raise Http404("That article was not found.") from None
-    context = {"article": found, "html": markdown_html(found.body), "contact": portal_contact(request)}
-    return render(request, "portal/article.html", context)
+    # Public, but a signed-in requester still sees who they are and the way back.
+    request.contact = portal_contact(request)  # type: ignore[attr-defined]
+    return render(request, "portal/article.html", {"article": found, "html": markdown_html(found.body)})
 
 
 @requester_view

@@ -57,10 +57,10 @@ def test_requester_journey(
     settings.SOCDESK_BASE_URL = live_server.url
     settings.SOCDESK_PORTAL_DOMAINS = ["northwind.example"]
     portal_forms_create({"SOC": cast.soc, "IT Help Desk": cast.it})
-    article_create(
+    article = article_create(
         actor=Actor.for_agent(cast.alice),
         title="Unexpected invoice requests",
-        body="Call the supplier on a number you already know.",
+        body="Call the supplier on a number you already know.\n\n- Never pay from the e-mail's link.",
         visibility="public",
     )
     page.set_viewport_size({"width": width, "height": height})
@@ -94,6 +94,13 @@ def test_requester_journey(
     suggested = page.locator("#suggested-articles")
     expect(suggested.get_by_role("link", name="Unexpected invoice requests")).to_be_visible()
     page.get_by_label("Short title").fill("")
+    page.get_by_label("Did you click a link or open an attachment?").select_option("No")
+    # Sent without the message: the error is announced, the page stays accessible, nothing is opened.
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("alert")).to_contain_text("Attach the suspicious e-mail as a .eml file")
+    axe_check(page, "refused report")
+    page.screenshot(path=screenshots / f"portal-report-refused-{size}.png", full_page=True)
+    assert not Ticket.objects.exists()
     page.get_by_label("The suspicious e-mail as a file (.eml)").set_input_files(str(PHISH_EML))
     page.get_by_label("Did you click a link or open an attachment?").select_option("No")
     page.get_by_label("What happened?").fill("It asks me to pay an invoice I do not know.")
@@ -129,3 +136,9 @@ def test_requester_journey(
     axe_check(page, "ticket after reply")
     page.screenshot(path=screenshots / f"portal-ticket-{size}.png", full_page=True)
     assert ticket.entries.filter(kind="message", body="Thanks! I deleted it.").exists()
+
+    # A public help article, as the form's suggestion opens it.
+    page.goto(f"{base}/portal/articles/{article.pk}")
+    expect(page.get_by_role("heading", name="Unexpected invoice requests")).to_be_visible()
+    axe_check(page, "article")
+    page.screenshot(path=screenshots / f"portal-article-{size}.png", full_page=True)

@@ -171,3 +171,16 @@ def test_the_link_only_sends_on_to_portal_pages(client, dana_ticket):
     secret = make_link("dana@example.test")
     response = client.post(f"/portal/sign-in/{secret}?next=/portal/tickets/{dana_ticket.number}")
     assert response["Location"] == f"/portal/tickets/{dana_ticket.number}"
+
+
+def test_links_expired_over_a_day_ago_are_swept(db):
+    from socdesk.portal.signin import link_hash
+    from socdesk.portal.tasks import portal_links_sweep
+
+    old = make_link("a@example.test", minutes=-(24 * 60 + 1))
+    recent = make_link("b@example.test", minutes=-5)
+    fresh = make_link("c@example.test")
+    assert portal_links_sweep.call_local() == 1
+    left = set(SignInLink.objects.values_list("token_hash", flat=True))
+    # Only a day past expiry: a link that just expired is kept a while (its row explains a late click).
+    assert left == {link_hash(recent), link_hash(fresh)} and link_hash(old) not in left
