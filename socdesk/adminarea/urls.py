@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from socdesk.adminarea import filter_views, form_views, mail_views, mailbox_views, routing_views, tools, views
+from socdesk.adminarea import (
+    canned_views,
+    filter_views,
+    form_views,
+    mail_views,
+    mailbox_views,
+    routing_views,
+    tools,
+    views,
+)
 
 app_name = "adminarea"
 
@@ -32,6 +41,11 @@ urlpatterns = [
     path(
         "mail-templates/<str:kind>/<int:department_pk>", mail_views.template_edit, name="mail-template-edit"
     ),
+    # Mail: the canned responses agents insert in the composer.
+    path("canned-responses", canned_views.canned_responses, name="canned-responses"),
+    path("canned-responses/new", canned_views.canned_new, name="canned-new"),
+    path("canned-responses/<int:pk>", canned_views.canned_edit, name="canned-edit"),
+    path("canned-responses/<int:pk>/delete", canned_views.canned_remove, name="canned-delete"),
     # Routing: ticket filters (with the dry run), SLA plans, schedules, help topics.
     path("filters", filter_views.filters, name="filters"),
     path("filters/new", filter_views.filter_new, name="filter-new"),

@@ -82,3 +82,28 @@ def test_semicolon_opens_the_picker_typing_filters_enter_inserts_escape_closes(
     reply = ThreadEntry.objects.get(ticket=ticket, kind="reply")
     assert reply.body.strip() == wanted
     assert [a.filename for a in reply.attachments.all()] == ["reset-guide.txt"]
+
+
+def test_admin_page_previews_a_canned_response(page, live_server, cast, screenshots):
+    base = live_server.url
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, base, "admin", PERSONA_PASSWORD)
+    page.goto(f"{base}/admin-area/canned-responses")
+    page.get_by_role("link", name="New canned response").click()
+    page.get_by_label("Title").fill("Phishing report received")
+    page.get_by_label("Department").select_option(label="SOC")
+    page.get_by_label("Body").fill(
+        "Hello {{ requester.name }},\n\nThanks for reporting it. We opened {{ ticket.number }}."
+    )
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("[data-preview-text]")).to_contain_text("Hello Dana Requester,")
+    page.screenshot(path=screenshots / "canned_admin_preview.png", full_page=True)
+    page.get_by_label("Body").fill("Hello {{ requester.name }},\n{% if ticket.number %}")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field-error").first).to_contain_text("line 2")
+    page.get_by_label("Body").fill("Thanks for reporting it, {{ requester.name }}.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Canned response “Phishing report received” added.")).to_be_visible()
+    page.goto(f"{base}/admin-area/canned-responses")
+    expect(page.locator(".admin-list [data-row]")).to_contain_text("Phishing report received")
+    page.screenshot(path=screenshots / "canned_admin_list.png", full_page=True)

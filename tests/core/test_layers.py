@@ -1,7 +1,7 @@
 """The layering of docs/architecture.md, checked: imports point down, no app imports another's views,
 no two modules import each other.
 
-Layers, bottom to top: core < audit < accounts < tickets < routing < notifications < alerts < mail < kb
+Layers, bottom to top: core < audit < accounts < tickets < routing < notifications < alerts < kb < mail
 < reports < api/portal.
 Any other package under socdesk/ (demo, ops) is the top: it may use every app, and no app may use it.
 The project modules (settings, urls, wsgi, asgi, cli) wire everything together and are above all.
@@ -28,10 +28,8 @@ LAYERS = [
     "routing",
     "notifications",
     "alerts",
-    "mail",
-    # The knowledge base: above alerts (it suggests articles from a ticket's observables), below the
-    # interfaces that show it (the REST API, the requester portal's public articles).
     "kb",
+    "mail",
     "reports",
     "api",
     "portal",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
@@ -18,10 +19,12 @@ from socdesk.mail.canned import (
     canned_responses_visible_to,
 )
 from socdesk.mail.models import CannedAttachment, CannedResponse, OutboundMessage
+from socdesk.routing.models import FilterRule
 from socdesk.routing.services.filters import FilterDefinition, filter_create
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
 from socdesk.tickets.services import ticket_create
+from tests.adminarea.test_routing_filters import filter_form
 from tests.console_helpers import client_for
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +243,50 @@ def test_a_filter_pointing_at_no_canned_response_is_refused_at_save(people):
                 actions=[{"type": "reply_canned", "value": 999}],
             ),
         )
+
+
+def test_admin_pages_add_preview_refuse_and_are_404_for_agents(people, responses):
+    assert client_for(people.alice).get("/admin-area/canned-responses").status_code == 404
+    admin = client_for(people.admin)
+    page = admin.get("/admin-area/canned-responses").content.decode()
+    assert "Acknowledge" in page and "reset-guide.txt" in page
+    data = {"title": "Blocked", "department": people.soc.pk, "body": "{{ ticket.number }} is blocked."}
+    page = admin.post("/admin-area/canned-responses/new", data | {"action": "preview"}).content.decode()
+    assert "SOC-1042 is blocked." in page and not CannedResponse.objects.filter(title="Blocked").exists()
+    refused = admin.post(
+        "/admin-area/canned-responses/new", data | {"body": "ok\n{% endif %}", "action": "save"}
+    )
+    assert refused.status_code == 400 and "line 2" in refused.content.decode()
+    assert not CannedResponse.objects.filter(title="Blocked").exists()
+    upload = SimpleUploadedFile("block-list.csv", b"evil.example\n")
+    response = admin.post(
+        "/admin-area/canned-responses/new", data | {"action": "save", "attachments": upload}
+    )
+    canned = CannedResponse.objects.get(title="Blocked")
+    assert response.status_code == 302 and [a.filename for a in canned.attachments.all()] == [
+        "block-list.csv"
+    ]
+    removed = canned.attachments.get().pk
+    admin.post(f"/admin-area/canned-responses/{canned.pk}", data | {"action": "save", "remove": removed})
+    assert not canned.attachments.exists()
+    admin.post(f"/admin-area/canned-responses/{canned.pk}/delete")
+    assert not CannedResponse.objects.filter(title="Blocked").exists()
+
+
+def test_the_filter_editor_offers_canned_responses_as_an_action(people, responses):
+    admin = client_for(people.admin)
+    page = admin.get("/admin-area/filters/new").content.decode()
+    assert "Reply with canned response" in page and f'value="canned:{responses["soc"].pk}"' in page
+    form = filter_form(
+        name="Ack",
+        conditions=[("subject", "contains", "phishing")],
+        actions=[("reply_canned", f"canned:{responses['soc'].pk}", "")],
+    )
+    assert admin.post("/admin-area/filters/new", form).status_code == 302
+    assert FilterRule.objects.get(name="Ack").actions == [
+        {"type": "reply_canned", "value": responses["soc"].pk}
+    ]
+    # A team chosen for a canned-response action is refused with the row named.
+    wrong = filter_form(name="Wrong", actions=[("reply_canned", f"team:{people.tier1.pk}", "")])
+    page = admin.post("/admin-area/filters/new", wrong)
+    assert page.status_code == 400 and "choose a canned response in the list" in page.content.decode()

@@ -54,8 +54,10 @@ def test_export_names_objects_and_leaves_secrets_out(configured):
         "help_topics",
         "integrations",
         "mailboxes",
+        "canned_responses",
         "filters",
         "banned_senders",
+        "kb_categories",
     ]
     wazuh_filter = data["filters"][0]
     assert wazuh_filter["integration"] == "Wazuh prod"
@@ -280,8 +282,8 @@ def test_version_and_unknown_sections_are_checked(people):
     assert refused("version: 2\n") == ["line 1, version: this SOCdesk reads version 1 files, not 2."]
     assert refused("version: 1\nwebhooks: []\n") == [
         "line 2, webhooks: unknown section 'webhooks'; the sections are departments, roles, teams, "
-        "schedules, sla_plans, department_sla, custom_forms, help_topics, integrations, mailboxes, filters, "
-        "banned_senders."
+        "schedules, sla_plans, department_sla, custom_forms, help_topics, integrations, mailboxes, "
+        "canned_responses, filters, banned_senders, kb_categories."
     ]
     assert refused("") == ["line 1: the file is empty; start it with `version: 1`."]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from socdesk.ops.config.kinds.accounts import AGENTS, DEPARTMENTS, ROLES, TEAMS
 from socdesk.ops.config.kinds.alerts import INTEGRATIONS
 from socdesk.ops.config.kinds.base import Kind, Referable
+from socdesk.ops.config.kinds.canned_kb import CANNED_RESPONSES, KB_CATEGORIES
 from socdesk.ops.config.kinds.filters import FILTERS
 from socdesk.ops.config.kinds.forms import CUSTOM_FORMS
 from socdesk.ops.config.kinds.mail import MAILBOXES
@@ -26,8 +27,10 @@ KINDS: tuple[Kind, ...] = (
     HELP_TOPICS,
     INTEGRATIONS,
     MAILBOXES,
+    CANNED_RESPONSES,
     FILTERS,
     BANNED_SENDERS,
+    KB_CATEGORIES,
 )
 
 # What entries may name: every kind, and agents (by username), which the file does not create.

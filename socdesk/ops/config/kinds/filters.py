@@ -6,9 +6,11 @@ from typing import Any
 
 from socdesk.accounts.models import Agent, Department, Team
 from socdesk.alerts.models import Integration
+from socdesk.mail.models import CannedResponse
 from socdesk.ops.config.document import Path
 from socdesk.ops.config.kinds.base import Entry, Kind, Writer, deleted
 from socdesk.ops.config.kinds.base import definition as make
+from socdesk.ops.config.kinds.canned_kb import canned_name
 from socdesk.ops.config.kinds.routing import topic_paths
 from socdesk.ops.config.schema import (
     MISSING,
@@ -37,6 +39,7 @@ REFERENCE_KINDS = {
     ActionType.SET_AGENT.value: "agents",
     ActionType.SET_SLA_PLAN.value: "sla_plans",
     ActionType.SET_HELP_TOPIC.value: "help_topics",
+    ActionType.REPLY_CANNED.value: "canned_responses",
 }
 
 
@@ -73,6 +76,9 @@ def _name_maps() -> dict[str, dict[int, str]]:
         "agents": dict(Agent.objects.values_list("id", "user__username")),
         "sla_plans": dict(SLAPlan.objects.values_list("id", "name")),
         "help_topics": topic_paths(),
+        "canned_responses": {
+            c.pk: canned_name(c) for c in CannedResponse.objects.select_related("department")
+        },
     }
 
 
