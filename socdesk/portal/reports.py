@@ -147,11 +147,12 @@ def requester_reply(
     if not clean_text(body or "").strip() and not attachments:
         raise ServiceError("Write a message or attach a file.", fields={"body": "required"})
     if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        contact = actor.obj
+        is_requester = isinstance(contact, Contact) and ticket.requester_id == contact.pk
+        # A collaborator is named by address, as when they answer by e-mail.
+        who = "the requester" if is_requester else getattr(contact, "email", "a collaborator")
         ticket = ticket_change_status(
-            actor=actor,
-            ticket=ticket,
-            status=Status.IN_PROGRESS,
-            comment="the requester wrote back in the portal",
+            actor=actor, ticket=ticket, status=Status.IN_PROGRESS, comment=f"{who} wrote back in the portal"
         )
     return ticket_add_message(actor=actor, ticket=ticket, body=body, attachments=attachments)
 

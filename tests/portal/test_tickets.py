@@ -78,12 +78,23 @@ def test_files_of_public_entries_download_and_of_notes_do_not(dana, dana_ticket,
     assert dana.get(f"/portal/tickets/{dana_ticket.number}/files/{hidden.pk}").status_code == 404
 
 
-def test_a_collaborator_sees_the_ticket(client, dana_ticket, people):
-    collaborator_add(actor=Actor.for_agent(people.alice), ticket=dana_ticket, email="manager@example.test")
+def test_a_collaborator_sees_the_ticket_and_writes_back(client, dana_ticket, people):
+    alice = Actor.for_agent(people.alice)
+    collaborator_add(actor=alice, ticket=dana_ticket, email="manager@example.test")
+    ticket_change_status(actor=alice, ticket=dana_ticket, status="resolved", resolution="benign_positive")
     sign_in(client, "manager@example.test")
     page = client.get(f"/portal/tickets/{dana_ticket.number}")
     assert page.status_code == 200 and "INTERNAL-ONLY" not in page.content.decode()
     assert dana_ticket.number in client.get("/portal/").content.decode()
+    assert (
+        client.post(f"/portal/tickets/{dana_ticket.number}", {"body": "Still seeing it."}).status_code == 302
+    )
+    entry = dana_ticket.entries.order_by("-id").first()
+    assert entry.author_contact.email == "manager@example.test" and entry.kind == "message"
+    change = AuditEvent.objects.filter(
+        action="ticket.status_changed", target_id=str(dana_ticket.pk)
+    ).order_by("-id")[0]
+    assert "manager@example.test wrote back in the portal" in str(change.after)
 
 
 def test_a_reply_reopens_a_resolved_ticket_like_an_e_mail(dana, dana_ticket, people):
