@@ -73,7 +73,11 @@ def link(request: HttpRequest, secret: str) -> HttpResponse:
     """The mailed link. Opening it shows a button; only pressing it (a POST) spends the link, so a mail
     scanner that follows links cannot use it up."""
     if request.method == "GET":
-        return render(request, "portal/link_confirm.html", {"secret": secret})
+        page = render(request, "portal/link_confirm.html", {"secret": secret})
+        # The secret is in this page's address: never cached, never sent on as a referrer.
+        page["Cache-Control"] = "no-store"
+        page["Referrer-Policy"] = "no-referrer"
+        return page
     try:
         contact = link_redeem(secret=secret, ip=client_ip(request))
     except ServiceError as error:

@@ -187,3 +187,14 @@ def test_the_forms_need_a_signed_in_requester(client, forms):
     assert response.status_code == 302 and response["Location"].startswith("/portal/sign-in?next=")
     assert client.post(phishing_url(forms), {"pasted": "x"}).status_code == 302
     assert Ticket.objects.count() == 0
+
+
+def test_a_value_the_custom_field_check_refuses_is_named_and_nothing_is_written(dana, forms):
+    audit = AuditEvent.objects.count()
+    response = dana.post(
+        f"/portal/report/{forms['Report a lost or stolen device'].pk}",
+        {"subject": "Phone gone", "cf_device_type": "Phone", "cf_lost_at": "yesterday evening"},
+    )
+    assert response.status_code == 400
+    assert b"When did you last have it?" in response.content and b"is not a date and time" in response.content
+    assert Ticket.objects.count() == 0 and AuditEvent.objects.count() == audit
