@@ -66,7 +66,7 @@ def article_search(qs: QuerySet[Article], text: str) -> tuple[list[Article], lis
 
 def articles_suggested_for(ticket: Ticket, *, limit: int = SUGGESTIONS) -> list[Article]:
     """Articles about this ticket: any of its subject's telling words or its observables' values, best
-    first. Two queries whatever the ticket (its observables' values, then one ranked search)."""
+    first. Three queries whatever the ticket: its observables' values, one ranked search, the articles."""
     values = list(
         TicketObservable.objects.filter(ticket=ticket)
         .order_by("-ioc", "observable__type")

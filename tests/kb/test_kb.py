@@ -163,7 +163,7 @@ def test_suggestion_terms_keep_telling_words_and_observables():
     assert terms == ["phishing", "e-mail", "evil.example", "203.0.113.7"]
 
 
-def test_suggested_articles_for_a_ticket_in_two_queries(people, kb):
+def test_suggested_articles_for_a_ticket_in_three_queries(people, kb):
     ticket = ticket_create(
         actor=Actor.for_agent(people.alice),
         subject="Encoded PowerShell on WS-042",
@@ -211,3 +211,18 @@ def test_suggestions_panel_is_404_for_an_agent_who_cannot_see_the_ticket(people,
     assert client_for(people.carol).get(url).status_code == 404
     page = client_for(people.bob).get(url).content.decode()
     assert "Suggested articles" in page and "Isolating a host with the EDR" in page
+
+
+def test_a_tickets_observables_bring_suggestions_its_subject_does_not(people, kb):
+    ticket = ticket_create(
+        actor=Actor.for_agent(people.alice),
+        subject="Odd traffic",
+        department=people.soc,
+        body="See the proxy logs.",
+        observables=[("domain", "evil.example")],
+    )
+    assert [a.title for a in articles_suggested_for(ticket)] == ["Phishing triage for analysts"]
+    plain = ticket_create(
+        actor=Actor.for_agent(people.alice), subject="Odd traffic", department=people.soc, body="x"
+    )
+    assert articles_suggested_for(plain) == []
