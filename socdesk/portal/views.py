@@ -74,9 +74,10 @@ def link(request: HttpRequest, secret: str) -> HttpResponse:
     scanner that follows links cannot use it up."""
     if request.method == "GET":
         page = render(request, "portal/link_confirm.html", {"secret": secret})
-        # The secret is in this page's address: never cached, never sent on as a referrer.
+        # The secret is in this page's address: never cached. (It is not sent to other sites as a referrer:
+        # the site-wide Referrer-Policy is same-origin. "no-referrer" here would make the browser send
+        # `Origin: null` with the button's POST, which the CSRF check rightly refuses.)
         page["Cache-Control"] = "no-store"
-        page["Referrer-Policy"] = "no-referrer"
         return page
     try:
         contact = link_redeem(secret=secret, ip=client_ip(request))

@@ -53,7 +53,7 @@ def test_a_requester_gets_a_link_by_smtp_that_signs_them_in_once(client, dana_ti
     # Opening the link only shows a button (a mail scanner's GET spends nothing).
     page = client.get(f"/portal/sign-in/{secret}")
     assert page.status_code == 200 and SignInLink.objects.get().used_at is None
-    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
+    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "same-origin"
     signed = client.post(f"/portal/sign-in/{secret}")
     assert signed.status_code == 302 and signed["Location"] == "/portal/"
     cookie = signed.cookies[COOKIE]
