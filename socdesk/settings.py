@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     # Top of the layers: packages that use every app above (see docs/architecture.md).
     "socdesk.demo",
     "socdesk.ops",
+    # The requester portal (/portal/): an interface over the apps above; nothing imports it.
+    "socdesk.portal",
 ]
 
 MIDDLEWARE = [
@@ -404,6 +406,21 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "socdesk@localhost")
 SOCDESK_MAIL_CC_COLLABORATORS = env_bool("SOCDESK_MAIL_CC_COLLABORATORS", True)
 # The console's address as agents reach it, for links in mail (notifications): no request to read it from.
 SOCDESK_BASE_URL = env_str("SOCDESK_BASE_URL", f"http://{SOCDESK_BIND}")
+# --- requester portal (docs/portal.md) ------------------------------------------------------------
+# A one-time sign-in link works this many minutes, once.
+SOCDESK_PORTAL_LINK_MINUTES = env_int("SOCDESK_PORTAL_LINK_MINUTES", 15)
+# Sign-in links asked for per address and per client IP in SOCDESK_PORTAL_LIMIT_WINDOW seconds.
+SOCDESK_PORTAL_LINKS_PER_ADDRESS = env_int("SOCDESK_PORTAL_LINKS_PER_ADDRESS", 5)
+SOCDESK_PORTAL_LINKS_PER_IP = env_int("SOCDESK_PORTAL_LINKS_PER_IP", 20)
+# Reports (new tickets) sent from the portal per requester and per client IP in the same window.
+SOCDESK_PORTAL_REPORTS_PER_ADDRESS = env_int("SOCDESK_PORTAL_REPORTS_PER_ADDRESS", 10)
+SOCDESK_PORTAL_REPORTS_PER_IP = env_int("SOCDESK_PORTAL_REPORTS_PER_IP", 30)
+SOCDESK_PORTAL_LIMIT_WINDOW = env_int("SOCDESK_PORTAL_LIMIT_WINDOW", 3600)
+# Besides people who already have a ticket, addresses at these domains (and at an organisation's domain)
+# may sign in to the portal: employees reporting something for the first time.
+SOCDESK_PORTAL_DOMAINS = [d.lower().lstrip("@") for d in env_list("SOCDESK_PORTAL_DOMAINS")]
+# How long a requester stays signed in to the portal (its own cookie, never the agents' session).
+SOCDESK_PORTAL_SESSION_AGE = env_int("SOCDESK_PORTAL_SESSION_AGE", 8 * 3600)
 # At most this many auto-responses to one address per hour (a loop or a flood stops there); 0: none at all.
 SOCDESK_MAIL_AUTORESPONSE_LIMIT = env_int("SOCDESK_MAIL_AUTORESPONSE_LIMIT", 5)
 

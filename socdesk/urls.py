@@ -58,6 +58,8 @@ urlpatterns = [
     # Wrapped here, not in socdesk/audit: the audit app sits below accounts, which knows who is an admin.
     path("audit/", admin_view(audit_browser), name="audit"),
     path("api/v1/", api_v1_urls()),
+    # The requester portal: its own sign-in (e-mailed links) and its own session cookie (docs/portal.md).
+    path("portal/", include("socdesk.portal.urls")),
 ]
 
 # Keep LAST: anything under /api/v1/ that no route above claimed is a JSON 404, not an HTML page.

@@ -19,6 +19,7 @@ from socdesk.audit.services import record
 from socdesk.demo.alerts import seed_demo_alerts
 from socdesk.demo.people import SETUP, people_create
 from socdesk.demo.playbooks import seed_phishing_playbook
+from socdesk.demo.portal_forms import portal_forms_create
 from socdesk.demo.stories import Storyteller
 
 DEMO_ACTION = "demo.seeded"
@@ -59,6 +60,8 @@ def seed_demo(
     # One transaction: a failure half-way leaves no half-seeded demo behind (and no marker).
     with transaction.atomic():
         people = people_create(password=password)
+        # The requester portal's forms (docs/portal.md): suspicious e-mail, lost device, access.
+        portal_forms_create(people.departments)
         teller = Storyteller(random.Random(seed), people=people, days=days)
         for i in range(tickets):
             teller.ticket()
