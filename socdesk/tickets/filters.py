@@ -170,6 +170,7 @@ class TicketFilter:
         nothing runs ahead of the caller's query: no look-up of a short list of search matches, no
         relevance ranking (see socdesk.tickets.search.engine).
         """
+        visible = qs
         qs = qs.filter(QUEUES[self.queue][1](agent))
         if self.status:
             qs = qs.filter(status__in=self.status)
@@ -197,7 +198,7 @@ class TicketFilter:
         if self.created_to:
             qs = qs.filter(created_at__lt=datetime.combine(self.created_to + timedelta(days=1), time.min, tz))
         if self.search:
-            qs = search_apply(qs, self.search, agent, few_first=not counting)
+            qs = search_apply(qs, self.search, agent, few_first=not counting, visible=visible)
         if self.observable_match:
             qs = qs.filter(**self.observable_match)
         if self.sort == RELEVANCE and not counting:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.http import QueryDict
 
+from socdesk.accounts.services import apikey_create
 from socdesk.tickets import services
 from socdesk.tickets.filters import TicketFilter, queue_tickets
-from tests.api.conftest import ApiClient, make_key
+from tests.api.conftest import SETUP, ApiClient, make_key
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,18 @@ def test_the_api_and_the_help_know_linked(people):
     from socdesk.tickets.search import field_help
 
     assert ("linked:", "tickets linked to a ticket, by its number (linked:SOC-1042)") in field_help()
+
+
+def test_a_department_key_cannot_learn_of_a_link_to_a_ticket_it_may_not_see(people):
+    soc = make(people, "SOC case")
+    it = make(people, "IT case", department=people.it, agent=people.carol)
+    services.ticket_link(actor=people.actor(people.admin), ticket=soc, other=it, kind="related")
+    plaintext = apikey_create(actor=SETUP, name="soc-tool", scopes=["tickets:read"], department=people.soc)[1]
+    key = ApiClient(plaintext)
+    # The IT ticket is not the key's to name: the search says nothing of it, as of a number that
+    # does not exist.
+    r = key.get(f"tickets?q=linked:{it.number}")
+    assert r.status_code == 200 and r.json()["items"] == []
+    # Its own ticket's links show only what it may see.
+    r = key.get(f"tickets?q=linked:{soc.number}")
+    assert r.status_code == 200 and r.json()["items"] == []

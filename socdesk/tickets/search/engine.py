@@ -52,14 +52,21 @@ def search_errors(query: SearchQuery) -> list[str]:
 
 
 def search_apply(
-    qs: QuerySet[Ticket], query: SearchQuery, agent: Agent | None, *, few_first: bool = True
+    qs: QuerySet[Ticket],
+    query: SearchQuery,
+    agent: Agent | None,
+    *,
+    few_first: bool = True,
+    visible: QuerySet[Ticket] | None = None,
 ) -> QuerySet[Ticket]:
     """Narrow `qs` to the tickets matching every term of the query (bad field terms are skipped:
     search_errors explains them). `few_first=False` skips the look-up of a short list of matches (one
-    query of its own) and keeps the words a sub-select, for callers that count many searches at once."""
+    query of its own) and keeps the words a sub-select, for callers that count many searches at once.
+    `visible`: every ticket the caller may see (an API key's department), for terms naming another
+    ticket (`linked:`); without it, the agent's."""
     for term in query.field_terms:
         try:
-            condition = field_condition(term, agent)
+            condition = field_condition(term, agent, visible)
         except ValueError:
             continue
         qs = qs.exclude(condition) if term.negated else qs.filter(condition)
@@ -202,7 +209,7 @@ def _extract(document: str, texts: list[str]) -> SafeString | None:
 CHOICE_FIELDS = {"status": Status, "severity": Severity, "source": Source}
 
 
-def field_condition(term: Term, agent: Agent | None) -> Q:
+def field_condition(term: Term, agent: Agent | None, visible: QuerySet[Ticket] | None = None) -> Q:
     """The condition `field:value` puts on tickets; ValueError with a message a person can act on."""
     value = term.text.strip()
     if term.field in CHOICE_FIELDS:
@@ -225,7 +232,7 @@ def field_condition(term: Term, agent: Agent | None) -> Q:
             return Q(assignee__isnull=True)
         return Q(assignee__user__username__iexact=value) | Q(assignee__display_name__iexact=value)
     if term.field == "linked":
-        return linked_condition(value, agent)
+        return linked_condition(value, agent, visible)
     if term.field.startswith("custom."):
         return custom_field_condition(term.field.removeprefix("custom."), value)
     resolver = field_resolvers.get(term.field)
@@ -234,10 +241,14 @@ def field_condition(term: Term, agent: Agent | None) -> Q:
     return resolver(term.field, value)
 
 
-def linked_condition(number: str, agent: Agent | None) -> Q:
-    """`linked:SOC-1042`: the tickets linked to that ticket either way. A ticket the agent may not see
-    matches nothing, as a number that does not exist (the search tells nothing about it)."""
-    tickets = Ticket.objects.all() if agent is None else tickets_visible_to(agent)
+def linked_condition(number: str, agent: Agent | None, visible: QuerySet[Ticket] | None = None) -> Q:
+    """`linked:SOC-1042`: the tickets linked to that ticket either way. A ticket the caller may not see
+    (not in `visible`, else not the agent's; with neither, none) matches nothing, as a number that does
+    not exist (the search tells nothing about it)."""
+    if visible is not None:
+        tickets = visible
+    else:
+        tickets = Ticket.objects.none() if agent is None else tickets_visible_to(agent)
     other = tickets.filter(number=normalise_number(number)).values_list("pk", flat=True).first()
     if other is None:
         return Q(pk__in=[])
