@@ -38,6 +38,7 @@ SEVERITY_COLOURS = {
 }
 # Units a chart's values are in: how its axis and tooltips write a number.
 COUNT, SECONDS, PERCENT = "count", "seconds", "percent"
+NO_VALUE = "\N{EN DASH}"  # what a table cell or tooltip shows where nothing was counted
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Value:
     """One number of a chart: its series (legend entry), the value, and the queue of the tickets behind it."""
 
     series: str
-    value: float | None  # None: nothing was counted (drawn as no bar, shown as "–" in the table)
+    value: float | None  # None: nothing was counted (drawn as no bar, shown as NO_VALUE in the table)
     href: str = ""
 
 
@@ -99,7 +100,7 @@ class Chart:
 def human_duration(seconds: float | None) -> str:
     """'42 s', '14 min', '3.2 h', '2.5 d': the unit that keeps the number small, one decimal below 10."""
     if seconds is None:
-        return "–"
+        return NO_VALUE
     for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
         if seconds >= size:
             return f"{_short(seconds / size)} {unit}"
@@ -120,7 +121,7 @@ def _short(number: float) -> str:
 def format_value(value: float | None, unit: str) -> str:
     """A value written for an axis, a tooltip or a table cell in its chart's unit."""
     if value is None:
-        return "–"
+        return NO_VALUE
     if unit == SECONDS:
         return human_duration(value)
     if unit == PERCENT:
@@ -156,7 +157,7 @@ def nice_ticks(maximum: float, unit: str = COUNT, most: int = 5) -> list[float]:
         power = 10 ** math.floor(math.log10(rough)) if rough >= 1 else 1
         step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
     top = step * math.ceil(maximum / step)
-    return [step * i for i in range(int(round(top / step)) + 1)]
+    return [step * i for i in range(round(top / step) + 1)]
 
 
 # --- drawing ------------------------------------------------------------------------------------------
@@ -169,7 +170,8 @@ def _svg(chart: Chart, width: int, height: int, body: list[str], summary: str) -
     label = f"{chart.title}: {summary}"
     return "".join(
         [
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}"',
+            '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"',
+            f' viewBox="0 0 {width} {height}"',
             f' width="{width}" height="{height}" aria-label="{escape(label)}" font-size="{FONT}"',
             ' font-family="system-ui, sans-serif">',
             f"<title>{escape(label)}</title>",
@@ -295,8 +297,9 @@ def grouped_bars(chart: Chart, *, width: int = 640, height: int = 240) -> str:
             if value is None or value.value is None:
                 continue
             shape = (
-                f'<rect x="{start + j * bar:.1f}" y="{bottom - value.value * scale:.1f}" width="{bar - 2:.1f}"'
-                f' height="{value.value * scale:.1f}" fill="{chart.colour(series)}" data-value="{_num(value.value)}"/>'
+                f'<rect x="{start + j * bar:.1f}" y="{bottom - value.value * scale:.1f}"'
+                f' width="{bar - 2:.1f}" height="{value.value * scale:.1f}" fill="{chart.colour(series)}"'
+                f' data-value="{_num(value.value)}"/>'
             )
             body.append(_mark(value, shape, _tooltip(chart, category, value)))
     body += _x_labels([c.label for c in chart.categories], centres, height - 6, slot)
@@ -361,14 +364,17 @@ def line_chart(chart: Chart, *, width: int = 640, height: int = 200) -> str:
         for category, x in zip(chart.categories, centres, strict=True):
             value = category.value_of(series)
             if value is not None and value.value is not None:
-                points.append((x, bottom - value.value * scale, category, value))
+                points.append((x, value.value, category, value))
         if len(points) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _c, _v in points)
+            path = " ".join(f"{x:.1f},{bottom - v * scale:.1f}" for x, v, _c, _v in points)
             body.append(
                 f'<polyline points="{path}" fill="none" stroke="{chart.colour(series)}" stroke-width="2"/>'
             )
-        for x, y, category, value in points:
-            shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{chart.colour(series)}" data-value="{_num(value.value)}"/>'
+        for x, number, category, value in points:
+            shape = (
+                f'<circle cx="{x:.1f}" cy="{bottom - number * scale:.1f}" r="4" fill="{chart.colour(series)}"'
+                f' data-value="{_num(number)}"/>'
+            )
             body.append(_mark(value, shape, _tooltip(chart, category, value)))
     body += _x_labels([c.label for c in chart.categories], centres, height - 6, slot)
     return _svg(chart, width, height, body, f"{len(chart.categories)} points")
@@ -388,7 +394,7 @@ def table_rows(chart: Chart) -> tuple[list[str], list[list[tuple[str, str]]]]:
         cells = [(category.full_label, "")]
         for series in chart.series:
             value = category.value_of(series)
-            cells.append((format_value(value.value, chart.unit), value.href) if value else ("–", ""))
+            cells.append((format_value(value.value, chart.unit), value.href) if value else (NO_VALUE, ""))
         rows.append(cells)
     return header, rows
 

@@ -8,6 +8,7 @@ import pytest
 
 from socdesk.reports.charts import (
     COUNT,
+    NO_VALUE,
     PERCENT,
     SECONDS,
     SEVERITY_COLOURS,
@@ -71,7 +72,7 @@ def days_chart() -> Chart:
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [
-        (None, "–"),
+        (None, NO_VALUE),
         (0, "0 s"),
         (42, "42 s"),
         (60, "1 min"),
@@ -254,7 +255,7 @@ def test_table_and_csv_carry_the_same_numbers_and_links():
     header, rows = table_rows(days_chart())
     assert header == ["", "elastic", "wazuh"]
     assert rows[0] == [("Mon 23", ""), ("4", "/tickets/?d=23&o=elastic"), ("2", "/w23")]
-    assert rows[2] == [("Wed 25", ""), ("–", ""), ("–", "")]
+    assert rows[2] == [("Wed 25", ""), (NO_VALUE, ""), (NO_VALUE, "")]
     assert csv_rows(days_chart()) == [
         ["category", "elastic", "wazuh"],
         ["Mon 23", "4", "2"],
