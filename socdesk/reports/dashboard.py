@@ -300,7 +300,8 @@ def duration_panels(figures: PeriodFigures, links: Links) -> list[Panel]:
             chart_panel(f"{kind}-by-department", chart, "grouped", f"No ticket was {event} in this period.")
         )
         teams: dict[int | None, str] = {None: "No team"}
-        teams.update(names.get("team", {}))
+        for team_id, team_name in names.get("team", {}).items():
+            teams[team_id] = team_name
         by_team = getattr(figures, f"{kind}_by_team")
         chart = _durations_chart(
             f"{title} by team",
