@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.cache import cache
@@ -130,11 +131,14 @@ class TicketFilter:
     rule: list[str] = field(default_factory=list)  # the first alert's rule name
     created_from: date | None = None
     created_to: date | None = None
-    # Days in the installation's time zone, both ends included, as the dashboard counts them.
+    # Calendar days, both ends included, as the dashboard counts them.
     acknowledged_from: date | None = None
     acknowledged_to: date | None = None
     resolved_from: date | None = None
     resolved_to: date | None = None
+    # The time zone those days are in: the viewer's unless named (the dashboard counts days in the
+    # installation's zone, so its drill-downs name it when the agent's differs).
+    zone: str = ""
     q: str = ""  # search text (socdesk.tickets.search.query); `search` is what it says
     search: SearchQuery = field(default_factory=SearchQuery)
     # "<observable id>" or "<type>:<value>" as sent; `observable_match` is what apply() filters on.
@@ -174,6 +178,7 @@ class TicketFilter:
         if f.rule and _alert_criteria.rule is None:
             f.errors["rule"] = "Filtering by rule needs the alerts app, which is not installed."
             f.rule = []
+        f.zone = _zone(params, f.errors)
         for name in ("created", "acknowledged", "resolved"):
             setattr(f, f"{name}_from", _date(params, f"{name}_from", f.errors))
             setattr(f, f"{name}_to", _date(params, f"{name}_to", f.errors))
@@ -243,7 +248,7 @@ class TicketFilter:
             qs = qs.filter(_origin_condition(self.origin))
         if self.rule and _alert_criteria.rule is not None:
             qs = qs.filter(Q(source=Source.ALERT) & _alert_criteria.rule(self.rule))
-        tz = timezone.get_current_timezone()
+        tz = ZoneInfo(self.zone) if self.zone else timezone.get_current_timezone()
         for name in ("created", "acknowledged", "resolved"):
             first, last = getattr(self, f"{name}_from"), getattr(self, f"{name}_to")
             if first:
@@ -319,6 +324,18 @@ def _observable(params, errors) -> tuple[str, dict, str]:
         errors["observable"] = str(exc)
         return "", {}, ""
     return raw, match, label
+
+
+def _zone(params, errors) -> str:
+    raw = clean_text(params.get("zone") or "").strip()[:64]
+    if not raw:
+        return ""
+    try:
+        ZoneInfo(raw)
+    except (ValueError, ZoneInfoNotFoundError):
+        errors["zone"] = f"Unknown time zone {raw!r}; use a name such as Europe/Paris or UTC."
+        return ""
+    return raw
 
 
 def _date(params, name, errors) -> date | None:

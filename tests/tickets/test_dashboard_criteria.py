@@ -83,6 +83,8 @@ def of(story, *names) -> set[str]:
         ("resolved_from=2026-11-24&resolved_to=2026-11-24", ["web"]),
         ("resolved_from=2026-11-24", ["web", "generic"]),
         ("resolved_to=2026-11-23", []),
+        # 09:00 UTC on the 24th is 23:00 on the 23rd ten hours west: days are counted in the zone named.
+        ("resolved_from=2026-11-23&resolved_to=2026-11-23&zone=Etc/GMT%2B10", ["web"]),
         ("acknowledged_from=2026-11-23&acknowledged_to=2026-11-23", ["web"]),
         ("acknowledged_from=2026-11-25", ["generic"]),
         ("origin=generic&resolved_from=2026-11-25&resolution=true_positive", ["generic"]),
@@ -111,6 +113,8 @@ def test_origin_of_an_alert_ticket_is_its_first_alerts_tool_not_a_later_one(peop
         ("resolution=maybe", "resolution"),
         ("resolved_from=yesterday", "resolved_from"),
         ("acknowledged_to=2026-13-01", "acknowledged_to"),
+        ("zone=Mars/Olympus", "zone"),
+        ("zone=../../etc/passwd", "zone"),
     ],
 )
 def test_bad_values_are_reported_and_dropped(people, story, query, field):

@@ -245,6 +245,9 @@ class TicketFilterParams(QueryParams):
     acknowledged_to: str | None = Field(None, description="Acknowledged on or before this date (inclusive).")
     resolved_from: str | None = Field(None, description="Resolved on or after this date (2026-11-27).")
     resolved_to: str | None = Field(None, description="Resolved on or before this date (inclusive).")
+    zone: str | None = Field(
+        None, description="The time zone of the *_from/*_to dates (default: the installation's), e.g. UTC."
+    )
     resolution: list[Resolution] = Field(default_factory=list)
     origin: list[str] = Field(
         default_factory=list,
