@@ -392,8 +392,17 @@ def _first_alert_of_ticket() -> QuerySet[Alert]:
 
 
 def tickets_first_alert_from(tools: list[str]) -> Q:
-    """The ticket filter's `?origin=<tool>`: tickets whose first alert came from one of these adapters.
+    """The ticket filter's `?origin=<tool>`: tickets whose first alert came from one of these adapters;
+    `alert` stands for alert tickets that hold no alert at all (their origin stays `alert`).
 
     Registered with socdesk.tickets.filters by AlertsConfig.ready.
     """
-    return Q(Exists(_first_alert_of_ticket().filter(source__in=tools)))
+    cond = Q(Exists(_first_alert_of_ticket().filter(source__in=[t for t in tools if t != "alert"])))
+    if "alert" in tools:
+        cond |= ~Q(Exists(Alert.objects.filter(ticket_id=OuterRef("pk"))))
+    return cond
+
+
+def tickets_first_alert_rule(rules: list[str]) -> Q:
+    """The ticket filter's `?rule=`: tickets whose first alert carries one of these rule names."""
+    return Q(Exists(_first_alert_of_ticket().filter(rule__in=rules)))

@@ -95,7 +95,7 @@ CHANNEL_ORIGINS: tuple[str, ...] = tuple(v for v in Source.values if v != Source
 class AlertCriteria:
     """What the alerts app tells the ticket filter: its tools, and how `?origin=`/`?rule=` select tickets."""
 
-    tools: tuple[str, ...] = ()
+    tools: tuple[str, ...] = ()  # with `alert` for an alert ticket that holds no alert
     origin: AlertCondition | None = None  # tool names -> tickets whose first alert came from one of them
     rule: AlertCondition | None = None  # rule names -> tickets whose first alert carries one of them
 
@@ -267,7 +267,7 @@ class TicketFilter:
 def _origin_condition(origins: list[str]) -> Q:
     """Tickets from these channels (their source) or these security tools (their first alert's)."""
     channels = [o for o in origins if o in CHANNEL_ORIGINS]
-    tools = [o for o in origins if o not in CHANNEL_ORIGINS]
+    tools = [o for o in origins if o not in CHANNEL_ORIGINS]  # `alert` among them: see AlertCriteria
     cond = Q(source__in=channels) if channels else Q(pk__in=[])
     if tools and _alert_criteria.origin is not None:
         cond |= Q(source=Source.ALERT) & _alert_criteria.origin(tools)

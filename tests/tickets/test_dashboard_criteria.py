@@ -78,6 +78,11 @@ def of(story, *names) -> set[str]:
         ("origin=wazuh", ["wazuh"]),
         ("origin=web&origin=wazuh", ["web", "wazuh"]),
         ("origin=elastic", []),
+        ("rule=Impossible travel", ["generic"]),
+        ("rule=sshd: brute force trying to get access to the system. Non existent user.", ["wazuh"]),
+        ("rule=Impossible travel&rule=nothing", ["generic"]),
+        ("rule=impossible travel", []),  # exact, as the roll-ups key it
+        ("rule=Impossible travel&origin=wazuh", []),
         ("resolution=false_positive", ["web"]),
         ("resolution=true_positive&resolution=false_positive", ["web", "generic"]),
         ("resolved_from=2026-11-24&resolved_to=2026-11-24", ["web"]),
@@ -104,6 +109,8 @@ def test_origin_of_an_alert_ticket_is_its_first_alerts_tool_not_a_later_one(peop
     assert first.pk < later.pk
     assert numbers(people, "origin=generic") == of(story, "generic")
     assert numbers(people, "origin=wazuh") == set()
+    assert numbers(people, "rule=Impossible travel") == of(story, "generic")
+    assert numbers(people, f"rule={later.rule}") == set()
 
 
 @pytest.mark.parametrize(
