@@ -156,7 +156,8 @@ def open_panel(now: NowFigures, links: Links) -> Panel:
             for status in statuses
             if now.open_by_severity_status.get((severity, status))
         )
-        categories.append(Category(SEVERITY_LABELS[severity], values))
+        if values:
+            categories.append(Category(SEVERITY_LABELS[severity], values))
     chart = Chart(
         "Open tickets by severity and status",
         tuple(categories),
