@@ -30,7 +30,7 @@ from socdesk.reports.charts import (
     human_duration,
     table_rows,
 )
-from socdesk.reports.figures import Durations, NowFigures, Period, PeriodFigures
+from socdesk.reports.figures import Durations, NowFigures, Period, PeriodFigures, RuleRow
 from socdesk.tickets.choices import Resolution, Severity, Status
 
 SEVERITIES = tuple(reversed(Severity.values))  # critical first: the bottom of a stack, the top of a list
@@ -48,6 +48,7 @@ STATUS_COLOURS = {"new": "#0072B2", "in_progress": "#009E73", "on_hold": "#E69F0
 DURATION_SERIES = ("median", "p90")
 DURATION_LABELS = {"median": "Median", "p90": "90th percentile"}
 TOP_ROWS = 10  # bars in a ranking chart; its table and CSV have every row
+WIDE_WIDTH = 1240  # a panel across the page is drawn about twice as wide as one of two a row
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Panel:
     rows: list[list[tuple[str, str]]] = field(default_factory=list)  # (text, drill-down link) per cell
     csv: list[list[str]] = field(default_factory=list)
     note: str = ""  # how to read it, under the title
+    wide: bool = False  # spans the page's width (drawn wider, so its text keeps the page's size)
 
     @property
     def is_empty(self) -> bool:
@@ -70,7 +72,12 @@ class Panel:
 
     @property
     def svg(self) -> str:
-        return DRAWINGS[self.drawing](self.chart) if self.chart is not None and not self.is_empty else ""
+        if self.chart is None or self.is_empty:
+            return ""
+        size: dict[str, int] = {}
+        if self.wide:
+            size = {"width": WIDE_WIDTH} | ({"label_width": 360} if self.drawing == "horizontal" else {})
+        return DRAWINGS[self.drawing](self.chart, **size)
 
 
 def chart_panel(slug: str, chart: Chart, drawing: str, empty: str, note: str = "") -> Panel:
@@ -403,27 +410,31 @@ def verdicts_panel(figures: PeriodFigures, links: Links) -> Panel:
 def rules_panel(figures: PeriodFigures, links: Links) -> Panel:
     """The noisiest rules: a chart of alerts for the top ones, the whole table with FP rate and time."""
 
-    def rule_link(rule: str, **extra: str) -> str:
-        return links.url(rule=rule, **extra)
+    def rule_link(rule: RuleRow, **extra: str) -> str:
+        # Keyed by rule and origin, as the roll-ups are: one rule name may come from two tools.
+        return links.url(rule=rule.rule, origin=rule.origin, **extra) if rule.rule else ""
 
     top = figures.rules[:TOP_ROWS]
     chart = Chart(
         "Noisiest rules (alerts)",
         tuple(
             Category(
-                r.rule or "(no rule)",
-                (Value("alerts", r.alerts, rule_link(r.rule, **links.between("created")) if r.rule else ""),),
                 f"{r.rule or '(no rule)'} ({r.origin})",
+                # The bar counts alerts; its link opens the tickets they raised (the table's Tickets).
+                (Value("alerts", r.alerts, rule_link(r, **links.between("created"))),),
+                f"{r.rule or '(no rule)'} ({r.origin}, {r.tickets:,} tickets)",
             )
             for r in top
         ),
         ("alerts",),
     )
-    panel = Panel("rules", chart.title, "No alert raised a ticket in this period.", chart, "horizontal")
+    panel = Panel(
+        "rules", chart.title, "No alert raised a ticket in this period.", chart, "horizontal", wide=True
+    )
     panel.header = ["Rule", "Origin", "Alerts", "Tickets", "False positives", "Analyst time"]
     for r in figures.rules:
-        created = rule_link(r.rule, **links.between("created")) if r.rule else ""
-        fps = rule_link(r.rule, resolution="false_positive", **links.between("resolved")) if r.rule else ""
+        created = rule_link(r, **links.between("created"))
+        fps = rule_link(r, resolution="false_positive", **links.between("resolved"))
         rate = r.false_positive_rate
         panel.rows.append(
             [
@@ -516,6 +527,7 @@ def agents_panel(figures: PeriodFigures, now: NowFigures, links: Links, agent_na
         "No ticket is assigned and none was resolved in this period.",
         chart,
         "horizontal",
+        wide=True,
     )
     panel.header = ["Analyst", "Open now", "Resolved", "Median time to resolve"]
     panel.csv = [["analyst", "open now", "resolved", "median time to resolve (seconds)"]]
