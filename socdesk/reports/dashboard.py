@@ -80,6 +80,10 @@ class Panel:
         return DRAWINGS[self.drawing](self.chart, **size)
 
 
+def _tickets(count: int) -> str:
+    return f"{count:,} ticket" if count == 1 else f"{count:,} tickets"
+
+
 def chart_panel(slug: str, chart: Chart, drawing: str, empty: str, note: str = "") -> Panel:
     """A panel whose table and CSV are the chart's own numbers."""
     header, rows = table_rows(chart)
@@ -266,7 +270,7 @@ def _durations_chart(title: str, by: dict, labels: dict, order: Iterable, link) 
             Category(
                 labels.get(key, str(key)),
                 (Value("median", found.median, href), Value("p90", found.p90, href)),
-                f"{labels.get(key, key)} ({found.count:,} tickets)",
+                f"{labels.get(key, key)} ({_tickets(found.count)})",
             )
         )
     return Chart(title, tuple(categories), DURATION_SERIES, SECONDS, series_labels=DURATION_LABELS)
@@ -422,7 +426,7 @@ def rules_panel(figures: PeriodFigures, links: Links) -> Panel:
                 f"{r.rule or '(no rule)'} ({r.origin})",
                 # The bar counts alerts; its link opens the tickets they raised (the table's Tickets).
                 (Value("alerts", r.alerts, rule_link(r, **links.between("created"))),),
-                f"{r.rule or '(no rule)'} ({r.origin}, {r.tickets:,} tickets)",
+                f"{r.rule or '(no rule)'} ({r.origin}, {_tickets(r.tickets)})",
             )
             for r in top
         ),
@@ -486,9 +490,11 @@ def observables_panel(figures: PeriodFigures, links: Links) -> Panel:
         ),
         ("tickets",),
     )
-    return chart_panel(
+    panel = chart_panel(
         "observables", chart, "horizontal", "No ticket opened in this period carries an observable."
     )
+    panel.wide = True  # URLs and hashes need the room
+    return panel
 
 
 def agents_panel(figures: PeriodFigures, now: NowFigures, links: Links, agent_names: dict[int, str]) -> Panel:
