@@ -133,25 +133,27 @@ class Tile:
     hint: str = ""
 
 
-def now_tiles(now: NowFigures, links: Links) -> list[Tile]:
+def now_tiles(now: NowFigures, links: Links, *, ingest: bool = True) -> list[Tile]:
+    """The headline numbers; `ingest=False` leaves out the ingest figures (counted over every
+    department's integrations) for an agent who may not see them all."""
     open_total = sum(now.open_by_severity_status.values())
-    backlog_hint = f"oldest waiting {human_duration(now.ingest_oldest_seconds)}" if now.ingest_backlog else ""
-    return [
+    tiles = [
         Tile("Open", f"{open_total:,}", links.url("open")),
         Tile("Unassigned", f"{now.unassigned:,}", links.url("unassigned"), "warn" if now.unassigned else ""),
         Tile("SLA at risk", f"{now.sla_at_risk:,}", links.url("at_risk"), "warn" if now.sla_at_risk else ""),
         Tile(
             "SLA breached", f"{now.sla_breached:,}", links.url("overdue"), "bad" if now.sla_breached else ""
         ),
-        Tile(
-            "Ingest backlog",
-            f"{now.ingest_backlog:,}",
-            "",
-            "warn" if now.ingest_backlog else "",
-            backlog_hint,
-        ),
-        Tile("Alerts / hour", f"{now.alerts_last_hour:,}", "", "", "processed in the last 60 minutes"),
     ]
+    if ingest:
+        waited = f"oldest waiting {human_duration(now.ingest_oldest_seconds)}" if now.ingest_backlog else ""
+        tiles += [
+            Tile(
+                "Ingest backlog", f"{now.ingest_backlog:,}", "", "warn" if now.ingest_backlog else "", waited
+            ),
+            Tile("Alerts / hour", f"{now.alerts_last_hour:,}", "", "", "processed in the last 60 minutes"),
+        ]
+    return tiles
 
 
 def open_panel(now: NowFigures, links: Links) -> Panel:
@@ -572,11 +574,11 @@ class Dashboard:
 
 
 def dashboard_build(
-    now: NowFigures, figures: PeriodFigures, *, links: Links, agent_names: dict[int, str]
+    now: NowFigures, figures: PeriodFigures, *, links: Links, agent_names: dict[int, str], ingest: bool = True
 ) -> Dashboard:
     """The page's panels from the figures; `links` knows the queue's URL and the picker's narrowing."""
     return Dashboard(
-        tiles=now_tiles(now, links),
+        tiles=now_tiles(now, links, ingest=ingest),
         now=[open_panel(now, links), oldest_panel(now, links)],
         period=[
             *per_day_panels(figures, links),

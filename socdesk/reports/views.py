@@ -24,6 +24,7 @@ from socdesk.accounts.web import agent_view
 from socdesk.reports.dashboard import Dashboard, Links, dashboard_build
 from socdesk.reports.picker import CUSTOM, PERIODS, Picker, picker_from
 from socdesk.reports.selectors import now_figures, period_figures, scope_for_agent
+from socdesk.reports.visibility import sees_all_ingest
 from socdesk.tickets.export import FORMULA_STARTS
 
 
@@ -40,7 +41,8 @@ def _dashboard(request) -> tuple[Picker, Dashboard]:
     names = dict(
         (agent.pk, agent.name) for agent in agents_visible_to(request.agent).filter(pk__in=now.open_per_agent)
     )
-    return picker, dashboard_build(now, figures, links=links, agent_names=names)
+    ingest = sees_all_ingest(request.agent)
+    return picker, dashboard_build(now, figures, links=links, agent_names=names, ingest=ingest)
 
 
 @agent_view
