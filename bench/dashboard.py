@@ -135,7 +135,8 @@ def main() -> None:
         f"Roll-ups rebuilt from {counted:,} tickets in {rebuild_seconds:.1f} s "
         f"({counted / rebuild_seconds:,.0f} tickets/s; {TicketFact.objects.count():,} facts, "
         f"{DayCount.objects.count():,} count rows, {DayDuration.objects.count():,} duration rows). "
-        f"Fold: {folded:,} journalled tickets in {fold_seconds:.1f} s ({folded / fold_seconds:,.0f} tickets/s).\n\n"
+        f"Fold: {folded:,} journalled tickets in {fold_seconds:.1f} s "
+        f"({folded / fold_seconds:,.0f} tickets/s).\n\n"
         "`scope_for_agent` + `now_figures` + `period_figures`, in-process, server-side:\n\n"
         "| agent | period | runs | p50 ms | p95 ms | queries | tickets opened in period |\n"
         "|---|---|---|---|---|---|---|\n"
@@ -143,7 +144,8 @@ def main() -> None:
     for who, label, n, p50, p95, queries, opened in rows:
         md += f"| {who} | {label} | {n} | {p50:.1f} | {p95:.1f} | {queries} | {opened:,} |\n"
     if explain:
-        md += f"\nEXPLAIN ANALYZE of the open tickets by severity and status (one department):\n\n```\n{explain}\n```\n"
+        md += "\nEXPLAIN ANALYZE of the open tickets by severity and status (one department):\n\n"
+        md += f"```\n{explain}\n```\n"
     print(md)
     if not args.no_record:
         command = "nice python bench/dashboard.py " + " ".join(sys.argv[1:])
