@@ -48,18 +48,26 @@ def test_an_ingest_batch_marks_its_tickets_in_one_insert(people):
     from socdesk.alerts.models import Integration
 
     integration = Integration.objects.create(adapter="suricata", name="ids", department=people.soc)
-    delivery = delivery_receive(
-        adapter="suricata", body=sample("suricata_eve.ndjson"), integration=integration, client_ip="192.0.2.1"
-    )
-    with CaptureQueriesContext(connection) as queries:
-        delivery_process(delivery_id=delivery.pk)
-    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "reports_dirtyticket"')]
+
+    def ingest_marks() -> list[str]:
+        delivery = delivery_receive(
+            adapter="suricata",
+            body=sample("suricata_eve.ndjson"),
+            integration=integration,
+            client_ip="192.0.2.1",
+        )
+        with CaptureQueriesContext(connection) as queries:
+            delivery_process(delivery_id=delivery.pk)
+        return [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "reports_dirtyticket"')]
+
+    assert len(ingest_marks()) == 1  # the two tickets opened
     tickets = sorted(Ticket.objects.values_list("pk", flat=True))
-    assert len(tickets) == 2
-    # One insert for the opened tickets, one for the batch's alert counts (alert_occurrences refresh).
-    assert len(inserts) == 2
-    assert sorted(set(journalled())) == tickets
-    assert AlertsPerMinute.objects.get().alerts == 2
+    assert len(tickets) == 2 and journalled() == tickets
+    DirtyTicket.objects.all().delete()
+    assert len(ingest_marks()) == 1  # the same two alerts again: repeats on the open tickets
+    assert journalled() == tickets and Ticket.objects.count() == 2
+    assert set(Ticket.objects.values_list("alert_occurrences", flat=True)) == {2}
+    assert sum(AlertsPerMinute.objects.values_list("alerts", flat=True)) == 4
 
 
 def test_the_worker_jobs_and_the_cli_fold_the_journal(people, soc_ticket, huey_immediate):
