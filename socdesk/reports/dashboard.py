@@ -121,9 +121,13 @@ class Links:
             self.scope["team"] = str(team_id)
 
     def url(self, queue: str = "all", /, **criteria: object) -> str:
-        params = {"queue": queue, **self.scope}
-        params |= {k: str(v) for k, v in criteria.items() if v is not None and v != ""}
-        return f"{self.queue_url}?{urlencode(params)}"
+        params: dict[str, str | list[str]] = {"queue": queue, **self.scope}
+        for name, value in criteria.items():
+            if isinstance(value, list | tuple):  # a repeated parameter: ?sla_response=met&sla_response=...
+                params[name] = [str(v) for v in value]
+            elif value is not None and value != "":
+                params[name] = str(value)
+        return f"{self.queue_url}?{urlencode(params, doseq=True)}"
 
     def between(self, event: str, first: date | None = None, last: date | None = None) -> dict[str, str]:
         """`<event>_from`/`<event>_to` for the period (or the given days)."""
@@ -360,16 +364,22 @@ def duration_panels(figures: PeriodFigures, links: Links) -> list[Panel]:
 
 
 def sla_panel(figures: PeriodFigures, links: Links) -> Panel:
+    """SLA compliance per severity: each bar opens the tickets that met the target, each table cell the
+    tickets whose target was decided (met or missed), all opened in the period."""
+    targets = (("response", figures.sla_response), ("resolution", figures.sla_resolution))
+    severities = [s for s in SEVERITIES if any(counts.get(s, (0, 0))[1] for _t, counts in targets)]
+
+    def link(severity: str, target: str, outcomes: list[str]) -> str:
+        return links.url(**links.between("created"), severity=severity, **{f"sla_{target}": outcomes})
+
     categories = []
-    for severity in SEVERITIES:
+    for severity in severities:
         values = []
-        for series, counts in (("response", figures.sla_response), ("resolution", figures.sla_resolution)):
+        for target, counts in targets:
             met, decided = counts.get(severity, (0, 0))
             if decided:
-                href = links.url(**links.between("created"), severity=severity)
-                values.append(Value(series, 100 * met / decided, href))
-        if values:
-            categories.append(Category(SEVERITY_LABELS[severity], tuple(values)))
+                values.append(Value(target, 100 * met / decided, link(severity, target, ["met"])))
+        categories.append(Category(SEVERITY_LABELS[severity], tuple(values)))
     chart = Chart(
         "SLA targets met",
         tuple(categories),
@@ -382,28 +392,30 @@ def sla_panel(figures: PeriodFigures, links: Links) -> Panel:
         chart,
         "grouped",
         "No SLA target of a ticket opened in this period was decided yet.",
-        "Of the tickets opened in the period whose target is met or missed; the links open "
-        "every ticket of that severity opened in the period.",
+        "Of the tickets opened in the period whose target was met or missed, the share met.",
     )
     # The table says how many were decided: 100 % of 2 is not 100 % of 200.
     panel.header = ["Severity", "Response met", "Resolution met"]
     panel.rows = [
         [(SEVERITY_LABELS[s], "")]
-        + [_met_cell(counts.get(s, (0, 0))) for counts in (figures.sla_response, figures.sla_resolution)]
-        for s in SEVERITIES
-        if figures.sla_response.get(s, (0, 0))[1] or figures.sla_resolution.get(s, (0, 0))[1]
+        + [
+            _met_cell(counts.get(s, (0, 0)), link(s, target, ["met", "breached"]))
+            for target, counts in targets
+        ]
+        for s in severities
     ]
     panel.csv = [["severity", "response met", "response decided", "resolution met", "resolution decided"]] + [
         [s, *map(str, figures.sla_response.get(s, (0, 0))), *map(str, figures.sla_resolution.get(s, (0, 0)))]
-        for s in SEVERITIES
-        if figures.sla_response.get(s, (0, 0))[1] or figures.sla_resolution.get(s, (0, 0))[1]
+        for s in severities
     ]
     return panel
 
 
-def _met_cell(pair: tuple[int, int]) -> tuple[str, str]:
+def _met_cell(pair: tuple[int, int], decided_link: str) -> tuple[str, str]:
     met, decided = pair
-    return (f"{format_value(100 * met / decided, PERCENT)} of {decided:,}" if decided else NO_VALUE, "")
+    if not decided:
+        return (NO_VALUE, "")
+    return (f"{format_value(100 * met / decided, PERCENT)} of {decided:,}", decided_link)
 
 
 def verdicts_panel(figures: PeriodFigures, links: Links) -> Panel:

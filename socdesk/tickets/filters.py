@@ -83,6 +83,19 @@ def help_topic_condition_register(condition: HelpTopicCondition) -> None:
     _help_topic_condition = condition
 
 
+# SLA targets belong to the routing app, above tickets: it registers how `?sla_response=` and
+# `?sla_resolution=` (met, breached) select tickets, for the dashboard's SLA compliance drill-downs.
+SLA_OUTCOMES = ("met", "breached")
+SlaCondition = Callable[[str, list[str]], Q]  # ("response" | "resolution", outcomes) -> Q on Ticket
+_sla_condition: SlaCondition | None = None
+
+
+def sla_condition_register(condition: SlaCondition) -> None:
+    """Set how the SLA outcome criteria select tickets (called once by the app that owns SLA clocks)."""
+    global _sla_condition
+    _sla_condition = condition
+
+
 # Origin and rule (the SOC dashboard's drill-downs) are known by the alerts app too: an alert ticket's
 # origin is the security tool of its first alert (`elastic`, `wazuh`...), another ticket's its channel
 # (`web`, `email`...), and its rule is its first alert's rule name (socdesk/reports/figures.py). The
@@ -129,6 +142,8 @@ class TicketFilter:
         default_factory=list
     )  # a channel (web, email...) or a security tool (elastic...)
     rule: list[str] = field(default_factory=list)  # the first alert's rule name
+    sla_response: list[str] = field(default_factory=list)  # met / breached: the response target's outcome
+    sla_resolution: list[str] = field(default_factory=list)  # ... and the resolution target's
     created_from: date | None = None
     created_to: date | None = None
     # Calendar days, both ends included, as the dashboard counts them.
@@ -178,6 +193,11 @@ class TicketFilter:
         if f.rule and _alert_criteria.rule is None:
             f.errors["rule"] = "Filtering by rule needs the alerts app, which is not installed."
             f.rule = []
+        for target in ("sla_response", "sla_resolution"):
+            setattr(f, target, _choices(params, target, SLA_OUTCOMES, f.errors))
+            if getattr(f, target) and _sla_condition is None:
+                f.errors[target] = "Filtering by SLA outcome needs the routing app, which is not installed."
+                setattr(f, target, [])
         f.zone = _zone(params, f.errors)
         for name in ("created", "acknowledged", "resolved"):
             setattr(f, f"{name}_from", _date(params, f"{name}_from", f.errors))
@@ -248,6 +268,11 @@ class TicketFilter:
             qs = qs.filter(_origin_condition(self.origin))
         if self.rule and _alert_criteria.rule is not None:
             qs = qs.filter(Q(source=Source.ALERT) & _alert_criteria.rule(self.rule))
+        if _sla_condition is not None:
+            for target in ("response", "resolution"):
+                outcomes = getattr(self, f"sla_{target}")
+                if outcomes:
+                    qs = qs.filter(_sla_condition(target, outcomes))
         tz = ZoneInfo(self.zone) if self.zone else timezone.get_current_timezone()
         for name in ("created", "acknowledged", "resolved"):
             first, last = getattr(self, f"{name}_from"), getattr(self, f"{name}_to")

@@ -33,5 +33,8 @@ def test_each_drill_down_counts_what_its_number_counts(people, settings):
             _picker, board = _dashboard(FakeRequest(agent, query))
             links = [v.href for p in board.period if p.chart for c in p.chart.categories for v in c.values]
             assert all("zone=Asia%2FTokyo" in href for href in links if href)
+            if agent != people.carol:
+                sla = board.panel("sla")
+                assert sla is not None and not sla.is_empty  # the scenario decided SLA targets
             checked = drill_downs_checked(agent, board)
             assert checked > (40 if agent != people.carol else 0), (agent, query)

@@ -149,6 +149,20 @@ def drill_downs_checked(agent, board) -> int:
                 if href and re.fullmatch(r"[\d,]+", text):
                     assert queue_count(agent, href) == int(text.replace(",", "")), (panel.slug, row)
                     checked += 1
+    sla = board.panel("sla")
+    if sla is not None and sla.chart is not None and not sla.is_empty:
+        # Bars: the tickets that met the target; table cells: those whose target was decided.
+        for category, row, (_sev, r_met, r_decided, s_met, s_decided) in zip(
+            sla.chart.categories, sla.rows, sla.csv[1:], strict=True
+        ):
+            for value in category.values:
+                met = r_met if value.series == "response" else s_met
+                assert queue_count(agent, value.href) == int(met), (category, value)
+                checked += 1
+            for (_text, href), decided in zip(row[1:], (r_decided, s_decided), strict=True):
+                if href:
+                    assert queue_count(agent, href) == int(decided), row
+                    checked += 1
     for tile in board.tiles:
         if tile.href:
             assert queue_count(agent, tile.href) == int(tile.value.replace(",", "")), tile

@@ -121,6 +121,7 @@ def test_origin_of_an_alert_ticket_is_its_first_alerts_tool_not_a_later_one(peop
         ("resolved_from=yesterday", "resolved_from"),
         ("acknowledged_to=2026-13-01", "acknowledged_to"),
         ("zone=Mars/Olympus", "zone"),
+        ("sla_response=late", "sla_response"),
         ("zone=../../etc/passwd", "zone"),
     ],
 )

@@ -257,6 +257,12 @@ class TicketFilterParams(QueryParams):
     rule: list[str] = Field(
         default_factory=list, description="Alert tickets whose first alert has this rule."
     )
+    sla_response: list[str] = Field(
+        default_factory=list, description="met or breached: tickets whose SLA response target ended so."
+    )
+    sla_resolution: list[str] = Field(
+        default_factory=list, description="met or breached: tickets whose SLA resolution target ended so."
+    )
     q: str | None = Field(
         None,
         description="A search as in the console: words anywhere in the ticket (number, subject, thread, "
