@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "socdesk.kb",
     # Above alerts (it reads observables with the alerts' finder): mail in and out (docs/email.md).
     "socdesk.mail",
+    # Above mail (the top of the domain layer): SOC metrics' roll-ups and the figures read off them.
+    "socdesk.reports",
     # Top of the layers: packages that use every app above (see docs/architecture.md).
     "socdesk.demo",
     "socdesk.ops",

@@ -52,6 +52,8 @@ urlpatterns = [
     # Tasks and playbooks: the ticket page's checklist (/tickets/<n>/tasks) and My tasks (/tasks/mine).
     path("", include("socdesk.cases.urls")),
     path("tickets/", include("socdesk.tickets.urls")),
+    # The SOC dashboard (docs/console.md#dashboard) and its charts' CSV.
+    path("", include("socdesk.reports.urls")),
     path("notifications/", include("socdesk.notifications.urls")),
     path("mail/", include("socdesk.mail.urls")),
     path("kb/", include("socdesk.kb.urls")),

@@ -22,7 +22,7 @@ def register() -> None:
         describe_sla_change,
         sla_cell,
     )
-    from socdesk.tickets.filters import queue_register
+    from socdesk.tickets.filters import queue_register, sla_condition_register
     from socdesk.tickets.history import event_describer_register
     from socdesk.tickets.hooks import hook_register
     from socdesk.tickets.rows import RowColumn, row_column_register
@@ -31,6 +31,8 @@ def register() -> None:
     event_describer_register("ticket.escalated", describe_escalation)
     event_describer_register("ticket.sla_changed", describe_sla_change)
     # `sla` is the clock's reverse name on Ticket (routing.TicketSLA): the condition is routing's to write.
+    # The dashboard's SLA compliance drills down to the tickets whose target was met (or missed).
+    sla_condition_register(lambda target, outcomes: Q(**{f"sla__{target}_state__in": outcomes}))
     queue_register(
         "at_risk", "At risk", lambda agent: Q(sla__state=ClockState.AT_RISK, status__in=OPEN_STATUSES)
     )

@@ -109,6 +109,13 @@ class Ticket(models.Model):
             models.Index(fields=["created_at"], name="ticket_created_idx"),
             # The queue sorted by Alerts: the noisiest tickets first, read off the index.
             models.Index(fields=["-alert_occurrences", "-id"], name="ticket_alerts_idx"),
+            # The SOC dashboard's live figures (socdesk.reports.selectors.now_figures): open tickets by
+            # department, team, severity, status and assignee, and the oldest, in one index-only scan.
+            models.Index(
+                fields=["department", "team", "severity", "status", "assignee", "created_at"],
+                name="ticket_open_figures_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:

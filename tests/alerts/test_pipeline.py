@@ -325,6 +325,7 @@ def test_nul_characters_are_dropped_so_postgresql_can_store_the_alert(make_integ
     assert delivery.status == "processed", delivery.error
     assert bytes(delivery.body) == body  # the delivery keeps the bytes as sent
     alert = Alert.objects.get()
+    assert alert.rule == "SSH Brute Force?"  # the detection rule's name is scrubbed like the title
     assert alert.title.startswith("SSH Brute Force?") and AlertRaw.objects.get().payload["result"] == {
         "src": "203.0.113.7",
         "u": "\ufffd",

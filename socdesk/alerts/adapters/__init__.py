@@ -105,7 +105,16 @@ def _scrub(value: Any) -> Any:
 
 
 def _scrub_alert(alert: NormalisedAlert) -> NormalisedAlert:
-    for name in ("title", "fingerprint", "description", "external_id", "group_key", "status", "severity"):
+    for name in (
+        "title",
+        "rule",
+        "fingerprint",
+        "description",
+        "external_id",
+        "group_key",
+        "status",
+        "severity",
+    ):
         setattr(alert, name, _scrub(getattr(alert, name)))
     alert.observables = _scrub(alert.observables)
     alert.tags = _scrub(alert.tags)
