@@ -28,7 +28,9 @@ def tickets_mark(ticket_ids: Collection[int]) -> None:
     if not ids:
         return
     DirtyTicket.objects.bulk_create([DirtyTicket(ticket_id=pk) for pk in ids])
-    transaction.on_commit(_fold_soon)
+    # robust: a queue that cannot take the job must not stop the callbacks after it (the periodic fold
+    # folds the journal anyway).
+    transaction.on_commit(_fold_soon, robust=True)
 
 
 def mark_created(tickets: list[Ticket], _drafts: list[TicketDraft], _now: datetime) -> None:
@@ -46,6 +48,10 @@ def mark_touched(ticket_ids: Collection[int]) -> None:
 def _fold_soon() -> None:
     """Enqueue a fold job, at most every ENQUEUE_EVERY_SECONDS per process (ingest commits often)."""
     global _last_enqueued
+    from huey.contrib.djhuey import HUEY
+
+    if HUEY.immediate:
+        return  # tasks in-process (tests, SOCDESK_TASKS_IMMEDIATE): no fold inside every writer's commit
     now = time.monotonic()
     if now - _last_enqueued < ENQUEUE_EVERY_SECONDS:
         return
