@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from socdesk.reports.report_content import report_content
-from socdesk.reports.report_render import report_html, report_pdf
+from socdesk.reports.report_render import report_html, report_pdf, report_render
 from tests.reports.sample_figures import november_figures
 
 POPPLER = shutil.which("pdftoppm") and shutil.which("pdftotext")
@@ -42,9 +42,10 @@ def need_poppler() -> None:
 
 def test_page_one_shows_the_key_figures(tmp_path, screenshots):
     need_poppler()
-    content = report_content(november_figures(), scope_label="SOC")
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(report_pdf(content))
+    report = report_render(november_figures(), scope_label="SOC")
+    assert report.pdf_filename == "soc-report-soc-november-2026.pdf"
+    pdf = tmp_path / report.pdf_filename
+    pdf.write_bytes(report.pdf)
     assert pdf.read_bytes().startswith(b"%PDF-")
 
     png = pdf_page_png(pdf, tmp_path / "page")
@@ -60,7 +61,8 @@ def test_page_one_shows_the_key_figures(tmp_path, screenshots):
     assert "29.3 %" in first  # false positives 12 of 41
     assert "12 min" in first  # TTA median 754 s
     assert "2 h 1 min" in first  # TTR median 7,300 s
-    assert "Tickets opened per day" in first
+    assert "Tickets opened per day, by source" in first  # the SVG chart (its legend and title as text)
+    assert "wazuh" in first
 
 
 def test_the_tables_follow_on_later_pages(tmp_path):
@@ -72,6 +74,13 @@ def test_the_tables_follow_on_later_pages(tmp_path):
     assert "Brute force on sshd" in text and "230" in text and "37 %" in text  # 11 of 30 false positives
     assert "203.0.113.77" in text
     assert "Alice Analyst" in text
+
+
+def test_without_charts_the_pdf_draws_bars_as_tables(tmp_path):
+    need_poppler()
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report_pdf(report_content(november_figures(), scope_label="SOC")))
+    assert "Tickets opened per day" in pdf_text(pdf, 1)
 
 
 def test_the_email_html_draws_bars_as_tables_not_svg():
