@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "socdesk.alerts",
     # Above alerts (it reads observables with the alerts' finder): mail in and out (docs/email.md).
     "socdesk.mail",
+    # Above mail (it e-mails the scheduled SOC reports): metrics, the dashboard and reports.
+    "socdesk.reports",
     # Top of the layers: packages that use every app above (see docs/architecture.md).
     "socdesk.demo",
     "socdesk.ops",

@@ -87,3 +87,22 @@ def last_complete(frequency: str, today: date) -> Period:
         last_day = today.replace(day=1) - timedelta(days=1)
         return month_period(last_day.year, last_day.month)
     raise PeriodError(f"Unknown frequency {frequency!r}: weekly or monthly.")
+
+
+# The dashboard's picker: the last N calendar days, today included (24h is today alone).
+PICKER_DAYS = {"24h": 1, "7d": 7, "30d": 30}
+
+
+def picker_period(choice: str | None, start: date | None, end: date | None, *, today: date) -> Period:
+    """The period a picker asks for: `from`/`to` days (both, inclusive) or one of PICKER_DAYS (7d when
+    nothing is given)."""
+    if start is not None or end is not None:
+        if start is None or end is None:
+            raise PeriodError("Give both from and to (days such as 2026-11-02), or a period such as 7d.")
+        if choice:
+            raise PeriodError("Give a period (24h, 7d, 30d) or from and to, not both.")
+        return days_period(start, end)
+    days = PICKER_DAYS.get(choice or "7d")
+    if days is None:
+        raise PeriodError(f"Unknown period {choice!r}: use {', '.join(PICKER_DAYS)} or from and to.")
+    return Period(today - timedelta(days=days - 1), today)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from socdesk.reports.figures import Period
-from socdesk.reports.periods import PeriodError, last_complete, parse_period, period_label
+from socdesk.reports.periods import PeriodError, last_complete, parse_period, period_label, picker_period
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,33 @@ def test_labels():
 )
 def test_last_complete_period(frequency, today, start, end):
     assert last_complete(frequency, today) == Period(start, end)
+
+
+TODAY = date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("choice", "start", "end", "expected"),
+    [
+        (None, None, None, Period(date(2026, 11, 24), TODAY)),
+        ("24h", None, None, Period(TODAY, TODAY)),
+        ("30d", None, None, Period(date(2026, 11, 1), TODAY)),
+        (None, date(2026, 10, 1), date(2026, 10, 31), Period(date(2026, 10, 1), date(2026, 10, 31))),
+    ],
+)
+def test_picker_periods(choice, start, end, expected):
+    assert picker_period(choice, start, end, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("choice", "start", "end", "says"),
+    [
+        ("90d", None, None, "Unknown period '90d'"),
+        (None, date(2026, 10, 1), None, "Give both from and to"),
+        ("7d", date(2026, 10, 1), date(2026, 10, 2), "not both"),
+        (None, date(2026, 10, 2), date(2026, 10, 1), "before it starts"),
+    ],
+)
+def test_bad_picker_periods(choice, start, end, says):
+    with pytest.raises(PeriodError, match=says):
+        picker_period(choice, start, end, today=TODAY)

@@ -25,6 +25,7 @@ from socdesk.api.v1 import (
     exports,
     integrations,
     me,
+    metrics,
     notifications,
     observables,
     saved_searches,
@@ -52,7 +53,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Tickets, threads, saved searches, notifications, alerts, observables, integrations, personal "
-        "tokens and TheHive-compatible alert creation. Authenticate with an API key or personal token "
+        "tokens, TheHive-compatible alert creation and the SOC dashboard's figures (/metrics/now, "
+        "/metrics/period). Authenticate with an API key or personal token "
         "(`X-API-Key: KEY` or `Authorization: Bearer KEY`) or a console session. Errors always have "
         'the shape `{"error": {"code", "message", "fields"}}`. See docs/api.md.'
     ),
@@ -76,6 +78,7 @@ api.add_router("", integrations.router)
 api.add_router("", deliveries.router)
 api.add_router("", thehive.router)
 api.add_router("", me.router)
+api.add_router("", metrics.router)
 
 AUTH_HELP = (
     "Authentication required: send an API key or personal token as X-API-Key: KEY or "

@@ -13,6 +13,7 @@ from socdesk.ops.config.kinds.filters import FILTERS
 from socdesk.ops.config.kinds.forms import CUSTOM_FORMS
 from socdesk.ops.config.kinds.mail import MAILBOXES
 from socdesk.ops.config.kinds.mail_bans import BANNED_SENDERS
+from socdesk.ops.config.kinds.reports import REPORT_SCHEDULES
 from socdesk.ops.config.kinds.routing import DEPARTMENT_SLA, HELP_TOPICS, SCHEDULES, SLA_PLANS
 
 KINDS: tuple[Kind, ...] = (
@@ -28,6 +29,7 @@ KINDS: tuple[Kind, ...] = (
     MAILBOXES,
     FILTERS,
     BANNED_SENDERS,
+    REPORT_SCHEDULES,
 )
 
 # What entries may name: every kind, and agents (by username), which the file does not create.
