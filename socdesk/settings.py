@@ -76,7 +76,7 @@ INSTALLED_APPS = [
     "socdesk.alerts",
     # Above alerts (it reads observables with the alerts' finder): mail in and out (docs/email.md).
     "socdesk.mail",
-    # Above mail (it e-mails the scheduled SOC reports): metrics, the dashboard and reports.
+    # Above mail (the top of the domain layer): SOC metrics' roll-ups and the figures read off them.
     "socdesk.reports",
     # Top of the layers: packages that use every app above (see docs/architecture.md).
     "socdesk.demo",

@@ -188,6 +188,11 @@ class Alert(models.Model):
     fingerprint = models.CharField(max_length=255)
     dedup_key = models.ForeignKey(DedupKey, on_delete=models.PROTECT, related_name="alerts")
     title = models.CharField(max_length=255)
+    rule = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The detection rule that fired (empty for alerts stored before it was kept).",
+    )
     description = models.TextField(blank=True)
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
     occurred_at = models.DateTimeField()
@@ -305,3 +310,17 @@ class TicketObservable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.observable} on {self.ticket_id}"
+
+
+class AlertsPerMinute(models.Model):
+    """How many alerts ingest processed in one minute (UTC), upserted once per batch by the ingest writer.
+
+    The dashboard's "alerts in the last hour" sums the last 60 rows instead of scanning alerts; rows older
+    than a day are pruned by the roll-up fold job (socdesk.reports).
+    """
+
+    minute = models.DateTimeField(unique=True)
+    alerts = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.alerts} alerts at {self.minute:%Y-%m-%d %H:%M}"

@@ -15,6 +15,9 @@ after_create(tickets, drafts, now)    after the tickets, their first entries and
 after_change(change)                  after one ticket change is written and audited (reply, note,
                                       status, severity, assignment, transfer, tags, edit ...), in the
                                       same transaction; `change.action` is its audit action.
+figures_touched(ticket_ids)           after something a ticket's figures depend on changed without a
+                                      ticket change (alert repeats, SLA targets decided by the scan,
+                                      the ticket deleted), in the same transaction: one call per batch.
 reply_notice(entry)                   after an agent's reply is saved: (sentence, ok) for the console,
                                       saying what became of it outside SOCdesk (the mail app: "Reply
                                       queued for e-mail to ..."); ok False shows it as a warning. The
@@ -26,7 +29,7 @@ outside (mail, webhooks) does so after commit (`transaction.on_commit`) or throu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -52,11 +55,13 @@ BeforeCreate = Callable[[list["TicketDraft"]], None]
 AfterCreate = Callable[[list["Ticket"], list["TicketDraft"], datetime], None]
 AfterChange = Callable[[TicketChange], None]
 ReplyNotice = Callable[["ThreadEntry"], "tuple[str, bool] | None"]
+FiguresTouched = Callable[[Collection[int]], None]
 
 before_create: list[BeforeCreate] = []
 after_create: list[AfterCreate] = []
 after_change: list[AfterChange] = []
 reply_notices: list[ReplyNotice] = []
+figures_touched: list[FiguresTouched] = []
 
 
 def hook_register(
@@ -65,8 +70,11 @@ def hook_register(
     created: AfterCreate | None = None,
     changed: AfterChange | None = None,
     reply_notice: ReplyNotice | None = None,
+    touched: FiguresTouched | None = None,
 ) -> None:
     """Add an app's hooks (once each, in the order apps load)."""
+    if touched is not None and touched not in figures_touched:
+        figures_touched.append(touched)
     if reply_notice is not None and reply_notice not in reply_notices:
         reply_notices.append(reply_notice)
     for registry, hook in ((before_create, before), (after_create, created), (after_change, changed)):
@@ -87,6 +95,12 @@ def run_after_create(tickets: list[Ticket], drafts: list[TicketDraft], now: date
 def run_after_change(change: TicketChange) -> None:
     for hook in after_change:
         hook(change)
+
+
+def run_figures_touched(ticket_ids: Collection[int]) -> None:
+    if ticket_ids:
+        for hook in figures_touched:
+            hook(ticket_ids)
 
 
 def run_reply_notice(entry: ThreadEntry) -> tuple[str, bool] | None:

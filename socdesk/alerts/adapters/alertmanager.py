@@ -108,6 +108,7 @@ def parse_prometheus_style(payload: Any, settings: AdapterSettings, *, source: s
                 observables.append(("host", _strip_port(value)))
         alert = NormalisedAlert(
             title=title,
+            rule=name,
             fingerprint=fingerprint,
             severity=map_severity(first(labels.get("severity"), labels.get("priority")), settings, SEVERITY),
             description="\n".join(line for line in lines if line),

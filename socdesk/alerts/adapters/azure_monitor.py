@@ -48,6 +48,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
         lines.append("Context: " + text(context, 4000))
     alert = NormalisedAlert(
         title=(f"{rule} ({targets[0]})" if targets and len(targets[0]) < 80 else rule)[:255],
+        rule=rule,
         fingerprint=alert_id or f"azure:{rule}",
         severity=map_severity(essentials.get("severity"), settings, SEVERITY),
         description="\n".join(line for line in lines if line.strip(" /")),

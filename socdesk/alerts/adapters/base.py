@@ -49,6 +49,7 @@ class NormalisedAlert:
 
     title: str
     fingerprint: str
+    rule: str = ""  # the detection rule that fired (alertname, rule name, signature...): the metrics' key
     severity: str = "medium"
     description: str = ""
     occurred_at: datetime | None = None

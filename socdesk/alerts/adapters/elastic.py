@@ -141,6 +141,7 @@ def _one(doc: dict, envelope: dict, settings: AdapterSettings) -> NormalisedAler
     ).lower()
     alert = NormalisedAlert(
         title=(f"{rule_name} on {host}" if host else rule_name)[:255],
+        rule=rule_name,
         fingerprint=fingerprint,
         severity=map_severity(
             first(lookup(doc, "kibana.alert.severity"), envelope.get("severity")), settings, SEVERITY

@@ -94,6 +94,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
         status = text(values["status"]).lower()
         alert = NormalisedAlert(
             title=title,
+            rule=title,
             fingerprint=fingerprint,
             severity=map_severity(values["severity"], settings),
             description=text(values["description"]),

@@ -72,6 +72,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
             if name in result:
                 observables.append((kind, result[name]))
     alert = NormalisedAlert(
+        rule=search,
         title=search + (f" ({subject_bits[0]})" if subject_bits[0] else ""),
         fingerprint=fingerprint,
         severity=map_severity(first(result.get("severity"), result.get("urgency")), settings, SEVERITY),

@@ -117,6 +117,7 @@ def _one(event: dict, settings: AdapterSettings) -> NormalisedAlert:
         lines.append(f"HTTP {text(lookup(event, 'http.http_method'))} {http_host}{http_url}")
     result = NormalisedAlert(
         title=signature,
+        rule=signature,
         fingerprint=f"suricata:{flow}:{sid}"
         if flow
         else digest("suricata", sid, src, dst, event.get("timestamp")),

@@ -171,6 +171,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
     }
     alert = NormalisedAlert(
         title=text(body.get("title"), 255),
+        rule=text(type_, 255) or text(body.get("title"), 255),
         fingerprint="thehive:" + digest(type_, source, ref),
         severity=map_severity(body.get("severity"), settings, SEVERITY),
         description=text(body.get("description")),

@@ -88,6 +88,7 @@ def parse(payload: Any, settings: AdapterSettings) -> list[NormalisedAlert]:
     manager = text(lookup(body, "manager.name"), 100)
     alert = NormalisedAlert(
         title=(f"{description} on {agent_name}" if agent_name else description)[:255],
+        rule=description,
         fingerprint=f"wazuh:{manager}:{event_id}" if event_id else digest("wazuh", body),
         severity=severity if severity in ("info", "low", "medium", "high", "critical") else "medium",
         description="\n".join(line for line in lines if line),

@@ -106,6 +106,7 @@ def alert_row(
         fingerprint=alert.fingerprint[:255],
         dedup_key=dedup,
         title=(alert.title or "Alert")[:255],
+        rule=alert.rule[:255],
         description=alert.description,
         severity=alert.severity,
         occurred_at=alert.occurred_at or now,

@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from socdesk.alerts.ingest.plan import Incoming, Plan, Planner, TicketSlot
-from socdesk.alerts.models import Alert, AlertRaw
+from socdesk.alerts.models import Alert, AlertRaw, AlertsPerMinute
 from socdesk.alerts.ticket_observables import observables_attach_many
 from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import record_many
@@ -26,6 +26,7 @@ from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.core.metrics import ALERTS_PROCESSED, count_after_commit
+from socdesk.tickets.hooks import run_figures_touched
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.search import search_index
 from socdesk.tickets.services import (
@@ -60,7 +61,16 @@ def ingest(items: list[Incoming], *, now: datetime | None = None) -> list[Alert 
     writer.flush()
     planner.finish()
     count_after_commit(ALERTS_PROCESSED, len(items))
+    alerts_per_minute_add(len(items), writer.now)
     return rows
+
+
+def alerts_per_minute_add(count: int, now: datetime) -> None:
+    """Count a batch's alerts in its minute's row (one upsert per batch; the dashboard's alert rate)."""
+    if count:
+        sql.upsert_add(
+            AlertsPerMinute, ["minute"], ["alerts"], [(now.replace(second=0, microsecond=0), count)]
+        )
 
 
 def alert_occurrences_refresh(ticket_ids: set[int]) -> None:
@@ -82,6 +92,8 @@ def alert_occurrences_refresh(ticket_ids: set[int]) -> None:
     Ticket.objects.filter(pk__in=sorted(ticket_ids)).update(
         alert_occurrences=Coalesce(Subquery(total), Value(0))
     )
+    # The tickets' alert counts feed the SOC metrics: the apps above mark them (one bulk insert).
+    run_figures_touched(ticket_ids)
 
 
 class Writer:

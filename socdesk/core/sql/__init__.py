@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from socdesk.core.sql.values import column_fields
+
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Model, QuerySet
@@ -256,3 +258,43 @@ def claim_oldest(
         token=token,
         pending=pending,
     )
+
+
+def for_update_skip_locked(queryset: QuerySetT) -> QuerySetT:
+    """The queryset's rows locked until the transaction ends, passing over rows another transaction
+    holds (PostgreSQL); unchanged where the database does not lock rows (SQLite's IMMEDIATE transaction
+    already holds the one write lock, so no other claimer runs at the same time)."""
+    if _connection().features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset
+
+
+def upsert_add(
+    model: type[Model], keys: list[str], counts: list[str], rows: Sequence[Sequence[Any]], *, batch: int = 500
+) -> None:
+    """Add `rows` (key values then count values, in the order named) to a counter table whose `keys`
+    are unique: a new key is inserted, an existing one has each count increased by the row's (negative
+    values decrease it). One `INSERT ... ON CONFLICT DO UPDATE` per batch: the same SQL on both
+    databases. Callers pass rows sorted by key, so concurrent writers lock rows in one order."""
+    if not rows:
+        return
+    connection = _connection()
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [str(field.column) for field in column_fields(meta, [*keys, *counts])]
+    table = quote(meta.db_table)
+    width = len(columns)
+    assignments = ", ".join(
+        f"{quote(column)} = {table}.{quote(column)} + excluded.{quote(column)}"
+        for column in columns[len(keys) :]
+    )
+    conflict = ", ".join(quote(column) for column in columns[: len(keys)])
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            placeholders = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES {placeholders} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}",
+                [value for row in chunk for value in row],
+            )

@@ -43,6 +43,7 @@ from socdesk.routing.events import Escalation, escalations_announce
 from socdesk.routing.models import DepartmentSLA, TicketSLA
 from socdesk.routing.services.sla_clocks import PlanInfo, clock_refresh, plan_infos
 from socdesk.tickets.choices import Severity
+from socdesk.tickets.hooks import run_figures_touched
 from socdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,8 @@ def _process(
     written = quiet + [clock for clock, _due in climbing]
     sql.bulk_set(written, STATE_FIELDS)
     _count_breaches(written, states_before)
+    # A target decided (breached) changes the SOC metrics' SLA compliance: the apps above mark it.
+    run_figures_touched([clock.pk for clock in written if _target_states(clock) != states_before[clock.pk]])
     # Only the tickets with a level to climb are read, with what their recipients need, in one query.
     tickets = Ticket.objects.select_related("assignee__user", "team__lead__user").in_bulk(
         [clock.pk for clock, _due in climbing]

@@ -311,6 +311,7 @@ def ticket_delete(*, actor: Actor, ticket: Ticket) -> None:
     label = ticket_label(ticket)
     pk = ticket.pk
     ticket.delete()
+    hooks.run_figures_touched([pk])
     record(
         actor=actor,
         action="ticket.deleted",

@@ -1,0 +1,287 @@
+"""The SOC metrics as an agent may see them: the scope of their departments, the live figures off the
+open tickets and the ingest queue, and a period's figures off the roll-ups only (never the tickets)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Min, QuerySet, Sum
+from django.utils import timezone
+
+from socdesk.accounts.models import Agent, Department, Team
+from socdesk.accounts.selectors import visible_department_ids
+from socdesk.alerts.models import AlertsPerMinute, Observable
+from socdesk.alerts.selectors import ingest_backlog
+from socdesk.core.errors import NotFound
+from socdesk.reports.figures import (
+    AgentRow,
+    Durations,
+    NowFigures,
+    ObservableRow,
+    Period,
+    PeriodFigures,
+    RuleRow,
+    Scope,
+    quantile,
+)
+from socdesk.reports.models import DayAgent, DayCount, DayDuration, DayObservable, DayRule
+from socdesk.routing.choices import ClockState
+from socdesk.routing.models import TicketSLA
+from socdesk.tickets.choices import OPEN_STATUSES, Resolution
+from socdesk.tickets.models import Ticket
+
+TOP_OBSERVABLES = 20
+
+
+def scope_for_agent(agent: Agent, *, department_id: int | None = None, team_id: int | None = None) -> Scope:
+    """The departments whose figures the agent sees, narrowed to one department or team when asked.
+
+    A department or team the agent may not see is NotFound, exactly as one that does not exist.
+    """
+    visible = visible_department_ids(agent)
+    if visible is None:
+        visible = set(Department.objects.values_list("pk", flat=True))
+    chosen = set(visible)
+    if department_id is not None:
+        if department_id not in visible:
+            raise NotFound("No such department.")
+        chosen = {department_id}
+    if team_id is not None:
+        team_department = Team.objects.filter(pk=team_id).values_list("department_id", flat=True).first()
+        if team_department is None or team_department not in chosen:
+            raise NotFound("No such team.")
+        chosen = {team_department}
+    return Scope(department_ids=frozenset(chosen), team_id=team_id)
+
+
+def _scoped(queryset: QuerySet[Any], scope: Scope, via: str = "") -> QuerySet[Any]:
+    queryset = queryset.filter(**{f"{via}department_id__in": sorted(scope.department_ids)})
+    if scope.team_id is not None:
+        queryset = queryset.filter(**{f"{via}team_id": scope.team_id})
+    return queryset
+
+
+def now_figures(scope: Scope, *, now: datetime | None = None) -> NowFigures:
+    """The live state of the scope's open tickets (read off the partial indexes of open tickets), the
+    ingest backlog and the alerts processed in the last hour (the per-minute counts ingest keeps)."""
+    now = now or timezone.now()
+    open_tickets = _scoped(Ticket.objects.filter(status__in=OPEN_STATUSES), scope).order_by()
+    by_severity_status = {
+        (row["severity"], row["status"]): row["n"]
+        for row in open_tickets.values("severity", "status").annotate(n=Count("pk"))
+    }
+    oldest = {
+        row["severity"]: max(0.0, (now - row["oldest"]).total_seconds())
+        for row in open_tickets.values("severity").annotate(oldest=Min("created_at"))
+    }
+    per_agent = {
+        row["assignee_id"]: row["n"]
+        for row in open_tickets.filter(assignee__isnull=False).values("assignee_id").annotate(n=Count("pk"))
+    }
+    clocks = _scoped(
+        TicketSLA.objects.filter(
+            state__in=[ClockState.AT_RISK, ClockState.BREACHED], ticket__status__in=OPEN_STATUSES
+        ),
+        scope,
+        via="ticket__",
+    ).order_by()
+    states = {row["state"]: row["n"] for row in clocks.values("state").annotate(n=Count("pk"))}
+    backlog = ingest_backlog()
+    last_hour = AlertsPerMinute.objects.filter(minute__gt=now - timedelta(hours=1)).aggregate(n=Sum("alerts"))
+    return NowFigures(
+        open_by_severity_status=by_severity_status,
+        unassigned=open_tickets.filter(assignee__isnull=True).count(),
+        sla_at_risk=states.get(ClockState.AT_RISK, 0),
+        sla_breached=states.get(ClockState.BREACHED, 0),
+        oldest_open=oldest,
+        open_per_agent=per_agent,
+        ingest_backlog=backlog["waiting"],
+        ingest_oldest_seconds=float(backlog["oldest_waiting_seconds"] or 0),
+        alerts_last_hour=int(last_hour["n"] or 0),
+    )
+
+
+def _rows(model: type[Any], period: Period, scope: Scope) -> QuerySet[Any]:
+    """The roll-up rows of the period and scope (team 0 in the rows stands for no team)."""
+    rows = model.objects.filter(
+        day__gte=period.start, day__lte=period.end, department_id__in=sorted(scope.department_ids)
+    )
+    if scope.team_id is not None:
+        rows = rows.filter(team_id=scope.team_id)
+    return rows.order_by()
+
+
+def _durations(histogram: dict[int, int]) -> Durations:
+    return Durations(
+        count=sum(histogram.values()), median=quantile(histogram, 0.5), p90=quantile(histogram, 0.9)
+    )
+
+
+def _by(rows: QuerySet[Any], dimension: str) -> tuple[dict[Any, Durations], dict[Any, Durations]]:
+    """TTA and TTR durations grouped by one dimension of the duration roll-up."""
+    histograms: dict[str, dict[Any, dict[int, int]]] = {"tta": defaultdict(dict), "ttr": defaultdict(dict)}
+    for row in rows.values(dimension, "measure", "bucket").annotate(n=Sum("count")).filter(n__gt=0):
+        histograms[row["measure"]][row[dimension]][row["bucket"]] = row["n"]
+    tta, ttr = ({key: _durations(h) for key, h in histograms[m].items()} for m in ("tta", "ttr"))
+    return tta, ttr
+
+
+def _week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def period_figures(period: Period, scope: Scope) -> PeriodFigures:
+    """Everything the dashboard shows over a period, summed from the roll-ups of its days and scope."""
+    opened: dict[tuple[date, str, str], int] = defaultdict(int)
+    resolved: dict[tuple[date, str, str], int] = defaultdict(int)
+    sla_response: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    sla_resolution: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    verdicts: dict[tuple[str, str], int] = defaultdict(int)
+    counts = (
+        _rows(DayCount, period, scope)
+        .values("day", "origin", "severity", "resolution")
+        .annotate(
+            opened=Sum("opened"),
+            resolved=Sum("resolved"),
+            response_met=Sum("response_met"),
+            response_decided=Sum("response_decided"),
+            resolution_met=Sum("resolution_met"),
+            resolution_decided=Sum("resolution_decided"),
+        )
+    )
+    for row in counts:
+        day, origin, severity = row["day"], row["origin"], row["severity"]
+        if row["opened"]:
+            opened[(day, origin, severity)] += row["opened"]
+        if row["resolved"]:
+            resolved[(day, origin, severity)] += row["resolved"]
+            if row["resolution"]:
+                verdicts[(origin, row["resolution"])] += row["resolved"]
+        if row["response_decided"]:
+            sla_response[severity][0] += row["response_met"]
+            sla_response[severity][1] += row["response_decided"]
+        if row["resolution_decided"]:
+            sla_resolution[severity][0] += row["resolution_met"]
+            sla_resolution[severity][1] += row["resolution_decided"]
+
+    durations = _rows(DayDuration, period, scope)
+    tta_by_severity, ttr_by_severity = _by(durations, "severity")
+    tta_by_department, ttr_by_department = _by(durations, "department_id")
+    tta_by_team, ttr_by_team = _by(durations, "team_id")
+    tta_by_day, ttr_by_day = _by_week(durations)
+
+    rules = _rules(_rows(DayRule, period, scope))
+    agents = _agents(_rows(DayAgent, period, scope))
+    observables = _observables(_rows(DayObservable, period, scope))
+    departments = set(scope.department_ids) | set(tta_by_department) | set(ttr_by_department)
+    teams = {team for team in [*tta_by_team, *ttr_by_team] if team} | (
+        {scope.team_id} if scope.team_id else set()
+    )
+    return PeriodFigures(
+        period=period,
+        scope=scope,
+        opened=dict(opened),
+        resolved=dict(resolved),
+        tta_by_severity=tta_by_severity,
+        ttr_by_severity=ttr_by_severity,
+        tta_by_department=tta_by_department,
+        ttr_by_department=ttr_by_department,
+        tta_by_team={team or None: value for team, value in tta_by_team.items()},
+        ttr_by_team={team or None: value for team, value in ttr_by_team.items()},
+        tta_by_week=tta_by_day,
+        ttr_by_week=ttr_by_day,
+        sla_response={severity: (met, decided) for severity, (met, decided) in sla_response.items()},
+        sla_resolution={severity: (met, decided) for severity, (met, decided) in sla_resolution.items()},
+        verdicts_by_origin=dict(verdicts),
+        rules=rules,
+        observables=observables,
+        agents=agents,
+        names={
+            "department": dict(Department.objects.filter(pk__in=departments).values_list("pk", "name")),
+            "team": dict(Team.objects.filter(pk__in=teams).values_list("pk", "name")),
+        },
+    )
+
+
+def _by_week(durations: QuerySet[Any]) -> tuple[dict[date, Durations], dict[date, Durations]]:
+    histograms: dict[str, dict[date, dict[int, int]]] = {"tta": defaultdict(dict), "ttr": defaultdict(dict)}
+    for row in durations.values("day", "measure", "bucket").annotate(n=Sum("count")).filter(n__gt=0):
+        week = histograms[row["measure"]][_week_of(row["day"])]
+        week[row["bucket"]] = week.get(row["bucket"], 0) + row["n"]
+    tta, ttr = ({key: _durations(h) for key, h in histograms[m].items()} for m in ("tta", "ttr"))
+    return tta, ttr
+
+
+def _rules(rows: QuerySet[Any]) -> list[RuleRow]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    summed = rows.values("rule", "origin", "resolution").annotate(
+        tickets=Sum("tickets"),
+        alerts=Sum("alerts"),
+        resolved=Sum("resolved"),
+        handling=Sum("handling_seconds"),
+    )
+    for row in summed:
+        line = found.setdefault(
+            (row["rule"], row["origin"]),
+            {"alerts": 0, "tickets": 0, "resolved": 0, "handling": 0, "verdicts": {}},
+        )
+        line["alerts"] += row["alerts"]
+        line["tickets"] += row["tickets"]
+        line["resolved"] += row["resolved"]
+        line["handling"] += row["handling"]
+        if row["resolved"]:
+            line["verdicts"][row["resolution"]] = line["verdicts"].get(row["resolution"], 0) + row["resolved"]
+    lines = [
+        RuleRow(
+            rule=rule,
+            origin=origin,
+            alerts=line["alerts"],
+            tickets=line["tickets"],
+            resolved=line["resolved"],
+            false_positives=line["verdicts"].get(Resolution.FALSE_POSITIVE, 0),
+            handling_seconds=float(line["handling"]),
+            verdicts=line["verdicts"],
+        )
+        for (rule, origin), line in found.items()
+        if line["tickets"] or line["resolved"]
+    ]
+    return sorted(lines, key=lambda line: (-line.alerts, -line.tickets, line.rule, line.origin))
+
+
+def _agents(rows: QuerySet[Any]) -> list[AgentRow]:
+    histograms: dict[int, dict[int, int]] = defaultdict(dict)
+    for row in rows.values("assignee_id", "bucket").annotate(n=Sum("resolved")).filter(n__gt=0):
+        histograms[row["assignee_id"]][row["bucket"]] = row["n"]
+    agents = Agent.objects.select_related("user").in_bulk(list(histograms))
+    lines = [
+        AgentRow(
+            agent_id=agent_id,
+            name=agents[agent_id].name if agent_id in agents else f"Agent {agent_id}",
+            resolved=sum(histogram.values()),
+            time_to_resolve=_durations(histogram),
+        )
+        for agent_id, histogram in histograms.items()
+    ]
+    return sorted(lines, key=lambda line: (-line.resolved, line.agent_id))
+
+
+def _observables(rows: QuerySet[Any]) -> list[ObservableRow]:
+    top = list(
+        rows.values("observable_id")
+        .annotate(n=Sum("tickets"))
+        .filter(n__gt=0)
+        .order_by("-n", "observable_id")[:TOP_OBSERVABLES]
+    )
+    known = Observable.objects.in_bulk([row["observable_id"] for row in top])
+    return [
+        ObservableRow(
+            observable_id=row["observable_id"],
+            type=known[row["observable_id"]].type,
+            value=known[row["observable_id"]].value,
+            tickets=row["n"],
+        )
+        for row in top
+        if row["observable_id"] in known
+    ]
