@@ -21,7 +21,11 @@ class ReportScheduleForm(forms.Form):
         empty_label="The whole department",
         help_text="Only this team's tickets (a team of the department).",
     )
-    frequency = forms.ChoiceField(choices=Frequency.choices, initial=Frequency.WEEKLY)
+    frequency = forms.ChoiceField(
+        choices=Frequency.choices,
+        initial=Frequency.WEEKLY,
+        help_text="Weekly: the last whole week, Monday to Sunday. Monthly: the last whole month.",
+    )
     recipients = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="E-mail addresses, one a line or separated by commas.",

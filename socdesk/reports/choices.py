@@ -6,5 +6,5 @@ from django.db import models
 class Frequency(models.TextChoices):
     """How often a scheduled report goes out: each covers the last whole week or month."""
 
-    WEEKLY = "weekly", "Weekly (the last whole week, Monday to Sunday)"
-    MONTHLY = "monthly", "Monthly (the last whole month)"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
