@@ -7,6 +7,7 @@ The e-mail cannot show these (mail clients strip SVG): it draws its bars as tabl
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,8 +49,8 @@ def _per_day_by_origin(
     )
 
 
-def _severities(*keyed: dict[str, object]) -> list[str]:
-    found = set().union(*keyed)
+def _severities(*keyed: Mapping[str, object]) -> list[str]:
+    found: set[str] = set().union(*keyed)
     return sorted(found, key=lambda s: (SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else 99, s))
 
 
@@ -111,7 +112,7 @@ def report_charts(figures: PeriodFigures) -> list[ReportChart]:
     # One colour per source in both per-day charts, so "wazuh" is the same bar in each.
     origins = sorted({origin for (_d, origin, _s) in [*figures.opened, *figures.resolved]})
     colours = {origin: PALETTE[i % len(PALETTE)] for i, origin in enumerate(origins)}
-    pictures = [
+    pictures: list[tuple[Callable[..., str], Chart]] = [
         (
             charts.stacked_bars,
             _per_day_by_origin(figures.opened, "Tickets opened per day, by source", days, colours),

@@ -148,7 +148,7 @@ def schedule_delete(*, actor: Actor, schedule: ReportSchedule) -> None:
 
 def schedule_definition(schedule: ReportSchedule, **changes: Any) -> ScheduleDefinition:
     """The stored settings as a definition, with some changed: for partial edits."""
-    values = {
+    values: dict[str, Any] = {
         "name": schedule.name,
         "department": schedule.department,
         "team": schedule.team,
@@ -161,7 +161,7 @@ def schedule_definition(schedule: ReportSchedule, **changes: Any) -> ScheduleDef
 
 def schedules_due(today: date) -> list[ReportSchedule]:
     """Enabled schedules whose last whole week or month (before `today`) has not been sent yet."""
-    due = []
+    due: list[ReportSchedule] = []
     for frequency in Frequency.values:
         period_end = last_complete(frequency, today).end
         due += ReportSchedule.objects.filter(enabled=True, frequency=frequency).filter(

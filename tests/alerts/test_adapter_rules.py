@@ -62,7 +62,9 @@ SHARED = [
 @pytest.mark.parametrize("adapter, name, rule", SHARED)
 def test_adapter_names_the_rule_of_the_shared_samples(adapter, name, rule):
     body = (SAMPLES / name).read_bytes()
-    [alert, *_] = adapters.normalise(adapter, adapters.check(adapter, body, AdapterSettings()), AdapterSettings())
+    [alert, *_] = adapters.normalise(
+        adapter, adapters.check(adapter, body, AdapterSettings()), AdapterSettings()
+    )
     assert alert.rule == rule
 
 
