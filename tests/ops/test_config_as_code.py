@@ -56,6 +56,7 @@ def test_export_names_objects_and_leaves_secrets_out(configured):
         "mailboxes",
         "filters",
         "banned_senders",
+        "report_schedules",
     ]
     wazuh_filter = data["filters"][0]
     assert wazuh_filter["integration"] == "Wazuh prod"
@@ -281,7 +282,7 @@ def test_version_and_unknown_sections_are_checked(people):
     assert refused("version: 1\nwebhooks: []\n") == [
         "line 2, webhooks: unknown section 'webhooks'; the sections are departments, roles, teams, "
         "schedules, sla_plans, department_sla, custom_forms, help_topics, integrations, mailboxes, filters, "
-        "banned_senders."
+        "banned_senders, report_schedules."
     ]
     assert refused("") == ["line 1: the file is empty; start it with `version: 1`."]
 
