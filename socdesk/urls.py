@@ -50,6 +50,8 @@ urlpatterns = [
     # Help topics and custom fields: the new-ticket form's topic section and the ticket page's panel.
     path("", include("socdesk.routing.urls")),
     path("tickets/", include("socdesk.tickets.urls")),
+    # The SOC dashboard (docs/console.md#dashboard) and its charts' CSV.
+    path("", include("socdesk.reports.urls")),
     path("notifications/", include("socdesk.notifications.urls")),
     path("mail/", include("socdesk.mail.urls")),
     # Wrapped here, not in socdesk/audit: the audit app sits below accounts, which knows who is an admin.

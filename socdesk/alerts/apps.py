@@ -13,6 +13,14 @@ class AlertsConfig(AppConfig):
         from socdesk.tickets.filters import observable_lookup_register
 
         observable_lookup_register(ticket_match_for_observable)
+        # ... and by origin and rule (the first alert's tool and rule) for the dashboard's drill-downs.
+        from socdesk.alerts.choices import Adapter
+        from socdesk.alerts.selectors import tickets_first_alert_from, tickets_first_alert_rule
+        from socdesk.tickets.filters import alert_criteria_register
+
+        alert_criteria_register(
+            tools=(*Adapter.values, "alert"), origin=tickets_first_alert_from, rule=tickets_first_alert_rule
+        )
 
         # Ticket writes (console, REST and osTicket API opens; replies and notes on request) find and
         # link observables through the same seam (socdesk.tickets.observables).

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -382,3 +382,27 @@ def ticket_match_for_observable(text: str) -> tuple[dict, str]:
             f"(types: {', '.join(ObservableType.values)}), not {text!r}."
         )
     return {"ticket_observables__observable__value_hash": value_hash(*normalised)}, ":".join(normalised)
+
+
+def _first_alert_of_ticket() -> QuerySet[Alert]:
+    """Alerts that are the first (lowest id) of their ticket, correlated with the ticket being filtered:
+    "its first alert" in the figures' definitions (socdesk/reports/figures.py)."""
+    earlier = Alert.objects.filter(ticket_id=OuterRef("ticket_id"), pk__lt=OuterRef("pk"))
+    return Alert.objects.filter(ticket_id=OuterRef("pk")).exclude(Exists(earlier))
+
+
+def tickets_first_alert_from(tools: list[str]) -> Q:
+    """The ticket filter's `?origin=<tool>`: tickets whose first alert came from one of these adapters;
+    `alert` stands for alert tickets that hold no alert at all (their origin stays `alert`).
+
+    Registered with socdesk.tickets.filters by AlertsConfig.ready.
+    """
+    cond = Q(Exists(_first_alert_of_ticket().filter(source__in=[t for t in tools if t != "alert"])))
+    if "alert" in tools:
+        cond |= ~Q(Exists(Alert.objects.filter(ticket_id=OuterRef("pk"))))
+    return cond
+
+
+def tickets_first_alert_rule(rules: list[str]) -> Q:
+    """The ticket filter's `?rule=`: tickets whose first alert carries one of these rule names."""
+    return Q(Exists(_first_alert_of_ticket().filter(rule__in=rules)))

@@ -28,7 +28,11 @@ from dataclasses import dataclass, field
 from html import escape
 
 # Okabe & Ito (2008): distinguishable with protanopia, deuteranopia and tritanopia, on light and dark.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
+# Past eight series, Tol's muted scheme continues it (also built for colour-blind readers).
+PALETTE = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999",
+    "#332288", "#44AA99", "#882255", "#DDCC77", "#117733", "#AA4499",
+)  # fmt: skip
 SEVERITY_COLOURS = {
     "info": "#999999",
     "low": "#56B4E9",
@@ -163,7 +167,7 @@ def nice_ticks(maximum: float, unit: str = COUNT, most: int = 5) -> list[float]:
 # --- drawing ------------------------------------------------------------------------------------------
 
 FONT = 11
-LEGEND_HEIGHT = 22
+LEGEND_LINE = 16
 
 
 def _svg(chart: Chart, width: int, height: int, body: list[str], summary: str) -> str:
@@ -181,17 +185,21 @@ def _svg(chart: Chart, width: int, height: int, body: list[str], summary: str) -
     )
 
 
-def _legend(chart: Chart, x: float, y: float) -> list[str]:
-    parts = ['<g class="legend">']
+def _legend(chart: Chart, x: float, y: float, right: float) -> tuple[list[str], int]:
+    """The legend's parts and the height it takes: one swatch and name per series, wrapping at `right`."""
+    parts, start, lines = ['<g class="legend">'], x, 1
     for series in chart.series:
         text = chart.label_of(series)
+        step = 24 + _text_width(text)
+        if x > start and x + step > right:
+            x, y, lines = start, y + LEGEND_LINE, lines + 1
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="10" height="10" rx="2" fill="{chart.colour(series)}"/>'
             f'<text x="{x + 14:.1f}" y="{y + 9:.1f}" fill="currentColor">{escape(text)}</text>'
         )
-        x += 24 + _text_width(text)
+        x += step
     parts.append("</g>")
-    return parts
+    return parts, lines * LEGEND_LINE + 6
 
 
 def _text_width(text: str, size: int = FONT) -> float:
@@ -248,7 +256,9 @@ def _tooltip(chart: Chart, category: Category, value: Value) -> str:
 
 def stacked_bars(chart: Chart, *, width: int = 640, height: int = 240) -> str:
     """Vertical bars, one per category, its series stacked in legend order (opened per day by origin)."""
-    left, right, top, bottom = 52, width - 8, LEGEND_HEIGHT + 8, height - 22
+    left, right, bottom = 52, width - 8, height - 22
+    legend, legend_height = _legend(chart, left, 4, right)
+    top = legend_height + 8
     ticks = nice_ticks(max((c.total for c in chart.categories), default=0), chart.unit)
     scale = (bottom - top) / ticks[-1]
 
@@ -257,7 +267,7 @@ def stacked_bars(chart: Chart, *, width: int = 640, height: int = 240) -> str:
 
     slot = (right - left) / max(1, len(chart.categories))
     bar = max(2.0, slot * 0.72)
-    body = _legend(chart, left, 4) + _y_axis(ticks, chart.unit, left, right, y_of)
+    body = legend + _y_axis(ticks, chart.unit, left, right, y_of)
     centres = []
     for i, category in enumerate(chart.categories):
         x = left + i * slot + (slot - bar) / 2
@@ -281,13 +291,15 @@ def stacked_bars(chart: Chart, *, width: int = 640, height: int = 240) -> str:
 
 def grouped_bars(chart: Chart, *, width: int = 640, height: int = 240) -> str:
     """Vertical bars side by side per category, one per series (median and p90 per severity)."""
-    left, right, top, bottom = 52, width - 8, LEGEND_HEIGHT + 8, height - 22
+    left, right, bottom = 52, width - 8, height - 22
+    legend, legend_height = _legend(chart, left, 4, right)
+    top = legend_height + 8
     highest = max((v.value or 0 for c in chart.categories for v in c.values), default=0)
     ticks = nice_ticks(highest, chart.unit)
     scale = (bottom - top) / ticks[-1]
     slot = (right - left) / max(1, len(chart.categories))
     bar = min(36.0, slot * 0.8 / max(1, len(chart.series)))
-    body = _legend(chart, left, 4) + _y_axis(ticks, chart.unit, left, right, lambda v: bottom - v * scale)
+    body = legend + _y_axis(ticks, chart.unit, left, right, lambda v: bottom - v * scale)
     centres = []
     for i, category in enumerate(chart.categories):
         start = left + i * slot + (slot - bar * len(chart.series)) / 2
@@ -309,13 +321,15 @@ def grouped_bars(chart: Chart, *, width: int = 640, height: int = 240) -> str:
 def horizontal_bars(chart: Chart, *, width: int = 640, label_width: int = 200, row: int = 22) -> str:
     """One row per category, its series stacked left to right, the total written after the bar
     (alerts per rule, resolved per agent, SLA % per severity)."""
-    left, right, top = label_width, width - 60, LEGEND_HEIGHT + 6
+    left, right = label_width, width - 60
+    legend, legend_height = _legend(chart, left, 4, right) if len(chart.series) > 1 else ([], 0)
+    top = legend_height + 6
     height = top + row * max(1, len(chart.categories)) + 20
     bottom = height - 20
     highest = max((c.total for c in chart.categories), default=0)
     ticks = nice_ticks(highest, chart.unit)
     scale = (right - left) / ticks[-1]
-    body = _legend(chart, left, 4) if len(chart.series) > 1 else []
+    body = legend
     body.append('<g class="axis">')
     for tick in ticks:
         x = left + tick * scale
@@ -352,13 +366,15 @@ def horizontal_bars(chart: Chart, *, width: int = 640, label_width: int = 200, r
 
 def line_chart(chart: Chart, *, width: int = 640, height: int = 200) -> str:
     """One line per series over the categories (weeks), each point a linked dot (weekly MTTA/MTTR)."""
-    left, right, top, bottom = 52, width - 16, LEGEND_HEIGHT + 8, height - 22
+    left, right, bottom = 52, width - 16, height - 22
+    legend, legend_height = _legend(chart, left, 4, right)
+    top = legend_height + 8
     highest = max((v.value or 0 for c in chart.categories for v in c.values), default=0)
     ticks = nice_ticks(highest, chart.unit)
     scale = (bottom - top) / ticks[-1]
     slot = (right - left) / max(1, len(chart.categories))
     centres = [left + slot * (i + 0.5) for i in range(len(chart.categories))]
-    body = _legend(chart, left, 4) + _y_axis(ticks, chart.unit, left, right, lambda v: bottom - v * scale)
+    body = legend + _y_axis(ticks, chart.unit, left, right, lambda v: bottom - v * scale)
     for series in chart.series:
         points = []
         for category, x in zip(chart.categories, centres, strict=True):

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.cache import cache
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from socdesk.accounts.models import Agent
 from socdesk.core.text import clean_text
-from socdesk.tickets.choices import OPEN_STATUSES, Severity, Source, Status
+from socdesk.tickets.choices import OPEN_STATUSES, Resolution, Severity, Source, Status
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.search import (
     SearchQuery,
@@ -82,6 +83,34 @@ def help_topic_condition_register(condition: HelpTopicCondition) -> None:
     _help_topic_condition = condition
 
 
+# Origin and rule (the SOC dashboard's drill-downs) are known by the alerts app too: an alert ticket's
+# origin is the security tool of its first alert (`elastic`, `wazuh`...), another ticket's its channel
+# (`web`, `email`...), and its rule is its first alert's rule name (socdesk/reports/figures.py). The
+# alerts app registers the tools' names and the conditions when it loads (AlertsConfig.ready).
+AlertCondition = Callable[[list[str]], Q]
+CHANNEL_ORIGINS: tuple[str, ...] = tuple(v for v in Source.values if v != Source.ALERT)
+
+
+@dataclass
+class AlertCriteria:
+    """What the alerts app tells the ticket filter: its tools, and how `?origin=`/`?rule=` select tickets."""
+
+    tools: tuple[str, ...] = ()  # with `alert` for an alert ticket that holds no alert
+    origin: AlertCondition | None = None  # tool names -> tickets whose first alert came from one of them
+    rule: AlertCondition | None = None  # rule names -> tickets whose first alert carries one of them
+
+
+_alert_criteria = AlertCriteria()
+
+
+def alert_criteria_register(
+    *, tools: Collection[str], origin: AlertCondition, rule: AlertCondition | None = None
+) -> None:
+    """Set how `?origin=` and `?rule=` select tickets (called once by the app that owns alerts)."""
+    global _alert_criteria
+    _alert_criteria = AlertCriteria(tools=tuple(tools), origin=origin, rule=rule)
+
+
 @dataclass
 class TicketFilter:
     """Queue plus optional criteria; built from a query string by the web and the API alike."""
@@ -95,8 +124,21 @@ class TicketFilter:
     team: list[int] = field(default_factory=list)
     tag: list[str] = field(default_factory=list)
     help_topic: list[int] = field(default_factory=list)  # 0 means "no help topic"
+    resolution: list[str] = field(default_factory=list)
+    origin: list[str] = field(
+        default_factory=list
+    )  # a channel (web, email...) or a security tool (elastic...)
+    rule: list[str] = field(default_factory=list)  # the first alert's rule name
     created_from: date | None = None
     created_to: date | None = None
+    # Calendar days, both ends included, as the dashboard counts them.
+    acknowledged_from: date | None = None
+    acknowledged_to: date | None = None
+    resolved_from: date | None = None
+    resolved_to: date | None = None
+    # The time zone those days are in: the viewer's unless named (the dashboard counts days in the
+    # installation's zone, so its drill-downs name it when the agent's differs).
+    zone: str = ""
     q: str = ""  # search text (socdesk.tickets.search.query); `search` is what it says
     search: SearchQuery = field(default_factory=SearchQuery)
     # "<observable id>" or "<type>:<value>" as sent; `observable_match` is what apply() filters on.
@@ -129,8 +171,17 @@ class TicketFilter:
         if f.help_topic and _help_topic_condition is None:
             f.errors["help_topic"] = "Filtering by help topic needs the routing app, which is not installed."
             f.help_topic = []
-        f.created_from = _date(params, "created_from", f.errors)
-        f.created_to = _date(params, "created_to", f.errors)
+        f.resolution = _choices(params, "resolution", Resolution.values, f.errors)
+        f.origin = _choices(params, "origin", (*CHANNEL_ORIGINS, *_alert_criteria.tools), f.errors)
+        f.rule = [r.strip() for r in map(clean_text, params.getlist("rule")) if r.strip()][:20]
+        f.rule = [r[:255] for r in f.rule]
+        if f.rule and _alert_criteria.rule is None:
+            f.errors["rule"] = "Filtering by rule needs the alerts app, which is not installed."
+            f.rule = []
+        f.zone = _zone(params, f.errors)
+        for name in ("created", "acknowledged", "resolved"):
+            setattr(f, f"{name}_from", _date(params, f"{name}_from", f.errors))
+            setattr(f, f"{name}_to", _date(params, f"{name}_to", f.errors))
         f.q = clean_text(params.get("q") or "").strip()[:200]
         f.search = parse_query(f.q)
         problems = search_errors(f.search)
@@ -191,11 +242,19 @@ class TicketFilter:
             qs = qs.filter(tags__name=tag)
         if self.help_topic and _help_topic_condition is not None:
             qs = qs.filter(_help_topic_condition(self.help_topic))
-        tz = timezone.get_current_timezone()
-        if self.created_from:
-            qs = qs.filter(created_at__gte=datetime.combine(self.created_from, time.min, tz))
-        if self.created_to:
-            qs = qs.filter(created_at__lt=datetime.combine(self.created_to + timedelta(days=1), time.min, tz))
+        if self.resolution:
+            qs = qs.filter(resolution__in=self.resolution)
+        if self.origin:
+            qs = qs.filter(_origin_condition(self.origin))
+        if self.rule and _alert_criteria.rule is not None:
+            qs = qs.filter(Q(source=Source.ALERT) & _alert_criteria.rule(self.rule))
+        tz = ZoneInfo(self.zone) if self.zone else timezone.get_current_timezone()
+        for name in ("created", "acknowledged", "resolved"):
+            first, last = getattr(self, f"{name}_from"), getattr(self, f"{name}_to")
+            if first:
+                qs = qs.filter(**{f"{name}_at__gte": datetime.combine(first, time.min, tz)})
+            if last:
+                qs = qs.filter(**{f"{name}_at__lt": datetime.combine(last + timedelta(days=1), time.min, tz)})
         if self.search:
             qs = search_apply(qs, self.search, agent, few_first=not counting)
         if self.observable_match:
@@ -203,6 +262,16 @@ class TicketFilter:
         if self.sort == RELEVANCE and not counting:
             return search_rank_order(qs, self.search)
         return sort_tickets(qs, self.sort)
+
+
+def _origin_condition(origins: list[str]) -> Q:
+    """Tickets from these channels (their source) or these security tools (their first alert's)."""
+    channels = [o for o in origins if o in CHANNEL_ORIGINS]
+    tools = [o for o in origins if o not in CHANNEL_ORIGINS]  # `alert` among them: see AlertCriteria
+    cond = Q(source__in=channels) if channels else Q(pk__in=[])
+    if tools and _alert_criteria.origin is not None:
+        cond |= Q(source=Source.ALERT) & _alert_criteria.origin(tools)
+    return cond
 
 
 def _one_of(params, name, allowed, default, errors) -> str:
@@ -255,6 +324,18 @@ def _observable(params, errors) -> tuple[str, dict, str]:
         errors["observable"] = str(exc)
         return "", {}, ""
     return raw, match, label
+
+
+def _zone(params, errors) -> str:
+    raw = clean_text(params.get("zone") or "").strip()[:64]
+    if not raw:
+        return ""
+    try:
+        ZoneInfo(raw)
+    except (ValueError, ZoneInfoNotFoundError):
+        errors["zone"] = f"Unknown time zone {raw!r}; use a name such as Europe/Paris or UTC."
+        return ""
+    return raw
 
 
 def _date(params, name, errors) -> date | None:

@@ -267,3 +267,20 @@ def test_table_and_csv_carry_the_same_numbers_and_links():
 def test_empty_chart_knows_it_is_empty():
     assert days_chart().is_empty is False
     assert Chart(title="t", series=("a",), categories=(Category("x", (Value("a", 0),)),)).is_empty
+
+
+def test_a_long_legend_wraps_inside_the_chart_and_moves_the_plot_down():
+    series = tuple(f"origin-{i}" for i in range(12))
+    chart = Chart(
+        title="Many origins",
+        series=series,
+        categories=(Category("Mon", tuple(Value(s, 1, f"/{s}") for s in series)),),
+    )
+    root = parse(stacked_bars(chart, width=400))
+    legend = next(g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "legend")
+    swatches = list(legend.iter("{http://www.w3.org/2000/svg}rect"))
+    rows = sorted({float(r.get("y")) for r in swatches})
+    assert len(rows) > 1
+    assert all(float(r.get("x")) < 400 for r in swatches)
+    assert len({r.get("fill") for r in swatches}) == 12  # no colour used twice
+    assert min(float(r.get("y")) for r in marks(root)) > rows[-1] + 10  # bars start under the legend

@@ -40,7 +40,7 @@ from socdesk.routing.services.ticket_fields import ticket_set_custom_fields, tic
 from socdesk.routing.sla_display import ticket_sla_api
 from socdesk.tickets import services
 from socdesk.tickets.attachments import IncomingFile
-from socdesk.tickets.choices import Severity, Source, Status
+from socdesk.tickets.choices import Resolution, Severity, Source, Status
 from socdesk.tickets.filters import TicketFilter
 from socdesk.tickets.models import Collaborator, ThreadEntry, Ticket
 from socdesk.tickets.observables import observables_in_text
@@ -239,6 +239,24 @@ class TicketFilterParams(QueryParams):
     tag: list[str] = Field(default_factory=list, description="Tickets carrying all of these tags.")
     created_from: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
     created_to: str | None = Field(None, description="A date such as 2026-11-27 (inclusive).")
+    acknowledged_from: str | None = Field(
+        None, description="Acknowledged on or after this date (2026-11-27)."
+    )
+    acknowledged_to: str | None = Field(None, description="Acknowledged on or before this date (inclusive).")
+    resolved_from: str | None = Field(None, description="Resolved on or after this date (2026-11-27).")
+    resolved_to: str | None = Field(None, description="Resolved on or before this date (inclusive).")
+    zone: str | None = Field(
+        None, description="The time zone of the *_from/*_to dates (default: the installation's), e.g. UTC."
+    )
+    resolution: list[Resolution] = Field(default_factory=list)
+    origin: list[str] = Field(
+        default_factory=list,
+        description="Where tickets came from: a channel (web, email, api, phone, other) or, for alert "
+        "tickets, the security tool of their first alert (elastic, wazuh, ...).",
+    )
+    rule: list[str] = Field(
+        default_factory=list, description="Alert tickets whose first alert has this rule."
+    )
     q: str | None = Field(
         None,
         description="A search as in the console: words anywhere in the ticket (number, subject, thread, "
