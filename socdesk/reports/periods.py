@@ -13,6 +13,7 @@ import re
 from datetime import date, timedelta
 
 from socdesk.reports.figures import Period
+from socdesk.reports.picker import CUSTOM, DEFAULT_PERIOD, PERIODS
 
 # A report of more than this many days is a mistake (a year typed for a month), not a report.
 MAX_DAYS = 366
@@ -89,20 +90,20 @@ def last_complete(frequency: str, today: date) -> Period:
     raise PeriodError(f"Unknown frequency {frequency!r}: weekly or monthly.")
 
 
-# The dashboard's picker: the last N calendar days, today included (24h is today alone).
-PICKER_DAYS = {"24h": 1, "7d": 7, "30d": 30}
-
-
 def picker_period(choice: str | None, start: date | None, end: date | None, *, today: date) -> Period:
-    """The period a picker asks for: `from`/`to` days (both, inclusive) or one of PICKER_DAYS (7d when
-    nothing is given)."""
-    if start is not None or end is not None:
+    """The period the dashboard's picker names (`reports.picker`: 24h, 7d, 30d or custom with `from` and
+    `to`), for the API, which refuses what the page would replace by its default."""
+    if choice == CUSTOM or start is not None or end is not None:
+        if choice not in (None, CUSTOM):
+            raise PeriodError(f"Give period={choice} or from and to, not both.")
         if start is None or end is None:
-            raise PeriodError("Give both from and to (days such as 2026-11-02), or a period such as 7d.")
-        if choice:
-            raise PeriodError("Give a period (24h, 7d, 30d) or from and to, not both.")
+            raise PeriodError("A custom period needs both from and to (days such as 2026-11-02).")
+        if end > today:
+            raise PeriodError(
+                f"The period ends in the future ({end}); the last day with figures is today ({today})."
+            )
         return days_period(start, end)
-    days = PICKER_DAYS.get(choice or "7d")
+    days = PERIODS.get(choice or DEFAULT_PERIOD)
     if days is None:
-        raise PeriodError(f"Unknown period {choice!r}: use {', '.join(PICKER_DAYS)} or from and to.")
-    return Period(today - timedelta(days=days - 1), today)
+        raise PeriodError(f"Unknown period {choice!r}: use {', '.join((*PERIODS, CUSTOM))}.")
+    return Period(today - timedelta(days=days[1] - 1), today)

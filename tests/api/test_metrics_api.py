@@ -93,8 +93,10 @@ def test_a_console_session_reads_them(people, worked):
 @pytest.mark.parametrize(
     ("query", "field", "says"),
     [
-        ("period=90d", "period", "'24h', '7d' or '30d'"),
-        ("from=2026-11-01", "period", "Give both from and to"),
+        ("period=90d", "period", "'24h', '7d', '30d' or 'custom'"),
+        ("from=2026-11-01", "period", "needs both from and to"),
+        ("period=custom", "period", "needs both from and to"),
+        ("from=2026-11-01&to=2099-01-01", "period", "ends in the future"),
         ("from=2026-11-10&to=2026-11-01", "period", "before it starts"),
         ("from=2026-11-01&to=2026-11-02&period=7d", "period", "not both"),
         ("from=2020-01-01&to=2026-11-02", "period", "longer than 366 days"),

@@ -69,9 +69,10 @@ TODAY = date(2026, 11, 30)
     ("choice", "start", "end", "expected"),
     [
         (None, None, None, Period(date(2026, 11, 24), TODAY)),
-        ("24h", None, None, Period(TODAY, TODAY)),
+        ("24h", None, None, Period(date(2026, 11, 29), TODAY)),  # the dashboard's: yesterday and today
         ("30d", None, None, Period(date(2026, 11, 1), TODAY)),
         (None, date(2026, 10, 1), date(2026, 10, 31), Period(date(2026, 10, 1), date(2026, 10, 31))),
+        ("custom", date(2026, 10, 1), TODAY, Period(date(2026, 10, 1), TODAY)),
     ],
 )
 def test_picker_periods(choice, start, end, expected):
@@ -82,8 +83,10 @@ def test_picker_periods(choice, start, end, expected):
     ("choice", "start", "end", "says"),
     [
         ("90d", None, None, "Unknown period '90d'"),
-        (None, date(2026, 10, 1), None, "Give both from and to"),
+        (None, date(2026, 10, 1), None, "needs both from and to"),
+        ("custom", None, None, "needs both from and to"),
         ("7d", date(2026, 10, 1), date(2026, 10, 2), "not both"),
+        (None, date(2026, 11, 1), date(2026, 12, 1), "ends in the future"),
         (None, date(2026, 10, 2), date(2026, 10, 1), "before it starts"),
     ],
 )

@@ -42,13 +42,15 @@ class ScopeParams(QueryParams):
 class PeriodParams(ScopeParams):
     """Whose figures, and over which whole days (in the installation's time zone)."""
 
-    period: Literal["24h", "7d", "30d"] | None = Field(
+    period: Literal["24h", "7d", "30d", "custom"] | None = Field(
         None,
-        description="The last 1 (24h), 7 or 30 calendar days, today included; 7d when neither this nor "
-        "from/to is given.",
+        description="As the dashboard's picker: 24h is yesterday and today, 7d (the default) and 30d the "
+        "last 7 or 30 calendar days, today included; custom (or just from and to) the days from..to.",
     )
     from_: date | None = Field(None, alias="from", description="First day (inclusive), with `to`.")
-    to: date | None = Field(None, description="Last day (inclusive), with `from`; at most 366 days.")
+    to: date | None = Field(
+        None, description="Last day (inclusive), with `from`; today at the latest, at most 366 days."
+    )
 
 
 # --- output -----------------------------------------------------------------------------------------
