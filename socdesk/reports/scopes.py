@@ -7,6 +7,7 @@ rule: a department or team outside what the caller may see is NotFound, exactly 
 from __future__ import annotations
 
 from socdesk.accounts.models import ApiKey, Department, Team
+from socdesk.alerts.models import Integration
 from socdesk.core.errors import NotFound
 from socdesk.reports.figures import Scope
 
@@ -38,3 +39,11 @@ def scope_for_key(key: ApiKey, *, department_id: int | None = None, team_id: int
 def scope_for_department(department: Department, team: Team | None = None) -> Scope:
     """One department's figures, or one of its teams' (a scheduled report, `socdesk report`)."""
     return _narrowed({department.pk}, department.pk, team.pk if team else None)
+
+
+def key_sees_all_ingest(key: ApiKey) -> bool:
+    """As `reports.visibility.sees_all_ingest` for agents: the ingest figures count every integration, so a
+    key tied to a department sees them only when every integration sends to that department."""
+    if not key.department_id:
+        return True
+    return not Integration.objects.exclude(department_id=key.department_id).exists()

@@ -7,6 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from socdesk.accounts.services import apikey_create
+from socdesk.alerts.integrations import integration_create
 from tests.api.conftest import SETUP, ApiClient, make_key
 from tests.reports.builders import worked_tickets
 
@@ -47,6 +48,19 @@ def test_now_counts_the_open_tickets(people, worked, alice_api):
     assert {row["severity"] for row in body["oldest_open"]} == {"high", "low"}
     assert body["ingest"]["backlog"] == 0 and body["ingest"]["alerts_per_second"] == 0
     assert body["scope"]["department_ids"] == [people.soc.pk]
+
+
+def test_ingest_figures_only_for_callers_who_see_every_integrations_department(
+    people, worked, alice_api, carol_api, tool
+):
+    integration_create(actor=SETUP, adapter="generic", name="SOC SIEM", department=people.soc)
+    assert carol_api.get("metrics/now").json()["ingest"] is None  # it counts SOC's alerts too
+    assert alice_api.get("metrics/now").json()["ingest"] is not None
+    assert tool.get("metrics/now").json()["ingest"] is not None  # a key tied to no department sees all
+    _key, raw = apikey_create(actor=SETUP, name="it-tool", scopes=["tickets:read"], department=people.it)
+    assert ApiClient(raw).get("metrics/now").json()["ingest"] is None
+    _key, raw = apikey_create(actor=SETUP, name="soc-tool", scopes=["tickets:read"], department=people.soc)
+    assert ApiClient(raw).get("metrics/now").json()["ingest"] is not None
 
 
 def test_narrowed_to_a_team(people, worked, alice_api):

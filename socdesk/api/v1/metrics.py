@@ -21,8 +21,9 @@ from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import ServiceError
 from socdesk.reports.figures import Durations, Scope
 from socdesk.reports.periods import PeriodError, picker_period
-from socdesk.reports.scopes import scope_for_key
+from socdesk.reports.scopes import key_sees_all_ingest, scope_for_key
 from socdesk.reports.selectors import now_figures, period_figures, scope_for_agent
+from socdesk.reports.visibility import sees_all_ingest
 
 router = Router(tags=["metrics"])
 
@@ -101,7 +102,10 @@ class NowOut(Schema):
     sla_breached: int = Field(description="Open tickets whose SLA target is breached.")
     oldest_open: list[SeverityAge]
     open_per_agent: list[AgentOpen]
-    ingest: IngestOut
+    ingest: IngestOut | None = Field(
+        description="Alert ingest, counted over every integration: null for a caller who does not see the "
+        "department of every integration (as on the dashboard)."
+    )
 
 
 class DayCountOut(Schema):
@@ -200,6 +204,13 @@ def _scope(caller: Caller, params: ScopeParams) -> Scope:
     return scope_for_key(caller.key, department_id=params.department, team_id=params.team)
 
 
+def _sees_all_ingest(caller: Caller) -> bool:
+    if caller.agent is not None:
+        return sees_all_ingest(caller.agent)
+    assert caller.key is not None
+    return key_sees_all_ingest(caller.key)
+
+
 def _scope_out(scope: Scope) -> dict:
     return {"department_ids": sorted(scope.department_ids), "team_id": scope.team_id}
 
@@ -241,7 +252,8 @@ def _day_counts(counts: dict[tuple[date, str, str], int]) -> list[dict]:
 def metrics_now(request, params: Query[ScopeParams]):
     """The dashboard's "now" figures for the caller's departments (or the department or team asked for):
     open tickets by severity and status, unassigned, SLA at risk and breached, the oldest open ticket per
-    severity, open tickets per agent, and the alert ingest backlog and rate. Scope: tickets:read."""
+    severity, open tickets per agent, and the alert ingest backlog and rate (null for a caller who does not
+    see every integration's department). Scope: tickets:read."""
     caller: Caller = request.auth
     scope = _scope(caller, params)
     figures = now_figures(scope)
@@ -272,7 +284,9 @@ def metrics_now(request, params: Query[ScopeParams]):
             "oldest_seconds": figures.ingest_oldest_seconds,
             "alerts_last_hour": figures.alerts_last_hour,
             "alerts_per_second": round(figures.alerts_last_hour / 3600, 4),
-        },
+        }
+        if _sees_all_ingest(caller)
+        else None,
     }
 
 
