@@ -9,7 +9,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Min, Q
 
 from socdesk.alerts.models import Alert, TicketObservable
 from socdesk.reports.contributions import Fact
@@ -46,23 +46,29 @@ def day_of(moment: datetime, tz: ZoneInfo) -> date:
 
 def facts_read(ticket_ids: Sequence[int]) -> dict[int, Fact]:
     """The current fact of each of these tickets that exists (a deleted one is absent)."""
-    tickets = list(Ticket.objects.filter(pk__in=ticket_ids).order_by().values_list(*TICKET_FIELDS))
+    return _facts(Q(pk__in=ticket_ids), Q(ticket_id__in=ticket_ids))
+
+
+def facts_between(first_id: int, last_id: int) -> dict[int, Fact]:
+    """The facts of every ticket with an id from `first_id` to `last_id` (the rebuild's batches: a range
+    reads off the primary keys without sending thousands of ids)."""
+    return _facts(Q(pk__gte=first_id, pk__lte=last_id), Q(ticket_id__gte=first_id, ticket_id__lte=last_id))
+
+
+def _facts(tickets_where: Q, related_where: Q) -> dict[int, Fact]:
+    tickets = list(Ticket.objects.filter(tickets_where).order_by().values_list(*TICKET_FIELDS))
     if not tickets:
         return {}
-    ids = [row[0] for row in tickets]
-    alert_ids = [row[0] for row in tickets if row[4] == Source.ALERT]
-    first_alerts = _first_alerts(alert_ids)
+    first_alerts = _first_alerts(related_where) if any(row[4] == Source.ALERT for row in tickets) else {}
     sla = {
         pk: (DECIDED.get(response, ""), DECIDED.get(resolution, ""))
-        for pk, response, resolution in TicketSLA.objects.filter(ticket_id__in=ids).values_list(
+        for pk, response, resolution in TicketSLA.objects.filter(related_where).values_list(
             "ticket_id", "response_state", "resolution_state"
         )
     }
     observables: dict[int, list[int]] = defaultdict(list)
     for ticket_id, observable_id in (
-        TicketObservable.objects.filter(ticket_id__in=ids)
-        .order_by()
-        .values_list("ticket_id", "observable_id")
+        TicketObservable.objects.filter(related_where).order_by().values_list("ticket_id", "observable_id")
     ):
         observables[ticket_id].append(observable_id)
     tz = zone()
@@ -106,16 +112,9 @@ def facts_read(ticket_ids: Sequence[int]) -> dict[int, Fact]:
     return facts
 
 
-def _first_alerts(ticket_ids: list[int]) -> dict[int, tuple[str, str]]:
+def _first_alerts(related_where: Q) -> dict[int, tuple[str, str]]:
     """Each alert ticket's first alert's (adapter, rule)."""
-    if not ticket_ids:
-        return {}
-    firsts = (
-        Alert.objects.filter(ticket_id__in=ticket_ids)
-        .order_by()
-        .values("ticket_id")
-        .annotate(first=Min("id"))
-    )
+    firsts = Alert.objects.filter(related_where).order_by().values("ticket_id").annotate(first=Min("id"))
     first_ids = [row["first"] for row in firsts]
     return {
         ticket_id: (source, rule)

@@ -92,8 +92,6 @@ def alert_occurrences_refresh(ticket_ids: set[int]) -> None:
     Ticket.objects.filter(pk__in=sorted(ticket_ids)).update(
         alert_occurrences=Coalesce(Subquery(total), Value(0))
     )
-    # The tickets' alert counts feed the SOC metrics: the apps above mark them (one bulk insert).
-    run_figures_touched(ticket_ids)
 
 
 class Writer:
@@ -136,9 +134,11 @@ class Writer:
             ]
         )
         sql.bulk_set(list(plan.changed_alerts.values()), ALERT_FIELDS)
-        alert_occurrences_refresh(
-            {row.ticket_id for row in [*rows, *plan.changed_alerts.values()] if row.ticket_id}
-        )
+        counted = {row.ticket_id for row in [*rows, *plan.changed_alerts.values()] if row.ticket_id}
+        alert_occurrences_refresh(counted)
+        # Alert counts feed the SOC metrics: the apps above mark the tickets whose count changed (one
+        # insert); those opened in this batch were marked when they were created.
+        run_figures_touched(counted - {slot.ticket.pk for slot in plan.new_tickets if slot.ticket})
         for links, slot in plan.links:
             links.ticket = slot.written()
         # Links to tickets opened just now cannot exist yet: they go in without the conflict check.
