@@ -44,6 +44,24 @@ RESOLUTION_COLOURS = {
     "duplicate": "#999999",
     "not_applicable": "#CC79A7",
 }
+# One colour per origin wherever it appears (the opened and resolved charts rank origins differently).
+ORIGIN_COLOURS = {
+    "web": "#0072B2",
+    "email": "#E69F00",
+    "api": "#CC79A7",
+    "phone": "#F0E442",
+    "other": "#BBBBBB",
+    "alert": "#999999",  # an alert ticket that holds no alert
+    "alertmanager": "#D55E00",
+    "grafana": "#332288",
+    "splunk": "#009E73",
+    "elastic": "#56B4E9",
+    "wazuh": "#44AA99",
+    "suricata": "#882255",
+    "azure-monitor": "#117733",
+    "generic": "#AA4499",
+    "thehive": "#DDCC77",
+}
 STATUS_COLOURS = {"new": "#0072B2", "in_progress": "#009E73", "on_hold": "#E69F00"}
 DURATION_SERIES = ("median", "p90")
 DURATION_LABELS = {"median": "Median", "p90": "90th percentile"}
@@ -223,7 +241,7 @@ def per_day_panels(figures: PeriodFigures, links: Links) -> list[Panel]:
             by_severity[(day, severity)] += n
         origins = _by_total(by_origin)
         for slug, dimension, series, table, colours, labels_of in (
-            ("origin", "origin", origins, by_origin, {}, {}),
+            ("origin", "origin", origins, by_origin, ORIGIN_COLOURS, {}),
             ("severity", "severity", SEVERITIES, by_severity, SEVERITY_COLOURS, SEVERITY_LABELS),
         ):
             categories = tuple(

@@ -83,6 +83,7 @@ def test_console_pages_run_under_the_policy(page, live_server, cast, screenshots
     watch.check()
     watch.visit(f"{base}/tickets/new", screenshots / "csp-new-ticket.png")
     watch.visit(f"{base}/audit/", screenshots / "csp-audit.png")
+    watch.visit(f"{base}/dashboard", screenshots / "csp-dashboard.png")  # inline SVG charts, no style
     watch.visit(f"{base}/admin/", screenshots / "csp-admin.png")
     watch.visit(f"{base}/admin/accounts/apikey/add/", screenshots / "csp-admin-apikey.png")
     watch.visit(f"{base}/account/security", screenshots / "csp-security.png")

@@ -56,6 +56,10 @@ def test_dashboard_drills_down_downloads_and_narrows(page, live_server, demo, sc
     expect(page.locator("svg.chart").first).to_be_visible()
     page.screenshot(path=screenshots / "dashboard.png", full_page=True)
     dashboard_url = page.url
+    # The dark theme: the charts' text and axes follow it (currentColor), the palette reads on both.
+    page.get_by_role("button", name="Toggle dark theme").click()
+    page.screenshot(path=screenshots / "dashboard-dark.png", full_page=True)
+    page.get_by_role("button", name="Toggle dark theme").click()
 
     # Each count chart: its first bar's queue lists as many tickets as the bar counts.
     checked = []
