@@ -9,6 +9,7 @@ from socdesk.adminarea import (
     mail_views,
     mailbox_views,
     playbook_views,
+    report_schedule_views,
     routing_views,
     tools,
     views,
@@ -93,4 +94,16 @@ urlpatterns = [
     path("mailboxes/<int:pk>", mailbox_views.mailbox_edit, name="mailbox-edit"),
     path("mailboxes/<int:pk>/test", mailbox_views.mailbox_check, name="mailbox-test"),
     path("mailboxes/<int:pk>/delete", mailbox_views.mailbox_remove, name="mailbox-delete"),
+    # Reports: the scheduled SOC reports.
+    path("reports", report_schedule_views.report_schedules, name="report-schedules"),
+    path("reports/new", report_schedule_views.report_schedule_new, name="report-schedule-new"),
+    path("reports/<int:pk>", report_schedule_views.report_schedule_edit, name="report-schedule-edit"),
+    path(
+        "reports/<int:pk>/preview.pdf",
+        report_schedule_views.report_schedule_preview,
+        name="report-schedule-preview",
+    ),
+    path(
+        "reports/<int:pk>/delete", report_schedule_views.report_schedule_remove, name="report-schedule-delete"
+    ),
 ]

@@ -1,5 +1,6 @@
 """The SOC metrics' storage: one fact row per ticket, daily roll-ups summed from the facts, and the
-journal of tickets whose fact must be recomputed (see socdesk.reports.fold and docs/reports.md).
+journal of tickets whose fact must be recomputed (see socdesk.reports.fold and docs/reports.md); and the
+scheduled SOC reports (see socdesk.reports.report_sending and docs/soc-report.md).
 
 Ids of departments, teams, agents and tickets are plain integers, not foreign keys: a deleted ticket's
 contribution is taken back from its stored fact, and a roll-up outlives the rows it counts. In keys, 0
@@ -9,6 +10,9 @@ stands for "no team" and "no assignee" (a NULL would make every such row distinc
 from __future__ import annotations
 
 from django.db import models
+
+from socdesk.accounts.models import Department, Team
+from socdesk.reports.choices import Frequency
 
 
 class TicketFact(models.Model):
@@ -172,3 +176,31 @@ class DayObservable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} observable {self.observable_id}"
+
+
+class ReportSchedule(models.Model):
+    """A SOC report e-mailed (HTML with the PDF attached) to a list of recipients every week or month.
+
+    The worker claims a due schedule with a conditional UPDATE of `sending_since` (a lease), so two
+    workers never send the same period twice; `last_period_end` is the last day of the period sent last.
+    """
+
+    name = models.CharField(max_length=50, unique=True)
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="report_schedules")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="report_schedules"
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
+    recipients = models.JSONField(default=list)
+    enabled = models.BooleanField(default=True)
+    last_period_end = models.DateField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

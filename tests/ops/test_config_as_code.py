@@ -59,6 +59,7 @@ def test_export_names_objects_and_leaves_secrets_out(configured):
         "filters",
         "banned_senders",
         "kb_categories",
+        "report_schedules",
     ]
     wazuh_filter = data["filters"][0]
     assert wazuh_filter["integration"] == "Wazuh prod"
@@ -284,7 +285,7 @@ def test_version_and_unknown_sections_are_checked(people):
     assert refused("version: 1\nwebhooks: []\n") == [
         "line 2, webhooks: unknown section 'webhooks'; the sections are departments, roles, teams, "
         "schedules, sla_plans, department_sla, custom_forms, help_topics, integrations, mailboxes, "
-        "canned_responses, filters, banned_senders, kb_categories."
+        "playbooks, canned_responses, filters, banned_senders, kb_categories, report_schedules."
     ]
     assert refused("") == ["line 1: the file is empty; start it with `version: 1`."]
 

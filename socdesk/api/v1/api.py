@@ -29,6 +29,7 @@ from socdesk.api.v1 import (
     kb,
     links,
     me,
+    metrics,
     notifications,
     observables,
     saved_searches,
@@ -56,7 +57,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Tickets, threads, saved searches, notifications, alerts, observables, integrations, personal "
-        "tokens and TheHive-compatible alert creation. Authenticate with an API key or personal token "
+        "tokens, TheHive-compatible alert creation and the SOC dashboard's figures (/metrics/now, "
+        "/metrics/period). Authenticate with an API key or personal token "
         "(`X-API-Key: KEY` or `Authorization: Bearer KEY`) or a console session. Errors always have "
         'the shape `{"error": {"code", "message", "fields"}}`. See docs/api.md.'
     ),
@@ -84,6 +86,7 @@ api.add_router("", thehive.router)
 api.add_router("", me.router)
 api.add_router("", canned.router)
 api.add_router("", kb.router)
+api.add_router("", metrics.router)
 
 AUTH_HELP = (
     "Authentication required: send an API key or personal token as X-API-Key: KEY or "

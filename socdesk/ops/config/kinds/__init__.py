@@ -15,6 +15,7 @@ from socdesk.ops.config.kinds.forms import CUSTOM_FORMS
 from socdesk.ops.config.kinds.mail import MAILBOXES
 from socdesk.ops.config.kinds.mail_bans import BANNED_SENDERS
 from socdesk.ops.config.kinds.playbooks import PLAYBOOKS
+from socdesk.ops.config.kinds.reports import REPORT_SCHEDULES
 from socdesk.ops.config.kinds.routing import DEPARTMENT_SLA, HELP_TOPICS, SCHEDULES, SLA_PLANS
 
 KINDS: tuple[Kind, ...] = (
@@ -33,6 +34,7 @@ KINDS: tuple[Kind, ...] = (
     FILTERS,
     BANNED_SENDERS,
     KB_CATEGORIES,
+    REPORT_SCHEDULES,
 )
 
 # What entries may name: every kind, and agents (by username), which the file does not create.
