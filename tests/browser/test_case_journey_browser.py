@@ -169,6 +169,9 @@ def test_report_triage_link_merge_resolve_and_the_requester_sees_the_outcome(
         sign_in(agent, base, "alice", PERSONA_PASSWORD)
         agent.goto(f"{base}/tickets/{report.number}/")
         expect(agent.locator("#tasks-panel [data-progress]")).to_have_text(f"0 of {len(titles)} done")
+        expect(agent.locator(".history-list")).to_contain_text(
+            "as the ticket filter 'Portal phishing reports get the triage playbook' asked"
+        )
         agent.screenshot(path=screenshots / "case-journey-2-playbook.png", full_page=True)
         for title in titles[:3]:
             _tick(agent, title)
