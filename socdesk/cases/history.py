@@ -33,7 +33,8 @@ def _status(event: AuditEvent) -> str:
 def _applied(event: AuditEvent) -> str:
     after = event.after or {}
     name, version, tasks = after.get("name", ""), after.get("version"), after.get("tasks")
-    return f"applied the playbook {name} (version {version}, {tasks} tasks)"
+    text = f"applied the playbook {name} (version {version}, {tasks} tasks)"
+    return f"{text}, as {after['why']} asked" if after.get("why") else text
 
 
 def register() -> None:

@@ -45,7 +45,7 @@ def playbooks_after_create(tickets: list[Ticket], drafts: list[TicketDraft], now
                 if playbook is None:
                     raise ServiceError(f"there is no playbook with id {playbook_id} any more")
                 with transaction.atomic():
-                    playbook_apply(actor=PLAYBOOKS_ACTOR, ticket=ticket, playbook=playbook)
+                    playbook_apply(actor=PLAYBOOKS_ACTOR, ticket=ticket, playbook=playbook, why=why)
             except ServiceError as exc:
                 ticket_note(
                     actor=PLAYBOOKS_ACTOR,

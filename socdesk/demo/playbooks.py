@@ -1,4 +1,5 @@
-"""The demo's playbook: "Phishing triage", applied by a ticket filter to phishing reported by e-mail.
+"""The demo's playbook: "Phishing triage", applied by ticket filters to phishing reported by e-mail and to
+reports sent with the portal's "Report a suspicious e-mail" form.
 
 The demo's own tickets do not get it: their timeline is replayed in the past, and tasks applied at the
 moment of seeding would make their last activity "now" (an analyst applies it by hand to try it).
@@ -13,6 +14,8 @@ from socdesk.routing.models import FilterRule
 from socdesk.routing.services.filters import FilterDefinition, filter_create
 
 PHISHING_TRIAGE = "Phishing triage"
+# The portal form (socdesk/demo/portal_forms.py) whose reports get the playbook too.
+PORTAL_PHISHING_TOPIC = "Report a suspicious e-mail"
 # (title, description, minutes after applying, required, team)
 PHISHING_TASKS = [
     (
@@ -81,14 +84,27 @@ def seed_phishing_playbook(people: People) -> Playbook:
                 ],
             ),
         )
-    if not FilterRule.objects.filter(name__iexact="Phishing reports get the triage playbook").exists():
-        filter_create(
-            actor=SETUP,
-            definition=FilterDefinition(
-                name="Phishing reports get the triage playbook",
-                conditions=[{"field": "subject", "operator": "matches", "value": "(?i)phish"}],
-                actions=[{"type": "apply_playbook", "value": playbook.pk}],
-                channel="email",
-            ),
-        )
+    for definition in phishing_filters(playbook):
+        if not FilterRule.objects.filter(name__iexact=definition.name).exists():
+            filter_create(actor=SETUP, definition=definition)
     return playbook
+
+
+def phishing_filters(playbook: Playbook) -> list[FilterDefinition]:
+    """The ticket filters that apply the playbook: one for e-mail whose subject speaks of phishing, one
+    for the portal's phishing-report form (its tickets are titled "Suspicious e-mail: ...", opened on
+    the web channel, so the e-mail filter never sees them)."""
+    apply = [{"type": "apply_playbook", "value": playbook.pk}]
+    return [
+        FilterDefinition(
+            name="Phishing reports get the triage playbook",
+            conditions=[{"field": "subject", "operator": "matches", "value": "(?i)phish"}],
+            actions=apply,
+            channel="email",
+        ),
+        FilterDefinition(
+            name="Portal phishing reports get the triage playbook",
+            conditions=[{"field": "help_topic", "operator": "equals", "value": PORTAL_PHISHING_TOPIC}],
+            actions=apply,
+        ),
+    ]

@@ -256,15 +256,35 @@ def _walk(reader: _Reader, part: Message, body: _Body, limit: int, depth: int) -
         reader.problem(f"A part of the message could not be read ({type(exc).__name__}); it was left out.")
 
 
+def _attached_message(reader: _Reader, part: Message) -> Message | None:
+    """The message a message/rfc822 part holds. RFC 2046 allows it no transfer encoding but 7bit, 8bit or
+    binary, yet some clients (Python's own email package among them) send it base64: the parser then
+    takes the encoded text for a headerless body, and the forwarded phishing would lose its sender, links
+    and relays. Such a part is decoded and read as a message. (Quoted-printable is not undone: its soft
+    line breaks split the headers as the parser reads them, so what it read cannot be put back.)"""
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if not isinstance(inner, Message):
+        return None
+    if str(part.get("Content-Transfer-Encoding", "")).strip().lower() != "base64":
+        return inner
+    try:
+        letters = re.sub(rb"[^A-Za-z0-9+/]", b"", inner.as_bytes())
+        data = base64.b64decode(letters[: len(letters) - len(letters) % 4], validate=True)
+        return BytesParser(policy=policy.default).parsebytes(data)
+    except Exception:  # a damaged encoding costs the forwarded message's details, not the mail
+        reader.problem("An attached message's base64 encoding could not be undone; it was read as sent.")
+        return inner
+
+
 def _read_part(reader: _Reader, part: Message, body: _Body, limit: int, depth: int) -> None:
     try:
         ctype = part.get_content_type()
     except Exception:
         ctype = "text/plain"
     if ctype == "message/rfc822":
-        payload = part.get_payload()
-        inner = payload[0] if isinstance(payload, list) and payload else None
-        if isinstance(inner, Message):
+        inner = _attached_message(reader, part)
+        if inner is not None:
             body.inner.append(_inner(reader, inner, limit, depth + 1))
         return
     if ctype == "multipart/report" and (part.get_param("report-type") or "") == "delivery-status":

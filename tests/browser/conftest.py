@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
 
@@ -38,3 +41,32 @@ def htmx_settled(page) -> None:
     page.wait_for_function(
         "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+@pytest.fixture
+def axe_check():
+    """Run axe-core (from the axe-playwright-python package, a test dependency) on the current page and
+    fail with its report on any violation."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        message = "axe-playwright-python is not installed (it is in requirements.lock: make install)."
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    axe = Axe()
+
+    def check(page, name: str) -> None:
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        assert results.violations_count == 0, f"axe on the {name} page:\n{results.generate_report()}"
+
+    return check
+
+
+def mailed_link(smtp, address: str) -> str:
+    [(_to, raw)] = [m for m in smtp.messages if address in m[0]]
+    body = message_from_bytes(raw, policy=default).get_body(("plain",)).get_content()
+    return re.search(r"http://\S+/portal/sign-in/\S+", body)[0]

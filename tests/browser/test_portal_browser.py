@@ -4,10 +4,7 @@ read the analyst's reply and answer it. Every portal page passes axe-core's WCAG
 
 from __future__ import annotations
 
-import os
 import re
-from email import message_from_bytes
-from email.policy import default
 
 import pytest
 from playwright.sync_api import expect
@@ -17,37 +14,10 @@ from socdesk.demo.portal_forms import portal_forms_create
 from socdesk.kb.services import article_create
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import ticket_note, ticket_reply
+from tests.browser.conftest import mailed_link
 from tests.portal.conftest import PHISH_EML
 
 pytestmark = pytest.mark.browser
-
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-
-
-@pytest.fixture
-def axe_check():
-    """Run axe-core (from the axe-playwright-python package, a test dependency) on the current page and
-    fail with its report on any violation."""
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:
-        message = "axe-playwright-python is not installed (it is in requirements.lock: make install)."
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    axe = Axe()
-
-    def check(page, name: str) -> None:
-        results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-        assert results.violations_count == 0, f"axe on the {name} page:\n{results.generate_report()}"
-
-    return check
-
-
-def mailed_link(smtp, address: str) -> str:
-    [(_to, raw)] = [m for m in smtp.messages if address in m[0]]
-    body = message_from_bytes(raw, policy=default).get_body(("plain",)).get_content()
-    return re.search(r"http://\S+/portal/sign-in/\S+", body)[0]
 
 
 @pytest.mark.parametrize(("size", "width", "height"), [("phone", 390, 844), ("desktop", 1280, 900)])

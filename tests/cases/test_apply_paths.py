@@ -8,6 +8,7 @@ import pytest
 
 from socdesk.accounts.services import apikey_create
 from socdesk.alerts.models import Integration
+from socdesk.audit.models import AuditEvent
 from socdesk.cases.models import PlaybookRun, Task
 from socdesk.cases.selectors import ticket_tasks
 from socdesk.cases.services import PlaybookDefinition, TemplateDefinition, playbook_create
@@ -15,6 +16,7 @@ from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.mail.inbound import mail_receive
 from socdesk.routing.services.topics import TopicDefinition, help_topic_create
+from socdesk.tickets.history import describe_event
 from socdesk.tickets.models import ThreadEntry, Ticket
 from socdesk.tickets.services import ticket_create
 from tests.alerts.conftest import sample
@@ -40,6 +42,13 @@ def test_a_filter_applies_a_playbook_to_a_reported_email(people):
     ticket = mail_receive(PHISHING_MAIL, actor=Actor.system("mail:pipe"), channel="pipe").ticket
     run = PlaybookRun.objects.get(ticket=ticket)
     assert (run.playbook, run.version.number, run.applied_by) == (playbook, 1, "playbooks")
+    # The history (and the audit event) say which filter asked for it.
+    event = AuditEvent.objects.get(action="playbook.applied")
+    assert event.after["why"] == "the ticket filter 'Phishing reports'"
+    assert describe_event(event) == (
+        "applied the playbook Phishing triage (version 1, 3 tasks), "
+        "as the ticket filter 'Phishing reports' asked"
+    )
     assert [t.title for t in ticket_tasks(ticket)][:2] == [
         "Collect the reported message",
         "Check sender authentication",

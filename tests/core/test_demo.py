@@ -214,3 +214,35 @@ def test_demo_seeds_the_phishing_triage_playbook_and_the_filter_that_applies_it(
     ticket = mail_receive(raw, actor=Actor.system("mail:pipe"), channel="pipe").ticket
     tasks = list(ticket_tasks(ticket))
     assert len(tasks) == 6 and tasks[0].team.name == "Tier 1"
+
+
+def test_the_demo_gives_the_playbook_to_phishing_reported_in_the_portal_too(client, settings):
+    """The portal's report form opens web tickets titled "Suspicious e-mail: ...": the e-mail filter never
+    sees them, so the demo has a second filter on that help topic."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from socdesk.cases.selectors import ticket_tasks
+    from socdesk.routing.models import HelpTopic
+    from tests.portal.conftest import PHISH_EML, sign_in
+
+    _demo(tickets=10)
+    settings.SOCDESK_PORTAL_DOMAINS = ["northwind.example"]
+    sign_in(client, "pat@northwind.example")
+    topic = HelpTopic.objects.get(name="Report a suspicious e-mail")
+    response = client.post(
+        f"/portal/report/{topic.pk}",
+        {
+            "subject": "",
+            "body": "Looks odd.",
+            "cf_clicked_link": "No",
+            "eml": SimpleUploadedFile("invoice.eml", PHISH_EML.read_bytes(), content_type="message/rfc822"),
+            "website": "",
+        },
+    )
+    assert response.status_code == 302, response.content[:300]
+    ticket = Ticket.objects.get(requester__email="pat@northwind.example")
+    assert ticket.source == Source.WEB
+    assert [t.title for t in ticket_tasks(ticket)][:2] == [
+        "Collect the reported message",
+        "Check sender authentication",
+    ]

@@ -117,7 +117,12 @@ INNER_RECEIVED = [
 ]
 
 
-def forwarded() -> bytes:
+def forwarded_inner() -> bytes:
+    """The phishing message that `forwarded` carries, as bytes."""
+    return _phishing().as_bytes()
+
+
+def _phishing() -> EmailMessage:
     inner = EmailMessage()
     for value in INNER_RECEIVED:
         inner["Received"] = value
@@ -131,6 +136,11 @@ def forwarded() -> bytes:
     inner["Subject"] = "Verify your account"
     inner["Message-ID"] = "<phish-1@attacker.example>"
     inner.set_content("Click hxxps://bank-secure-login[.]com/verify now.\n")
+    return inner
+
+
+def forwarded() -> bytes:
+    inner = _phishing()
     outer = _headers(MIMEMultipart("mixed"), subject="Fwd: Verify your account")
     outer.attach(MIMEText("Reporting this one.\n", "plain", "utf-8"))
     outer.attach(MIMEMessage(inner))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -128,6 +129,40 @@ def test_forwarded_message_rfc822_with_received_chain_and_authentication_results
     assert inner.text == "Click hxxps://bank-secure-login[.]com/verify now."
     assert inner.message_id == "phish-1@attacker.example"
     assert parsed.problems == ()
+
+
+def test_forwarded_message_sent_base64_encoded_is_decoded_and_read():
+    # RFC 2046 forbids encoding a message/rfc822 part, but some clients (Python's own email package among
+    # them) send it base64: read as sent, the phishing lost its sender, relays and links.
+    inner = corpus.forwarded_inner()
+    encoded = base64.encodebytes(inner)
+    raw = (
+        b"From: Ann Analyst <ann.analyst@example.com>\r\nTo: help@soc.example.com\r\n"
+        b"Subject: Fwd: Verify your account\r\nMessage-ID: <fwd-enc@example.com>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
+        b"Reporting this one.\r\n--b\r\nContent-Type: message/rfc822\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded + b"\r\n--b--\r\n"
+    )
+    parsed = parse_message(raw)
+    assert parsed.text == "Reporting this one."
+    (found,) = parsed.inner
+    assert (found.from_address, found.subject) == ("security@bank-secure.example.com", "Verify your account")
+    assert found.received_ips == ("198.51.100.23", "10.1.2.3", "2001:db8::25")
+    assert found.text == "Click hxxps://bank-secure-login[.]com/verify now."
+    assert parsed.problems == ()
+
+
+def test_forwarded_message_with_damaged_base64_keeps_the_mail_and_says_so():
+    raw = (
+        b"From: ann@example.com\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
+        b"Look.\r\n--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"@@@\r\n--b--\r\n"
+    )
+    parsed = parse_message(raw)
+    assert parsed.text == "Look."
+    (found,) = parsed.inner
+    assert found.from_address == ""
 
 
 def test_eml_attachment_is_an_attachment_and_an_inner_message():

@@ -252,3 +252,26 @@ def test_the_api_lists_tickets_by_help_topic_with_the_same_filter(people):
     )
     assert r.status_code == 200, r.content
     assert [names[t["number"]] for t in r.json()["items"]] == ["phish"]
+
+
+def test_the_panel_names_a_form_once_when_it_is_named_like_its_topic(people):
+    """The demo's portal forms are named like their topics: "Report a suspicious e-mail · Report a
+    suspicious e-mail" said it twice; a form named otherwise is still shown after its topic."""
+    from socdesk.demo.portal_forms import portal_forms_create
+
+    portal_forms_create({"SOC": people.soc, "IT Help Desk": people.it})
+    topic = HelpTopic.objects.get(name="Report a suspicious e-mail")
+    ticket = ticket_create(
+        actor=Actor.for_agent(people.alice),
+        subject="Odd mail",
+        department=people.soc,
+        body="x",
+        help_topic=topic.pk,
+    )
+    alice = client_for(people.alice)
+    panel = alice.get(f"/tickets/{ticket.number}/custom-fields").content.decode()
+    assert '<h2 id="custom-fields-title">Report a suspicious e-mail</h2>' in panel
+    setup = incident_topic(people)
+    other = topic_ticket(people, setup.topic, host_ip="10.0.0.1")
+    panel = client_for(people.bob).get(f"/tickets/{other.number}/custom-fields").content.decode()
+    assert '<h2 id="custom-fields-title">Phishing <span class="muted">· ' in panel

@@ -233,10 +233,12 @@ def playbook_delete(*, actor: Actor, playbook: Playbook) -> None:
 
 
 @transaction.atomic
-def playbook_apply(*, actor: Actor, ticket: Ticket, playbook: Playbook) -> PlaybookRun:
+def playbook_apply(*, actor: Actor, ticket: Ticket, playbook: Playbook, why: str = "") -> PlaybookRun:
     """Add the playbook's current tasks to the ticket, once: applying it again is refused.
 
     Due times count from now; a template's team is kept only when it belongs to the ticket's department.
+    `why` says what asked for it when no agent did (e.g. "the ticket filter 'Phishing reports'"): it is in
+    the audit event and the ticket's history, so an analyst sees where the checklist came from.
     """
     ticket = lock_ticket(ticket)
     require_edit(actor, ticket)
@@ -302,6 +304,7 @@ def playbook_apply(*, actor: Actor, ticket: Ticket, playbook: Playbook) -> Playb
             "name": playbook.name,
             "version": version.number,
             "tasks": len(templates),
+            **({"why": why} if why else {}),
         },
     )
     return run
