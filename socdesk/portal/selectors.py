@@ -19,7 +19,6 @@ from socdesk.tickets.choices import EntryKind
 from socdesk.tickets.models import Attachment, Collaborator, ThreadEntry, Ticket
 from socdesk.tickets.selectors import ticket_get_from, ticket_thread
 
-PUBLIC_KINDS = (EntryKind.MESSAGE, EntryKind.REPLY)
 # A custom field with this name turns a form into "report a suspicious e-mail": the portal asks for the
 # message (a .eml file, or its headers and body pasted into this field) and reads it like forwarded mail.
 SUSPICIOUS_EMAIL_FIELD = "suspicious_email"
@@ -36,15 +35,24 @@ def ticket_get_for_contact(contact: Contact, number: str) -> Ticket:
     return ticket_get_from(tickets_of_contact(contact), number)
 
 
-def public_thread(ticket: Ticket) -> QuerySet[ThreadEntry]:
-    """The requester-visible thread: their messages and the agents' replies, with attachments."""
-    return ticket_thread(ticket, include_internal=False).filter(kind__in=PUBLIC_KINDS)
+def _shown_to(contact: Contact) -> Q:
+    """What of a thread one person sees: the agents' replies and their own messages. Other people's
+    messages stay out: a colleague copied on the ticket, or the reporter of a duplicate merged into it,
+    wrote to the SOC, not to them."""
+    return Q(kind=EntryKind.REPLY) | Q(kind=EntryKind.MESSAGE, author_contact=contact)
+
+
+def public_thread(ticket: Ticket, contact: Contact) -> QuerySet[ThreadEntry]:
+    """The thread as `contact` sees it in the portal (see _shown_to), with attachments."""
+    return ticket_thread(ticket, include_internal=False).filter(_shown_to(contact))
 
 
 def public_attachment_get(contact: Contact, number: str, attachment_id: int) -> Attachment:
-    """A file of a public entry of the contact's ticket; NotFound otherwise (a note's file too)."""
+    """A file of an entry the contact sees on their ticket; NotFound otherwise (a note's file, another
+    person's message's file)."""
     ticket = ticket_get_for_contact(contact, number)
-    found = Attachment.objects.filter(pk=attachment_id, entry__ticket=ticket, entry__kind__in=PUBLIC_KINDS)
+    shown = ThreadEntry.objects.filter(ticket=ticket).filter(_shown_to(contact)).values("pk")
+    found = Attachment.objects.filter(pk=attachment_id, entry__in=shown)
     attachment = found.first()
     if attachment is None:
         raise NotFound("That file was not found.")

@@ -202,7 +202,7 @@ def ticket(request: HttpRequest, number: str) -> HttpResponse:
                 return redirect("portal:ticket", number=found.number)
         else:
             status = 400
-    context = {"ticket": found, "entries": selectors.public_thread(found), "form": form}
+    context = {"ticket": found, "entries": selectors.public_thread(found, contact), "form": form}
     return render(request, "portal/ticket.html", context, status=status)
 
 

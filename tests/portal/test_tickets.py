@@ -145,3 +145,33 @@ def test_a_refused_reply_writes_nothing_and_says_why(dana, dana_ticket, people, 
     empty = dana.post(f"/portal/tickets/{dana_ticket.number}", {"body": "  "})
     assert empty.status_code == 400 and b"Write a message or attach a file." in empty.content
     assert ThreadEntry.objects.count() == entries
+
+
+def test_people_on_one_ticket_see_the_replies_and_their_own_messages_not_each_others(
+    client, dana_ticket, people
+):
+    """A colleague copied on the ticket, or the reporter of a duplicate merged into it, wrote to the SOC:
+    neither sees the other's messages (nor their files) in the portal; both see the agents' replies."""
+    collaborator_add(actor=Actor.for_agent(people.alice), ticket=dana_ticket, email="erin@example.test")
+    sign_in(client, "erin@example.test")
+    upload = SimpleUploadedFile("erin-evidence.txt", b"erin's file")
+    assert (
+        client.post(
+            f"/portal/tickets/{dana_ticket.number}",
+            {"body": "ERIN-WROTE: the same mail reached me.", "attachments": upload},
+        ).status_code
+        == 302
+    )
+    erin_page = client.get(f"/portal/tickets/{dana_ticket.number}").content.decode()
+    assert "ERIN-WROTE" in erin_page and "we are looking at it" in erin_page
+    assert "It asked again." not in erin_page  # Dana's message
+    erin_file = ThreadEntry.objects.get(body__startswith="ERIN-WROTE").attachments.get()
+    dana_message = ThreadEntry.objects.get(body="It asked again.")
+
+    client.post("/portal/sign-out")
+    sign_in(client, "dana@example.test")
+    dana_page = client.get(f"/portal/tickets/{dana_ticket.number}").content.decode()
+    assert "It asked again." in dana_page and "we are looking at it" in dana_page
+    assert "ERIN-WROTE" not in dana_page and "erin-evidence" not in dana_page
+    assert client.get(f"/portal/tickets/{dana_ticket.number}/files/{erin_file.pk}").status_code == 404
+    assert dana_message.author_contact.email == "dana@example.test"
