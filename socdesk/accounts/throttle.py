@@ -76,7 +76,11 @@ class Reservation:
     def _release(self) -> None:
         window = settings.LOGIN_FAILURE_WINDOW
         for key in self.keys:
-            counter_add(key, -1, timeout=window)
+            # A sign-in deletes its counter while refused attempts may still be giving theirs back, and
+            # a cache's "exists, then decrement" can then recreate it at -1 with no expiry: a later guess
+            # would get a free check. Below zero, the counter is dropped (the next attempt restarts it).
+            if counter_add(key, -1, timeout=window) < 0:
+                cache.delete(key)
 
 
 def login_attempt(username: str, ip: str | None) -> Reservation:

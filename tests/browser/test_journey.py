@@ -70,7 +70,7 @@ def test_journey_from_login_to_resolution(page, live_server, cast, screenshots):
     assert Path(download.path()).read_bytes() == stager
 
     # Assign to bob.
-    page.get_by_label("Assignee").select_option(label="Bob")
+    page.get_by_label("Assignee", exact=True).select_option(label="Bob")
     page.get_by_role("button", name="Assign").click()
     expect(page.locator(".facts")).to_contain_text("Bob")
 

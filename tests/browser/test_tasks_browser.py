@@ -59,7 +59,7 @@ def test_checklist_and_my_tasks(page, live_server, cast, screenshots, width, hei
 
     # Add a task for bob, then move it up with the keyboard.
     panel.get_by_label("New task").fill("Tell Pat the outcome")
-    panel.get_by_label("Assignee").select_option(label="Bob")
+    panel.get_by_label("Task assignee").select_option(label="Bob")
     panel.get_by_role("button", name="Add task").click()
     htmx_settled(page)
     panel = page.locator("#tasks-panel")
