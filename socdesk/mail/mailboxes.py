@@ -22,11 +22,11 @@ from socdesk.accounts.models import Department
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.names import machine_name_clean
 from socdesk.core.text import clean_text
 from socdesk.mail.models import AfterImport, Mailbox, MailboxSecurity
 from socdesk.routing.models import HelpTopic
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 HOST = re.compile(r"^[A-Za-z0-9.:\[\]_-]{1,253}$")
 MIN_INTERVAL, MAX_INTERVAL = 30, 7 * 24 * 3600
 MAX_BATCH = 10_000
@@ -64,18 +64,9 @@ def _refuse(message: str, field: str) -> ServiceError:
 
 def _validate(definition: MailboxDefinition, instance: Mailbox | None) -> dict[str, Any]:
     """The cleaned values to store, or a ServiceError naming the field and what to do."""
-    name = definition.name.strip().lower()
-    if not NAME.match(name):
-        raise _refuse(
-            f"Mailbox name {definition.name!r} is not usable: use 1 to 50 lower-case letters, digits, '-' or "
-            "'_', starting with a letter or digit (e.g. soc-inbox).",
-            "name",
-        )
-    taken = Mailbox.objects.filter(name=name)
-    if instance is not None:
-        taken = taken.exclude(pk=instance.pk)
-    if taken.exists():
-        raise _refuse(f"A mailbox named {name!r} already exists.", "name")
+    name = machine_name_clean(
+        definition.name, taken=Mailbox.objects.all(), instance=instance, what="Mailbox", example="soc-inbox"
+    )
     address = definition.address.strip().lower()
     try:
         validate_email(address)

@@ -19,11 +19,11 @@ from socdesk.accounts.models import Department, Team
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.names import machine_name_clean
 from socdesk.reports.choices import Frequency
 from socdesk.reports.models import ReportSchedule
 from socdesk.reports.periods import last_complete
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_RECIPIENTS = 50
 
 
@@ -50,18 +50,13 @@ def recipients_parse(text: str) -> list[str]:
 
 def _validate(definition: ScheduleDefinition, instance: ReportSchedule | None) -> dict[str, Any]:
     """The cleaned values to store, or a ServiceError naming the field and what to do."""
-    name = definition.name.strip().lower()
-    if not NAME.match(name):
-        raise _refuse(
-            f"Schedule name {definition.name!r} is not usable: use 1 to 50 lower-case letters, digits, "
-            "'-' or '_', starting with a letter or digit (e.g. soc-weekly).",
-            "name",
-        )
-    taken = ReportSchedule.objects.filter(name=name)
-    if instance is not None:
-        taken = taken.exclude(pk=instance.pk)
-    if taken.exists():
-        raise _refuse(f"A scheduled report named {name!r} already exists.", "name")
+    name = machine_name_clean(
+        definition.name,
+        taken=ReportSchedule.objects.all(),
+        instance=instance,
+        what="Scheduled report",
+        example="soc-weekly",
+    )
     if definition.department is None:
         raise _refuse("Choose the department the report is about.", "department")
     team = definition.team
