@@ -157,6 +157,14 @@ def test_first_sign_in_creates_the_contact_and_signs_into_the_portal_only(client
     assert AuditEvent.objects.filter(action="portal.signed_in", target_id=str(contact.pk)).count() == 2
 
 
+def test_the_page_to_return_to_is_a_portal_page_of_this_site_or_the_portal_home(client, portal_sso):
+    response = sso_round_trip(client, "dana", start="/portal/sso/start?next=https://evil.example/portal/")
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+    client.cookies.clear()
+    response = sso_round_trip(client, "dana", start="/portal/sso/start?next=/tickets/")
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+
+
 def test_the_token_name_fills_an_empty_name_and_never_overwrites_one(client, portal_sso):
     setup = Actor.system("test-setup")
     nameless = contact_get_or_create(actor=setup, email="dana@northwind.example")
