@@ -423,6 +423,21 @@ SOCDESK_PORTAL_LIMIT_WINDOW = env_int("SOCDESK_PORTAL_LIMIT_WINDOW", 3600)
 SOCDESK_PORTAL_DOMAINS = [d.lower().lstrip("@") for d in env_list("SOCDESK_PORTAL_DOMAINS")]
 # How long a requester stays signed in to the portal (its own cookie, never the agents' session).
 SOCDESK_PORTAL_SESSION_AGE = env_int("SOCDESK_PORTAL_SESSION_AGE", 8 * 3600)
+# Requesters' single sign-on: an OpenID provider of their own, apart from the agents' (SOCDESK_OIDC_*).
+SOCDESK_PORTAL_OIDC_PROVIDER_NAME = env_str("SOCDESK_PORTAL_OIDC_PROVIDER_NAME", "single sign-on")
+SOCDESK_PORTAL_OIDC_ISSUER = env_str("SOCDESK_PORTAL_OIDC_ISSUER").rstrip("/")
+SOCDESK_PORTAL_OIDC_CLIENT_ID = env_str("SOCDESK_PORTAL_OIDC_CLIENT_ID")
+SOCDESK_PORTAL_OIDC_CLIENT_SECRET = env_secret("SOCDESK_PORTAL_OIDC_CLIENT_SECRET")
+SOCDESK_PORTAL_OIDC_SCOPES = env_str("SOCDESK_PORTAL_OIDC_SCOPES", "openid email profile")
+SOCDESK_PORTAL_OIDC_SIGN_ALGO = env_str("SOCDESK_PORTAL_OIDC_SIGN_ALGO", "RS256")
+# Empty: any address the provider has verified; else only addresses at these domains.
+SOCDESK_PORTAL_OIDC_DOMAINS = [d.lower().lstrip("@") for d in env_list("SOCDESK_PORTAL_OIDC_DOMAINS")]
+SOCDESK_PORTAL_OIDC_ENABLED = bool(SOCDESK_PORTAL_OIDC_CLIENT_ID)
+if SOCDESK_PORTAL_OIDC_ENABLED and not SOCDESK_PORTAL_OIDC_ISSUER:
+    raise ImproperlyConfigured(
+        "SOCDESK_PORTAL_OIDC_CLIENT_ID is set but SOCDESK_PORTAL_OIDC_ISSUER is not: the portal's single "
+        "sign-on finds its provider's endpoints and keys from the issuer's discovery document."
+    )
 # At most this many auto-responses to one address per hour (a loop or a flood stops there); 0: none at all.
 SOCDESK_MAIL_AUTORESPONSE_LIMIT = env_int("SOCDESK_MAIL_AUTORESPONSE_LIMIT", 5)
 

@@ -2,15 +2,15 @@
 state and nonce), endpoints from the issuer's discovery document, and the agent found, created and given
 its department roles by socdesk.accounts.directory.
 
-What we add to the library: discovery (it wants every endpoint spelled out), the ID token's issuer and
-audience checked (it checks neither), and a page a person can act on for every refusal (it redirects
+What we add to the library: discovery (it wants every endpoint spelled out), the ID token checked by
+`oidc_tokens.id_token_claims` (the check the requesters' portal sign-in uses too; the library checks
+neither issuer nor audience), and a page a person can act on for every refusal (it redirects
 to one fixed URL, or answers a bare 400 on a forged state or nonce), each refusal audited.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 import requests
@@ -28,6 +28,14 @@ from socdesk.accounts.directory import (
     directory_sign_in,
     record_sign_in_refused,
 )
+from socdesk.accounts.oidc_tokens import (
+    ProviderUnavailable,
+    discovered_endpoint,
+    id_token_claims,
+)
+from socdesk.accounts.oidc_tokens import (
+    forget_discovery as forget_discovery,  # re-exported: tests start a provider per session
+)
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor, client_ip
 
@@ -39,12 +47,6 @@ _ENDPOINT_SETTINGS = {
     "userinfo_endpoint": "OIDC_OP_USER_ENDPOINT",
     "jwks_uri": "OIDC_OP_JWKS_ENDPOINT",
 }
-_discovered: dict[str, dict[str, Any]] = {}
-_discovery_lock = threading.Lock()
-
-
-class ProviderUnavailable(Exception):
-    """The identity provider could not be reached or answered something unusable."""
 
 
 def endpoint(name: str) -> str:
@@ -52,34 +54,7 @@ def endpoint(name: str) -> str:
     explicit: str = getattr(settings, _ENDPOINT_SETTINGS[name], "")
     if explicit:
         return explicit
-    issuer: str = settings.SOCDESK_OIDC_ISSUER
-    with _discovery_lock:
-        if issuer not in _discovered:
-            _discovered[issuer] = _discover(issuer)
-    value = _discovered[issuer].get(name)
-    if not isinstance(value, str) or not value:
-        raise ProviderUnavailable(f"The discovery document of {issuer} has no {name}.")
-    return value
-
-
-def _discover(issuer: str) -> dict[str, Any]:
-    url = f"{issuer}/.well-known/openid-configuration"
-    try:
-        response = requests.get(url, timeout=settings.OIDC_TIMEOUT)
-        response.raise_for_status()
-        document = response.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise ProviderUnavailable(f"Fetching {url} failed: {exc}") from exc
-    if not isinstance(document, dict) or document.get("issuer", "").rstrip("/") != issuer:
-        # A document for another issuer would let that issuer's tokens in (OpenID Connect Discovery 4.3).
-        raise ProviderUnavailable(f"{url} names the issuer {document.get('issuer')!r}, not {issuer!r}.")
-    return document
-
-
-def forget_discovery() -> None:
-    """Drop the cached discovery documents (tests start a new provider on a new port)."""
-    with _discovery_lock:
-        _discovered.clear()
+    return discovered_endpoint(settings.SOCDESK_OIDC_ISSUER, name, timeout=settings.OIDC_TIMEOUT)
 
 
 def _lazy_endpoint(name: str) -> property:
@@ -110,18 +85,18 @@ class DirectoryOIDCBackend(OIDCAuthenticationBackend):
         return super().authenticate(request, **kwargs)
 
     def verify_token(self, token: str, **kwargs: Any) -> Any:
-        payload = super().verify_token(token, **kwargs)
         if "nonce" not in kwargs:
-            return payload  # a signed userinfo answer, not the ID token
-        issuer = settings.SOCDESK_OIDC_ISSUER
-        if issuer and str(payload.get("iss", "")).rstrip("/") != issuer:
-            raise SuspiciousOperation(f"The ID token was issued by {payload.get('iss')!r}, not {issuer!r}.")
-        audience = payload.get("aud")
-        audiences = audience if isinstance(audience, list) else [audience]
-        if self.OIDC_RP_CLIENT_ID not in audiences:
-            raise SuspiciousOperation("The ID token was issued for another client (aud).")
-        self._id_claims = payload
-        return payload
+            return super().verify_token(token, **kwargs)  # a signed userinfo answer, not the ID token
+        return id_token_claims(
+            token,
+            issuer=settings.SOCDESK_OIDC_ISSUER or None,
+            client_id=self.OIDC_RP_CLIENT_ID,
+            client_secret=self.OIDC_RP_CLIENT_SECRET,
+            nonce=kwargs["nonce"],
+            jwks_uri=self.OIDC_OP_JWKS_ENDPOINT,
+            algorithm=self.OIDC_RP_SIGN_ALGO,
+            timeout=settings.OIDC_TIMEOUT,
+        )
 
     def get_or_create_user(self, access_token: str, id_token: str, payload: Any) -> Any:
         claims = {**payload, **self.get_userinfo(access_token, id_token, payload)}

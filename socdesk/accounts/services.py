@@ -493,6 +493,28 @@ def contact_get_or_create(*, actor: Actor, email: str, name: str = "", phone: st
     return contact
 
 
+def contact_name_fill(*, actor: Actor, contact: Contact, name: str) -> Contact:
+    """Give a contact who has no name yet this one; a name they already have is never overwritten.
+    Audited as `contact.updated` when it changes."""
+    name = clean_text(name).strip()[:150]  # Contact.name.max_length
+    if not name or contact.name:
+        return contact
+    with transaction.atomic():
+        # Conditional on the name still being empty: a name set meanwhile (by the person) wins.
+        if Contact.objects.filter(pk=contact.pk, name="").update(name=name):
+            contact.name = name
+            record(
+                actor=actor,
+                action="contact.updated",
+                target=contact,
+                before={"name": ""},
+                after={"name": name},
+            )
+        else:
+            contact.refresh_from_db(fields=["name"])
+    return contact
+
+
 API_KEY_PREFIX = "sdk_"
 
 

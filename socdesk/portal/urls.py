@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from socdesk.portal import views
+from socdesk.portal import sso_views, views
 
 app_name = "portal"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("sign-in", views.sign_in, name="sign-in"),
     path("sign-in/<str:secret>", views.link, name="link"),
     path("sign-out", views.sign_out, name="sign-out"),
+    path("sso/start", sso_views.sso_start, name="sso-start"),
+    path("sso/callback", sso_views.sso_callback, name="sso-callback"),
     path("report/<int:topic_id>", views.report, name="report"),
     path("report/<int:topic_id>/articles", views.articles_suggested, name="articles-suggested"),
     path("articles/<int:pk>", views.article, name="article"),

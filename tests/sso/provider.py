@@ -35,6 +35,10 @@ class Provider:
         """Create or update a user at the provider, with exactly these groups."""
         _admin(self.env, "user", username, password, email, *groups)
 
+    def client(self, client_id: str, client_secret: str, *redirect_uris: str) -> None:
+        """Register (or update) another client at the provider, with these redirect URIs."""
+        _admin(self.env, "client", client_id, client_secret, *redirect_uris)
+
     def stop(self) -> None:
         self.process.terminate()
         try:

@@ -1,7 +1,9 @@
 """Set up and change the test provider's data from the test: `python -m tests.sso.op.admin COMMAND ...`.
 
 setup CLIENT_ID CLIENT_SECRET REDIRECT_URI   migrate, make a signing key and register SOCdesk as a client
+client CLIENT_ID CLIENT_SECRET REDIRECT_URI...   register (or update) another client, e.g. the portal's
 user USERNAME PASSWORD EMAIL [GROUP ...]     create or update a user and set its groups exactly
+                                             (the group `unverified-email` makes its e-mail unverified)
 """
 
 import os
@@ -31,6 +33,19 @@ def main(argv: list[str]) -> None:
                 "client_secret": client_secret,
                 "require_consent": False,
                 "_redirect_uris": redirect_uri,
+            },
+        )
+        client.response_types.set([ResponseType.objects.get(value="code")])
+    elif command == "client":
+        client_id, client_secret, *redirect_uris = args
+        client, _ = Client.objects.update_or_create(
+            client_id=client_id,
+            defaults={
+                "name": client_id,
+                "client_type": "confidential",
+                "client_secret": client_secret,
+                "require_consent": False,
+                "_redirect_uris": "\n".join(redirect_uris),
             },
         )
         client.response_types.set([ResponseType.objects.get(value="code")])

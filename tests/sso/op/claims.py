@@ -9,7 +9,8 @@ def userinfo(claims, user):
     claims["family_name"] = user.last_name
     claims["preferred_username"] = user.username
     claims["email"] = user.email
-    claims["email_verified"] = True
+    # A user in the group `unverified-email` stands for an account whose address the provider never checked.
+    claims["email_verified"] = not user.groups.filter(name="unverified-email").exists()
     return claims
 
 
