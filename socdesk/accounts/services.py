@@ -493,6 +493,42 @@ def contact_get_or_create(*, actor: Actor, email: str, name: str = "", phone: st
     return contact
 
 
+CONTACT_NAME_MAX = 150
+
+
+@transaction.atomic
+def contact_name_set(*, actor: Actor, contact: Contact, name: str) -> Contact:
+    """Set the name a requester goes by (from the portal: their own); an empty name clears it. Refused,
+    nothing written, for a name too long or one with an address's characters. Audited when it changes."""
+    name = " ".join(clean_text(name or "").split())
+    if len(name) > CONTACT_NAME_MAX:
+        raise ServiceError(
+            f"Your name can have at most {CONTACT_NAME_MAX} characters; this one has {len(name)}.",
+            fields={"name": "too_long"},
+        )
+    # Agents read the name beside the address ("Dana <dana@example.test>"), in the console and in mail
+    # headers: a name that carries an address could pass for someone else.
+    if any(c in name for c in "@<>"):
+        raise ServiceError(
+            "Write your name without an e-mail address or the characters @, < and >.",
+            fields={"name": "invalid"},
+        )
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if contact.name == name:
+        return contact
+    before = contact.name
+    contact.name = name
+    contact.save(update_fields=["name"])
+    record(
+        actor=actor,
+        action="contact.renamed",
+        target=contact,
+        before={"name": before},
+        after={"name": name, "email": contact.email},
+    )
+    return contact
+
+
 API_KEY_PREFIX = "sdk_"
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("sign-in", views.sign_in, name="sign-in"),
     path("sign-in/<str:secret>", views.link, name="link"),
     path("sign-out", views.sign_out, name="sign-out"),
+    path("profile", views.profile, name="profile"),
     path("report/<int:topic_id>", views.report, name="report"),
     path("report/<int:topic_id>/articles", views.articles_suggested, name="articles-suggested"),
     path("articles/<int:pk>", views.article, name="article"),
