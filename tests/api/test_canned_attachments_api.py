@@ -122,8 +122,11 @@ def test_wrong_keys_are_refused_and_write_nothing(people, soc_response, alice_ap
     # An agent's token without the admin scope (alice is no administrator): 403.
     forbidden = upload(alice_api, soc_response.pk, ("note.txt", NOTE))
     assert forbidden.status_code == 403
+    assert forbidden.json()["error"]["message"] == "This API key lacks the admin scope."
     # No key, and a key that does not exist: 401.
-    assert upload(anon, soc_response.pk, ("note.txt", NOTE)).status_code == 401
+    unauthorised = upload(anon, soc_response.pk, ("note.txt", NOTE))
+    assert unauthorised.status_code == 401
+    assert unauthorised.json()["error"]["code"] == "unauthorized"
     assert upload(ApiClient("sdk_nope_secret"), soc_response.pk, ("note.txt", NOTE)).status_code == 401
     assert anon.get(f"canned-responses/{soc_response.pk}/attachments").status_code == 401
     assert nothing_written(NOTE)
@@ -136,7 +139,9 @@ def test_another_departments_response_is_not_found_and_untouched(people, soc_res
     # An administrators' key of the IT department: SOC's response is out of its sight.
     key = apikey_create(actor=SETUP, name="it-admin", scopes=["admin"], department=people.it)[1]
     it_admin = ApiClient(key)
-    assert upload(it_admin, soc_response.pk, ("note.txt", NOTE)).status_code == 404
+    hidden = upload(it_admin, soc_response.pk, ("note.txt", NOTE))
+    assert hidden.status_code == 404
+    assert hidden.json()["error"]["message"] == "There is no such canned response."
     gone = it_admin.delete(f"canned-responses/{soc_response.pk}/attachments/{added['id']}")
     assert gone.status_code == 404
     assert list(CannedAttachment.objects.values_list("filename", flat=True)) == ["guide.pdf"]
