@@ -153,8 +153,9 @@ def _other_end(link: TicketLink, ticket: Ticket) -> int:
 
 
 def _links_plan(source: Ticket, target: Ticket) -> tuple[list[TicketLink], list[TicketLink]]:
-    """(links that can move, links that would double one of the survivor's); parent loops are found
-    only while moving, once the rows before them have moved."""
+    """(links that can move, links dropped: the survivor is linked to that ticket already, or it would
+    get a second parent incident); parent loops are found only while moving, once the rows before them
+    have moved."""
     linked = {
         _other_end(link, target)
         for link in TicketLink.objects.filter(Q(from_ticket=target) | Q(to_ticket=target))
@@ -177,8 +178,11 @@ def _links_describe(source: Ticket, target: Ticket) -> str | None:
     moving, dropping = _links_plan(source, target)
     if not moving and not dropping:
         return None
-    words = plural(len(moving), "link")
-    return f"{words} ({len(dropping)} dropped: {target.number} has them already)" if dropping else words
+    parts = [plural(len(moving), "link")] if moving else []
+    if dropping:
+        dropped = plural(len(dropping), "link")
+        parts.append(f"{dropped} dropped ({target.number} has that link or a parent incident already)")
+    return ", ".join(parts)
 
 
 def _link_row(link: TicketLink) -> dict[str, Any]:
