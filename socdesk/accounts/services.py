@@ -493,26 +493,55 @@ def contact_get_or_create(*, actor: Actor, email: str, name: str = "", phone: st
     return contact
 
 
-def contact_name_fill(*, actor: Actor, contact: Contact, name: str) -> Contact:
-    """Give a contact who has no name yet this one; a name they already have is never overwritten.
-    Audited as `contact.updated` when it changes."""
-    name = clean_text(name).strip()[:150]  # Contact.name.max_length
-    if not name or contact.name:
+CONTACT_NAME_MAX = 150
+
+
+@transaction.atomic
+def contact_name_set(*, actor: Actor, contact: Contact, name: str, only_if_empty: bool = False) -> Contact:
+    """Set the name a requester goes by (from the portal: their own); an empty name clears it. Refused,
+    nothing written, for a name too long or one with an address's characters. Audited as `contact.renamed`
+    when it changes. With `only_if_empty` a name the contact already has is kept (a name from a sign-in
+    provider never overwrites the one the person chose)."""
+    name = " ".join(clean_text(name or "").split())
+    if len(name) > CONTACT_NAME_MAX:
+        raise ServiceError(
+            f"Your name can have at most {CONTACT_NAME_MAX} characters; this one has {len(name)}.",
+            fields={"name": "too_long"},
+        )
+    # Agents read the name beside the address ("Dana <dana@example.test>"), in the console and in mail
+    # headers: a name that carries an address could pass for someone else.
+    if any(c in name for c in "@<>"):
+        raise ServiceError(
+            "Write your name without an e-mail address or the characters @, < and >.",
+            fields={"name": "invalid"},
+        )
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if contact.name == name or (only_if_empty and contact.name):
         return contact
-    with transaction.atomic():
-        # Conditional on the name still being empty: a name set meanwhile (by the person) wins.
-        if Contact.objects.filter(pk=contact.pk, name="").update(name=name):
-            contact.name = name
-            record(
-                actor=actor,
-                action="contact.updated",
-                target=contact,
-                before={"name": ""},
-                after={"name": name},
-            )
-        else:
-            contact.refresh_from_db(fields=["name"])
+    before = contact.name
+    contact.name = name
+    contact.save(update_fields=["name"])
+    record(
+        actor=actor,
+        action="contact.renamed",
+        target=contact,
+        before={"name": before},
+        after={"name": name, "email": contact.email},
+    )
     return contact
+
+
+def contact_name_fill(*, actor: Actor, contact: Contact, name: str) -> Contact:
+    """Give a contact who has no name yet the one a sign-in provider gave; a name they already have is never
+    overwritten, and one the naming rules of `contact_name_set` refuse is left out (the sign-in goes on)."""
+    if contact.name or not name.strip():
+        return contact
+    try:
+        return contact_name_set(
+            actor=actor, contact=contact, name=name[:CONTACT_NAME_MAX], only_if_empty=True
+        )
+    except ServiceError:
+        return contact
 
 
 API_KEY_PREFIX = "sdk_"

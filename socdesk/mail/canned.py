@@ -214,6 +214,52 @@ def canned_response_delete(*, actor: Actor, canned: CannedResponse) -> None:
     canned.delete()
 
 
+@transaction.atomic
+def canned_attachments_add(
+    *, actor: Actor, canned: CannedResponse, files: list[IncomingFile]
+) -> list[CannedAttachment]:
+    """Add files to a canned response (administrators), stored by SHA-256 like the admin page's; a file
+    over the size limit refuses them all (nothing is written)."""
+    _require_admin(actor)
+    if not files:
+        raise ServiceError("Send at least one file (the form field `files`).", fields={"files": "required"})
+    check_files(files)
+    canned = CannedResponse.objects.select_for_update().get(pk=canned.pk)
+    stored = _store(canned, files)
+    canned.updated_at = timezone.now()
+    canned.save(update_fields=["updated_at"])
+    record(
+        actor=actor,
+        action="canned_response.files_added",
+        target=canned,
+        after={"files": [f"{a.filename} ({a.sha256})" for a in stored]},
+    )
+    return stored
+
+
+@transaction.atomic
+def canned_attachment_delete(*, actor: Actor, canned: CannedResponse, attachment_id: int) -> None:
+    """Remove one file from a canned response (administrators); NotFound when it is not one of its files.
+    The bytes stay in the storage: replies that used the file share them."""
+    _require_admin(actor)
+    canned = CannedResponse.objects.select_for_update().get(pk=canned.pk)
+    attachment = canned.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(
+            f"The canned response {canned.title!r} has no file {attachment_id}.",
+            fields={"attachment": "not_found"},
+        )
+    attachment.delete()
+    canned.updated_at = timezone.now()
+    canned.save(update_fields=["updated_at"])
+    record(
+        actor=actor,
+        action="canned_response.file_removed",
+        target=canned,
+        before={"file": f"{attachment.filename} ({attachment.sha256})"},
+    )
+
+
 def canned_compose_files(actor: Actor, ticket: Ticket, data: dict) -> list[IncomingFile]:
     """The tickets' `compose_files` hook: the files of the canned responses picked in the composer, each
     one only if the agent may still insert it on this ticket (else refused: nothing is written)."""

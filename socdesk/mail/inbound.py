@@ -32,7 +32,7 @@ from socdesk.routing.apply import FILTERS_ACTOR, SenderBanRequested
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Source, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
-from socdesk.tickets.selectors import collaborator_of
+from socdesk.tickets.selectors import collaborator_of, ticket_merge_survivor
 from socdesk.tickets.services import (
     TicketDraft,
     ticket_add_message,
@@ -257,18 +257,23 @@ def _ticket_by_ids(ids: list[str]) -> Ticket | None:
 
 
 def _thread_target(parsed: ParsedMessage) -> tuple[Ticket | None, Agent | None]:
-    """The ticket the message belongs to (None: a new one), and the agent who sent it if one may reply."""
+    """The ticket the message belongs to (None: a new one), and the agent who sent it if one may reply.
+    A ticket merged into another hands its mail to the survivor (along a chain of merges; an undone
+    merge no longer counts), and the sender is checked against the survivor."""
     agent = _agent_for(parsed.from_address)
     ticket = _ticket_by_ids([*parsed.in_reply_to, *reversed(parsed.references)])
-    if ticket is None:
+    if ticket is not None:
+        ticket = ticket_merge_survivor(ticket)
+    else:
         token = SUBJECT_TOKEN.search(parsed.subject)
         if token is None:
             return None, None
-        found = (
+        named = (
             Ticket.objects.select_related("requester", "department").filter(number=token[1].upper()).first()
         )
-        if found is None:
+        if named is None:
             return None, None
+        found = ticket_merge_survivor(named)
         is_requester = found.requester is not None and found.requester.email == parsed.from_address
         # A number is easy to guess: only its requester, someone copied on it or an agent who works it
         # may post by the token.

@@ -63,6 +63,17 @@ class SignInForm(HoneypotMixin):
     )
 
 
+class NameForm(forms.Form):
+    """The requester's name as agents see it (the service checks it and gives the errors)."""
+
+    name = forms.CharField(
+        label="Your name",
+        required=False,
+        help_text="Shown to the security team beside your e-mail address. Leave it empty to remove it.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+
 class ReplyForm(forms.Form):
     body = forms.CharField(label="Your message", required=False, widget=forms.Textarea(attrs={"rows": 5}))
     attachments = MultipleFileField(label="Attach files (optional)")
@@ -125,6 +136,12 @@ class ReportForm(HoneypotMixin):
             )
         for row in portal_form.fields:
             self.fields[CUSTOM_PREFIX + row.name] = _custom_field(row)
+        self.fields["requester_name"] = forms.CharField(
+            label="Your name (optional)",
+            required=False,
+            help_text="Shown to the security team with your report; it is kept for your next ones.",
+            widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        )
         self.fields["attachments"] = MultipleFileField(
             label="Attach files (optional)",
             help_text=f"Up to {settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB each.",

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from socdesk.accounts.models import Contact
 from socdesk.accounts.selectors import api_department
+from socdesk.accounts.services import contact_name_set
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
@@ -89,10 +90,12 @@ def report_submit(
     attachments: list[IncomingFile] | None = None,
     reported: bytes = b"",
     reported_name: str = "",
+    requester_name: str = "",
 ) -> Ticket:
     """Open a ticket on a portal form's help topic for the signed-in requester (the topic's department,
     custom fields checked as theirs), counted against the report limits per address and IP. A form that
-    asks for a suspicious e-mail needs `reported` (the .eml's bytes or the pasted text). ServiceError with
+    asks for a suspicious e-mail needs `reported` (the .eml's bytes or the pasted text); a
+    `requester_name` given becomes the requester's name (empty: it stays as it is). ServiceError with
     nothing written for anything refused (the count stays: it is taken before the write)."""
     limit_count(
         "report",
@@ -101,6 +104,24 @@ def report_submit(
         per_address=settings.SOCDESK_PORTAL_REPORTS_PER_ADDRESS,
         per_ip=settings.SOCDESK_PORTAL_REPORTS_PER_IP,
     )
+    with transaction.atomic():
+        # The name first, so that the reported message is wrapped as from it; a refusal below undoes it.
+        if requester_name.strip():
+            contact = contact_name_set(actor=actor, contact=contact, name=requester_name)
+        return _report_open(actor, contact, form, subject, body, values, attachments, reported, reported_name)
+
+
+def _report_open(
+    actor: Actor,
+    contact: Contact,
+    form: PortalForm,
+    subject: str,
+    body: str,
+    values: dict[str, Any],
+    attachments: list[IncomingFile] | None,
+    reported: bytes,
+    reported_name: str,
+) -> Ticket:
     subject = " ".join(clean_text(subject or "").split())
     files = list(attachments or [])
     observables: list[tuple[str, str]] = []
@@ -133,8 +154,7 @@ def report_submit(
         help_topic=topic.pk,
         hints={"department_default": True},
     )
-    with transaction.atomic():
-        [ticket] = ticket_create_many([draft])
+    [ticket] = ticket_create_many([draft])
     return ticket
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("sign-out", views.sign_out, name="sign-out"),
     path("sso/start", sso_views.sso_start, name="sso-start"),
     path("sso/callback", sso_views.sso_callback, name="sso-callback"),
+    path("profile", views.profile, name="profile"),
     path("report/<int:topic_id>", views.report, name="report"),
     path("report/<int:topic_id>/articles", views.articles_suggested, name="articles-suggested"),
     path("articles/<int:pk>", views.article, name="article"),

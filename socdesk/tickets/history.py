@@ -81,7 +81,14 @@ def describe_event(event: AuditEvent) -> str:
         return phrase.format(number=after.get("ticket", ""))
     if event.action == "ticket.unlinked":
         label = LINK_LABELS.get(str(before.get("kind")), str(before.get("kind"))).lower()
-        return f"removed the link to {before.get('ticket', '')} ({label})"
+        why = f": {after['reason']}" if after.get("reason") else ""
+        return f"removed the link to {before.get('ticket', '')} ({label}){why}"
+    if event.action == "ticket.link_moved":
+        label = LINK_LABELS.get(str(after.get("kind")), str(after.get("kind"))).lower()
+        return (
+            f"moved the link with {before.get('ticket', '')} to {after.get('ticket', '')} ({label}), "
+            f"by the merge of {after.get('merge', '')}"
+        )
     if event.action == "ticket.merged":
         return f"merged the ticket into {after.get('into', '')} as a duplicate"
     if event.action == "ticket.merge_received":

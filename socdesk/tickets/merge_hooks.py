@@ -1,6 +1,7 @@
 """What the apps above tickets move when one ticket is merged into another (tickets imports nothing above it).
 
-`ticket_merge` moves what the tickets app owns (thread, collaborators, tags, custom values) and then asks
+`ticket_merge` moves what the tickets app owns (thread, collaborators, tags, custom values, links to third
+tickets) and then asks
 every registered mover to move its own rows (the alerts app: alerts, their de-duplication keys and the
 observables); `ticket_merge_undo` asks each to put back what it moved. An app registers its mover when it
 loads (AppConfig.ready), as with socdesk.tickets.hooks:

@@ -140,6 +140,28 @@ def ticket_merged_into(ticket: Ticket) -> TicketMerge | None:
     return TicketMerge.objects.filter(source=ticket, undone_at__isnull=True).select_related("target").first()
 
 
+# Merges chain at most this deep before a lookup stops following them (a merge into a ticket that was
+# itself merged away is refused, so real chains come only from merging a survivor later).
+MAX_MERGE_CHAIN = 50
+
+
+def ticket_merge_survivor(ticket: Ticket) -> Ticket:
+    """The ticket that now holds this one: the target of its active merge, followed along a chain of
+    merges (a ticket not merged away, or whose merge was undone, is its own survivor)."""
+    current, seen = ticket, {ticket.pk}
+    for _ in range(MAX_MERGE_CHAIN):
+        target_id = (
+            TicketMerge.objects.filter(source_id=current.pk, undone_at__isnull=True)
+            .values_list("target_id", flat=True)
+            .first()
+        )
+        if target_id is None or target_id in seen:
+            break
+        seen.add(target_id)
+        current = Ticket.objects.select_related("requester", "department").get(pk=target_id)
+    return current
+
+
 def ticket_merges_received(ticket: Ticket) -> list[TicketMerge]:
     """The merges into this ticket that are not undone, with their sources, newest first."""
     return list(

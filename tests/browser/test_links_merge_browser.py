@@ -43,6 +43,11 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
     services.ticket_note(
         actor=cast.actor(cast.bob), ticket=duplicate, body="Same sender as the invoice phishing."
     )
+    # The duplicate is linked to a third ticket: the merge moves that link to the survivor.
+    proxy = services.ticket_create(
+        actor=alice, subject="Proxy: evil.example contacted", department=cast.soc, body="Seen in proxy logs."
+    )
+    services.ticket_link(actor=alice, ticket=duplicate, other=proxy, kind="related")
     page.set_viewport_size({"width": 1440, "height": 1000})
     base = live_server.url
     sign_in(page, base, "alice", PERSONA_PASSWORD)
@@ -79,6 +84,7 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
     expect(review).to_contain_text("2 thread entries")
     expect(review).to_contain_text("1 collaborator")
     expect(review).to_contain_text("1 tag")
+    expect(review).to_contain_text("1 link")
     expect(review).to_contain_text(f"is then closed as a duplicate of {survivor.number}")
     review.scroll_into_view_if_needed()
     page.screenshot(path=screenshots / "merge-confirm.png", full_page=True)
@@ -94,6 +100,7 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
         f"alice merged {duplicate.number} (Strange invoice e-mail) into this ticket"
     )
     expect(page.locator(f'details.links [data-link="{duplicate.number}"]')).to_contain_text("Has duplicate")
+    expect(page.locator(f'details.links [data-link="{proxy.number}"]')).to_contain_text("Related to")
     page.screenshot(path=screenshots / "merge-survivor.png", full_page=True)
     page.goto(f"{base}/tickets/{duplicate.number}/")
     expect(page.locator(".merged-into")).to_contain_text(f"Merged into {survivor.number} by alice")
@@ -117,4 +124,6 @@ def test_link_merge_and_undo(page, live_server, cast, screenshots):
     page.screenshot(path=screenshots / "links-phone.png")
     back = Ticket.objects.get(pk=duplicate.pk)
     assert (back.status, back.resolution) == ("in_progress", "")  # as bob's note left it
-    assert list(TicketLink.objects.values_list("kind", flat=True)) == ["parent"]
+    # The link to the third ticket is the duplicate's again.
+    assert sorted(TicketLink.objects.values_list("kind", flat=True)) == ["parent", "related"]
+    assert TicketLink.objects.filter(from_ticket=duplicate, to_ticket=proxy).exists()

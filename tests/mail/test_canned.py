@@ -12,6 +12,8 @@ from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.mail.canned import (
+    canned_attachment_delete,
+    canned_attachments_add,
     canned_render,
     canned_response_create,
     canned_response_delete,
@@ -290,3 +292,33 @@ def test_the_filter_editor_offers_canned_responses_as_an_action(people, response
     wrong = filter_form(name="Wrong", actions=[("reply_canned", f"team:{people.tier1.pk}", "")])
     page = admin.post("/admin-area/filters/new", wrong)
     assert page.status_code == 400 and "choose a canned response in the list" in page.content.decode()
+
+
+def test_files_added_and_removed_by_the_services_are_checked_and_audited(people, settings):
+    admin = Actor.for_agent(people.admin)
+    canned = canned_response_create(actor=admin, title="Guide", body="See the guide.")
+    settings.ATTACHMENT_MAX_BYTES = 10
+    with pytest.raises(ServiceError, match="the limit is 10 bytes"):
+        canned_attachments_add(
+            actor=admin, canned=canned, files=[IncomingFile("a.txt", b"ok"), IncomingFile("b.bin", b"x" * 11)]
+        )
+    with pytest.raises(PermissionDenied):
+        canned_attachments_add(
+            actor=Actor.for_agent(people.alice), canned=canned, files=[IncomingFile("a", b"ok")]
+        )
+    with pytest.raises(ServiceError, match="at least one file"):
+        canned_attachments_add(actor=admin, canned=canned, files=[])
+    assert not CannedAttachment.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="canned_response.file").exists()
+
+    [stored] = canned_attachments_add(actor=admin, canned=canned, files=[IncomingFile("a.txt", b"ok")])
+    with pytest.raises(PermissionDenied):
+        canned_attachment_delete(actor=Actor.for_agent(people.alice), canned=canned, attachment_id=stored.pk)
+    canned_attachment_delete(actor=admin, canned=canned, attachment_id=stored.pk)
+    assert not CannedAttachment.objects.exists()
+    assert [
+        e.action for e in AuditEvent.objects.filter(action__startswith="canned_response.file").order_by("pk")
+    ] == [
+        "canned_response.files_added",
+        "canned_response.file_removed",
+    ]

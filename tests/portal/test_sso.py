@@ -171,7 +171,7 @@ def test_the_token_name_fills_an_empty_name_and_never_overwrites_one(client, por
     assert sso_round_trip(client, "dana").status_code == 302
     nameless.refresh_from_db()
     assert nameless.name == "Dana Tester"
-    filled = AuditEvent.objects.filter(action="contact.updated", target_id=str(nameless.pk)).get()
+    filled = AuditEvent.objects.filter(action="contact.renamed", target_id=str(nameless.pk)).get()
     assert (filled.before, filled.after) == ({"name": ""}, {"name": "Dana Tester"})
 
     Contact.objects.filter(pk=nameless.pk).update(name="Dana Reyes")
@@ -179,7 +179,7 @@ def test_the_token_name_fills_an_empty_name_and_never_overwrites_one(client, por
     assert sso_round_trip(client, "dana").status_code == 302
     nameless.refresh_from_db()
     assert nameless.name == "Dana Reyes"
-    assert AuditEvent.objects.filter(action="contact.updated").count() == 1
+    assert AuditEvent.objects.filter(action="contact.renamed").count() == 1
 
 
 def test_an_agents_address_signs_in_a_requester_never_the_agent(client, portal_sso, people):

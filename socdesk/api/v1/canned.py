@@ -1,13 +1,15 @@
 """Canned responses over REST: listed and read as the caller may see them, rendered for a ticket, and
 managed by administrators (scope `admin`). Agents see the global ones and their departments'; a key that
-is not an agent's sees the global ones and its department's. Files are added in the admin area."""
+is not an agent's sees the global ones and its department's. Their files are listed with `tickets:read`,
+uploaded (multipart) and deleted by administrators, as in the admin area."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
-from ninja import Query, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from socdesk.accounts.models import Department
@@ -15,6 +17,8 @@ from socdesk.api.v1.schemas import DbId, ErrorOut, InputSchema, QueryParams
 from socdesk.api.v1.security import Caller, requires
 from socdesk.core.errors import NotFound
 from socdesk.mail.canned import (
+    canned_attachment_delete,
+    canned_attachments_add,
     canned_render,
     canned_response_create,
     canned_response_delete,
@@ -23,7 +27,8 @@ from socdesk.mail.canned import (
     canned_responses_for_key,
     canned_responses_visible_to,
 )
-from socdesk.mail.models import CannedResponse
+from socdesk.mail.models import CannedAttachment, CannedResponse
+from socdesk.tickets.attachments import IncomingFile, file_too_large
 
 router = Router(tags=["canned responses"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut}
@@ -35,6 +40,10 @@ class CannedFileOut(Schema):
     size: int
     sha256: str
     content_type: str
+
+
+class CannedFileList(Schema):
+    items: list[CannedFileOut]
 
 
 class CannedDepartmentOut(Schema):
@@ -83,6 +92,16 @@ def _visible(caller: Caller) -> QuerySet[CannedResponse]:
     return canned_responses_for_key(caller.key.department if caller.key is not None else None)
 
 
+def _file_out(a: CannedAttachment) -> dict:
+    return {
+        "id": a.pk,
+        "filename": a.filename,
+        "size": a.size,
+        "sha256": a.sha256,
+        "content_type": a.content_type,
+    }
+
+
 def _out(canned: CannedResponse) -> dict:
     department = canned.department
     return {
@@ -90,16 +109,7 @@ def _out(canned: CannedResponse) -> dict:
         "title": canned.title,
         "body": canned.body,
         "department": department and {"id": department.pk, "name": department.name},
-        "attachments": [
-            {
-                "id": a.pk,
-                "filename": a.filename,
-                "size": a.size,
-                "sha256": a.sha256,
-                "content_type": a.content_type,
-            }
-            for a in canned.attachments.all()
-        ],
+        "attachments": [_file_out(a) for a in canned.attachments.all()],
         "created_at": canned.created_at,
         "updated_at": canned.updated_at,
     }
@@ -208,4 +218,51 @@ def canned_response_update_endpoint(request, canned_id: DbId, payload: CannedRes
 def canned_response_delete_endpoint(request, canned_id: DbId):
     canned = canned_response_get_from(_visible(request.auth), canned_id)
     canned_response_delete(actor=request.auth.actor, canned=canned)
+    return Status(204, None)
+
+
+@router.get(
+    "/canned-responses/{canned_id}/attachments",
+    response={200: CannedFileList} | ERRORS,
+    auth=requires("tickets:read"),
+    url_name="canned_attachment_list",
+    summary="List a canned response's files",
+)
+def canned_attachment_list(request, canned_id: DbId):
+    """The files every reply using it carries, by name; 404 when the response is another department's."""
+    canned = canned_response_get_from(_visible(request.auth), canned_id)
+    return {"items": [_file_out(a) for a in canned.attachments.all()]}
+
+
+@router.post(
+    "/canned-responses/{canned_id}/attachments",
+    response={201: CannedFileList} | ERRORS,
+    auth=requires("admin"),
+    url_name="canned_attachment_add",
+    summary="Add files to a canned response (administrators)",
+)
+def canned_attachment_add(request, canned_id: DbId, files: File[list[UploadedFile]]):
+    """multipart/form-data with one or more `files` parts. A file over SOCDESK_ATTACHMENT_MAX_BYTES is a
+    400 and none of them is stored. Answers with the files added."""
+    canned = canned_response_get_from(_visible(request.auth), canned_id)
+    for upload in files:
+        # Refused by the size the upload announces, before its bytes are read into memory.
+        refusal = file_too_large(upload.name or "attachment", upload.size or 0)
+        if refusal is not None:
+            raise refusal
+    incoming = [IncomingFile(upload.name or "attachment", upload.read()) for upload in files]
+    stored = canned_attachments_add(actor=request.auth.actor, canned=canned, files=incoming)
+    return Status(201, {"items": [_file_out(a) for a in stored]})
+
+
+@router.delete(
+    "/canned-responses/{canned_id}/attachments/{attachment_id}",
+    response={204: None} | ERRORS,
+    auth=requires("admin"),
+    url_name="canned_attachment_delete",
+    summary="Remove a file from a canned response (administrators)",
+)
+def canned_attachment_delete_endpoint(request, canned_id: DbId, attachment_id: DbId):
+    canned = canned_response_get_from(_visible(request.auth), canned_id)
+    canned_attachment_delete(actor=request.auth.actor, canned=canned, attachment_id=attachment_id)
     return Status(204, None)

@@ -36,6 +36,18 @@ def _parent_of(ticket_id: int) -> int | None:
     )
 
 
+def parent_chain_loops(ticket_id: int) -> bool:
+    """Whether walking up the parent incidents from this ticket comes back to it (or goes on too long)."""
+    ancestor: int | None = ticket_id
+    for _ in range(MAX_PARENT_DEPTH):
+        ancestor = _parent_of(ancestor) if ancestor is not None else None
+        if ancestor is None:
+            return False
+        if ancestor == ticket_id:
+            return True
+    return True
+
+
 def _check_parent(parent: Ticket, child: Ticket) -> None:
     """Refuse a second parent for the child, and a parent that is the child or one of its descendants."""
     current = _parent_of(child.pk)

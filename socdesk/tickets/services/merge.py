@@ -1,7 +1,8 @@
 """Merging a duplicate ticket (the source) into the ticket that survives (the target), and undoing it.
 
 The merge moves the source's thread (entries keep their author and time, so the survivor's thread
-interleaves them), collaborators, tags and custom values, then what the apps above registered
+interleaves them), collaborators, tags, custom values and links to third tickets (audited on those
+tickets too), then what the apps above registered
 (socdesk.tickets.merge_hooks: the alerts app moves alerts, de-duplication keys and observables). The
 source is closed as a duplicate with a "duplicate of" link; a TicketMerge row keeps the ids of what
 moved and the source's state before, so that `ticket_merge_undo` can put back exactly that, on the same
@@ -16,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from socdesk.accounts.choices import Perm
 from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, ServiceError
-from socdesk.tickets.choices import LinkKind, Resolution, Status
+from socdesk.tickets.choices import LinkKind, Resolution, Status, link_side
 from socdesk.tickets.merge_movers import all_movers, merge_count
 from socdesk.tickets.models import Ticket, TicketLink, TicketMerge
 from socdesk.tickets.search import search_index
@@ -66,6 +68,41 @@ def _state(ticket: Ticket) -> dict[str, Any]:
         "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
         "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
     }
+
+
+def _third_ticket_events(
+    actor: Actor, record: dict[str, Any], *, away: Ticket, to: Ticket, undo: bool = False
+) -> None:
+    """Audit the links that moved from `away` to `to` (or back, on undo) on the third tickets at their
+    other end, which are not locked and keep their version: only the name at that end changed. A link
+    dropped by the merge is unlinked there; remade by the undo, linked again."""
+    moved = TicketLink.objects.filter(pk__in=record.get("ids", [])).filter(
+        Q(from_ticket=to) | Q(to_ticket=to)
+    )
+    for link in moved.select_related("from_ticket", "to_ticket"):
+        other = link.to_ticket if link.from_ticket_id == to.pk else link.from_ticket
+        side = link_side(link.kind, link.from_ticket_id == other.pk)
+        record_ticket_event(
+            actor,
+            "ticket.link_moved",
+            other,
+            before={"kind": side, "ticket": away.number},
+            after={"kind": side, "ticket": to.number, "merge": (to if undo else away).number},
+        )
+    for row in record.get("dropped", []):
+        other_id = row["to"] if row["from"] == (to.pk if undo else away.pk) else row["from"]
+        other = Ticket.objects.get(pk=other_id)
+        side = link_side(row["kind"], row["from"] == other.pk)
+        if not undo:
+            record_ticket_event(
+                actor,
+                "ticket.unlinked",
+                other,
+                before={"kind": side, "ticket": away.number},
+                after={"reason": f"{away.number} was merged into {to.number}, already linked here"},
+            )
+        elif TicketLink.objects.filter(from_ticket_id=row["from"], to_ticket_id=row["to"]).exists():
+            record_ticket_event(actor, "ticket.linked", other, after={"kind": side, "ticket": to.number})
 
 
 def _summary(parts: list[str]) -> str:
@@ -164,6 +201,7 @@ def ticket_merge(*, actor: Actor, source: Ticket, target: Ticket) -> TicketMerge
         before={},
         after={"from": source.number, "moved": counts, "summary": summary},
     )
+    _third_ticket_events(actor, merge.moved.get("links", {}), away=source, to=target)
     return merge
 
 
@@ -264,6 +302,7 @@ def ticket_merge_undo(*, actor: Actor, source: Ticket) -> TicketMerge:
     record_ticket_event(
         actor, "ticket.merge_undone", target, before={"from": source.number}, after={"moved_back": counts}
     )
+    _third_ticket_events(actor, merge.moved.get("links", {}), away=target, to=source, undo=True)
     return merge
 
 
