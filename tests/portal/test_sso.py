@@ -172,7 +172,10 @@ def test_the_token_name_fills_an_empty_name_and_never_overwrites_one(client, por
     nameless.refresh_from_db()
     assert nameless.name == "Dana Tester"
     filled = AuditEvent.objects.filter(action="contact.renamed", target_id=str(nameless.pk)).get()
-    assert (filled.before, filled.after) == ({"name": ""}, {"name": "Dana Tester"})
+    assert (filled.before, filled.after) == (
+        {"name": ""},
+        {"name": "Dana Tester", "email": "dana@northwind.example"},
+    )
 
     Contact.objects.filter(pk=nameless.pk).update(name="Dana Reyes")
     client.cookies.clear()
