@@ -4,7 +4,7 @@ open tickets and the ingest queue, and a period's figures off the roll-ups only 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Min, QuerySet, Sum
@@ -14,6 +14,7 @@ from socdesk.accounts.models import Agent, Department, Team
 from socdesk.accounts.selectors import visible_department_ids
 from socdesk.alerts.models import AlertsPerMinute, Observable
 from socdesk.alerts.selectors import ingest_backlog
+from socdesk.cases.selectors import playbook_task_statistics
 from socdesk.core.errors import NotFound
 from socdesk.reports.figures import (
     AgentRow,
@@ -22,6 +23,7 @@ from socdesk.reports.figures import (
     ObservableRow,
     Period,
     PeriodFigures,
+    PlaybookTaskRow,
     RuleRow,
     Scope,
     quantile,
@@ -209,7 +211,32 @@ def period_figures(period: Period, scope: Scope) -> PeriodFigures:
             "department": dict(Department.objects.filter(pk__in=departments).values_list("pk", "name")),
             "team": dict(Team.objects.filter(pk__in=teams).values_list("pk", "name")),
         },
+        playbooks=playbook_rows(period, scope),
     )
+
+
+def playbook_rows(period: Period, scope: Scope) -> list[PlaybookTaskRow]:
+    """The playbooks' task statistics of the period's days (in the installation's time zone) and scope."""
+    zone = timezone.get_default_timezone()
+    stats = playbook_task_statistics(
+        since=datetime.combine(period.start, time.min, zone),
+        until=datetime.combine(period.end + timedelta(days=1), time.min, zone),
+        department_ids=scope.department_ids,
+        team_id=scope.team_id,
+    )
+    return [
+        PlaybookTaskRow(
+            playbook_id=s.playbook_id,
+            playbook=s.playbook,
+            position=s.position,
+            title=s.title,
+            done=s.done,
+            skipped=s.skipped,
+            median=s.median,
+            p90=s.p90,
+        )
+        for s in stats
+    ]
 
 
 def _by_week(durations: QuerySet[Any]) -> tuple[dict[date, Durations], dict[date, Durations]]:
