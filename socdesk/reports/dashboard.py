@@ -613,7 +613,7 @@ def playbooks_panel(figures: PeriodFigures, links: Links) -> Panel:
         "Playbook tasks: time from applied to done",
         tuple(
             Category(
-                f"{r.position}. {r.title}",
+                f"{r.playbook}\n{r.position}. {r.title}",
                 (Value("median", r.median, link(r)), Value("p90", r.p90, link(r))),
                 f"{r.playbook}: {r.position}. {r.title} ({r.done:,} done)",
             )
