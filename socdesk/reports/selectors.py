@@ -16,6 +16,7 @@ from socdesk.alerts.models import AlertsPerMinute, Observable
 from socdesk.alerts.selectors import ingest_backlog
 from socdesk.cases.selectors import playbook_task_statistics
 from socdesk.core.errors import NotFound
+from socdesk.core.sql import grouped_sums
 from socdesk.reports.figures import (
     AgentRow,
     Durations,
@@ -128,11 +129,23 @@ def _durations(histogram: dict[int, int]) -> Durations:
     )
 
 
-def _by(rows: QuerySet[Any], dimension: str) -> tuple[dict[Any, Durations], dict[Any, Durations]]:
-    """TTA and TTR durations grouped by one dimension of the duration roll-up."""
-    histograms: dict[str, dict[Any, dict[int, int]]] = {"tta": defaultdict(dict), "ttr": defaultdict(dict)}
-    for row in rows.values(dimension, "measure", "bucket").annotate(n=Sum("count")).filter(n__gt=0):
-        histograms[row["measure"]][row[dimension]][row["bucket"]] = row["n"]
+# The duration histograms are read grouped four ways (severity, department, team, day) in one statement.
+DURATION_GROUPINGS = ("severity", "department_id", "team_id", "day")
+Histograms = dict[str, dict[Any, dict[int, int]]]  # measure -> dimension's value -> bucket -> count
+
+
+def _duration_histograms(rows: QuerySet[Any]) -> dict[str, Histograms]:
+    """TTA and TTR histograms of the duration roll-up rows by each of DURATION_GROUPINGS (one query)."""
+    found: dict[str, Histograms] = {
+        dimension: {"tta": defaultdict(dict), "ttr": defaultdict(dict)} for dimension in DURATION_GROUPINGS
+    }
+    sets = [(dimension, "measure", "bucket") for dimension in DURATION_GROUPINGS]
+    for index, (key, measure, bucket), n in grouped_sums(rows, sets, "count"):
+        found[DURATION_GROUPINGS[index]][measure][key][bucket] = n
+    return found
+
+
+def _by(histograms: Histograms) -> tuple[dict[Any, Durations], dict[Any, Durations]]:
     tta, ttr = ({key: _durations(h) for key, h in histograms[m].items()} for m in ("tta", "ttr"))
     return tta, ttr
 
@@ -175,11 +188,11 @@ def period_figures(period: Period, scope: Scope) -> PeriodFigures:
             sla_resolution[severity][0] += row["resolution_met"]
             sla_resolution[severity][1] += row["resolution_decided"]
 
-    durations = _rows(DayDuration, period, scope)
-    tta_by_severity, ttr_by_severity = _by(durations, "severity")
-    tta_by_department, ttr_by_department = _by(durations, "department_id")
-    tta_by_team, ttr_by_team = _by(durations, "team_id")
-    tta_by_day, ttr_by_day = _by_week(durations)
+    durations = _duration_histograms(_rows(DayDuration, period, scope))
+    tta_by_severity, ttr_by_severity = _by(durations["severity"])
+    tta_by_department, ttr_by_department = _by(durations["department_id"])
+    tta_by_team, ttr_by_team = _by(durations["team_id"])
+    tta_by_day, ttr_by_day = _by_week(durations["day"])
 
     rules = _rules(_rows(DayRule, period, scope))
     agents = _agents(_rows(DayAgent, period, scope))
@@ -239,13 +252,14 @@ def playbook_rows(period: Period, scope: Scope) -> list[PlaybookTaskRow]:
     ]
 
 
-def _by_week(durations: QuerySet[Any]) -> tuple[dict[date, Durations], dict[date, Durations]]:
-    histograms: dict[str, dict[date, dict[int, int]]] = {"tta": defaultdict(dict), "ttr": defaultdict(dict)}
-    for row in durations.values("day", "measure", "bucket").annotate(n=Sum("count")).filter(n__gt=0):
-        week = histograms[row["measure"]][_week_of(row["day"])]
-        week[row["bucket"]] = week.get(row["bucket"], 0) + row["n"]
-    tta, ttr = ({key: _durations(h) for key, h in histograms[m].items()} for m in ("tta", "ttr"))
-    return tta, ttr
+def _by_week(by_day: Histograms) -> tuple[dict[date, Durations], dict[date, Durations]]:
+    weekly: Histograms = {"tta": defaultdict(dict), "ttr": defaultdict(dict)}
+    for measure, days in by_day.items():
+        for day, histogram in days.items():
+            week = weekly[measure][_week_of(day)]
+            for bucket, n in histogram.items():
+                week[bucket] = week.get(bucket, 0) + n
+    return _by(weekly)
 
 
 def _rules(rows: QuerySet[Any]) -> list[RuleRow]:

@@ -14,6 +14,7 @@ database themselves.
     advisory locks (transaction, session)       nothing (one writer at a time already)
     claim with FOR UPDATE SKIP LOCKED           claim with a conditional UPDATE
     `col = ANY(%s::bigint[])`, one parameter    `col IN (%s, %s, ...)`
+    GROUP BY GROUPING SETS (one scan)           UNION ALL of one GROUP BY per set
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class Backend(Protocol):
     def hold(self, connection: BaseDatabaseWrapper, key: int, key2: int) -> None: ...
 
     def release(self, connection: BaseDatabaseWrapper, key: int, key2: int) -> None: ...
+
+    def grouping_sets_sql(
+        self, connection: BaseDatabaseWrapper, base: str, sets: Sequence[Sequence[str]], total: str
+    ) -> tuple[str, int]: ...
 
     def claim_oldest(
         self,
@@ -228,6 +233,43 @@ def release(key: int, key2: int) -> None:
     """Release a lock taken with `hold`."""
     connection = _connection()
     _backend(connection).release(connection, key, key2)
+
+
+def grouped_sums(
+    queryset: QuerySet[Any, Any], sets: Sequence[Sequence[str]], total: str
+) -> list[tuple[int, tuple[Any, ...], int]]:
+    """The sum of the column `total` over the queryset's rows grouped by each set of columns in turn, in
+    one statement: `(index of the set, the set's values in its order, sum)` for every group whose sum is
+    above zero. Columns are the model's field names (attnames), values converted as the ORM would.
+
+    PostgreSQL reads the rows once for every set (GROUP BY GROUPING SETS); SQLite, which has no
+    grouping sets, runs one GROUP BY per set joined by UNION ALL, in the same statement.
+    """
+    if len({frozenset(columns) for columns in sets}) != len(sets):
+        raise ValueError("Each grouping set must group by different columns.")
+    names = list(dict.fromkeys(name for columns in sets for name in columns))
+    base, params = queryset.order_by().values(*names, total).query.sql_with_params()
+    connection = _connection()
+    sql, copies = _backend(connection).grouping_sets_sql(connection, base, sets, total)
+    fields = {name: queryset.model._meta.get_field(name) for name in names}
+    # Only dates need converting (SQLite hands them back as text from a raw statement).
+    convert = {
+        name: field.to_python for name, field in fields.items() if field.get_internal_type() == "DateField"
+    }
+    out: list[tuple[int, tuple[Any, ...], int]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, tuple(params) * copies)
+        for index, *values, summed in cursor.fetchall():
+            columns = sets[index]
+            row = dict(zip(names, values, strict=True))
+            out.append(
+                (
+                    index,
+                    tuple(convert[c](row[c]) if c in convert else row[c] for c in columns),
+                    int(summed),
+                )
+            )
+    return out
 
 
 def claim_oldest(
