@@ -1,5 +1,6 @@
 """The SOC metrics as an agent may see them: the scope of their departments, the live figures off the
-open tickets and the ingest queue, and a period's figures off the roll-ups only (never the tickets)."""
+open tickets and the ingest queue, and a period's figures off the roll-ups (never the tickets; the playbook
+tasks of the period are read off the tasks)."""
 
 from __future__ import annotations
 
