@@ -243,7 +243,9 @@ def grouped_sums(
     above zero. Columns are the model's field names (attnames), values converted as the ORM would.
 
     PostgreSQL reads the rows once for every set (GROUP BY GROUPING SETS); SQLite, which has no
-    grouping sets, runs one GROUP BY per set joined by UNION ALL, in the same statement.
+    grouping sets, runs one GROUP BY per set joined by UNION ALL, in the same statement. Each row's
+    `total` must fit in 32 bits (a roll-up row's count does; PostgreSQL refuses one that does not, it
+    never sums wrong); the sums are 64-bit.
     """
     if len({frozenset(columns) for columns in sets}) != len(sets):
         raise ValueError("Each grouping set must group by different columns.")
