@@ -253,24 +253,21 @@ def grouped_sums(
     base, params = queryset.order_by().values(*names, total).query.sql_with_params()
     connection = _connection()
     sql, copies = _backend(connection).grouping_sets_sql(connection, base, sets, total)
-    fields = {name: queryset.model._meta.get_field(name) for name in names}
     # Only dates need converting (SQLite hands them back as text from a raw statement).
-    convert = {
-        name: field.to_python for name, field in fields.items() if field.get_internal_type() == "DateField"
+    dates = {
+        names.index(name): field.to_python
+        for name in names
+        if (field := queryset.model._meta.get_field(name)).get_internal_type() == "DateField"
     }
+    positions = [[names.index(name) for name in columns] for columns in sets]
     out: list[tuple[int, tuple[Any, ...], int]] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, tuple(params) * copies)
         for index, *values, summed in cursor.fetchall():
-            columns = sets[index]
-            row = dict(zip(names, values, strict=True))
-            out.append(
-                (
-                    index,
-                    tuple(convert[c](row[c]) if c in convert else row[c] for c in columns),
-                    int(summed),
-                )
-            )
+            for position, to_python in dates.items():
+                if isinstance(values[position], str):
+                    values[position] = to_python(values[position])
+            out.append((index, tuple([values[i] for i in positions[index]]), int(summed)))
     return out
 
 
