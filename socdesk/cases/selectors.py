@@ -185,9 +185,10 @@ def playbook_task_statistics(
         "run__playbook_id", "template__title", "status", "created_at", "done_at"
     )
     for playbook_id, title, status, created_at, done_at in rows:
-        if status == TaskStatus.DONE:
+        if status == TaskStatus.DONE and done_at is not None:  # always set on a done task
+            # A done time before the creation (clocks set back) counts as no time at all.
             spans[(playbook_id, title)].append(max(0.0, (done_at - created_at).total_seconds()))
-        else:
+        elif status == TaskStatus.SKIPPED:
             skipped[(playbook_id, title)] += 1
     keys = set(spans) | set(skipped)
     if not keys:

@@ -105,7 +105,7 @@ def brute_playbooks(period: Period, scope: Scope) -> list[PlaybookTaskRow]:
             continue
         key = (task.run.playbook_id, task.template.title)
         if task.status == TaskStatus.DONE and since <= task.done_at < until:
-            spans[key].append((task.done_at - task.created_at).total_seconds())
+            spans[key].append(max(0.0, (task.done_at - task.created_at).total_seconds()))
         elif task.status == TaskStatus.SKIPPED and since <= task.updated_at < until:
             skipped[key] += 1
     rows = []
