@@ -147,6 +147,9 @@ class Task(models.Model):
                 name="cases_task_pending_team_idx",
                 condition=Q(status__in=["open", "in_progress"]),
             ),
+            # The SOC dashboard's playbook tasks of a period: done ones by done_at, skipped by last change.
+            models.Index(fields=["done_at"], name="cases_task_done_idx", condition=Q(status="done")),
+            models.Index(fields=["updated_at"], name="cases_task_skipped_idx", condition=Q(status="skipped")),
         ]
         constraints = [
             models.CheckConstraint(

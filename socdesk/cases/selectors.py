@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
@@ -66,6 +69,11 @@ def tasks_mine(agent: Agent) -> QuerySet[Task]:
     return tasks_given_to(agent).filter(status__in=PENDING_STATUSES)
 
 
+def tickets_with_playbooks(playbook_ids: list[int]) -> Q:
+    """The condition on Ticket of the queue's `?playbook=`: one of these playbooks was applied to it."""
+    return Q(pk__in=PlaybookRun.objects.filter(playbook_id__in=playbook_ids).values("ticket_id"))
+
+
 def playbooks_all() -> QuerySet[Playbook]:
     """Every playbook by name (playbooks are configuration: every agent may apply one)."""
     return Playbook.objects.order_by("name")
@@ -126,3 +134,99 @@ def playbook_task_durations(
         )
         for index, title in enumerate(titles, start=1)
     ]
+
+
+@dataclass(frozen=True)
+class PlaybookTaskStats:
+    """One task of one playbook over a period: how many were done and skipped, and how long the done ones
+    took from the playbook's application (the task's creation) to done, in seconds."""
+
+    playbook_id: int
+    playbook: str
+    position: int
+    title: str
+    done: int
+    skipped: int
+    median: float | None
+    p90: float | None
+
+
+def _nearest_rank(ordered: list[float], q: float) -> float | None:
+    """The q-quantile of sorted values by nearest rank (the value at rank ceil(q * n)); None if empty."""
+    if not ordered:
+        return None
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+
+
+def playbook_task_statistics(
+    *, since: datetime, until: datetime, department_ids: Collection[int], team_id: int | None = None
+) -> list[PlaybookTaskStats]:
+    """Per playbook and task: done and skipped counts, median and p90 of applied-to-done, for the SOC
+    dashboard's period and scope.
+
+    A done task counts on its `done_at`, a skipped one on its last change (`updated_at`: the skip, unless
+    the task was edited since), both in [since, until); tickets of `department_ids` (and of the team
+    `team_id` when given). Tasks are grouped by their template's title (so a task keeps its figures across
+    versions; a task added by hand to a playbook's ticket is not the playbook's), in the current version's
+    order, then by title. Two queries: the tasks, and the playbooks' templates.
+    """
+    tasks = Task.objects.filter(
+        Q(status=TaskStatus.DONE, done_at__gte=since, done_at__lt=until)
+        | Q(status=TaskStatus.SKIPPED, updated_at__gte=since, updated_at__lt=until),
+        run__isnull=False,
+        template__isnull=False,
+        ticket__department_id__in=sorted(department_ids),
+    )
+    if team_id is not None:
+        tasks = tasks.filter(ticket__team_id=team_id)
+    spans: dict[tuple[int, str], list[float]] = defaultdict(list)
+    skipped: dict[tuple[int, str], int] = defaultdict(int)
+    rows = tasks.order_by().values_list(
+        "run__playbook_id", "template__title", "status", "created_at", "done_at"
+    )
+    for playbook_id, title, status, created_at, done_at in rows:
+        if status == TaskStatus.DONE and done_at is not None:  # always set on a done task
+            # A done time before the creation (clocks set back) counts as no time at all.
+            spans[(playbook_id, title)].append(max(0.0, (done_at - created_at).total_seconds()))
+        elif status == TaskStatus.SKIPPED:
+            skipped[(playbook_id, title)] += 1
+    keys = set(spans) | set(skipped)
+    if not keys:
+        return []
+    names: dict[int, str] = {}
+    current: dict[int, int] = {}
+    order: dict[tuple[int, str], int] = {}
+    templates = TaskTemplate.objects.filter(version__playbook_id__in={p for p, _ in keys}).values_list(
+        "version__playbook_id", "version__playbook__name", "version__number", "order", "id", "title"
+    )
+    # Newest version first, each in its order: the first version seen is the playbook's current one.
+    for playbook_id, name, number, _order, _pk, title in sorted(templates, key=lambda t: (-t[2], t[3], t[4])):
+        names[playbook_id] = name
+        current.setdefault(playbook_id, number)
+        if number == current[playbook_id]:
+            order.setdefault((playbook_id, title), len(order))
+
+    def place(key: tuple[int, str]) -> tuple[str, int, int, str]:
+        playbook_id, title = key
+        return (names.get(playbook_id, ""), playbook_id, order.get(key, len(order)), title)
+
+    lines = []
+    position = 0
+    previous = None
+    for key in sorted(keys, key=place):
+        position = position + 1 if key[0] == previous else 1
+        previous = key[0]
+        durations = sorted(spans.get(key, []))
+        lines.append(
+            PlaybookTaskStats(
+                playbook_id=key[0],
+                playbook=names.get(key[0], f"Playbook {key[0]}"),
+                position=position,
+                title=key[1],
+                done=len(durations),
+                skipped=skipped.get(key, 0),
+                median=_nearest_rank(durations, 0.5),
+                p90=_nearest_rank(durations, 0.9),
+            )
+        )
+    return lines

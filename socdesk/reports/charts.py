@@ -235,16 +235,27 @@ def _y_axis(
     return parts
 
 
+LINE = FONT + 3  # the height of one more line of an x-axis label
+
+
+def _label_lines(labels: Sequence[str]) -> int:
+    """How many lines the tallest x-axis label takes (a newline in a label starts a second line)."""
+    return max((label.count("\n") + 1 for label in labels), default=1)
+
+
 def _x_labels(labels: Sequence[str], centres: Sequence[float], y: float, slot: float) -> list[str]:
+    """Labels under the bars, `y` being the first line's baseline; a label's later lines go below it."""
     # Show every label when they fit, else every n-th (a month of days has 30 bars and room for ~10 labels).
-    widest = max((_text_width(label) for label in labels), default=0) + 6
+    widest = max((_text_width(line) for label in labels for line in label.split("\n")), default=0) + 6
     every = max(1, math.ceil(widest / slot)) if slot else 1
     parts = ['<g class="axis">']
     for i, (label, x) in enumerate(zip(labels, centres, strict=True)):
         if i % every == 0:
+            first, *more = label.split("\n")
+            rest = "".join(f'<tspan x="{x:.1f}" dy="{LINE}">{escape(line)}</tspan>' for line in more)
             parts.append(
                 f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" fill="currentColor"'
-                f' fill-opacity="0.75">{escape(label)}</text>'
+                f' fill-opacity="0.75">{escape(first)}{rest}</text>'
             )
     parts.append("</g>")
     return parts
@@ -291,7 +302,9 @@ def stacked_bars(chart: Chart, *, width: int = 640, height: int = 240) -> str:
 
 def grouped_bars(chart: Chart, *, width: int = 640, height: int = 240) -> str:
     """Vertical bars side by side per category, one per series (median and p90 per severity)."""
-    left, right, bottom = 52, width - 8, height - 22
+    more = (_label_lines([c.label for c in chart.categories]) - 1) * LINE
+    height += more  # labels of two lines (playbook and task) get their room below the plot
+    left, right, bottom = 52, width - 8, height - 22 - more
     legend, legend_height = _legend(chart, left, 4, right)
     top = legend_height + 8
     highest = max((v.value or 0 for c in chart.categories for v in c.values), default=0)
@@ -314,7 +327,7 @@ def grouped_bars(chart: Chart, *, width: int = 640, height: int = 240) -> str:
                 f' data-value="{_num(value.value)}"/>'
             )
             body.append(_mark(value, shape, _tooltip(chart, category, value)))
-    body += _x_labels([c.label for c in chart.categories], centres, height - 6, slot)
+    body += _x_labels([c.label for c in chart.categories], centres, height - 6 - more, slot)
     return _svg(chart, width, height, body, f"{len(chart.categories)} groups")
 
 

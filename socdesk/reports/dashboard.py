@@ -5,7 +5,7 @@ A panel is one chart (or table) with a slug (its CSV is `/dashboard/<slug>.csv`)
 has nothing to show, and its numbers as a table and as CSV rows. The drill-down links use the one shared
 ticket filter (socdesk/tickets/filters.py): `created_from`/`created_to` for "opened", `resolved_*` for
 "resolved" and MTTR, `acknowledged_*` for MTTA, `origin`, `rule`, `resolution`, `observable`, `assignee`,
-always narrowed to the picked department and team.
+`playbook`, always narrowed to the picked department and team.
 """
 
 from __future__ import annotations
@@ -30,7 +30,14 @@ from socdesk.reports.charts import (
     human_duration,
     table_rows,
 )
-from socdesk.reports.figures import Durations, NowFigures, Period, PeriodFigures, RuleRow
+from socdesk.reports.figures import (
+    Durations,
+    NowFigures,
+    Period,
+    PeriodFigures,
+    PlaybookTaskRow,
+    RuleRow,
+)
 from socdesk.tickets.choices import Resolution, Severity, Status
 
 SEVERITIES = tuple(reversed(Severity.values))  # critical first: the bottom of a stack, the top of a list
@@ -591,6 +598,68 @@ def agents_panel(figures: PeriodFigures, now: NowFigures, links: Links, agent_na
     return panel
 
 
+def playbooks_panel(figures: PeriodFigures, links: Links) -> Panel:
+    """Playbook tasks: median and p90 from the playbook's application to done for the tasks done most
+    often, and every task's done and skipped counts in the table and CSV; each row opens the tickets
+    the playbook was applied to."""
+    rows = figures.playbooks
+    top = sorted(rows, key=lambda r: (-r.done, r.playbook, r.position))[:TOP_ROWS]
+    top = [r for r in rows if r in top and r.done]  # drawn in the playbooks' own order
+
+    def link(row: PlaybookTaskRow) -> str:
+        return links.url(playbook=row.playbook_id)
+
+    chart = Chart(
+        "Playbook tasks: time from applied to done",
+        tuple(
+            Category(
+                f"{r.playbook}\n{r.position}. {r.title}",
+                (Value("median", r.median, link(r)), Value("p90", r.p90, link(r))),
+                f"{r.playbook}: {r.position}. {r.title} ({r.done:,} done)",
+            )
+            for r in top
+        ),
+        DURATION_SERIES,
+        SECONDS,
+        series_labels=DURATION_LABELS,
+    )
+    panel = Panel(
+        "playbooks",
+        chart.title,
+        "No playbook task was done or skipped in this period.",
+        chart if top else None,  # only skipped tasks: the table alone
+        "grouped",
+        note="Tasks done or skipped in the period; a row opens the tickets its playbook was applied to.",
+        wide=True,
+    )
+    panel.header = ["Playbook", "Task", "Done", "Skipped", "Median", "90th percentile"]
+    for r in rows:
+        href = link(r)
+        panel.rows.append(
+            [
+                (r.playbook, href),
+                (f"{r.position}. {r.title}", ""),
+                (f"{r.done:,}", href),
+                (f"{r.skipped:,}", href),
+                (human_duration(r.median), ""),
+                (human_duration(r.p90), ""),
+            ]
+        )
+    panel.csv = [["playbook", "position", "task", "done", "skipped", "median seconds", "p90 seconds"]] + [
+        [
+            r.playbook,
+            str(r.position),
+            r.title,
+            str(r.done),
+            str(r.skipped),
+            "" if r.median is None else f"{r.median:.0f}",
+            "" if r.p90 is None else f"{r.p90:.0f}",
+        ]
+        for r in rows
+    ]
+    return panel
+
+
 @dataclass
 class Dashboard:
     """Everything the page draws: the Now tiles and panels, then the period's panels in page order."""
@@ -618,6 +687,7 @@ def dashboard_build(
             rules_panel(figures, links),
             observables_panel(figures, links),
             agents_panel(figures, now, links, agent_names),
+            playbooks_panel(figures, links),
         ],
     )
 
@@ -642,4 +712,5 @@ SLUGS = (
     "rules",
     "observables",
     "agents",
+    "playbooks",
 )

@@ -19,6 +19,9 @@ Definitions (docs/reports.md says the same to users):
   the share met; undecided targets (on track, at risk) and tickets without a target are not counted.
 - A ticket's *rule* is its first alert's rule name (empty for tickets not raised by an alert).
 - *Handling time* is `resolved_at - acknowledged_at` (0 when never acknowledged), summed.
+- A playbook task's *time* is `done_at - created_at` (a playbook's tasks are created when it is applied),
+  counted on the day it was done; a skipped task counts on the day of its last change (the skip). Its
+  median and p90 are exact (nearest rank), not bucketed.
 """
 
 from __future__ import annotations
@@ -141,6 +144,21 @@ class ObservableRow:
 
 
 @dataclass(frozen=True)
+class PlaybookTaskRow:
+    """One task of one playbook over the period: done and skipped counts, and the median and p90 of the
+    done ones' time from the playbook's application to done (exact, in seconds; None when none was done)."""
+
+    playbook_id: int
+    playbook: str
+    position: int  # the task's place in the playbook's current version (1 = first)
+    title: str
+    done: int
+    skipped: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
 class PeriodFigures:
     """Everything the dashboard shows for a period and scope."""
 
@@ -167,3 +185,5 @@ class PeriodFigures:
     observables: list[ObservableRow]  # most tickets first, at most 20
     agents: list[AgentRow]  # most resolved first
     names: dict[str, dict[int, str]] = field(default_factory=dict)  # "department"/"team" -> id -> name
+    # per playbook (by name) and task (in the playbook's order); read off the tasks, not the roll-ups
+    playbooks: list[PlaybookTaskRow] = field(default_factory=list)

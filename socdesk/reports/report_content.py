@@ -169,6 +169,7 @@ def report_content(figures: PeriodFigures, *, scope_label: str) -> ReportContent
             _rules_table(figures),
             _observables_table(figures),
             _agents_table(figures),
+            _playbooks_table(figures),
         ],
     )
 
@@ -264,3 +265,23 @@ def _agents_table(figures: PeriodFigures) -> Table:
         for agent in figures.agents[:TOP_AGENTS]
     ]
     return Table("Analyst workload", ["Analyst", "Resolved", "Median time to resolve"], rows)
+
+
+def _playbooks_table(figures: PeriodFigures) -> Table:
+    rows = [
+        [
+            row.playbook,
+            f"{row.position}. {row.title}",
+            f"{row.done:,}",
+            f"{row.skipped:,}",
+            seconds_label(row.median),
+            seconds_label(row.p90),
+        ]
+        for row in figures.playbooks
+    ]
+    return Table(
+        "Playbook tasks",
+        ["Playbook", "Task", "Done", "Skipped", "Median to done", "p90 to done"],
+        rows,
+        empty="No playbook task was done or skipped in this period.",
+    )

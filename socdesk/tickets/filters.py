@@ -83,6 +83,18 @@ def help_topic_condition_register(condition: HelpTopicCondition) -> None:
     _help_topic_condition = condition
 
 
+# Playbooks belong to the cases app, above tickets: it registers the condition `?playbook=` puts on
+# tickets (those a playbook of these ids was applied to), for the SOC dashboard's playbook drill-downs.
+PlaybookCondition = Callable[[list[int]], Q]
+_playbook_condition: PlaybookCondition | None = None
+
+
+def playbook_condition_register(condition: PlaybookCondition) -> None:
+    """Set how `?playbook=` selects tickets (called once by the app that owns playbooks)."""
+    global _playbook_condition
+    _playbook_condition = condition
+
+
 # SLA targets belong to the routing app, above tickets: it registers how `?sla_response=` and
 # `?sla_resolution=` (met, breached) select tickets, for the dashboard's SLA compliance drill-downs.
 SLA_OUTCOMES = ("met", "breached")
@@ -137,6 +149,7 @@ class TicketFilter:
     team: list[int] = field(default_factory=list)
     tag: list[str] = field(default_factory=list)
     help_topic: list[int] = field(default_factory=list)  # 0 means "no help topic"
+    playbook: list[int] = field(default_factory=list)  # tickets one of these playbooks was applied to
     resolution: list[str] = field(default_factory=list)
     origin: list[str] = field(
         default_factory=list
@@ -186,6 +199,10 @@ class TicketFilter:
         if f.help_topic and _help_topic_condition is None:
             f.errors["help_topic"] = "Filtering by help topic needs the routing app, which is not installed."
             f.help_topic = []
+        f.playbook = _ints(params, "playbook", f.errors)
+        if f.playbook and _playbook_condition is None:
+            f.errors["playbook"] = "Filtering by playbook needs the cases app, which is not installed."
+            f.playbook = []
         f.resolution = _choices(params, "resolution", Resolution.values, f.errors)
         f.origin = _choices(params, "origin", (*CHANNEL_ORIGINS, *_alert_criteria.tools), f.errors)
         f.rule = [r.strip() for r in map(clean_text, params.getlist("rule")) if r.strip()][:20]
@@ -263,6 +280,8 @@ class TicketFilter:
             qs = qs.filter(tags__name=tag)
         if self.help_topic and _help_topic_condition is not None:
             qs = qs.filter(_help_topic_condition(self.help_topic))
+        if self.playbook and _playbook_condition is not None:
+            qs = qs.filter(_playbook_condition(self.playbook))
         if self.resolution:
             qs = qs.filter(resolution__in=self.resolution)
         if self.origin:

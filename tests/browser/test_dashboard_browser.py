@@ -123,3 +123,37 @@ def test_carol_sees_none_of_socs_numbers(page, live_server, demo, screenshots):
     page.screenshot(path=screenshots / "dashboard-carol.png", full_page=True)
     response = page.goto(f"{base}/dashboard?department={demo.soc.pk}")
     assert response is not None and response.status == 404
+
+
+def test_playbook_tasks_chart_table_csv_and_drill_down(page, live_server, cast, screenshots):
+    from socdesk.tickets.models import Ticket
+    from tests.reports.playbook_scenario import build
+
+    playbooks = build(cast)
+    base = live_server.url
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, base, "alice", PERSONA_PASSWORD)
+    page.goto(f"{base}/dashboard?period=30d")
+    panel = page.locator('[data-panel="playbooks"]')
+    expect(panel.locator("svg.chart")).to_be_visible()
+    panel.scroll_into_view_if_needed()
+    panel.screenshot(path=screenshots / "dashboard-playbooks.png")
+    page.screenshot(path=screenshots / "dashboard-playbooks-page.png", full_page=True)
+    # The table: one row per task, its counts opening the tickets the playbook was applied to (SOC's).
+    panel.locator("summary").click()
+    expect(panel.locator("table")).to_be_visible()
+    panel.screenshot(path=screenshots / "dashboard-playbooks-table.png")
+    row = panel.locator("tbody tr", has_text="Malware containment").first
+    row.get_by_role("link").first.click()
+    page.wait_for_url(re.compile(rf"playbook={playbooks['malware'].pk}"))
+    malware = Ticket.objects.filter(playbook_runs__playbook=playbooks["malware"])
+    expected = malware.filter(department=cast.soc).count()
+    assert expected and queue_total(page) == expected
+    page.screenshot(path=screenshots / "dashboard-playbook-queue.png", full_page=True)
+    # The CSV.
+    page.goto(f"{base}/dashboard?period=30d")
+    with page.expect_download() as download_info:
+        page.locator('[data-panel="playbooks"]').get_by_role("link", name="CSV").click()
+    lines = download_info.value.path().read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "playbook,position,task,done,skipped,median seconds,p90 seconds"
+    assert len(lines) > 2

@@ -187,3 +187,25 @@ def test_rebuild_gives_the_rollups_folding_gave(people, tokyo):
     call_command("reports", "rebuild", "--batch", "7")
     assert rollup_rows() == folded
     check_everything(people, now, alerts)
+
+
+def test_the_duration_histograms_are_read_in_one_statement(people, django_assert_max_num_queries):
+    """The four groupings of the duration roll-up (severity, department, team, week) cost one query, and
+    the whole period read a fixed number whatever the period's length."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    build_tickets(people)
+    change_tickets(people)
+    fold()
+    today = timezone.localdate()
+    counts = set()
+    scope = scope_for_agent(people.admin)
+    for days in (1, 7, 30):
+        with CaptureQueriesContext(connection) as captured:
+            figures = period_figures(Period(today - timedelta(days=days - 1), today), scope)
+        reads = [q["sql"] for q in captured.captured_queries if "reports_dayduration" in q["sql"]]
+        assert len(reads) == 1, reads
+        counts.add(len(captured))
+    assert figures.tta_by_severity or figures.ttr_by_severity
+    assert len(counts) == 1

@@ -171,6 +171,17 @@ class AgentWorkloadOut(Schema):
     time_to_resolve: DurationsOut
 
 
+class PlaybookTaskOut(Schema):
+    playbook_id: int
+    playbook: str
+    position: int = Field(description="The task's place in the playbook's current version (1 = first).")
+    title: str
+    done: int = Field(description="Tasks done in the period.")
+    skipped: int = Field(description="Tasks skipped in the period.")
+    median_seconds: float | None = Field(description="Median time from the playbook's application to done.")
+    p90_seconds: float | None
+
+
 class PeriodRangeOut(Schema):
     start: date
     end: date
@@ -190,6 +201,10 @@ class PeriodOut(Schema):
     rules: list[RuleOut] = Field(description="Noisiest first (most alerts).")
     observables: list[ObservableOut] = Field(description="Most tickets first, at most 20.")
     agents: list[AgentWorkloadOut] = Field(description="Most resolved first.")
+    playbooks: list[PlaybookTaskOut] = Field(
+        description="Per playbook (by name) and task (in the playbook's order): tasks done or skipped "
+        "in the period; the tickets behind a row are `/tickets?playbook=<playbook_id>`."
+    )
     departments: list[NamedOut]
     teams: list[NamedOut]
 
@@ -300,7 +315,8 @@ def metrics_now(request, params: Query[ScopeParams]):
 def metrics_period(request, params: Query[PeriodParams]):
     """The dashboard's figures over whole days: tickets opened and resolved per day by origin and severity;
     time to acknowledge and to resolve (median, p90) by severity, department, team and week; SLA compliance
-    per severity; verdicts per origin; the noisiest rules; the top observables; analyst workload.
+    per severity; verdicts per origin; the noisiest rules; the top observables; analyst workload; playbook
+    tasks (done, skipped, median and p90 time to done).
     Days are calendar days in the installation's time zone. Scope: tickets:read."""
     caller: Caller = request.auth
     scope = _scope(caller, params)
@@ -382,6 +398,19 @@ def metrics_period(request, params: Query[PeriodParams]):
                 "time_to_resolve": _durations(a.agent_id, a.time_to_resolve),
             }
             for a in figures.agents
+        ],
+        "playbooks": [
+            {
+                "playbook_id": row.playbook_id,
+                "playbook": row.playbook,
+                "position": row.position,
+                "title": row.title,
+                "done": row.done,
+                "skipped": row.skipped,
+                "median_seconds": row.median,
+                "p90_seconds": row.p90,
+            }
+            for row in figures.playbooks
         ],
         "departments": [{"id": pk, "name": name} for pk, name in sorted(department_names.items())],
         "teams": [{"id": pk, "name": name} for pk, name in sorted(team_names.items())],

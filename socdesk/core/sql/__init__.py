@@ -14,6 +14,7 @@ database themselves.
     advisory locks (transaction, session)       nothing (one writer at a time already)
     claim with FOR UPDATE SKIP LOCKED           claim with a conditional UPDATE
     `col = ANY(%s::bigint[])`, one parameter    `col IN (%s, %s, ...)`
+    GROUP BY GROUPING SETS (one scan)           UNION ALL of one GROUP BY per set
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class Backend(Protocol):
     def hold(self, connection: BaseDatabaseWrapper, key: int, key2: int) -> None: ...
 
     def release(self, connection: BaseDatabaseWrapper, key: int, key2: int) -> None: ...
+
+    def grouping_sets_sql(
+        self, connection: BaseDatabaseWrapper, base: str, sets: Sequence[Sequence[str]], total: str
+    ) -> tuple[str, int]: ...
 
     def claim_oldest(
         self,
@@ -228,6 +233,42 @@ def release(key: int, key2: int) -> None:
     """Release a lock taken with `hold`."""
     connection = _connection()
     _backend(connection).release(connection, key, key2)
+
+
+def grouped_sums(
+    queryset: QuerySet[Any, Any], sets: Sequence[Sequence[str]], total: str
+) -> list[tuple[int, tuple[Any, ...], int]]:
+    """The sum of the column `total` over the queryset's rows grouped by each set of columns in turn, in
+    one statement: `(index of the set, the set's values in its order, sum)` for every group whose sum is
+    above zero. Columns are the model's field names (attnames), values converted as the ORM would.
+
+    PostgreSQL reads the rows once for every set (GROUP BY GROUPING SETS); SQLite, which has no
+    grouping sets, runs one GROUP BY per set joined by UNION ALL, in the same statement. Each row's
+    `total` must fit in 32 bits (a roll-up row's count does; PostgreSQL refuses one that does not, it
+    never sums wrong); the sums are 64-bit.
+    """
+    if len({frozenset(columns) for columns in sets}) != len(sets):
+        raise ValueError("Each grouping set must group by different columns.")
+    names = list(dict.fromkeys(name for columns in sets for name in columns))
+    base, params = queryset.order_by().values(*names, total).query.sql_with_params()
+    connection = _connection()
+    sql, copies = _backend(connection).grouping_sets_sql(connection, base, sets, total)
+    # Only dates need converting (SQLite hands them back as text from a raw statement).
+    dates = {
+        names.index(name): field.to_python
+        for name in names
+        if (field := queryset.model._meta.get_field(name)).get_internal_type() == "DateField"
+    }
+    positions = [[names.index(name) for name in columns] for columns in sets]
+    out: list[tuple[int, tuple[Any, ...], int]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, tuple(params) * copies)
+        for index, *values, summed in cursor.fetchall():
+            for position, to_python in dates.items():
+                if isinstance(values[position], str):
+                    values[position] = to_python(values[position])
+            out.append((index, tuple([values[i] for i in positions[index]]), int(summed)))
+    return out
 
 
 def claim_oldest(

@@ -172,6 +172,27 @@ class PostgreSQL:
         # One array parameter whatever the number of ids (see socdesk/core/lookups.py).
         return f"{column} = ANY(%s::bigint[])", [list(ids)]
 
+    def grouping_sets_sql(
+        self, connection: BaseDatabaseWrapper, base: str, sets: Sequence[Sequence[str]], total: str
+    ) -> tuple[str, int]:
+        quote = connection.ops.quote_name
+        names = list(dict.fromkeys(name for columns in sets for name in columns))
+        # GROUPING(a, b, ...) has a bit set for each column the row's set leaves out (a the highest):
+        # the set's index is looked up from that mask.
+        masks = []
+        for index, columns in enumerate(sets):
+            mask = sum(1 << (len(names) - 1 - i) for i, name in enumerate(names) if name not in columns)
+            masks.append(f"WHEN {mask} THEN {index}")
+        grouping = f"GROUPING({', '.join(map(quote, names))})"
+        groups = ", ".join(f"({', '.join(map(quote, columns))})" for columns in sets)
+        # SUM of a bigint accumulates in numeric; of an integer, in a bigint: much less work per row.
+        summed = f"SUM(CAST({quote(total)} AS integer))"
+        sql = (
+            f"SELECT CASE {grouping} {' '.join(masks)} END, {', '.join(map(quote, names))}, "
+            f"{summed} FROM ({base}) AS grouped_rows GROUP BY GROUPING SETS ({groups}) HAVING {summed} > 0"
+        )
+        return sql, 1
+
     def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -133,6 +133,20 @@ class SQLite:
     def id_in(self, column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
         return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
+    def grouping_sets_sql(
+        self, connection: BaseDatabaseWrapper, base: str, sets: Sequence[Sequence[str]], total: str
+    ) -> tuple[str, int]:
+        quote = connection.ops.quote_name
+        names = list(dict.fromkeys(name for columns in sets for name in columns))
+        branches = []
+        for index, columns in enumerate(sets):
+            shown = ", ".join(quote(name) if name in columns else "NULL" for name in names)
+            branches.append(
+                f"SELECT {index}, {shown}, SUM({quote(total)}) FROM ({base}) "
+                f"GROUP BY {', '.join(map(quote, columns))} HAVING SUM({quote(total)}) > 0"
+            )
+        return " UNION ALL ".join(branches), len(sets)
+
     def skip_commit_flush(self, connection: BaseDatabaseWrapper) -> None:
         return None  # synchronous=NORMAL in WAL mode already commits without a flush
 
