@@ -4,12 +4,13 @@
     python bench/hot_path.py --db sqlite --profile osticket
 
 No server and no client: the osTicket API's create (its view through Django's request cycle, one
-request at a time, and its group writer `_open_many` with groups of 16) and one batch of
+request at a time, and its group writer `_open_many` with groups of 16 and of 1) and one batch of
 alert deliveries (`deliveries_process`, 500 Alertmanager deliveries, some repeating) run in this
 process, each timed by process CPU (`time.process_time`, this process only: the database server's
 share is not in it) and with every SQL statement counted. A figure a busy machine cannot inflate as
 much as wall-clock throughput, and the statement counts do not depend on the load at all.
-`--profile osticket|group|ingest` prints cProfile's top functions for that part instead of timing it.
+`--profile osticket|group|single|ingest` prints cProfile's top functions (process time) for that
+part instead; otherwise the table is appended to docs/benchmarks.md (unless --no-append).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import configure
+from _setup import ROOT, append_results, configure
 from ingest import am_alert, am_group, fingerprints, fresh_database, make_key
 
 
@@ -41,6 +42,7 @@ def parse_args():
     parser.add_argument("--sla", action="store_true", help="a default SLA plan on every ticket")
     parser.add_argument("--profile", choices=["osticket", "group", "single", "ingest"], default=None)
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args()
 
 
@@ -191,12 +193,25 @@ def main() -> None:
     if args.profile in (None, "ingest"):
         c = run_ingest(args.alerts, 2, profiler if args.profile else None)
         rows.append((f"deliveries_process, one batch of {args.alerts}", args.alerts, c))
-    print(f"{where}; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print("| path | items | CPU ms/item (this process) | SQL statements | statements/item |")
-    print("|---|---:|---:|---:|---:|")
+    lines = [
+        "| path | items | CPU ms/item (this process) | SQL statements | statements/item |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, items, c in rows:
         per_item = f"{c.cpu / items * 1000:.2f} | {c.statements:,} | {c.statements / items:.2f}"
-        print(f"| {name} | {items:,} | {per_item} |")
+        lines.append(f"| {name} | {items:,} | {per_item} |")
+    loads = f"load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    print(f"{where}; {loads}")
+    print("\n".join(lines))
+    if not args.profile and not args.no_append:
+        command = f"python bench/hot_path.py --db {args.db} --tickets {args.tickets} --alerts {args.alerts}"
+        path = append_results(
+            "Ticket write path in one process: CPU and statements",
+            command,
+            where,
+            "\n".join([f"Machine {loads}.", "", *lines]),
+        )
+        print(f"Appended to {path.relative_to(ROOT)}")
     if profiler:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(args.top)
