@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from socdesk.accounts.models import Contact, Organisation
@@ -95,3 +98,53 @@ def test_a_batch_of_tickets_creates_its_requesters_together(people):
     assert (
         AuditEvent.objects.filter(action="contact.created", target_label__startswith="Reporter").count() == 3
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_created_by_a_concurrent_batch_is_taken_not_duplicated():
+    """The second batch reads before the first commits, so its insert collides: it takes the other's row."""
+    inserted, results, errors = threading.Event(), {}, []
+
+    def first():
+        try:
+            with transaction.atomic():
+                results["first"] = contacts_get_or_create(
+                    [ContactWanted(SETUP, "x@corp.example"), ContactWanted(SETUP, "y@corp.example", "Y1")]
+                )
+                inserted.set()
+                time.sleep(0.5)  # the second batch has read and tries its insert meanwhile
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            inserted.set()
+            connection.close()
+
+    def second():
+        try:
+            inserted.wait(10)
+            results["second"] = contacts_get_or_create(
+                [ContactWanted(SETUP, "y@corp.example", "Y2"), ContactWanted(SETUP, "z@corp.example")]
+            )
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert results["second"]["y@corp.example"].pk == results["first"]["y@corp.example"].pk
+    assert Contact.objects.get(email="y@corp.example").name == "Y1"
+    assert sorted(Contact.objects.values_list("email", flat=True)) == [
+        "x@corp.example",
+        "y@corp.example",
+        "z@corp.example",
+    ]
+    assert [label for label, _actor in created_events()] == [
+        "Y1 <y@corp.example>",
+        "x@corp.example",
+        "z@corp.example",
+    ]
