@@ -98,8 +98,12 @@ def fresh_database(db: str) -> str | None:
         url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
         os.environ["BENCH_DATABASE_URL"] = url
         name = url.rsplit("/", 1)[1]
-        if not name.startswith("socdesk_bench"):
-            sys.exit(f"Refusing to drop {name!r}: the benchmark only recreates socdesk_bench* databases.")
+        # BENCH_DROP_DATABASE names one other database the caller owns and lets the benchmark recreate.
+        if not name.startswith("socdesk_bench") and os.environ.get("BENCH_DROP_DATABASE") != name:
+            sys.exit(
+                f"Refusing to drop {name!r}: the benchmark only recreates socdesk_bench* databases"
+                " (or the one named by BENCH_DROP_DATABASE)."
+            )
         with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         os.environ["SOCDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="socdesk-bench-ingest-")

@@ -7,8 +7,9 @@ Starts `socdesk serve` (web server, worker and ingest loops, as in production) a
 benchmark database (rate limit off), lets it settle, then creates N tickets (default 2,000) through
 POST /api/tickets.json from C concurrent connections (default 16) on loopback. It reads the CPU
 time (user + system, from /proc) of every process of the server and, on PostgreSQL, of every
-PostgreSQL server process, before and after, and reports server CPU per created ticket: the cost
-of a ticket that does not depend on how fast the client can send. Throughput and latency are
+backend connected to the benchmark's database (not the server's shared background processes, nor
+other work's backends on a shared machine), before and after, and reports server CPU per created
+ticket: the cost of a ticket that does not depend on how fast the client can send. Throughput and latency are
 printed too. Figures are appended to docs/benchmarks.md.
 """
 
@@ -19,6 +20,7 @@ import asyncio
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -65,16 +67,69 @@ def descendants(pid: int) -> set[int]:
 
 
 def postgres_pids() -> set[int]:
-    """Every PostgreSQL server process on this machine (the benchmark's backends among them)."""
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    pids.add(int(entry.name))
-            except OSError:
-                continue
-    return pids
+    """The PostgreSQL backends connected to the benchmark's database.
+
+    Only those: the PostgreSQL server is shared with other work on this machine, whose backends
+    (and the server's background processes, which serve everyone) would otherwise be counted.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+class CpuWatch(threading.Thread):
+    """Polls the server's and its database backends' CPU times until stopped, keeping each process's
+    last reading: a backend that exits during the run (a connection past its maximum age) keeps what
+    it used. Its own database connection is the only one of this script, and is left out."""
+
+    def __init__(self, server_pid: int, db: str) -> None:
+        super().__init__(daemon=True)
+        self.server_pid, self.db = server_pid, db
+        self.seen: dict[int, float] = {}
+        self.database: set[int] = set()
+        self.commits = 0
+        self._halt = threading.Event()
+        self._lock = threading.Lock()
+
+    def poll(self) -> None:
+        backends = postgres_pids() if self.db == "postgres" else set()
+        commits = database_commits() if self.db == "postgres" else 0
+        times = cpu_seconds(descendants(self.server_pid) | backends)
+        with self._lock:
+            self.seen.update(times)
+            self.database |= backends
+            self.commits = commits
+
+    def reading(self) -> tuple[dict[int, float], set[int], int]:
+        with self._lock:
+            return dict(self.seen), set(self.database), self.commits
+
+    def run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._halt.wait(0.25):
+                self.poll()
+            self.poll()
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def database_commits() -> int:
+    """Transactions committed in the benchmark's database so far (PostgreSQL's statistics)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
 
 
 def server_processes(pid: int, db: str) -> set[int]:
@@ -165,16 +220,20 @@ def main() -> None:
             task = progress.add_task("warm-up", total=len(warm))
             asyncio.run(send_all(url, warm, headers, args.clients, 60, progress, task))
             time.sleep(2)
-            before = cpu_seconds(server_processes(server.pid, args.db))
+            watch = CpuWatch(server.pid, args.db)
+            watch.poll()
+            before, _, commits_before = watch.reading()
+            watch.start()
             task = progress.add_task("osTicket API", total=args.tickets)
             latencies, errors, elapsed = asyncio.run(
                 send_all(url, bodies(args.tickets), headers, args.clients, args.time_limit, progress, task)
             )
             time.sleep(1)  # the worker's follow-up (audit sealing) belongs to these tickets too
+            watch.stop()
             # Connections opened during the run are new database processes: counted from zero.
-            after = cpu_seconds(server_processes(server.pid, args.db))
-            database = postgres_pids() if args.db == "postgres" else set()
+            after, database, commits_after = watch.reading()
             roles = {pid: role(pid) for pid in after}
+            roles.update(dict.fromkeys(database, "postgres"))
     finally:
         stop_server(server)
     created = len(latencies) - len(errors)
@@ -212,6 +271,12 @@ def main() -> None:
             f"{name} {seconds / max(created, 1) * 1000:.2f}" for name, seconds in sorted(per_role.items())
         )
     )
+    if args.db == "postgres":
+        commits = commits_after - commits_before
+        console.print(
+            f"Transactions committed: {commits:,}, {commits / max(created, 1):.2f} per ticket"
+            " (a group of requests shares one; the statistics lag by up to a second)"
+        )
     if errors:
         console.print(f"[red]{len(errors)} errors[/], first: {errors[0]}")
     if not args.no_append:

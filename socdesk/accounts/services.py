@@ -6,6 +6,7 @@ import hashlib
 import ipaddress
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -28,7 +30,7 @@ from socdesk.accounts.models import (
     Team,
 )
 from socdesk.accounts.selectors import departments_with_perm
-from socdesk.audit.services import record
+from socdesk.audit.services import audit_event, record, record_many
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
 
@@ -476,21 +478,78 @@ def organisation_create(*, actor: Actor, name: str, domain: str = "") -> Organis
 def contact_get_or_create(*, actor: Actor, email: str, name: str = "", phone: str = "") -> Contact:
     """The contact with this email (stored lower-case), created on first sight; safe under races."""
     email = clean_text(email).strip().lower()
-    name, phone = clean_text(name), clean_text(phone)
-    contact = Contact.objects.filter(email=email).first()
-    if contact:
-        return contact
-    domain = email.rpartition("@")[2]
-    org = Organisation.objects.filter(domain__iexact=domain).first() if domain else None
-    try:
-        with transaction.atomic():
-            contact = Contact.objects.create(
-                email=email, name=name.strip(), phone=phone.strip(), organisation=org
+    return contacts_get_or_create([ContactWanted(actor, email, name, phone)])[email]
+
+
+@dataclass(frozen=True)
+class ContactWanted:
+    """One requester to find or create: who asks, the email, and the name and phone for a new contact."""
+
+    actor: Actor
+    email: str
+    name: str = ""
+    phone: str = ""
+
+
+def contacts_get_or_create(wanted: Iterable[ContactWanted]) -> dict[str, Contact]:
+    """{email (lower-case): contact} for every wanted email, the missing ones created, and each creation
+    audited; safe under races. The known ones are read in one query and the new ones inserted in one,
+    whatever their number (the first wanted entry of an email gives its name and phone)."""
+    first: dict[str, ContactWanted] = {}
+    for want in wanted:
+        email = clean_text(want.email).strip().lower()
+        if email not in first:
+            first[email] = want
+    found = {c.email: c for c in Contact.objects.filter(email__in=sorted(first))} if first else {}
+    missing = [email for email in first if email not in found]
+    while missing:
+        organisations = _organisations_by_domain({email.rpartition("@")[2] for email in missing})
+        new = [
+            Contact(
+                email=email,
+                name=clean_text(first[email].name).strip(),
+                phone=clean_text(first[email].phone).strip(),
+                organisation=organisations.get(email.rpartition("@")[2]),
             )
-    except IntegrityError:  # created by a concurrent request between our read and our insert
-        return Contact.objects.get(email=email)
-    record(actor=actor, action="contact.created", target=contact, after={"email": email, "name": name})
-    return contact
+            for email in missing
+        ]
+        try:
+            with transaction.atomic():
+                Contact.objects.bulk_create(new)
+        except IntegrityError:  # some were created by a concurrent request between our read and our insert
+            found.update((c.email, c) for c in Contact.objects.filter(email__in=missing))
+            missing = [email for email in missing if email not in found]
+            continue
+        record_many(
+            [
+                audit_event(
+                    actor=first[contact.email].actor,
+                    action="contact.created",
+                    target=contact,
+                    after={"email": contact.email, "name": clean_text(first[contact.email].name)},
+                )
+                for contact in new
+            ]
+        )
+        found.update((contact.email, contact) for contact in new)
+        missing = []
+    return found
+
+
+def _organisations_by_domain(domains: set[str]) -> dict[str, Organisation]:
+    """{domain: the organisation a new contact of that email domain joins} (the first by name), one query."""
+    domains.discard("")
+    if not domains:
+        return {}
+    matches = (
+        Organisation.objects.annotate(domain_lower=Lower("domain"))
+        .filter(domain_lower__in=sorted(domains))
+        .order_by("name", "id")
+    )
+    found: dict[str, Organisation] = {}
+    for org in matches:
+        found.setdefault(org.domain.lower(), org)
+    return found
 
 
 CONTACT_NAME_MAX = 150

@@ -33,7 +33,7 @@ from socdesk.accounts.keyauth import (
     check_rate_limit,
     key_from_request,
 )
-from socdesk.accounts.models import ApiKey
+from socdesk.accounts.models import ApiKey, Department
 from socdesk.accounts.selectors import api_department
 from socdesk.api.osticket_formats import (
     OsTicketRequest,
@@ -45,6 +45,7 @@ from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, PermissionDenied, ServiceError
 from socdesk.core.grouping import GroupRunner
 from socdesk.mail.inbound import mail_receive
+from socdesk.routing import snapshot
 from socdesk.routing.apply import filters_before_create
 from socdesk.routing.selectors import custom_field_names_for_topic
 from socdesk.routing.topic_hooks import topic_drafts_apply
@@ -97,34 +98,8 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
         # osTicket's convention: custom fields are top-level keys named like the fields of the topic's form.
         topic_id = incoming.extra.get("topicId")
         topic_id = topic_id if isinstance(topic_id, int) else None
-        names = custom_field_names_for_topic(topic_id)
-        custom = {k: v for k, v in incoming.extra.items() if k.lower() in names}
-        chose_department = incoming.department_id is not None or incoming.department_slug
-        draft = TicketDraft(
-            actor=actor,
-            subject=incoming.subject,
-            department=department,
-            body=incoming.body,
-            body_format=incoming.body_format,
-            requester_email=incoming.email,
-            requester_name=incoming.name,
-            requester_phone=incoming.phone,
-            severity=incoming.severity,
-            source=Source.EMAIL if fmt == "email" else Source.API,
-            extra={k: v for k, v in incoming.extra.items() if k not in custom},
-            attachments=incoming.attachments,
-            help_topic=topic_id,
-            custom_fields=custom,
-            # The topic's department applies when neither the request nor the key picked one.
-            hints={
-                "department_default": not chose_department and getattr(key, "department_id", None) is None
-            },
-        )
-        topic_drafts_apply([draft])  # a bad custom field refuses this request alone, not its group
-        # Routed alone, before its group: a request a ticket filter refuses gets its 403 and never
-        # joins (and refuses) a group; the others' group leaves routed drafts as they are.
-        filters_before_create([draft])
-        ticket_drafts_check([draft])  # a refused request never joins (and slows) a group
+        with snapshot.pinned():  # the checks below follow one routing configuration
+            draft = _checked_draft(incoming, key, actor, fmt, department, topic_id)
         # Found before the group, holding no lock (and not for a refused request); linked when the
         # group opens the ticket.
         draft = replace(draft, observables=observables_in_text(incoming.subject, incoming.body))
@@ -137,6 +112,44 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
         # A department named in the body that does not exist is bad input, not a missing resource.
         return text(400, exc.message)
     return text(201, ticket.number)
+
+
+def _checked_draft(
+    incoming: OsTicketRequest,
+    key: ApiKey,
+    actor: Actor,
+    fmt: str,
+    department: Department,
+    topic_id: int | None,
+) -> TicketDraft:
+    """The request as a draft its help topic and the ticket filters have seen, checked for creation."""
+    names = custom_field_names_for_topic(topic_id)
+    custom = {k: v for k, v in incoming.extra.items() if k.lower() in names}
+    chose_department = incoming.department_id is not None or incoming.department_slug
+    draft = TicketDraft(
+        actor=actor,
+        subject=incoming.subject,
+        department=department,
+        body=incoming.body,
+        body_format=incoming.body_format,
+        requester_email=incoming.email,
+        requester_name=incoming.name,
+        requester_phone=incoming.phone,
+        severity=incoming.severity,
+        source=Source.EMAIL if fmt == "email" else Source.API,
+        extra={k: v for k, v in incoming.extra.items() if k not in custom},
+        attachments=incoming.attachments,
+        help_topic=topic_id,
+        custom_fields=custom,
+        # The topic's department applies when neither the request nor the key picked one.
+        hints={"department_default": not chose_department and getattr(key, "department_id", None) is None},
+    )
+    topic_drafts_apply([draft])  # a bad custom field refuses this request alone, not its group
+    # Routed alone, before its group: a request a ticket filter refuses gets its 403 and never
+    # joins (and refuses) a group; the others' group leaves routed drafts as they are.
+    filters_before_create([draft])
+    ticket_drafts_check([draft])  # a refused request never joins (and slows) a group
+    return draft
 
 
 def _receive_email(body: bytes, key: ApiKey, actor: Actor) -> HttpResponse:
@@ -167,7 +180,7 @@ def _open(draft: TicketDraft) -> Ticket:
 
 def _open_many(drafts: list[TicketDraft]) -> list[Ticket]:
     """Open the requests' tickets, with their observables, in one transaction."""
-    with transaction.atomic():
+    with snapshot.pinned(), transaction.atomic():  # the group's hooks follow one routing configuration
         return ticket_create_many(drafts)
 
 

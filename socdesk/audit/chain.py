@@ -12,10 +12,22 @@ from socdesk.core.text import clean_json
 GENESIS = "0" * 64
 
 
+# How json.dumps writes the control characters clean_json removes (tab, newline and carriage return are
+# kept): \u0000-\u001f, \b and \f. An escaped backslash before a "b" or "f" matches too, which only
+# costs the walk.
+_ESCAPED_CONTROLS = ("\\u000", "\\u001", "\\b", "\\f")
+
+
 def to_json_safe(value: Any) -> Any:
     """The value as plain JSON data, exactly as it will read back from the database (control characters
     removed: PostgreSQL's jsonb refuses NUL)."""
-    return clean_json(json.loads(json.dumps(value, default=str, ensure_ascii=False)))
+    dumped = json.dumps(value, default=str, ensure_ascii=False)
+    plain = json.loads(dumped)
+    # Walking every string is the costly part and almost never finds anything: only when the encoded
+    # form holds an escaped control character.
+    if any(escaped in dumped for escaped in _ESCAPED_CONTROLS):
+        return clean_json(plain)
+    return plain
 
 
 def canonical(fields: dict[str, Any]) -> bytes:

@@ -151,7 +151,12 @@ def seal_pending(*, wait: bool = True) -> int:
                 sql.lock(SEAL_LOCK_KEY)
             elif not sql.try_lock(SEAL_LOCK_KEY):
                 return sealed
-            pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:SEAL_BATCH])
+            # The chain needs each event's content hash only: its details (JSON) stay unread.
+            pending = list(
+                AuditEvent.objects.filter(seq__isnull=True)
+                .order_by("id")
+                .only("id", "content_hash")[:SEAL_BATCH]
+            )
             if not pending:
                 return sealed
             last = (

@@ -7,8 +7,9 @@ auto-assigns. That configuration changes a few times a day and is read on every 
 keeps what it has read in a `Snapshot`, built piece by piece on first use, and starts a new one when the
 stamp moves.
 
-The stamp is the one `RulesetVersion` row, read with one small statement per use, so a change saved by
-any process is seen by every other on its next ticket. It moves in the transaction of every write to a
+The stamp is the one `RulesetVersion` row, read with one small statement per use (or once per unit of
+work that pins it: a request's checks, a group or batch of tickets written together), so a change saved
+by any process is seen by every other on its next ticket. It moves in the transaction of every write to a
 routing configuration model: a `post_save` / `post_delete` signal for each (connected in apps.py, so
 services, `socdesk config apply`, Django's admin and cascades are all covered), plus an explicit bump by
 a service that writes with a bulk statement, which sends no signal. The stamp is a new random value each
@@ -22,7 +23,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -54,6 +56,8 @@ class Snapshot:
 
 
 _current: Snapshot | None = None
+# The snapshot a thread has pinned for one unit of work (see `pinned`), if any.
+_pins = threading.local()
 
 
 def _stamp() -> tuple[str, int]:
@@ -65,8 +69,12 @@ def _stamp() -> tuple[str, int]:
 
 
 def current() -> Snapshot:
-    """The snapshot of the configuration as it is now (one read of the stamp)."""
+    """The snapshot of the configuration as it is now (one read of the stamp), or the one this thread
+    has pinned for its unit of work (no read)."""
     global _current
+    pin: Snapshot | None = getattr(_pins, "snapshot", None)
+    if pin is not None:
+        return pin
     stamp, version = _stamp()
     snapshot = _current
     if snapshot is None or snapshot.stamp != stamp:
@@ -74,9 +82,32 @@ def current() -> Snapshot:
     return snapshot
 
 
+@contextmanager
+def pinned() -> Iterator[Snapshot]:
+    """Within this block this thread's `current()` is one snapshot, read once when the block starts.
+
+    For one unit of work that consults the configuration at several steps (a request's checks before
+    its write, one group or batch of tickets written together): each step would otherwise read the
+    stamp again, and the unit is to follow one configuration anyway. A change committed meanwhile is
+    seen by the next unit. Nested blocks keep the outer pin. Never span a configuration write (the
+    pin would hide it from the writer's own later steps).
+    """
+    outer: Snapshot | None = getattr(_pins, "snapshot", None)
+    if outer is not None:
+        yield outer
+        return
+    _pins.snapshot = current()
+    try:
+        yield _pins.snapshot
+    finally:
+        _pins.snapshot = None
+
+
 def configuration_changed(**_: Any) -> None:
     """Move the stamp: every process starts a new snapshot at its next use (inside the writing
     transaction, so a rollback takes the move back with the change). Also a signal receiver."""
+    # A unit of work that changes the configuration reads it afresh from here on.
+    _pins.snapshot = None
     stamp = uuid.uuid4().hex
     if RulesetVersion.objects.filter(pk=1).update(version=F("version") + 1, stamp=stamp):
         return

@@ -9,7 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from socdesk.accounts.keyauth import check_rate_limit
@@ -651,3 +653,11 @@ def test_rate_counter_is_a_normal_cache_entry_and_old_windows_are_dropped(people
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM socdesk_cache WHERE cache_key LIKE %s", ["%ratelimit:old"])
         assert cursor.fetchone()[0] == 0
+
+
+def test_a_request_reads_the_routing_stamp_once_for_its_checks_and_once_for_its_group(key):
+    post(BASE, key=key)  # the first request builds the snapshot
+    with CaptureQueriesContext(connection) as queries:
+        created(post({**BASE, "subject": "Second"}, key=key))
+    stamp_reads = [q for q in queries.captured_queries if "routing_rulesetversion" in q["sql"]]
+    assert len(stamp_reads) == 2

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from socdesk.accounts.services import department_create
+from socdesk.routing import snapshot
 from socdesk.routing.models import AssignmentPolicy, DepartmentSLA, RulesetVersion, SLATarget, TicketSLA
 from socdesk.routing.services.sla_clocks import department_sla_set
 from socdesk.tickets.services import TicketDraft, ticket_create_many
@@ -91,3 +92,43 @@ def test_a_change_by_another_process_is_seen_through_the_stamp(people):
     RulesetVersion.objects.filter(pk=1).update(stamp="moved-by-another-process")
     assert open_ticket(people).assignee is not None
     assert TicketSLA.objects.count() == 3
+
+
+# --- pinned: one read of the stamp for a unit of work -------------------------------------------------
+
+
+def _stamp_reads(queries) -> int:
+    return sum("routing_rulesetversion" in q["sql"] and q["sql"].startswith("SELECT") for q in queries)
+
+
+def test_a_pinned_block_reads_the_stamp_once_and_later_blocks_read_it_again(people):
+    make_plans(people)
+    with CaptureQueriesContext(connection) as queries, snapshot.pinned() as pinned:
+        assert snapshot.current() is pinned and snapshot.current() is pinned
+        with snapshot.pinned() as inner:  # nested: the outer pin
+            assert inner is pinned
+    assert _stamp_reads(queries.captured_queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        snapshot.current()
+        snapshot.current()
+    assert _stamp_reads(queries.captured_queries) == 2
+
+
+def test_a_change_inside_a_pinned_block_is_seen_by_its_later_steps(people):
+    plans = make_plans(people)
+    with transaction.atomic(), snapshot.pinned() as before:
+        assert clock_of(open_ticket(people)).plan_id == plans.standard.pk
+        department_sla_set(actor=SETUP, department=people.soc, plan=plans.fast)
+        assert snapshot.current() is not before
+        assert clock_of(open_ticket(people)).plan_id == plans.fast.pk
+
+
+def test_a_batch_of_tickets_reads_the_stamp_once(people):
+    make_plans(people)
+    drafts = [
+        TicketDraft(actor=SETUP, subject=f"Alert {i}", department=people.soc, severity="high")
+        for i in range(3)
+    ]
+    with CaptureQueriesContext(connection) as queries, snapshot.pinned():
+        ticket_create_many(drafts)
+    assert _stamp_reads(queries.captured_queries) == 1

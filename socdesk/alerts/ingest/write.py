@@ -26,6 +26,7 @@ from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
 from socdesk.core.metrics import ALERTS_PROCESSED, count_after_commit
+from socdesk.routing import snapshot
 from socdesk.tickets.hooks import run_figures_touched
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.search import search_index
@@ -56,10 +57,11 @@ def ingest(items: list[Incoming], *, now: datetime | None = None) -> list[Alert 
     """Decide and write a batch of alerts, in order; returns each item's alert row (or None)."""
     writer = Writer(now or timezone.now())
     planner = Planner(clock=lambda: writer.now, plan=writer.plan, change=writer.change)
-    planner.load(items)
-    rows = [planner.decide(item) for item in items]
-    writer.flush()
-    planner.finish()
+    with snapshot.pinned():  # the batch's rules, SLA and assignment follow one routing configuration
+        planner.load(items)
+        rows = [planner.decide(item) for item in items]
+        writer.flush()
+        planner.finish()
     count_after_commit(ALERTS_PROCESSED, len(items))
     alerts_per_minute_add(len(items), writer.now)
     return rows

@@ -15,7 +15,7 @@ from django.utils import timezone
 from socdesk.accounts.choices import Perm
 from socdesk.accounts.models import Agent, Contact, Department, Team
 from socdesk.accounts.selectors import departments_with_perm
-from socdesk.accounts.services import contact_get_or_create
+from socdesk.accounts.services import ContactWanted, contacts_get_or_create
 from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import audit_event, record, record_many
 from socdesk.core import sql
@@ -273,17 +273,13 @@ def ticket_drafts_check(drafts: list[TicketDraft]) -> None:
 
 def _requesters(drafts: list[TicketDraft]) -> list[Contact | None]:
     """Each draft's requester: known contacts read in one query, new ones created (and audited)."""
-    emails = {clean_text(d.requester_email).strip().lower() for d in drafts if d.requester_email}
-    known = {c.email: c for c in Contact.objects.filter(email__in=emails)} if emails else {}
-    requesters: list[Contact | None] = []
-    for draft in drafts:
-        email = clean_text(draft.requester_email).strip().lower()
-        if email and email not in known:
-            known[email] = contact_get_or_create(
-                actor=draft.actor, email=email, name=draft.requester_name, phone=draft.requester_phone
-            )
-        requesters.append(known.get(email) if email else None)
-    return requesters
+    emails = [clean_text(d.requester_email).strip().lower() for d in drafts]
+    known = contacts_get_or_create(
+        ContactWanted(draft.actor, email, draft.requester_name, draft.requester_phone)
+        for draft, email in zip(drafts, emails, strict=True)
+        if email
+    )
+    return [known[email] if email else None for email in emails]
 
 
 def _first_entry(ticket: Ticket, draft: TicketDraft, now: datetime) -> ThreadEntry:
