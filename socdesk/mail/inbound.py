@@ -181,7 +181,7 @@ def mail_receive(
     collaborators_from_message(parsed, ticket, author)
     _note_problems(ticket, parsed, not_stored, len(raw) > limit)
     InboundMessage.objects.filter(pk=row.pk).update(
-        ticket=ticket, entry=entry, outcome=outcome, html=parsed.html
+        ticket=ticket, entry=entry, outcome=outcome, html=parsed.html, inline_images=_inline_images(parsed)
     )
     record(
         actor=actor,
@@ -213,6 +213,18 @@ def _ban_sender(refusal: SenderBanRequested, parsed: ParsedMessage, row: Inbound
     )
     InboundMessage.objects.filter(pk=row.pk).update(outcome=InboundOutcome.BANNED)
     return Receipt("banned", row.message_id)
+
+
+def _inline_images(parsed: ParsedMessage) -> dict[str, str]:
+    """Content-ID -> SHA-256 of the inline parts the HTML may draw: those stored (not over the limit)."""
+    if not parsed.html:
+        return {}
+    limit = settings.ATTACHMENT_MAX_BYTES
+    return {
+        a.content_id: a.sha256
+        for a in parsed.attachments
+        if a.inline and a.content_id and a.content is not None and len(a.content) <= limit
+    }
 
 
 def _duplicate(message_id: str) -> Receipt:

@@ -113,6 +113,9 @@ class InboundMessage(models.Model):
     # The message's HTML part, sanitised by the reader (nh3): shown to agents on request, never inline
     # in the console (socdesk.mail.views.inbound_html). "" when the message had none.
     html = models.TextField(blank=True)
+    # The HTML's inline images: Content-ID (without <>) -> SHA-256 of the part, stored as an attachment
+    # of `entry`; the HTML version draws them (socdesk.mail.inbound_html). Only parts that were stored.
+    inline_images = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField()
 
     class Meta:
