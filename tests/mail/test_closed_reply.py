@@ -15,7 +15,7 @@ from socdesk.accounts.models import Department
 from socdesk.accounts.services import department_set_mail_replies
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
-from socdesk.core.errors import ServiceError
+from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.mail.inbound import mail_receive
 from socdesk.mail.models import InboundMessage, OutboundMessage
 from socdesk.ops.config.document import ConfigInvalid
@@ -176,6 +176,25 @@ def test_the_pipe_says_created_for_a_follow_up(people, soc_ticket, monkeypatch):
     call_command("mail", "pipe", stdout=out)
     follow_up = Ticket.objects.exclude(pk=closed.pk).get()
     assert out.getvalue().strip() == f"created {follow_up.number}"
+
+
+def test_a_follow_up_a_ticket_filter_rejects_is_refused_whole(people, soc_ticket):
+    from tests.routing.test_apply import make_filter
+
+    services.collaborator_add(actor=Actor.for_agent(people.alice), ticket=soc_ticket, email="mia@example.com")
+    sent = agent_reply(people, soc_ticket)
+    closed = close(people, soc_ticket)
+    new_policy(people)
+    make_filter("No repeats", [("body", "contains", "happened again")], ["reject"])
+    before = (Ticket.objects.count(), TicketLink.objects.count(), InboundMessage.objects.count())
+    events = AuditEvent.objects.count()
+    with pytest.raises(PermissionDenied, match="ticket filter"):
+        mail_receive(answer(sent, closed), actor=PIPE, channel="pipe")
+    # No ticket, link, collaborator copy, imported row or audit event; the closed ticket as it was.
+    assert (Ticket.objects.count(), TicketLink.objects.count(), InboundMessage.objects.count()) == before
+    assert AuditEvent.objects.count() == events
+    closed.refresh_from_db()
+    assert closed.status == "closed"
 
 
 # --- the setting ---------------------------------------------------------------------------------------
