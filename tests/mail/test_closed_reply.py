@@ -5,6 +5,8 @@ reopens. The setting is kept through an audited service, the admin area and conf
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -24,6 +26,7 @@ from socdesk.tickets import services
 from socdesk.tickets.history import describe_event
 from socdesk.tickets.models import Ticket, TicketLink
 from socdesk.tickets.selectors import collaborator_addresses
+from tests.core.processes import REPO, socdesk_env
 from tests.mail import corpus
 
 PIPE = Actor.system("mail:pipe")
@@ -269,3 +272,34 @@ def test_configuration_as_code_exports_and_applies_it(people):
         config_apply(actor=SETUP, text=yaml.safe_dump(data))
     assert "closed_reply" in str(refused.value) and "must be one of , reopen, new" in str(refused.value)
     assert Department.objects.get(name="SOC").closed_reply == "new"
+
+
+@pytest.mark.parametrize(("value", "read"), [("NEW", "new"), (" reopen ", "reopen")])
+def test_the_installation_default_is_read_from_the_environment(tmp_path, value, read):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s; "
+            "print(s.SOCDESK_MAIL_CLOSED_REPLY)",
+        ],
+        env=socdesk_env(tmp_path, SOCDESK_MAIL_CLOSED_REPLY=value),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == read
+
+
+def test_a_bad_installation_default_stops_the_start_with_a_sentence(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=socdesk_env(tmp_path, SOCDESK_MAIL_CLOSED_REPLY="archive"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0 and "ImproperlyConfigured" in done.stderr
+    assert "SOCDESK_MAIL_CLOSED_REPLY is 'archive': use reopen" in done.stderr
