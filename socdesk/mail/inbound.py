@@ -97,7 +97,9 @@ def mail_receive(
     message threads onto its ticket (In-Reply-To or References naming a message SOCdesk sent or
     imported; else a `[#SOC-1042]` subject token, only from the ticket's requester, one of its
     collaborators or an agent who may reply on it), where the requester's (or a collaborator's) mail is a
-    message from them (reopening a resolved or closed ticket through the status service) and an agent's
+    message from them (reopening a resolved or closed ticket through the status service, the requester
+    then acknowledged by socdesk.mail.reopen_ack; or, where the department says `new`, opening a new
+    ticket linked to the closed one, `created`) and an agent's
     mail is that agent's reply (e-mailed to the requester like any reply); or it opens a ticket in
     `department` (default: the API default department, SOCDESK_DEFAULT_DEPARTMENT else the first). The
     people it was copied to become collaborators (socdesk.mail.collaborators). The raw message is
