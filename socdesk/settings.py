@@ -440,6 +440,14 @@ if SOCDESK_PORTAL_OIDC_ENABLED and not SOCDESK_PORTAL_OIDC_ISSUER:
     )
 # At most this many auto-responses to one address per hour (a loop or a flood stops there); 0: none at all.
 SOCDESK_MAIL_AUTORESPONSE_LIMIT = env_int("SOCDESK_MAIL_AUTORESPONSE_LIMIT", 5)
+# What the requester's e-mail to a closed ticket does, where its department does not say: `reopen` it, or
+# open a `new` ticket linked to it (a closed case stays closed as evidence).
+SOCDESK_MAIL_CLOSED_REPLY = env_str("SOCDESK_MAIL_CLOSED_REPLY", "reopen").strip().lower()
+if SOCDESK_MAIL_CLOSED_REPLY not in ("reopen", "new"):
+    raise ImproperlyConfigured(
+        f"SOCDESK_MAIL_CLOSED_REPLY is {SOCDESK_MAIL_CLOSED_REPLY!r}: use reopen (a reply reopens a closed "
+        "ticket) or new (a reply opens a new ticket linked to it)."
+    )
 
 # --- SOCdesk --------------------------------------------------------------------------------------
 SOCDESK_TICKET_PREFIX = env_str("SOCDESK_TICKET_PREFIX", "SOC")

@@ -19,3 +19,11 @@ class Perm(models.TextChoices):
 ALL_PERMS = frozenset(Perm.values)
 # What an agent may do on a ticket assigned to them (or their team) in a department where they hold no role.
 ASSIGNEE_PERMS = frozenset({Perm.VIEW, Perm.REPLY, Perm.EDIT, Perm.CLOSE})
+
+
+class ClosedReply(models.TextChoices):
+    """What a requester's e-mail to a closed ticket does (a department's setting; "" = the default)."""
+
+    DEFAULT = "", "Installation default"
+    REOPEN = "reopen", "Reopen it"
+    NEW = "new", "Open a new linked ticket"

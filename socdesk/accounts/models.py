@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from socdesk.accounts.choices import ALL_PERMS, Perm
+from socdesk.accounts.choices import ALL_PERMS, ClosedReply, Perm
 
 
 class Department(models.Model):
@@ -45,6 +45,20 @@ class Department(models.Model):
         default=True,
         help_text="E-mail the requester of a new ticket an acknowledgement with its number "
         "(never to automatic mail; a help topic or a ticket filter may turn it off for a ticket).",
+    )
+    # Mail to a closed ticket (socdesk.mail.inbound): "" follows SOCDESK_MAIL_CLOSED_REPLY.
+    closed_reply = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=ClosedReply.choices,
+        help_text="What the requester's e-mail to a closed ticket does: reopen it, or open a new ticket "
+        "linked to it. Empty: the SOCDESK_MAIL_CLOSED_REPLY default. A resolved ticket always reopens.",
+    )
+    # The acknowledgement of a reopening reply (socdesk.mail.reopen_ack).
+    reopen_ack = models.BooleanField(
+        default=True,
+        help_text="E-mail the requester whose reply reopened a ticket a short acknowledgement "
+        "(never to automatic mail; rate-limited with the auto-responses).",
     )
 
     class Meta:

@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
-from socdesk.accounts.choices import ALL_PERMS, Perm
+from socdesk.accounts.choices import ALL_PERMS, ClosedReply, Perm
 from socdesk.accounts.models import (
     Agent,
     ApiKey,
@@ -118,6 +118,31 @@ def department_set_auto_response(*, actor: Actor, department: Department, enable
         target=department,
         before=before,
         after={"auto_response": enabled},
+    )
+    return department
+
+
+@transaction.atomic
+def department_set_mail_replies(
+    *, actor: Actor, department: Department, closed_reply: str, reopen_ack: bool
+) -> Department:
+    """Set what the requester's e-mail to a closed ticket of the department does (`reopen`, `new`, or ""
+    for the SOCDESK_MAIL_CLOSED_REPLY default) and whether a reopening reply is acknowledged by e-mail."""
+    if closed_reply not in ClosedReply.values:
+        raise ServiceError(
+            f"Unknown closed-ticket reply handling {str(closed_reply)[:40]!r}: use reopen, new, or empty "
+            "for the installation default.",
+            fields={"closed_reply": "invalid"},
+        )
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    before = {"closed_reply": department.closed_reply, "reopen_ack": department.reopen_ack}
+    after = {"closed_reply": closed_reply, "reopen_ack": reopen_ack}
+    if before == after:
+        return department  # nothing changed: no event
+    department.closed_reply, department.reopen_ack = closed_reply, reopen_ack
+    department.save(update_fields=["closed_reply", "reopen_ack"])
+    record(
+        actor=actor, action="department.mail_replies_changed", target=department, before=before, after=after
     )
     return department
 

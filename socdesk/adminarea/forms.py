@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from socdesk.accounts.choices import Perm
+from socdesk.accounts.choices import ClosedReply, Perm
 from socdesk.accounts.models import Agent, Department, Role, Team
 from socdesk.routing.choices import AssignmentMode
 
@@ -129,6 +129,19 @@ class DepartmentEditForm(DepartmentForm):
         required=False,
         help_text="The requester gets an auto-response with the ticket's number (never automatic mail; "
         "see docs/email.md, Auto-responses).",
+    )
+    closed_reply = forms.ChoiceField(
+        label="The requester's e-mail to a closed ticket",
+        choices=ClosedReply.choices,
+        required=False,
+        help_text="Reopen it, or open a new ticket linked to it (a resolved ticket always reopens). "
+        "Installation default: SOCDESK_MAIL_CLOSED_REPLY.",
+    )
+    reopen_ack = forms.BooleanField(
+        label="Acknowledge reopening replies by e-mail",
+        required=False,
+        help_text="The requester whose reply reopened a ticket is told so (never automatic mail; "
+        "see docs/email.md, Reopened by your reply).",
     )
 
 

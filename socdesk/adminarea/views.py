@@ -37,6 +37,7 @@ from socdesk.accounts.services import (
     department_create,
     department_set_auto_response,
     department_set_autoclose,
+    department_set_mail_replies,
     department_set_retention,
     role_create,
     team_create,
@@ -360,7 +361,8 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """GET shows a department's form; POST changes its name, e-mail, description (department_update),
     retention (department_set_retention), auto-assignment (assignment_policy_set), auto-close days
-    (department_set_autoclose) and auto-responses (department_set_auto_response), in one transaction."""
+    (department_set_autoclose), auto-responses (department_set_auto_response) and the handling of mail to
+    closed tickets (department_set_mail_replies), in one transaction."""
     department = get_object_or_404(Department, pk=pk)
     initial = {
         "name": department.name,
@@ -371,6 +373,8 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "assignment_mode": assignment_mode_of(department=department),
         "autoclose_resolved_days": department.autoclose_resolved_days,
         "auto_response": department.auto_response,
+        "closed_reply": department.closed_reply,
+        "reopen_ack": department.reopen_ack,
     }
     form = DepartmentEditForm(request.POST or None, initial=initial)
     actor = request.actor  # type: ignore[attr-defined]
@@ -396,6 +400,12 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
             assignment_policy_set(actor=actor, department=department, mode=data["assignment_mode"])
         department_set_autoclose(actor=actor, department=department, days=data["autoclose_resolved_days"])
         department_set_auto_response(actor=actor, department=department, enabled=data["auto_response"])
+        department_set_mail_replies(
+            actor=actor,
+            department=department,
+            closed_reply=data["closed_reply"],
+            reopen_ack=data["reopen_ack"],
+        )
         return Department.objects.get(pk=department.pk)
 
     return _edit_page(

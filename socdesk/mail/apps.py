@@ -10,7 +10,7 @@ class MailConfig(AppConfig):
         # An agent's reply, from whatever channel, is queued for the requester in the reply's transaction;
         # the console then says what became of it.
         # A new ticket's requester gets the auto-response, queued in the ticket's transaction.
-        from socdesk.mail import autoresponse, canned, canned_replies, inbound, outbound
+        from socdesk.mail import autoresponse, canned, canned_replies, inbound, outbound, reopen_ack
         from socdesk.mail.models import CannedResponse
         from socdesk.routing.services.filters import filter_reference_register
         from socdesk.routing.vocabulary import ActionType
@@ -27,6 +27,8 @@ class MailConfig(AppConfig):
         event_describer_register("email.autoresponse_skipped", autoresponse.describe_skipped)
         event_describer_register("email.retry_requested", outbound.describe_retry)
         event_describer_register("email.received", inbound.describe_received)
+        event_describer_register("email.follow_up_opened", inbound.describe_follow_up)
+        event_describer_register("email.reopen_ack_skipped", reopen_ack.describe_reopen_ack_skipped)
         # Merging tickets moves their e-mails, so replies by Message-ID follow to the survivor.
         from socdesk.mail.merging import MOVER
         from socdesk.tickets.merge_hooks import merge_mover_register

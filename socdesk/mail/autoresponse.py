@@ -4,9 +4,10 @@ Wired as a tickets after-create hook, so the message is queued in the ticket's o
 the worker like a reply. It is never sent to automatic mail, machine senders, SOCdesk's own addresses or
 a banned sender, nor when the department, the help topic, a ticket filter or the osTicket API's
 `autorespond: false` turns it off, nor past SOCDESK_MAIL_AUTORESPONSE_LIMIT messages to one address in
-an hour. Each of those is recorded as `email.autoresponse_skipped` on the ticket with its reason (shown
-in its history); a ticket without a requester address (alerts) or with outbound mail not configured is
-only logged at debug level (that is every alert: an event each would be noise). See docs/email.md.
+an hour (auto-responses and reopening acknowledgements together). Each of those is recorded as
+`email.autoresponse_skipped` on the ticket with its reason (shown in its history); a ticket without a
+requester address (alerts) or with outbound mail not configured is only logged at debug level (that is
+every alert: an event each would be noise). See docs/email.md.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from socdesk.core.actor import Actor
 from socdesk.mail.bans import ban_for
 from socdesk.mail.loops import HINT_AUTOMATED, MACHINE_SENDERS, is_own_address
 from socdesk.mail.mail_templates import mail_render
-from socdesk.mail.models import OutboundKind, OutboundMessage, TemplateKind
+from socdesk.mail.models import AUTOMATIC_KINDS, OutboundKind, OutboundMessage, TemplateKind
 from socdesk.mail.outbound import outbound_queue
 from socdesk.mail.own import own_addresses
 from socdesk.tickets.choices import Source
@@ -40,10 +41,31 @@ WINDOW = timedelta(hours=1)
 
 
 def _recent_count(address: str, now: datetime) -> int:
-    """How many auto-responses went to this address in the last hour (the outgoing queue is the count)."""
+    """How many automatic e-mails (auto-responses and reopening acknowledgements) went to this address in
+    the last hour (the outgoing queue is the count): two kinds that answered each other would loop."""
     return OutboundMessage.objects.filter(
-        kind=OutboundKind.AUTO_RESPONSE, recipient=address, created_at__gte=now - WINDOW
+        kind__in=AUTOMATIC_KINDS, recipient=address, created_at__gte=now - WINDOW
     ).count()
+
+
+def recipient_refusal(address: str, now: datetime, *, own: list[str] | None = None) -> str:
+    """Why SOCdesk may send no automatic e-mail to this address, as a sentence ("" when it may): a mail
+    server's address, one of SOCdesk's own, a banned one, or one past SOCDESK_MAIL_AUTORESPONSE_LIMIT."""
+    local = address.rpartition("@")[0].split("+", 1)[0]
+    if local in MACHINE_SENDERS:
+        return f"The requester {address} is a mail server's {local} address."
+    if is_own_address(address, own_addresses() if own is None else own):
+        return f"The requester {address} is one of SOCdesk's own addresses."
+    ban = ban_for(address)
+    if ban is not None:
+        return f"The requester {address} is banned ({ban.value})."
+    limit = settings.SOCDESK_MAIL_AUTORESPONSE_LIMIT
+    if _recent_count(address, now) >= limit:
+        return (
+            f"{address} already got {limit} automatic e-mails in the last hour "
+            "(SOCDESK_MAIL_AUTORESPONSE_LIMIT)."
+        )
+    return ""
 
 
 def skip_reason(
@@ -66,21 +88,7 @@ def skip_reason(
     automated = draft.hints.get(HINT_AUTOMATED)
     if automated:
         return f"The e-mail that opened it is automatic: {automated}"
-    local = address.rpartition("@")[0].split("+", 1)[0]
-    if local in MACHINE_SENDERS:
-        return f"The requester {address} is a mail server's {local} address."
-    if is_own_address(address, own_addresses() if own is None else own):
-        return f"The requester {address} is one of SOCdesk's own addresses."
-    ban = ban_for(address)
-    if ban is not None:
-        return f"The requester {address} is banned ({ban.value})."
-    limit = settings.SOCDESK_MAIL_AUTORESPONSE_LIMIT
-    if _recent_count(address, now) >= limit:
-        return (
-            f"{address} already got {limit} auto-responses in the last hour "
-            "(SOCDESK_MAIL_AUTORESPONSE_LIMIT)."
-        )
-    return ""
+    return recipient_refusal(address, now, own=own)
 
 
 def autoresponses_after_create(tickets: list[Ticket], drafts: list[TicketDraft], now: datetime) -> None:

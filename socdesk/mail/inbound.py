@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from socdesk.accounts.choices import Perm
+from socdesk.accounts.choices import ClosedReply, Perm
 from socdesk.accounts.models import Agent, Department
 from socdesk.accounts.selectors import agent_can, api_department
 from socdesk.accounts.services import contact_get_or_create
@@ -32,12 +32,14 @@ from socdesk.routing.apply import FILTERS_ACTOR, SenderBanRequested
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Source, Status
 from socdesk.tickets.models import ThreadEntry, Ticket
-from socdesk.tickets.selectors import collaborator_of, ticket_merge_survivor
+from socdesk.tickets.selectors import collaborator_of, ticket_collaborators, ticket_merge_survivor
 from socdesk.tickets.services import (
     TicketDraft,
+    collaborator_add,
     ticket_add_message,
     ticket_change_status,
     ticket_create_many,
+    ticket_link,
     ticket_note,
     ticket_reply,
 )
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 SUBJECT_TOKEN = re.compile(r"\[#\s*([A-Za-z][A-Za-z0-9]{0,15}-\d{1,12})\s*\]")
 RAW_NAME = "original.eml"
 MAIL_ACTOR = Actor.system("mail")
+# "Re: Fwd: " and the like: a subject of nothing else says nothing of its own.
+REPLY_PREFIXES = re.compile(r"^(?:\s*(?:re|fwd?|aw|sv|wg)\s*:)*\s*", re.IGNORECASE)
 MAX_THREAD_IDS = 100  # a hostile References header may name thousands of ids
 
 
@@ -93,7 +97,9 @@ def mail_receive(
     message threads onto its ticket (In-Reply-To or References naming a message SOCdesk sent or
     imported; else a `[#SOC-1042]` subject token, only from the ticket's requester, one of its
     collaborators or an agent who may reply on it), where the requester's (or a collaborator's) mail is a
-    message from them (reopening a resolved or closed ticket through the status service) and an agent's
+    message from them (reopening a resolved or closed ticket through the status service, the requester
+    then acknowledged by socdesk.mail.reopen_ack; or, where the department says `new`, opening a new
+    ticket linked to the closed one, `created`) and an agent's
     mail is that agent's reply (e-mailed to the requester like any reply); or it opens a ticket in
     `department` (default: the API default department, SOCDESK_DEFAULT_DEPARTMENT else the first). The
     people it was copied to become collaborators (socdesk.mail.collaborators). The raw message is
@@ -125,6 +131,7 @@ def mail_receive(
         return _bounce(raw, parsed, row, actor)
 
     files, not_stored = _files(raw, parsed.attachments, limit)
+    follow_up_of = ""
     observables = message_observables(parsed)
     ticket, agent = _thread_target(parsed)
     if ticket is None:
@@ -148,14 +155,35 @@ def mail_receive(
             observables=observables,
         )
         outcome = InboundOutcome.ADDED
+    elif ticket.status == Status.CLOSED and closed_reply_policy(ticket.department) == ClosedReply.NEW:
+        author = _sender(parsed, actor)
+        closed = ticket
+        try:
+            with transaction.atomic():  # a refusal undoes the ticket, not the message's row
+                ticket, entry = _follow_up(parsed, closed, files, observables, actor, author, origin)
+        except SenderBanRequested as refusal:
+            return _ban_sender(refusal, parsed, row)
+        follow_up_of = closed.number
+        outcome = InboundOutcome.CREATED
     else:
         author = _sender(parsed, actor)
-        entry = _requester_message(parsed, ticket, files, observables, author)
+        entry, reopened = _requester_message(parsed, ticket, files, observables, author)
+        if reopened and _is_requester(parsed, ticket):
+            # Imported here: the sending side imports the worker's tasks, which import this module.
+            from socdesk.mail.reopen_ack import reopen_ack_queue
+
+            reopen_ack_queue(
+                ticket=ticket,
+                address=parsed.from_address,
+                automated=parsed.automated,
+                answers=f"<{parsed.message_id}>",
+                message=_reply_body(parsed),
+            )
         outcome = InboundOutcome.ADDED
     collaborators_from_message(parsed, ticket, author)
     _note_problems(ticket, parsed, not_stored, len(raw) > limit)
     InboundMessage.objects.filter(pk=row.pk).update(
-        ticket=ticket, entry=entry, outcome=outcome, html=parsed.html
+        ticket=ticket, entry=entry, outcome=outcome, html=parsed.html, inline_images=_inline_images(parsed)
     )
     record(
         actor=actor,
@@ -167,7 +195,8 @@ def mail_receive(
             "outcome": str(outcome),
             "entry": entry.pk if entry is not None else None,
         }
-        | ({"automated": parsed.automated} if parsed.automated else {}),
+        | ({"automated": parsed.automated} if parsed.automated else {})
+        | ({"follow_up_of": follow_up_of} if follow_up_of else {}),
     )
     return Receipt(str(outcome), message_id, ticket, entry)
 
@@ -186,6 +215,18 @@ def _ban_sender(refusal: SenderBanRequested, parsed: ParsedMessage, row: Inbound
     )
     InboundMessage.objects.filter(pk=row.pk).update(outcome=InboundOutcome.BANNED)
     return Receipt("banned", row.message_id)
+
+
+def _inline_images(parsed: ParsedMessage) -> dict[str, str]:
+    """Content-ID -> SHA-256 of the inline parts the HTML may draw: those stored (not over the limit)."""
+    if not parsed.html:
+        return {}
+    limit = settings.ATTACHMENT_MAX_BYTES
+    return {
+        a.content_id: a.sha256
+        for a in parsed.attachments
+        if a.inline and a.content_id and a.content is not None and len(a.content) <= limit
+    }
 
 
 def _duplicate(message_id: str) -> Receipt:
@@ -338,17 +379,29 @@ def _sender(parsed: ParsedMessage, channel_actor: Actor) -> Actor:
     return Actor(kind="user", label=str(contact), ident=str(contact.pk), obj=contact, ip=channel_actor.ip)
 
 
+def _is_requester(parsed: ParsedMessage, ticket: Ticket) -> bool:
+    return ticket.requester is not None and ticket.requester.email == parsed.from_address
+
+
+def closed_reply_policy(department: Department) -> str:
+    """What mail to a closed ticket of the department does: `reopen` or `new` (the department's setting,
+    else SOCDESK_MAIL_CLOSED_REPLY). Read from the database: the caller's object may predate a change."""
+    chosen = Department.objects.filter(pk=department.pk).values_list("closed_reply", flat=True).first()
+    return chosen or settings.SOCDESK_MAIL_CLOSED_REPLY
+
+
 def _requester_message(
     parsed: ParsedMessage,
     ticket: Ticket,
     files: list[IncomingFile],
     observables: list[tuple[str, str]],
     author: Actor,
-) -> ThreadEntry:
-    if ticket.status in (Status.RESOLVED, Status.CLOSED):
-        requester = not parsed.from_address or (
-            ticket.requester is not None and ticket.requester.email == parsed.from_address
-        )
+) -> tuple[ThreadEntry, bool]:
+    """The requester's (or a collaborator's) message on the ticket, reopening it first when it is
+    resolved or closed; and whether it reopened it."""
+    reopened = ticket.status in (Status.RESOLVED, Status.CLOSED)
+    if reopened:
+        requester = not parsed.from_address or _is_requester(parsed, ticket)
         ticket = ticket_change_status(
             actor=author,
             ticket=ticket,
@@ -356,9 +409,65 @@ def _requester_message(
             # Anyone else is a collaborator or someone answering SOCdesk's mail: named by address.
             comment=f"{'the requester' if requester else parsed.from_address} wrote back by e-mail",
         )
-    return ticket_add_message(
+    entry = ticket_add_message(
         actor=author, ticket=ticket, body=_reply_body(parsed), attachments=files, observables=observables
     )
+    return entry, reopened
+
+
+def _follow_up(
+    parsed: ParsedMessage,
+    closed: Ticket,
+    files: list[IncomingFile],
+    observables: list[tuple[str, str]],
+    channel_actor: Actor,
+    author: Actor,
+    origin: str,
+) -> tuple[Ticket, ThreadEntry | None]:
+    """A new ticket for mail to a closed one (its department says `new`): in the closed ticket's
+    department, with its requester and collaborators, linked to it as related, the closed one left as it
+    was. The requester's mail is its first message; a collaborator's is a message from them."""
+    requester = closed.requester
+    from_requester = requester is None or _is_requester(parsed, closed)
+    # The closed ticket's token would send replies by subject back to it: the new ticket has its own.
+    subject = " ".join(SUBJECT_TOKEN.sub(" ", parsed.subject).split())
+    if not REPLY_PREFIXES.sub("", subject):
+        subject = f"Re: {closed.subject}"
+    body = _reply_body(parsed)
+    draft = TicketDraft(
+        actor=replace(channel_actor, agent=None),
+        subject=subject,
+        department=closed.department,
+        body=body if from_requester else "",
+        requester_email=requester.email if requester is not None else parsed.from_address,
+        requester_name=requester.name if requester is not None else parsed.from_name,
+        source=Source.EMAIL,
+        extra={"message-id": f"<{parsed.message_id}>", "follow_up_of": closed.number},
+        attachments=files if from_requester else None,
+        observables=observables if from_requester else (),
+        origin=origin,
+        hints={HINT_AUTOMATED: parsed.automated} if parsed.automated else {},
+    )
+    [ticket] = ticket_create_many([draft])
+    entry = ticket.entries.order_by("id").first()
+    if not from_requester:
+        entry = ticket_add_message(
+            actor=author, ticket=ticket, body=body, attachments=files, observables=observables
+        )
+    for collaborator in ticket_collaborators(closed):
+        try:
+            contact = collaborator.contact
+            collaborator_add(actor=MAIL_ACTOR, ticket=ticket, email=contact.email, name=contact.name)
+        except ServiceError:
+            continue  # since become an agent, or the new ticket's requester: they follow it another way
+    ticket_link(actor=MAIL_ACTOR, ticket=ticket, other=closed, kind="related")
+    record(
+        actor=author,
+        action="email.follow_up_opened",
+        target=closed,
+        after={"ticket": ticket.number, "message_id": parsed.message_id, "from": parsed.from_address},
+    )
+    return ticket, entry
 
 
 def _note_problems(
@@ -422,6 +531,12 @@ def _bounce(raw: bytes, parsed: ParsedMessage, row: InboundMessage, actor: Actor
     return Receipt("bounce_noted", row.message_id, ticket, entry)
 
 
+def describe_follow_up(event: AuditEvent) -> str:
+    """The closed ticket's history's words for `email.follow_up_opened`."""
+    after = event.after or {}
+    return f"wrote back by e-mail to the closed ticket: opened {after.get('ticket', 'a new ticket')} for it"
+
+
 def describe_received(event: AuditEvent) -> str:
     """The ticket history's words for `email.received`."""
     after = event.after or {}
@@ -429,4 +544,5 @@ def describe_received(event: AuditEvent) -> str:
     if after.get("outcome") == "bounce_noted":
         return "received a bounce of the ticket's e-mail"
     automatic = " (automatic mail)" if after.get("automated") else ""
-    return f"received the e-mail from {sender}{automatic}"
+    follow_up = f" (a reply to the closed {after['follow_up_of']})" if after.get("follow_up_of") else ""
+    return f"received the e-mail from {sender}{automatic}{follow_up}"

@@ -39,7 +39,8 @@ VARIABLES: dict[str, str] = {
     "agent.name": "The agent who replied (empty in an auto-response).",
     "requester.name": "The requester's name (their address when they gave no name).",
     "requester.email": "The requester's address.",
-    "message": "The last message: the agent's reply, or the requester's first message.",
+    "message": "The last message: the agent's reply, the requester's first message, or the requester's "
+    "reply that reopened the ticket.",
     "department.name": "The ticket's department.",
 }
 
@@ -79,6 +80,23 @@ DEFAULTS: dict[str, TemplateSource] = {
             "<p>We received your message and opened ticket <strong>{{ ticket.number }}</strong> for it. "
             "An analyst of {{ department.name }} will answer you here.</p>\n"
             "<p>To add to the ticket, reply to this e-mail above the line at the top.</p>\n"
+            '<p style="color:#888">Ticket {{ ticket.number }} · {{ department.name }}</p>\n'
+        ),
+    ),
+    TemplateKind.REOPEN_ACK: TemplateSource(
+        subject="Re: {{ ticket.subject }} [#{{ ticket.number }}]",
+        text_body=(
+            REPLY_MARKER + "\n\n"
+            "Hello {{ requester.name }},\n\n"
+            "Your reply reopened ticket {{ ticket.number }}. "
+            "An analyst of {{ department.name }} will look at it again and answer you here.\n\n"
+            "-- \nTicket {{ ticket.number }} · {{ department.name }}\n"
+        ),
+        html_body=(
+            '<p style="color:#888">' + REPLY_MARKER + "</p>\n"
+            "<p>Hello {{ requester.name }},</p>\n"
+            "<p>Your reply reopened ticket <strong>{{ ticket.number }}</strong>. "
+            "An analyst of {{ department.name }} will look at it again and answer you here.</p>\n"
             '<p style="color:#888">Ticket {{ ticket.number }} · {{ department.name }}</p>\n'
         ),
     ),

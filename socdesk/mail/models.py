@@ -18,6 +18,11 @@ class OutboundStatus(models.TextChoices):
 class OutboundKind(models.TextChoices):
     REPLY = "reply", "Agent's reply"
     AUTO_RESPONSE = "auto_response", "Auto-response to a new ticket"
+    REOPEN_ACK = "reopen_ack", "Acknowledgement of a reopening reply"
+
+
+# What SOCdesk writes by itself: marked Auto-Submitted, and counted together by the per-address limit.
+AUTOMATIC_KINDS = (OutboundKind.AUTO_RESPONSE, OutboundKind.REOPEN_ACK)
 
 
 class OutboundMessage(models.Model):
@@ -76,7 +81,7 @@ class OutboundMessage(models.Model):
     @property
     def automatic(self) -> bool:
         """Sent by SOCdesk itself, not written by a person: carries `Auto-Submitted: auto-replied`."""
-        return self.kind == OutboundKind.AUTO_RESPONSE
+        return self.kind in AUTOMATIC_KINDS
 
 
 class InboundOutcome(models.TextChoices):
@@ -108,6 +113,9 @@ class InboundMessage(models.Model):
     # The message's HTML part, sanitised by the reader (nh3): shown to agents on request, never inline
     # in the console (socdesk.mail.views.inbound_html). "" when the message had none.
     html = models.TextField(blank=True)
+    # The HTML's inline images: Content-ID (without <>) -> SHA-256 of the part, stored as an attachment
+    # of `entry`; the HTML version draws them (socdesk.mail.inbound_html). Only parts that were stored.
+    inline_images = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField()
 
     class Meta:
@@ -198,6 +206,7 @@ class BannedSender(models.Model):
 
 class TemplateKind(models.TextChoices):
     AUTO_RESPONSE = "auto_response", "New ticket: auto-response"
+    REOPEN_ACK = "reopen_ack", "Reopened by the requester's reply"
     REPLY = "reply", "Agent's reply"
 
 

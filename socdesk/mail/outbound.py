@@ -178,16 +178,17 @@ def outbound_queue(
     attachment_ids: list[int] | None = None,
     answers: str = "",
 ) -> OutboundMessage:
-    """Write one outgoing message of the ticket's thread (Message-ID generated, In-Reply-To/References
-    naming the ticket's earlier ones, after `answers`: the requester's message it answers, `<id>`) and
-    hand it to the worker after commit."""
+    """Write one outgoing message of the ticket's thread (Message-ID generated, References naming the
+    ticket's earlier ones then `answers`, the requester's message it answers as `<id>`, which is its
+    In-Reply-To; without it, the last earlier one is) and hand it to the worker after commit."""
     from_email = ticket.department.email or settings.DEFAULT_FROM_EMAIL
-    earlier = [answers] if answers else []
-    earlier += (
+    earlier = list(
         OutboundMessage.objects.filter(ticket=ticket)
         .order_by("created_at", "id")
         .values_list("message_id", flat=True)
     )
+    # The message answered is the newest of the thread: In-Reply-To names it, References ends with it.
+    earlier += [answers] if answers else []
     message = OutboundMessage.objects.create(
         ticket=ticket,
         entry=entry,

@@ -15,7 +15,7 @@ from socdesk.mail.canned import (
     canned_response_get_from,
     canned_responses_for_ticket,
 )
-from socdesk.mail.inbound_html import html_policy, inbound_html_get_for_agent
+from socdesk.mail.inbound_html import html_policy, inbound_html_drawn, inbound_html_get_for_agent
 from socdesk.mail.outbound import outbound_get_for_agent, outbound_retry
 from socdesk.tickets.selectors import ticket_get_for_agent
 
@@ -45,14 +45,19 @@ def outbound_retry_view(request, message_id: int) -> HttpResponse:
 @agent_view
 @require_GET
 def inbound_html(request, message_id: int) -> HttpResponse:
-    """GET: the HTML version of a received e-mail, as its own sandboxed page (`?images=1`: with its
-    remote images); 404 for an agent who cannot see its ticket."""
+    """GET: the HTML version of a received e-mail, as its own sandboxed page with its inline images drawn
+    (`?images=1`: with its remote images too); 404 for an agent who cannot see its ticket."""
     message = inbound_html_get_for_agent(request.agent, message_id)
     remote_images = request.GET.get("images") == "1"
     response = render(
         request,
         "mail/inbound_html.html",
-        {"message": message, "ticket": message.ticket, "remote_images": remote_images},
+        {
+            "message": message,
+            "ticket": message.ticket,
+            "remote_images": remote_images,
+            "drawn": inbound_html_drawn(message),
+        },
     )
     # Set here, so the console's own policy (socdesk.settings CONTENT_SECURITY_POLICY) does not replace it.
     response["Content-Security-Policy"] = html_policy(remote_images)

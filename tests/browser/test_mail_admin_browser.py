@@ -101,3 +101,23 @@ def test_the_admin_turns_a_departments_auto_response_off(page, live_server, cast
         {"auto_response": False},
         "admin",
     )
+
+
+def test_the_admin_chooses_what_mail_to_a_closed_ticket_does(page, live_server, cast, screenshots):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    base = live_server.url
+    sign_in(page, base, "admin", PERSONA_PASSWORD)
+    page.goto(f"{base}/admin-area/departments/{cast.soc.pk}")
+    choice = page.get_by_label("The requester's e-mail to a closed ticket")
+    expect(choice).to_have_value("")  # the installation default
+    ack = page.get_by_label("Acknowledge reopening replies by e-mail")
+    expect(ack).to_be_checked()
+    choice.select_option(label="Open a new linked ticket")
+    ack.uncheck()
+    page.screenshot(path=screenshots / "department-closed-reply.png", full_page=True)
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{base}/admin-area/departments**")
+    cast.soc.refresh_from_db()
+    assert (cast.soc.closed_reply, cast.soc.reopen_ack) == ("new", False)
+    event = AuditEvent.objects.get(action="department.mail_replies_changed")
+    assert (event.after, event.actor_label) == ({"closed_reply": "new", "reopen_ack": False}, "admin")

@@ -108,6 +108,47 @@ def inline_image() -> bytes:
     return msg.as_bytes()
 
 
+def png(width: int = 48, height: int = 24, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """A real PNG of one colour (what a mail client attaches as an inline logo)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+def inline_images() -> bytes:
+    """An HTML mail drawing a real PNG twice, a part claiming to be an image that is text, and a cid: that
+    names no part."""
+    msg = _headers(EmailMessage(), subject="Your account is locked")
+    msg.set_content("See the logo.\n")
+    msg.add_alternative(
+        "<p>Logo: <img src='cid:shield@example.test' alt='shield'></p>"
+        "<p>Again: <img src='cid:shield@example.test' alt='again'></p>"
+        "<p>Fake: <img src='cid:fake@example.test' alt='fake'></p>"
+        "<p>Gone: <img src='cid:missing@example.test' alt='missing'></p>",
+        subtype="html",
+    )
+    html_part = msg.get_payload()[1]
+    for content, cid, name in (
+        (png(), "<shield@example.test>", "shield.png"),
+        (b"not a picture at all\n", "<fake@example.test>", "x.png"),
+    ):
+        html_part.add_related(
+            content, maintype="image", subtype="png", cid=cid, filename=name, disposition="inline"
+        )
+    return msg.as_bytes()
+
+
 INNER_RECEIVED = [
     "from mail.attacker.example (mail.attacker.example [198.51.100.23]) by mx.victim.example.com "
     "(Postfix) with ESMTPS id 1; Mon, 30 Nov 2026 08:00:00 +0000",

@@ -239,7 +239,7 @@ def test_not_past_the_rate_limit_per_address(people, smtp, settings):
     first, second, third = (open_ticket(people, subject=f"Flood {i}") for i in range(3))
     assert [m.ticket for m in auto_responses()] == [first, second]
     assert skipped(third) == (
-        "pat@example.test already got 2 auto-responses in the last hour (SOCDESK_MAIL_AUTORESPONSE_LIMIT)."
+        "pat@example.test already got 2 automatic e-mails in the last hour (SOCDESK_MAIL_AUTORESPONSE_LIMIT)."
     )
     other = open_ticket(people, requester_email="someone-else@example.test")  # the limit is per address
     assert auto_responses()[-1].ticket == other

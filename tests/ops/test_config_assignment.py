@@ -56,6 +56,8 @@ def test_export_writes_autoclose_and_modes_but_not_the_round_robin_pointer(confi
         "autoclose_resolved_days": 7,
         "assignment_mode": "round_robin",
         "auto_response": True,
+        "closed_reply": "",
+        "reopen_ack": True,
     }
     it = entry(data, "departments", "IT Help Desk")
     assert (it["autoclose_resolved_days"], it["assignment_mode"]) == (None, "none")

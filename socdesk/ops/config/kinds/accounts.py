@@ -12,12 +12,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from socdesk.accounts.choices import Perm
+from socdesk.accounts.choices import ClosedReply, Perm
 from socdesk.accounts.models import Agent, Department, Role, Team
 from socdesk.accounts.services import (
     department_create,
     department_set_auto_response,
     department_set_autoclose,
+    department_set_mail_replies,
     department_set_retention,
     role_create,
     team_create,
@@ -73,6 +74,8 @@ def _department_entry(department: Department) -> Entry:
         "autoclose_resolved_days": department.autoclose_resolved_days,
         "assignment_mode": _assignment_mode(department),
         "auto_response": department.auto_response,
+        "closed_reply": department.closed_reply,
+        "reopen_ack": department.reopen_ack,
     }
 
 
@@ -105,6 +108,13 @@ def _write_department(writer: Writer, entry: Entry, existing: Department | None)
         department = department_set_auto_response(
             actor=writer.actor, department=department, enabled=entry["auto_response"]
         )
+    if (department.closed_reply, department.reopen_ack) != (entry["closed_reply"], entry["reopen_ack"]):
+        department = department_set_mail_replies(
+            actor=writer.actor,
+            department=department,
+            closed_reply=entry["closed_reply"],
+            reopen_ack=entry["reopen_ack"],
+        )
     return department
 
 
@@ -121,6 +131,8 @@ DEPARTMENTS = Kind(
             "autoclose_resolved_days": Field(Nullable(Integer(minimum=1)), None),
             "assignment_mode": ASSIGNMENT_MODE,
             "auto_response": Field(Boolean(), True),
+            "closed_reply": Field(Choice(ClosedReply.values), ""),
+            "reopen_ack": Field(Boolean(), True),
         }
     ),
     read=lambda: by_name(
@@ -130,7 +142,10 @@ DEPARTMENTS = Kind(
     write=_write_department,
     comment="autoclose_resolved_days: a resolved ticket closes by itself after so many days (null: never).\n"
     "assignment_mode: who gets new unassigned tickets: none | round_robin | fewest_open.\n"
-    "auto_response: e-mail the requester of a new ticket an acknowledgement (docs/email.md).",
+    "auto_response: e-mail the requester of a new ticket an acknowledgement (docs/email.md).\n"
+    'closed_reply: the requester\'s e-mail to a closed ticket: reopen | new (a linked ticket) | "" '
+    "(SOCDESK_MAIL_CLOSED_REPLY).\n"
+    "reopen_ack: e-mail the requester whose reply reopened a ticket an acknowledgement.",
 )
 
 # --- roles ---------------------------------------------------------------------------------------------
