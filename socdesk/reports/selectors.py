@@ -18,7 +18,7 @@ from socdesk.alerts.models import AlertsPerMinute, Observable
 from socdesk.alerts.selectors import ingest_backlog
 from socdesk.cases.selectors import playbook_task_statistics
 from socdesk.core.errors import NotFound
-from socdesk.core.sql import grouped_sums
+from socdesk.core.sql import grouped_sums, plain_rows
 from socdesk.reports.contributions import week_of
 from socdesk.reports.figures import (
     AgentRow,
@@ -131,15 +131,15 @@ def _rows(model: type[Any], period: Period, scope: Scope) -> QuerySet[Any]:
 
 def _daily_and_weekly_rows(
     daily: type[Any], weekly: type[Any], period: Period, scope: Scope
-) -> tuple[QuerySet[Any], QuerySet[Any]]:
-    """A table kept per day and per week: the weekly rows of the period's whole weeks and the daily
-    rows of its ragged ends (either may select nothing; both are always read, so a period read costs
-    the same number of statements whatever its length)."""
+) -> tuple[QuerySet[Any], QuerySet[Any] | None]:
+    """A table kept per day and per week: the daily rows of the period's ragged ends, and the weekly
+    rows of its whole weeks (None when it has none: a short period reads the daily table only)."""
     first, until = period.whole_weeks
     days = Q(day__gte=period.start, day__lt=first) | Q(day__gte=until, day__lte=period.end)
+    weeks = weekly.objects.filter(week__gte=first, week__lt=until) if first < until else None
     return (
         _scoped_rollup(daily.objects.filter(days), scope),
-        _scoped_rollup(weekly.objects.filter(week__gte=first, week__lt=until), scope),
+        None if weeks is None else _scoped_rollup(weeks, scope),
     )
 
 
@@ -164,18 +164,20 @@ def _durations(histogram: dict[int, int]) -> Durations:
 
 
 # The duration histograms are read grouped four ways (severity, department, team, week) in one statement
-# per table: the weekly rows of the period's whole weeks, and the daily rows of its ragged ends.
+# per table: the weekly rows of the period's whole weeks (if any), and the daily rows of its ragged ends.
 DURATION_GROUPINGS = ("severity", "department_id", "team_id", "week")
 Histograms = dict[str, dict[Any, dict[int, int]]]  # measure -> dimension's value -> bucket -> count
 
 
-def _duration_histograms(daily: QuerySet[Any], weekly: QuerySet[Any]) -> dict[str, Histograms]:
+def _duration_histograms(daily: QuerySet[Any], weekly: QuerySet[Any] | None) -> dict[str, Histograms]:
     """TTA and TTR histograms of the duration roll-up rows by each of DURATION_GROUPINGS (the daily rows'
     days counted in their weeks)."""
     found: dict[str, Histograms] = {
         dimension: {"tta": defaultdict(dict), "ttr": defaultdict(dict)} for dimension in DURATION_GROUPINGS
     }
     for rows, period_column in ((weekly, "week"), (daily, "day")):
+        if rows is None:
+            continue
         columns = [*DURATION_GROUPINGS[:-1], period_column]
         sets = [(column, "measure", "bucket") for column in columns]
         for index, (key, measure, bucket), n in grouped_sums(rows, sets, "count"):
@@ -210,20 +212,21 @@ def period_figures(period: Period, scope: Scope) -> PeriodFigures:
             resolution_decided=_count_sum("resolution_decided"),
         )
     )
-    for row in counts:
-        day, origin, severity = row["day"], row["origin"], row["severity"]
-        if row["opened"]:
-            opened[(day, origin, severity)] += row["opened"]
-        if row["resolved"]:
-            resolved[(day, origin, severity)] += row["resolved"]
-            if row["resolution"]:
-                verdicts[(origin, row["resolution"])] += row["resolved"]
-        if row["response_decided"]:
-            sla_response[severity][0] += row["response_met"]
-            sla_response[severity][1] += row["response_decided"]
-        if row["resolution_decided"]:
-            sla_resolution[severity][0] += row["resolution_met"]
-            sla_resolution[severity][1] += row["resolution_decided"]
+    for row in plain_rows(counts):
+        day, origin, severity, resolution, n_opened, n_resolved, *sla = row
+        response_met, response_decided, resolution_met, resolution_decided = sla
+        if n_opened:
+            opened[(day, origin, severity)] += n_opened
+        if n_resolved:
+            resolved[(day, origin, severity)] += n_resolved
+            if resolution:
+                verdicts[(origin, resolution)] += n_resolved
+        if response_decided:
+            sla_response[severity][0] += response_met
+            sla_response[severity][1] += response_decided
+        if resolution_decided:
+            sla_resolution[severity][0] += resolution_met
+            sla_resolution[severity][1] += resolution_decided
 
     durations = _duration_histograms(*_daily_and_weekly_rows(DayDuration, WeekDuration, period, scope))
     tta_by_severity, ttr_by_severity = _by(durations["severity"])
@@ -325,12 +328,13 @@ def _rules(rows: QuerySet[Any]) -> list[RuleRow]:
     return sorted(lines, key=lambda line: (-line.alerts, -line.tickets, line.rule, line.origin))
 
 
-def _agents(daily: QuerySet[Any], weekly: QuerySet[Any]) -> list[AgentRow]:
+def _agents(daily: QuerySet[Any], weekly: QuerySet[Any] | None) -> list[AgentRow]:
     histograms: dict[int, dict[int, int]] = defaultdict(dict)
-    for rows in (weekly, daily):
-        for row in rows.values("assignee_id", "bucket").annotate(n=_count_sum("resolved")).filter(n__gt=0):
-            histogram = histograms[row["assignee_id"]]
-            histogram[row["bucket"]] = histogram.get(row["bucket"], 0) + row["n"]
+    for rows in (daily,) if weekly is None else (weekly, daily):
+        summed = rows.values("assignee_id", "bucket").annotate(n=_count_sum("resolved")).filter(n__gt=0)
+        for assignee_id, bucket, n in plain_rows(summed):
+            histogram = histograms[assignee_id]
+            histogram[bucket] = histogram.get(bucket, 0) + n
     agents = Agent.objects.select_related("user").in_bulk(list(histograms))
     lines = [
         AgentRow(
