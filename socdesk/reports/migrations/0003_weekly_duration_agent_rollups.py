@@ -4,10 +4,16 @@ from datetime import timedelta
 
 from django.db import migrations, models
 
+from socdesk.core import sql
+from socdesk.reports.fold import REPORTS_LOCK_KEY
+
 
 def sum_daily_rows_into_weeks(apps, schema_editor):
     """Fill the weekly tables from the daily rows an installation already has (what the fold and
     `socdesk reports rebuild` would have put there), so no rebuild is needed after upgrading."""
+    # Exclusively, as a rebuild: a fold of a worker still running the previous version (which keeps
+    # only the daily rows) waits until the weekly rows are in, instead of changing the daily ones under us.
+    sql.lock(REPORTS_LOCK_KEY)
     tables = [
         ("DayDuration", "WeekDuration", ["department_id", "team_id", "severity", "measure", "bucket"], "count"),
         ("DayAgent", "WeekAgent", ["department_id", "team_id", "assignee_id", "bucket"], "resolved"),
