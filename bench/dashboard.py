@@ -143,12 +143,14 @@ def main() -> None:
     print(f"Folded {folded:,} tickets in {fold_seconds:.1f} s ({folded / fold_seconds:,.0f} tickets/s)")
     explain = explain_open() if args.db == "postgres" else ""
 
-    from socdesk.reports.models import DayCount, DayDuration, TicketFact
+    from socdesk.reports.models import DayCount, DayDuration, TicketFact, WeekAgent, WeekDuration
 
     md = (
         f"Roll-ups rebuilt from {counted:,} tickets in {rebuild_seconds:.1f} s "
         f"({counted / rebuild_seconds:,.0f} tickets/s; {TicketFact.objects.count():,} facts, "
-        f"{DayCount.objects.count():,} count rows, {DayDuration.objects.count():,} duration rows). "
+        f"{DayCount.objects.count():,} count rows, {DayDuration.objects.count():,} duration rows, "
+        f"{WeekDuration.objects.count():,} weekly duration and {WeekAgent.objects.count():,} weekly agent "
+        "rows). "
         f"Fold: {folded:,} journalled tickets in {fold_seconds:.1f} s "
         f"({folded / fold_seconds:,.0f} tickets/s).\n\n"
         "`scope_for_agent` + `now_figures` + `period_figures`, in-process, server-side:\n\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 # Each roll-up table: (its key fields, its count fields), in the order rows are built below.
 TABLES: dict[str, tuple[list[str], list[str]]] = {
@@ -24,7 +24,13 @@ TABLES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "agent": (["day", "department_id", "team_id", "assignee_id", "bucket"], ["resolved"]),
     "observable": (["day", "department_id", "team_id", "observable_id"], ["tickets"]),
+    "week_duration": (["week", "department_id", "team_id", "severity", "measure", "bucket"], ["count"]),
+    "week_agent": (["week", "department_id", "team_id", "assignee_id", "bucket"], ["resolved"]),
 }
+# The weekly tables: each holds its daily table's rows with the day replaced by its week's Monday. A
+# long period reads its whole weeks from them (a seventh of the rows, or fewer) and its ragged ends
+# from the daily table; the periods' per-week figures need nothing finer.
+WEEKLY: dict[str, str] = {"duration": "week_duration", "agent": "week_agent"}
 
 Key = tuple
 Counts = tuple[int, ...]
@@ -82,7 +88,15 @@ def contributions(fact: Fact) -> Rows:
             _add(rows["rule"], key, (0, 0, 1, fact.handling_seconds))
         if fact.assignee_id:
             _add(rows["agent"], (day, dept, team, fact.assignee_id, fact.ttr_bucket), (1,))
+    for daily, weekly in WEEKLY.items():
+        for key, counts in list(rows.get(daily, {}).items()):
+            _add(rows[weekly], (week_of(key[0]), *key[1:]), counts)
     return rows
+
+
+def week_of(day: date) -> date:
+    """The Monday of the day's week (ISO weeks, as the dashboard's per-week figures)."""
+    return day - timedelta(days=day.weekday())
 
 
 def _add(table: dict[Key, Counts], key: Key, counts: Counts) -> None:

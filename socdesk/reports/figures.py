@@ -72,6 +72,18 @@ class Period:
     def days(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
 
+    @property
+    def whole_weeks(self) -> tuple[date, date]:
+        """The Mondays `first`..`until` (until excluded) of the weeks lying wholly inside the period;
+        the days before `first` and from `until` on are its ragged ends. Without a whole week both are
+        the day after the period (so every day is a ragged end)."""
+        first = self.start + timedelta(days=-self.start.weekday() % 7)
+        after = self.end + timedelta(days=1)
+        until = after - timedelta(days=after.weekday())
+        if first >= until:
+            return after, after
+        return first, until
+
 
 @dataclass(frozen=True)
 class Scope:

@@ -39,6 +39,8 @@ from socdesk.reports.models import (
     DayRule,
     DirtyTicket,
     TicketFact,
+    WeekAgent,
+    WeekDuration,
 )
 from socdesk.tickets.models import Ticket
 
@@ -51,6 +53,8 @@ MODELS: dict[str, type[Model]] = {
     "rule": DayRule,
     "agent": DayAgent,
     "observable": DayObservable,
+    "week_duration": WeekDuration,
+    "week_agent": WeekAgent,
 }
 
 

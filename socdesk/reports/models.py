@@ -1,4 +1,5 @@
-"""The SOC metrics' storage: one fact row per ticket, daily roll-ups summed from the facts, and the
+"""The SOC metrics' storage: one fact row per ticket, daily roll-ups summed from the facts (two of them
+also per week, for long periods), and the
 journal of tickets whose fact must be recomputed (see socdesk.reports.fold and docs/reports.md); and the
 scheduled SOC reports (see socdesk.reports.report_sending and docs/soc-report.md).
 
@@ -109,6 +110,30 @@ class DayDuration(models.Model):
         return f"{self.day} {self.measure} bucket {self.bucket}"
 
 
+class WeekDuration(models.Model):
+    """DayDuration's rows summed per week (`week` is its Monday), kept by the same fold and rebuild: a long
+    period reads its whole weeks here and only its ragged ends from DayDuration."""
+
+    week = models.DateField()
+    department_id = models.IntegerField()
+    team_id = models.IntegerField()
+    severity = models.CharField(max_length=10)
+    measure = models.CharField(max_length=3)
+    bucket = models.SmallIntegerField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "department_id", "team_id", "severity", "measure", "bucket"],
+                name="reports_weekduration_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"week of {self.week} {self.measure} bucket {self.bucket}"
+
+
 class DayRule(models.Model):
     """Per detection rule: tickets and their alerts on the opening day; resolved tickets, their verdict
     (resolution) and the analysts' handling time on the resolution's day."""
@@ -156,6 +181,28 @@ class DayAgent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} agent {self.assignee_id}"
+
+
+class WeekAgent(models.Model):
+    """DayAgent's rows summed per week (`week` is its Monday), kept by the same fold and rebuild."""
+
+    week = models.DateField()
+    department_id = models.IntegerField()
+    team_id = models.IntegerField()
+    assignee_id = models.IntegerField()
+    bucket = models.SmallIntegerField()
+    resolved = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "department_id", "team_id", "assignee_id", "bucket"],
+                name="reports_weekagent_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"week of {self.week} agent {self.assignee_id}"
 
 
 class DayObservable(models.Model):

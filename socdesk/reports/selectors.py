@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, IntegerField, Min, QuerySet, Sum
+from django.db.models import Count, IntegerField, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -18,7 +18,8 @@ from socdesk.alerts.models import AlertsPerMinute, Observable
 from socdesk.alerts.selectors import ingest_backlog
 from socdesk.cases.selectors import playbook_task_statistics
 from socdesk.core.errors import NotFound
-from socdesk.core.sql import grouped_sums
+from socdesk.core.sql import grouped_sums, plain_rows
+from socdesk.reports.contributions import week_of
 from socdesk.reports.figures import (
     AgentRow,
     Durations,
@@ -31,7 +32,15 @@ from socdesk.reports.figures import (
     Scope,
     quantile,
 )
-from socdesk.reports.models import DayAgent, DayCount, DayDuration, DayObservable, DayRule
+from socdesk.reports.models import (
+    DayAgent,
+    DayCount,
+    DayDuration,
+    DayObservable,
+    DayRule,
+    WeekAgent,
+    WeekDuration,
+)
 from socdesk.routing.choices import ClockState
 from socdesk.routing.models import TicketSLA
 from socdesk.tickets.choices import OPEN_STATUSES, Resolution
@@ -117,9 +126,25 @@ def now_figures(scope: Scope, *, now: datetime | None = None) -> NowFigures:
 
 def _rows(model: type[Any], period: Period, scope: Scope) -> QuerySet[Any]:
     """The roll-up rows of the period and scope (team 0 in the rows stands for no team)."""
-    rows = model.objects.filter(
-        day__gte=period.start, day__lte=period.end, department_id__in=sorted(scope.department_ids)
+    return _scoped_rollup(model.objects.filter(day__gte=period.start, day__lte=period.end), scope)
+
+
+def _daily_and_weekly_rows(
+    daily: type[Any], weekly: type[Any], period: Period, scope: Scope
+) -> tuple[QuerySet[Any], QuerySet[Any] | None]:
+    """A table kept per day and per week: the daily rows of the period's ragged ends, and the weekly
+    rows of its whole weeks (None when it has none: a short period reads the daily table only)."""
+    first, until = period.whole_weeks
+    days = Q(day__gte=period.start, day__lt=first) | Q(day__gte=until, day__lte=period.end)
+    weeks = weekly.objects.filter(week__gte=first, week__lt=until) if first < until else None
+    return (
+        _scoped_rollup(daily.objects.filter(days), scope),
+        None if weeks is None else _scoped_rollup(weeks, scope),
     )
+
+
+def _scoped_rollup(rows: QuerySet[Any], scope: Scope) -> QuerySet[Any]:
+    rows = rows.filter(department_id__in=sorted(scope.department_ids))
     if scope.team_id is not None:
         rows = rows.filter(team_id=scope.team_id)
     return rows.order_by()
@@ -138,29 +163,34 @@ def _durations(histogram: dict[int, int]) -> Durations:
     )
 
 
-# The duration histograms are read grouped four ways (severity, department, team, day) in one statement.
-DURATION_GROUPINGS = ("severity", "department_id", "team_id", "day")
+# The duration histograms are read grouped four ways (severity, department, team, week) in one statement
+# per table: the weekly rows of the period's whole weeks (if any), and the daily rows of its ragged ends.
+DURATION_GROUPINGS = ("severity", "department_id", "team_id", "week")
 Histograms = dict[str, dict[Any, dict[int, int]]]  # measure -> dimension's value -> bucket -> count
 
 
-def _duration_histograms(rows: QuerySet[Any]) -> dict[str, Histograms]:
-    """TTA and TTR histograms of the duration roll-up rows by each of DURATION_GROUPINGS (one query)."""
+def _duration_histograms(daily: QuerySet[Any], weekly: QuerySet[Any] | None) -> dict[str, Histograms]:
+    """TTA and TTR histograms of the duration roll-up rows by each of DURATION_GROUPINGS (the daily rows'
+    days counted in their weeks)."""
     found: dict[str, Histograms] = {
         dimension: {"tta": defaultdict(dict), "ttr": defaultdict(dict)} for dimension in DURATION_GROUPINGS
     }
-    sets = [(dimension, "measure", "bucket") for dimension in DURATION_GROUPINGS]
-    for index, (key, measure, bucket), n in grouped_sums(rows, sets, "count"):
-        found[DURATION_GROUPINGS[index]][measure][key][bucket] = n
+    for rows, period_column in ((weekly, "week"), (daily, "day")):
+        if rows is None:
+            continue
+        columns = [*DURATION_GROUPINGS[:-1], period_column]
+        sets = [(column, "measure", "bucket") for column in columns]
+        for index, (key, measure, bucket), n in grouped_sums(rows, sets, "count"):
+            if period_column == "day" and index == len(columns) - 1:
+                key = week_of(key)
+            histogram = found[DURATION_GROUPINGS[index]][measure][key]
+            histogram[bucket] = histogram.get(bucket, 0) + n
     return found
 
 
 def _by(histograms: Histograms) -> tuple[dict[Any, Durations], dict[Any, Durations]]:
     tta, ttr = ({key: _durations(h) for key, h in histograms[m].items()} for m in ("tta", "ttr"))
     return tta, ttr
-
-
-def _week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def period_figures(period: Period, scope: Scope) -> PeriodFigures:
@@ -182,29 +212,30 @@ def period_figures(period: Period, scope: Scope) -> PeriodFigures:
             resolution_decided=_count_sum("resolution_decided"),
         )
     )
-    for row in counts:
-        day, origin, severity = row["day"], row["origin"], row["severity"]
-        if row["opened"]:
-            opened[(day, origin, severity)] += row["opened"]
-        if row["resolved"]:
-            resolved[(day, origin, severity)] += row["resolved"]
-            if row["resolution"]:
-                verdicts[(origin, row["resolution"])] += row["resolved"]
-        if row["response_decided"]:
-            sla_response[severity][0] += row["response_met"]
-            sla_response[severity][1] += row["response_decided"]
-        if row["resolution_decided"]:
-            sla_resolution[severity][0] += row["resolution_met"]
-            sla_resolution[severity][1] += row["resolution_decided"]
+    for row in plain_rows(counts):
+        day, origin, severity, resolution, n_opened, n_resolved, *sla = row
+        response_met, response_decided, resolution_met, resolution_decided = sla
+        if n_opened:
+            opened[(day, origin, severity)] += n_opened
+        if n_resolved:
+            resolved[(day, origin, severity)] += n_resolved
+            if resolution:
+                verdicts[(origin, resolution)] += n_resolved
+        if response_decided:
+            sla_response[severity][0] += response_met
+            sla_response[severity][1] += response_decided
+        if resolution_decided:
+            sla_resolution[severity][0] += resolution_met
+            sla_resolution[severity][1] += resolution_decided
 
-    durations = _duration_histograms(_rows(DayDuration, period, scope))
+    durations = _duration_histograms(*_daily_and_weekly_rows(DayDuration, WeekDuration, period, scope))
     tta_by_severity, ttr_by_severity = _by(durations["severity"])
     tta_by_department, ttr_by_department = _by(durations["department_id"])
     tta_by_team, ttr_by_team = _by(durations["team_id"])
-    tta_by_day, ttr_by_day = _by_week(durations["day"])
+    tta_by_week, ttr_by_week = _by(durations["week"])
 
     rules = _rules(_rows(DayRule, period, scope))
-    agents = _agents(_rows(DayAgent, period, scope))
+    agents = _agents(*_daily_and_weekly_rows(DayAgent, WeekAgent, period, scope))
     observables = _observables(_rows(DayObservable, period, scope))
     departments = set(scope.department_ids) | set(tta_by_department) | set(ttr_by_department)
     teams = {team for team in [*tta_by_team, *ttr_by_team] if team} | (
@@ -221,8 +252,8 @@ def period_figures(period: Period, scope: Scope) -> PeriodFigures:
         ttr_by_department=ttr_by_department,
         tta_by_team={team or None: value for team, value in tta_by_team.items()},
         ttr_by_team={team or None: value for team, value in ttr_by_team.items()},
-        tta_by_week=tta_by_day,
-        ttr_by_week=ttr_by_day,
+        tta_by_week=tta_by_week,
+        ttr_by_week=ttr_by_week,
         sla_response={severity: (met, decided) for severity, (met, decided) in sla_response.items()},
         sla_resolution={severity: (met, decided) for severity, (met, decided) in sla_resolution.items()},
         verdicts_by_origin=dict(verdicts),
@@ -261,16 +292,6 @@ def playbook_rows(period: Period, scope: Scope) -> list[PlaybookTaskRow]:
     ]
 
 
-def _by_week(by_day: Histograms) -> tuple[dict[date, Durations], dict[date, Durations]]:
-    weekly: Histograms = {"tta": defaultdict(dict), "ttr": defaultdict(dict)}
-    for measure, days in by_day.items():
-        for day, histogram in days.items():
-            week = weekly[measure][_week_of(day)]
-            for bucket, n in histogram.items():
-                week[bucket] = week.get(bucket, 0) + n
-    return _by(weekly)
-
-
 def _rules(rows: QuerySet[Any]) -> list[RuleRow]:
     found: dict[tuple[str, str], dict[str, Any]] = {}
     summed = rows.values("rule", "origin", "resolution").annotate(
@@ -307,10 +328,13 @@ def _rules(rows: QuerySet[Any]) -> list[RuleRow]:
     return sorted(lines, key=lambda line: (-line.alerts, -line.tickets, line.rule, line.origin))
 
 
-def _agents(rows: QuerySet[Any]) -> list[AgentRow]:
+def _agents(daily: QuerySet[Any], weekly: QuerySet[Any] | None) -> list[AgentRow]:
     histograms: dict[int, dict[int, int]] = defaultdict(dict)
-    for row in rows.values("assignee_id", "bucket").annotate(n=_count_sum("resolved")).filter(n__gt=0):
-        histograms[row["assignee_id"]][row["bucket"]] = row["n"]
+    for rows in (daily,) if weekly is None else (weekly, daily):
+        summed = rows.values("assignee_id", "bucket").annotate(n=_count_sum("resolved")).filter(n__gt=0)
+        for assignee_id, bucket, n in plain_rows(summed):
+            histogram = histograms[assignee_id]
+            histogram[bucket] = histogram.get(bucket, 0) + n
     agents = Agent.objects.select_related("user").in_bulk(list(histograms))
     lines = [
         AgentRow(

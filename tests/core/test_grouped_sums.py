@@ -8,8 +8,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
+from django.db.models import Count, IntegerField, Sum
+from django.db.models.functions import Cast
 
-from socdesk.core.sql import grouped_sums
+from socdesk.core.sql import grouped_sums, plain_rows
 from socdesk.reports.models import DayDuration
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +58,21 @@ def test_grouped_sums_of_nothing_and_refused_sets():
     assert grouped_sums(DayDuration.objects.filter(department_id=99), SETS, "count") == []
     with pytest.raises(ValueError, match="different columns"):
         grouped_sums(DayDuration.objects.all(), [("day", "measure"), ("measure", "day")], "count")
+
+
+def test_plain_rows_are_the_rows_the_orm_reads():
+    """core.sql.plain_rows gives a grouped values() queryset's rows as the ORM would, dates as dates."""
+    make_rows()
+    summed = (
+        DayDuration.objects.filter(department_id__in=[1, 3])
+        .order_by("day", "severity")
+        .values("day", "severity")
+        .annotate(n=Sum(Cast("count", IntegerField())), rows=Count("*"))
+        .filter(n__gt=0)
+    )
+    expected = [(row["day"], row["severity"], row["n"], row["rows"]) for row in summed]
+    assert expected and plain_rows(summed) == expected
+    assert all(type(day) is date and type(n) is int for day, _severity, n, _rows in plain_rows(summed))
+    assert plain_rows(summed.filter(department_id=99)) == []
+    with pytest.raises(ValueError, match="values"):
+        plain_rows(DayDuration.objects.all())

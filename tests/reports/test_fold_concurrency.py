@@ -3,6 +3,7 @@ LOCKED) and wait on each other's facts; on SQLite the IMMEDIATE transaction runs
 
 from __future__ import annotations
 
+import importlib
 import threading
 
 import pytest
@@ -10,7 +11,7 @@ from django.db import connection
 
 from socdesk.accounts.testing import make_personas
 from socdesk.core.actor import Actor
-from socdesk.reports.fold import fold, rebuild
+from socdesk.reports.fold import REPORTS_LOCK_KEY, fold, rebuild
 from socdesk.reports.journal import tickets_mark
 from socdesk.reports.models import DirtyTicket
 from socdesk.tickets.models import Ticket
@@ -67,3 +68,34 @@ def test_two_folds_at_once_count_each_ticket_once():
     after_folds = rollup_rows()
     rebuild()
     assert rollup_rows() == after_folds
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fold_waits_for_the_upgrade_filling_the_weekly_rollups():
+    """The migration that fills the weekly tables holds the reports lock exclusively, as a rebuild does,
+    so a fold (which takes it shared) cannot change the daily rows while they are being summed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: a fold cannot run beside the fill")
+    from django.apps import apps
+    from django.db import connections, transaction
+
+    fill = importlib.import_module("socdesk.reports.migrations.0003_weekly_duration_agent_rollups")
+    taken: list[bool] = []
+
+    def fold_tries_its_lock() -> None:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock_shared(%s)", [REPORTS_LOCK_KEY])
+            taken.append(cursor.fetchone()[0])
+            if taken[-1]:
+                cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [REPORTS_LOCK_KEY])
+        connections.close_all()
+
+    with transaction.atomic():
+        fill.sum_daily_rows_into_weeks(apps, None)
+        during = threading.Thread(target=fold_tries_its_lock)
+        during.start()
+        during.join()
+    after = threading.Thread(target=fold_tries_its_lock)
+    after.start()
+    after.join()
+    assert taken == [False, True]

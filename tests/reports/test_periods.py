@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from socdesk.reports.figures import Period
 from socdesk.reports.periods import PeriodError, last_complete, parse_period, period_label, picker_period
@@ -93,3 +95,36 @@ def test_picker_periods(choice, start, end, expected):
 def test_bad_picker_periods(choice, start, end, says):
     with pytest.raises(PeriodError, match=says):
         picker_period(choice, start, end, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "first", "until"),
+    [
+        # Monday to Sunday: whole weeks only, no ragged end.
+        (date(2026, 11, 2), date(2026, 11, 29), date(2026, 11, 2), date(2026, 11, 30)),
+        (date(2026, 11, 23), date(2026, 11, 29), date(2026, 11, 23), date(2026, 11, 30)),
+        # A Sunday before and a Monday after four whole weeks.
+        (date(2026, 11, 1), date(2026, 11, 30), date(2026, 11, 2), date(2026, 11, 30)),
+        # Ragged at the end only.
+        (date(2026, 11, 2), date(2026, 11, 28), date(2026, 11, 2), date(2026, 11, 23)),
+        # No whole week: every day is a ragged end.
+        (date(2026, 11, 24), date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 1)),
+        (date(2026, 11, 30), date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 1)),
+        (date(2026, 11, 3), date(2026, 11, 15), date(2026, 11, 9), date(2026, 11, 16)),
+    ],
+)
+def test_whole_weeks_of_a_period(start, end, first, until):
+    assert Period(start, end).whole_weeks == (first, until)
+
+
+@given(st.dates(date(2020, 1, 1), date(2030, 1, 1)), st.integers(0, 120))
+def test_whole_weeks_and_ragged_ends_cover_each_day_once(start, length):
+    period = Period(start, start + timedelta(days=length))
+    first, until = period.whole_weeks
+    assert (first.weekday() == 0 and until.weekday() == 0) or first == until == period.end + timedelta(days=1)
+    in_weeks = [day for day in period.days if first <= day < until]
+    ragged = [day for day in period.days if day < first or day >= until]
+    assert len(in_weeks) % 7 == 0
+    assert sorted(in_weeks + ragged) == period.days
+    # Every whole week lies inside the period.
+    assert not in_weeks or (period.start <= first and until - timedelta(days=1) <= period.end)

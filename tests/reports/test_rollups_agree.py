@@ -4,6 +4,7 @@ rebuild` gives the same roll-ups as the folds."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,9 +12,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from socdesk.accounts.models import Department, Team
+from socdesk.reports.contributions import week_of
 from socdesk.reports.figures import Period, Scope
 from socdesk.reports.fold import MODELS, fold
-from socdesk.reports.models import DirtyTicket, TicketFact
+from socdesk.reports.models import DirtyTicket, TicketFact, WeekAgent, WeekDuration
 from socdesk.reports.selectors import now_figures, period_figures, scope_for_agent
 
 from .scenario import (
@@ -116,13 +118,26 @@ def scopes(people) -> list[Scope]:
 
 
 def periods(now: datetime) -> list[Period]:
+    """Periods of ragged days only, of whole weeks only, and of whole weeks between ragged ends (the
+    weekly roll-ups serve the whole weeks, the daily ones the ragged ends)."""
     today = timezone.localtime(now).date()
-    return [
+    monday = week_of(today)
+    chosen = [
         Period(today - timedelta(days=29), today),
         Period(today - timedelta(days=6), today),
         Period(today, today),
         Period(today - timedelta(days=13), today - timedelta(days=8)),
+        Period(monday - timedelta(days=21), monday - timedelta(days=1)),
+        Period(monday - timedelta(days=18), today),
+        Period(monday - timedelta(days=16), monday - timedelta(days=2)),
     ]
+    first, until = chosen[4].whole_weeks
+    assert (first, until) == (chosen[4].start, chosen[4].end + timedelta(days=1))
+    first, until = chosen[5].whole_weeks
+    assert chosen[5].start < first < until <= chosen[5].end + timedelta(days=1)
+    first, until = chosen[6].whole_weeks
+    assert chosen[6].start < first < until <= chosen[6].end
+    return chosen
 
 
 def check_everything(people, now: datetime, alerts: int) -> None:
@@ -189,9 +204,10 @@ def test_rebuild_gives_the_rollups_folding_gave(people, tokyo):
     check_everything(people, now, alerts)
 
 
-def test_the_duration_histograms_are_read_in_one_statement(people, django_assert_max_num_queries):
-    """The four groupings of the duration roll-up (severity, department, team, week) cost one query, and
-    the whole period read a fixed number whatever the period's length."""
+def test_the_duration_histograms_are_read_in_one_statement_per_level(people):
+    """The four groupings of the duration roll-up (severity, department, team, week) cost one query of
+    the daily rows, and one of the weekly rows when the period has a whole week; the whole period read
+    costs a fixed number of queries whatever the period's length."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -199,13 +215,34 @@ def test_the_duration_histograms_are_read_in_one_statement(people, django_assert
     change_tickets(people)
     fold()
     today = timezone.localdate()
-    counts = set()
+    counts: dict[bool, set[int]] = {False: set(), True: set()}
     scope = scope_for_agent(people.admin)
-    for days in (1, 7, 30):
+    for days in (1, 7, 30, 90, 366):
+        period = Period(today - timedelta(days=days - 1), today)
+        first, until = period.whole_weeks
         with CaptureQueriesContext(connection) as captured:
-            figures = period_figures(Period(today - timedelta(days=days - 1), today), scope)
-        reads = [q["sql"] for q in captured.captured_queries if "reports_dayduration" in q["sql"]]
-        assert len(reads) == 1, reads
-        counts.add(len(captured))
+            figures = period_figures(period, scope)
+        for table, expected in (("reports_dayduration", 1), ("reports_weekduration", int(first < until))):
+            reads = [q["sql"] for q in captured.captured_queries if table in q["sql"]]
+            assert len(reads) == expected, reads
+        counts[first < until].add(len(captured))
     assert figures.tta_by_severity or figures.ttr_by_severity
-    assert len(counts) == 1
+    assert len(counts[True]) == 1 and len(counts[False]) == 1
+    assert counts[True] == {n + 2 for n in counts[False]}  # the weekly durations and agents
+
+
+def test_the_upgrade_fills_the_weekly_rollups_from_the_daily_ones(people, tokyo):
+    """The migration that adds the weekly tables fills them with what the fold would have kept."""
+    from django.apps import apps
+
+    fill = importlib.import_module("socdesk.reports.migrations.0003_weekly_duration_agent_rollups")
+    build_tickets(people)
+    change_tickets(people)
+    spread_over_days(timezone.now())
+    fold()
+    folded = rollup_rows()
+    assert folded["week_duration"] and folded["week_agent"]
+    WeekDuration.objects.all().delete()
+    WeekAgent.objects.all().delete()
+    fill.sum_daily_rows_into_weeks(apps, None)
+    assert rollup_rows() == folded
