@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from socdesk.accounts.choices import Perm
@@ -74,7 +75,6 @@ class Receipt:
         }[self.outcome]
 
 
-@transaction.atomic
 def mail_receive(
     raw: bytes,
     *,
@@ -84,7 +84,7 @@ def mail_receive(
     help_topic: int | None = None,
     origin: str = "",
 ) -> Receipt:
-    """Import one raw RFC 822 message, in one transaction.
+    """Import one raw RFC 822 message, in one transaction (the message is read before it begins).
 
     A Message-ID already imported is a `duplicate` and nothing is written (a unique row per Message-ID
     makes that hold for two deliveries at the same moment too). Mail from a banned sender
@@ -102,13 +102,105 @@ def mail_receive(
     `channel` names it on the stored row; `origin` (`mailbox:7`) is what ticket filters restricted to one
     mailbox match. Raises ServiceError for an empty message or no department.
     """
+    parsed = _read(raw)
+    return _receive(raw, parsed, actor, channel, department, help_topic, origin)
+
+
+def mail_receive_many(
+    raws: Sequence[bytes],
+    *,
+    actor: Actor,
+    channel: str,
+    department: Department | None = None,
+    help_topic: int | None = None,
+    origin: str = "",
+) -> list[Receipt | Exception]:
+    """Import several raw messages with one commit, each exactly as `mail_receive` imports it.
+
+    The messages are read first, outside any transaction (on SQLite a transaction holds the one write
+    lock); then each is written in its own savepoint of one transaction, so one commit and one sealing of
+    the audit chain serve the batch. The result, in order, is each message's Receipt, or the exception
+    that refused it (ServiceError for an empty message or no department, PermissionDenied from a ticket
+    filter, any fault), that message's writes undone and the others kept. When the database fails
+    (OperationalError, InterfaceError) nothing of the batch is kept: a deadlock with another importer is
+    retried once a message per transaction, anything else is raised for the caller to try again later.
+    """
+    read: list[ParsedMessage | Exception] = []
+    for raw in raws:
+        try:
+            read.append(_read(raw))
+        except ServiceError as exc:
+            read.append(exc)
+
+    def write_all() -> list[Receipt | Exception]:
+        return [
+            parsed
+            if isinstance(parsed, Exception)
+            else _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin)
+            for raw, parsed in zip(raws, read, strict=True)
+        ]
+
+    try:
+        with transaction.atomic():
+            return write_all()
+    except OperationalError as exc:
+        if len(raws) < 2 or not _is_deadlock(exc):
+            raise
+    logger.warning("A batch of %d e-mails met another importer's; importing them one by one.", len(raws))
+    results: list[Receipt | Exception] = []
+    for raw, parsed in zip(raws, read, strict=True):
+        if isinstance(parsed, Exception):
+            results.append(parsed)
+        else:
+            with transaction.atomic():
+                results.append(
+                    _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin)
+                )
+    return results
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    """Two batches waiting on each other's rows (PostgreSQL ends one of them)."""
+    return type(exc.__cause__).__name__ in ("DeadlockDetected", "SerializationFailure")
+
+
+def _read(raw: bytes) -> ParsedMessage:
     if not raw.strip():
         raise ServiceError(
             "The message is empty; send one whole RFC 822 message (headers, a blank line, the body).",
             fields={"message": "empty"},
         )
+    return parse_message(raw, max_attachment_bytes=settings.ATTACHMENT_MAX_BYTES)
+
+
+def _receive_or_refusal(
+    raw: bytes,
+    parsed: ParsedMessage,
+    actor: Actor,
+    channel: str,
+    department: Department | None,
+    help_topic: int | None,
+    origin: str,
+) -> Receipt | Exception:
+    try:
+        return _receive(raw, parsed, actor, channel, department, help_topic, origin)
+    except (OperationalError, InterfaceError):
+        raise  # the connection is gone or the transaction aborted: the whole batch is undone
+    except Exception as exc:  # only this message's savepoint is rolled back; the batch goes on
+        return exc
+
+
+@transaction.atomic
+def _receive(
+    raw: bytes,
+    parsed: ParsedMessage,
+    actor: Actor,
+    channel: str,
+    department: Department | None,
+    help_topic: int | None,
+    origin: str,
+) -> Receipt:
     limit = settings.ATTACHMENT_MAX_BYTES
-    parsed = parse_message(raw, max_attachment_bytes=limit)
     message_id = parsed.message_id[:255]
     if InboundMessage.objects.filter(message_id=message_id).exists():
         return _duplicate(message_id)

@@ -115,7 +115,7 @@ def test_a_fault_keeps_the_message_in_failed(people, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("socdesk.mail.spool_drain.mail_receive", broken)
+    monkeypatch.setattr("socdesk.mail.inbound._receive", broken)
     spool_write(corpus.plain(Message_ID="<sp-5@example.com>"), base=tmp_path)
     assert spool_drain(base=tmp_path).outcomes == {"failed": 1}
     assert len(files(tmp_path, "failed")) == 1 and not InboundMessage.objects.exists()

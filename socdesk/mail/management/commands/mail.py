@@ -6,6 +6,7 @@ back; import now."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -22,6 +23,10 @@ EX_OK = 0
 EX_DATAERR = 65  # the message itself is bad: the mail server bounces it
 EX_SOFTWARE = 70  # a fault in SOCdesk: bounced, and worth a bug report
 EX_TEMPFAIL = 75  # try again later: the mail server keeps the message and retries
+# Each import process is a Django process with its own database connection: a few are enough to fill the
+# cores of one machine (more machines fetch more mailboxes).
+MAX_DEFAULT_IMPORT_PROCESSES = 4
+DEFAULT_IMPORT_PROCESSES = max(1, min(os.cpu_count() or 1, MAX_DEFAULT_IMPORT_PROCESSES))
 
 
 class Command(BaseCommand):
@@ -57,12 +62,21 @@ class Command(BaseCommand):
         fetch.add_argument(
             "--once", action="store_true", help="One batch (the mailbox's max messages) instead of draining."
         )
+        fetch.add_argument(
+            "--processes",
+            type=int,
+            default=DEFAULT_IMPORT_PROCESSES,
+            help="Processes importing a big mailbox's messages at once (default: the machine's cores, at "
+            f"most {MAX_DEFAULT_IMPORT_PROCESSES}; 1 imports in this process).",
+        )
 
     def handle(self, *args, subcommand: str, department: str = "", **opts):
         if subcommand == "fetch":
             from socdesk.mail.management.fetch_command import fetch_now
 
-            fetch_now(self.stdout, name=opts["name"], drain=not opts["once"])
+            if opts["processes"] < 1:
+                raise CommandError("--processes must be 1 or more.")
+            fetch_now(self.stdout, name=opts["name"], drain=not opts["once"], processes=opts["processes"])
             return
         if subcommand == "spool":
             self._spool(retry=opts["retry"], drain=opts["drain"])
