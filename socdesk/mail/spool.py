@@ -23,8 +23,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing itself is not imported: it costs the pipe more than the message's write
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -128,3 +128,20 @@ def pipe_queue_main(argv: list[str]) -> int:
         return EX_TEMPFAIL
     print(f"queued {os.path.basename(path)}")
     return EX_OK
+
+
+def queued_pipe_command(department: str = "") -> str:
+    """The command line a mail server's pipe runs to spool a message with the least start-up: this file
+    run by this interpreter, isolated (-I: no environment or user paths) and without the site packages
+    (-S: nothing of them is needed, and reading their .pth files costs more than the write)."""
+    import shlex
+
+    if not is_slug(department):
+        raise ValueError(f"{department!r} is not a department slug (letters, digits, - and _).")
+    argv = [sys.executable, "-I", "-S", os.path.abspath(__file__)]
+    return shlex.join(argv + (["--department", department] if department else []))
+
+
+if __name__ == "__main__":
+    # `python -I -S .../socdesk/mail/spool.py [--department SLUG]` (see `socdesk mail spool --pipe-command`).
+    sys.exit(pipe_queue_main(sys.argv[1:]))

@@ -15,11 +15,12 @@ from django.db import InterfaceError, OperationalError
 from socdesk.accounts.models import Department
 from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.mail.inbound import mail_receive
-from socdesk.mail.spool import spool_write
+from socdesk.mail.spool import queued_pipe_command, spool_write
 from socdesk.mail.spool_drain import PIPE_ACTOR, spool_counts, spool_drain, spool_retry
 
 # sysexits.h, what mail servers (Postfix, Exim, sendmail) understand from a pipe command.
 EX_OK = 0
+EX_USAGE = 64  # a wrong argument
 EX_DATAERR = 65  # the message itself is bad: the mail server bounces it
 EX_SOFTWARE = 70  # a fault in SOCdesk: bounced, and worth a bug report
 EX_TEMPFAIL = 75  # try again later: the mail server keeps the message and retries
@@ -55,6 +56,13 @@ class Command(BaseCommand):
             "--retry", action="store_true", help="Put refused and failed messages back in the queue."
         )
         spool.add_argument("--drain", action="store_true", help="Import the waiting messages now, here.")
+        spool.add_argument(
+            "--pipe-command",
+            action="store_true",
+            help="Print the quickest command line for the mail server's pipe (the queued pipe without the "
+            "`socdesk` script's start-up), then exit.",
+        )
+        spool.add_argument("--department", default="", help="With --pipe-command: the department's slug.")
         fetch = sub.add_parser(
             "fetch", help="Fetch every enabled IMAP mailbox (or the one named) now, until nothing waits."
         )
@@ -79,6 +87,12 @@ class Command(BaseCommand):
             fetch_now(self.stdout, name=opts["name"], drain=not opts["once"], processes=opts["processes"])
             return
         if subcommand == "spool":
+            if opts["pipe_command"]:
+                try:
+                    self.stdout.write(queued_pipe_command(department))
+                except ValueError as exc:
+                    raise CommandError(str(exc), returncode=EX_USAGE) from None
+                return
             self._spool(retry=opts["retry"], drain=opts["drain"])
             return
         raw = sys.stdin.buffer.read()
