@@ -16,7 +16,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 
 from socdesk.accounts.choices import Perm
-from socdesk.accounts.models import Agent, Department
+from socdesk.accounts.models import Agent, Contact, Department
 from socdesk.accounts.selectors import agent_can, api_department
 from socdesk.accounts.services import contact_get_or_create
 from socdesk.audit.models import AuditEvent
@@ -28,6 +28,7 @@ from socdesk.mail.collaborators import collaborators_from_message
 from socdesk.mail.loops import HINT_AUTOMATED
 from socdesk.mail.models import InboundMessage, InboundOutcome, OutboundMessage
 from socdesk.mail.observables import message_observables
+from socdesk.mail.own import own_addresses_remembered
 from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
 from socdesk.routing.apply import FILTERS_ACTOR, SenderBanRequested
 from socdesk.tickets.attachments import IncomingFile
@@ -141,7 +142,7 @@ def mail_receive_many(
         ]
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(), own_addresses_remembered():
             return write_all()
     except OperationalError as exc:
         if len(raws) < 2 or not _is_deadlock(exc):
@@ -225,7 +226,7 @@ def _receive(
                 ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic, origin)
         except SenderBanRequested as refusal:
             return _ban_sender(refusal, parsed, row)
-        author = _sender(parsed, actor)
+        author = _sender(parsed, actor, known=ticket.requester)
         outcome = InboundOutcome.CREATED
     elif agent is not None:
         # An agent answering by mail expects the requester to get it: recorded as their reply, which the
@@ -416,12 +417,16 @@ def _open(
     return ticket, ticket.entries.order_by("id").first()
 
 
-def _sender(parsed: ParsedMessage, channel_actor: Actor) -> Actor:
+def _sender(parsed: ParsedMessage, channel_actor: Actor, known: Contact | None = None) -> Actor:
     """Who wrote a message that is not an agent's: its sender's contact (created on first sight; the
-    requester's, a collaborator's or anybody's), else the channel."""
+    requester's, a collaborator's or anybody's), else the channel. `known`: a contact already at hand
+    (the new ticket's requester), used when it is the sender's."""
     if not parsed.from_address:
         return replace(channel_actor, agent=None)
-    contact = contact_get_or_create(actor=channel_actor, email=parsed.from_address, name=parsed.from_name)
+    if known is not None and known.email == parsed.from_address.lower():
+        contact = known
+    else:
+        contact = contact_get_or_create(actor=channel_actor, email=parsed.from_address, name=parsed.from_name)
     return Actor(kind="user", label=str(contact), ident=str(contact.pk), obj=contact, ip=channel_actor.ip)
 
 
