@@ -114,3 +114,30 @@ def test_a_deadlock_with_another_importer_is_retried_a_message_at_a_time(people,
     assert [r.outcome for r in results] == ["created", "created", "created"]
     assert Ticket.objects.count() == 3 and InboundMessage.objects.count() == 3
     assert calls == ["Phish 1", "Phish 2", "Phish 1", "Phish 2", "Phish 3"]
+
+
+@pytest.mark.django_db
+def test_a_batch_reads_socdesks_own_addresses_once_and_still_copies_the_right_people(people):
+    from django.test.utils import CaptureQueriesContext
+
+    raws = [
+        corpus.plain(
+            f"Phish {n}.\n",
+            subject=f"Phish {n}",
+            From=f"reporter{n}@example.org",
+            To="SOC Desk <soc@example.com>",
+            Cc=f"colleague{n}@example.org",
+            Message_ID=f"<own-{n}@example.org>",
+        )
+        for n in range(4)
+    ]
+    people.soc.email = "soc@example.com"
+    people.soc.save(update_fields=["email"])
+    with CaptureQueriesContext(connection) as queries:
+        results = mail_receive_many(raws, actor=PIPE, channel="pipe")
+    assert [r.outcome for r in results] == ["created"] * 4
+    assert sum('FROM "mail_mailbox"' in q["sql"] for q in queries.captured_queries) == 1
+    for n, receipt in enumerate(results):
+        # SOCdesk's own address is never a collaborator; the colleague copied is.
+        copied = [c.contact.email for c in receipt.ticket.collaborators.select_related("contact")]
+        assert copied == [f"colleague{n}@example.org"]
