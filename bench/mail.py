@@ -6,12 +6,18 @@
 
 1. `socdesk mail pipe`: one process per message, as a mail server (Postfix's pipe) runs it; the time
    includes starting Python and Django each time.
-1b. `socdesk mail pipe --queue`: the same, storing each message in the mail spool (no Django), several
-   pipes at once as a mail server runs them (--pipe-jobs); then the spool is imported by
-   `socdesk mail spool --drain` in --drain-processes processes at once (what workers do), timed apart.
+1b. The queued pipe, end to end: --workers `socdesk worker` processes are started first (not timed); then
+   --queued messages are piped through the command `socdesk mail spool --pipe-command` prints (the
+   spool's writer without the `socdesk` script's start-up), --pipe-jobs pipes at once as a mail server
+   runs them, and the clock stops when the last one's ticket is committed (the spool is empty: a file is
+   removed only after its batch has committed).
 2. One IMAP fetch: a throwaway Dovecot (as in the tests) holds N messages, each with a PDF-sized
-   attachment, delivered by IMAP APPEND beforehand (not timed); `socdesk mail fetch NAME` (one process)
-   drains the mailbox, moving each imported message to another folder.
+   attachment, delivered by IMAP APPEND beforehand (not timed); `socdesk mail fetch NAME --processes P`
+   drains the mailbox, importing its chunks in P processes and moving each imported message to another
+   folder.
+
+CPU per message is given beside the wall time (the machine is shared: the load average is printed too):
+the pipes', the workers' and the fetch's own CPU, without PostgreSQL's or Dovecot's.
 
 Every message is a new ticket (a distinct sender, subject and Message-ID per run). Figures are appended
 to docs/benchmarks.md unless --no-append. The target is at least 50 messages per second.
@@ -21,6 +27,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import shlex
+import signal
 import sys
 import tempfile
 import time
@@ -34,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _setup import _ensure_pg_database, append_results  # noqa: E402
 
-from tests.core.processes import REPO, run_socdesk, socdesk_argv, socdesk_env  # noqa: E402
+from tests.core.processes import REPO, Background, run_socdesk, socdesk_argv, socdesk_env  # noqa: E402
 from tests.mailserver import Dovecot  # noqa: E402
 
 TARGET = 50.0  # messages per second
@@ -51,7 +60,12 @@ def parse_args():
     parser.add_argument("--imap", type=int, default=1000, help="messages in the mailbox fetched over IMAP")
     parser.add_argument("--queued", type=int, default=1000, help="messages through `mail pipe --queue`")
     parser.add_argument("--pipe-jobs", type=int, default=4, help="queued pipes running at once")
-    parser.add_argument("--drain-processes", type=int, default=2, help="processes importing the spool")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="`socdesk worker` processes draining the spool"
+    )
+    parser.add_argument(
+        "--fetch-processes", type=int, default=2, help="`mail fetch --processes`: processes importing"
+    )
     parser.add_argument(
         "--attachment-kb", type=int, default=64, help="size of each IMAP message's attachment"
     )
@@ -83,48 +97,90 @@ def environment(db: str, data: Path) -> tuple[dict[str, str], str]:
     return socdesk_env(data), "sqlite (temp data dir)"
 
 
-def queued(args, run: str, env: dict[str, str]) -> list[tuple[str, int, str, float]]:
-    """Messages with an attachment through `mail pipe --queue`, then the spool imported."""
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of a running process (and of the children it has waited for)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def imported(env: dict[str, str], run: str) -> int:
+    """Messages of this run stored by SOCdesk (each once: the Message-ID is unique)."""
+    code = (
+        "from socdesk.mail.models import InboundMessage as M; "
+        f"print(M.objects.filter(message_id__startswith='bench-{run}-', ticket__isnull=False).count())"
+    )
+    done = run_socdesk("shell", "-c", code, env=env, timeout=300)
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+Row = tuple[str, int, str, float, float]  # path, messages, attachment, seconds, CPU seconds
+
+
+def queued(args, run: str, env: dict[str, str], data: Path) -> list[Row]:
+    """Messages with an attachment through `mail pipe --queue` while workers drain the spool."""
     import subprocess
     from concurrent.futures import ThreadPoolExecutor
 
     attachment = os.urandom(args.attachment_kb * 1024)
     messages = [message(run, 200_000 + n, attachment) for n in range(args.queued)]
+    spool = data / "mail-spool"
+    logs = Path(tempfile.mkdtemp(prefix="socdesk-bench-workers-"))
+    workers = [Background("worker", env=env, log=logs / f"worker-{n}.log") for n in range(args.workers)]
+    try:
+        deadline = time.monotonic() + 120
+        while not all("SOCdesk worker:" in w.log.read_text(errors="replace") for w in workers):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the workers did not start; see {logs}")
+            time.sleep(0.2)
+        time.sleep(2)  # the spool threads' first look at an empty spool
 
-    def pipe(raw: bytes) -> None:
-        done = subprocess.run(
-            socdesk_argv("mail", "pipe", "--queue"), input=raw, env=env, cwd=REPO, capture_output=True
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"socdesk mail pipe --queue failed: {done.stderr.decode(errors='replace')}")
+        # The command line the docs give the mail server (`socdesk mail spool --pipe-command`).
+        argv = shlex.split(run_socdesk("mail", "spool", "--pipe-command", env=env).stdout.strip())
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(args.pipe_jobs) as pool:
-        list(pool.map(pipe, messages))
-    piped = time.perf_counter() - started
-    started = time.perf_counter()
-    drains = [
-        subprocess.Popen(socdesk_argv("mail", "spool", "--drain"), env=env, cwd=REPO, stdout=subprocess.PIPE)
-        for _ in range(args.drain_processes)
-    ]
-    outputs = [drain.communicate(timeout=3600)[0].decode() for drain in drains]
-    drained = time.perf_counter() - started
-    imported = sum(int(out.split("imported ")[-1].split()[0]) for out in outputs)
-    if imported != args.queued:
-        raise SystemExit(f"the spool imported {imported} of {args.queued}:\n" + "\n".join(outputs))
+        def pipe(raw: bytes) -> None:
+            done = subprocess.run(argv, input=raw, env=env, cwd=REPO, capture_output=True)
+            if done.returncode != 0:
+                raise SystemExit(f"socdesk mail pipe --queue failed: {done.stderr.decode(errors='replace')}")
+
+        pipes_cpu, workers_cpu = children_cpu(), sum(process_cpu(w.process.pid) for w in workers)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.pipe_jobs) as pool:
+            list(pool.map(pipe, messages))
+        piped = time.perf_counter() - started
+        pipes_cpu = children_cpu() - pipes_cpu
+        while any(os.listdir(spool / state) for state in ("new", "cur")):
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        workers_cpu = sum(process_cpu(w.process.pid) for w in workers) - workers_cpu
+    finally:
+        for worker in workers:
+            worker.signal_leader(signal.SIGTERM)
+        for worker in workers:
+            worker.wait_exit()
+    left = {state: len(os.listdir(spool / state)) for state in ("refused", "failed")}
+    count = imported(env, run)
+    if count != args.queued or any(left.values()):
+        raise SystemExit(f"the spool imported {count} of {args.queued} ({left}); see {logs}")
     size = f"{args.attachment_kb} KiB"
     return [
         (
-            f"`socdesk mail pipe --queue`, a process per message, {args.pipe_jobs} at once",
+            f"queued pipe (`mail spool --pipe-command`), {args.pipe_jobs} at once: stored in the spool",
             args.queued,
             size,
             piped,
+            pipes_cpu,
         ),
         (
-            f"the spool imported by {args.drain_processes} `mail spool --drain` processes",
+            f"the same, end to end: piped, then imported by {args.workers} `socdesk worker`",
             args.queued,
             size,
-            drained,
+            elapsed,
+            pipes_cpu + workers_cpu,
         ),
     ]
 
@@ -142,8 +198,9 @@ def main() -> None:
     # copied on the ticket as a collaborator.
     run_socdesk("department", "create", "--name", "SOC", "--email", "soc@example.test", env=env)
 
-    rows = []
+    rows: list[Row] = []
     if args.pipe:
+        cpu = children_cpu()
         started = time.perf_counter()
         for n in range(args.pipe):
             done = subprocess.run(
@@ -157,10 +214,18 @@ def main() -> None:
             if done.returncode != 0:
                 sys.exit(f"socdesk mail pipe failed: {done.stderr.decode(errors='replace')}")
         elapsed = time.perf_counter() - started
-        rows.append(("`socdesk mail pipe`, a process per message", args.pipe, "none", elapsed))
+        rows.append(
+            (
+                "`socdesk mail pipe`, a process per message",
+                args.pipe,
+                "none",
+                elapsed,
+                children_cpu() - cpu,
+            )
+        )
 
     if args.queued:
-        rows += queued(args, run, env)
+        rows += queued(args, run, env, data)
 
     if args.imap:
         dovecot = Dovecot()
@@ -201,26 +266,45 @@ def main() -> None:
             )
             if added.returncode != 0:
                 sys.exit(f"socdesk mailbox add failed: {added.stderr}")
+            cpu = children_cpu()
             started = time.perf_counter()
-            fetched = run_socdesk("mail", "fetch", name, env=env, timeout=3600)
+            fetched = run_socdesk(
+                "mail", "fetch", name, "--processes", str(args.fetch_processes), env=env, timeout=7200
+            )
             elapsed = time.perf_counter() - started
+            cpu = children_cpu() - cpu
             if fetched.returncode != 0 or f"{args.imap} created" not in fetched.stdout:
                 sys.exit(f"socdesk mail fetch failed:\n{fetched.stdout}\n{fetched.stderr}")
+            progress = sum(1 for line in fetched.stdout.splitlines() if " ..." in line)
+            if imported(env, run) != args.imap + args.queued:
+                sys.exit("the fetch did not store each message once")
             rows.append(
                 (
-                    "one IMAP fetch (`socdesk mail fetch`), Dovecot, move",
+                    f"one IMAP fetch (`socdesk mail fetch --processes {args.fetch_processes}`), Dovecot, "
+                    f"move ({progress} progress lines)",
                     args.imap,
                     f"{args.attachment_kb} KiB",
                     elapsed,
+                    cpu,
                 )
             )
         finally:
             dovecot.stop()
 
-    body = "| path | messages | attachment each | seconds | messages/s |\n|---|---|---|---|---|\n"
-    for path, count, attachment_size, elapsed in rows:
-        body += f"| {path} | {count:,} | {attachment_size} | {elapsed:.1f} | {count / elapsed:.1f} |\n"
-    body += f"\nTarget: at least {TARGET:.0f} messages/s. Each message opens a new ticket.\n"
+    body = (
+        "| path | messages | attachment each | seconds | messages/s | CPU ms per message |\n"
+        "|---|---|---|---|---|---|\n"
+    )
+    for path, count, attachment_size, elapsed, cpu in rows:
+        body += (
+            f"| {path} | {count:,} | {attachment_size} | {elapsed:.1f} | {count / elapsed:.1f} | "
+            f"{cpu / count * 1000:.1f} |\n"
+        )
+    load = os.getloadavg()
+    body += (
+        f"\nTarget: at least {TARGET:.0f} messages/s. Each message opens a new ticket. Load average at the "
+        f"end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} (2 cores).\n"
+    )
     print(body)
     if not args.no_append:
         command = ("python bench/mail.py " + " ".join(sys.argv[1:])).strip()

@@ -1,8 +1,10 @@
 """Fetching a mailbox over IMAP: import each message with `mail_receive`, then act on it on the server.
 
-The order is what makes it reliable: a message is read with BODY.PEEK[] (nothing is marked), imported in
-its own transaction, and only once that has committed is the after-import action (move, mark read,
-delete) applied on the server. A fetch stopped in between leaves the message on the server; the next
+The order is what makes it reliable: a message is read with BODY.PEEK[] (nothing is marked), imported
+(a chunk of them with one commit, each in its own savepoint), and only once that has committed is the
+after-import action (move, mark read, delete) applied on the server. A long fetch imports its chunks in
+several processes at once while this one talks to the server; the action still waits for each chunk's
+commit. A fetch stopped in between leaves the message on the server; the next
 fetch finds it again, `mail_receive` recognises its Message-ID (a duplicate, nothing written), and the
 action is applied then. See docs/email.md ("Mailboxes (IMAP)").
 """
@@ -11,16 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import socket
 import ssl
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from typing import Any
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Q
 from django.utils import timezone
 from imapclient import IMAPClient
@@ -28,7 +33,8 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
-from socdesk.mail.inbound import Receipt, mail_receive
+from socdesk.mail.import_process import import_process_start
+from socdesk.mail.inbound import Receipt, mail_receive_many
 from socdesk.mail.mailboxes import mailbox_password
 from socdesk.mail.models import AfterImport, Mailbox, MailboxSecurity
 
@@ -38,9 +44,12 @@ TIMEOUT = 30.0  # seconds for connecting and for each answer of the server
 # A fetch holds its mailbox this long; a longer one renews it after each batch. A worker that died
 # holding it frees the mailbox when it lapses.
 LEASE = timedelta(minutes=10)
-# Messages read per FETCH command (bounds the memory a batch of big mail takes); their after-import action
-# is one command too, sent once the chunk's imports have committed.
+# Messages read per FETCH command (bounds the memory a batch of big mail takes); they are imported with one
+# commit, and their after-import action is one command too, sent once that commit is done.
 CHUNK = 20
+# A fetch with more chunks waiting than this imports them in import processes (`processes`); fewer are not
+# worth starting the processes for.
+POOL_FROM_CHUNKS = 3
 
 
 class FetchError(ServiceError):
@@ -294,6 +303,7 @@ def mailbox_fetch(
     mailbox: Mailbox,
     *,
     drain: bool = False,
+    processes: int = 1,
     progress: Callable[[int, int], None] | None = None,
     on_imported: Callable[[Receipt], None] | None = None,
 ) -> FetchSummary:
@@ -301,9 +311,11 @@ def mailbox_fetch(
 
     Raises ServiceError when another fetch holds the mailbox. Every other failure (the server, a
     database that went away) ends the cycle with its sentence in the summary's `error` and on the
-    mailbox; what was not imported stays on the server for the next fetch. `progress(done, found)` is
-    called after each message; `on_imported(receipt)` after each commit, before the action (for tests
-    that stop a fetch exactly there).
+    mailbox; what was not imported stays on the server for the next fetch. With `processes` above 1 and
+    more than a few chunks waiting, the chunks are imported by that many processes at once (started for
+    this fetch, stopped at its end). `progress(done, found)` is called after each message;
+    `on_imported(receipt)` after each commit, before the action (for tests that stop a fetch exactly
+    there).
     """
     summary = FetchSummary(mailbox.name)
     stamp = mailbox_claim(mailbox)
@@ -313,6 +325,7 @@ def mailbox_fetch(
         )
     held: datetime = stamp  # the claim's current stamp (renewed as the fetch goes)
     client: IMAPClient | None = None
+    pool: ProcessPoolExecutor | None = None
     try:
         client = imap_connect(mailbox)
         _select(client, mailbox)
@@ -331,10 +344,16 @@ def mailbox_fetch(
             if not waiting:
                 break
             batch = waiting if drain else waiting[: mailbox.max_messages]
+            # Inside a transaction (a caller's, a test's) other processes could not see what it wrote, and
+            # on SQLite would wait for its lock: the chunks are imported here.
+            parallel = processes > 1 and not connection.in_atomic_block
+            if pool is None and parallel and len(batch) > POOL_FROM_CHUNKS * CHUNK:
+                pool = _import_pool(processes)
+            settle = _Settle(client, mailbox, summary, progress, on_imported, renew)
             for start in range(0, len(batch), mailbox.max_messages):
                 part = batch[start : start + mailbox.max_messages]
                 tried.update(part)
-                _fetch_part(client, mailbox, part, summary, progress, on_imported, renew)
+                _fetch_part(client, mailbox, part, settle, pool, processes)
             if not drain:
                 break
     except FetchError as exc:
@@ -346,6 +365,8 @@ def mailbox_fetch(
     except (OSError, IMAPClientError) as exc:
         summary.error = f"The imap server {mailbox.server} stopped answering: {_server_said(exc)}."
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         if client is not None:
             _close(client)
         if summary.error:
@@ -354,93 +375,169 @@ def mailbox_fetch(
     return summary
 
 
+# --- importing ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Imported:
+    """What became of one fetched message; plain data, as it may come back from an import process."""
+
+    uid: int
+    receipt: Receipt | None = None  # committed (or a duplicate): the action is due
+    rejected: str = ""  # refused for good (a filter, an empty message): the action is due, it is reported
+    failed: str = ""  # a fault in SOCdesk: it stays on the server, the fetch goes on
+    stop: str = ""  # not the message's fault (the database, no department): the fetch ends here
+
+
+def _import_messages(mailbox: Mailbox, items: list[tuple[int, bytes]]) -> list[_Imported]:
+    """Import one chunk with one commit (socdesk.mail.inbound.mail_receive_many); runs in this process or
+    in an import process."""
+    try:
+        results = mail_receive_many(
+            [raw for _, raw in items],
+            actor=Actor.system(f"mail:{mailbox.name}"),
+            channel=f"mailbox:{mailbox.name}",
+            department=mailbox.department,
+            help_topic=mailbox.help_topic_id,
+            origin=f"mailbox:{mailbox.pk}",
+        )
+    except (OperationalError, InterfaceError) as exc:
+        stop = (
+            f"The database could not be reached ({str(exc).strip() or type(exc).__name__}); the "
+            "messages stay on the server for the next fetch."
+        )
+        return [_Imported(uid, stop=stop) for uid, _ in items]
+    imported = []
+    for (uid, raw), result in zip(items, results, strict=True):
+        if isinstance(result, Receipt):
+            imported.append(_Imported(uid, receipt=result))
+        elif isinstance(result, PermissionDenied):
+            # A ticket filter refused it: it would be refused again, so it is acted on like the others
+            # (not fetched forever) and the refusal is logged and kept on the mailbox.
+            imported.append(
+                _Imported(uid, rejected=f"A ticket filter refused {_headline(raw)}: {result.message}")
+            )
+        elif isinstance(result, ServiceError) and "message" in result.fields:
+            # The message itself is refused (it is empty): fetching it again would not help.
+            imported.append(_Imported(uid, rejected=f"Message UID {uid} was refused: {result.message}"))
+        elif isinstance(result, ServiceError):
+            # Not the message's fault (no department exists yet): it waits on the server until fixed.
+            stop = f"{result.message} The messages stay on the server for the next fetch."
+            imported.append(_Imported(uid, stop=stop))
+        else:
+            # A fault in SOCdesk on this message: it stays on the server (its savepoint was undone) and the
+            # fetch goes on with the others; the next fetch tries it again.
+            log.error("mailbox %s: could not import %s", mailbox.name, _headline(raw), exc_info=result)
+            imported.append(
+                _Imported(
+                    uid,
+                    failed=f"{_headline(raw)} could not be imported ({type(result).__name__}: {result}); "
+                    "it stays on the server.",
+                )
+            )
+    return imported
+
+
+def _import_pool(processes: int) -> ProcessPoolExecutor:
+    # Spawned, not forked: the worker that fetches runs threads (the spool, Huey), and a fork copies the
+    # locks they hold.
+    return ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=import_process_start,
+        initargs=(str(connection.settings_dict["NAME"]),),
+    )
+
+
+@dataclass
+class _Settle:
+    """Counts a chunk's outcomes and applies the after-import action to what committed."""
+
+    client: IMAPClient
+    mailbox: Mailbox
+    summary: FetchSummary
+    progress: Callable[[int, int], None] | None
+    on_imported: Callable[[Receipt], None] | None
+    renew: Callable[[], None]
+
+    def __call__(self, imported: list[_Imported]) -> None:
+        summary, done = self.summary, []  # done: committed or refused for good: the action is due
+        try:
+            for item in imported:
+                if item.stop:
+                    raise _Stop(item.stop)
+                if item.receipt is not None:
+                    summary.count(item.receipt)
+                    if self.on_imported is not None:
+                        self.on_imported(item.receipt)
+                    # Committed: only now may the server forget it (a duplicate was imported before).
+                    done.append(item.uid)
+                elif item.rejected:
+                    summary.rejected += 1
+                    summary.problems.append(item.rejected)
+                    log.warning("mailbox %s: %s", self.mailbox.name, item.rejected)
+                    done.append(item.uid)
+                else:
+                    summary.failed += 1
+                    summary.problems.append(item.failed)
+                if self.progress is not None:
+                    self.progress(summary.handled + summary.failed, summary.found)
+        except _Stop:
+            _apply_action(self.client, self.mailbox, done)  # what committed before the stop
+            raise
+        _apply_action(self.client, self.mailbox, done)
+        self.renew()  # a long fetch keeps its claim
+
+
 def _fetch_part(
     client: IMAPClient,
     mailbox: Mailbox,
     uids: list[int],
-    summary: FetchSummary,
-    progress: Callable[[int, int], None] | None,
-    on_imported: Callable[[Receipt], None] | None,
-    renew: Callable[[], None],
+    settle: _Settle,
+    pool: ProcessPoolExecutor | None,
+    processes: int,
 ) -> None:
-    actor = Actor.system(f"mail:{mailbox.name}")
-    channel = f"mailbox:{mailbox.name}"
-    for start in range(0, len(uids), CHUNK):
-        chunk = uids[start : start + CHUNK]
-        # PEEK: reading a message does not mark it read; only the after-import action changes it.
-        bodies = client.fetch(chunk, [b"BODY.PEEK[]"])
-        done: list[int] = []  # committed (or refused for good): the action is due on the server
-        try:
-            _import_chunk(mailbox, chunk, bodies, done, summary, progress, on_imported, actor, channel)
-        except _Stop:
-            _apply_action(client, mailbox, done)  # what committed before the database went away
-            raise
-        _apply_action(client, mailbox, done)
-        renew()  # a long fetch keeps its claim
+    """Read the messages chunk by chunk and import each chunk, here or (with a pool) in the import
+    processes, reading the next chunks meanwhile; each chunk is settled once its commit is done."""
+    pending: deque[Future[list[_Imported]]] = deque()
+    try:
+        for start in range(0, len(uids), CHUNK):
+            chunk = uids[start : start + CHUNK]
+            # PEEK: reading a message does not mark it read; only the after-import action changes it.
+            bodies = client.fetch(chunk, [b"BODY.PEEK[]"])
+            items = [
+                (uid, bytes(bodies[uid][b"BODY[]"]))
+                for uid in chunk
+                if uid in bodies and b"BODY[]" in bodies[uid]  # else removed meanwhile by someone else
+            ]
+            if pool is None:
+                settle(_import_messages(mailbox, items))
+                continue
+            try:
+                pending.append(pool.submit(_import_messages, mailbox, items))
+            except BrokenProcessPool as exc:
+                raise _Stop(_process_stopped(exc)) from None
+            if len(pending) > processes:  # one chunk read ahead per process, no more (memory)
+                settle(_result(pending.popleft()))
+        while pending:
+            settle(_result(pending.popleft()))
+    except _Stop:
+        # The chunks already handed over may commit: settle them too, so their action is not left over.
+        for future in pending:
+            with contextlib.suppress(_Stop):
+                settle(_result(future))
+        raise
 
 
-def _import_chunk(
-    mailbox: Mailbox,
-    chunk: list[int],
-    bodies: dict[int, dict[bytes, Any]],
-    done: list[int],
-    summary: FetchSummary,
-    progress: Callable[[int, int], None] | None,
-    on_imported: Callable[[Receipt], None] | None,
-    actor: Actor,
-    channel: str,
-) -> None:
-    """Import each message of a chunk in its own transaction; `done` gets those whose action is due."""
-    for uid in chunk:
-        data = bodies.get(uid)
-        if data is None or b"BODY[]" not in data:
-            continue  # removed meanwhile by someone else
-        raw = bytes(data[b"BODY[]"])
-        try:
-            receipt = mail_receive(
-                raw,
-                actor=actor,
-                channel=channel,
-                department=mailbox.department,
-                help_topic=mailbox.help_topic_id,
-                origin=f"mailbox:{mailbox.pk}",
-            )
-        except (OperationalError, InterfaceError) as exc:
-            raise _Stop(
-                f"The database could not be reached ({str(exc).strip() or type(exc).__name__}); the "
-                "messages stay on the server for the next fetch."
-            ) from None
-        except PermissionDenied as exc:
-            # A ticket filter refused it: it would be refused again, so it is acted on like the others
-            # (not fetched forever) and the refusal is logged and kept on the mailbox.
-            summary.rejected += 1
-            summary.problems.append(f"A ticket filter refused {_headline(raw)}: {exc.message}")
-            log.warning("mailbox %s: %s", mailbox.name, summary.problems[-1])
-            done.append(uid)
-        except ServiceError as exc:
-            if "message" in exc.fields:
-                # The message itself is refused (it is empty): fetching it again would not help.
-                summary.rejected += 1
-                summary.problems.append(f"Message UID {uid} was refused: {exc.message}")
-                log.warning("mailbox %s: %s", mailbox.name, summary.problems[-1])
-                done.append(uid)
-            else:
-                # Not the message's fault (no department exists yet): it waits on the server until fixed.
-                raise _Stop(f"{exc.message} The messages stay on the server for the next fetch.") from None
-        except Exception as exc:
-            # A fault in SOCdesk on this message: it stays on the server (nothing was committed) and the
-            # fetch goes on with the others; the next fetch tries it again.
-            summary.failed += 1
-            summary.problems.append(
-                f"{_headline(raw)} could not be imported ({type(exc).__name__}: {exc}); it stays on the "
-                "server."
-            )
-            log.exception("mailbox %s: could not import %s", mailbox.name, _headline(raw))
-        else:
-            summary.count(receipt)
-            if on_imported is not None:
-                on_imported(receipt)
-            # Committed: only now may the server forget it (a duplicate was imported before: the same).
-            done.append(uid)
-        if progress is not None:
-            progress(summary.handled + summary.failed, summary.found)
+def _result(future: Future[list[_Imported]]) -> list[_Imported]:
+    try:
+        return future.result()
+    except Exception as exc:  # the import process died (killed, out of memory): nothing is acted on
+        raise _Stop(_process_stopped(exc)) from None
+
+
+def _process_stopped(exc: Exception) -> str:
+    return (
+        f"An import process stopped ({type(exc).__name__}: {exc}); the messages stay on the server for the "
+        "next fetch."
+    )

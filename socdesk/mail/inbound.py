@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from socdesk.accounts.choices import ClosedReply, Perm
-from socdesk.accounts.models import Agent, Department
+from socdesk.accounts.models import Agent, Contact, Department
 from socdesk.accounts.selectors import agent_can, api_department
 from socdesk.accounts.services import contact_get_or_create
 from socdesk.audit.models import AuditEvent
@@ -27,6 +28,7 @@ from socdesk.mail.collaborators import collaborators_from_message
 from socdesk.mail.loops import HINT_AUTOMATED
 from socdesk.mail.models import InboundMessage, InboundOutcome, OutboundMessage
 from socdesk.mail.observables import message_observables
+from socdesk.mail.own import own_addresses_remembered
 from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
 from socdesk.routing.apply import FILTERS_ACTOR, SenderBanRequested
 from socdesk.tickets.attachments import IncomingFile
@@ -78,7 +80,6 @@ class Receipt:
         }[self.outcome]
 
 
-@transaction.atomic
 def mail_receive(
     raw: bytes,
     *,
@@ -88,7 +89,7 @@ def mail_receive(
     help_topic: int | None = None,
     origin: str = "",
 ) -> Receipt:
-    """Import one raw RFC 822 message, in one transaction.
+    """Import one raw RFC 822 message, in one transaction (the message is read before it begins).
 
     A Message-ID already imported is a `duplicate` and nothing is written (a unique row per Message-ID
     makes that hold for two deliveries at the same moment too). Mail from a banned sender
@@ -108,13 +109,105 @@ def mail_receive(
     `channel` names it on the stored row; `origin` (`mailbox:7`) is what ticket filters restricted to one
     mailbox match. Raises ServiceError for an empty message or no department.
     """
+    parsed = _read(raw)
+    return _receive(raw, parsed, actor, channel, department, help_topic, origin)
+
+
+def mail_receive_many(
+    raws: Sequence[bytes],
+    *,
+    actor: Actor,
+    channel: str,
+    department: Department | None = None,
+    help_topic: int | None = None,
+    origin: str = "",
+) -> list[Receipt | Exception]:
+    """Import several raw messages with one commit, each exactly as `mail_receive` imports it.
+
+    The messages are read first, outside any transaction (on SQLite a transaction holds the one write
+    lock); then each is written in its own savepoint of one transaction, so one commit and one sealing of
+    the audit chain serve the batch. The result, in order, is each message's Receipt, or the exception
+    that refused it (ServiceError for an empty message or no department, PermissionDenied from a ticket
+    filter, any fault), that message's writes undone and the others kept. When the database fails
+    (OperationalError, InterfaceError) nothing of the batch is kept: a deadlock with another importer is
+    retried once a message per transaction, anything else is raised for the caller to try again later.
+    """
+    read: list[ParsedMessage | Exception] = []
+    for raw in raws:
+        try:
+            read.append(_read(raw))
+        except ServiceError as exc:
+            read.append(exc)
+
+    def write_all() -> list[Receipt | Exception]:
+        return [
+            parsed
+            if isinstance(parsed, Exception)
+            else _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin)
+            for raw, parsed in zip(raws, read, strict=True)
+        ]
+
+    try:
+        with transaction.atomic(), own_addresses_remembered():
+            return write_all()
+    except OperationalError as exc:
+        if len(raws) < 2 or not _is_deadlock(exc):
+            raise
+    logger.warning("A batch of %d e-mails met another importer's; importing them one by one.", len(raws))
+    results: list[Receipt | Exception] = []
+    for raw, parsed in zip(raws, read, strict=True):
+        if isinstance(parsed, Exception):
+            results.append(parsed)
+        else:
+            with transaction.atomic():
+                results.append(
+                    _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin)
+                )
+    return results
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    """Two batches waiting on each other's rows (PostgreSQL ends one of them)."""
+    return type(exc.__cause__).__name__ in ("DeadlockDetected", "SerializationFailure")
+
+
+def _read(raw: bytes) -> ParsedMessage:
     if not raw.strip():
         raise ServiceError(
             "The message is empty; send one whole RFC 822 message (headers, a blank line, the body).",
             fields={"message": "empty"},
         )
+    return parse_message(raw, max_attachment_bytes=settings.ATTACHMENT_MAX_BYTES)
+
+
+def _receive_or_refusal(
+    raw: bytes,
+    parsed: ParsedMessage,
+    actor: Actor,
+    channel: str,
+    department: Department | None,
+    help_topic: int | None,
+    origin: str,
+) -> Receipt | Exception:
+    try:
+        return _receive(raw, parsed, actor, channel, department, help_topic, origin)
+    except (OperationalError, InterfaceError):
+        raise  # the connection is gone or the transaction aborted: the whole batch is undone
+    except Exception as exc:  # only this message's savepoint is rolled back; the batch goes on
+        return exc
+
+
+@transaction.atomic
+def _receive(
+    raw: bytes,
+    parsed: ParsedMessage,
+    actor: Actor,
+    channel: str,
+    department: Department | None,
+    help_topic: int | None,
+    origin: str,
+) -> Receipt:
     limit = settings.ATTACHMENT_MAX_BYTES
-    parsed = parse_message(raw, max_attachment_bytes=limit)
     message_id = parsed.message_id[:255]
     if InboundMessage.objects.filter(message_id=message_id).exists():
         return _duplicate(message_id)
@@ -140,7 +233,7 @@ def mail_receive(
                 ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic, origin)
         except SenderBanRequested as refusal:
             return _ban_sender(refusal, parsed, row)
-        author = _sender(parsed, actor)
+        author = _sender(parsed, actor, known=ticket.requester)
         outcome = InboundOutcome.CREATED
     elif agent is not None:
         # An agent answering by mail expects the requester to get it: recorded as their reply, which the
@@ -370,12 +463,16 @@ def _open(
     return ticket, ticket.entries.order_by("id").first()
 
 
-def _sender(parsed: ParsedMessage, channel_actor: Actor) -> Actor:
+def _sender(parsed: ParsedMessage, channel_actor: Actor, known: Contact | None = None) -> Actor:
     """Who wrote a message that is not an agent's: its sender's contact (created on first sight; the
-    requester's, a collaborator's or anybody's), else the channel."""
+    requester's, a collaborator's or anybody's), else the channel. `known`: a contact already at hand
+    (the new ticket's requester), used when it is the sender's."""
     if not parsed.from_address:
         return replace(channel_actor, agent=None)
-    contact = contact_get_or_create(actor=channel_actor, email=parsed.from_address, name=parsed.from_name)
+    if known is not None and known.email == parsed.from_address.lower():
+        contact = known
+    else:
+        contact = contact_get_or_create(actor=channel_actor, email=parsed.from_address, name=parsed.from_name)
     return Actor(kind="user", label=str(contact), ident=str(contact.pk), obj=contact, ip=channel_actor.ip)
 
 

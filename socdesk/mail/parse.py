@@ -19,6 +19,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
 
 import nh3
 
@@ -28,6 +29,28 @@ from socdesk.mail.text import decode_text, fold, html_to_text, reply_part, safe
 MAX_DEPTH = 50  # MIME nesting deeper than this is not read (a hostile message can nest forever)
 MAX_PARTS = 500
 HTML_URL_SCHEMES = nh3.ALLOWED_URL_SCHEMES | {"cid"}  # inline images are referred to as cid:<content-id>
+CACHED_HEADER_LENGTH = 200
+_LINE_BREAK = re.compile(r"\n|\r")
+
+
+@lru_cache(maxsize=2048)
+def _header_object(name: str, value: str) -> str:
+    return policy.default.header_factory(name, value)
+
+
+class _Policy(policy.EmailPolicy):
+    """The modern policy, reading each short header once per value: it parses a header again at every
+    `get` (a part's Content-Type several times per message), and most values recur from message to
+    message (Content-Type, Content-Transfer-Encoding, MIME-Version). The parsed headers are immutable."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        if hasattr(value, "name") or len(value) > CACHED_HEADER_LENGTH or self is not POLICY:
+            return super().header_fetch_parse(name, value)
+        # As the modern policy unfolds: only CR and LF (str.splitlines splits on more).
+        return _header_object(name, "".join(_LINE_BREAK.split(value)))
+
+
+POLICY = _Policy()
 
 
 @dataclass(frozen=True)
@@ -271,7 +294,7 @@ def _attached_message(reader: _Reader, part: Message) -> Message | None:
     try:
         letters = re.sub(rb"[^A-Za-z0-9+/]", b"", inner.as_bytes())
         data = base64.b64decode(letters[: len(letters) - len(letters) % 4], validate=True)
-        return BytesParser(policy=policy.default).parsebytes(data)
+        return BytesParser(policy=POLICY).parsebytes(data)
     except Exception:  # a damaged encoding costs the forwarded message's details, not the mail
         reader.problem("An attached message's base64 encoding could not be undone; it was read as sent.")
         return inner
@@ -319,7 +342,7 @@ def _read_part(reader: _Reader, part: Message, body: _Body, limit: int, depth: i
     body.attachments.append(_attachment(reader, part, data, filename, limit))
     if filename.lower().endswith(".eml") or ctype in ("application/eml", "message/eml"):
         try:
-            inner = BytesParser(policy=policy.default).parsebytes(data)
+            inner = BytesParser(policy=POLICY).parsebytes(data)
             body.inner.append(_inner(reader, inner, limit, depth + 1))
         except Exception:
             reader.problem(f"The attached message {filename!r} could not be read.")
@@ -487,7 +510,7 @@ def parse_message(raw: bytes, *, max_attachment_bytes: int = 10 * 1024 * 1024) -
 
 
 def _parse(reader: _Reader, raw: bytes, generated_id: str, limit: int) -> ParsedMessage:
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    msg = BytesParser(policy=POLICY).parsebytes(raw)
     if not raw.strip():
         reader.problem("The message is empty.")
     message_ids = reader.ids(msg, "Message-ID")

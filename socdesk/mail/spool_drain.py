@@ -1,9 +1,10 @@
 """The worker's side of the mail spool: import what `socdesk mail pipe --queue` stored (socdesk.mail.spool).
 
 Each message is claimed by renaming it from new/ to cur/ (one rename: of two workers sharing the data dir,
-one gets it, the other a FileNotFoundError), imported with `mail_receive` exactly as a synchronous pipe
-imports it, then removed. A message a worker held when it died is put back in new/ after STALE_SECONDS and
-imported again; its Message-ID makes the second import a duplicate if the first had committed.
+one gets it, the other a FileNotFoundError), imported with `mail_receive_many` (a batch with one commit,
+each message exactly as a synchronous pipe imports it), then removed once the batch has committed. A
+message a worker held when it died is put back in new/ after STALE_SECONDS and imported again; its
+Message-ID makes the second import a duplicate if the first had committed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.db import InterfaceError, OperationalError, connection
 from socdesk.accounts.models import Department
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
-from socdesk.mail.inbound import mail_receive
+from socdesk.mail.inbound import Receipt, mail_receive_many
 from socdesk.mail.spool import spool_department, spool_root
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ PIPE_ACTOR = Actor.system("mail:pipe")
 STALE_SECONDS = 300.0
 POLL_SECONDS = 0.5
 ERROR_BACKOFF_SECONDS = 5.0
+BATCH = 20  # messages imported with one commit
 
 
 @dataclass
@@ -84,42 +86,67 @@ def _put(path: Path, state: str) -> None:
 
 
 def spool_drain(*, base: Path | None = None, limit: int = 100) -> SpoolReport:
-    """Import up to `limit` spooled messages. A message a ticket filter refuses goes to refused/, one that
-    crashes the import to failed/ (both logged); when the database cannot be reached, or a department is
-    missing, the message goes back to new/ and the drain stops, to be tried again."""
+    """Import up to `limit` spooled messages, BATCH at a time with one commit (each in its own
+    savepoint), and remove each file once its batch has committed. A message a ticket filter refuses goes
+    to refused/, one that crashes the import to failed/ (both logged); when the database cannot be
+    reached, or a department is missing, the messages go back to new/ and the drain stops, to be tried
+    again."""
     root, report = _root(base), SpoolReport()
     departments: dict[str, Department | None] = {}
     claimed = spool_claim(root, limit)
-    for index, path in enumerate(claimed):
-        slug = spool_department(path)
+    batches: list[list[Path]] = []
+    for path in claimed:  # consecutive messages for one department share a batch
+        if (
+            batches
+            and len(batches[-1]) < BATCH
+            and spool_department(batches[-1][0]) == spool_department(path)
+        ):
+            batches[-1].append(path)
+        else:
+            batches.append([path])
+    for index, batch in enumerate(batches):
+        slug = spool_department(batch[0])
         try:
             if slug and slug not in departments:
                 departments[slug] = Department.objects.filter(slug=slug).first()
             if slug and departments[slug] is None:
                 raise ServiceError(f"There is no department {slug!r}; fix --department in the pipe command.")
-            receipt = mail_receive(
-                path.read_bytes(), actor=PIPE_ACTOR, channel="pipe", department=departments.get(slug)
+            results = mail_receive_many(
+                [path.read_bytes() for path in batch],
+                actor=PIPE_ACTOR,
+                channel="pipe",
+                department=departments.get(slug),
             )
-        except PermissionDenied as exc:
-            log.warning("mail spool: %s refused by a filter (%s); kept in refused/", path.name, exc.message)
-            _put(path, "refused")
-            report.count("refused")
-            continue
+            for result in results:
+                if (
+                    isinstance(result, ServiceError)
+                    and not isinstance(result, PermissionDenied)
+                    and "message" not in result.fields
+                ):
+                    raise result  # not the messages' fault (no department yet): they all wait
         except (OperationalError, InterfaceError, ServiceError) as exc:
-            log.error("mail spool: %s waits: %s", path.name, getattr(exc, "message", exc))
-            for waiting in claimed[index:]:
-                _put(waiting, "new")
-            report.outcomes["waiting"] = len(claimed) - index
+            log.error("mail spool: %s waits: %s", batch[0].name, getattr(exc, "message", exc))
+            waiting = [path for rest in batches[index:] for path in rest]
+            for path in waiting:
+                _put(path, "new")
+            report.outcomes["waiting"] = len(waiting)
             if isinstance(exc, (OperationalError, InterfaceError)):
                 connection.close()
             return report
-        except Exception:
-            log.exception("mail spool: %s could not be imported; kept in failed/", path.name)
-            _put(path, "failed")
-            report.count("failed")
-            continue
-        path.unlink()
-        report.count(receipt.outcome)
+        for path, result in zip(batch, results, strict=True):
+            if isinstance(result, Receipt):
+                path.unlink()
+                report.count(result.outcome)
+            elif isinstance(result, PermissionDenied):
+                log.warning(
+                    "mail spool: %s refused by a filter (%s); kept in refused/", path.name, result.message
+                )
+                _put(path, "refused")
+                report.count("refused")
+            else:
+                log.error("mail spool: %s could not be imported; kept in failed/", path.name, exc_info=result)
+                _put(path, "failed")
+                report.count("failed")
     return report
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
-from socdesk.mail import fetching
+from socdesk.mail import fetching, inbound
 from socdesk.mail.fetching import LEASE, mailbox_claim, mailbox_fetch, mailbox_test
 from socdesk.mail.mailboxes import MailboxDefinition, mailbox_create, mailbox_definition, mailbox_update
 from socdesk.mail.models import InboundMessage, Mailbox
@@ -138,12 +138,12 @@ def test_a_fetch_stopped_between_the_commit_and_the_action_is_completed_by_the_n
 
     with pytest.raises(Crash):
         mailbox_fetch(mailbox, on_imported=crash)
-    # The first message is imported, but the server still has both, untouched.
-    assert Ticket.objects.count() == 1
+    # The chunk's messages are imported (one commit), but the server still has both, untouched.
+    assert Ticket.objects.count() == 2
     assert dovecot.flags(imap_user) == [(), ()] and dovecot.flags(imap_user, "Imported") == []
 
     summary = mailbox_fetch(mailbox)
-    assert (summary.created, summary.duplicate, summary.error) == (1, 1, "")
+    assert (summary.created, summary.duplicate, summary.error) == (0, 2, "")
     assert Ticket.objects.count() == 2
     assert dovecot.flags(imap_user) == [] and len(dovecot.flags(imap_user, "Imported")) == 2
 
@@ -154,24 +154,25 @@ def test_with_the_database_down_the_cycle_stops_and_the_mail_stays_on_the_server
     mailbox = make_mailbox()
     dovecot.append(imap_user, [message(1), message(2)])
 
-    real = fetching.mail_receive
+    real = inbound._receive
 
-    def database_down_after_the_first(raw, **kwargs):
+    def database_down_after_the_first(raw, *args):
         if b"fetch-1@" in raw:
-            return real(raw, **kwargs)
+            return real(raw, *args)
         raise OperationalError("could not connect to server: Connection refused")
 
-    monkeypatch.setattr(fetching, "mail_receive", database_down_after_the_first)
+    monkeypatch.setattr(inbound, "_receive", database_down_after_the_first)
     with pytest.raises(CommandError, match="ended with an error"):
         fetch("soc-inbox")
-    # The first was committed, so it is marked; the second stays as it was.
-    assert dovecot.flags(imap_user) == [SEEN, ()] and Ticket.objects.count() == 1
+    # The chunk's one commit never happened: the first message is undone with the second, and both stay
+    # on the server as they were.
+    assert dovecot.flags(imap_user) == [(), ()] and Ticket.objects.count() == 0
     mailbox.refresh_from_db()
     assert mailbox.last_error.startswith("The database could not be reached (could not connect to server")
     assert "stay on the server" in mailbox.last_error and mailbox.fetching_since is None
 
     monkeypatch.undo()
-    assert mailbox_fetch(mailbox).created == 1 and dovecot.flags(imap_user) == [SEEN, SEEN]
+    assert mailbox_fetch(mailbox).created == 2 and dovecot.flags(imap_user) == [SEEN, SEEN]
     mailbox.refresh_from_db()
     assert mailbox.last_error == ""
 
@@ -181,14 +182,14 @@ def test_a_message_that_fails_stays_on_the_server_and_the_others_are_imported(
 ):
     mailbox = make_mailbox()
     dovecot.append(imap_user, [message(1), message(2, subject="Breaks")])
-    real = fetching.mail_receive
+    real = inbound._receive
 
-    def faulty(raw, **kwargs):
+    def faulty(raw, *args):
         if b"Breaks" in raw:
             raise RuntimeError("a fault")
-        return real(raw, **kwargs)
+        return real(raw, *args)
 
-    monkeypatch.setattr(fetching, "mail_receive", faulty)
+    monkeypatch.setattr(inbound, "_receive", faulty)
     summary = mailbox_fetch(mailbox)
     assert (summary.created, summary.failed) == (1, 1)
     assert dovecot.flags(imap_user) == [SEEN, ()]

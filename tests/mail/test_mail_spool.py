@@ -4,13 +4,16 @@ exits; the worker imports it (socdesk.mail.spool, socdesk.mail.spool_drain)."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import time
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 
 from socdesk.accounts.models import Department
+from socdesk.mail import inbound
 from socdesk.mail.models import InboundMessage
 from socdesk.mail.spool import spool_root, spool_write
 from socdesk.mail.spool_drain import (
@@ -115,7 +118,7 @@ def test_a_fault_keeps_the_message_in_failed(people, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("socdesk.mail.spool_drain.mail_receive", broken)
+    monkeypatch.setattr("socdesk.mail.inbound._receive", broken)
     spool_write(corpus.plain(Message_ID="<sp-5@example.com>"), base=tmp_path)
     assert spool_drain(base=tmp_path).outcomes == {"failed": 1}
     assert len(files(tmp_path, "failed")) == 1 and not InboundMessage.objects.exists()
@@ -160,3 +163,53 @@ def test_a_running_worker_imports_what_the_queued_pipe_stores(tmp_path):
         assert "mail spool: 0 waiting" in listed.stdout, listed.stdout + listed.stderr
     finally:
         worker.kill()
+
+
+def test_the_pipe_command_spools_without_the_site_packages(tmp_path):
+    env = socdesk_env(tmp_path)
+    line = run_socdesk("mail", "spool", "--pipe-command", "--department", "soc", env=env).stdout.strip()
+    pipe_env = env | {"DJANGO_SETTINGS_MODULE": "no.such.settings"}  # the pipe must not need them
+    argv = shlex.split(line)
+    assert argv[1:3] == ["-I", "-S"] and argv[-2:] == ["--department", "soc"]
+    raw = corpus.plain("Phish.\n", Message_ID="<fast-1@example.com>")
+    # PYTHONPATH is ignored (-I) and site-packages are not read (-S): the spool needs neither.
+    result = subprocess.run(argv, input=raw, env=pipe_env, capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    [name] = files(tmp_path, "new")
+    assert name.endswith("~soc.eml") and (tmp_path / "mail-spool" / "new" / name).read_bytes() == raw
+    refused = run_socdesk("mail", "spool", "--pipe-command", "--department", "../etc", env=env)
+    assert refused.returncode == 64 and "is not a department slug" in refused.stderr
+
+
+def test_a_drain_imports_a_batch_and_a_faulty_message_alone_goes_to_failed(people, tmp_path, monkeypatch):
+    real = inbound._receive
+
+    def faulty(raw, *args):
+        if b"Breaks" in raw:
+            raise RuntimeError("boom")
+        return real(raw, *args)
+
+    monkeypatch.setattr(inbound, "_receive", faulty)
+    for n in range(5):
+        spool_write(corpus.plain(Message_ID=f"<sp-b{n}@example.com>", subject=f"Batch {n}"), base=tmp_path)
+    spool_write(corpus.plain(Message_ID="<sp-b9@example.com>", subject="Breaks"), base=tmp_path)
+    report = spool_drain(base=tmp_path)
+    assert report.outcomes == {"created": 5, "failed": 1}
+    assert InboundMessage.objects.count() == 5 and len(files(tmp_path, "failed")) == 1
+    assert files(tmp_path, "new") == [] and files(tmp_path, "cur") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_that_loses_the_database_puts_the_whole_batch_back(people, tmp_path, monkeypatch):
+    real = inbound._receive
+
+    def database_gone(raw, *args):
+        if b"Second" in raw:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(raw, *args)
+
+    monkeypatch.setattr(inbound, "_receive", database_gone)
+    spool_write(corpus.plain(Message_ID="<sp-d1@example.com>", subject="First"), base=tmp_path)
+    spool_write(corpus.plain(Message_ID="<sp-d2@example.com>", subject="Second"), base=tmp_path)
+    assert spool_drain(base=tmp_path).outcomes == {"waiting": 2}
+    assert not InboundMessage.objects.exists() and len(files(tmp_path, "new")) == 2

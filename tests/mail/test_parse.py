@@ -394,3 +394,16 @@ def test_when_mime_reading_fails_outright_the_raw_text_is_kept_and_it_is_said(mo
     )
     assert parsed.text == "From: a@example.com\r\n\r\nthe body"
     assert parsed.message_id.startswith("generated-") and parsed.raw_size == len(raw)
+
+
+def test_a_header_value_seen_before_is_read_once_and_reads_the_same():
+    from socdesk.mail import parse
+
+    broken = "=?utf-8?q?caf=C3?= report"  # a cut multi-byte character: a decoding problem
+    first = parse_message(corpus.plain("One.\n", subject=broken, Message_ID="<cache-1@example.com>"))
+    hits = parse._header_object.cache_info().hits
+    second = parse_message(corpus.plain("Two.\n", subject=broken, Message_ID="<cache-2@example.com>"))
+    assert parse._header_object.cache_info().hits > hits  # Subject, Content-Type... read from the cache
+    assert first.subject == second.subject and "\ufffd" in second.subject
+    # The problems a header's value has are said for every message that carries it.
+    assert first.problems == second.problems and any("Subject" in p for p in second.problems)

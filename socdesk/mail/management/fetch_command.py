@@ -11,7 +11,7 @@ from socdesk.mail.models import Mailbox
 PROGRESS_EVERY = 100  # messages between progress lines on a big mailbox
 
 
-def fetch_now(out: OutputWrapper, *, name: str, drain: bool) -> None:
+def fetch_now(out: OutputWrapper, *, name: str, drain: bool, processes: int = 1) -> None:
     """Fetch the named mailbox (any, enabled or not) or every enabled one; exit 1 when a fetch ended with an
     error or a message failed (a message refused by a ticket filter is not an error)."""
     if name:
@@ -31,7 +31,7 @@ def fetch_now(out: OutputWrapper, *, name: str, drain: bool) -> None:
                 out.write(f"{mailbox.name}: fetched {done}/{found} ...")
 
         try:
-            summary = mailbox_fetch(mailbox, drain=drain, progress=progress)
+            summary = mailbox_fetch(mailbox, drain=drain, processes=processes, progress=progress)
         except ServiceError as exc:
             errors.append(exc.message)
             out.write(exc.message)

@@ -6,6 +6,7 @@ back; import now."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -14,14 +15,19 @@ from django.db import InterfaceError, OperationalError
 from socdesk.accounts.models import Department
 from socdesk.core.errors import PermissionDenied, ServiceError
 from socdesk.mail.inbound import mail_receive
-from socdesk.mail.spool import spool_write
+from socdesk.mail.spool import queued_pipe_command, spool_write
 from socdesk.mail.spool_drain import PIPE_ACTOR, spool_counts, spool_drain, spool_retry
 
 # sysexits.h, what mail servers (Postfix, Exim, sendmail) understand from a pipe command.
 EX_OK = 0
+EX_USAGE = 64  # a wrong argument
 EX_DATAERR = 65  # the message itself is bad: the mail server bounces it
 EX_SOFTWARE = 70  # a fault in SOCdesk: bounced, and worth a bug report
 EX_TEMPFAIL = 75  # try again later: the mail server keeps the message and retries
+# Each import process is a Django process with its own database connection: a few are enough to fill the
+# cores of one machine (more machines fetch more mailboxes).
+MAX_DEFAULT_IMPORT_PROCESSES = 4
+DEFAULT_IMPORT_PROCESSES = max(1, min(os.cpu_count() or 1, MAX_DEFAULT_IMPORT_PROCESSES))
 
 
 class Command(BaseCommand):
@@ -50,6 +56,13 @@ class Command(BaseCommand):
             "--retry", action="store_true", help="Put refused and failed messages back in the queue."
         )
         spool.add_argument("--drain", action="store_true", help="Import the waiting messages now, here.")
+        spool.add_argument(
+            "--pipe-command",
+            action="store_true",
+            help="Print the quickest command line for the mail server's pipe (the queued pipe without the "
+            "`socdesk` script's start-up), then exit.",
+        )
+        spool.add_argument("--department", default="", help="With --pipe-command: the department's slug.")
         fetch = sub.add_parser(
             "fetch", help="Fetch every enabled IMAP mailbox (or the one named) now, until nothing waits."
         )
@@ -57,14 +70,29 @@ class Command(BaseCommand):
         fetch.add_argument(
             "--once", action="store_true", help="One batch (the mailbox's max messages) instead of draining."
         )
+        fetch.add_argument(
+            "--processes",
+            type=int,
+            default=DEFAULT_IMPORT_PROCESSES,
+            help="Processes importing a big mailbox's messages at once (default: the machine's cores, at "
+            f"most {MAX_DEFAULT_IMPORT_PROCESSES}; 1 imports in this process).",
+        )
 
     def handle(self, *args, subcommand: str, department: str = "", **opts):
         if subcommand == "fetch":
             from socdesk.mail.management.fetch_command import fetch_now
 
-            fetch_now(self.stdout, name=opts["name"], drain=not opts["once"])
+            if opts["processes"] < 1:
+                raise CommandError("--processes must be 1 or more.")
+            fetch_now(self.stdout, name=opts["name"], drain=not opts["once"], processes=opts["processes"])
             return
         if subcommand == "spool":
+            if opts["pipe_command"]:
+                try:
+                    self.stdout.write(queued_pipe_command(department))
+                except ValueError as exc:
+                    raise CommandError(str(exc), returncode=EX_USAGE) from None
+                return
             self._spool(retry=opts["retry"], drain=opts["drain"])
             return
         raw = sys.stdin.buffer.read()

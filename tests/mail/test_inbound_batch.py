@@ -1,0 +1,143 @@
+"""Several messages imported with one commit (socdesk.mail.inbound.mail_receive_many), each as
+`mail_receive` imports it: a refused or faulty one is undone alone, a database failure undoes the batch."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from django.db import OperationalError, connection
+
+from socdesk.accounts.models import Contact
+from socdesk.audit.models import AuditEvent
+from socdesk.core.actor import Actor
+from socdesk.core.errors import ServiceError
+from socdesk.mail import inbound
+from socdesk.mail.inbound import Receipt, mail_receive_many
+from socdesk.mail.models import InboundMessage
+from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
+from tests.mail import corpus
+
+PIPE = Actor.system("mail:pipe")
+
+
+def message(n: int, subject: str = "") -> bytes:
+    return corpus.plain(
+        f"Phish {n} from 203.0.113.{n}.\n",
+        subject=subject or f"Phish {n}",
+        From=f"Reporter {n} <reporter{n}@example.org>",
+        Message_ID=f"<batch-{n}@example.org>",
+    )
+
+
+def counts() -> tuple[int, ...]:
+    return (
+        Ticket.objects.count(),
+        ThreadEntry.objects.count(),
+        Attachment.objects.count(),
+        Contact.objects.count(),
+        InboundMessage.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_one_commit_and_each_message_is_imported_as_alone(people, monkeypatch):
+    commits: list[int] = []
+    real_commit = connection.commit
+    monkeypatch.setattr(connection, "commit", lambda: (commits.append(1), real_commit())[1])
+
+    results = mail_receive_many([message(1), b"  \n", message(2), message(1)], actor=PIPE, channel="pipe")
+    assert len(commits) == 1
+    first, empty, second, again = results
+    assert isinstance(first, Receipt) and first.outcome == "created"
+    assert isinstance(second, Receipt) and second.outcome == "created"
+    # The same Message-ID later in the batch is a duplicate of the first, as a second delivery is.
+    assert isinstance(again, Receipt) and again.outcome == "duplicate" and again.ticket == first.ticket
+    assert isinstance(empty, ServiceError) and empty.fields == {"message": "empty"}
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["Phish 1", "Phish 2"]
+    assert InboundMessage.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_fault_on_one_message_undoes_that_message_only(people, monkeypatch):
+    real = inbound.collaborators_from_message
+
+    def breaks_on_the_second(parsed, ticket, author):
+        if parsed.subject == "Breaks":
+            raise RuntimeError("a fault after its ticket was written")
+        return real(parsed, ticket, author)
+
+    monkeypatch.setattr(inbound, "collaborators_from_message", breaks_on_the_second)
+    first, broken, third = mail_receive_many(
+        [message(1), message(2, subject="Breaks"), message(3)], actor=PIPE, channel="pipe"
+    )
+    assert first.outcome == "created" and third.outcome == "created"
+    assert isinstance(broken, RuntimeError)
+    # Its ticket, contact, row and audit events are gone with its savepoint; the others are whole.
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["Phish 1", "Phish 3"]
+    assert not InboundMessage.objects.filter(message_id="batch-2@example.org").exists()
+    assert not Contact.objects.filter(email="reporter2@example.org").exists()
+    assert inbound.mail_receive(message(2), actor=PIPE, channel="pipe").outcome == "created"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_failure_undoes_the_whole_batch(people, monkeypatch):
+    before = counts()
+    real = inbound.ticket_create_many
+
+    def database_gone_on_the_second(drafts):
+        if drafts[0].subject == "Phish 2":
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(drafts)
+
+    monkeypatch.setattr(inbound, "ticket_create_many", database_gone_on_the_second)
+    with pytest.raises(OperationalError):
+        mail_receive_many([message(1), message(2), message(3)], actor=PIPE, channel="pipe")
+    assert counts() == before  # nothing half-written: the first message's ticket is undone too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deadlock_with_another_importer_is_retried_a_message_at_a_time(people, monkeypatch):
+    real, calls = inbound.ticket_create_many, []
+
+    def deadlocks_once(drafts):
+        calls.append(drafts[0].subject)
+        if calls == ["Phish 1", "Phish 2"]:
+            try:
+                raise psycopg.errors.DeadlockDetected("deadlock detected")
+            except psycopg.errors.DeadlockDetected as cause:
+                raise OperationalError("deadlock detected") from cause
+        return real(drafts)
+
+    monkeypatch.setattr(inbound, "ticket_create_many", deadlocks_once)
+    results = mail_receive_many([message(1), message(2), message(3)], actor=PIPE, channel="pipe")
+    assert [r.outcome for r in results] == ["created", "created", "created"]
+    assert Ticket.objects.count() == 3 and InboundMessage.objects.count() == 3
+    assert calls == ["Phish 1", "Phish 2", "Phish 1", "Phish 2", "Phish 3"]
+
+
+@pytest.mark.django_db
+def test_a_batch_reads_socdesks_own_addresses_once_and_still_copies_the_right_people(people):
+    from django.test.utils import CaptureQueriesContext
+
+    raws = [
+        corpus.plain(
+            f"Phish {n}.\n",
+            subject=f"Phish {n}",
+            From=f"reporter{n}@example.org",
+            To="SOC Desk <soc@example.com>",
+            Cc=f"colleague{n}@example.org",
+            Message_ID=f"<own-{n}@example.org>",
+        )
+        for n in range(4)
+    ]
+    people.soc.email = "soc@example.com"
+    people.soc.save(update_fields=["email"])
+    with CaptureQueriesContext(connection) as queries:
+        results = mail_receive_many(raws, actor=PIPE, channel="pipe")
+    assert [r.outcome for r in results] == ["created"] * 4
+    assert sum('FROM "mail_mailbox"' in q["sql"] for q in queries.captured_queries) == 1
+    for n, receipt in enumerate(results):
+        # SOCdesk's own address is never a collaborator; the colleague copied is.
+        copied = [c.contact.email for c in receipt.ticket.collaborators.select_related("contact")]
+        assert copied == [f"colleague{n}@example.org"]
