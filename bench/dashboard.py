@@ -13,6 +13,7 @@ rate: tickets journalled and folded back (tickets/s). Figures are appended to do
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import timedelta
@@ -146,9 +147,13 @@ def main() -> None:
     from socdesk.reports.models import DayCount, DayDuration, TicketFact, WeekAgent, WeekDuration
 
     md = (
-        f"Roll-ups rebuilt from {counted:,} tickets in {rebuild_seconds:.1f} s "
-        f"({counted / rebuild_seconds:,.0f} tickets/s; {TicketFact.objects.count():,} facts, "
-        f"{DayCount.objects.count():,} count rows, {DayDuration.objects.count():,} duration rows, "
+        (
+            f"Roll-ups reused, not rebuilt ({TicketFact.objects.count():,} facts, "
+            if args.no_rebuild
+            else f"Roll-ups rebuilt from {counted:,} tickets in {rebuild_seconds:.1f} s "
+            f"({counted / rebuild_seconds:,.0f} tickets/s; {TicketFact.objects.count():,} facts, "
+        )
+        + f"{DayCount.objects.count():,} count rows, {DayDuration.objects.count():,} duration rows, "
         f"{WeekDuration.objects.count():,} weekly duration and {WeekAgent.objects.count():,} weekly agent "
         "rows). "
         f"Fold: {folded:,} journalled tickets in {fold_seconds:.1f} s "
@@ -164,7 +169,9 @@ def main() -> None:
         md += f"```\n{explain}\n```\n"
     print(md)
     if not args.no_record:
-        command = "nice python bench/dashboard.py " + " ".join(sys.argv[1:])
+        url = os.environ.get("BENCH_DATABASE_URL")
+        prefix = f"BENCH_DATABASE_URL={url} " if url else ""
+        command = prefix + "python bench/dashboard.py " + " ".join(sys.argv[1:])
         path = append_results(f"SOC metrics, {counted:,} tickets", command.strip(), db, md)
         print(f"Figures appended to {path}")
 
