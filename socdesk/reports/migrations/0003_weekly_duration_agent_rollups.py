@@ -5,7 +5,10 @@ from datetime import timedelta
 from django.db import migrations, models
 
 from socdesk.core import sql
-from socdesk.reports.fold import REPORTS_LOCK_KEY
+
+# socdesk.reports.fold.REPORTS_LOCK_KEY as it was when this migration was written: a migration keeps its
+# own copy, so that moving or renaming the constant later cannot break upgrades from older versions.
+REPORTS_LOCK_KEY = 0x50C_4E90
 
 
 def sum_daily_rows_into_weeks(apps, schema_editor):
