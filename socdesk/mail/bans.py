@@ -8,6 +8,7 @@ row; auto-responses never go to a banned address. See docs/email.md ("Loop and a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -49,6 +50,30 @@ def ban_for(address: str) -> BannedSender | None:
         return None
     domain = address.rpartition("@")[2].rstrip(".")
     return BannedSender.objects.filter(value__in=[address, domain]).order_by("-value").first()
+
+
+def bans_for(addresses: Sequence[str]) -> dict[str, BannedSender]:
+    """The ban entries that name any of these senders or their domains, by value (one query for a batch
+    of mail; `ban_matching` picks a sender's)."""
+    values: set[str] = set()
+    for address in addresses:
+        address = (address or "").strip().lower()
+        if "@" in address:
+            values.update((address, address.rpartition("@")[2].rstrip(".")))
+    if not values:
+        return {}
+    return {ban.value: ban for ban in BannedSender.objects.filter(value__in=values)}
+
+
+def ban_matching(bans: Mapping[str, BannedSender], address: str) -> BannedSender | None:
+    """What `ban_for` answers, from entries read beforehand by `bans_for`."""
+    address = (address or "").strip().lower()
+    if "@" not in address:
+        return None
+    domain = address.rpartition("@")[2].rstrip(".")
+    # ban_for orders by value descending: of the address and its domain, the greater string wins.
+    found = [bans[value] for value in (address, domain) if value in bans]
+    return max(found, key=lambda ban: ban.value) if found else None
 
 
 def bans_all() -> QuerySet[BannedSender]:

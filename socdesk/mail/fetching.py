@@ -350,10 +350,10 @@ def mailbox_fetch(
             if pool is None and parallel and len(batch) > POOL_FROM_CHUNKS * CHUNK:
                 pool = _import_pool(processes)
             settle = _Settle(client, mailbox, summary, progress, on_imported, renew)
-            for start in range(0, len(batch), mailbox.max_messages):
-                part = batch[start : start + mailbox.max_messages]
-                tried.update(part)
-                _fetch_part(client, mailbox, part, settle, pool, processes)
+            # The whole batch in one stream of chunks: the import processes are kept busy from its first
+            # chunk to its last, never waiting for each `max_messages` to settle before the next.
+            tried.update(batch)
+            _fetch_part(client, mailbox, batch, settle, pool, processes)
             if not drain:
                 break
     except FetchError as exc:

@@ -23,10 +23,10 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
-from socdesk.mail.bans import ban_add, ban_for
+from socdesk.mail.bans import ban_add, ban_for, ban_matching, bans_for
 from socdesk.mail.collaborators import collaborators_from_message
 from socdesk.mail.loops import HINT_AUTOMATED
-from socdesk.mail.models import InboundMessage, InboundOutcome, OutboundMessage
+from socdesk.mail.models import BannedSender, InboundMessage, InboundOutcome, OutboundMessage
 from socdesk.mail.observables import message_observables
 from socdesk.mail.own import own_addresses_remembered
 from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
@@ -138,12 +138,13 @@ def mail_receive_many(
             read.append(_read(raw))
         except ServiceError as exc:
             read.append(exc)
+    facts = _BatchFacts.read([parsed for parsed in read if not isinstance(parsed, Exception)])
 
     def write_all() -> list[Receipt | Exception]:
         return [
             parsed
             if isinstance(parsed, Exception)
-            else _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin)
+            else _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin, facts)
             for raw, parsed in zip(raws, read, strict=True)
         ]
 
@@ -161,9 +162,41 @@ def mail_receive_many(
         else:
             with transaction.atomic():
                 results.append(
-                    _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin)
+                    _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin, facts)
                 )
     return results
+
+
+@dataclass
+class _BatchFacts:
+    """What a batch's messages need to know before writing, read in two queries for the whole batch: the
+    Message-IDs imported before it, and the ban entries of its senders.
+
+    Read before the batch's transaction: a message imported or a ban added meanwhile is caught as for a
+    single message (a second import of a Message-ID fails on its unique row and is a duplicate; a ban
+    added a moment later applies to the next message). A ban a ticket filter adds during the batch
+    (`forget_bans`) makes the rest of the batch ask the database again.
+    """
+
+    known_ids: set[str]
+    bans: dict[str, BannedSender] | None
+
+    @classmethod
+    def read(cls, parsed: Sequence[ParsedMessage]) -> _BatchFacts:
+        ids = [p.message_id[:255] for p in parsed]
+        known = set(InboundMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
+        return cls(known, bans_for([p.from_address for p in parsed]))
+
+    def is_known(self, message_id: str) -> bool:
+        return message_id in self.known_ids
+
+    def ban_for(self, address: str) -> BannedSender | None:
+        if self.bans is None:
+            return ban_for(address)
+        return ban_matching(self.bans, address)
+
+    def forget_bans(self) -> None:
+        self.bans = None
 
 
 def _is_deadlock(exc: OperationalError) -> bool:
@@ -188,9 +221,10 @@ def _receive_or_refusal(
     department: Department | None,
     help_topic: int | None,
     origin: str,
+    facts: _BatchFacts | None = None,
 ) -> Receipt | Exception:
     try:
-        return _receive(raw, parsed, actor, channel, department, help_topic, origin)
+        return _receive(raw, parsed, actor, channel, department, help_topic, origin, facts)
     except (OperationalError, InterfaceError):
         raise  # the connection is gone or the transaction aborted: the whole batch is undone
     except Exception as exc:  # only this message's savepoint is rolled back; the batch goes on
@@ -206,15 +240,20 @@ def _receive(
     department: Department | None,
     help_topic: int | None,
     origin: str,
+    facts: _BatchFacts | None = None,
 ) -> Receipt:
     limit = settings.ATTACHMENT_MAX_BYTES
     message_id = parsed.message_id[:255]
-    if InboundMessage.objects.filter(message_id=message_id).exists():
+    if facts is not None:
+        # Not known before the batch: the claim below is what decides (a unique row per Message-ID).
+        if facts.is_known(message_id):
+            return _duplicate(message_id)
+    elif InboundMessage.objects.filter(message_id=message_id).exists():
         return _duplicate(message_id)
     row = _claim(parsed, message_id, channel)
     if row is None:
         return _duplicate(message_id)
-    ban = ban_for(parsed.from_address)
+    ban = facts.ban_for(parsed.from_address) if facts is not None else ban_for(parsed.from_address)
     if ban is not None:
         # Refused before anything else is written; the row stays, so a redelivery is a duplicate.
         logger.warning("Refused e-mail %s from %s: banned (%s).", message_id, parsed.from_address, ban.value)
@@ -232,6 +271,8 @@ def _receive(
             with transaction.atomic():  # a refusal undoes the ticket, not the message's row
                 ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic, origin)
         except SenderBanRequested as refusal:
+            if facts is not None:
+                facts.forget_bans()
             return _ban_sender(refusal, parsed, row)
         author = _sender(parsed, actor, known=ticket.requester)
         outcome = InboundOutcome.CREATED
@@ -255,6 +296,8 @@ def _receive(
             with transaction.atomic():  # a refusal undoes the ticket, not the message's row
                 ticket, entry = _follow_up(parsed, closed, files, observables, actor, author, origin)
         except SenderBanRequested as refusal:
+            if facts is not None:
+                facts.forget_bans()
             return _ban_sender(refusal, parsed, row)
         follow_up_of = closed.number
         outcome = InboundOutcome.CREATED
@@ -394,10 +437,11 @@ def _thread_target(parsed: ParsedMessage) -> tuple[Ticket | None, Agent | None]:
     """The ticket the message belongs to (None: a new one), and the agent who sent it if one may reply.
     A ticket merged into another hands its mail to the survivor (along a chain of merges; an undone
     merge no longer counts), and the sender is checked against the survivor."""
-    agent = _agent_for(parsed.from_address)
+    # The sender's agent is looked up only once the message names a ticket: most mail opens a new one.
     ticket = _ticket_by_ids([*parsed.in_reply_to, *reversed(parsed.references)])
     if ticket is not None:
         ticket = ticket_merge_survivor(ticket)
+        agent = _agent_for(parsed.from_address)
     else:
         token = SUBJECT_TOKEN.search(parsed.subject)
         if token is None:
@@ -407,6 +451,7 @@ def _thread_target(parsed: ParsedMessage) -> tuple[Ticket | None, Agent | None]:
         )
         if named is None:
             return None, None
+        agent = _agent_for(parsed.from_address)
         found = ticket_merge_survivor(named)
         is_requester = found.requester is not None and found.requester.email == parsed.from_address
         # A number is easy to guess: only its requester, someone copied on it or an agent who works it

@@ -87,13 +87,30 @@ def _put(path: Path, state: str) -> None:
 
 def spool_drain(*, base: Path | None = None, limit: int = 100) -> SpoolReport:
     """Import up to `limit` spooled messages, BATCH at a time with one commit (each in its own
-    savepoint), and remove each file once its batch has committed. A message a ticket filter refuses goes
+    savepoint; each batch claimed only when the previous one is done, so several workers share the
+    spool), and remove each file once its batch has committed. A message a ticket filter refuses goes
     to refused/, one that crashes the import to failed/ (both logged); when the database cannot be
     reached, or a department is missing, the messages go back to new/ and the drain stops, to be tried
     again."""
     root, report = _root(base), SpoolReport()
     departments: dict[str, Department | None] = {}
-    claimed = spool_claim(root, limit)
+    taken = 0
+    while taken < limit:
+        # A batch's worth at a time: what this worker has not begun stays in new/ for the other workers.
+        claimed = spool_claim(root, min(BATCH, limit - taken))
+        if not claimed:
+            break
+        taken += len(claimed)
+        if not _import_claimed(claimed, departments, report):
+            break
+    return report
+
+
+def _import_claimed(
+    claimed: list[Path], departments: dict[str, Department | None], report: SpoolReport
+) -> bool:
+    """Import claimed messages, a batch per department; False when they had to be put back (the drain
+    stops)."""
     batches: list[list[Path]] = []
     for path in claimed:  # consecutive messages for one department share a batch
         if (
@@ -132,7 +149,7 @@ def spool_drain(*, base: Path | None = None, limit: int = 100) -> SpoolReport:
             report.outcomes["waiting"] = len(waiting)
             if isinstance(exc, (OperationalError, InterfaceError)):
                 connection.close()
-            return report
+            return False
         for path, result in zip(batch, results, strict=True):
             if isinstance(result, Receipt):
                 path.unlink()
@@ -147,7 +164,7 @@ def spool_drain(*, base: Path | None = None, limit: int = 100) -> SpoolReport:
                 log.error("mail spool: %s could not be imported; kept in failed/", path.name, exc_info=result)
                 _put(path, "failed")
                 report.count("failed")
-    return report
+    return True
 
 
 def spool_retry(*, base: Path | None = None) -> int:

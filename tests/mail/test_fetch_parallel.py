@@ -115,3 +115,37 @@ def test_inside_a_transaction_the_fetch_imports_in_its_own_process(people, dovec
             progress=lambda done, found: helpers.append(len(multiprocessing.active_children())),
         )
     assert summary.created == COUNT and set(helpers) == {0}
+
+
+def test_a_drained_fetch_reads_ahead_across_max_messages_and_still_acts_only_after_commit(
+    people, dovecot, imap_user, monkeypatch
+):
+    from imapclient import IMAPClient
+
+    # Each `max_messages` is one chunk: the fetch must not wait for one to settle before reading the next.
+    mailbox = make_mailbox(
+        people, dovecot, imap_user, max_messages=CHUNK, after_import="move", move_to="Imported"
+    )
+    dovecot.append(imap_user, messages(COUNT))
+    events: list[str] = []
+    real_fetch, real_move = IMAPClient.fetch, IMAPClient.move
+    monkeypatch.setattr(
+        IMAPClient, "fetch", lambda self, *a, **k: (events.append("fetch"), real_fetch(self, *a, **k))[1]
+    )
+
+    def move(self, uids, folder):
+        # Acted on only what has committed: each message moved is stored by then.
+        ids = {
+            m[b"ENVELOPE"].message_id.decode().strip("<>")
+            for m in real_fetch(self, uids, [b"ENVELOPE"]).values()
+        }
+        assert InboundMessage.objects.filter(message_id__in=ids).count() == len(ids)
+        events.append("move")
+        return real_move(self, uids, folder)
+
+    monkeypatch.setattr(IMAPClient, "move", move)
+    summary = mailbox_fetch(mailbox, drain=True, processes=2)
+    assert (summary.created, summary.failed, summary.error) == (COUNT, 0, "")
+    # Three chunks read (two importing, one waiting) before the first chunk's commit is acted on.
+    assert events.index("move") >= 3
+    assert InboundMessage.objects.count() == COUNT == Ticket.objects.count()

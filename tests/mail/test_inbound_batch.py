@@ -141,3 +141,52 @@ def test_a_batch_reads_socdesks_own_addresses_once_and_still_copies_the_right_pe
         # SOCdesk's own address is never a collaborator; the colleague copied is.
         copied = [c.contact.email for c in receipt.ticket.collaborators.select_related("contact")]
         assert copied == [f"colleague{n}@example.org"]
+
+
+def test_a_batch_asks_once_for_known_message_ids_and_bans_and_never_for_agents_of_new_mail(people):
+    from django.test.utils import CaptureQueriesContext
+
+    mail_receive_many([message(1)], actor=PIPE, channel="pipe")
+    with CaptureQueriesContext(connection) as queries:
+        results = mail_receive_many([message(n) for n in range(1, 5)], actor=PIPE, channel="pipe")
+    assert [r.outcome for r in results] == ["duplicate", "created", "created", "created"]
+    sqls = [q["sql"] for q in queries.captured_queries]
+    # One read for the batch's senders; each new ticket's auto-response asks again for its address.
+    assert sum('FROM "mail_bannedsender"' in sql for sql in sqls) == 1 + 3
+    # The batch's Message-IDs are read at once: no message asks on its own whether it was imported.
+    assert not any(' 1 AS "a" FROM "mail_inboundmessage"' in sql for sql in sqls)
+    # New tickets: no message names a ticket, so whether the sender is an agent is never asked.
+    assert not any('FROM "accounts_agent"' in sql and "reporter" in sql for sql in sqls)
+
+
+def test_a_batch_refuses_banned_senders_read_beforehand_and_one_a_filter_bans_on_the_way(people):
+    from socdesk.mail.bans import ban_add
+    from socdesk.mail.models import BannedSender
+    from tests.routing.test_apply import make_filter
+
+    ban_add(actor=Actor.system("test-setup"), entry="spam.example.org")
+    make_filter("Crypto spam", [("subject", "contains", "bitcoin")], ["ban_sender"])
+
+    def mail(n: int, sender: str, subject: str) -> bytes:
+        return corpus.plain(
+            "Hello.\n", subject=subject, From=sender, Message_ID=f"<ban-batch-{n}@example.org>"
+        )
+
+    before = counts()
+    results = mail_receive_many(
+        [
+            mail(1, "a@spam.example.org", "Hello"),  # its domain was banned before the batch
+            mail(2, "miner@example.org", "Free bitcoin"),  # a filter bans the sender
+            mail(3, "miner@example.org", "Question"),  # later in the same batch: refused by that ban
+            mail(4, "someone@example.org", "Question"),
+        ],
+        actor=PIPE,
+        channel="pipe",
+    )
+    assert [r.outcome for r in results] == ["banned", "banned", "banned", "created"]
+    assert set(BannedSender.objects.values_list("value", flat=True)) == {
+        "spam.example.org",
+        "miner@example.org",
+    }
+    assert Ticket.objects.count() == before[0] + 1
+    assert InboundMessage.objects.filter(outcome="banned").count() == 3

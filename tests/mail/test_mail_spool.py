@@ -213,3 +213,27 @@ def test_a_drain_that_loses_the_database_puts_the_whole_batch_back(people, tmp_p
     spool_write(corpus.plain(Message_ID="<sp-d2@example.com>", subject="Second"), base=tmp_path)
     assert spool_drain(base=tmp_path).outcomes == {"waiting": 2}
     assert not InboundMessage.objects.exists() and len(files(tmp_path, "new")) == 2
+
+
+def test_a_drain_claims_a_batch_at_a_time_leaving_the_rest_to_other_workers(people, tmp_path, monkeypatch):
+    from socdesk.mail import spool_drain as drain_module
+    from socdesk.mail.spool_drain import BATCH
+
+    for n in range(BATCH + 5):
+        spool_write(
+            corpus.plain(Message_ID=f"<sp-share{n}@example.com>", subject=f"Share {n}"), base=tmp_path
+        )
+    real = drain_module.mail_receive_many
+    waiting_while_importing: list[int] = []
+
+    def counting(raws, **kwargs):
+        waiting_while_importing.append(len(files(tmp_path, "new")))
+        return real(raws, **kwargs)
+
+    monkeypatch.setattr(drain_module, "mail_receive_many", counting)
+    report = spool_drain(base=tmp_path)
+    # While the first batch was imported, the next messages were still there for another worker to claim.
+    assert waiting_while_importing == [5, 0]
+    assert report.outcomes == {"created": BATCH + 5}
+    assert InboundMessage.objects.count() == BATCH + 5
+    assert files(tmp_path, "new") == [] and files(tmp_path, "cur") == []
