@@ -16,7 +16,7 @@ from django.db.models import Q
 from socdesk.tickets.choices import LinkKind
 from socdesk.tickets.merge_hooks import MergeMover, merge_movers
 from socdesk.tickets.models import Collaborator, Tag, ThreadEntry, Ticket, TicketLink
-from socdesk.tickets.services.links import parent_chain_loops
+from socdesk.tickets.selectors import parent_chain_loops
 
 
 def plural(count: int, word: str, words: str = "") -> str:

@@ -11,7 +11,7 @@ from socdesk.accounts.models import Agent
 from socdesk.accounts.selectors import department_perms, team_ids
 from socdesk.core.errors import NotFound
 from socdesk.core.text import clean_text
-from socdesk.tickets.choices import LINK_LABELS, link_side
+from socdesk.tickets.choices import LINK_LABELS, LinkKind, link_side
 from socdesk.tickets.models import (
     Attachment,
     Collaborator,
@@ -211,3 +211,28 @@ def saved_search_get_for_agent(agent: Agent, saved_search_id: int) -> SavedSearc
     if found is None:
         raise NotFound("That saved search was not found.")
     return found
+
+
+# A parent chain longer than this is refused rather than walked further (incidents nest a few deep).
+MAX_PARENT_DEPTH = 100
+
+
+def parent_of(ticket_id: int) -> int | None:
+    """The ticket's parent incident's id (None: it has none)."""
+    return (
+        TicketLink.objects.filter(to_ticket_id=ticket_id, kind=LinkKind.PARENT)
+        .values_list("from_ticket_id", flat=True)
+        .first()
+    )
+
+
+def parent_chain_loops(ticket_id: int) -> bool:
+    """Whether walking up the parent incidents from this ticket comes back to it (or goes on too long)."""
+    ancestor: int | None = ticket_id
+    for _ in range(MAX_PARENT_DEPTH):
+        ancestor = parent_of(ancestor) if ancestor is not None else None
+        if ancestor is None:
+            return False
+        if ancestor == ticket_id:
+            return True
+    return True

@@ -10,8 +10,7 @@ from socdesk.tickets import services
 from socdesk.tickets.history import describe_event
 from socdesk.tickets.merge_movers import merge_preview
 from socdesk.tickets.models import Ticket, TicketLink
-from socdesk.tickets.selectors import ticket_links, tickets_visible_to
-from socdesk.tickets.services.links import parent_chain_loops
+from socdesk.tickets.selectors import parent_chain_loops, ticket_links, tickets_visible_to
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,8 @@ from socdesk.core.actor import Actor
 from socdesk.core.errors import NotFound, ServiceError
 from socdesk.tickets.choices import LINK_LABELS, LINK_SIDES, LinkKind, link_side
 from socdesk.tickets.models import Ticket, TicketLink
+from socdesk.tickets.selectors import MAX_PARENT_DEPTH, parent_of
 from socdesk.tickets.services.steps import lock_tickets, record_ticket_event, require_perm
-
-# A parent chain longer than this is refused rather than walked further (incidents nest a few deep).
-MAX_PARENT_DEPTH = 100
 
 
 def link_between(a: Ticket, b: Ticket) -> TicketLink | None:
@@ -28,29 +26,9 @@ def link_between(a: Ticket, b: Ticket) -> TicketLink | None:
     return TicketLink.objects.filter(Q(from_ticket=a, to_ticket=b) | Q(from_ticket=b, to_ticket=a)).first()
 
 
-def _parent_of(ticket_id: int) -> int | None:
-    return (
-        TicketLink.objects.filter(to_ticket_id=ticket_id, kind=LinkKind.PARENT)
-        .values_list("from_ticket_id", flat=True)
-        .first()
-    )
-
-
-def parent_chain_loops(ticket_id: int) -> bool:
-    """Whether walking up the parent incidents from this ticket comes back to it (or goes on too long)."""
-    ancestor: int | None = ticket_id
-    for _ in range(MAX_PARENT_DEPTH):
-        ancestor = _parent_of(ancestor) if ancestor is not None else None
-        if ancestor is None:
-            return False
-        if ancestor == ticket_id:
-            return True
-    return True
-
-
 def _check_parent(parent: Ticket, child: Ticket) -> None:
     """Refuse a second parent for the child, and a parent that is the child or one of its descendants."""
-    current = _parent_of(child.pk)
+    current = parent_of(child.pk)
     if current is not None:
         number = Ticket.objects.filter(pk=current).values_list("number", flat=True).first()
         raise ServiceError(
@@ -60,7 +38,7 @@ def _check_parent(parent: Ticket, child: Ticket) -> None:
         )
     ancestor: int | None = parent.pk
     for _ in range(MAX_PARENT_DEPTH):
-        ancestor = _parent_of(ancestor) if ancestor is not None else None
+        ancestor = parent_of(ancestor) if ancestor is not None else None
         if ancestor is None:
             return
         if ancestor == child.pk:
