@@ -10,14 +10,20 @@ Three counters, each over a fixed window (SOCDESK_LOGIN_FAILURE_WINDOW, from the
 Each attempt first *reserves* one count on all three (an atomic add in the shared cache), and only an
 attempt that stayed within every limit gets its password checked. So 40 simultaneous wrong passwords
 are 40 atomic additions, and no more than the limit of them ever reach the (slow) password hash. A
-correct password gives its reservation back and clears its (username, address) count; a wrong one
-keeps it. The cache is shared by every web process (database cache by default, Redis when configured),
+correct password gives its reservation back and starts a new (username, address) count; a wrong one
+keeps it.
+
+The (username, address) count is never deleted: a success moves that pair to a new *generation* (a
+fresh counter key) and leaves the old counter to expire. Deleting it would let attempts refused just
+before the success give their reservations back to the restarted counter, each one a free password
+check. The cache is shared by every web process (database cache by default, Redis when configured),
 so the limits hold across workers and machines.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -41,13 +47,22 @@ class Lockout:
         )
 
 
-def _counters(username: str, ip: str | None) -> list[tuple[str, int]]:
-    """(cache key, limit) of each counter an attempt counts against."""
+def _hashed(username: str) -> str:
     # Hashed so that odd characters in a typed username can never make an invalid cache key.
-    user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+
+
+def _generation_key(user: str, address: str) -> str:
+    return f"login-fail:pair-generation:{user}:{address}"
+
+
+def _counters(username: str, ip: str | None) -> list[tuple[str, int]]:
+    """(cache key, limit) of each counter an attempt counts against; the pair's counter first."""
+    user = _hashed(username)
     address = ip or "unknown"
+    generation = cache.get(_generation_key(user, address), "0")
     return [
-        (f"login-fail:pair:{user}:{address}", settings.LOGIN_FAILURE_LIMIT),
+        (f"login-fail:pair:{user}:{address}:{generation}", settings.LOGIN_FAILURE_LIMIT),
         (f"login-fail:ip:{address}", settings.LOGIN_IP_FAILURE_LIMIT),
         (f"login-fail:user:{user}", settings.LOGIN_USERNAME_FAILURE_LIMIT),
     ]
@@ -58,27 +73,28 @@ class Reservation:
     """One sign-in attempt counted in advance; tell it how the password check went."""
 
     keys: list[str]
+    generation_key: str
     lockout: Lockout | None = None
 
     def succeeded(self) -> None:
-        """Signed in: give the counts back and forget this username's failures from here."""
-        self._release()
-        cache.delete(self.keys[0])
+        """Signed in: give the address's and username's counts back, and start this pair's next
+        generation so its earlier failures no longer count (the old counter just expires)."""
+        self._release(self.keys[1:])
+        cache.set(self.generation_key, uuid.uuid4().hex, timeout=settings.LOGIN_FAILURE_WINDOW)
 
     def withdrawn(self) -> None:
         """Not a failure, not (yet) a sign-in (a right password before the second step): give the
         counts back and keep the earlier failures."""
-        self._release()
+        self._release(self.keys)
 
     def failed(self) -> None:
         """A wrong password: the reserved counts stay."""
 
-    def _release(self) -> None:
+    def _release(self, keys: list[str]) -> None:
         window = settings.LOGIN_FAILURE_WINDOW
-        for key in self.keys:
-            # A sign-in deletes its counter while refused attempts may still be giving theirs back, and
-            # a cache's "exists, then decrement" can then recreate it at -1 with no expiry: a later guess
-            # would get a free check. Below zero, the counter is dropped (the next attempt restarts it).
+        for key in keys:
+            # Never below zero: a counter that expired meanwhile has nothing to give back, and one
+            # recreated at -1 would hand a later guess a free check. Dropped then (the next try restarts it).
             if counter_add(key, -1, timeout=window) < 0:
                 cache.delete(key)
 
@@ -92,12 +108,15 @@ def login_attempt(username: str, ip: str | None) -> Reservation:
     """
     window = settings.LOGIN_FAILURE_WINDOW
     counters = _counters(username, ip)
-    reservation = Reservation(keys=[key for key, _limit in counters])
+    reservation = Reservation(
+        keys=[key for key, _limit in counters],
+        generation_key=_generation_key(_hashed(username), ip or "unknown"),
+    )
     over = False
     for key, limit in counters:
         if counter_add(key, 1, timeout=window) > limit:
             over = True
     if over:
-        reservation._release()
+        reservation._release(reservation.keys)
         reservation.lockout = Lockout(retry_after=window)
     return reservation

@@ -14,8 +14,10 @@ import httpx
 import pytest
 from django.core.cache import cache
 
+from socdesk.accounts import throttle
 from socdesk.accounts.testing import PERSONA_PASSWORD, make_personas
 from socdesk.audit.models import AuditEvent
+from socdesk.core.counters import counter_add
 
 REDIS = "redis://127.0.0.1:6379/0"
 
@@ -141,3 +143,31 @@ def test_the_admin_site_checks_no_password_of_its_own(client, people):
     signed_in = client.post("/login", {"username": "admin", "password": PERSONA_PASSWORD, "next": "/admin/"})
     assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attempts_refused_in_the_instant_of_a_sign_in_give_nothing_to_the_fresh_count(settings, shared_cache):
+    """A sign-in starts a fresh (username, address) count while refused attempts may still be giving
+    their reservations back: those must not lower the fresh count and buy a guess an extra check."""
+    settings.LOGIN_FAILURE_LIMIT = 3
+    address = "198.51.100.50"
+    for _wrong in range(2):
+        attempt = throttle.login_attempt("alice", address)
+        assert attempt.lockout is None
+        attempt.failed()
+    right = throttle.login_attempt("alice", address)
+    assert right.lockout is None
+    # A fourth attempt arrives in the same instant: counted, over the limit, not yet given back.
+    late = throttle.Reservation(
+        keys=[key for key, _limit in throttle._counters("alice", address)],
+        generation_key=throttle._generation_key(throttle._hashed("alice"), address),
+    )
+    for key in late.keys:
+        counter_add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+    right.succeeded()
+    for _guess in range(3):  # the fresh count allows the limit again...
+        attempt = throttle.login_attempt("alice", address)
+        assert attempt.lockout is None
+        attempt.failed()
+    late.withdrawn()  # ...and the refused attempt's give-back, arriving only now, changes nothing
+    assert throttle.login_attempt("alice", address).lockout is not None
