@@ -417,6 +417,8 @@ SOCDESK_PORTAL_LINKS_PER_IP = env_int("SOCDESK_PORTAL_LINKS_PER_IP", 20)
 # Reports (new tickets) sent from the portal per requester and per client IP in the same window.
 SOCDESK_PORTAL_REPORTS_PER_ADDRESS = env_int("SOCDESK_PORTAL_REPORTS_PER_ADDRESS", 10)
 SOCDESK_PORTAL_REPORTS_PER_IP = env_int("SOCDESK_PORTAL_REPORTS_PER_IP", 30)
+# Single sign-on callbacks (each one a request to the provider) per client IP in the same window.
+SOCDESK_PORTAL_SSO_PER_IP = env_int("SOCDESK_PORTAL_SSO_PER_IP", 100)
 SOCDESK_PORTAL_LIMIT_WINDOW = env_int("SOCDESK_PORTAL_LIMIT_WINDOW", 3600)
 # Besides people who already have a ticket, addresses at these domains (and at an organisation's domain)
 # may sign in to the portal: employees reporting something for the first time.

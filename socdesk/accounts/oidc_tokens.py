@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from typing import Any
 
 import jwt
@@ -20,8 +21,16 @@ from django.core.exceptions import SuspiciousOperation
 # Clocks of SOCdesk and the provider may differ a little; a token is not refused for that.
 CLOCK_SKEW_SECONDS = 60
 
+# A provider's signing keys are fetched once and used for this long; a token naming a key id the set
+# does not hold fetches it again (the provider rotated its keys), at most once per KEYS_REFETCH_SECONDS,
+# so tokens with made-up key ids cannot make every sign-in a request to the provider.
+KEYS_MAX_AGE_SECONDS = 600
+KEYS_REFETCH_SECONDS = 30
+
 _discovered: dict[str, dict[str, Any]] = {}
 _discovery_lock = threading.Lock()
+_key_sets: dict[str, tuple[float, list[Any]]] = {}
+_keys_lock = threading.Lock()
 
 
 class ProviderUnavailable(Exception):
@@ -66,9 +75,11 @@ def _discover(issuer: str, timeout: float) -> dict[str, Any]:
 
 
 def forget_discovery() -> None:
-    """Drop the cached discovery documents (tests start a new provider on a new port)."""
+    """Drop the cached discovery documents and key sets (tests start a new provider on a new port)."""
     with _discovery_lock:
         _discovered.clear()
+    with _keys_lock:
+        _key_sets.clear()
 
 
 def id_token_claims(
@@ -121,14 +132,39 @@ def id_token_claims(
 
 
 def _signing_key(jwks_uri: str, header: dict[str, Any], timeout: float) -> Any:
+    """The key of the provider's key set that the token names: from the cached set while it is fresh
+    and holds the key id, else from the set fetched again (see KEYS_MAX_AGE_SECONDS)."""
+    now = time.monotonic()
+    with _keys_lock:
+        cached = _key_sets.get(jwks_uri)
+    if cached is None or now - cached[0] > KEYS_MAX_AGE_SECONDS:
+        cached = _fetch_keys(jwks_uri, timeout)
+    key = _matching_key(cached[1], header)
+    if key is None and now - cached[0] >= KEYS_REFETCH_SECONDS:
+        key = _matching_key(_fetch_keys(jwks_uri, timeout)[1], header)
+    if key is None:
+        raise TokenRejected(
+            f"No key of the provider's JWKS matches the ID token's key id {header.get('kid')!r}."
+        )
+    return key
+
+
+def _fetch_keys(jwks_uri: str, timeout: float) -> tuple[float, list[Any]]:
     try:
         response = requests.get(jwks_uri, timeout=timeout)
         response.raise_for_status()
         keys = response.json()["keys"]
     except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
         raise ProviderUnavailable(f"Fetching the provider's keys from {jwks_uri} failed: {exc}") from exc
+    fetched = (time.monotonic(), keys if isinstance(keys, list) else [])
+    with _keys_lock:
+        _key_sets[jwks_uri] = fetched
+    return fetched
+
+
+def _matching_key(keys: list[Any], header: dict[str, Any]) -> Any:
     kid, alg = header.get("kid"), header.get("alg")
-    for jwk in keys if isinstance(keys, list) else []:
+    for jwk in keys:
         if not isinstance(jwk, dict) or (kid is not None and jwk.get("kid") != kid):
             continue
         if "alg" in jwk and jwk["alg"] != alg:
@@ -137,4 +173,4 @@ def _signing_key(jwks_uri: str, header: dict[str, Any], timeout: float) -> Any:
             return jwt.PyJWK(jwk).key
         except jwt.PyJWTError:
             continue
-    raise TokenRejected(f"No key of the provider's JWKS matches the ID token's key id {kid!r}.")
+    return None

@@ -39,6 +39,7 @@ from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.text import clean_text
 from socdesk.portal.signin import requester_actor
+from socdesk.portal.throttle import RateLimited, limit_ip
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,11 @@ def sso_complete(
     """Finish a sign-in the provider sent back to the callback: the requester it signs in. Raises
     SsoRefused, audited as `portal.sign_in_refused`, for anything that must sign nobody in."""
     try:
+        # Each callback may cost a code exchange and a key fetch at the provider: counted per client IP.
+        try:
+            limit_ip("sso", ip=ip, per_ip=settings.SOCDESK_PORTAL_SSO_PER_IP)
+        except RateLimited as exc:
+            raise SsoRefused(exc.message, reason="rate_limited", status=429) from None
         claims = _verified_claims(flow, params, redirect_uri)
         email = _allowed_address(claims)
     except SsoRefused as refusal:

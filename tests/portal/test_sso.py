@@ -323,3 +323,23 @@ def test_a_provider_gone_during_the_sign_in_gives_a_page_that_says_so(client, po
     assert not Contact.objects.exists()
     assert_nobody_signed_in(client, response)
     assert last_refusal().after["reason"] == "provider_unavailable"
+
+
+def test_callbacks_past_the_limit_for_an_address_are_refused_before_the_provider_is_asked(
+    client, portal_sso, settings
+):
+    settings.SOCDESK_PORTAL_SSO_PER_IP = 2
+    for _refused in range(2):
+        started = client.get("/portal/sso/start")
+        state = dict(parse_qsl(urlsplit(started["Location"]).query))["state"]
+        assert client.get(f"/portal/sso/callback?error=access_denied&state={state}").status_code == 400
+    # A sign-in the provider accepted is refused too, once the address used its callbacks up.
+    response = sso_round_trip(client, "dana")
+    assert response.status_code == 429
+    assert "Too many sign-ins from your network. Try again in 60 minutes." in response.content.decode()
+    assert last_refusal().after["reason"] == "rate_limited"
+    assert not Contact.objects.filter(email="dana@northwind.example").exists()
+    assert_nobody_signed_in(client, response)
+    # Another address is not held back by it.
+    other = sso_round_trip(client.__class__(REMOTE_ADDR="203.0.113.77"), "dana")
+    assert other.status_code == 302
