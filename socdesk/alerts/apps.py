@@ -40,7 +40,7 @@ class AlertsConfig(AppConfig):
             search_normaliser_register,
         )
 
-        search_contributor_register(search.ticket_search_parts)
+        search_contributor_register(search.ticket_search_parts, search.new_ticket_search_parts)
         search_normaliser_register(search.normalised_term)
         for name in search.FIELD_TYPES:
             search_field_register(name, search.observable_field)

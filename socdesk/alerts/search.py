@@ -13,7 +13,7 @@ from django.db.models import Q
 from socdesk.alerts import observables as obs
 from socdesk.alerts.models import Alert, Observable, TicketObservable
 from socdesk.core import sql
-from socdesk.tickets.search import DocumentParts
+from socdesk.tickets.search import DocumentParts, NewTicket
 
 ALERTS_PER_TICKET = 50  # a grouped ticket's newest distinct alerts; older ones repeat the same words
 DESCRIPTION_CHARS = 5_000
@@ -51,6 +51,21 @@ def ticket_search_parts(ticket_ids: list[int]) -> dict[int, DocumentParts]:
     for ticket_id, value in sql.rows_for_ids(OBSERVABLES_SQL, ticket_ids):
         parts[ticket_id].body.append(value)
         parts[ticket_id].identifiers.append(value)
+    return parts
+
+
+def new_ticket_search_parts(new: list[NewTicket]) -> dict[int, DocumentParts]:
+    """`ticket_search_parts` of tickets being opened, from their drafts, with no query.
+
+    Such a ticket has no alert yet (alert ingest attaches its alerts after the opening returns), and
+    its observables are its draft's, each (type, value) linked once, in the draft's order, by the
+    opening (`observables_link_found`, fresh: the link ids, which order them, follow that order).
+    """
+    parts = {}
+    for item in new:
+        values = [value for _kind, value in dict.fromkeys(item.draft.observables)]
+        if values:
+            parts[item.ticket.pk] = DocumentParts(body=values, identifiers=list(values))
     return parts
 
 

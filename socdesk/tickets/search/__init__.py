@@ -9,10 +9,11 @@ from socdesk.tickets.search.engine import (
     search_rank_order,
     search_snippets,
 )
-from socdesk.tickets.search.index import search_index, search_rebuild
+from socdesk.tickets.search.index import search_index, search_index_new, search_rebuild
 from socdesk.tickets.search.query import FIELDS, SearchQuery, Term, field_help, parse_query
 from socdesk.tickets.search.registry import (
     DocumentParts,
+    NewTicket,
     search_contributor_register,
     search_field_register,
     search_normaliser_register,
@@ -22,6 +23,7 @@ __all__ = [
     "FIELDS",
     "RANK_WINDOW",
     "DocumentParts",
+    "NewTicket",
     "SearchQuery",
     "Term",
     "field_help",
@@ -32,6 +34,7 @@ __all__ = [
     "search_errors",
     "search_field_register",
     "search_index",
+    "search_index_new",
     "search_normaliser_register",
     "search_rank_order",
     "search_rebuild",

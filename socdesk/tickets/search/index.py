@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db import transaction
 
-from socdesk.tickets.models import Ticket
-from socdesk.tickets.search.document import documents_for
+from socdesk.tickets.models import Ticket, TicketSearch
+from socdesk.tickets.search.document import documents_for, documents_new
+from socdesk.tickets.search.registry import NewTicket
 from socdesk.tickets.search.sql import backend
 
 REBUILD_CHUNK = 1000
@@ -23,7 +24,22 @@ def search_index(ticket_ids: Iterable[int | None]) -> None:
     ids = sorted({int(pk) for pk in ticket_ids if pk is not None})
     if not ids:
         return
-    documents, write = documents_for(ids), backend().write
+    _write(documents_for(ids))
+
+
+def search_index_new(tickets: Sequence[NewTicket]) -> None:
+    """Write the search documents of tickets opened in this transaction, from what their opener holds
+    (nothing just written is read back): one upsert for all of them.
+
+    Called by the opening (`ticket_create_many`) as soon as it has written the tickets, their first
+    entries, tags and observables, before any after-create hook: a hook that adds to a ticket does so
+    through the ticket services, which rewrite its document as every write does (`search_index`).
+    """
+    _write(documents_new(tickets))
+
+
+def _write(documents: list[TicketSearch]) -> None:
+    write = backend().write
     for start in range(0, len(documents), REBUILD_CHUNK):
         write(documents[start : start + REBUILD_CHUNK])
 

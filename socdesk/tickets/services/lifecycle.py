@@ -27,7 +27,7 @@ from socdesk.tickets.attachments import IncomingFile, check_files, store_files
 from socdesk.tickets.choices import EntryKind, Severity, Source
 from socdesk.tickets.models import ThreadEntry, Ticket
 from socdesk.tickets.observables import observables_link
-from socdesk.tickets.search import search_index
+from socdesk.tickets.search import NewTicket, search_index_new
 from socdesk.tickets.services.numbering import (
     TICKET_NUMBER_COUNTER,
     TICKET_NUMBER_START,
@@ -147,8 +147,10 @@ def ticket_create_many(
     permission in the department. `now`: the creation time (the alert engine's batch time, so the
     tickets' first lines and its own lines read in order); `record` receives the `ticket.created` events
     in draft order (the alert engine slots them between its own); runs in the caller's transaction.
-    `index=False`: the caller writes the tickets' search documents itself, once it has added to them
-    (alert ingest, after the alerts and observables).
+    The tickets' search documents are written from what the opening holds, before the after-create
+    hooks (a hook that adds to a ticket goes through a service, which rewrites its document);
+    `index=False`: the caller writes them itself, once it has added to them (alert ingest, after the
+    alerts and observables).
     """
     if not drafts:
         return []
@@ -167,10 +169,16 @@ def ticket_create_many(
         AuditEvent: len(drafts) if record is record_many else 0,
     }
     with sql.reserved(reserve, {TICKET_NUMBER_COUNTER: (len(drafts), TICKET_NUMBER_START)}):
-        tickets = _create(drafts, requesters, tag_names, with_entry, now, record)
-    hooks.run_after_create(tickets, drafts, now)
+        tickets, entries = _create(drafts, requesters, tag_names, with_entry, now, record)
     if index:
-        search_index(ticket.pk for ticket in tickets)
+        firsts = {entry.ticket_id: entry for entry in entries}
+        search_index_new(
+            [
+                NewTicket(ticket, firsts.get(ticket.pk), names, draft)
+                for ticket, names, draft in zip(tickets, tag_names, drafts, strict=True)
+            ]
+        )
+    hooks.run_after_create(tickets, drafts, now)
     return tickets
 
 
@@ -181,7 +189,7 @@ def _create(
     with_entry: list[bool],
     now: datetime,
     record: Callable[[list[AuditEvent]], None],
-) -> list[Ticket]:
+) -> tuple[list[Ticket], list[ThreadEntry]]:
     tickets = [
         Ticket(
             number=number,
@@ -241,7 +249,7 @@ def _create(
         now=now,
         fresh=True,
     )
-    return tickets
+    return tickets, [entry for entry, _ in entries]
 
 
 def ticket_drafts_check(drafts: list[TicketDraft]) -> None:

@@ -15,7 +15,7 @@ same Python for both; callers never branch on the database.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -68,6 +68,11 @@ class SearchSql(Protocol):
 
     def optimise(self) -> None:
         """Tidy the index after a rebuild."""
+        ...
+
+    def json_read_back(self, value: Any) -> Any:
+        """A value the ORM writes to a JSON column, as a plain SQL read of that column decodes it (key
+        order, numbers); ValueError when that cannot be told without reading it."""
         ...
 
 

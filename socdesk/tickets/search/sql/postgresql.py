@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -116,6 +118,23 @@ class PostgresSearch:
     def optimise(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {TABLE}")
+
+    def json_read_back(self, value: Any) -> Any:
+        return _as_jsonb(json.loads(json.dumps(value)))
+
+
+def _as_jsonb(value: Any) -> Any:
+    """A decoded JSON value as jsonb keeps it: an object's keys shortest first (in UTF-8 bytes), then
+    by their bytes. jsonb holds numbers as numeric, which prints some floats unlike Python (1e16 as
+    10000000000000000, -0.0 as 0.0): a float is a ValueError, and its ticket is read back instead."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda key: (len(key.encode()), key.encode()))
+        return {key: _as_jsonb(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [_as_jsonb(item) for item in value]
+    if isinstance(value, float):
+        raise ValueError("jsonb may print this number otherwise")
+    return value
 
 
 POSTGRESQL = PostgresSearch()

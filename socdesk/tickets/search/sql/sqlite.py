@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from django.db import connection
 
@@ -91,6 +93,10 @@ class SqliteSearch:
     def optimise(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES ('optimize')")
+
+    def json_read_back(self, value: Any) -> Any:
+        # The column holds the text the ORM wrote (json.dumps, no encoder), as it was.
+        return json.loads(json.dumps(value))
 
 
 SQLITE = SqliteSearch()
