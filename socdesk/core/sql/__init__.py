@@ -1,13 +1,14 @@
 """Database-specific SQL behind one small interface, with a PostgreSQL and an SQLite implementation.
 
 Everything in SOCdesk that needs more than the ORM offers portably goes through these functions:
-bulk writes (COPY, `UPDATE ... FROM VALUES`), named counters, row locks, advisory locks, and the
+bulk writes (COPY, `UPDATE ... FROM` a list of rows), named counters, row locks, advisory locks, and the
 claim of a batch from a work queue table. Each picks the implementation for this thread's default
 connection (socdesk.core.sql.postgresql or socdesk.core.sql.sqlite); callers never branch on the
 database themselves.
 
     PostgreSQL                                  SQLite
     COPY for new rows (one INSERT for a few)    one written INSERT ... RETURNING per batch
+    UPDATE ... FROM unnest(one array a column)  UPDATE ... FROM (VALUES (...), (...) ...)
     ids and counter values reserved in one query  nothing (ids come with the insert)
     sequences for counters                      an upsert on core_counter
     SELECT ... FOR UPDATE                       nothing (IMMEDIATE transactions hold the write lock)
@@ -154,10 +155,12 @@ def rows_for_ids(query: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
 
 
 def bulk_set(objects: Sequence[Model], fields: list[str], *, batch: int = 1000) -> None:
-    """Write `fields` of saved model instances back in one `UPDATE ... FROM (VALUES ...)` per `batch` rows.
+    """Write `fields` of saved model instances back in one `UPDATE ... FROM <rows>` per `batch` rows.
 
     Django's bulk_update builds a CASE WHEN per field and row, which costs more CPU to compile than
-    the database spends on a thousand rows; both databases run the VALUES join.
+    the database spends on a thousand rows. PostgreSQL's rows come from `unnest` of one array
+    parameter per column (a statement whose text depends only on the fields); SQLite's from a VALUES
+    list.
     """
     if objects:
         connection = _connection()

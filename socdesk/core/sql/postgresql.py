@@ -1,4 +1,4 @@
-"""PostgreSQL's side of socdesk.core.sql: COPY, typed VALUES joins, sequences, advisory locks, SKIP LOCKED."""
+"""PostgreSQL's side of socdesk.core.sql: COPY, unnested arrays, sequences, advisory locks, SKIP LOCKED."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from socdesk.core.sql.values import column_fields, update_from_values
+from socdesk.core.sql.values import column_fields
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
     from socdesk.core.sql import QuerySetT
 
-# Fields whose values psycopg may write to COPY as they are, when they already have the type the
-# field stores (str for text, int for numbers and ids...). Any other value, and every other field (JSON,
-# IP addresses, binary...), goes through the field's own preparation, as bulk_create does.
+# Fields whose values psycopg may write (to COPY, or into a parameter) as they are, when they already
+# have the type the field stores (str for text, int for numbers and ids...). Any other value, and every
+# other field (JSON, IP addresses, binary...), goes through the field's own preparation, as bulk_create
+# does.
 _INT, _TEXT = frozenset({int}), frozenset({str})
 _PLAIN_TYPES = {
     "AutoField": _INT,
@@ -122,11 +123,41 @@ class PostgreSQL:
     def bulk_set(
         self, connection: BaseDatabaseWrapper, objects: Sequence[Model], fields: list[str], batch: int
     ) -> None:
+        # One array parameter per column, unnested into rows: the statement's text depends only on the
+        # columns, so psycopg converts it once and caches it, where a VALUES list with a placeholder per
+        # value is parsed again on every call (its cache keeps only short statements).
         meta = type(objects[0])._meta
-        columns = column_fields(meta, fields)
-        # VALUES columns need their types here.
-        casts = [f"CAST(%s AS {field.db_type(connection) or 'text'})" for field in [meta.pk, *columns]]
-        update_from_values(connection, objects, columns, casts, batch)
+        quote = connection.ops.quote_name
+        pk, columns = meta.pk, column_fields(meta, fields)
+        names = [f"c{index}" for index in range(len(columns))]
+        arrays = ", ".join(f"%s::{field.db_type(connection) or 'text'}[]" for field in [pk, *columns])
+        assignments = ", ".join(
+            f"{quote(field.column)} = v.{name}" for field, name in zip(columns, names, strict=True)
+        )
+        table = quote(meta.db_table)
+        sql = (
+            f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v(id_, {', '.join(names)}) "
+            f"WHERE {table}.{quote(pk.column)} = v.id_"
+        )
+        plain = [
+            (field, field.attname, _PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE})
+            for field in [pk, *columns]
+        ]
+        with connection.cursor() as cursor:
+            for start in range(0, len(objects), batch):
+                chunk = objects[start : start + batch]
+                cursor.execute(
+                    sql,
+                    [
+                        [
+                            value
+                            if type(value := getattr(obj, attname)) in types
+                            else field.get_db_prep_save(value, connection)
+                            for obj in chunk
+                        ]
+                        for field, attname, types in plain
+                    ],
+                )
 
     def next_counter_values(
         self, connection: BaseDatabaseWrapper, name: str, count: int, start: int

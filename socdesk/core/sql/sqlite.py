@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F, Q
 from django.db.models.functions import Length
 
-from socdesk.core.sql.values import column_fields, update_from_values
+from socdesk.core.sql.values import column_fields
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -105,10 +105,30 @@ class SQLite:
     def bulk_set(
         self, connection: BaseDatabaseWrapper, objects: Sequence[Model], fields: list[str], batch: int
     ) -> None:
-        meta = type(objects[0])._meta
-        columns = column_fields(meta, fields)
-        # No CASTs: SQLite's would turn a datetime's text into a number; its columns take values as sent.
-        update_from_values(connection, objects, columns, ["%s"] * (len(columns) + 1), batch)
+        # `WITH v(...) AS (VALUES ...) UPDATE ... FROM v`, with no CASTs: SQLite's would turn a
+        # datetime's text into a number; its columns take values as sent.
+        meta, quote = type(objects[0])._meta, connection.ops.quote_name
+        pk, columns = meta.pk, column_fields(meta, fields)
+        names = ["id_", *(f"c{index}" for index in range(len(columns)))]
+        assignments = ", ".join(
+            f"{quote(field.column)} = v.{name}" for field, name in zip(columns, names[1:], strict=True)
+        )
+        table = quote(meta.db_table)
+        row = "(" + ", ".join(["%s"] * len(names)) + ")"
+        with connection.cursor() as cursor:
+            for start in range(0, len(objects), batch):
+                chunk = objects[start : start + batch]
+                params: list[Any] = []
+                for obj in chunk:
+                    params.append(pk.get_db_prep_save(obj.pk, connection))
+                    params += [
+                        field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns
+                    ]
+                cursor.execute(
+                    f"WITH v({', '.join(names)}) AS (VALUES {', '.join([row] * len(chunk))}) "
+                    f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(pk.column)} = v.id_",
+                    params,
+                )
 
     def next_counter_values(
         self, connection: BaseDatabaseWrapper, name: str, count: int, start: int
