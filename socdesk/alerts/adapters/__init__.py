@@ -73,8 +73,11 @@ def normalise(name: str, payload: Any, settings: AdapterSettings) -> list[Normal
     adapter = get(name)
     storable = False
     if isinstance(payload, (bytes, str)):
-        storable = _storable_text(payload) and all(
-            _storable_text(str(expression)) for expression in settings.field_map.values()
+        field_map = getattr(settings, "field_map", None)  # settings of another shape: walk
+        storable = (
+            isinstance(field_map, dict)
+            and _storable_text(payload)
+            and all(_storable_text(str(expression)) for expression in field_map.values())
         )
         payload = adapter.load(payload)
     try:
