@@ -41,24 +41,46 @@ IOC_KEYS = {
 }
 
 
-def refang(value: str) -> str:
-    """Undo the usual defanging: hxxp(s), [.], (.), {.}, [dot], [:], [@], [at]."""
-    result = value.strip()
-    result = re.sub(r"^hxxp", "http", result, flags=re.IGNORECASE)
-    result = re.sub(r"^fxp", "ftp", result, flags=re.IGNORECASE)
+DEFANGED_SCHEME = ((re.compile(r"^hxxp", re.IGNORECASE), "http"), (re.compile(r"^fxp", re.IGNORECASE), "ftp"))
+DEFANGED_MARKS = tuple(
+    (re.compile(pattern, re.IGNORECASE), replacement)
     for pattern, replacement in (
         (r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)", "."),
         (r"\[:\]", ":"),
         (r"\[@\]|\[at\]|\(at\)", "@"),
         (r"\[/\]", "/"),
-    ):
-        result = re.sub(pattern, replacement, result, flags=re.IGNORECASE)
+    )
+)
+# Every defanging mark starts with one of these; a value without them has none to undo.
+MARK_OPENERS = re.compile(r"[\[({]")
+
+
+def refang(value: str) -> str:
+    """Undo the usual defanging: hxxp(s), [.], (.), {.}, [dot], [:], [@], [at]."""
+    result = value.strip()
+    for pattern, replacement in DEFANGED_SCHEME:
+        result = pattern.sub(replacement, result)
+    if MARK_OPENERS.search(result):
+        for pattern, replacement in DEFANGED_MARKS:
+            result = pattern.sub(replacement, result)
     return result
 
 
 def normalise(kind: str, value: str) -> tuple[str, str] | None:
     """One (type, value) in canonical form, or None when the value is not a valid one of that type."""
-    value = refang(str(value).replace("\x00", ""))  # NUL cannot be stored in PostgreSQL text
+    if kind is None or type(kind) is str:
+        return _normalised(kind or "", str(value))
+    return _normalise(kind, str(value))
+
+
+# A flood names the same hosts and addresses over and over: remember the latest answers.
+@functools.lru_cache(maxsize=8192)
+def _normalised(kind: str, value: str) -> tuple[str, str] | None:
+    return _normalise(kind, value)
+
+
+def _normalise(kind: str, value: str) -> tuple[str, str] | None:
+    value = refang(value.replace("\x00", ""))  # NUL cannot be stored in PostgreSQL text
     if not value or len(value) > 2048:
         return None
     kind = (kind or "").strip().lower()
@@ -286,14 +308,19 @@ LINES_PARSED_APART = 8
 def _from_text(text: str) -> tuple[tuple[str, str], ...]:
     lines = text.split("\n")
     chunks = lines if len(lines) <= LINES_PARSED_APART else [text]
-    merged: list[dict[str, None]] = [{} for _ in IOC_KEYS]
-    hostnames: list[str] = []
-    for chunk in chunks:
-        values, names = _chunk_parts(chunk)
-        for into, found in zip(merged, values, strict=True):
-            into.update(dict.fromkeys(found))
-        hostnames.extend(names)
-    return _pairs((tuple(tuple(values) for values in merged), tuple(hostnames)))
+    # Most lines name nothing (the pre-check's NOTHING); the others are merged type by type, in order.
+    found = [parts for parts in map(_chunk_parts, chunks) if parts is not NOTHING]
+    if not found:
+        return ()
+    if len(found) == 1:
+        return _pairs(found[0])
+    pairs: list[tuple[str, str]] = []
+    for index, kind in enumerate(IOC_KEYS.values()):
+        merged: dict[str, None] = {}
+        for values, _ in found:
+            merged.update(dict.fromkeys(values[index]))
+        pairs += [(kind, value) for value in merged]
+    return (*pairs, *(("hostname", name) for _, names in found for name in names))
 
 
 # ioc-finder's parser is the dearest step of ingesting a new alert, and a flood repeats a few texts
@@ -315,7 +342,8 @@ def _parts(text: str) -> Parts:
         iocs = find_iocs(text, included_ioc_types=list(IOC_KEYS))
     except Exception:  # ioc-finder is a best effort on odd text; the fallback below still runs
         iocs = {}
-    values = tuple(tuple(iocs.get(key, []) or []) for key in IOC_KEYS)
+    # Each type's values without repeats (in order), so that a text of one line needs no merging.
+    values = tuple(tuple(dict.fromkeys(iocs.get(key, []) or [])) for key in IOC_KEYS)
     return values, tuple(match.group(1) for match in INTERNAL_FQDN.finditer(refang(text)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from socdesk.alerts.choices import ObservableType
 from socdesk.alerts.observables import extract, ip_scope, normalise, refang
 
 
@@ -14,6 +15,9 @@ from socdesk.alerts.observables import extract, ip_scope, normalise, refang
         ("hxxps://a(.)b[.]org", "https://a.b.org"),
         ("bob[@]example[dot]com", "bob@example.com"),
         ("10[.]0[.]0[.]1", "10.0.0.1"),
+        ("fxp://files{.}example(dot)org[/]x", "ftp://files.example.org/x"),
+        ("  web01.example.com ", "web01.example.com"),  # nothing to undo
+        ("a[:]b(at)c", "a:b@c"),
     ],
 )
 def test_refang(defanged, plain):
@@ -51,6 +55,26 @@ def test_refang(defanged, plain):
 )
 def test_normalise(kind, value, expected):
     assert normalise(kind, value) == expected
+    assert normalise(kind, value) == expected  # the remembered answer is the same
+
+
+@pytest.mark.parametrize(
+    "kind, value, expected",
+    [
+        (None, "10.0.0.5", None),  # no type: nothing
+        (ObservableType.IP, "10.0.0.5", ("ip", "10.0.0.5")),  # a choice is its text
+        ("ip", 167772165, None),  # values are read as text: "167772165" is no dotted address
+        ("other", 42, ("other", "42")),
+        (" IP ", "10.0.0.5", ("ip", "10.0.0.5")),
+    ],
+)
+def test_normalise_reads_any_type_and_value_as_text(kind, value, expected):
+    assert normalise(kind, value) == expected
+
+
+def test_normalise_of_a_kind_that_is_no_text_fails_as_before():
+    with pytest.raises(AttributeError):
+        normalise(["ip"], "10.0.0.5")  # type: ignore[arg-type]
 
 
 def test_extract_from_text_refangs_and_types_everything():

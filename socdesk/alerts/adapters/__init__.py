@@ -1,6 +1,7 @@
 """The adapter registry: one module per source, each pure (payload in, normalised alerts out).
 
-Each module offers `load(body) -> payload` (parse the bytes, AdapterError naming the position),
+Each module offers `load(body) -> payload` (parse the bytes as JSON with socdesk.core.json_input,
+AdapterError naming the position),
 `missing_fields(payload) -> list[str]` (the required fields a caller must be told about), and
 `parse(payload, settings) -> list[NormalisedAlert]`.
 """
@@ -8,6 +9,7 @@ Each module offers `load(body) -> payload` (parse the bytes, AdapterError naming
 from __future__ import annotations
 
 import logging
+import re
 from types import ModuleType
 from typing import Any
 
@@ -69,10 +71,20 @@ def normalise(name: str, payload: Any, settings: AdapterSettings) -> list[Normal
     The bytes are kept in the delivery whatever happens, so the safety net loses nothing.
     """
     adapter = get(name)
+    storable = False
     if isinstance(payload, (bytes, str)):
+        field_map = getattr(settings, "field_map", None)  # settings of another shape: walk
+        storable = (
+            isinstance(field_map, dict)
+            and _storable_text(payload)
+            and all(_storable_text(str(expression)) for expression in field_map.values())
+        )
         payload = adapter.load(payload)
     try:
-        return [_scrub_alert(alert) for alert in adapter.parse(payload, settings)]
+        alerts = adapter.parse(payload, settings)
+        # Everything in an alert comes from the payload or the integration's settings: when neither
+        # can hold what `_scrub` changes, the walk over every string would find nothing.
+        return alerts if storable else [_scrub_alert(alert) for alert in alerts]
     except AdapterError:
         raise
     except RecursionError:
@@ -82,6 +94,21 @@ def normalise(name: str, payload: Any, settings: AdapterSettings) -> list[Normal
         raise AdapterError(
             f"The {name} adapter could not read this payload ({type(exc).__name__}: {exc})."
         ) from None
+
+
+# What `_scrub` changes can only come from JSON text as the escapes \u0000 and \ud800-\udfff: a raw
+# control character in a string is a syntax error, and UTF-8 (strictly decoded, or with U+FFFD for a bad
+# byte) has no lone surrogates. A text given as str may hold either character itself. An escaped
+# backslash before a "u0000" matches too, which only costs the walk.
+_UNSTORABLE_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[\x00\ud800-\udfff]")
+_UNSTORABLE_BYTES = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00")
+
+
+def _storable_text(body: bytes | str) -> bool:
+    """False when JSON read from `body` may hold a NUL or a lone surrogate (see `_scrub`)."""
+    if isinstance(body, bytes):
+        return _UNSTORABLE_BYTES.search(body) is None
+    return _UNSTORABLE_TEXT.search(body) is None
 
 
 def _scrub(value: Any) -> Any:

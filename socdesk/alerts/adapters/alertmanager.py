@@ -43,6 +43,15 @@ SEVERITY = {
     "none": "info",
 }
 
+# The lines of the description that quote a field of the alert, when it has one: (field, heading).
+URL_LINES = (
+    ("generatorURL", "generatorURL"),
+    ("dashboardURL", "dashboardURL"),
+    ("panelURL", "panelURL"),
+    ("silenceURL", "silenceURL"),
+    ("valueString", "Values"),
+)
+
 # Labels that commonly carry a host or address worth pivoting on.
 HOST_LABELS = ("instance", "host", "hostname", "node", "nodename", "pod_ip", "ip", "src_ip", "source_ip")
 
@@ -94,17 +103,16 @@ def parse_prometheus_style(payload: Any, settings: AdapterSettings, *, source: s
             sorted((str(k), text(v)) for k, v in labels.items())
         )
         status = text(first(entry.get("status"), group_status)).lower()
+        # Each label's text once, at the longest length kept (extra); the description line cuts it shorter.
+        label_texts = {k: text(v, 500) for k, v in labels.items()}
         lines = [text(first(annotations.get("description"), annotations.get("message")))]
-        lines.append("Labels: " + ", ".join(f"{k}={text(v, 200)}" for k, v in sorted(labels.items())))
-        for key in ("generatorURL", "dashboardURL", "panelURL", "silenceURL"):
-            if text(entry.get(key)):
-                lines.append(f"{key}: {text(entry.get(key), 2000)}")
-        if text(entry.get("valueString")):
-            lines.append(f"Values: {text(entry.get('valueString'), 2000)}")
+        lines.append("Labels: " + ", ".join(f"{k}={label_texts[k][:200]}" for k in sorted(labels)))
+        for key, heading in URL_LINES:
+            if line := text(entry.get(key), 2000):
+                lines.append(f"{heading}: {line}")
         observables = []
         for label in HOST_LABELS:
-            value = text(labels.get(label), 300)
-            if value:
+            if label in labels and (value := label_texts[label][:300]):
                 observables.append(("host", _strip_port(value)))
         alert = NormalisedAlert(
             title=title,
@@ -124,7 +132,7 @@ def parse_prometheus_style(payload: Any, settings: AdapterSettings, *, source: s
                 entry.get("dashboardURL"),
                 body.get("externalURL"),
             ),
-            extra={"labels": {str(k): text(v, 500) for k, v in labels.items()}, "source": source},
+            extra={"labels": {str(k): value for k, value in label_texts.items()}, "source": source},
         )
         result.append(apply_grouping(alert, settings, entry))
     return result

@@ -222,7 +222,9 @@ def parse_time(value: Any) -> datetime | None:
 def map_severity(raw: Any, settings: AdapterSettings, table: dict[str, str] | None = None) -> str:
     """The integration's mapping first, then the adapter's table, then the integration default."""
     key = text(raw).lower()
-    for mapping in (settings.severity_map, table or {}):
+    for mapping in (settings.severity_map, table):
+        if not mapping:  # most integrations map nothing
+            continue
         lowered = {str(k).lower(): v for k, v in mapping.items()}
         if key in lowered and lowered[key] in SEVERITIES:
             return lowered[key]

@@ -24,6 +24,7 @@ from socdesk.alerts.adapters import AdapterError
 from socdesk.alerts.choices import DeliveryStatus
 from socdesk.alerts.ingest import group_commit
 from socdesk.alerts.ingest.claimants import claim_token, dead_claims_requeue
+from socdesk.alerts.ingest.collector import collection_paused
 from socdesk.alerts.ingest.plan import Incoming
 from socdesk.alerts.ingest.prepare import Prepared, prepare_delivery
 from socdesk.alerts.ingest.write import ingest
@@ -193,6 +194,7 @@ def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> di
     return _process_claimed(claimed, token=token, job=job)
 
 
+@collection_paused()
 def _process_claimed(
     claimed: list[int], *, token: str, job: str | None = None, after_turn: int | None = None
 ) -> dict[int, str]:
@@ -205,7 +207,8 @@ def _process_claimed(
     deleted); other errors (database trouble) leave it pending for the ingest loop until
     MAX_ATTEMPTS, then failed. `after_turn`: the claim before this one (see `_claim_next_batch`),
     whose batch must be written first. Only deliveries this claim (`token`) still holds when
-    the batch writes are written (see `_still_held`).
+    the batch writes are written (see `_still_held`). The garbage collector waits for the batch to
+    end (socdesk.alerts.ingest.collector).
     """
     if not claimed:
         return {}

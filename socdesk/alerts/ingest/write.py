@@ -129,11 +129,14 @@ class Writer:
             if line is not None:
                 row.repeat_entry_id = line.pk
         sql.insert_new(rows)
-        sql.insert_new(
+        # Nothing reads the payloads back in this transaction: plain rows, no model instances.
+        sql.copy_rows(
+            AlertRaw,
+            ["alert_id", "payload"],
             [
-                AlertRaw(alert=row, payload=item.alert.raw if item.alert.raw is not None else {})
+                (row.pk, item.alert.raw if item.alert.raw is not None else {})
                 for item, row, _ in plan.new_alerts
-            ]
+            ],
         )
         sql.bulk_set(list(plan.changed_alerts.values()), ALERT_FIELDS)
         counted = {row.ticket_id for row in [*rows, *plan.changed_alerts.values()] if row.ticket_id}
