@@ -20,7 +20,7 @@
                              seal: the audit trail's hash chain, after commit (audit.services)
 
 A single alert is a batch of one: the same code decides and writes it. Database-specific SQL (COPY,
-`UPDATE ... FROM VALUES`, advisory locks, SKIP LOCKED) is behind socdesk.core.sql.
+`UPDATE ... FROM unnest(arrays)`, advisory locks, SKIP LOCKED) is behind socdesk.core.sql.
 
 Public surface: `delivery_receive`, `delivery_receive_and_process`, `deliveries_drain`,
 `deliveries_process`, `deliveries_requeue`, `delivery_rejected_by`, `deliveries_sweep`,
