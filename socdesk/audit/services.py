@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -69,11 +70,14 @@ def audit_event(
     }
     # Positional, in the model's column order (_COLUMNS): Django's keyword path pops every field and
     # asks the unnamed ones for their defaults, which cost as much as hashing the event.
-    return AuditEvent(None, *fields.values(), content_hash(fields), None, "", "")
+    return _new_event(None, *fields.values(), content_hash(fields), None, "", "")
 
 
 # AuditEvent's concrete fields in declaration order, as `audit_event` passes them (checked by a test).
 _COLUMNS = ("id", *HASHED_FIELDS, "content_hash", "seq", "prev_hash", "chain_hash")
+# The model's constructor, for positional values: django-stubs checks positional arguments one field at a
+# time, and a dict's values unpacked into them read to it as one argument.
+_new_event: Callable[..., AuditEvent] = AuditEvent
 
 
 @functools.lru_cache(maxsize=1024)
