@@ -10,10 +10,10 @@ from socdesk.audit.services import seal_pending
 
 @db_periodic_task(crontab(minute="*"))
 def seal_audit_chain() -> int:
-    """Chain any events that no writer sealed after its commit (e.g. the process died right after).
+    """Chain any events the ingest loops left unsealed (e.g. every loop stuck in a long batch).
 
-    Writers seal their own events right after commit without waiting for the lock; this job is the
-    safety net that guarantees nothing stays unsealed for more than a minute. It waits for the
-    advisory lock, so two workers running it at once simply take turns.
+    Writers never seal; each worker's ingest loop seals every second (socdesk.alerts.ingest.loop), and
+    this job is the safety net that guarantees nothing stays unsealed for more than a minute while a
+    worker runs. It waits for the advisory lock, so two workers running it at once simply take turns.
     """
     return seal_pending(wait=True)

@@ -125,8 +125,8 @@ def mail_receive_many(
     """Import several raw messages with one commit, each exactly as `mail_receive` imports it.
 
     The messages are read first, outside any transaction (on SQLite a transaction holds the one write
-    lock); then each is written in its own savepoint of one transaction, so one commit and one sealing of
-    the audit chain serve the batch. The result, in order, is each message's Receipt, or the exception
+    lock); then each is written in its own savepoint of one transaction, so one commit serves the
+    batch. The result, in order, is each message's Receipt, or the exception
     that refused it (ServiceError for an empty message or no department, PermissionDenied from a ticket
     filter, any fault), that message's writes undone and the others kept. When the database fails
     (OperationalError, InterfaceError) nothing of the batch is kept: a deadlock with another importer is

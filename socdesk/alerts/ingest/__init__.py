@@ -17,7 +17,7 @@
                              apply: one writer, a few statements per table; ticket changes
                              (severity, auto-resolve) through the tickets services   write.py
                                                 │
-                             seal: the audit trail's hash chain, after commit (audit.services)
+                             seal: the audit trail's hash chain, by the loop every second (loop.py)
 
 A single alert is a batch of one: the same code decides and writes it. Database-specific SQL (COPY,
 `UPDATE ... FROM unnest(arrays)`, advisory locks, SKIP LOCKED) is behind socdesk.core.sql.

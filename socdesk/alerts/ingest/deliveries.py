@@ -189,7 +189,7 @@ def delivery_process(*, delivery_id: int, job: str | None = None) -> str:
 
 
 def deliveries_process(*, delivery_ids: list[int], job: str | None = None) -> dict[int, str]:
-    """Claim and process deliveries (one commit and one audit seal for the batch); see `_process_claimed`."""
+    """Claim and process deliveries (one commit for the batch); see `_process_claimed`."""
     token, claimed = _claim(list(delivery_ids))
     return _process_claimed(claimed, token=token, job=job)
 

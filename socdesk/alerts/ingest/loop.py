@@ -22,7 +22,7 @@ from django.db import connection
 from socdesk.alerts import observables
 from socdesk.alerts.ingest.claimants import Heartbeat, dead_claims_requeue
 from socdesk.alerts.ingest.deliveries import deliveries_drain
-from socdesk.audit.services import seal_pending, sealing_deferred
+from socdesk.audit.services import seal_pending
 
 log = logging.getLogger(__name__)
 
@@ -34,36 +34,34 @@ ERROR_BACKOFF_SECONDS = 2.0
 def run_ingest_loop(stop: threading.Event) -> None:
     """Process deliveries until `stop` is set; never raises (errors are logged and retried).
 
-    It is also the audit trail's sealer of last resort within a second: its own batches leave their
-    events unsealed (see audit.sealing_deferred), and web processes seal after their commits at
-    most four times a second, so every SEAL_EVERY_SECONDS it seals whatever is pending.
+    It is also the audit trail's sealer: no writer seals after its commit (see docs/audit.md), so every
+    SEAL_EVERY_SECONDS it seals whatever any process has committed since.
     """
     poll, last_seal = settings.SOCDESK_INGEST_POLL_SECONDS, time.monotonic()
     last_look = -float("inf")
     heartbeat: Heartbeat | None = None
     observables.warm_up()
-    with sealing_deferred():
-        while not stop.is_set():
-            try:
-                if heartbeat is None:  # here, not before the loop: the database may not answer yet
-                    heartbeat = Heartbeat().start()
-                if time.monotonic() - last_look >= settings.SOCDESK_INGEST_HEARTBEAT_SECONDS:
-                    dead_claims_requeue()
-                    last_look = time.monotonic()
-                started = time.monotonic()
-                done = deliveries_drain()
-                if done:
-                    _log_batch(done, time.monotonic() - started)
-                if time.monotonic() - last_seal >= SEAL_EVERY_SECONDS:
-                    seal_pending(wait=False)
-                    last_seal = time.monotonic()
-            except Exception:
-                log.exception("the ingest loop failed; retrying in %s s", ERROR_BACKOFF_SECONDS)
-                connection.close()  # a broken connection is replaced on the next query
-                stop.wait(ERROR_BACKOFF_SECONDS)
-                continue
-            if not done:
-                stop.wait(poll)
+    while not stop.is_set():
+        try:
+            if heartbeat is None:  # here, not before the loop: the database may not answer yet
+                heartbeat = Heartbeat().start()
+            if time.monotonic() - last_look >= settings.SOCDESK_INGEST_HEARTBEAT_SECONDS:
+                dead_claims_requeue()
+                last_look = time.monotonic()
+            started = time.monotonic()
+            done = deliveries_drain()
+            if done:
+                _log_batch(done, time.monotonic() - started)
+            if time.monotonic() - last_seal >= SEAL_EVERY_SECONDS:
+                seal_pending(wait=False)
+                last_seal = time.monotonic()
+        except Exception:
+            log.exception("the ingest loop failed; retrying in %s s", ERROR_BACKOFF_SECONDS)
+            connection.close()  # a broken connection is replaced on the next query
+            stop.wait(ERROR_BACKOFF_SECONDS)
+            continue
+        if not done:
+            stop.wait(poll)
     if heartbeat is not None:
         try:
             heartbeat.stop()
