@@ -30,6 +30,8 @@ from socdesk.mail.models import BannedSender, InboundMessage, InboundOutcome, Ou
 from socdesk.mail.observables import message_observables
 from socdesk.mail.own import own_addresses_remembered
 from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
+from socdesk.notifications.selectors import preferences_remembered
+from socdesk.routing import snapshot
 from socdesk.routing.apply import FILTERS_ACTOR, SenderBanRequested
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Source, Status
@@ -110,7 +112,11 @@ def mail_receive(
     mailbox match. Raises ServiceError for an empty message or no department.
     """
     parsed = _read(raw)
-    return _receive(raw, parsed, actor, channel, department, help_topic, origin)
+    with snapshot.pinned():  # its filters, form, SLA and assignment follow one routing configuration
+        try:
+            return _receive(raw, parsed, actor, channel, department, help_topic, origin)
+        except _AlreadyClaimed:
+            return _duplicate(parsed.message_id[:255])
 
 
 def mail_receive_many(
@@ -126,7 +132,9 @@ def mail_receive_many(
 
     The messages are read first, outside any transaction (on SQLite a transaction holds the one write
     lock); then each is written in its own savepoint of one transaction, so one commit and one sealing of
-    the audit chain serve the batch. The result, in order, is each message's Receipt, or the exception
+    the audit chain serve the batch, and its tickets follow one routing configuration and one reading of
+    who watches new tickets (socdesk.routing.snapshot.pinned, preferences_remembered), as tickets opened
+    together do. The result, in order, is each message's Receipt, or the exception
     that refused it (ServiceError for an empty message or no department, PermissionDenied from a ticket
     filter, any fault), that message's writes undone and the others kept. When the database fails
     (OperationalError, InterfaceError) nothing of the batch is kept: a deadlock with another importer is
@@ -149,7 +157,9 @@ def mail_receive_many(
         ]
 
     try:
-        with transaction.atomic(), own_addresses_remembered():
+        # The batch's tickets follow one routing configuration and one reading of the notification
+        # preferences, as if opened together.
+        with snapshot.pinned(), transaction.atomic(), own_addresses_remembered(), preferences_remembered():
             return write_all()
     except OperationalError as exc:
         if len(raws) < 2 or not _is_deadlock(exc):
@@ -160,7 +170,7 @@ def mail_receive_many(
         if isinstance(parsed, Exception):
             results.append(parsed)
         else:
-            with transaction.atomic():
+            with snapshot.pinned(), transaction.atomic():
                 results.append(
                     _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin, facts)
                 )
@@ -227,6 +237,8 @@ def _receive_or_refusal(
         return _receive(raw, parsed, actor, channel, department, help_topic, origin, facts)
     except (OperationalError, InterfaceError):
         raise  # the connection is gone or the transaction aborted: the whole batch is undone
+    except _AlreadyClaimed:
+        return _duplicate(parsed.message_id[:255])
     except Exception as exc:  # only this message's savepoint is rolled back; the batch goes on
         return exc
 
@@ -251,8 +263,6 @@ def _receive(
     elif InboundMessage.objects.filter(message_id=message_id).exists():
         return _duplicate(message_id)
     row = _claim(parsed, message_id, channel)
-    if row is None:
-        return _duplicate(message_id)
     ban = facts.ban_for(parsed.from_address) if facts is not None else ban_for(parsed.from_address)
     if ban is not None:
         # Refused before anything else is written; the row stays, so a redelivery is a duplicate.
@@ -371,20 +381,27 @@ def _duplicate(message_id: str) -> Receipt:
     return Receipt("duplicate", message_id, first.ticket if first is not None else None)
 
 
-def _claim(parsed: ParsedMessage, message_id: str, channel: str) -> InboundMessage | None:
-    """The message's row, written first: a second delivery of it waits here and then finds it taken."""
+class _AlreadyClaimed(Exception):
+    """Another delivery of the message holds its row: this one is a duplicate."""
+
+
+def _claim(parsed: ParsedMessage, message_id: str, channel: str) -> InboundMessage:
+    """The message's row, written first: a second delivery of it waits here and then finds it taken.
+
+    Raises _AlreadyClaimed, which undoes the message's own savepoint (`_receive`), the one the failed
+    insert aborted on PostgreSQL; nothing was written before it, so no savepoint of its own is needed.
+    """
     try:
-        with transaction.atomic():
-            return InboundMessage.objects.create(
-                message_id=message_id,
-                from_address=parsed.from_address[:254],
-                subject=parsed.subject[:255],
-                automated=parsed.automated[:300],
-                channel=channel[:100],
-                received_at=timezone.now(),
-            )
-    except IntegrityError:
-        return None
+        return InboundMessage.objects.create(
+            message_id=message_id,
+            from_address=parsed.from_address[:254],
+            subject=parsed.subject[:255],
+            automated=parsed.automated[:300],
+            channel=channel[:100],
+            received_at=timezone.now(),
+        )
+    except IntegrityError as exc:
+        raise _AlreadyClaimed from exc
 
 
 def _files(
@@ -504,8 +521,15 @@ def _open(
         # Automatic mail gets no auto-response (socdesk.mail.autoresponse reads this).
         hints={HINT_AUTOMATED: parsed.automated} if parsed.automated else {},
     )
-    [ticket] = ticket_create_many([draft])
-    return ticket, ticket.entries.order_by("id").first()
+    return _create_one(draft)
+
+
+def _create_one(draft: TicketDraft) -> tuple[Ticket, ThreadEntry | None]:
+    """The draft's ticket and its first entry (for a ticket opened without a message of its own, its
+    first entry any hook wrote)."""
+    firsts: list[ThreadEntry | None] = []
+    [ticket] = ticket_create_many([draft], first_entries=firsts)
+    return ticket, firsts[0] if firsts[0] is not None else ticket.entries.order_by("id").first()
 
 
 def _sender(parsed: ParsedMessage, channel_actor: Actor, known: Contact | None = None) -> Actor:
@@ -590,8 +614,7 @@ def _follow_up(
         origin=origin,
         hints={HINT_AUTOMATED: parsed.automated} if parsed.automated else {},
     )
-    [ticket] = ticket_create_many([draft])
-    entry = ticket.entries.order_by("id").first()
+    ticket, entry = _create_one(draft)
     if not from_requester:
         entry = ticket_add_message(
             actor=author, ticket=ticket, body=body, attachments=files, observables=observables

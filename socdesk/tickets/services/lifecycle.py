@@ -137,6 +137,7 @@ def ticket_create_many(
     now: datetime | None = None,
     record: Callable[[list[AuditEvent]], None] = record_many,
     index: bool = True,
+    first_entries: list[ThreadEntry | None] | None = None,
 ) -> list[Ticket]:
     """Open tickets, each with its first thread entry, in a few statements however many there are.
 
@@ -148,7 +149,8 @@ def ticket_create_many(
     tickets' first lines and its own lines read in order); `record` receives the `ticket.created` events
     in draft order (the alert engine slots them between its own); runs in the caller's transaction.
     `index=False`: the caller writes the tickets' search documents itself, once it has added to them
-    (alert ingest, after the alerts and observables).
+    (alert ingest, after the alerts and observables). `first_entries`: a list the tickets' first
+    entries are added to, in draft order (None for a ticket opened without one).
     """
     if not drafts:
         return []
@@ -167,7 +169,9 @@ def ticket_create_many(
         AuditEvent: len(drafts) if record is record_many else 0,
     }
     with sql.reserved(reserve, {TICKET_NUMBER_COUNTER: (len(drafts), TICKET_NUMBER_START)}):
-        tickets = _create(drafts, requesters, tag_names, with_entry, now, record)
+        tickets, entries = _create(drafts, requesters, tag_names, with_entry, now, record)
+    if first_entries is not None:
+        first_entries += entries
     hooks.run_after_create(tickets, drafts, now)
     if index:
         search_index(ticket.pk for ticket in tickets)
@@ -181,7 +185,7 @@ def _create(
     with_entry: list[bool],
     now: datetime,
     record: Callable[[list[AuditEvent]], None],
-) -> list[Ticket]:
+) -> tuple[list[Ticket], list[ThreadEntry | None]]:
     tickets = [
         Ticket(
             number=number,
@@ -241,7 +245,8 @@ def _create(
         now=now,
         fresh=True,
     )
-    return tickets
+    firsts = iter(entry for entry, _ in entries)
+    return tickets, [next(firsts) if entry else None for entry in with_entry]
 
 
 def ticket_drafts_check(drafts: list[TicketDraft]) -> None:
