@@ -86,7 +86,7 @@ def test_a_database_failure_undoes_the_whole_batch(people, monkeypatch):
     real = inbound.ticket_create_many
 
     def database_gone_on_the_second(drafts, **kwargs):
-        if drafts[0].subject == "Phish 2":
+        if "Phish 2" in [draft.subject for draft in drafts]:
             raise OperationalError("server closed the connection unexpectedly")
         return real(drafts, **kwargs)
 
@@ -101,8 +101,8 @@ def test_a_deadlock_with_another_importer_is_retried_a_message_at_a_time(people,
     real, calls = inbound.ticket_create_many, []
 
     def deadlocks_once(drafts, **kwargs):
-        calls.append(drafts[0].subject)
-        if calls == ["Phish 1", "Phish 2"]:
+        calls.append([draft.subject for draft in drafts])
+        if len(calls) == 1:
             try:
                 raise psycopg.errors.DeadlockDetected("deadlock detected")
             except psycopg.errors.DeadlockDetected as cause:
@@ -113,7 +113,8 @@ def test_a_deadlock_with_another_importer_is_retried_a_message_at_a_time(people,
     results = mail_receive_many([message(1), message(2), message(3)], actor=PIPE, channel="pipe")
     assert [r.outcome for r in results] == ["created", "created", "created"]
     assert Ticket.objects.count() == 3 and InboundMessage.objects.count() == 3
-    assert calls == ["Phish 1", "Phish 2", "Phish 1", "Phish 2", "Phish 3"]
+    # The batch's new tickets are opened together; after the deadlock, one message at a time.
+    assert calls == [["Phish 1", "Phish 2", "Phish 3"], ["Phish 1"], ["Phish 2"], ["Phish 3"]]
 
 
 @pytest.mark.django_db
@@ -240,3 +241,99 @@ def test_a_message_claimed_meanwhile_by_another_delivery_is_a_duplicate_and_the_
     assert [r.outcome for r in results] == ["created", "duplicate", "created"]
     assert results[1].ticket == first.ticket
     assert InboundMessage.objects.count() == 3 and Ticket.objects.count() == 3
+
+
+def side_by_side_mail(tag: str) -> list[bytes]:
+    """New mail, a reply to one of it, mail from someone copied, a repeat, a banned sender."""
+
+    def mail(n: int, sender: str, **headers) -> bytes:
+        return corpus.plain(
+            f"Message {n} from 203.0.113.{n}.\n",
+            subject=headers.pop("subject", f"Report {n}"),
+            From=sender,
+            To="soc@example.com",
+            Message_ID=f"<{tag}-{n}@example.org>",
+            **headers,
+        )
+
+    return [
+        mail(1, f"Ann <ann-{tag}@example.org>", Cc=f"Cid <cid-{tag}@example.org>"),
+        mail(2, f"Bo <bo-{tag}@example.org>"),
+        mail(3, f"ann-{tag}@example.org", In_Reply_To=f"<{tag}-1@example.org>", subject="Re: Report 1"),
+        mail(4, f"Cid Again <cid-{tag}@example.org>"),
+        mail(2, f"Bo <bo-{tag}@example.org>"),
+        mail(6, f"Spammer <eve@spam-{tag}.example.org>"),
+        mail(7, f"Fay <fay-{tag}@example.org>"),
+        mail(8, f"Gus <gus-{tag}@example.org>"),
+    ]
+
+
+def stored(results: list, tag: str) -> list:
+    """What the import stored, with the run's tag taken out: each outcome with its ticket's requester,
+    entries, collaborators, files, and its audit trail."""
+    from socdesk.audit.models import AuditEvent
+
+    def untagged(value: object) -> str:
+        return str(value).replace(tag, "TAG")
+
+    found = []
+    for result in results:
+        ticket = result.ticket
+        if ticket is None:
+            found.append((result.outcome,))
+            continue
+        entries = [
+            (
+                e.kind,
+                untagged(e.author_label),
+                untagged(e.body),
+                sorted(a.filename for a in e.attachments.all()),
+            )
+            for e in ticket.entries.order_by("id")
+        ]
+        copied = sorted(untagged(c.contact.email) for c in ticket.collaborators.select_related("contact"))
+        trail = list(
+            AuditEvent.objects.filter(target_type="ticket", target_id=str(ticket.pk))
+            .order_by("id")
+            .values_list("action", flat=True)
+        )
+        row = InboundMessage.objects.get(message_id=result.message_id)
+        found.append(
+            (
+                result.outcome,
+                untagged(ticket.subject),
+                untagged(ticket.requester.email),
+                untagged(ticket.requester.name),
+                entries,
+                copied,
+                trail,
+                row.entry_id == (result.entry.pk if result.entry else None),
+                row.outcome,
+            )
+        )
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_stores_what_importing_its_messages_one_at_a_time_stores(people, monkeypatch):
+    from socdesk.mail.bans import ban_add
+
+    for tag in ("alone", "batch"):
+        ban_add(actor=Actor.system("test-setup"), entry=f"spam-{tag}.example.org")
+    alone = [inbound.mail_receive(raw, actor=PIPE, channel="pipe") for raw in side_by_side_mail("alone")]
+
+    real, opened = inbound.ticket_create_many, []
+
+    def counted(drafts, **kwargs):
+        opened.append(len(drafts))
+        return real(drafts, **kwargs)
+
+    monkeypatch.setattr(inbound, "ticket_create_many", counted)
+    together = mail_receive_many(side_by_side_mail("batch"), actor=PIPE, channel="pipe")
+    assert [r.outcome for r in together] == [
+        "created", "created", "added", "created", "duplicate", "banned", "created", "created"
+    ]  # fmt: skip
+    assert stored(together, "batch") == stored(alone, "alone")
+    # 1 and 2 together; 3 names 1's ticket; 4 is from someone 1 copied; 5 repeats 2; 6 is refused, 7 and
+    # 8 together.
+    assert opened == [2, 1, 2]
