@@ -19,6 +19,12 @@
 CPU per message is given beside the wall time (the machine is shared: the load average is printed too):
 the pipes', the workers' and the fetch's own CPU, without PostgreSQL's or Dovecot's.
 
+3. `--cpu N` instead: the import alone in this process, a figure a loaded machine cannot inflate. N
+   messages as the fetch reads them are imported by `mail_receive_many` in chunks of the fetch's size
+   (socdesk.mail.fetching.CHUNK), timed by process CPU (`time.process_time`, without the database
+   server's share) with every SQL statement counted; `--profile` prints cProfile's top functions instead.
+   Nothing is appended to docs/benchmarks.md; `--rounds` repeats it (a warm-up chunk comes first).
+
 Every message is a new ticket (a distinct sender, subject and Message-ID per run). Figures are appended
 to docs/benchmarks.md unless --no-append. The target is at least 50 messages per second.
 """
@@ -70,6 +76,12 @@ def parse_args():
         "--attachment-kb", type=int, default=64, help="size of each IMAP message's attachment"
     )
     parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument(
+        "--cpu", type=int, default=0, help="only: import N messages in this process, CPU and statements"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --cpu: times to repeat it")
+    parser.add_argument("--profile", action="store_true", help="with --cpu: print cProfile's top functions")
+    parser.add_argument("--top", type=int, default=40, help="with --profile: functions printed")
     return parser.parse_args()
 
 
@@ -185,10 +197,83 @@ def queued(args, run: str, env: dict[str, str], data: Path) -> list[Row]:
     ]
 
 
+def import_cpu(args) -> None:
+    """The import of --cpu messages in this process: process CPU and SQL statements a message."""
+    import cProfile
+    import pstats
+
+    from _setup import configure
+
+    os.environ.setdefault("BENCH_DATABASE_URL", DEFAULT_PG)
+    os.environ.setdefault("SOCDESK_DATA_DIR", tempfile.mkdtemp(prefix="socdesk-bench-mail-cpu-"))
+    where = configure(args.db)
+    from django.db import connection
+
+    from socdesk.accounts.models import Department
+    from socdesk.accounts.services import department_create
+    from socdesk.core.actor import Actor
+    from socdesk.mail.fetching import CHUNK
+    from socdesk.mail.inbound import Receipt, mail_receive_many
+
+    department = Department.objects.filter(email="soc@example.test").first() or department_create(
+        actor=Actor.system("bench"), name=f"SOC {uuid.uuid4().hex[:6]}", email="soc@example.test"
+    )
+    attachment = os.urandom(args.attachment_kb * 1024)
+    actor = Actor.system("mail:bench")
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    statements = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
+    def one_round(run: str, messages: int, profile: cProfile.Profile | None) -> tuple[float, int]:
+        nonlocal statements
+        raws = [message(run, n, attachment) for n in range(messages)]
+        statements = 0
+        with connection.execute_wrapper(count):
+            cpu = time.process_time()
+            if profile:
+                profile.enable()
+            for first in range(0, messages, CHUNK):
+                results = mail_receive_many(
+                    raws[first : first + CHUNK],
+                    actor=actor,
+                    channel="mailbox:bench",
+                    department=department,
+                    origin="mailbox:0",
+                )
+                assert all(isinstance(r, Receipt) and r.outcome == "created" for r in results), results
+            if profile:
+                profile.disable()
+            cpu = time.process_time() - cpu
+        return cpu, statements
+
+    one_round(uuid.uuid4().hex[:8], CHUNK, None)  # first-use imports and caches are no message's cost
+    load = os.getloadavg()
+    print(f"{where}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; chunks of {CHUNK}")
+    print("| round | messages | CPU ms a message (this process) | SQL statements a message |")
+    print("|---:|---:|---:|---:|")
+    for n in range(args.rounds):
+        cpu, counted = one_round(uuid.uuid4().hex[:8], args.cpu, profiler)
+        print(f"| {n + 1} | {args.cpu:,} | {cpu / args.cpu * 1000:.2f} | {counted / args.cpu:.2f} |")
+    if profiler:
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+        saved = Path(tempfile.mkdtemp(prefix="socdesk-bench-mail-profile-")) / "import.pstats"
+        stats.dump_stats(saved)
+        print(f"Profile saved to {saved} (pstats, for callers and callees)")
+
+
 def main() -> None:
     import subprocess
 
     args = parse_args()
+    if args.cpu:
+        import_cpu(args)
+        return
     run = uuid.uuid4().hex[:8]
     data = Path(tempfile.mkdtemp(prefix="socdesk-bench-mail-")) / "data"
     env, db_label = environment(args.db, data)

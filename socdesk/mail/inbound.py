@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from django.conf import settings
@@ -30,6 +30,8 @@ from socdesk.mail.models import BannedSender, InboundMessage, InboundOutcome, Ou
 from socdesk.mail.observables import message_observables
 from socdesk.mail.own import own_addresses_remembered
 from socdesk.mail.parse import MailAttachment, ParsedMessage, parse_message
+from socdesk.notifications.selectors import preferences_remembered
+from socdesk.routing import snapshot
 from socdesk.routing.apply import FILTERS_ACTOR, SenderBanRequested
 from socdesk.tickets.attachments import IncomingFile
 from socdesk.tickets.choices import Source, Status
@@ -110,7 +112,11 @@ def mail_receive(
     mailbox match. Raises ServiceError for an empty message or no department.
     """
     parsed = _read(raw)
-    return _receive(raw, parsed, actor, channel, department, help_topic, origin)
+    with snapshot.pinned():  # its filters, form, SLA and assignment follow one routing configuration
+        try:
+            return _receive(raw, parsed, actor, channel, department, help_topic, origin)
+        except _AlreadyClaimed:
+            return _duplicate(parsed.message_id[:255])
 
 
 def mail_receive_many(
@@ -125,8 +131,13 @@ def mail_receive_many(
     """Import several raw messages with one commit, each exactly as `mail_receive` imports it.
 
     The messages are read first, outside any transaction (on SQLite a transaction holds the one write
-    lock); then each is written in its own savepoint of one transaction, so one commit serves the
-    batch. The result, in order, is each message's Receipt, or the exception
+    lock); then each is written in its own savepoint of one transaction, so one commit serves the batch,
+    and its tickets follow one routing configuration and one reading of who watches new tickets
+    (socdesk.routing.snapshot.pinned, preferences_remembered), as tickets opened together do.
+    Consecutive messages that name no ticket open their tickets together, with one
+    `ticket_create_many` in one savepoint, unless one repeats a Message-ID or reads what another writes
+    (`_depends_on`); should any of them be refused or fail, that savepoint is undone and each is
+    imported alone, to its own outcome. The result, in order, is each message's Receipt, or the exception
     that refused it (ServiceError for an empty message or no department, PermissionDenied from a ticket
     filter, any fault), that message's writes undone and the others kept. When the database fails
     (OperationalError, InterfaceError) nothing of the batch is kept: a deadlock with another importer is
@@ -140,16 +151,50 @@ def mail_receive_many(
             read.append(exc)
     facts = _BatchFacts.read([parsed for parsed in read if not isinstance(parsed, Exception)])
 
+    def one(n: int, parsed: ParsedMessage) -> Receipt | Exception:
+        return _receive_or_refusal(raws[n], parsed, actor, channel, department, help_topic, origin, facts)
+
     def write_all() -> list[Receipt | Exception]:
-        return [
-            parsed
-            if isinstance(parsed, Exception)
-            else _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin, facts)
-            for raw, parsed in zip(raws, read, strict=True)
-        ]
+        results: dict[int, Receipt | Exception] = {}
+        group: dict[int, ParsedMessage] = {}
+
+        def flush() -> None:
+            if len(group) > 1:
+                try:
+                    items = [(raws[n], parsed) for n, parsed in group.items()]
+                    opened = _receive_new_together(
+                        items, actor, channel, department, help_topic, origin, facts
+                    )
+                    results.update(zip(group, opened, strict=True))
+                    group.clear()
+                except (OperationalError, InterfaceError):
+                    raise
+                except Exception:  # undone whole: each is imported alone below, to its own outcome
+                    pass
+            results.update((n, one(n, parsed)) for n, parsed in group.items())
+            group.clear()
+
+        seen: set[str] = set()
+        for n, parsed in enumerate(read):
+            if isinstance(parsed, Exception):
+                results[n] = parsed
+                continue
+            message_id = parsed.message_id[:255]
+            if _names_a_ticket(parsed) or message_id in seen:
+                flush()  # it may name a ticket, or repeat a message, of the ones before it
+                results[n] = one(n, parsed)
+            else:
+                if _depends_on(parsed, group.values()):
+                    flush()
+                group[n] = parsed
+            seen.add(message_id)
+        flush()
+        return [results[n] for n in range(len(read))]
 
     try:
-        with transaction.atomic(), own_addresses_remembered():
+        # The batch's tickets follow one routing configuration and one reading of the notification
+        # preferences, as if opened together.
+        with snapshot.pinned(), transaction.atomic(), own_addresses_remembered(), preferences_remembered():
             return write_all()
     except OperationalError as exc:
         if len(raws) < 2 or not _is_deadlock(exc):
@@ -160,7 +205,7 @@ def mail_receive_many(
         if isinstance(parsed, Exception):
             results.append(parsed)
         else:
-            with transaction.atomic():
+            with snapshot.pinned(), transaction.atomic():
                 results.append(
                     _receive_or_refusal(raw, parsed, actor, channel, department, help_topic, origin, facts)
                 )
@@ -227,6 +272,8 @@ def _receive_or_refusal(
         return _receive(raw, parsed, actor, channel, department, help_topic, origin, facts)
     except (OperationalError, InterfaceError):
         raise  # the connection is gone or the transaction aborted: the whole batch is undone
+    except _AlreadyClaimed:
+        return _duplicate(parsed.message_id[:255])
     except Exception as exc:  # only this message's savepoint is rolled back; the batch goes on
         return exc
 
@@ -242,41 +289,24 @@ def _receive(
     origin: str,
     facts: _BatchFacts | None = None,
 ) -> Receipt:
-    limit = settings.ATTACHMENT_MAX_BYTES
-    message_id = parsed.message_id[:255]
-    if facts is not None:
-        # Not known before the batch: the claim below is what decides (a unique row per Message-ID).
-        if facts.is_known(message_id):
-            return _duplicate(message_id)
-    elif InboundMessage.objects.filter(message_id=message_id).exists():
-        return _duplicate(message_id)
-    row = _claim(parsed, message_id, channel)
-    if row is None:
-        return _duplicate(message_id)
-    ban = facts.ban_for(parsed.from_address) if facts is not None else ban_for(parsed.from_address)
-    if ban is not None:
-        # Refused before anything else is written; the row stays, so a redelivery is a duplicate.
-        logger.warning("Refused e-mail %s from %s: banned (%s).", message_id, parsed.from_address, ban.value)
-        InboundMessage.objects.filter(pk=row.pk).update(outcome=InboundOutcome.BANNED)
-        return Receipt("banned", message_id)
-    if parsed.bounce is not None:
-        return _bounce(raw, parsed, row, actor)
-
-    files, not_stored = _files(raw, parsed.attachments, limit)
-    follow_up_of = ""
-    observables = message_observables(parsed)
+    admitted = _admit(raw, parsed, actor, channel, facts)
+    if isinstance(admitted, Receipt):
+        return admitted
+    row = admitted
+    opening = _Opening.of(raw, parsed, row)
     ticket, agent = _thread_target(parsed)
     if ticket is None:
         try:
-            with transaction.atomic():  # a refusal undoes the ticket, not the message's row
-                ticket, entry = _open(raw, parsed, files, observables, actor, department, help_topic, origin)
+            [receipt] = _open_many([opening], actor, department, help_topic, origin)
         except SenderBanRequested as refusal:
             if facts is not None:
                 facts.forget_bans()
             return _ban_sender(refusal, parsed, row)
-        author = _sender(parsed, actor, known=ticket.requester)
-        outcome = InboundOutcome.CREATED
-    elif agent is not None:
+        return receipt
+    files, observables = opening.files, opening.observables
+    follow_up_of = ""
+    entry: ThreadEntry | None
+    if agent is not None:
         # An agent answering by mail expects the requester to get it: recorded as their reply, which the
         # after-change hook e-mails like a reply written in the console (SOCdesk's own address is never
         # an agent's, so this cannot loop).
@@ -316,8 +346,107 @@ def _receive(
                 message=_reply_body(parsed),
             )
         outcome = InboundOutcome.ADDED
+    return _finish(opening, actor, ticket, entry, author, outcome, follow_up_of)
+
+
+def _names_a_ticket(parsed: ParsedMessage) -> bool:
+    """Whether the message may belong to a ticket (a reply, a subject token, a bounce): else it opens one."""
+    return bool(
+        parsed.in_reply_to
+        or parsed.references
+        or parsed.bounce is not None
+        or SUBJECT_TOKEN.search(parsed.subject)
+    )
+
+
+def _depends_on(parsed: ParsedMessage, before: Iterable[ParsedMessage]) -> bool:
+    """Whether the message's import reads what one of `before` writes: the same sender (their contact,
+    their auto-responses in the last hour), or a sender they copied (the contact their collaborators
+    make)."""
+    sender = parsed.from_address.lower()
+    return any(sender in {a.lower() for a in (other.from_address, *other.to, *other.cc)} for other in before)
+
+
+def _receive_new_together(
+    items: list[tuple[bytes, ParsedMessage]],
+    actor: Actor,
+    channel: str,
+    department: Department | None,
+    help_topic: int | None,
+    origin: str,
+    facts: _BatchFacts,
+) -> list[Receipt]:
+    """Messages that name no ticket, each imported as `_receive` imports it, their tickets opened by one
+    `ticket_create_many`, in one savepoint. Raises what any of them raises (that savepoint undone): the
+    caller then imports them one at a time, each to its own outcome."""
+    with transaction.atomic():
+        receipts: list[Receipt | None] = []
+        openings: list[_Opening] = []
+        for raw, parsed in items:
+            admitted = _admit(raw, parsed, actor, channel, facts)
+            if isinstance(admitted, Receipt):
+                receipts.append(admitted)
+            else:
+                openings.append(_Opening.of(raw, parsed, admitted))
+                receipts.append(None)
+        opened = iter(_open_many(openings, actor, department, help_topic, origin))
+        return [receipt if receipt is not None else next(opened) for receipt in receipts]
+
+
+def _admit(
+    raw: bytes, parsed: ParsedMessage, actor: Actor, channel: str, facts: _BatchFacts | None
+) -> Receipt | InboundMessage:
+    """The message's claimed row, or what became of it already: a duplicate, a banned sender, a bounce."""
+    message_id = parsed.message_id[:255]
+    if facts is not None:
+        # Not known before the batch: the claim below is what decides (a unique row per Message-ID).
+        if facts.is_known(message_id):
+            return _duplicate(message_id)
+    elif InboundMessage.objects.filter(message_id=message_id).exists():
+        return _duplicate(message_id)
+    row = _claim(parsed, message_id, channel)
+    ban = facts.ban_for(parsed.from_address) if facts is not None else ban_for(parsed.from_address)
+    if ban is not None:
+        # Refused before anything else is written; the row stays, so a redelivery is a duplicate.
+        logger.warning("Refused e-mail %s from %s: banned (%s).", message_id, parsed.from_address, ban.value)
+        InboundMessage.objects.filter(pk=row.pk).update(outcome=InboundOutcome.BANNED)
+        return Receipt("banned", message_id)
+    if parsed.bounce is not None:
+        return _bounce(raw, parsed, row, actor)
+    return row
+
+
+@dataclass(frozen=True)
+class _Opening:
+    """A message admitted for import, with what it brings: files to store, those too large, observables."""
+
+    raw: bytes
+    parsed: ParsedMessage
+    row: InboundMessage
+    files: list[IncomingFile]
+    not_stored: list[MailAttachment]
+    observables: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, raw: bytes, parsed: ParsedMessage, row: InboundMessage) -> _Opening:
+        files, not_stored = _files(raw, parsed.attachments, settings.ATTACHMENT_MAX_BYTES)
+        return cls(raw, parsed, row, files, not_stored, message_observables(parsed))
+
+
+def _finish(
+    opening: _Opening,
+    actor: Actor,
+    ticket: Ticket,
+    entry: ThreadEntry | None,
+    author: Actor,
+    outcome: str,
+    follow_up_of: str = "",
+) -> Receipt:
+    """What follows every message on its ticket: the people copied, a note of what could not be read or
+    stored, the message's row completed, and its `email.received` event."""
+    parsed, row = opening.parsed, opening.row
     collaborators_from_message(parsed, ticket, author)
-    _note_problems(ticket, parsed, not_stored, len(raw) > limit)
+    _note_problems(ticket, parsed, opening.not_stored, len(opening.raw) > settings.ATTACHMENT_MAX_BYTES)
     InboundMessage.objects.filter(pk=row.pk).update(
         ticket=ticket, entry=entry, outcome=outcome, html=parsed.html, inline_images=_inline_images(parsed)
     )
@@ -326,7 +455,7 @@ def _receive(
         action="email.received",
         target=ticket,
         after={
-            "message_id": message_id,
+            "message_id": row.message_id,
             "from": parsed.from_address,
             "outcome": str(outcome),
             "entry": entry.pk if entry is not None else None,
@@ -334,7 +463,7 @@ def _receive(
         | ({"automated": parsed.automated} if parsed.automated else {})
         | ({"follow_up_of": follow_up_of} if follow_up_of else {}),
     )
-    return Receipt(str(outcome), message_id, ticket, entry)
+    return Receipt(str(outcome), row.message_id, ticket, entry)
 
 
 def _ban_sender(refusal: SenderBanRequested, parsed: ParsedMessage, row: InboundMessage) -> Receipt:
@@ -371,20 +500,27 @@ def _duplicate(message_id: str) -> Receipt:
     return Receipt("duplicate", message_id, first.ticket if first is not None else None)
 
 
-def _claim(parsed: ParsedMessage, message_id: str, channel: str) -> InboundMessage | None:
-    """The message's row, written first: a second delivery of it waits here and then finds it taken."""
+class _AlreadyClaimed(Exception):
+    """Another delivery of the message holds its row: this one is a duplicate."""
+
+
+def _claim(parsed: ParsedMessage, message_id: str, channel: str) -> InboundMessage:
+    """The message's row, written first: a second delivery of it waits here and then finds it taken.
+
+    Raises _AlreadyClaimed, which undoes the message's own savepoint (`_receive`), the one the failed
+    insert aborted on PostgreSQL; nothing was written before it, so no savepoint of its own is needed.
+    """
     try:
-        with transaction.atomic():
-            return InboundMessage.objects.create(
-                message_id=message_id,
-                from_address=parsed.from_address[:254],
-                subject=parsed.subject[:255],
-                automated=parsed.automated[:300],
-                channel=channel[:100],
-                received_at=timezone.now(),
-            )
-    except IntegrityError:
-        return None
+        return InboundMessage.objects.create(
+            message_id=message_id,
+            from_address=parsed.from_address[:254],
+            subject=parsed.subject[:255],
+            automated=parsed.automated[:300],
+            channel=channel[:100],
+            received_at=timezone.now(),
+        )
+    except IntegrityError as exc:
+        raise _AlreadyClaimed from exc
 
 
 def _files(
@@ -473,20 +609,43 @@ def _reply_body(parsed: ParsedMessage) -> str:
     return parsed.reply_text.strip() or parsed.text
 
 
-def _open(
-    raw: bytes,
-    parsed: ParsedMessage,
-    files: list[IncomingFile],
-    observables: list[tuple[str, str]],
+def _open_many(
+    openings: list[_Opening],
     actor: Actor,
     department: Department | None,
     help_topic: int | None,
-    origin: str = "",
-) -> tuple[Ticket, ThreadEntry | None]:
+    origin: str,
+) -> list[Receipt]:
+    """Each message's new ticket, opened together by one `ticket_create_many` in a savepoint (a refusal
+    undoes the tickets, not the messages' rows), then each message finished on its ticket."""
+    if not openings:
+        return []
+    drafts = [_draft(o, actor, department, help_topic, origin) for o in openings]
+    firsts: list[ThreadEntry | None] = []
+    with transaction.atomic():
+        tickets = ticket_create_many(drafts, first_entries=firsts)
+    return [
+        _finish(
+            opening,
+            actor,
+            ticket,
+            # A ticket opened without a message of its own: its first entry any hook wrote.
+            first if first is not None else ticket.entries.order_by("id").first(),
+            _sender(opening.parsed, actor, known=ticket.requester),
+            InboundOutcome.CREATED,
+        )
+        for opening, ticket, first in zip(openings, tickets, firsts, strict=True)
+    ]
+
+
+def _draft(
+    opening: _Opening, actor: Actor, department: Department | None, help_topic: int | None, origin: str
+) -> TicketDraft:
+    parsed = opening.parsed
     extra: dict[str, object] = {"message-id": f"<{parsed.message_id}>"}
     if parsed.problems:
         extra["parse_incomplete"] = True
-    draft = TicketDraft(
+    return TicketDraft(
         # The channel opens it, but the first entry is the requester's message even through an agent's
         # personal token: the mail is theirs.
         actor=replace(actor, agent=None),
@@ -497,15 +656,13 @@ def _open(
         requester_name=parsed.from_name,
         source=Source.EMAIL,
         extra=extra,
-        attachments=files,
-        observables=observables,
+        attachments=opening.files,
+        observables=opening.observables,
         help_topic=help_topic,
         origin=origin,
         # Automatic mail gets no auto-response (socdesk.mail.autoresponse reads this).
         hints={HINT_AUTOMATED: parsed.automated} if parsed.automated else {},
     )
-    [ticket] = ticket_create_many([draft])
-    return ticket, ticket.entries.order_by("id").first()
 
 
 def _sender(parsed: ParsedMessage, channel_actor: Actor, known: Contact | None = None) -> Actor:
@@ -590,8 +747,9 @@ def _follow_up(
         origin=origin,
         hints={HINT_AUTOMATED: parsed.automated} if parsed.automated else {},
     )
-    [ticket] = ticket_create_many([draft])
-    entry = ticket.entries.order_by("id").first()
+    firsts: list[ThreadEntry | None] = []
+    [ticket] = ticket_create_many([draft], first_entries=firsts)
+    entry = firsts[0] if firsts[0] is not None else ticket.entries.order_by("id").first()
     if not from_requester:
         entry = ticket_add_message(
             actor=author, ticket=ticket, body=body, attachments=files, observables=observables

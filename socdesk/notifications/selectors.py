@@ -3,6 +3,9 @@ tickets they may still see (access taken away takes the notifications out of sig
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -15,6 +18,9 @@ from socdesk.tickets.selectors import visibility_q
 
 # The bell shows "99+" beyond this: counting stops there, however many unread rows an agent has.
 UNREAD_COUNT_CAP = 100
+# Within a batch of tickets opened with one commit, who asked for a kind is read once (see
+# `preferences_remembered`).
+_asking: ContextVar[dict[str, set[int]] | None] = ContextVar("socdesk_agents_asking", default=None)
 
 
 def notifications_for_agent(agent: Agent, *, unread_only: bool = False) -> QuerySet[Notification]:
@@ -54,10 +60,28 @@ def preferences_of(agent_ids: set[int]) -> dict[tuple[int, str], tuple[bool, boo
     return {(p.agent_id, p.kind): (p.in_app, p.email) for p in rows}
 
 
+@contextmanager
+def preferences_remembered() -> Iterator[None]:
+    """Within the block, `agents_asking_for` reads each kind once: for a batch written with one commit
+    (one ticket at a time each in its own savepoint), where a preference saved meanwhile counts from the
+    next batch on, as it would had the batch's tickets been opened together."""
+    token = _asking.set({})
+    try:
+        yield
+    finally:
+        _asking.reset(token)
+
+
 def agents_asking_for(kind: str) -> set[int]:
     """Ids of the agents who turned on, in the app or by email, a kind that is off by default."""
+    memo = _asking.get()
+    if memo is not None and kind in memo:
+        return set(memo[kind])
     rows = NotificationPreference.objects.filter(kind=kind).exclude(in_app=False, email=False)
-    return set(rows.values_list("agent_id", flat=True))
+    asking = set(rows.values_list("agent_id", flat=True))
+    if memo is not None:
+        memo[kind] = set(asking)
+    return asking
 
 
 def unsent_email_ids(*, created_before: datetime, attempts_below: int, limit: int = 500) -> list[int]:

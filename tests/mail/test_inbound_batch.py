@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 from socdesk.accounts.models import Contact
 from socdesk.audit.models import AuditEvent
@@ -85,10 +85,10 @@ def test_a_database_failure_undoes_the_whole_batch(people, monkeypatch):
     before = counts()
     real = inbound.ticket_create_many
 
-    def database_gone_on_the_second(drafts):
-        if drafts[0].subject == "Phish 2":
+    def database_gone_on_the_second(drafts, **kwargs):
+        if "Phish 2" in [draft.subject for draft in drafts]:
             raise OperationalError("server closed the connection unexpectedly")
-        return real(drafts)
+        return real(drafts, **kwargs)
 
     monkeypatch.setattr(inbound, "ticket_create_many", database_gone_on_the_second)
     with pytest.raises(OperationalError):
@@ -100,20 +100,21 @@ def test_a_database_failure_undoes_the_whole_batch(people, monkeypatch):
 def test_a_deadlock_with_another_importer_is_retried_a_message_at_a_time(people, monkeypatch):
     real, calls = inbound.ticket_create_many, []
 
-    def deadlocks_once(drafts):
-        calls.append(drafts[0].subject)
-        if calls == ["Phish 1", "Phish 2"]:
+    def deadlocks_once(drafts, **kwargs):
+        calls.append([draft.subject for draft in drafts])
+        if len(calls) == 1:
             try:
                 raise psycopg.errors.DeadlockDetected("deadlock detected")
             except psycopg.errors.DeadlockDetected as cause:
                 raise OperationalError("deadlock detected") from cause
-        return real(drafts)
+        return real(drafts, **kwargs)
 
     monkeypatch.setattr(inbound, "ticket_create_many", deadlocks_once)
     results = mail_receive_many([message(1), message(2), message(3)], actor=PIPE, channel="pipe")
     assert [r.outcome for r in results] == ["created", "created", "created"]
     assert Ticket.objects.count() == 3 and InboundMessage.objects.count() == 3
-    assert calls == ["Phish 1", "Phish 2", "Phish 1", "Phish 2", "Phish 3"]
+    # The batch's new tickets are opened together; after the deadlock, one message at a time.
+    assert calls == [["Phish 1", "Phish 2", "Phish 3"], ["Phish 1"], ["Phish 2"], ["Phish 3"]]
 
 
 @pytest.mark.django_db
@@ -190,3 +191,149 @@ def test_a_batch_refuses_banned_senders_read_beforehand_and_one_a_filter_bans_on
     }
     assert Ticket.objects.count() == before[0] + 1
     assert InboundMessage.objects.filter(outcome="banned").count() == 3
+
+
+def test_a_batch_follows_one_routing_configuration_and_one_reading_of_who_watches_new_tickets(people):
+    from django.test.utils import CaptureQueriesContext
+
+    from socdesk.notifications.choices import Kind
+    from socdesk.notifications.models import Notification
+    from socdesk.notifications.services import notification_preferences_set
+
+    notification_preferences_set(actor=Actor.for_agent(people.bob), choices={Kind.NEW_TICKET: (True, False)})
+    with CaptureQueriesContext(connection) as queries:
+        results = mail_receive_many(
+            [message(n) for n in range(1, 4)], actor=PIPE, channel="pipe", department=people.soc
+        )
+    assert [r.outcome for r in results] == ["created"] * 3
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert sum("FROM routing_rulesetversion" in sql for sql in sqls) == 1
+    # Who watches new tickets is asked once (each ticket's watchers' own preferences are read with it).
+    asking = [sql for sql in sqls if 'FROM "notifications_notificationpreference" WHERE (' in sql]
+    assert len(asking) == 1
+    # The claim of each Message-ID has no savepoint of its own (the message's serves it).
+    claims = [i for i, sql in enumerate(sqls) if sql.startswith('INSERT INTO "mail_inboundmessage"')]
+    assert len(claims) == 3
+    assert not any(sqls[i + 1].startswith("RELEASE SAVEPOINT") for i in claims)
+    # The first entry comes from the writer: it is not read back.
+    assert not any('FROM "tickets_threadentry"' in sql for sql in sqls)
+    for receipt in results:
+        assert receipt.entry == receipt.ticket.entries.order_by("id").first()
+        assert receipt.entry.kind == "message" and receipt.entry.body.startswith("Phish")
+        assert InboundMessage.objects.get(message_id=receipt.message_id).entry == receipt.entry
+    told = Notification.objects.filter(recipient=people.bob, kind=Kind.NEW_TICKET)
+    assert sorted(told.values_list("ticket_id", flat=True)) == sorted(r.ticket.pk for r in results)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_claimed_meanwhile_by_another_delivery_is_a_duplicate_and_the_batch_goes_on(people):
+    # Known neither before the batch nor to its read of Message-IDs: only the unique row stops it, and
+    # the failed insert must not break the rest of the batch (on PostgreSQL it aborts the transaction
+    # up to the message's savepoint).
+    first = inbound.mail_receive(message(2), actor=PIPE, channel="pipe")
+    facts = inbound._BatchFacts(known_ids=set(), bans={})
+    parsed = [inbound._read(message(n)) for n in (1, 2, 3)]
+    with transaction.atomic():
+        results = [
+            inbound._receive_or_refusal(message(n), p, PIPE, "pipe", None, None, "", facts)
+            for n, p in zip((1, 2, 3), parsed, strict=True)
+        ]
+    assert [r.outcome for r in results] == ["created", "duplicate", "created"]
+    assert results[1].ticket == first.ticket
+    assert InboundMessage.objects.count() == 3 and Ticket.objects.count() == 3
+
+
+def side_by_side_mail(tag: str) -> list[bytes]:
+    """New mail, a reply to one of it, mail from someone copied, a repeat, a banned sender."""
+
+    def mail(n: int, sender: str, **headers) -> bytes:
+        return corpus.plain(
+            f"Message {n} from 203.0.113.{n}.\n",
+            subject=headers.pop("subject", f"Report {n}"),
+            From=sender,
+            To="soc@example.com",
+            Message_ID=f"<{tag}-{n}@example.org>",
+            **headers,
+        )
+
+    return [
+        mail(1, f"Ann <ann-{tag}@example.org>", Cc=f"Cid <cid-{tag}@example.org>"),
+        mail(2, f"Bo <bo-{tag}@example.org>"),
+        mail(3, f"ann-{tag}@example.org", In_Reply_To=f"<{tag}-1@example.org>", subject="Re: Report 1"),
+        mail(4, f"Cid Again <cid-{tag}@example.org>"),
+        mail(2, f"Bo <bo-{tag}@example.org>"),
+        mail(6, f"Spammer <eve@spam-{tag}.example.org>"),
+        mail(7, f"Fay <fay-{tag}@example.org>"),
+        mail(8, f"Gus <gus-{tag}@example.org>"),
+    ]
+
+
+def stored(results: list, tag: str) -> list:
+    """What the import stored, with the run's tag taken out: each outcome with its ticket's requester,
+    entries, collaborators, files, and its audit trail."""
+    from socdesk.audit.models import AuditEvent
+
+    def untagged(value: object) -> str:
+        return str(value).replace(tag, "TAG")
+
+    found = []
+    for result in results:
+        ticket = result.ticket
+        if ticket is None:
+            found.append((result.outcome,))
+            continue
+        entries = [
+            (
+                e.kind,
+                untagged(e.author_label),
+                untagged(e.body),
+                sorted(a.filename for a in e.attachments.all()),
+            )
+            for e in ticket.entries.order_by("id")
+        ]
+        copied = sorted(untagged(c.contact.email) for c in ticket.collaborators.select_related("contact"))
+        trail = list(
+            AuditEvent.objects.filter(target_type="ticket", target_id=str(ticket.pk))
+            .order_by("id")
+            .values_list("action", flat=True)
+        )
+        row = InboundMessage.objects.get(message_id=result.message_id)
+        found.append(
+            (
+                result.outcome,
+                untagged(ticket.subject),
+                untagged(ticket.requester.email),
+                untagged(ticket.requester.name),
+                entries,
+                copied,
+                trail,
+                row.entry_id == (result.entry.pk if result.entry else None),
+                row.outcome,
+            )
+        )
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_stores_what_importing_its_messages_one_at_a_time_stores(people, monkeypatch):
+    from socdesk.mail.bans import ban_add
+
+    for tag in ("alone", "batch"):
+        ban_add(actor=Actor.system("test-setup"), entry=f"spam-{tag}.example.org")
+    alone = [inbound.mail_receive(raw, actor=PIPE, channel="pipe") for raw in side_by_side_mail("alone")]
+
+    real, opened = inbound.ticket_create_many, []
+
+    def counted(drafts, **kwargs):
+        opened.append(len(drafts))
+        return real(drafts, **kwargs)
+
+    monkeypatch.setattr(inbound, "ticket_create_many", counted)
+    together = mail_receive_many(side_by_side_mail("batch"), actor=PIPE, channel="pipe")
+    assert [r.outcome for r in together] == [
+        "created", "created", "added", "created", "duplicate", "banned", "created", "created"
+    ]  # fmt: skip
+    assert stored(together, "batch") == stored(alone, "alone")
+    # 1 and 2 together; 3 names 1's ticket; 4 is from someone 1 copied; 5 repeats 2; 6 is refused, 7 and
+    # 8 together.
+    assert opened == [2, 1, 2]

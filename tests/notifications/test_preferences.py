@@ -73,3 +73,19 @@ def test_the_preferences_page_shows_and_saves_the_choices(people, settings):
 def test_the_preferences_page_needs_a_signed_in_agent(db, client):
     response = client.get("/notifications/preferences")
     assert response.status_code == 302 and response["Location"].startswith("/login")
+
+
+def test_within_a_batch_who_asks_for_a_kind_is_read_once(people, django_assert_num_queries):
+    from socdesk.notifications.selectors import agents_asking_for, preferences_remembered
+
+    notification_preferences_set(actor=people.actor(people.bob), choices={Kind.NEW_TICKET: (True, False)})
+    with preferences_remembered():
+        with django_assert_num_queries(1):
+            agents_asking_for(Kind.NEW_TICKET).clear()  # the caller's set is its own
+            assert agents_asking_for(Kind.NEW_TICKET) == {people.bob.pk}
+        with django_assert_num_queries(1):
+            assert agents_asking_for(Kind.MENTIONED) == set()
+    # Outside a batch each call reads the preferences as they are.
+    notification_preferences_set(actor=people.actor(people.carol), choices={Kind.NEW_TICKET: (True, True)})
+    with django_assert_num_queries(1):
+        assert agents_asking_for(Kind.NEW_TICKET) == {people.bob.pk, people.carol.pk}

@@ -137,6 +137,7 @@ def ticket_create_many(
     now: datetime | None = None,
     record: Callable[[list[AuditEvent]], None] = record_many,
     index: bool = True,
+    first_entries: list[ThreadEntry | None] | None = None,
 ) -> list[Ticket]:
     """Open tickets, each with its first thread entry, in a few statements however many there are.
 
@@ -150,7 +151,8 @@ def ticket_create_many(
     The tickets' search documents are written from what the opening holds, before the after-create
     hooks (a hook that adds to a ticket goes through a service, which rewrites its document);
     `index=False`: the caller writes them itself, once it has added to them (alert ingest, after the
-    alerts and observables).
+    alerts and observables). `first_entries`: a list the tickets' first entries are added to, in draft
+    order (None for a ticket opened without one).
     """
     if not drafts:
         return []
@@ -170,12 +172,13 @@ def ticket_create_many(
     }
     with sql.reserved(reserve, {TICKET_NUMBER_COUNTER: (len(drafts), TICKET_NUMBER_START)}):
         tickets, entries = _create(drafts, requesters, tag_names, with_entry, now, record)
+    if first_entries is not None:
+        first_entries += entries
     if index:
-        firsts = {entry.ticket_id: entry for entry in entries}
         search_index_new(
             [
-                NewTicket(ticket, firsts.get(ticket.pk), names, draft)
-                for ticket, names, draft in zip(tickets, tag_names, drafts, strict=True)
+                NewTicket(ticket, entry, names, draft)
+                for ticket, entry, names, draft in zip(tickets, entries, tag_names, drafts, strict=True)
             ]
         )
     hooks.run_after_create(tickets, drafts, now)
@@ -189,7 +192,7 @@ def _create(
     with_entry: list[bool],
     now: datetime,
     record: Callable[[list[AuditEvent]], None],
-) -> tuple[list[Ticket], list[ThreadEntry]]:
+) -> tuple[list[Ticket], list[ThreadEntry | None]]:
     tickets = [
         Ticket(
             number=number,
@@ -249,7 +252,8 @@ def _create(
         now=now,
         fresh=True,
     )
-    return tickets, [entry for entry, _ in entries]
+    firsts = iter(entry for entry, _ in entries)
+    return tickets, [next(firsts) if entry else None for entry in with_entry]
 
 
 def ticket_drafts_check(drafts: list[TicketDraft]) -> None:
