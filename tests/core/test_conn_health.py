@@ -58,3 +58,13 @@ def test_a_connection_with_errors_is_checked_at_once(checks):
     connection.errors_occurred = True
     _request()
     assert checks == [True, True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_is_kept_open_between_requests_on_both_databases():
+    """DB_CONN_MAX_AGE applies to SQLite too: a request does not reopen (and set up) its database."""
+    connection.ensure_connection()
+    opened = connection.connection
+    _request()
+    _request()
+    assert connection.connection is opened
