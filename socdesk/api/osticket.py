@@ -76,6 +76,14 @@ def create_ticket(request: HttpRequest, fmt: str) -> HttpResponse:
     parse = PARSERS.get(fmt)
     if parse is None and fmt != "email":
         return text(404, f"Unknown format {fmt!r}; use tickets.json, tickets.xml or tickets.email.")
+    if parse is None:  # tickets.email opens no ticket through the group
+        return _create(request, fmt, parse)
+    # From here until its ticket is queued, the group writer knows this request is coming.
+    with _group.arriving():
+        return _create(request, fmt, parse)
+
+
+def _create(request: HttpRequest, fmt: str, parse: Callable[[bytes], OsTicketRequest] | None) -> HttpResponse:
     try:
         key, actor = authenticate_key(request, key_from_request(request), scope=SCOPE)
         check_rate_limit(key)

@@ -3,9 +3,15 @@
 Under load the commits, not the statements, are what the database spends its time on. So the first
 caller to arrive runs the operation for itself and for every caller that queued while the previous
 run was in flight, in one go (one transaction, one commit), and hands the next group to the caller
-at its head. Nobody waits for a timer, so a lone call costs what it always did; each caller returns
-only once its own item is done. If a group's run fails, its items are run again one by one, so one
-bad item fails only its own caller.
+at its head. Each caller returns only once its own item is done. If a group's run fails, its items
+are run again one by one, so one bad item fails only its own caller.
+
+Callers may announce themselves early (`with runner.arriving(): ...; runner.submit(value)`): a
+request counts as arriving from when it starts its own preparation (parsing, checks) until it
+submits. A leader about to run waits, briefly and at most `max_wait` seconds, for the callers known
+to be arriving, so they join its group instead of paying for a group of their own; when none is
+arriving (a lone call) it runs at once, as before. The leader's wait costs no CPU: it is the time
+the arriving callers spend on their own preparation.
 
 Used for webhook deliveries (socdesk.alerts.ingest.group_commit) and tickets opened through the
 osTicket API (socdesk.api.osticket).
@@ -14,7 +20,9 @@ osTicket API (socdesk.api.osticket).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -36,18 +44,44 @@ class GroupRunner(Generic[T, R]):
     `run_many(items)` returns one result per item, in order, or raises for the whole group.
     """
 
-    def __init__(self, run_many: Callable[[list[T]], list[R]], *, max_group: int = 64) -> None:
+    def __init__(
+        self, run_many: Callable[[list[T]], list[R]], *, max_group: int = 64, max_wait: float = 0.005
+    ) -> None:
         self.run_many = run_many
         self.max_group = max_group
+        self.max_wait = max_wait
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # the leader waits on it for arriving callers
         self._queue: list[_Pending[T, R]] = []
         self._running = False
+        self._arriving = 0
+        self._local = threading.local()
+
+    @contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Count the calling thread as on its way to `submit` until it submits or leaves the block."""
+        with self._lock:
+            self._arriving += 1
+        self._local.arriving = True
+        try:
+            yield
+        finally:
+            if getattr(self._local, "arriving", False):  # left without submitting (refused, failed)
+                self._local.arriving = False
+                with self._lock:
+                    self._arriving -= 1
+                    self._arrived.notify()
 
     def submit(self, value: T) -> R:
         """Run `value` with whatever else is queued; returns its result or raises its error."""
         item: _Pending[T, R] = _Pending(value)
+        announced = getattr(self._local, "arriving", False)
+        self._local.arriving = False
         with self._lock:
             self._queue.append(item)
+            if announced:
+                self._arriving -= 1
+                self._arrived.notify()
             if not self._running:
                 self._running = item.leads = True
         if not item.leads:
@@ -60,6 +94,11 @@ class GroupRunner(Generic[T, R]):
 
     def _run_group(self) -> None:
         with self._lock:
+            deadline = time.monotonic() + self.max_wait
+            while self._arriving and len(self._queue) < self.max_group:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._arrived.wait(remaining):
+                    break
             group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
         done: set[int] = set()
         try:
