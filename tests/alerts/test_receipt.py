@@ -221,12 +221,13 @@ def test_the_ingest_loop_turns_waiting_deliveries_into_tickets_and_stops(make_in
             time.sleep(0.05)
         assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"processed"}
         assert Ticket.objects.count() == 3
-        assert "ingested" in caplog.text and "webhook deliveries in" in caplog.text  # the operator's line
     finally:
         stop.set()
         thread.join(timeout=30)
         connection.close()
     assert not thread.is_alive()
+    # The operator's line, written once the batch's commit returned (so checked once the loop stopped).
+    assert "ingested" in caplog.text and "webhook deliveries in" in caplog.text
 
 
 @pytest.mark.django_db
