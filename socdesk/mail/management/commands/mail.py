@@ -35,6 +35,9 @@ class Command(BaseCommand):
         "Receive e-mail: `socdesk mail pipe` reads one message on standard input (for a mail server); "
         "`socdesk mail fetch [NAME]` fetches the IMAP mailboxes now."
     )
+    # A mail server starts `mail pipe` once per message: the system checks (which load every URLconf and
+    # API schema) would be most of its start-up. `socdesk upgrade` and `socdesk check` run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True)
