@@ -25,7 +25,7 @@ def to_json_safe(value: Any) -> Any:
     # copying them is a third of a JSON round trip, and gives what the round trip gives.
     try:
         return _plain_copy(value)
-    except _NotPlain:
+    except (_NotPlain, RecursionError):  # a cycle: json.dumps names it (ValueError)
         pass
     dumped = _PLAIN.encode(value)
     plain = json.loads(dumped)

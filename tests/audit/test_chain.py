@@ -213,3 +213,11 @@ def test_json_safe_copies_plain_values():
     after["tags"].append("b")
     after["extra"]["k"] = 2
     assert safe == {"tags": ["a"], "extra": {"k": 1}}
+
+
+def test_json_safe_refuses_a_cycle_as_json_does():
+    """A value that contains itself is refused with json's own error, not the copy's recursion."""
+    looped: dict = {"a": 1}
+    looped["self"] = looped
+    with pytest.raises(ValueError, match="Circular reference"):
+        to_json_safe(looped)
