@@ -1,9 +1,11 @@
 """The audit chain: sealing, verifying, tampering, append-only enforcement, concurrent writers."""
 
+import enum
 import io
 import itertools
 import json
 import threading
+from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -162,8 +164,60 @@ json_values = st.recursive(
 )
 
 
+class _Level(enum.IntEnum):
+    LOW = 1
+
+
+class _Colour(enum.StrEnum):
+    RED = "red"
+
+
+class _Ratio(float):
+    def __repr__(self) -> str:
+        return "not json"
+
+
+json_values = st.recursive(
+    json_values
+    | st.floats()
+    | st.sampled_from([_Level.LOW, _Colour.RED, _Ratio(0.5), date(2026, 11, 30), ("a", 1)]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(
+            st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=5)
+            | st.integers(-20, 20)
+            | st.none()
+            | st.booleans(),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
 @given(json_values)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 def test_json_safe_values_are_the_cleaned_round_trip(value):
-    """The shortcut (no walk when nothing is escaped) gives what the full clean gives, controls or not."""
-    assert to_json_safe(value) == clean_json(json.loads(json.dumps(value, default=str, ensure_ascii=False)))
+    """The shortcuts (a copy for plain data, no walk when nothing is escaped) give what the full clean
+    of the round trip gives, down to the types: controls, enums, tuples, floats, non-str keys or not."""
+    expected = clean_json(json.loads(json.dumps(value, default=str, ensure_ascii=False)))
+    assert repr(to_json_safe(value)) == repr(expected)
+
+
+def test_json_safe_copies_plain_values():
+    """The copy shares no container with the caller's value, which the caller may change afterwards."""
+    after = {"tags": ["a"], "extra": {"k": 1}}
+    safe = to_json_safe(after)
+    after["tags"].append("b")
+    after["extra"]["k"] = 2
+    assert safe == {"tags": ["a"], "extra": {"k": 1}}
+
+
+def test_json_safe_refuses_a_cycle_as_json_does():
+    """A value that contains itself is refused with json's own error, not the copy's recursion."""
+    looped: dict = {"a": 1}
+    looped["self"] = looped
+    with pytest.raises(ValueError, match="Circular reference"):
+        to_json_safe(looped)
