@@ -91,7 +91,7 @@ def main() -> None:
             time.sleep(1)
             watch = CpuWatch(server.pid, args.db)
             watch.poll()
-            before, _, _ = watch.reading()
+            before, _, commits_before = watch.reading()
             watch.start()
             task = progress.add_task("webhooks", total=args.deliveries)
             latencies, errors, elapsed = asyncio.run(
@@ -99,8 +99,9 @@ def main() -> None:
                     url, bodies(args.deliveries, 2), headers, args.clients, args.time_limit, progress, task
                 )
             )
+            time.sleep(1)  # PostgreSQL's commit statistics lag
             watch.stop()
-            after, database, _ = watch.reading()
+            after, database, commits_after = watch.reading()
             roles = {pid: role(pid) for pid in after}
             roles.update(dict.fromkeys(database, "postgres"))
     finally:
@@ -113,7 +114,8 @@ def main() -> None:
         f"{where}, loops {'on' if args.loops else 'off'}, {args.clients} clients: {acked:,} acknowledged,"
         f" {len(errors)} errors, {acked / elapsed:,.0f}/s, p50 {percentile(latencies, 50) * 1000:.1f} ms,"
         f" p95 {percentile(latencies, 95) * 1000:.1f} ms; web CPU {web:.3f} ms/delivery,"
-        f" db CPU {db_cpu:.3f} ms/delivery; by process: "
+        f" db CPU {db_cpu:.3f} ms/delivery; commits/delivery"
+        f" {(commits_after - commits_before) / max(acked, 1):.2f}; by process: "
         + ", ".join(f"{n} {s / max(acked, 1) * 1000:.3f}" for n, s in sorted(per_role.items()))
     )
     console.print(line)
