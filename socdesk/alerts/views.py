@@ -26,7 +26,7 @@ from socdesk.accounts.keyauth import (
 )
 from socdesk.alerts import adapters
 from socdesk.alerts.adapters import AdapterError
-from socdesk.alerts.ingest import delivery_receive, integration_settings
+from socdesk.alerts.ingest import delivery_receive, group_commit, integration_settings
 from socdesk.alerts.models import GRAFANA_SIGNATURE_HEADER, GRAFANA_SIGNATURE_HEADER_ALT, Integration
 from socdesk.alerts.selectors import (
     NO_DEPARTMENT,
@@ -63,7 +63,9 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
             404, "not_found", f"There is no {adapter!r} webhook; use one of: {', '.join(adapters.ADAPTERS)}."
         )
     DELIVERIES_RECEIVED.labels(adapter=adapter).inc()
-    response = _receive(request, adapter, token)
+    # From here until its row is queued, the group writer knows this request is coming.
+    with group_commit.arriving():
+        response = _receive(request, adapter, token)
     if response.status_code >= 400:
         reason = json.loads(response.content).get("error", {}).get("code", "error")
         DELIVERIES_REFUSED.labels(adapter=adapter, reason=reason).inc()

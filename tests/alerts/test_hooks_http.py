@@ -57,6 +57,33 @@ def test_accepted_with_key_is_stored_verbatim_then_processed(
     assert event.actor_type == "apikey" and event.actor_label == "key:alert-tools"
 
 
+def test_a_webhook_is_announced_to_the_group_writer_until_its_row_is_written(
+    client, ingest_key, make_integration
+):
+    """Concurrent webhooks join one group commit: the leader waits for those still on their way."""
+    from django.db import connection
+
+    from socdesk.alerts.ingest import group_commit
+
+    make_integration("alertmanager")
+    arriving_at_insert = []
+
+    def observe(execute, sql, params, many, context):
+        if sql.startswith("INSERT INTO") and "webhookdelivery" in sql:
+            arriving_at_insert.append(group_commit._group._arriving)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(observe):
+        accepted = post(
+            client, "/api/v1/hooks/alertmanager", sample("alertmanager_v4.json"), **{"X-API-Key": ingest_key}
+        )
+        refused = post(client, "/api/v1/hooks/alertmanager", b"{", **{"X-API-Key": ingest_key})
+    assert accepted.status_code == 202 and refused.status_code == 400
+    # Inside the test's transaction the row is written directly, so the request is still announced.
+    assert arriving_at_insert == [1]
+    assert group_commit._group._arriving == 0  # both left: the stored one and the refused one
+
+
 def test_bearer_key_and_integration_by_name(client, ingest_key, make_integration):
     make_integration("grafana", name="first")
     second = make_integration("grafana", name="noc-grafana")

@@ -12,6 +12,7 @@ a transaction that might roll back after it was acknowledged.
 from __future__ import annotations
 
 import functools
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db import connection
@@ -36,6 +37,11 @@ FIELDS = (
     "alert_count",
 )
 MAX_GROUP = 64  # rows per INSERT (the threads of one process are far fewer; a bound all the same)
+
+
+def arriving() -> AbstractContextManager[None]:
+    """Announce the calling request to the group writer until it inserts its row (or gives up)."""
+    return _group.arriving()
 
 
 def insert(delivery: WebhookDelivery) -> int:
