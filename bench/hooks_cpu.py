@@ -17,15 +17,23 @@ import argparse
 import asyncio
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import ROOT, append_results, configure, percentile
-from ingest import am_alert, am_group, free_port, fresh_database, make_key, send_all, stop_server
+from _setup import append_results, configure, percentile
+from ingest import (
+    am_alert,
+    am_group,
+    free_port,
+    fresh_database,
+    make_key,
+    send_all,
+    start_server,
+    stop_server,
+)
 from osticket_cpu import CpuWatch, breakdown, role, used
 
 
@@ -40,26 +48,6 @@ def parse_args():
     parser.add_argument("--time-limit", type=float, default=300, help="seconds at most")
     parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args()
-
-
-def start(args, port: int, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "SOCDESK_API_RATE_LIMIT": "0", "DEBUG": "0", "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "socdesk.cli", "serve", f"--bind=127.0.0.1:{port}"]
-    if not args.loops:
-        cmd.append("--no-worker")
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
-    import urllib.request
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"socdesk serve exited with {process.returncode}; see {log_path}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except Exception:
-            time.sleep(0.3)
-    return process
 
 
 def bodies(count: int, seed: int) -> list[bytes]:
@@ -80,7 +68,8 @@ def main() -> None:
 
     connections.close_all()
     port = free_port()
-    server = start(args, port, Path(os.environ["SOCDESK_DATA_DIR"]) / "serve.log")
+    log_path = Path(os.environ["SOCDESK_DATA_DIR"]) / "serve.log"
+    server = start_server(args, port, log_path, *([] if args.loops else ["--no-worker"]))
     try:
         time.sleep(3)
         headers = {"X-API-Key": raw_key, "Content-Type": "application/json"}

@@ -228,12 +228,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(args, port: int, log_path: Path) -> subprocess.Popen:
+def start_server(args, port: int, log_path: Path, *flags: str) -> subprocess.Popen:
+    """`socdesk serve` on the benchmark database (rate limit off) with `flags`; returns once it listens."""
     env = {**os.environ, "SOCDESK_API_RATE_LIMIT": "0", "DEBUG": "0", "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "socdesk.cli", "serve", f"--bind=127.0.0.1:{port}"]
-    if args.web_workers:
+    cmd = [sys.executable, "-m", "socdesk.cli", "serve", f"--bind=127.0.0.1:{port}", *flags]
+    if getattr(args, "web_workers", None):
         cmd.append(f"--workers={args.web_workers}")
-    if args.web_threads:
+    if getattr(args, "web_threads", None):
         cmd.append(f"--threads={args.web_threads}")
     log = log_path.open("w")
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
