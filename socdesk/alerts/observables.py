@@ -283,12 +283,15 @@ def may_hold_observables(text: str) -> bool:
 
     Conservative by construction: it asks only for what every found type must contain, first of the
     raw text with every way ioc-finder's fanging could make it (a regular expression, microseconds),
-    then, only if that finds something, of ioc-finder's own fanged text and of ours (for the
-    internal-FQDN fallback). tests/alerts/test_observables_precheck.py compares the results with and
-    without it on generated text.
+    then of the raw text as it is (a plain IP or domain: the parser runs, and fangs it itself), and
+    only then of ioc-finder's own fanged text and of ours (for the internal-FQDN fallback).
+    tests/alerts/test_observables_precheck.py compares the results with and without it on generated
+    text.
     """
     if not _MAY_HOLD_UNFANGED.search(text):
         return False
+    if _MAY_HOLD.search(text):  # most texts that may hold one say so plainly: no need to fang them
+        return True
     from ioc_fanger import fang  # ioc-finder's own first step; cheap to import
 
     return bool(_MAY_HOLD.search(fang(text)) or _MAY_HOLD.search(refang(text)))

@@ -7,8 +7,10 @@ a sentence naming the problem (osTicket answers many of them with a bare 500).
 Concurrent requests in one web process open their tickets together, in one transaction with bulk
 writes (group commit: socdesk.core.grouping, `ticket_create_many`); the 201 goes out only after that
 commit, so the ticket is readable through every API and the console as soon as the client has its
-number. Like an alert's, the ticket's observables (IPs, domains, URLs, hashes...) are found in its
-subject and message and linked to it.
+number. The group's leader also waits (up to 20 ms) for the clients the previous group answered, who
+come back with their next ticket: under a steady load, one group per round of all the clients. Like an
+alert's, the ticket's observables (IPs, domains, URLs, hashes...) are found in its subject and message
+and linked to it.
 
 `tickets.email` takes the raw message to `socdesk.mail.inbound.mail_receive`, the same service as mail
 piped in by a mail server: a reply to a ticket's mail is added to that ticket (200 and its number)
@@ -192,7 +194,7 @@ def _open_many(drafts: list[TicketDraft]) -> list[Ticket]:
         return ticket_create_many(drafts)
 
 
-_group: GroupRunner[TicketDraft, Ticket] = GroupRunner(_open_many)
+_group: GroupRunner[TicketDraft, Ticket] = GroupRunner(_open_many, max_wait=0.02, wait_for_returning=True)
 
 
 def _read_body(request: HttpRequest) -> bytes | None:

@@ -13,6 +13,13 @@ to be arriving, so they join its group instead of paying for a group of their ow
 arriving (a lone call) it runs at once, as before. The leader's wait costs no CPU: it is the time
 the arriving callers spend on their own preparation.
 
+A runner made with `wait_for_returning=True` also expects the callers it has just served: under a
+steady load of N clients, each client sends its next request as soon as it has its answer, so groups
+would otherwise settle into two halves taking turns (one running while the other forms). Its leader
+waits, within the same `max_wait`, until its group holds as many callers as were inside `arriving`
+at once since the previous group started (counted again for every group, so the target follows the
+load down as fast as up). A lone caller still runs at once: it is the only one ever inside.
+
 Used for webhook deliveries (socdesk.alerts.ingest.group_commit) and tickets opened through the
 osTicket API (socdesk.api.osticket).
 """
@@ -45,11 +52,19 @@ class GroupRunner(Generic[T, R]):
     """
 
     def __init__(
-        self, run_many: Callable[[list[T]], list[R]], *, max_group: int = 64, max_wait: float = 0.005
+        self,
+        run_many: Callable[[list[T]], list[R]],
+        *,
+        max_group: int = 64,
+        max_wait: float = 0.005,
+        wait_for_returning: bool = False,
     ) -> None:
         self.run_many = run_many
         self.max_group = max_group
         self.max_wait = max_wait
+        self.wait_for_returning = wait_for_returning
+        self._inside = 0  # callers within `arriving` (preparing, queued or in a run)
+        self._peak = 0  # the most that were inside at once since the current group started
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)  # the leader waits on it for arriving callers
         self._queue: list[_Pending[T, R]] = []
@@ -62,13 +77,16 @@ class GroupRunner(Generic[T, R]):
         """Count the calling thread as on its way to `submit` until it submits or leaves the block."""
         with self._lock:
             self._arriving += 1
+            self._inside += 1
+            self._peak = max(self._peak, self._inside)
         self._local.arriving = True
         try:
             yield
         finally:
-            if getattr(self._local, "arriving", False):  # left without submitting (refused, failed)
-                self._local.arriving = False
-                with self._lock:
+            with self._lock:
+                self._inside -= 1
+                if getattr(self._local, "arriving", False):  # left without submitting (refused, failed)
+                    self._local.arriving = False
                     self._arriving -= 1
                     self._arrived.notify()
 
@@ -95,10 +113,13 @@ class GroupRunner(Generic[T, R]):
     def _run_group(self) -> None:
         with self._lock:
             deadline = time.monotonic() + self.max_wait
-            while self._arriving and len(self._queue) < self.max_group:
+            expected = min(self._peak, self.max_group) if self.wait_for_returning else 0
+            self._peak = self._inside  # the next group's target is counted from here
+            while len(self._queue) < self.max_group and (self._arriving or len(self._queue) < expected):
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._arrived.wait(remaining):
+                if remaining <= 0:
                     break
+                self._arrived.wait(remaining)
             group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
         done: set[int] = set()
         try:

@@ -225,3 +225,21 @@ def test_a_line_repeated_across_alerts_is_parsed_once(monkeypatch):
     for host in ("alpha", "bravo", "charlie"):
         assert ("ip", "198.51.100.77") in from_text(f"Suspicious activity on {host}.example\n{shared}")
     assert parsed.count(shared) == 1  # the differing first lines are parsed, the shared one once
+
+
+def test_a_plain_text_goes_to_the_parser_without_being_fanged_twice(monkeypatch):
+    import ioc_fanger
+
+    from socdesk.alerts import observables
+
+    fanged: list[str] = []
+    real_fang = ioc_fanger.fang
+    monkeypatch.setattr(ioc_fanger, "fang", lambda text, **k: fanged.append(text) or real_fang(text, **k))
+    plain = "User reports a suspicious mail from evil1.com (203.0.113.1)"
+    assert may_hold_observables(plain)
+    assert fanged == []  # the pre-check saw the plain IP and domain; only the parser fangs the text
+    defanged = "callback to evil[.]com"
+    assert may_hold_observables(defanged)
+    assert fanged == [defanged]  # a defanged value is still looked for in the fanged text
+    observables._chunk_parts.cache_clear()
+    assert from_text(plain) == [("ip", "203.0.113.1"), ("domain", "evil1.com")]

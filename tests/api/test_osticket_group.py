@@ -90,3 +90,10 @@ def test_concurrent_creates_share_one_transaction_and_a_refused_one_fails_alone(
             TicketObservable.objects.filter(ticket=ticket).values_list("observable__value", flat=True)
         )
         assert f"evil{index}.example.com" in values
+
+
+def test_the_osticket_group_expects_its_clients_back():
+    # Under a steady load its clients return with their next ticket: one group per round of them
+    # (tests/core/test_grouping.py shows what the flag does).
+    assert osticket._group.wait_for_returning
+    assert osticket._group.max_wait >= 0.01

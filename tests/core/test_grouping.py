@@ -98,3 +98,79 @@ def test_the_wait_is_bounded():
     stuck_may_leave.set()
     stuck_thread.join(timeout=30)
     assert groups == [["alone"]]
+
+
+def _serve_two_together(runner: GroupRunner[str, str], first: str, second: str) -> None:
+    """Two announced callers in one group: the second announces itself before the first submits."""
+    second_announced, second_may_submit = threading.Event(), threading.Event()
+
+    def later() -> None:
+        with runner.arriving():
+            second_announced.set()
+            second_may_submit.wait(timeout=30)
+            runner.submit(second)
+
+    def sooner() -> None:
+        with runner.arriving():
+            runner.submit(first)
+
+    later_thread = threading.Thread(target=later)
+    later_thread.start()
+    second_announced.wait(timeout=30)
+    sooner_thread = threading.Thread(target=sooner)
+    sooner_thread.start()
+    _wait_until(lambda: len(runner._queue) == 1)
+    second_may_submit.set()
+    for thread in (later_thread, sooner_thread):
+        thread.join(timeout=30)
+
+
+def test_a_leader_expects_the_callers_it_served_back():
+    runner, groups = _recording_runner(max_wait=3600)  # were the second never awaited, it would hang
+    runner.wait_for_returning = True
+    _serve_two_together(runner, "a1", "b1")
+    assert runner._inside == 0  # both callers are gone: neither is announced when the next group forms
+    results: dict[str, str] = {}
+
+    def comes_back(value: str) -> None:
+        with runner.arriving():
+            results[value] = runner.submit(value)
+
+    first_back = threading.Thread(target=comes_back, args=("a2",))
+    first_back.start()
+    _wait_until(lambda: len(runner._queue) == 1)  # it leads, and waits for the other of its two clients
+    second_back = threading.Thread(target=comes_back, args=("b2",))
+    second_back.start()
+    for thread in (first_back, second_back):
+        thread.join(timeout=30)
+    assert groups == [["a1", "b1"], ["a2", "b2"]]  # without the expectation: ["a2"], then ["b2"]
+    assert results == {"a2": "A2", "b2": "B2"}
+
+
+def test_without_the_expectation_a_returning_caller_runs_at_once():
+    runner, groups = _recording_runner(max_wait=3600)  # were it to wait, the test would hang
+    _serve_two_together(runner, "a1", "b1")
+    with runner.arriving():
+        assert runner.submit("a2") == "A2"
+    assert groups == [["a1", "b1"], ["a2"]]
+
+
+def test_the_expectation_follows_the_load_down():
+    runner, groups = _recording_runner(max_wait=0.05)
+    runner.wait_for_returning = True
+    _serve_two_together(runner, "a1", "b1")
+    with runner.arriving():  # its partner never comes back: it runs alone after max_wait
+        assert runner.submit("a2") == "A2"
+    runner.max_wait = 3600  # one caller was inside since: the next lone caller expects nobody
+    with runner.arriving():
+        assert runner.submit("a3") == "A3"
+    assert groups == [["a1", "b1"], ["a2"], ["a3"]]
+
+
+def test_a_lone_caller_expecting_returns_runs_at_once():
+    runner, groups = _recording_runner(max_wait=3600)
+    runner.wait_for_returning = True
+    for value in ("a", "b"):
+        with runner.arriving():
+            assert runner.submit(value) == value.upper()
+    assert groups == [["a"], ["b"]]
