@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from socdesk.alerts.ingest import deliveries_process, delivery_process, delivery_receive
@@ -126,6 +128,36 @@ def test_a_flood_batch_costs_a_constant_number_of_queries(make_integration, djan
     # Each repeated alert has its one repeat line, each ticket its first message.
     assert ThreadEntry.objects.filter(kind="event").count() == 60
     assert ThreadEntry.objects.filter(kind="message").count() == 140
+
+
+def test_tickets_a_batch_opens_are_written_once_with_their_alert_count(make_integration):
+    """New tickets go in with their alerts' occurrences and the batch time: no UPDATE rewrites them
+    (a second copy of each row and index entry); repeats on a ticket of an earlier batch still do."""
+    integration = make_integration("alertmanager")
+    first = [
+        delivery_receive(adapter="alertmanager", body=body(f"fp{i % 3}"), integration=integration).pk
+        for i in range(7)  # fp0 three times, fp1 and fp2 twice: repeats of tickets opened just now
+    ]
+    with CaptureQueriesContext(connection) as opening:
+        assert set(deliveries_process(delivery_ids=first).values()) == {"processed"}
+    ticket_updates = [
+        q["sql"] for q in opening.captured_queries if q["sql"].startswith('UPDATE "tickets_ticket"')
+    ]
+    assert ticket_updates == []
+    counts = dict(Ticket.objects.values_list("alerts__fingerprint", "alert_occurrences"))
+    assert counts == {"fp0": 3, "fp1": 2, "fp2": 2}
+    opened_at = dict(Ticket.objects.values_list("alerts__fingerprint", "last_activity_at"))
+
+    again = [delivery_receive(adapter="alertmanager", body=body("fp1"), integration=integration).pk]
+    with CaptureQueriesContext(connection) as repeating:
+        assert deliveries_process(delivery_ids=again) == {again[0]: "processed"}
+    ticket_updates = [
+        q["sql"] for q in repeating.captured_queries if q["sql"].startswith('UPDATE "tickets_ticket"')
+    ]
+    assert len(ticket_updates) == 2  # its activity time and its recount
+    ticket = Ticket.objects.get(alerts__fingerprint="fp1")
+    assert ticket.alert_occurrences == 3 and ticket.last_activity_at > opened_at["fp1"]
+    assert Ticket.objects.get(alerts__fingerprint="fp0").alert_occurrences == 3
 
 
 def test_counter_values_in_bulk_follow_the_single_ones():

@@ -111,6 +111,26 @@ def test_database_refuses_changing_a_sealed_event():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"content_hash": "0" * 64},
+        {"action": "nothing.happened"},
+        {"actor_label": "someone else"},
+        {"target_id": "9"},
+    ],
+)
+def test_database_refuses_changing_an_unsealed_events_content(change):
+    """The guard's condition (a trigger WHEN clause on both databases) refuses any change of what is
+    hashed before sealing too, and lets the sealer's own update through."""
+    _events(1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.update(**change)
+    assert seal_pending() == 1
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db
 def test_verify_command_and_export():
     _events(3)
     out = io.StringIO()

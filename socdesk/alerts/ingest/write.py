@@ -108,16 +108,21 @@ class Writer:
         plan = self.plan
         if not plan:
             return
-        opened = self._open_tickets(plan.new_tickets)
+        opened = self._open_tickets(plan.new_tickets, plan.new_alerts)
         for dedup, slot in plan.moved_keys.values():
             dedup.ticket = slot.ticket
         sql.bulk_set([dedup for dedup, _ in plan.moved_keys.values()], ["ticket"])
         for entry, slot in plan.new_lines:
             entry.ticket = slot.written()
+        # A ticket opened (or already touched) at this batch time has its activity time already.
         ticket_event_lines_write(
             new=[entry for entry, _ in plan.new_lines],
             rewritten=list(plan.changed_lines.values()),
-            tickets=[slot.written() for slot in plan.touched.values()],
+            tickets=[
+                ticket
+                for ticket in (slot.written() for slot in plan.touched.values())
+                if ticket.last_activity_at != self.now
+            ],
             now=self.now,
         )
         rows = []
@@ -140,7 +145,10 @@ class Writer:
         )
         sql.bulk_set(list(plan.changed_alerts.values()), ALERT_FIELDS)
         counted = {row.ticket_id for row in [*rows, *plan.changed_alerts.values()] if row.ticket_id}
-        alert_occurrences_refresh(counted)
+        # The tickets opened just now went in with their count (`_open_tickets`), unless an alert
+        # written before moved onto one of them: only the others are recounted.
+        moved = {row.ticket_id for row in plan.changed_alerts.values()}
+        alert_occurrences_refresh(counted - ({slot.written().pk for slot in plan.new_tickets} - moved))
         # Alert counts feed the SOC metrics: the apps above mark the tickets whose count changed (one
         # insert); those opened in this batch were marked when they were created.
         run_figures_touched(counted - {slot.ticket.pk for slot in plan.new_tickets if slot.ticket})
@@ -161,12 +169,22 @@ class Writer:
         record_many([event() if callable(event) else event for event in plan.events])
         plan.clear()
 
-    def _open_tickets(self, slots: list[TicketSlot]) -> set[int]:
-        """Open the planned tickets; returns the slots' ids."""
+    def _open_tickets(
+        self, slots: list[TicketSlot], alerts: list[tuple[Incoming, Alert, TicketSlot]]
+    ) -> set[int]:
+        """Open the planned tickets, each with the occurrences of its new alerts; returns the slots' ids.
+
+        Counted here so that a new ticket's row is written once: updating it straight after its insert
+        would write a second copy of the row and of every index entry.
+        """
+        occurrences: dict[int, int] = {}
+        for _, row, slot in alerts:
+            occurrences[id(slot)] = occurrences.get(id(slot), 0) + row.occurrence_count
+        drafts = [slot.opening() for slot in slots]
+        for draft, slot in zip(drafts, slots, strict=True):
+            draft.alert_occurrences = occurrences.get(id(slot), 0)
         events: list[AuditEvent] = []
-        tickets = ticket_create_many(
-            [slot.opening() for slot in slots], now=self.now, record=events.extend, index=False
-        )
+        tickets = ticket_create_many(drafts, now=self.now, record=events.extend, index=False)
         for slot, ticket, event in zip(slots, tickets, events, strict=True):
             slot.ticket, slot.draft, slot.created_event = ticket, None, event
         return {id(slot) for slot in slots}

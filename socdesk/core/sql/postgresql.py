@@ -38,6 +38,9 @@ _PLAIN_TYPES = {
 _NONE = type(None)
 # Up to this many rows go in as one INSERT statement rather than a COPY.
 _FEW_ROWS = 8
+# A table's id sequence, looked up once per statement (an InitPlan) rather than once per id: called
+# on every row, pg_get_serial_sequence and the cast to regclass cost more than nextval itself.
+_SEQUENCE = "(SELECT pg_get_serial_sequence(%s, %s)::regclass)"
 
 
 def _take(connection: BaseDatabaseWrapper, key: str, count: int) -> list[int]:
@@ -67,7 +70,7 @@ class PostgreSQL:
             if len(pks) < len(missing):
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                        f"SELECT nextval({_SEQUENCE}) FROM generate_series(1, %s)",
                         [meta.db_table, meta.pk.column, len(missing) - len(pks)],
                     )
                     pks += sorted(pk for (pk,) in cursor.fetchall())
@@ -183,7 +186,7 @@ class PostgreSQL:
         params: list[Any] = []
         for model, count in ids.items():
             if count > 0:
-                parts.append("SELECT %s, nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)")
+                parts.append(f"SELECT %s, nextval({_SEQUENCE}) FROM generate_series(1, %s)")
                 params += [model._meta.db_table, model._meta.db_table, model._meta.pk.column, count]
         for name, (count, _start) in counters.items():
             if count > 0:

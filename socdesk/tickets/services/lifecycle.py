@@ -78,6 +78,9 @@ class TicketDraft:
     # What the apps above tickets decided before the write, for their own after-create hooks
     # (e.g. the SLA plan or help topic a rule chose); tickets neither reads nor stores it.
     hints: dict[str, Any] = field(default_factory=dict)
+    # The alert occurrences the ticket opens with (alert ingest counts them before the write): the
+    # row goes in complete, rather than being updated straight after its insert.
+    alert_occurrences: int = 0
 
 
 @transaction.atomic
@@ -208,6 +211,7 @@ def _create(
             custom_fields=clean_json(draft.custom_fields or {}),
             created_at=now,
             last_activity_at=now,
+            alert_occurrences=draft.alert_occurrences,
         )
         for draft, requester, number in zip(drafts, requesters, next_ticket_numbers(len(drafts)), strict=True)
     ]
