@@ -66,10 +66,12 @@ class ApiAuthError(Exception):
 
 def key_from_request(request: HttpRequest) -> str:
     """The key sent as `X-API-Key: KEY` or `Authorization: Bearer KEY` ('' when none)."""
-    key = request.headers.get("X-API-Key", "").strip()
+    # Read from META, where request.headers would read them: building request.headers turns every
+    # header of the request into a dict first, on every webhook.
+    key = request.META.get("HTTP_X_API_KEY", "").strip()
     if key:
         return key
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" else ""
 
 

@@ -53,10 +53,36 @@ def insert(delivery: WebhookDelivery) -> int:
 
 
 def _values(delivery: WebhookDelivery) -> list[Any]:
-    return [
-        field.get_db_prep_save(getattr(delivery, field.attname), connection)
-        for field in column_fields(WebhookDelivery._meta, list(FIELDS))
-    ]
+    prepared = _prepared_small_values
+    if len(prepared) > MAX_PREPARED:
+        prepared.clear()
+    values = []
+    for field in _fields():
+        value = getattr(delivery, field.attname)
+        kind = type(value)
+        if value is None or kind is int or (kind is str and len(value) <= MAX_PREPARED_LENGTH):
+            # Most columns of a new delivery repeat (its status, counters, adapter, integration,
+            # content type): preparing a small int or string for the database is a pure function of
+            # the value, so each is prepared once per process instead of once per row.
+            memo = (field.attname, kind, value)
+            found = prepared.get(memo, _MISSING)
+            if found is _MISSING:
+                found = prepared[memo] = field.get_db_prep_save(value, connection)
+            values.append(found)
+        else:
+            values.append(field.get_db_prep_save(value, connection))
+    return values
+
+
+MAX_PREPARED = 4096  # prepared values kept per process (a bound: the columns above repeat a few values)
+MAX_PREPARED_LENGTH = 200
+_MISSING = object()
+_prepared_small_values: dict[tuple[str, type, Any], Any] = {}
+
+
+@functools.cache
+def _fields() -> tuple[Any, ...]:
+    return tuple(column_fields(WebhookDelivery._meta, list(FIELDS)))
 
 
 def _insert_rows(rows: list[list[Any]]) -> list[int]:
