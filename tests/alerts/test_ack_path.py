@@ -84,3 +84,17 @@ def _comparable(values):
         else repr(value)
         for value in values
     ]
+
+
+@pytest.mark.django_db
+def test_delivery_rows_go_to_postgresql_with_their_values_beside_the_statement():
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side binding is PostgreSQL's; SQLite binds in-process")
+    import psycopg
+
+    with group_commit._cursor() as cursor:
+        # Django's own wrapper (query logging, error translation) around a server-binding cursor.
+        assert not isinstance(cursor.cursor, psycopg.ClientCursor)
+        assert isinstance(cursor.cursor, psycopg.Cursor)
+        cursor.execute("SELECT %s::text, %s::int, %s::bytea", ["it's", 7, b"\x00\x01"])
+        assert cursor.fetchone() == ("it's", 7, b"\x00\x01")
