@@ -11,7 +11,7 @@ one-minute window per key, counted in Django's cache so that every web process o
 shares one count (Redis in production, the database cache in the embedded default).
 
 Counting every request in the shared cache cost a cache transaction per request (or per group of
-concurrent ones). So with a limit of 100 or more a process reserves a block of the window's count
+concurrent ones). So with a limit of 200 or more a process reserves a block of the window's count
 at a time (1% of the limit) and admits requests from it in memory: every admitted request holds
 one of the shared counter's slots up to the limit, so the limit is never exceeded across processes,
 and a request may be refused while other processes still hold unused slots of their blocks (at most

@@ -96,21 +96,22 @@ def _cursor() -> Any:
     """Django's cursor; on PostgreSQL one that binds its parameters on the server.
 
     Django's psycopg cursors bind parameters on the client (unless OPTIONS server_side_binding):
-    psycopg then turns every value of the statement into quoted SQL text in Python, which on a
-    13-column row costs more of the web process than anything else in the acknowledgement. Sent
-    beside the statement, the values are dumped by psycopg's C code instead. Only this statement
-    changes: it is made once per row count (_sql), names no value of its own and prepares nothing
-    (Django's prepare_threshold stays off, so connection poolers are unaffected). The cursor is
-    wrapped as Django wraps its own (query logging, execute wrappers, error translation).
+    psycopg then turns each value of the statement into quoted SQL text, in a Python loop, in the
+    web process. Sent beside the statement, the values are dumped by psycopg's C code instead. Only
+    this statement changes: it is made once per row count (_sql) and prepares nothing (Django's
+    prepare_threshold stays off, so connection poolers are unaffected). The cursor is wrapped as
+    Django wraps its own (query logging, execute wrappers, error translation).
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql import base as postgresql
 
     connection.close_if_health_check_failed()
     connection.ensure_connection()
+    # ServerBindingCursor is defined only under psycopg 3 (the one SOCdesk installs); stubs know neither.
+    cursor_class: Any = postgresql.ServerBindingCursor  # type: ignore[attr-defined]
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))  # type: ignore[attr-defined]
+        return connection._prepare_cursor(cursor_class(connection.connection))  # type: ignore[attr-defined]
 
 
 @functools.lru_cache(maxsize=2 * MAX_GROUP)
