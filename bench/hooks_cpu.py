@@ -3,8 +3,8 @@
     python bench/hooks_cpu.py                        # PostgreSQL (socdesk_bench_ingest, created fresh)
     python bench/hooks_cpu.py --db sqlite --loops    # ingest loops on as well
 
-Starts `socdesk serve` against a fresh benchmark database (rate limit off; with `--no-worker`, so
-no ingest loop competes, unless `--loops`), then posts N single-alert Alertmanager webhooks
+Starts `socdesk serve` against a fresh benchmark database (rate limit off unless --rate-limit; with
+`--no-worker`, so no ingest loop competes, unless `--loops`), then posts N single-alert Alertmanager webhooks
 (default 4,000) from C concurrent connections (default 24) on loopback. It reads the CPU time of
 the web processes (granian) and, on PostgreSQL, of the benchmark database's backends from /proc
 before and after, and reports CPU per acknowledged (202) delivery. Figures are appended to
@@ -45,6 +45,12 @@ def parse_args():
     parser.add_argument("--deliveries", type=int, default=4000, help="webhooks to post (default 4,000)")
     parser.add_argument("--clients", type=int, default=24, help="concurrent HTTP clients (default 24)")
     parser.add_argument("--loops", action="store_true", help="run the worker and ingest loops too")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="SOCDESK_API_RATE_LIMIT for the server (requests/min per key; default 0 = off)",
+    )
     parser.add_argument("--time-limit", type=float, default=300, help="seconds at most")
     parser.add_argument("--no-append", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args()
@@ -100,7 +106,8 @@ def main() -> None:
     web = per_role.get("web", 0.0) / max(acked, 1) * 1000
     db_cpu = used(before, {pid: t for pid, t in after.items() if pid in database}) / max(acked, 1) * 1000
     line = (
-        f"{where}, loops {'on' if args.loops else 'off'}, {args.clients} clients: {acked:,} acknowledged,"
+        f"{where}, loops {'on' if args.loops else 'off'}, rate limit {args.rate_limit or 'off'},"
+        f" {args.clients} clients: {acked:,} acknowledged,"
         f" {len(errors)} errors, {acked / elapsed:,.0f}/s, p50 {percentile(latencies, 50) * 1000:.1f} ms,"
         f" p95 {percentile(latencies, 95) * 1000:.1f} ms; web CPU {web:.3f} ms/delivery,"
         f" db CPU {db_cpu:.3f} ms/delivery; commits/delivery"
@@ -113,7 +120,7 @@ def main() -> None:
     if not args.no_append:
         command = (
             f"python bench/hooks_cpu.py --db {args.db} --deliveries {args.deliveries}"
-            f" --clients {args.clients}"
+            f" --clients {args.clients}" + (f" --rate-limit {args.rate_limit}" if args.rate_limit else "")
         )
         append_results("Webhooks: web CPU per acknowledged delivery", command, args.db, line)
 

@@ -229,8 +229,12 @@ def free_port() -> int:
 
 
 def start_server(args, port: int, log_path: Path, *flags: str) -> subprocess.Popen:
-    """`socdesk serve` on the benchmark database (rate limit off) with `flags`; returns once it listens."""
-    env = {**os.environ, "SOCDESK_API_RATE_LIMIT": "0", "DEBUG": "0", "PYTHONPATH": str(ROOT)}
+    """`socdesk serve` on the benchmark database with `flags`; returns once it listens.
+
+    The API rate limit is off unless `args.rate_limit` (requests per minute per key) is set.
+    """
+    limit = str(getattr(args, "rate_limit", 0) or 0)
+    env = {**os.environ, "SOCDESK_API_RATE_LIMIT": limit, "DEBUG": "0", "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "socdesk.cli", "serve", f"--bind=127.0.0.1:{port}", *flags]
     if getattr(args, "web_workers", None):
         cmd.append(f"--workers={args.web_workers}")

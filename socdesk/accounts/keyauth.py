@@ -8,8 +8,16 @@ Call `check_rate_limit(key)` right after authenticate_key and outside any transa
 the counter row stays locked until the surrounding transaction ends); turn `RateLimited` into a 429
 with `Retry-After` (`rate_limited_response(exc)` gives the house JSON shape). The limit is a fixed
 one-minute window per key, counted in Django's cache so that every web process on every machine
-shares one count (Redis in production, the database cache in the embedded default). The requests a
-process counts at the same moment share one addition to their key's counter.
+shares one count (Redis in production, the database cache in the embedded default).
+
+Counting every request in the shared cache cost a cache transaction per request (or per group of
+concurrent ones). So with a limit of 200 or more a process reserves a block of the window's count
+at a time (1% of the limit) and admits requests from it in memory: every admitted request holds
+one of the shared counter's slots up to the limit, so the limit is never exceeded across processes,
+and a request may be refused while other processes still hold unused slots of their blocks (at most
+one block each; docs/api-keys.md). Smaller limits, and requests inside a caller's transaction, are
+counted one by one as before; the requests a process counts at the same moment share one addition
+to their key's counter.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import math
+import threading
 import time
 from datetime import timedelta
 
@@ -57,10 +66,12 @@ class ApiAuthError(Exception):
 
 def key_from_request(request: HttpRequest) -> str:
     """The key sent as `X-API-Key: KEY` or `Authorization: Bearer KEY` ('' when none)."""
-    key = request.headers.get("X-API-Key", "").strip()
+    # Read from META, where request.headers would read them: building request.headers turns every
+    # header of the request into a dict first, on every webhook.
+    key = request.META.get("HTTP_X_API_KEY", "").strip()
     if key:
         return key
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
@@ -140,9 +151,16 @@ def check_rate_limit(key: ApiKey) -> None:
     window = int(now // WINDOW_SECONDS)
     # The prefix, not the pk: unique for ever, so a counter can never be inherited by a later key.
     name = f"socdesk:ratelimit:{key.prefix}:{window}"
-    # Inside a caller's transaction the counter is this connection's to lock, alone.
-    count = _count_many([name])[0] if transaction.get_connection().in_atomic_block else _counts.submit(name)
-    if count > limit:
+    block = limit // RESERVE_SHARE
+    if transaction.get_connection().in_atomic_block:
+        # Inside a caller's transaction the counter is this connection's to lock, alone (and the
+        # process-wide reservation lock is never waited for while holding a counter row's lock).
+        admitted = _count_many([name])[0] <= limit
+    elif block > 1:
+        admitted = _allowance.admit(name, window, limit, block)
+    else:
+        admitted = _counts.submit(name) <= limit
+    if not admitted:
         retry_after = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
         raise RateLimited(limit, retry_after)
 
@@ -164,6 +182,78 @@ def _count_many(names: list[str]) -> list[int]:
 # Requests of one process that are counted at the same moment share one addition per key (group
 # commit, socdesk.core.grouping): a burst of one integration costs one counter update, not one each.
 _counts: GroupRunner[str, int] = GroupRunner(_count_many)
+
+RESERVE_SHARE = 100  # a process reserves 1/RESERVE_SHARE of the limit at a time (when that is > 1)
+
+
+class RateAllowance:
+    """One process's reserved slots of the shared per-key counters, admitted from memory.
+
+    `admit` takes a slot of the process's current block for the counter `name`; when there is none
+    left it reserves the next block with one addition of `block` to the shared counter. Of a block,
+    only the slots at or below `limit` are admitted; a counter that reached the limit stays full for
+    its window (slots are never given back), so the process refuses from memory from then on.
+    """
+
+    MAX_ENTRIES = 4096  # counters of one window (keys in use); a bound against misuse
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # guards the two dicts below
+        # Held while a block is reserved, so that the threads of a process reserve one block at a
+        # time and the others take their slots from it.
+        self._reserving = threading.Lock()
+        self._left: dict[tuple[str, int], int] = {}  # (counter name, limit) -> slots still free
+        self._full: dict[tuple[str, int], int] = {}  # (counter name, limit) -> window, for full ones
+
+    def admit(self, name: str, window: int, limit: int, block: int) -> bool:
+        """True when a slot of `name` is this request's; False when the window's limit is reached."""
+        # The limit is part of the key: after a settings change, slots reserved under another limit
+        # are not used (the shared counter still holds them, so the new limit counts them).
+        slot = (name, limit)
+        taken = self._take(slot)
+        if taken is not None:
+            return taken
+        with self._reserving:
+            taken = self._take(slot)  # another thread may have reserved a block meanwhile
+            if taken is not None:
+                return taken
+            total = counter_add(name, block, timeout=WINDOW_SECONDS * 2)
+            granted = max(0, min(block, limit - (total - block)))
+            with self._lock:
+                if len(self._left) + len(self._full) >= self.MAX_ENTRIES:
+                    self._forget_other_windows(window)
+                if total >= limit:
+                    self._full[slot] = window
+                if granted > 1:
+                    self._left[slot] = granted - 1
+            return granted > 0
+
+    def _take(self, slot: tuple[str, int]) -> bool | None:
+        """True (a slot taken), False (the window is full) or None (a block must be reserved)."""
+        with self._lock:
+            left = self._left.get(slot, 0)
+            if left > 0:
+                if left == 1:
+                    del self._left[slot]
+                else:
+                    self._left[slot] = left - 1
+                return True
+            return False if slot in self._full else None
+
+    def _forget_other_windows(self, window: int) -> None:
+        suffix = f":{window}"
+        self._left = {slot: n for slot, n in self._left.items() if slot[0].endswith(suffix)}
+        self._full = {slot: w for slot, w in self._full.items() if w == window}
+        if len(self._left) + len(self._full) >= self.MAX_ENTRIES:
+            self.forget()
+
+    def forget(self) -> None:
+        """Drop every reserved slot (the shared counters keep them: only this process loses them)."""
+        with self._lock:
+            self._left, self._full = {}, {}
+
+
+_allowance = RateAllowance()
 
 
 def rate_limited_response(exc: RateLimited) -> JsonResponse:

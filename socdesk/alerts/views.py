@@ -26,7 +26,7 @@ from socdesk.accounts.keyauth import (
 )
 from socdesk.alerts import adapters
 from socdesk.alerts.adapters import AdapterError
-from socdesk.alerts.ingest import delivery_receive, group_commit, integration_settings
+from socdesk.alerts.ingest import delivery_receive, group_commit, integration_settings, kept_headers
 from socdesk.alerts.models import GRAFANA_SIGNATURE_HEADER, GRAFANA_SIGNATURE_HEADER_ALT, Integration
 from socdesk.alerts.selectors import (
     NO_DEPARTMENT,
@@ -44,7 +44,7 @@ from socdesk.alerts.ticket_observables import (
 from socdesk.core.actor import Actor, client_ip
 from socdesk.core.errors import NotFound, ServiceError
 from socdesk.core.json_errors import error_response
-from socdesk.core.metrics import DELIVERIES_RECEIVED, DELIVERIES_REFUSED
+from socdesk.core.metrics import DELIVERIES_RECEIVED, DELIVERIES_REFUSED, labelled
 from socdesk.tickets.selectors import ticket_get_for_agent
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def hook(request: HttpRequest, adapter: str, token: str | None = None) -> JsonRe
         return error_response(
             404, "not_found", f"There is no {adapter!r} webhook; use one of: {', '.join(adapters.ADAPTERS)}."
         )
-    DELIVERIES_RECEIVED.labels(adapter=adapter).inc()
+    labelled(DELIVERIES_RECEIVED, adapter=adapter).inc()
     # From here until its row is queued, the group writer knows this request is coming.
     with group_commit.arriving():
         response = _receive(request, adapter, token)
@@ -129,7 +129,7 @@ def _receive(request: HttpRequest, adapter: str, token: str | None) -> JsonRespo
         adapter=adapter,
         body=body,
         content_type=request.content_type or "",
-        headers=dict(request.headers),
+        headers=kept_headers(request.META),
         client_ip=client_ip(request),
         integration=integration,
         api_key=api_key,

@@ -19,6 +19,8 @@ import time
 from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest, get_path_info
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 
@@ -87,9 +89,8 @@ class MachineFastPath:
         request = WSGIRequest(environ)
         # What the short way keeps of the middleware: the HTTPS redirect and security headers, the
         # ALLOWED_HOSTS check and chunked bodies read within the limit (the rest reads sessions,
-        # users, CSRF tokens and messages; these views use none). Made per request because it reads
-        # its settings when made, as Django's does.
-        _security = SecurityMiddleware(_no_response)
+        # users, CSRF tokens and messages; these views use none).
+        _security = _security_middleware()
         try:
             request.get_host()  # the ALLOWED_HOSTS check CommonMiddleware makes
             read_streamed_body(request)  # what StreamedBodyMiddleware does on Django's way
@@ -107,6 +108,24 @@ class MachineFastPath:
         response = _security.process_response(request, response)
         request_observed(group, request, response, time.perf_counter() - started)
         return _send(response, start_response)
+
+
+_security_instance: SecurityMiddleware | None = None
+
+
+def _security_middleware() -> SecurityMiddleware:
+    """One SecurityMiddleware per process, as Django makes one per process; it reads its settings
+    when made, so a settings change (tests' override_settings) makes it again."""
+    global _security_instance
+    if _security_instance is None:
+        _security_instance = SecurityMiddleware(_no_response)
+    return _security_instance
+
+
+@receiver(setting_changed, dispatch_uid="socdesk-fastpath-security-settings")
+def _forget_security_middleware(**_kwargs) -> None:
+    global _security_instance
+    _security_instance = None
 
 
 def _send(response: HttpResponse, start_response):

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -86,6 +87,22 @@ for _target in ("response", "resolution"):
     SLA_BREACHES.labels(target=_target)
 
 
+_children: dict[tuple[object, tuple[tuple[str, str], ...]], Any] = {}
+MAX_CHILDREN = 4096  # label combinations remembered per process (metrics keep their label sets few)
+
+
+def labelled(metric: Counter | Histogram, **labels: str) -> Any:
+    """`metric.labels(**labels)`, remembered per process: labels() checks its arguments and takes a
+    lock on every call, and the per-request metrics use the same few label sets all the time."""
+    key = (metric, tuple(labels.items()))
+    child = _children.get(key)
+    if child is None:
+        if len(_children) >= MAX_CHILDREN:
+            _children.clear()
+        child = _children[key] = metric.labels(**labels)
+    return child
+
+
 def count_after_commit(counter: Counter, amount: float = 1, **labels: str) -> None:
     """Add to `counter` once the current transaction commits (at once outside one).
 
@@ -94,7 +111,7 @@ def count_after_commit(counter: Counter, amount: float = 1, **labels: str) -> No
     """
     if amount <= 0:
         return
-    child = counter.labels(**labels) if labels else counter
+    child = labelled(counter, **labels) if labels else counter
     transaction.on_commit(lambda: child.inc(amount))
 
 

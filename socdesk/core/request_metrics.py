@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
-from socdesk.core.metrics import HTTP_DURATION, HTTP_REQUESTS
+from socdesk.core.metrics import HTTP_DURATION, HTTP_REQUESTS, labelled
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # URL names whose group is not their path's: osTicket's own paths under /api/, TheHive's legacy one.
@@ -61,5 +61,5 @@ class RequestMetricsMiddleware:
 def request_observed(group: str, request: HttpRequest, response: HttpResponseBase, seconds: float) -> None:
     """Count and time one answered request (also called by the WSGI short way, socdesk.api.fastpath)."""
     method = request.method if request.method in METHODS else "other"
-    HTTP_REQUESTS.labels(group=group, method=method, status=f"{response.status_code // 100}xx").inc()
-    HTTP_DURATION.labels(group=group, method=method).observe(seconds)
+    labelled(HTTP_REQUESTS, group=group, method=method, status=f"{response.status_code // 100}xx").inc()
+    labelled(HTTP_DURATION, group=group, method=method).observe(seconds)

@@ -24,7 +24,7 @@ A single alert is a batch of one: the same code decides and writes it. Database-
 
 Public surface: `delivery_receive`, `delivery_receive_and_process`, `deliveries_drain`,
 `deliveries_process`, `deliveries_requeue`, `delivery_rejected_by`, `deliveries_sweep`,
-`integration_settings`; the loop is in socdesk.alerts.ingest.loop.
+`integration_settings`, `kept_headers`; the loop is in socdesk.alerts.ingest.loop.
 """
 
 from socdesk.alerts.ingest.deliveries import (
@@ -37,6 +37,7 @@ from socdesk.alerts.ingest.deliveries import (
     delivery_receive,
     delivery_receive_and_process,
     delivery_rejected_by,
+    kept_headers,
 )
 from socdesk.alerts.ingest.prepare import integration_settings
 
@@ -51,4 +52,5 @@ __all__ = [
     "delivery_receive_and_process",
     "delivery_rejected_by",
     "integration_settings",
+    "kept_headers",
 ]

@@ -10,6 +10,7 @@ the periodic sweep and requeued deliveries go through the same `deliveries_proce
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,7 +49,20 @@ KEPT_HEADERS = (
     "X-Request-Id",
     "X-Splunk-Request-Channel",
 )
+# Where a WSGI server puts each of them (Content-Type has no HTTP_ prefix, as in Django's HttpHeaders).
+_KEPT_META = tuple(
+    (name, "CONTENT_TYPE" if name == "Content-Type" else "HTTP_" + name.upper().replace("-", "_"))
+    for name in KEPT_HEADERS
+)
 MAX_ATTEMPTS = 5
+
+
+def kept_headers(meta: Mapping[str, Any]) -> dict[str, str]:
+    """The KEPT_HEADERS a request carries, read straight from its META (what `dict(request.headers)`
+    gives for them, without turning every header of the request into a dict first)."""
+    return {name: meta[key] for name, key in _KEPT_META if key in meta}
+
+
 RETRY_PAUSE_SECONDS = 10  # times the attempts so far: 10 s, 20 s, 30 s, 40 s, then failed
 
 

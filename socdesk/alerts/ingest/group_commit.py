@@ -53,17 +53,65 @@ def insert(delivery: WebhookDelivery) -> int:
 
 
 def _values(delivery: WebhookDelivery) -> list[Any]:
-    return [
-        field.get_db_prep_save(getattr(delivery, field.attname), connection)
-        for field in column_fields(WebhookDelivery._meta, list(FIELDS))
-    ]
+    prepared = _prepared_small_values
+    if len(prepared) > MAX_PREPARED:
+        prepared.clear()
+    values = []
+    for field in _fields():
+        value = getattr(delivery, field.attname)
+        kind = type(value)
+        if value is None or kind is int or (kind is str and len(value) <= MAX_PREPARED_LENGTH):
+            # Most columns of a new delivery repeat (its status, counters, adapter, integration,
+            # content type): preparing a small int or string for the database is a pure function of
+            # the value, so each is prepared once per process instead of once per row.
+            memo = (field.attname, kind, value)
+            found = prepared.get(memo, _MISSING)
+            if found is _MISSING:
+                found = prepared[memo] = field.get_db_prep_save(value, connection)
+            values.append(found)
+        else:
+            values.append(field.get_db_prep_save(value, connection))
+    return values
+
+
+MAX_PREPARED = 4096  # prepared values kept per process (a bound: the columns above repeat a few values)
+MAX_PREPARED_LENGTH = 200
+_MISSING = object()
+_prepared_small_values: dict[tuple[str, type, Any], Any] = {}
+
+
+@functools.cache
+def _fields() -> tuple[Any, ...]:
+    return tuple(column_fields(WebhookDelivery._meta, list(FIELDS)))
 
 
 def _insert_rows(rows: list[list[Any]]) -> list[int]:
     """One INSERT ... RETURNING id for the rows (committed by itself outside a transaction)."""
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(_sql(connection.vendor, len(rows)), [value for row in rows for value in row])
         return [row[0] for row in cursor.fetchall()]
+
+
+def _cursor() -> Any:
+    """Django's cursor; on PostgreSQL one that binds its parameters on the server.
+
+    Django's psycopg cursors bind parameters on the client (unless OPTIONS server_side_binding):
+    psycopg then turns each value of the statement into quoted SQL text, in a Python loop, in the
+    web process. Sent beside the statement, the values are dumped by psycopg's C code instead. Only
+    this statement changes: it is made once per row count (_sql) and prepares nothing (Django's
+    prepare_threshold stays off, so connection poolers are unaffected). The cursor is wrapped as
+    Django wraps its own (query logging, execute wrappers, error translation).
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql import base as postgresql
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    # ServerBindingCursor is defined only under psycopg 3 (the one SOCdesk installs); stubs know neither.
+    cursor_class: Any = postgresql.ServerBindingCursor  # type: ignore[attr-defined]
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(cursor_class(connection.connection))  # type: ignore[attr-defined]
 
 
 @functools.lru_cache(maxsize=2 * MAX_GROUP)
