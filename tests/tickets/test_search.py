@@ -397,6 +397,17 @@ def test_rebuild_command_restores_a_lost_index(people, soc_ticket, capsys):
     assert found(people.alice, "axolotl") == [soc_ticket.number]
 
 
+def test_a_rebuild_larger_than_one_statement_writes_every_document(people, monkeypatch):
+    from socdesk.tickets.search.sql import sqlite
+
+    # SQLite writes documents a few hundred per statement: the rebuild's chunk spans several statements.
+    monkeypatch.setattr(sqlite, "WRITE_CHUNK", 2)
+    tickets = [new_ticket(people, subject=f"Quokka sighting {i}") for i in range(5)]
+    TicketSearch.objects.all().delete()
+    call_command("search", "rebuild")
+    assert found(people.alice, "quokka") == sorted(t.number for t in tickets)
+
+
 # --- any text is a search, never a server error ---------------------------------------------------------
 
 
