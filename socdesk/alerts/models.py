@@ -165,8 +165,9 @@ class IngestClaimant(models.Model):
 class DedupKey(models.Model):
     """The row that serialises ingest of one de-duplication key and points at its current ticket.
 
-    Concurrent deliveries of the same key insert-or-ignore this row and then lock it, so exactly one
-    of them creates the ticket and the others see it (see alert_ingest).
+    Batches are written one at a time under the ingest lock (socdesk.alerts.ingest.deliveries), so
+    exactly one of two concurrent deliveries of a new key inserts this row, with the ticket it opens,
+    and the other sees it (see socdesk.alerts.ingest.plan).
     """
 
     key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of source, integration and key.")
