@@ -114,7 +114,9 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last took it.")
-    claim_token = models.CharField(max_length=16, blank=True, db_index=True, help_text="Which claim took it.")
+    # Not indexed: every claim and finish would write its entries (two indexes); lookups by token come
+    # with the ids (primary key) or read only pending rows (delivery_pending_idx).
+    claim_token = models.CharField(max_length=16, blank=True, help_text="Which claim took it.")
     error = models.TextField(blank=True)
     alert_count = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
