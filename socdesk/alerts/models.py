@@ -114,7 +114,9 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last took it.")
-    claim_token = models.CharField(max_length=16, blank=True, db_index=True, help_text="Which claim took it.")
+    # Not indexed: every claim and finish would write its entries (two indexes); lookups by token come
+    # with the ids (primary key) or read only pending rows (delivery_pending_idx).
+    claim_token = models.CharField(max_length=16, blank=True, help_text="Which claim took it.")
     error = models.TextField(blank=True)
     alert_count = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -165,8 +167,9 @@ class IngestClaimant(models.Model):
 class DedupKey(models.Model):
     """The row that serialises ingest of one de-duplication key and points at its current ticket.
 
-    Concurrent deliveries of the same key insert-or-ignore this row and then lock it, so exactly one
-    of them creates the ticket and the others see it (see alert_ingest).
+    Batches are written one at a time under the ingest lock (socdesk.alerts.ingest.deliveries), so
+    exactly one of two concurrent deliveries of a new key inserts this row, with the ticket it opens,
+    and the other sees it (see socdesk.alerts.ingest.plan).
     """
 
     key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of source, integration and key.")

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from socdesk.alerts.ingest import deliveries_process, delivery_process, delivery_receive
-from socdesk.alerts.models import Alert, WebhookDelivery
+from socdesk.alerts.models import Alert, DedupKey, WebhookDelivery
 from socdesk.audit.models import AuditEvent
 from socdesk.core.models import next_counter_value
 from socdesk.core.sql import next_counter_values
@@ -131,8 +131,9 @@ def test_a_flood_batch_costs_a_constant_number_of_queries(make_integration, djan
 
 
 def test_tickets_a_batch_opens_are_written_once_with_their_alert_count(make_integration):
-    """New tickets go in with their alerts' occurrences and the batch time: no UPDATE rewrites them
-    (a second copy of each row and index entry); repeats on a ticket of an earlier batch still do."""
+    """New tickets go in with their alerts' occurrences and the batch time, and their new de-dup keys
+    with the ticket: no UPDATE rewrites them (a second copy of each row and index entry); a repeat
+    on a ticket of an earlier batch updates it once (activity time and recount together)."""
     integration = make_integration("alertmanager")
     first = [
         delivery_receive(adapter="alertmanager", body=body(f"fp{i % 3}"), integration=integration).pk
@@ -144,6 +145,13 @@ def test_tickets_a_batch_opens_are_written_once_with_their_alert_count(make_inte
         q["sql"] for q in opening.captured_queries if q["sql"].startswith('UPDATE "tickets_ticket"')
     ]
     assert ticket_updates == []
+    key_writes = [q["sql"] for q in opening.captured_queries if '"alerts_dedupkey"' in q["sql"]]
+    assert [q for q in key_writes if q.startswith("UPDATE")] == []
+    assert dict(DedupKey.objects.values_list("alerts__fingerprint", "ticket__alerts__fingerprint")) == {
+        "fp0": "fp0",
+        "fp1": "fp1",
+        "fp2": "fp2",
+    }
     counts = dict(Ticket.objects.values_list("alerts__fingerprint", "alert_occurrences"))
     assert counts == {"fp0": 3, "fp1": 2, "fp2": 2}
     opened_at = dict(Ticket.objects.values_list("alerts__fingerprint", "last_activity_at"))
@@ -154,7 +162,7 @@ def test_tickets_a_batch_opens_are_written_once_with_their_alert_count(make_inte
     ticket_updates = [
         q["sql"] for q in repeating.captured_queries if q["sql"].startswith('UPDATE "tickets_ticket"')
     ]
-    assert len(ticket_updates) == 2  # its activity time and its recount
+    assert len(ticket_updates) == 1  # its activity time and its recount, in one statement
     ticket = Ticket.objects.get(alerts__fingerprint="fp1")
     assert ticket.alert_occurrences == 3 and ticket.last_activity_at > opened_at["fp1"]
     assert Ticket.objects.get(alerts__fingerprint="fp0").alert_occurrences == 3
@@ -289,3 +297,18 @@ def test_a_crash_while_finding_observables_holds_back_that_delivery_only(make_in
     bad = WebhookDelivery.objects.get(pk=ids[1])
     assert bad.attempts == 1 and "extraction bug" in bad.error
     assert sorted(Alert.objects.values_list("fingerprint", flat=True)) == ["good-1", "good-2"]
+
+
+def test_recount_refuses_active_tickets_without_their_time_and_writes_nothing(make_integration):
+    from socdesk.alerts.ingest.write import alert_occurrences_refresh
+
+    integration = make_integration("alertmanager")
+    delivery = delivery_receive(adapter="alertmanager", body=body("fp"), integration=integration)
+    assert delivery_process(delivery_id=delivery.pk) == "processed"
+    ticket = Ticket.objects.get()
+    Ticket.objects.filter(pk=ticket.pk).update(alert_occurrences=0)
+    with pytest.raises(ValueError, match="need `now`, their activity time"):
+        alert_occurrences_refresh({ticket.pk}, active=[ticket])
+    assert Ticket.objects.get().alert_occurrences == 0
+    alert_occurrences_refresh({ticket.pk}, active=[ticket], now=timezone.now())
+    assert Ticket.objects.get().alert_occurrences == 1

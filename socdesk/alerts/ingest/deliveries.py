@@ -177,8 +177,8 @@ def _claim(delivery_ids: list[int]) -> tuple[str, list[int]]:
     )
     if not updated:
         return token, []
-    claimed = WebhookDelivery.objects.filter(claim_token=token).order_by("id").values_list("id", flat=True)
-    return token, list(claimed)
+    claimed = WebhookDelivery.objects.filter(pk__in=delivery_ids, claim_token=token).order_by("id")
+    return token, list(claimed.values_list("id", flat=True))
 
 
 def delivery_claim(delivery_id: int) -> bool:

@@ -134,6 +134,7 @@ class KeyState:
 class Plan:
     """The writes decided so far and not yet applied, in decision order."""
 
+    new_keys: list[DedupKey] = field(default_factory=list)  # unsaved; they get their ticket first
     new_tickets: list[TicketSlot] = field(default_factory=list)
     new_alerts: list[tuple[Incoming, Alert, TicketSlot]] = field(default_factory=list)
     links: list[tuple[ObservableLinks, TicketSlot]] = field(default_factory=list)
@@ -147,7 +148,8 @@ class Plan:
 
     def __bool__(self) -> bool:
         return bool(
-            self.new_tickets
+            self.new_keys
+            or self.new_tickets
             or self.new_alerts
             or self.moved_keys
             or self.changed_alerts
@@ -203,10 +205,15 @@ class Planner:
         self.filters = FilterRun(now=self.now)
         self.repeats_heard = event_ruleset(FilterEvent.ALERT_REPEATED) is not None
         labels = {item.key: item.alert.dedup_key[:300] for item in items}
-        DedupKey.objects.bulk_create(
-            [DedupKey(key=key, label=label) for key, label in sorted(labels.items())], ignore_conflicts=True
-        )
         dedups = list(DedupKey.objects.filter(key__in=list(labels)))
+        # Keys never seen go in with the first flush, pointing at the ticket each opens by then: one
+        # INSERT, no UPDATE of a row just written. No other batch can add them meanwhile: the
+        # caller holds the ingest lock (socdesk.alerts.ingest.deliveries).
+        known = {dedup.key for dedup in dedups}
+        self.plan.new_keys = [
+            DedupKey(key=key, label=label) for key, label in sorted(labels.items()) if key not in known
+        ]
+        dedups += self.plan.new_keys
         # Lock the keys' tickets for the batch, in id order, and read them afresh: an analyst resolving
         # one meanwhile waits for this commit, so no alert counts on a ticket resolved under it.
         ids = sorted({d.ticket_id for d in dedups if d.ticket_id})
@@ -254,7 +261,7 @@ class Planner:
         wanted = {
             (self.keys[i.key].dedup.pk, i.alert.fingerprint[:255])
             for i in items
-            if i.alert.status == AlertStatus.RESOLVED
+            if i.alert.status == AlertStatus.RESOLVED and self.keys[i.key].dedup.pk is not None
         }
         if not wanted:
             return

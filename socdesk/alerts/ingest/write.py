@@ -8,12 +8,12 @@ socdesk.alerts.ingest.deliveries).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models import Case, F, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -75,12 +75,16 @@ def alerts_per_minute_add(count: int, now: datetime) -> None:
         )
 
 
-def alert_occurrences_refresh(ticket_ids: set[int]) -> None:
+def alert_occurrences_refresh(
+    ticket_ids: set[int], *, active: Sequence[Ticket] = (), now: datetime | None = None
+) -> None:
     """Recount Ticket.alert_occurrences for these tickets from their alerts, in one UPDATE.
 
     Recounted rather than incremented: whatever the batch did (new alerts, repeats, an alert that came
     back on a new ticket), the column ends equal to the sum it stands for. Not audited and not a new
     ticket version: it is a copy of the alerts' counts, whose changes have their own audit events.
+    `active` (all among `ticket_ids`) also get `now` as their activity time in the same UPDATE, as
+    `ticket_event_lines_write` would give it: one new version of each row instead of two.
     """
     if not ticket_ids:
         return
@@ -91,9 +95,20 @@ def alert_occurrences_refresh(ticket_ids: set[int]) -> None:
         .annotate(total=Sum("occurrence_count"))
         .values("total")
     )
-    Ticket.objects.filter(pk__in=sorted(ticket_ids)).update(
-        alert_occurrences=Coalesce(Subquery(total), Value(0))
-    )
+    changes: dict[str, Any] = {"alert_occurrences": Coalesce(Subquery(total), Value(0))}
+    if active and now is None:
+        raise ValueError("alert_occurrences_refresh: tickets made active need `now`, their activity time")
+    if active and now is not None:
+        active_ids = {ticket.pk for ticket in active}
+        # All of them active (a batch of repeats): a plain value, no CASE to evaluate per row.
+        changes["last_activity_at"] = (
+            Value(now)
+            if active_ids >= ticket_ids
+            else Case(When(pk__in=sorted(active_ids), then=Value(now)), default=F("last_activity_at"))
+        )
+        for ticket in active:
+            ticket.last_activity_at = now
+    Ticket.objects.filter(pk__in=sorted(ticket_ids)).update(**changes)
 
 
 class Writer:
@@ -109,26 +124,35 @@ class Writer:
         if not plan:
             return
         opened = self._open_tickets(plan.new_tickets, plan.new_alerts)
+        fresh = {id(dedup) for dedup in plan.new_keys}
         for dedup, slot in plan.moved_keys.values():
             dedup.ticket = slot.ticket
-        sql.bulk_set([dedup for dedup, _ in plan.moved_keys.values()], ["ticket"])
+        sql.insert_new(plan.new_keys)
+        sql.bulk_set([dedup for dedup, _ in plan.moved_keys.values() if id(dedup) not in fresh], ["ticket"])
         for entry, slot in plan.new_lines:
             entry.ticket = slot.written()
-        # A ticket opened (or already touched) at this batch time has its activity time already.
-        ticket_event_lines_write(
-            new=[entry for entry, _ in plan.new_lines],
-            rewritten=list(plan.changed_lines.values()),
-            tickets=[
-                ticket
-                for ticket in (slot.written() for slot in plan.touched.values())
-                if ticket.last_activity_at != self.now
-            ],
-            now=self.now,
-        )
         rows = []
         for _, row, slot in plan.new_alerts:
             row.ticket = slot.ticket
             rows.append(row)
+        counted = {row.ticket_id for row in [*rows, *plan.changed_alerts.values()] if row.ticket_id}
+        # The tickets opened just now went in with their count (`_open_tickets`), unless an alert
+        # written before moved onto one of them: only the others are recounted.
+        moved = {row.ticket_id for row in plan.changed_alerts.values()}
+        recounted = counted - ({slot.written().pk for slot in plan.new_tickets} - moved)
+        # A ticket opened (or already touched) at this batch time has its activity time already; one
+        # that is recounted below gets it in the recount's UPDATE, not in a second one.
+        touched = [
+            ticket
+            for ticket in (slot.written() for slot in plan.touched.values())
+            if ticket.last_activity_at != self.now
+        ]
+        ticket_event_lines_write(
+            new=[entry for entry, _ in plan.new_lines],
+            rewritten=list(plan.changed_lines.values()),
+            tickets=[ticket for ticket in touched if ticket.pk not in recounted],
+            now=self.now,
+        )
         for row in [*rows, *plan.changed_alerts.values()]:
             line = getattr(row, "_repeat_line", None)
             if line is not None:
@@ -144,11 +168,9 @@ class Writer:
             ],
         )
         sql.bulk_set(list(plan.changed_alerts.values()), ALERT_FIELDS)
-        counted = {row.ticket_id for row in [*rows, *plan.changed_alerts.values()] if row.ticket_id}
-        # The tickets opened just now went in with their count (`_open_tickets`), unless an alert
-        # written before moved onto one of them: only the others are recounted.
-        moved = {row.ticket_id for row in plan.changed_alerts.values()}
-        alert_occurrences_refresh(counted - ({slot.written().pk for slot in plan.new_tickets} - moved))
+        alert_occurrences_refresh(
+            recounted, active=[ticket for ticket in touched if ticket.pk in recounted], now=self.now
+        )
         # Alert counts feed the SOC metrics: the apps above mark the tickets whose count changed (one
         # insert); those opened in this batch were marked when they were created.
         run_figures_touched(counted - {slot.ticket.pk for slot in plan.new_tickets if slot.ticket})

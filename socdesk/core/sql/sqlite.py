@@ -219,7 +219,9 @@ class SQLite:
             claimed_at=now, claim_token=token, attempts=F("attempts") + 1
         )
         return list(
-            model._default_manager.filter(claim_token=token).order_by("id").values_list("id", flat=True)
+            model._default_manager.filter(pk__in=wanted, claim_token=token)
+            .order_by("id")
+            .values_list("id", flat=True)
         )
 
 
