@@ -183,9 +183,10 @@ else:
 SOCDESK_BIND = env_str("SOCDESK_BIND", f"127.0.0.1:{env_int('PORT', 8000)}")
 # Web server processes. On SQLite one: the file has one writer, so more processes only add memory (each
 # holds all of Django) while their writes queue on the same lock; its threads serve requests side by
-# side. On PostgreSQL, cores + 1: the start docs/configuration.md recommends (from docs/benchmarks.md).
+# side. On PostgreSQL one per core: each process forms its own write groups and the ingest loops need
+# the same cores, so a third process on two cores cost more CPU per request (docs/benchmarks.md).
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-SOCDESK_WEB_WORKERS = env_int("SOCDESK_WEB_WORKERS", _CORES + 1 if DATABASE_URL else 1)
+SOCDESK_WEB_WORKERS = env_int("SOCDESK_WEB_WORKERS", _CORES if DATABASE_URL else 1)
 SOCDESK_WEB_THREADS = env_int("SOCDESK_WEB_THREADS", 16)
 SOCDESK_ACCESS_LOG = env_bool("SOCDESK_ACCESS_LOG", True)
 

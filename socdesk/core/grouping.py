@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import threading
 import time
+from _thread import LockType
+from _thread import allocate_lock as _allocate_lock
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
@@ -40,7 +42,10 @@ class _Pending(Generic[T, R]):
     __slots__ = ("error", "leads", "ready", "result", "value")
 
     def __init__(self, value: T) -> None:
-        self.value, self.ready, self.leads = value, threading.Event(), False
+        self.value, self.leads = value, False
+        # A caller that waits holds a plain lock, released once: when it is handed the lead or when
+        # its run is done. An Event (a Condition and two locks, in Python) cost more per request.
+        self.ready: LockType | None = None
         self.result: R | None = None
         self.error: BaseException | None = None
 
@@ -70,6 +75,9 @@ class GroupRunner(Generic[T, R]):
         self._queue: list[_Pending[T, R]] = []
         self._running = False
         self._arriving = 0
+        # The group size a waiting leader expects (None: no leader is waiting). Callers wake it only
+        # when its group is complete, not at every arrival: one wake-up per group.
+        self._awaited: int | None = None
         self._local = threading.local()
 
     @contextmanager
@@ -78,48 +86,67 @@ class GroupRunner(Generic[T, R]):
         with self._lock:
             self._arriving += 1
             self._inside += 1
-            self._peak = max(self._peak, self._inside)
+            if self._inside > self._peak:
+                self._peak = self._inside
         self._local.arriving = True
         try:
             yield
         finally:
             with self._lock:
                 self._inside -= 1
-                if getattr(self._local, "arriving", False):  # left without submitting (refused, failed)
+                if self._local.arriving:  # left without submitting (refused, failed)
                     self._local.arriving = False
                     self._arriving -= 1
-                    self._arrived.notify()
+                    self._wake_leader_if_complete()
 
     def submit(self, value: T) -> R:
         """Run `value` with whatever else is queued; returns its result or raises its error."""
         item: _Pending[T, R] = _Pending(value)
-        announced = getattr(self._local, "arriving", False)
-        self._local.arriving = False
+        local = self._local
+        announced = getattr(local, "arriving", False)
+        local.arriving = False
         with self._lock:
+            if self._running:
+                item.ready = ready = _allocate_lock()
+                ready.acquire()
+            else:
+                self._running = item.leads = True
             self._queue.append(item)
             if announced:
                 self._arriving -= 1
-                self._arrived.notify()
-            if not self._running:
-                self._running = item.leads = True
+            if self._awaited is not None:
+                self._wake_leader_if_complete()
         if not item.leads:
-            item.ready.wait()  # run by a leader, or handed the lead
+            item.ready.acquire()  # type: ignore[union-attr]  # run by a leader, or handed the lead
         if item.leads:
-            self._run_group()
+            self._run_group(item)
         if item.error is not None:
             raise item.error
         return item.result  # type: ignore[return-value]  # set by the group's run when no error
 
-    def _run_group(self) -> None:
+    def _forming(self, expected: int) -> bool:
+        """Whether a group awaiting `expected` callers should wait on (called under the lock)."""
+        queued = len(self._queue)
+        return queued < self.max_group and (self._arriving > 0 or queued < expected)
+
+    def _wake_leader_if_complete(self) -> None:
+        if self._awaited is not None and not self._forming(self._awaited):
+            self._awaited = None
+            self._arrived.notify()
+
+    def _run_group(self, leader: _Pending[T, R]) -> None:
         with self._lock:
-            deadline = time.monotonic() + self.max_wait
             expected = min(self._peak, self.max_group) if self.wait_for_returning else 0
             self._peak = self._inside  # the next group's target is counted from here
-            while len(self._queue) < self.max_group and (self._arriving or len(self._queue) < expected):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._arrived.wait(remaining)
+            if self._forming(expected):
+                deadline = time.monotonic() + self.max_wait
+                while self._forming(expected):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._awaited = expected
+                    self._arrived.wait(remaining)
+                self._awaited = None
             group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
         done: set[int] = set()
         try:
@@ -140,11 +167,12 @@ class GroupRunner(Generic[T, R]):
                 if self._queue:
                     head = self._queue[0]
                     head.leads = True
-                    head.ready.set()
+                    head.ready.release()  # type: ignore[union-attr]  # queued behind a run: it waits
                 else:
                     self._running = False
             for item in group:
                 if id(item) not in done and item.error is None:  # interrupted before it was run
                     item.error = RuntimeError("The request was interrupted before it was stored.")
-                item.leads = False
-                item.ready.set()
+                if item is not leader:
+                    item.leads = False
+                    item.ready.release()  # type: ignore[union-attr]  # queued behind a run: it waits

@@ -174,3 +174,42 @@ def test_a_lone_caller_expecting_returns_runs_at_once():
         with runner.arriving():
             assert runner.submit(value) == value.upper()
     assert groups == [["a"], ["b"]]
+
+
+def test_a_waiting_leader_is_woken_once_its_group_is_complete_not_at_every_arrival():
+    runner, groups = _recording_runner(max_wait=3600)
+    wake_ups: list[int] = []
+    notify = runner._arrived.notify
+
+    def counted_notify(n: int = 1) -> None:
+        wake_ups.append(len(runner._queue))
+        notify(n)
+
+    runner._arrived.notify = counted_notify  # type: ignore[method-assign]
+    others = ("b", "c", "d")
+    announced = {value: threading.Event() for value in others}
+    may_submit = {value: threading.Event() for value in others}
+    results: dict[str, str] = {}
+
+    def arriving_caller(value: str) -> None:
+        with runner.arriving():
+            announced[value].set()
+            may_submit[value].wait(timeout=30)
+            results[value] = runner.submit(value)
+
+    threads = [threading.Thread(target=arriving_caller, args=(value,)) for value in others]
+    for thread in threads:
+        thread.start()
+    for value in others:
+        announced[value].wait(timeout=30)
+    leader = threading.Thread(target=lambda: results.update(a=runner.submit("a")))
+    leader.start()
+    _wait_until(lambda: len(runner._queue) == 1)  # the leader waits for the three announced callers
+    for count, value in enumerate(others, start=2):
+        may_submit[value].set()
+        _wait_until(lambda count=count: len(runner._queue) == count or not runner._queue)
+    for thread in (*threads, leader):
+        thread.join(timeout=30)
+    assert groups == [["a", "b", "c", "d"]]
+    assert results == {"a": "A", "b": "B", "c": "C", "d": "D"}
+    assert wake_ups == [4]  # one wake-up, when the last announced caller queued

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.management.base import CommandError
 
@@ -27,3 +31,27 @@ def test_the_access_log_follows_the_setting(settings):
     assert "--access-log" in web_argv(bind="127.0.0.1:8000", workers=1, threads=1)
     settings.SOCDESK_ACCESS_LOG = False
     assert "--no-access-log" in web_argv(bind="127.0.0.1:8000", workers=1, threads=1)
+
+
+def _default_web_workers(**env: str) -> int:
+    """SOCDESK_WEB_WORKERS as settings read it in a fresh interpreter with `env` (and none of its own)."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("SOCDESK_WEB_WORKERS", "DATABASE_URL")}
+    code = "from django.conf import settings; print(settings.SOCDESK_WEB_WORKERS)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "socdesk.settings", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def test_web_processes_default_to_one_on_sqlite_and_one_per_core_on_postgresql(tmp_path):
+    cores = len(os.sched_getaffinity(0))
+    data = str(tmp_path)
+    assert _default_web_workers(SOCDESK_DATA_DIR=data) == 1
+    # Parsed only: nothing connects to this database.
+    postgres = "postgres://socdesk@127.0.0.1:5432/socdesk"
+    assert _default_web_workers(SOCDESK_DATA_DIR=data, DATABASE_URL=postgres) == cores
+    assert _default_web_workers(SOCDESK_DATA_DIR=data, DATABASE_URL=postgres, SOCDESK_WEB_WORKERS="5") == 5

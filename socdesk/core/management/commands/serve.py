@@ -71,7 +71,7 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=settings.SOCDESK_WEB_WORKERS,
-            help="Web server processes (default SOCDESK_WEB_WORKERS: 1 on SQLite, cores + 1 on PostgreSQL).",
+            help="Web server processes (default SOCDESK_WEB_WORKERS: 1 on SQLite, cores on PostgreSQL).",
         )
         parser.add_argument(
             "--threads",
