@@ -47,6 +47,42 @@ def _rate_limit_window_pinned(monkeypatch):
     monkeypatch.setattr("socdesk.accounts.keyauth.time", SimpleNamespace(time=lambda: middle))
 
 
+REDIS_TEST_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_up() -> bool:
+    """True when the machine's Redis answers (tests that need it skip otherwise)."""
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["database", "redis"])
+def shared_cache(request, settings):
+    """The cache every process would share: the database's cache table, or Redis under a key prefix
+    of this test's own."""
+    import uuid
+
+    from django.core.cache import cache
+
+    if request.param == "redis":
+        if not redis_up():
+            pytest.skip("Redis is not running at 127.0.0.1:6379")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_TEST_URL,
+                "KEY_PREFIX": f"shared-cache-test-{uuid.uuid4().hex}",
+            }
+        }
+    cache.clear()  # the cache table is not emptied between transactional tests
+    yield request.param
+    cache.clear()
+
+
 @pytest.fixture
 def huey_immediate():
     """Run tasks in-process, as soon as they are enqueued (after the request's transaction commits)."""

@@ -4,7 +4,6 @@ counter and admits from memory, never more than the limit across processes, on b
 from __future__ import annotations
 
 import threading
-import uuid
 
 import pytest
 from django.core.cache import cache
@@ -17,35 +16,13 @@ from socdesk.accounts.services import apikey_create
 from socdesk.core.actor import Actor
 
 SETUP = Actor.system("test")
-REDIS = "redis://127.0.0.1:6379/0"
 
 
-def _redis_up() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
-@pytest.fixture(params=["database", "redis"])
-def shared_cache(request, settings):
-    """The cache every process would share: the database's cache table, or Redis."""
-    if request.param == "redis":
-        if not _redis_up():
-            pytest.skip("Redis is not running at 127.0.0.1:6379")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": REDIS,
-                "KEY_PREFIX": f"ratelimit-test-{uuid.uuid4().hex}",
-            }
-        }
-    cache.clear()  # the cache table is not emptied between transactional tests
+@pytest.fixture
+def shared_cache(shared_cache):
+    """The shared cache (tests/conftest.py), with no slots this process reserved in an earlier test."""
     keyauth._allowance.forget()
-    yield request.param
-    cache.clear()
+    yield shared_cache
     keyauth._allowance.forget()
 
 

@@ -8,27 +8,14 @@ from __future__ import annotations
 
 import re
 import threading
-import uuid
 
 import httpx
 import pytest
-from django.core.cache import cache
 
 from socdesk.accounts import throttle
 from socdesk.accounts.testing import PERSONA_PASSWORD, make_personas
 from socdesk.audit.models import AuditEvent
 from socdesk.core.counters import counter_add
-
-REDIS = "redis://127.0.0.1:6379/0"
-
-
-def _redis_up() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
 
 
 def _login_form(base: str) -> tuple[dict[str, str], str]:
@@ -69,24 +56,6 @@ def _post_in_parallel(base: str, passwords: list[str], forwarded_for: str) -> li
     for thread in threads:
         thread.join(timeout=180)
     return statuses
-
-
-@pytest.fixture(params=["database", "redis"])
-def shared_cache(request, settings):
-    """The cache every process would share: the database's cache table, or Redis."""
-    if request.param == "redis":
-        if not _redis_up():
-            pytest.skip("Redis is not running at 127.0.0.1:6379")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": REDIS,
-                "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
-            }
-        }
-    cache.clear()  # the cache table is not emptied between transactional tests
-    yield request.param
-    cache.clear()
 
 
 @pytest.mark.django_db(transaction=True)
