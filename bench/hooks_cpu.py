@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sys
 import time
@@ -23,15 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import append_results, configure, percentile
+from _setup import append_results, percentile
 from ingest import (
     am_alert,
     am_group,
-    free_port,
-    fresh_database,
-    make_key,
     send_all,
-    start_server,
+    serve_fresh,
     stop_server,
 )
 from osticket_cpu import CpuWatch, breakdown, role, used
@@ -67,15 +63,7 @@ def main() -> None:
 
     args = parse_args()
     console = Console()
-    fresh_database(args.db)
-    where = configure(args.db)
-    raw_key = make_key()
-    from django.db import connections
-
-    connections.close_all()
-    port = free_port()
-    log_path = Path(os.environ["SOCDESK_DATA_DIR"]) / "serve.log"
-    server = start_server(args, port, log_path, *([] if args.loops else ["--no-worker"]))
+    where, raw_key, port, server = serve_fresh(args, *([] if args.loops else ["--no-worker"]))
     try:
         time.sleep(3)
         headers = {"X-API-Key": raw_key, "Content-Type": "application/json"}

@@ -228,6 +228,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve_fresh(args, *flags: str) -> tuple[str, str, int, subprocess.Popen]:
+    """A fresh benchmark database (`args.db`) with an ingest key, and `socdesk serve` on it with `flags`.
+
+    Returns the database's description, the raw key, the port and the server process.
+    """
+    fresh_database(args.db)
+    where = configure(args.db)
+    raw_key = make_key()
+    from django.db import connections
+
+    connections.close_all()  # the server, not this process, uses the database from here on
+    port = free_port()
+    server = start_server(args, port, Path(os.environ["SOCDESK_DATA_DIR"]) / "serve.log", *flags)
+    return where, raw_key, port, server
+
+
 def start_server(args, port: int, log_path: Path, *flags: str) -> subprocess.Popen:
     """`socdesk serve` on the benchmark database with `flags`; returns once it listens.
 

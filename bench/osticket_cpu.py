@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import ROOT, append_results, configure, percentile
-from ingest import free_port, fresh_database, make_key, send_all, start_server, stop_server
+from _setup import ROOT, append_results, percentile
+from ingest import send_all, serve_fresh, stop_server
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -202,15 +202,7 @@ def main() -> None:
 
     args = parse_args()
     console = Console()
-    fresh_database(args.db)
-    where = configure(args.db)
-    raw_key = make_key()
-    from django.db import connections
-
-    connections.close_all()
-    port = free_port()
-    log_path = Path(os.environ["SOCDESK_DATA_DIR"]) / "serve.log"
-    server = start_server(args, port, log_path)
+    where, raw_key, port, server = serve_fresh(args)
     try:
         time.sleep(5)  # start-up and the first warm-up requests are not the ticket's cost
         warm = bodies(50)
