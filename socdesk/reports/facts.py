@@ -144,14 +144,6 @@ FACT_FIELDS = [
 ]
 
 
-def fact_row(fact: Fact) -> TicketFact:
-    """The stored form of a fact."""
-    row = TicketFact(ticket_id=fact.ticket_id, observable_ids=list(fact.observable_ids))
-    for name in FACT_FIELDS:
-        setattr(row, name, getattr(fact, name))
-    return row
-
-
 def fact_of(row: TicketFact) -> Fact | None:
     """The fact a stored row holds (None for a placeholder)."""
     if row.created_day is None:

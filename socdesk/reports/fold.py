@@ -30,7 +30,7 @@ from django.db.models import Max, Model
 
 from socdesk.core import sql
 from socdesk.reports.contributions import TABLES, Fact, Rows, accumulate, delta, summed
-from socdesk.reports.facts import FACT_FIELDS, fact_of, fact_row, facts_between, facts_read
+from socdesk.reports.facts import FACT_FIELDS, fact_of, facts_between, facts_read
 from socdesk.reports.models import (
     DayAgent,
     DayCount,
@@ -45,6 +45,7 @@ from socdesk.reports.models import (
 from socdesk.tickets.models import Ticket
 
 REPORTS_LOCK_KEY = 0x50C_4E90
+FACT_COLUMNS = ["ticket_id", *FACT_FIELDS, "observable_ids"]
 FOLD_BATCH = 2000
 REBUILD_BATCH = 10000
 MODELS: dict[str, type[Model]] = {
@@ -89,7 +90,10 @@ def _fold_batch(batch: int) -> tuple[int, int]:
             return 0, 0
         DirtyTicket.objects.filter(pk__in=[pk for pk, _ in claimed]).delete()
         ticket_ids = sorted({ticket_id for _, ticket_id in claimed})
-        TicketFact.objects.bulk_create([TicketFact(ticket_id=pk) for pk in ticket_ids], ignore_conflicts=True)
+        blank = _placeholder_values()
+        sql.upsert_set(
+            TicketFact, FACT_COLUMNS, [[pk, *blank] for pk in ticket_ids], unique=["ticket_id"], update=[]
+        )
         stored = {
             row.ticket_id: row
             for row in sql.for_update(
@@ -110,14 +114,8 @@ def _fold_batch(batch: int) -> tuple[int, int]:
 
 def facts_store(facts: Iterable[Fact]) -> None:
     """Write these facts over the stored ones (inserting those not stored yet)."""
-    rows = [fact_row(fact) for fact in sorted(facts, key=lambda fact: fact.ticket_id)]
-    TicketFact.objects.bulk_create(
-        rows,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["ticket_id"],
-        update_fields=[*FACT_FIELDS, "observable_ids"],
-    )
+    rows = [_fact_values(fact) for fact in sorted(facts, key=lambda fact: fact.ticket_id)]
+    sql.upsert_set(TicketFact, FACT_COLUMNS, rows, unique=["ticket_id"], update=FACT_COLUMNS[1:])
 
 
 def rollups_add(rows: Rows) -> None:
@@ -168,8 +166,11 @@ def rebuild(*, batch: int = REBUILD_BATCH, progress: Callable[[int, int], None] 
         return done
 
 
-FACT_COLUMNS = ["ticket_id", *FACT_FIELDS, "observable_ids"]
-
-
 def _fact_values(fact: Fact) -> list[object]:
     return [fact.ticket_id, *(getattr(fact, name) for name in FACT_FIELDS), list(fact.observable_ids)]
+
+
+def _placeholder_values() -> list[object]:
+    """A placeholder fact's columns after its ticket id: each field's default (no `created_day`)."""
+    blank = TicketFact()
+    return [getattr(blank, name) for name in FACT_COLUMNS[1:]]

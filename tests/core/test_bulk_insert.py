@@ -255,3 +255,54 @@ def test_a_reservation_too_small_draws_the_rest_and_one_too_large_wastes_only_nu
     insert_new(later)  # outside the block: the eight left over are never handed out
     assert later[0].pk > one[0].pk > max(ids)
     assert ThreadEntry.objects.filter(pk__in=[*ids, one[0].pk, later[0].pk]).count() == 7
+
+
+def test_upsert_set_inserts_new_rows_sets_named_columns_of_stored_ones_or_leaves_them():
+    from datetime import date
+
+    from socdesk.core.sql import upsert_set
+    from socdesk.reports.models import TicketFact
+
+    # Every column is named (as for bulk_create, the others would have no value on insert).
+    names = [field.attname for field in TicketFact._meta.concrete_fields]
+
+    def row(ticket_id, **values):
+        return [getattr(TicketFact(ticket_id=ticket_id, **values), name) for name in names]
+
+    TicketFact.objects.create(ticket_id=1, severity="low", created_day=date(2026, 1, 2), alerts=3)
+    TicketFact.objects.create(ticket_id=2, severity="low", rule="kept")
+    upsert_set(
+        TicketFact,
+        names,
+        [
+            row(1, severity="high", alerts=7, observable_ids=[4, 5]),
+            row(3, severity="medium", created_day=date(2026, 2, 3), team_id=5),
+        ],
+        unique=["ticket_id"],
+        update=["severity", "created_day", "observable_ids"],
+    )
+    first, third = TicketFact.objects.get(ticket_id=1), TicketFact.objects.get(ticket_id=3)
+    # Only the named columns of a stored row change; a new row gets every value given.
+    assert (first.severity, first.created_day, first.alerts, first.observable_ids) == (
+        "high",
+        None,
+        3,
+        [4, 5],
+    )
+    assert (third.severity, third.created_day, third.team_id, third.observable_ids) == (
+        "medium",
+        date(2026, 2, 3),
+        5,
+        [],
+    )
+    # Without columns to update, a stored row is left as it is and a new one inserted.
+    upsert_set(
+        TicketFact,
+        names,
+        [row(2, severity="critical", observable_ids=[9]), row(4)],
+        unique=["ticket_id"],
+        update=[],
+    )
+    second = TicketFact.objects.get(ticket_id=2)
+    assert (second.severity, second.rule, second.observable_ids) == ("low", "kept", [])
+    assert TicketFact.objects.filter(ticket_id=4, severity="", created_day=None).exists()
