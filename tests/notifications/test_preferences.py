@@ -89,3 +89,18 @@ def test_within_a_batch_who_asks_for_a_kind_is_read_once(people, django_assert_n
     notification_preferences_set(actor=people.actor(people.carol), choices={Kind.NEW_TICKET: (True, True)})
     with django_assert_num_queries(1):
         assert agents_asking_for(Kind.NEW_TICKET) == {people.bob.pk, people.carol.pk}
+
+
+def test_who_asks_for_a_kind_counts_the_app_or_email_and_that_kind_only(people):
+    from socdesk.notifications.selectors import agents_asking_for
+
+    choose = notification_preferences_set
+    choose(actor=people.actor(people.bob), choices={Kind.NEW_TICKET: (False, True)})
+    choose(actor=people.actor(people.carol), choices={Kind.NEW_TICKET: (True, False)})
+    # Alice turned new tickets off again, and chose for another kind only.
+    choose(actor=people.actor(people.alice), choices={Kind.NEW_TICKET: (True, True)})
+    choose(
+        actor=people.actor(people.alice),
+        choices={Kind.NEW_TICKET: (False, False), Kind.SLA_AT_RISK: (True, True)},
+    )
+    assert agents_asking_for(Kind.NEW_TICKET) == {people.bob.pk, people.carol.pk}
