@@ -293,9 +293,7 @@ def may_hold_observables(text: str) -> bool:
         return False
     if _MAY_HOLD.search(text):  # most texts that may hold one say so plainly: no need to fang them
         return True
-    from ioc_fanger import fang  # ioc-finder's own first step; cheap to import
-
-    return bool(_MAY_HOLD.search(fang(text)) or _MAY_HOLD.search(refang(text)))
+    return bool(_MAY_HOLD.search(fang_when_needed(text)) or _MAY_HOLD.search(refang(text)))
 
 
 # ioc-finder's values for each key of IOC_KEYS (in that order), and the internal host names it drops.
@@ -358,15 +356,56 @@ def ipv4_addresses(text: str) -> list[str]:
     return list(found)
 
 
+# Something in the text at least one of ioc_fanger's fang mappings needs to match; where nothing is,
+# fang leaves the text as it is (each mapping that matches nothing changes nothing, so the text every
+# later mapping sees is the original). A superset of each mapping's pattern, in the order of
+# ioc_fanger.regexes_fang: "[://]"; a dot, comma or colon between brackets; DOT; dot/punto/punkt;
+# "@", "at", "et" or "arroba" next to a bracket; AT/ET/ARROBA; www; ":/" (the mappings are verbose
+# patterns, so ":\/\/ *" is ":/" then any slashes: fang makes "C:/temp" "C://temp"); http(s); "hXXp";
+# "[-]"; " @ "; digit commas; a backslash before "/" or "."; "^"; "<.>". Case-sensitive where the
+# mapping is. tests/alerts/test_observables_fang.py compares `fang_when_needed` with fang.
+_FANG_MAY_CHANGE = re.compile(
+    r"\[://\]"
+    r"|[\[\](){}]\ {0,3}[.,:]\ {0,3}[\[\](){}]"
+    r"|(?-i:DOT)"
+    r"|dot|punto|punkt"
+    r"|[\[\](){}]\ {0,3}(?:@|at|et|arroba)|(?:@|at|et|arroba)\ {0,3}[\[\](){}]"
+    r"|(?-i:AT|ET|ARROBA)"
+    r"|www"
+    r"|:/"
+    r"|http"
+    r"|(?-i:h[xA-Z]{2}p)"
+    r"|\[-\]"
+    r"|\ @\ "
+    r"|[0-9],[0-9]"
+    r"|\\[/.]"
+    r"|\^"
+    r"|<\.>",
+    re.IGNORECASE,
+)
+
+
+def fang_when_needed(text: str) -> str:
+    """ioc_fanger's `fang(text)`, without running its thirty-odd substitutions (and ninety debug log
+    calls) on a text none of them can change: most messages name plain addresses and domains."""
+    if not _FANG_MAY_CHANGE.search(text):
+        return text
+    from ioc_fanger import fang
+
+    return fang(text)
+
+
 @functools.cache
 def _find_iocs() -> Callable[..., dict]:
     """ioc-finder's `find_iocs`, its IPv4 step (the dearest: its pyparsing grammar costs half of a
-    short text's parse) done by `ipv4_addresses`, which gives the same addresses."""
+    short text's parse) done by `ipv4_addresses`, which gives the same addresses, and its first step
+    (fanging the text) by `fang_when_needed`, which gives the same text."""
     # Imported here: building ioc-finder's grammars takes seconds, which every process start
     # (web, worker, CLI) would otherwise pay even when it never reads an alert.
     import ioc_finder.ioc_finder as finder
 
     finder.parse_ipv4_addresses = ipv4_addresses
+    finder.prepare_text = fang_when_needed
     return finder.find_iocs
 
 
