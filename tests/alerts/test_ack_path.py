@@ -93,8 +93,43 @@ def test_delivery_rows_go_to_postgresql_with_their_values_beside_the_statement()
     import psycopg
 
     with group_commit._cursor() as cursor:
-        # Django's own wrapper (query logging, error translation) around a server-binding cursor.
+        # Django's own wrapper (query logging, error translation) around a server-binding cursor
+        # that sends the statement as it is written, with PostgreSQL's own placeholders.
         assert not isinstance(cursor.cursor, psycopg.ClientCursor)
-        assert isinstance(cursor.cursor, psycopg.Cursor)
-        cursor.execute("SELECT %s::text, %s::int, %s::bytea", ["it's", 7, b"\x00\x01"])
+        assert isinstance(cursor.cursor, psycopg.RawCursor)
+        cursor.execute("SELECT $1::text, $2::int, $3::bytea", ["it's", 7, b"\x00\x01"])
         assert cursor.fetchone() == ("it's", 7, b"\x00\x01")
+
+
+@pytest.mark.django_db
+def test_a_group_insert_on_postgresql_is_logged_and_stores_each_row_in_order(make_integration):
+    if connection.vendor != "postgresql":
+        pytest.skip("numbered placeholders are PostgreSQL's")
+    from django.test.utils import CaptureQueriesContext
+
+    integration = make_integration("alertmanager")
+    rows = [
+        group_commit._values(
+            WebhookDelivery(
+                integration=integration if number % 2 else None,
+                adapter="alertmanager",
+                body=b'{"n": %d}' % number,
+                content_type="application/json",
+                headers={"X-Request-Id": str(number)},
+                received_at=timezone.now(),
+                client_ip="2001:db8::1" if number % 3 else None,
+                alert_count=number,
+            )
+        )
+        for number in range(7)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        ids = group_commit._insert_rows(rows)
+    [query] = queries.captured_queries
+    assert "%s" not in query["sql"] and "$91" in query["sql"]  # seven rows of thirteen columns
+    stored = WebhookDelivery.objects.in_bulk(ids)
+    assert [stored[i].alert_count for i in ids] == list(range(7))
+    assert [bytes(stored[i].body) for i in ids] == [b'{"n": %d}' % number for number in range(7)]
+    assert [stored[i].headers["X-Request-Id"] for i in ids] == [str(number) for number in range(7)]
+    assert [stored[i].integration_id for i in ids] == [integration.pk if n % 2 else None for n in range(7)]
+    assert [stored[i].client_ip for i in ids] == ["2001:db8::1" if n % 3 else None for n in range(7)]

@@ -70,6 +70,8 @@ def test_serve_answers_healthz_and_stops_on_sigterm(tmp_path):
         assert not any(_alive(pid) for pid in pids.values())
         assert _wait_session_gone(server) == [], "a process started by socdesk serve outlived it"
         assert "received SIGTERM; stopping." in server.output
+        # The access log (on by default) has the health check's line, written by the time serve exits.
+        assert re.search(r'\] 127\.0\.0\.1 - "GET /healthz HTTP/1\.1" 200 [0-9.]+\n', server.output)
         # This data dir was never migrated: serve still starts, but says so.
         assert "database migration(s) are not applied; run `socdesk upgrade`" in server.output
     finally:

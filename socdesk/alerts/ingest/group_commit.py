@@ -101,26 +101,45 @@ def _cursor() -> Any:
     this statement changes: it is made once per row count (_sql) and prepares nothing (Django's
     prepare_threshold stays off, so connection poolers are unaffected). The cursor is wrapped as
     Django wraps its own (query logging, execute wrappers, error translation).
+
+    The statement is written with PostgreSQL's own placeholders ($1, $2...) for a raw cursor, which
+    sends it as it is: psycopg's other cursors rewrite %s placeholders into those in Python, and keep
+    the rewrite only for short statements with few parameters, which a group's INSERT is not, so they
+    rewrote it for every group.
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
-    from django.db.backends.postgresql import base as postgresql
-
     connection.close_if_health_check_failed()
     connection.ensure_connection()
-    # ServerBindingCursor is defined only under psycopg 3 (the one SOCdesk installs); stubs know neither.
-    cursor_class: Any = postgresql.ServerBindingCursor  # type: ignore[attr-defined]
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(cursor_class(connection.connection))  # type: ignore[attr-defined]
+        return connection._prepare_cursor(_raw_cursor_class()(connection.connection))  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _raw_cursor_class() -> Any:
+    """Django's psycopg cursor (its callproc) on psycopg's RawCursor: $n placeholders, bound on the server."""
+    import psycopg
+    from django.db.backends.postgresql import base as postgresql
+
+    # CursorMixin is defined only under psycopg 3 (the one SOCdesk installs); the stubs know neither.
+    mixin: Any = postgresql.CursorMixin  # type: ignore[attr-defined]
+    return type("RawBindingCursor", (mixin, psycopg.RawCursor), {})
 
 
 @functools.lru_cache(maxsize=2 * MAX_GROUP)
 def _sql(vendor: str, count: int) -> str:
     # Built once per (database, row count) per process: compiling it is dearer than running it.
+    # PostgreSQL's placeholders are numbered ($1...), for the raw cursor of _cursor; SQLite's are %s.
     meta, quote = WebhookDelivery._meta, connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in column_fields(meta, list(FIELDS)))
-    row = "(" + ", ".join(["%s"] * len(FIELDS)) + ")"
-    rows = ", ".join([row] * count)
+    width = len(FIELDS)
+    if vendor == "postgresql":
+        rows = ", ".join(
+            "(" + ", ".join(f"${start + number}" for number in range(1, width + 1)) + ")"
+            for start in range(0, width * count, width)
+        )
+    else:
+        rows = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * count)
     return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} RETURNING {quote('id')}"
 
 

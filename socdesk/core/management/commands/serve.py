@@ -39,13 +39,13 @@ def web_argv(*, bind: str, workers: int, threads: int) -> list[str]:
         f"--workers={workers}",
         # Requests wait on the database most of the time: threads, not processes, cover that.
         f"--blocking-threads={threads}",
-        # Written by Python in the request's thread, so it costs webhook capacity (docs/benchmarks.md);
-        # behind a proxy that logs requests already, SOCDESK_ACCESS_LOG=false gives that back.
-        "--access-log" if settings.SOCDESK_ACCESS_LOG else "--no-access-log",
+        # The application writes the access log itself (socdesk.core.access_log, SOCDESK_ACCESS_LOG):
+        # granian's goes through Python's logging and a write per line, which a webhook flood pays for.
+        "--no-access-log",
         # Requests in flight get this long to finish on SIGTERM before workers are killed.
         "--workers-kill-timeout=10",
         "--respawn-failed-workers",
-        "socdesk.wsgi:application",
+        "socdesk.wsgi:served_application",
     ]
 
 
