@@ -255,3 +255,24 @@ def test_a_reservation_too_small_draws_the_rest_and_one_too_large_wastes_only_nu
     insert_new(later)  # outside the block: the eight left over are never handed out
     assert later[0].pk > one[0].pk > max(ids)
     assert ThreadEntry.objects.filter(pk__in=[*ids, one[0].pk, later[0].pk]).count() == 7
+
+
+def test_related_objects_are_checked_as_djangos_insert_checks_them(people, soc_ticket):
+    """An unsaved related object refuses the batch; one saved after it was assigned gives its id."""
+    now = timezone.now()
+    unsaved = Ticket(
+        number="T-unsaved", subject="s", department=people.soc, created_at=now, last_activity_at=now
+    )
+    entry = ThreadEntry(ticket=unsaved, kind=EntryKind.EVENT, author_label="x", body="b", created_at=now)
+    with pytest.raises(ValueError, match="unsaved related object 'ticket'"):
+        insert_new([entry])
+    insert_new([unsaved])  # saved after the entry was given it: the entry takes its id now
+    insert_new([entry])
+    assert entry.ticket_id == unsaved.pk
+    assert ThreadEntry.objects.get(pk=entry.pk).ticket_id == unsaved.pk
+    # A related object whose id changed since it was assigned is no longer held for the row.
+    moved = ThreadEntry(ticket=soc_ticket, kind=EntryKind.EVENT, author_label="x", body="c", created_at=now)
+    moved.ticket_id = unsaved.pk
+    insert_new([moved])
+    assert not ThreadEntry.ticket.is_cached(moved)
+    assert ThreadEntry.objects.get(pk=moved.pk).ticket_id == unsaved.pk

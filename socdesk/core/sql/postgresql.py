@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from socdesk.core.sql.values import column_fields
+from socdesk.core.sql.values import column_fields, instance_rows, saving
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -61,9 +61,10 @@ class PostgreSQL:
         model = type(objects[0])
         meta = model._meta
         fields = list(meta.concrete_fields)
+        # Django's check of the related objects, before the ids: a refused batch draws none.
+        ready = saving(fields)
         for obj in objects:
-            # Django's own step before an insert; django-stubs does not declare this private method.
-            obj._prepare_related_fields_for_save(operation_name="insert_new")  # type: ignore[attr-defined]
+            ready.prepare(obj, "insert_new")
         missing = [obj for obj in objects if obj.pk is None]
         if missing:
             pks = _take(connection, meta.db_table, len(missing))
@@ -77,7 +78,7 @@ class PostgreSQL:
             for obj, pk in zip(missing, pks, strict=True):
                 obj.pk = pk
         # pre_save as bulk_create calls it: the attribute for most fields, the time for auto_now ones.
-        rows = [[field.pre_save(obj, True) for field in fields] for obj in objects]
+        rows = instance_rows(objects, fields, "insert_new", prepared=True)
         self.copy_rows(connection, model, [field.attname for field in fields], rows)
         for obj in objects:
             obj._state.adding, obj._state.db = False, connection.alias
