@@ -43,6 +43,25 @@ _FEW_ROWS = 8
 _SEQUENCE = "(SELECT pg_get_serial_sequence(%s, %s)::regclass)"
 
 
+def arrays_cursor(connection: BaseDatabaseWrapper) -> Any:
+    """A cursor for statements that take whole columns as array parameters (`%b::type[]`).
+
+    Django's psycopg cursors bind parameters on the client: psycopg writes each array as quoted SQL
+    text, escaping its elements one by one in Python. Bound on the server, in binary (`%b`), each
+    element is dumped by psycopg's C code and sent as it is. Nothing is prepared (Django's
+    prepare_threshold stays off, so connection poolers are unaffected); the cursor is wrapped as Django
+    wraps its own (query logging, execute wrappers, error translation).
+    """
+    from django.db.backends.postgresql import base as postgresql
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    # ServerBindingCursor is defined only under psycopg 3 (the one SOCdesk installs); stubs know neither.
+    cursor_class: Any = postgresql.ServerBindingCursor  # type: ignore[attr-defined]
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(cursor_class(connection.connection))  # type: ignore[attr-defined]
+
+
 def _take(connection: BaseDatabaseWrapper, key: str, count: int) -> list[int]:
     """Up to `count` values reserved for `key` by `socdesk.core.sql.reserved`, in increasing order."""
     pool: dict[str, list[int]] | None = getattr(connection, "_socdesk_reserved", None)
@@ -134,7 +153,7 @@ class PostgreSQL:
         quote = connection.ops.quote_name
         pk, columns = meta.pk, column_fields(meta, fields)
         names = [f"c{index}" for index in range(len(columns))]
-        arrays = ", ".join(f"%s::{field.db_type(connection) or 'text'}[]" for field in [pk, *columns])
+        arrays = ", ".join(f"%b::{field.db_type(connection) or 'text'}[]" for field in [pk, *columns])
         assignments = ", ".join(
             f"{quote(field.column)} = v.{name}" for field, name in zip(columns, names, strict=True)
         )
@@ -147,7 +166,7 @@ class PostgreSQL:
             (field, field.attname, _PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE})
             for field in [pk, *columns]
         ]
-        with connection.cursor() as cursor:
+        with arrays_cursor(connection) as cursor:
             for start in range(0, len(objects), batch):
                 chunk = objects[start : start + batch]
                 cursor.execute(
