@@ -306,3 +306,24 @@ def test_upsert_set_inserts_new_rows_sets_named_columns_of_stored_ones_or_leaves
     second = TicketFact.objects.get(ticket_id=2)
     assert (second.severity, second.rule, second.observable_ids) == ("low", "kept", [])
     assert TicketFact.objects.filter(ticket_id=4, severity="", created_day=None).exists()
+
+
+def test_related_objects_are_checked_as_djangos_insert_checks_them(people, soc_ticket):
+    """An unsaved related object refuses the batch; one saved after it was assigned gives its id."""
+    now = timezone.now()
+    unsaved = Ticket(
+        number="T-unsaved", subject="s", department=people.soc, created_at=now, last_activity_at=now
+    )
+    entry = ThreadEntry(ticket=unsaved, kind=EntryKind.EVENT, author_label="x", body="b", created_at=now)
+    with pytest.raises(ValueError, match="unsaved related object 'ticket'"):
+        insert_new([entry])
+    insert_new([unsaved])  # saved after the entry was given it: the entry takes its id now
+    insert_new([entry])
+    assert entry.ticket_id == unsaved.pk
+    assert ThreadEntry.objects.get(pk=entry.pk).ticket_id == unsaved.pk
+    # A related object whose id changed since it was assigned is no longer held for the row.
+    moved = ThreadEntry(ticket=soc_ticket, kind=EntryKind.EVENT, author_label="x", body="c", created_at=now)
+    moved.ticket_id = unsaved.pk
+    insert_new([moved])
+    assert not ThreadEntry.ticket.is_cached(moved)
+    assert ThreadEntry.objects.get(pk=moved.pk).ticket_id == unsaved.pk

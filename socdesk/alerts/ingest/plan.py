@@ -48,6 +48,7 @@ from socdesk.audit.models import AuditEvent
 from socdesk.audit.services import audit_event
 from socdesk.core import sql
 from socdesk.core.actor import Actor
+from socdesk.core.instances import unsaved
 from socdesk.routing.apply import FilterRun, alert_as_dict
 from socdesk.routing.apply_events import event_ruleset, filters_on_event
 from socdesk.routing.choices import FilterEvent
@@ -500,7 +501,8 @@ class Planner:
     # --- thread lines -----------------------------------------------------------------------------
 
     def _line(self, actor: Actor, slot: TicketSlot, text: str) -> ThreadEntry:
-        entry = ThreadEntry(
+        entry = unsaved(
+            ThreadEntry,
             kind=EntryKind.EVENT,
             author_agent=actor.agent,
             author_label=actor.label[:200],

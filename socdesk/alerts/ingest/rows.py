@@ -16,6 +16,7 @@ from socdesk.alerts.models import Alert, DedupKey, Integration, WebhookDelivery
 from socdesk.alerts.ticket_observables import ObservableLinks
 from socdesk.core.actor import Actor
 from socdesk.core.errors import ServiceError
+from socdesk.core.instances import unsaved
 from socdesk.tickets.choices import Resolution, Source
 from socdesk.tickets.models import Ticket
 from socdesk.tickets.services import TicketDraft
@@ -99,7 +100,8 @@ def alert_row(
     now: datetime,
 ) -> Alert:
     """The unsaved Alert row for a normalised alert on `ticket`."""
-    return Alert(
+    return unsaved(
+        Alert,
         source=source,
         integration=integration,
         external_id=alert.external_id[:255],

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from socdesk.core.sql.values import column_fields
+from socdesk.core.sql.values import column_fields, instance_rows, saving
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -43,6 +43,25 @@ _FEW_ROWS = 8
 _SEQUENCE = "(SELECT pg_get_serial_sequence(%s, %s)::regclass)"
 
 
+def arrays_cursor(connection: BaseDatabaseWrapper) -> Any:
+    """A cursor for statements that take whole columns as array parameters (`%b::type[]`).
+
+    Django's psycopg cursors bind parameters on the client: psycopg writes each array as quoted SQL
+    text, escaping its elements one by one in Python. Bound on the server, in binary (`%b`), each
+    element is dumped by psycopg's C code and sent as it is. Nothing is prepared (Django's
+    prepare_threshold stays off, so connection poolers are unaffected); the cursor is wrapped as Django
+    wraps its own (query logging, execute wrappers, error translation).
+    """
+    from django.db.backends.postgresql import base as postgresql
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    # ServerBindingCursor is defined only under psycopg 3 (the one SOCdesk installs); stubs know neither.
+    cursor_class: Any = postgresql.ServerBindingCursor  # type: ignore[attr-defined]
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(cursor_class(connection.connection))  # type: ignore[attr-defined]
+
+
 def _take(connection: BaseDatabaseWrapper, key: str, count: int) -> list[int]:
     """Up to `count` values reserved for `key` by `socdesk.core.sql.reserved`, in increasing order."""
     pool: dict[str, list[int]] | None = getattr(connection, "_socdesk_reserved", None)
@@ -61,9 +80,10 @@ class PostgreSQL:
         model = type(objects[0])
         meta = model._meta
         fields = list(meta.concrete_fields)
+        # Django's check of the related objects, before the ids: a refused batch draws none.
+        ready = saving(fields)
         for obj in objects:
-            # Django's own step before an insert; django-stubs does not declare this private method.
-            obj._prepare_related_fields_for_save(operation_name="insert_new")  # type: ignore[attr-defined]
+            ready.prepare(obj, "insert_new")
         missing = [obj for obj in objects if obj.pk is None]
         if missing:
             pks = _take(connection, meta.db_table, len(missing))
@@ -77,7 +97,7 @@ class PostgreSQL:
             for obj, pk in zip(missing, pks, strict=True):
                 obj.pk = pk
         # pre_save as bulk_create calls it: the attribute for most fields, the time for auto_now ones.
-        rows = [[field.pre_save(obj, True) for field in fields] for obj in objects]
+        rows = instance_rows(objects, fields, "insert_new", prepared=True)
         self.copy_rows(connection, model, [field.attname for field in fields], rows)
         for obj in objects:
             obj._state.adding, obj._state.db = False, connection.alias
@@ -133,7 +153,7 @@ class PostgreSQL:
         quote = connection.ops.quote_name
         pk, columns = meta.pk, column_fields(meta, fields)
         names = [f"c{index}" for index in range(len(columns))]
-        arrays = ", ".join(f"%s::{field.db_type(connection) or 'text'}[]" for field in [pk, *columns])
+        arrays = ", ".join(f"%b::{field.db_type(connection) or 'text'}[]" for field in [pk, *columns])
         assignments = ", ".join(
             f"{quote(field.column)} = v.{name}" for field, name in zip(columns, names, strict=True)
         )
@@ -146,7 +166,7 @@ class PostgreSQL:
             (field, field.attname, _PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE})
             for field in [pk, *columns]
         ]
-        with connection.cursor() as cursor:
+        with arrays_cursor(connection) as cursor:
             for start in range(0, len(objects), batch):
                 chunk = objects[start : start + batch]
                 cursor.execute(

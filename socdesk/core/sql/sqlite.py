@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F, Q
 from django.db.models.functions import Length
 
-from socdesk.core.sql.values import column_fields
+from socdesk.core.sql.values import column_fields, instance_rows
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -82,12 +82,10 @@ class SQLite:
         if any(obj.pk is not None for obj in objects):  # ids given by the caller: Django's own insert
             model._default_manager.bulk_create(objects)
             return
-        for obj in objects:
-            # Django's own step before an insert; django-stubs does not declare this private method.
-            obj._prepare_related_fields_for_save(operation_name="insert_new")  # type: ignore[attr-defined]
         fields = [field for field in meta.concrete_fields if field is not meta.pk]
-        # pre_save as bulk_create calls it: the attribute for most fields, the time for auto_now ones.
-        rows = [[field.pre_save(obj, True) for field in fields] for obj in objects]
+        # Django's check of the related objects, then pre_save as bulk_create calls it: the attribute
+        # for most fields, the time for auto_now ones.
+        rows = instance_rows(objects, fields, "insert_new")
         pks = _insert(connection, meta, fields, rows, returning=True)
         for obj, pk in zip(objects, pks, strict=True):
             obj.pk = pk

@@ -21,6 +21,7 @@ from socdesk.audit.services import audit_event, record, record_many
 from socdesk.core import sql
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
+from socdesk.core.instances import unsaved
 from socdesk.core.text import clean_json, clean_text
 from socdesk.tickets import hooks
 from socdesk.tickets.attachments import IncomingFile, check_files, store_files
@@ -197,7 +198,8 @@ def _create(
     record: Callable[[list[AuditEvent]], None],
 ) -> tuple[list[Ticket], list[ThreadEntry | None]]:
     tickets = [
-        Ticket(
+        unsaved(
+            Ticket,
             number=number,
             subject=clean_text(draft.subject or "").strip()[:255],
             severity=draft.severity,
@@ -302,7 +304,8 @@ def _first_entry(ticket: Ticket, draft: TicketDraft, now: datetime) -> ThreadEnt
     """The requester's message, or the agent's (or tool's) description."""
     agent = draft.actor.agent
     from_requester = ticket.requester is not None and agent is None
-    return ThreadEntry(
+    return unsaved(
+        ThreadEntry,
         ticket=ticket,
         kind=EntryKind.MESSAGE if agent is None else EntryKind.NOTE,
         author_agent=agent,
