@@ -93,37 +93,20 @@ def _insert_rows(rows: list[list[Any]]) -> list[int]:
 
 
 def _cursor() -> Any:
-    """Django's cursor; on PostgreSQL one that binds its parameters on the server.
+    """Django's cursor; on PostgreSQL one that sends the statement as written and binds its parameters
+    on the server (`numbered_cursor`).
 
     Django's psycopg cursors bind parameters on the client (unless OPTIONS server_side_binding):
     psycopg then turns each value of the statement into quoted SQL text, in a Python loop, in the
-    web process. Sent beside the statement, the values are dumped by psycopg's C code instead. Only
-    this statement changes: it is made once per row count (_sql) and prepares nothing (Django's
-    prepare_threshold stays off, so connection poolers are unaffected). The cursor is wrapped as
-    Django wraps its own (query logging, execute wrappers, error translation).
-
-    The statement is written with PostgreSQL's own placeholders ($1, $2...) for a raw cursor, which
-    sends it as it is: psycopg's other cursors rewrite %s placeholders into those in Python, and keep
-    the rewrite only for short statements with few parameters, which a group's INSERT is not, so they
-    rewrote it for every group.
+    web process, and rewrites the long statement's placeholders for every group. Sent beside the
+    statement, the values are dumped by psycopg's C code instead. Only this statement changes: it is
+    made once per row count (_sql).
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(_raw_cursor_class()(connection.connection))  # type: ignore[attr-defined]
+    from socdesk.core.sql.postgresql import numbered_cursor
 
-
-@functools.cache
-def _raw_cursor_class() -> Any:
-    """Django's psycopg cursor (its callproc) on psycopg's RawCursor: $n placeholders, bound on the server."""
-    import psycopg
-    from django.db.backends.postgresql import base as postgresql
-
-    # CursorMixin is defined only under psycopg 3 (the one SOCdesk installs); the stubs know neither.
-    mixin: Any = postgresql.CursorMixin  # type: ignore[attr-defined]
-    return type("RawBindingCursor", (mixin, psycopg.RawCursor), {})
+    return numbered_cursor(connection)
 
 
 @functools.lru_cache(maxsize=2 * MAX_GROUP)

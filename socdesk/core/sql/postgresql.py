@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -48,16 +49,38 @@ def arrays_cursor(connection: BaseDatabaseWrapper) -> Any:
 
     Django's psycopg cursors bind parameters on the client: psycopg writes each array as quoted SQL
     text, escaping its elements one by one in Python. Bound on the server, in binary (`%b`), each
-    element is dumped by psycopg's C code and sent as it is. Nothing is prepared (Django's
-    prepare_threshold stays off, so connection poolers are unaffected); the cursor is wrapped as Django
-    wraps its own (query logging, execute wrappers, error translation).
+    element is dumped by psycopg's C code and sent as it is.
     """
     from django.db.backends.postgresql import base as postgresql
 
+    # ServerBindingCursor is defined only under psycopg 3 (the one SOCdesk installs); stubs know neither.
+    return _wrapped_cursor(connection, postgresql.ServerBindingCursor)  # type: ignore[attr-defined]
+
+
+def numbered_cursor(connection: BaseDatabaseWrapper) -> Any:
+    """A cursor that sends its statement as written, with PostgreSQL's own placeholders ($1, $2...),
+    its parameters bound on the server: psycopg's other cursors rewrite %s placeholders in Python, and
+    keep the rewrite only for short statements with few parameters."""
+    return _wrapped_cursor(connection, _raw_cursor_class())
+
+
+@functools.cache
+def _raw_cursor_class() -> Any:
+    """Django's psycopg cursor (its callproc) on psycopg's RawCursor."""
+    import psycopg
+    from django.db.backends.postgresql import base as postgresql
+
+    # CursorMixin is defined only under psycopg 3 (the one SOCdesk installs); the stubs know neither.
+    mixin: Any = postgresql.CursorMixin  # type: ignore[attr-defined]
+    return type("RawBindingCursor", (mixin, psycopg.RawCursor), {})
+
+
+def _wrapped_cursor(connection: BaseDatabaseWrapper, cursor_class: Any) -> Any:
+    """A `cursor_class` cursor wrapped as Django wraps its own (query logging, execute wrappers, error
+    translation). Nothing is prepared (Django's prepare_threshold stays off, so connection poolers are
+    unaffected)."""
     connection.close_if_health_check_failed()
     connection.ensure_connection()
-    # ServerBindingCursor is defined only under psycopg 3 (the one SOCdesk installs); stubs know neither.
-    cursor_class: Any = postgresql.ServerBindingCursor  # type: ignore[attr-defined]
     with connection.wrap_database_errors:
         return connection._prepare_cursor(cursor_class(connection.connection))  # type: ignore[attr-defined]
 
