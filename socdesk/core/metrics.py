@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -103,8 +104,11 @@ def labelled(metric: Counter | Histogram, **labels: str) -> Any:
     return child
 
 
-def count_after_commit(counter: Counter, amount: float = 1, **labels: str) -> None:
-    """Add to `counter` once the current transaction commits (at once outside one).
+def count_after_commit(
+    counter: Counter, amount: float = 1, *, db: BaseDatabaseWrapper | None = None, **labels: str
+) -> None:
+    """Add to `counter` once the current transaction commits (at once outside one); `db` is the
+    default connection when the caller holds it already.
 
     What a rolled-back transaction did never happened: a batch that fails and is re-run delivery by
     delivery must not count its deliveries twice.
@@ -112,7 +116,7 @@ def count_after_commit(counter: Counter, amount: float = 1, **labels: str) -> No
     if amount <= 0:
         return
     child = labelled(counter, **labels) if labels else counter
-    transaction.on_commit(lambda: child.inc(amount))
+    (db or transaction.get_connection()).on_commit(lambda: child.inc(amount))
 
 
 # --- read from the database at scrape time ---------------------------------------------------------

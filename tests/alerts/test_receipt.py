@@ -75,6 +75,18 @@ def test_the_wsgi_short_way_stores_and_acknowledges_a_delivery(ingest_key, make_
     assert delivery.client_ip == "192.0.2.7" and bytes(delivery.body) == sample("alertmanager_v4.json")
 
 
+@pytest.mark.parametrize("delivery_id", [1, 987654321012])
+def test_the_acknowledgement_is_the_json_django_would_write(delivery_id):
+    from django.http import JsonResponse
+
+    from socdesk.alerts.views import accepted_response
+
+    written = JsonResponse({"status": "accepted", "delivery": delivery_id}, status=202)
+    response = accepted_response(delivery_id)
+    assert response.content == written.content
+    assert response.status_code == 202 and response["Content-Type"] == written["Content-Type"]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("path", "key"),

@@ -96,8 +96,9 @@ def delivery_receive(
         client_ip=client_ip,
         api_key=api_key,
     )
-    delivery.pk = group_commit.insert(delivery)
-    count_after_commit(DELIVERIES_ACKNOWLEDGED, adapter=adapter)
+    db = transaction.get_connection()  # looked up once: each lookup of the thread's connection costs
+    delivery.pk = group_commit.insert(delivery, db)
+    count_after_commit(DELIVERIES_ACKNOWLEDGED, db=db, adapter=adapter)
     if HUEY.immediate:
         transaction.on_commit(lambda: deliveries_process(delivery_ids=[delivery.pk]))
     return delivery

@@ -15,7 +15,8 @@ import functools
 from contextlib import AbstractContextManager
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from socdesk.alerts.models import WebhookDelivery
 from socdesk.core.grouping import GroupRunner
@@ -44,15 +45,22 @@ def arriving() -> AbstractContextManager[None]:
     return _group.arriving()
 
 
-def insert(delivery: WebhookDelivery) -> int:
-    """Commit a new delivery row (alone or with concurrent ones); returns its id."""
-    values = _values(delivery)
-    if connection.in_atomic_block:
-        return _insert_rows([values])[0]
+def insert(delivery: WebhookDelivery, db: BaseDatabaseWrapper | None = None) -> int:
+    """Commit a new delivery row (alone or with concurrent ones); returns its id.
+
+    `db` is the calling thread's default connection when the caller already holds it: every use of
+    `django.db.connection` looks the thread's connection up again, and a webhook's acknowledgement
+    would otherwise do that once per column.
+    """
+    db = db or connections[DEFAULT_DB_ALIAS]
+    values = _values(delivery, db)
+    if db.in_atomic_block:
+        return _insert_rows([values], db)[0]
     return _group.submit(values)
 
 
-def _values(delivery: WebhookDelivery) -> list[Any]:
+def _values(delivery: WebhookDelivery, db: BaseDatabaseWrapper | None = None) -> list[Any]:
+    db = db or connections[DEFAULT_DB_ALIAS]
     prepared = _prepared_small_values
     if len(prepared) > MAX_PREPARED:
         prepared.clear()
@@ -67,10 +75,10 @@ def _values(delivery: WebhookDelivery) -> list[Any]:
             memo = (field.attname, kind, value)
             found = prepared.get(memo, _MISSING)
             if found is _MISSING:
-                found = prepared[memo] = field.get_db_prep_save(value, connection)
+                found = prepared[memo] = field.get_db_prep_save(value, db)
             values.append(found)
         else:
-            values.append(field.get_db_prep_save(value, connection))
+            values.append(field.get_db_prep_save(value, db))
     return values
 
 
@@ -85,14 +93,15 @@ def _fields() -> tuple[Any, ...]:
     return tuple(column_fields(WebhookDelivery._meta, list(FIELDS)))
 
 
-def _insert_rows(rows: list[list[Any]]) -> list[int]:
+def _insert_rows(rows: list[list[Any]], db: BaseDatabaseWrapper | None = None) -> list[int]:
     """One INSERT ... RETURNING id for the rows (committed by itself outside a transaction)."""
-    with _cursor() as cursor:
-        cursor.execute(_sql(connection.vendor, len(rows)), [value for row in rows for value in row])
+    db = db or connections[DEFAULT_DB_ALIAS]
+    with _cursor(db) as cursor:
+        cursor.execute(_sql(db.vendor, len(rows)), [value for row in rows for value in row])
         return [row[0] for row in cursor.fetchall()]
 
 
-def _cursor() -> Any:
+def _cursor(db: BaseDatabaseWrapper | None = None) -> Any:
     """Django's cursor; on PostgreSQL one that sends the statement as written and binds its parameters
     on the server (`numbered_cursor`).
 
@@ -102,11 +111,12 @@ def _cursor() -> Any:
     statement, the values are dumped by psycopg's C code instead. Only this statement changes: it is
     made once per row count (_sql).
     """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+    db = db or connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        return db.cursor()
     from socdesk.core.sql.postgresql import numbered_cursor
 
-    return numbered_cursor(connection)
+    return numbered_cursor(db)
 
 
 @functools.lru_cache(maxsize=2 * MAX_GROUP)
