@@ -96,20 +96,14 @@ def run_osticket(raw_key: str, start: int, count: int, profiler: cProfile.Profil
 
 
 def run_group(raw_key: str, start: int, count: int, size: int, profiler: cProfile.Profile | None) -> Counted:
-    """The group writer alone, fed drafts built as the view builds them (parsing and checks not timed)."""
-    from dataclasses import replace
-
+    """The group writer alone, fed requests checked as the view checks them (parsing and checks not timed)."""
     from django.db import transaction
 
     from socdesk.accounts.keyauth import authenticate_key
     from socdesk.accounts.selectors import api_department
-    from socdesk.api.osticket import _open_many
+    from socdesk.api.osticket import _open_many, _Pending
     from socdesk.api.osticket_formats import request_from_json
-    from socdesk.routing.apply import filters_before_create
-    from socdesk.routing.topic_hooks import topic_drafts_apply
-    from socdesk.tickets.choices import Source
     from socdesk.tickets.observables import observables_in_text
-    from socdesk.tickets.services import TicketDraft, ticket_drafts_check
 
     class FakeRequest:
         META = {"REMOTE_ADDR": "127.0.0.1"}
@@ -118,23 +112,10 @@ def run_group(raw_key: str, start: int, count: int, size: int, profiler: cProfil
     drafts = []
     for i in range(count):
         incoming = request_from_json(osticket_body(start + i))
-        draft = TicketDraft(
-            actor=actor,
-            subject=incoming.subject,
-            department=api_department(key),
-            body=incoming.body,
-            body_format=incoming.body_format,
-            requester_email=incoming.email,
-            requester_name=incoming.name,
-            severity=incoming.severity,
-            source=Source.API,
-            extra=dict(incoming.extra),
-            hints={"department_default": False},
-        )
-        topic_drafts_apply([draft])
-        filters_before_create([draft])
-        ticket_drafts_check([draft])
-        drafts.append(replace(draft, observables=observables_in_text(incoming.subject, incoming.body)))
+        pending = _Pending(incoming, key, actor, "json", api_department(key), None)
+        pending.check()
+        pending.observables = observables_in_text(incoming.subject, incoming.body)
+        drafts.append(pending)
     with Counted() as counted:
         if profiler:
             profiler.enable()

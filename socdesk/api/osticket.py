@@ -19,8 +19,8 @@ instead of opening a new one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -108,12 +108,12 @@ def _create(request: HttpRequest, fmt: str, parse: Callable[[bytes], OsTicketReq
         # osTicket's convention: custom fields are top-level keys named like the fields of the topic's form.
         topic_id = incoming.extra.get("topicId")
         topic_id = topic_id if isinstance(topic_id, int) else None
-        with snapshot.pinned():  # the checks below follow one routing configuration
-            draft = _checked_draft(incoming, key, actor, fmt, department, topic_id)
+        pending = _Pending(incoming, key, actor, fmt, department, topic_id)
+        pending.check()
         # Found before the group, holding no lock (and not for a refused request); linked when the
         # group opens the ticket.
-        draft = replace(draft, observables=observables_in_text(incoming.subject, incoming.body))
-        ticket = _open(draft)
+        pending.observables = observables_in_text(incoming.subject, incoming.body)
+        ticket = _open(pending)
     except PayloadError as exc:
         return text(400, exc.message)
     except PermissionDenied as exc:
@@ -122,6 +122,54 @@ def _create(request: HttpRequest, fmt: str, parse: Callable[[bytes], OsTicketReq
         # A department named in the body that does not exist is bad input, not a missing resource.
         return text(400, exc.message)
     return text(201, ticket.number)
+
+
+@dataclass(eq=False)
+class _Pending:
+    """One request on its way to a group: what it asked for, and its draft as checked at `stamp`."""
+
+    incoming: OsTicketRequest
+    key: ApiKey
+    actor: Actor
+    fmt: str
+    department: Department
+    topic_id: int | None
+    draft: TicketDraft | None = None
+    stamp: str = ""  # the routing configuration stamp `draft` was checked against
+    refusal: ServiceError | None = None  # the group's check refused it: its own run only re-raises this
+    observables: Sequence[tuple[str, str]] = ()
+
+    def check(self) -> None:
+        """Check the request against the routing snapshot this process holds (no read of the stamp).
+
+        The group reads the stamp and checks again any request checked at another one, so a change
+        saved by any process is still used from the next ticket on. A refusal is only answered once
+        confirmed at the current stamp: one decided on a snapshot since replaced is checked again.
+        """
+        with snapshot.held() as held:
+            try:
+                self.check_at(held.stamp)
+                return
+            except snapshot.Stale:
+                pass
+            except ServiceError:
+                if snapshot.confirmed():
+                    raise
+        with snapshot.pinned() as fresh:
+            self.check_at(fresh.stamp)
+
+    def opened(self) -> TicketDraft:
+        """The checked draft, with the observables found in the request, as the group opens it."""
+        assert self.draft is not None, "checked before it joins a group"
+        self.draft.observables = self.observables
+        return self.draft
+
+    def check_at(self, stamp: str) -> None:
+        """Check the request afresh under the snapshot this thread has pinned, whose stamp is `stamp`."""
+        self.draft = _checked_draft(
+            self.incoming, self.key, self.actor, self.fmt, self.department, self.topic_id
+        )
+        self.stamp = stamp
 
 
 def _checked_draft(
@@ -155,8 +203,9 @@ def _checked_draft(
         hints={"department_default": not chose_department and getattr(key, "department_id", None) is None},
     )
     topic_drafts_apply([draft])  # a bad custom field refuses this request alone, not its group
-    # Routed alone, before its group: a request a ticket filter refuses gets its 403 and never
-    # joins (and refuses) a group; the others' group leaves routed drafts as they are.
+    # Routed alone, before its group: a request a ticket filter refuses gets its 403 and joins no
+    # group (unless the configuration changed meanwhile: see `_open_many`); the others' group
+    # leaves routed drafts as they are.
     filters_before_create([draft])
     ticket_drafts_check([draft])  # a refused request never joins (and slows) a group
     return draft
@@ -181,20 +230,37 @@ def _receive_email(body: bytes, key: ApiKey, actor: Actor) -> HttpResponse:
     return text(200, receipt.ticket.number if receipt.ticket is not None else receipt.line())
 
 
-def _open(draft: TicketDraft) -> Ticket:
+def _open(pending: _Pending) -> Ticket:
     """Open the ticket with the other requests of this moment, or alone inside a caller's transaction."""
     if transaction.get_connection().in_atomic_block:
-        return _open_many([draft])[0]
-    return _group.submit(draft)
+        return _open_many([pending])[0]
+    return _group.submit(pending)
 
 
-def _open_many(drafts: list[TicketDraft]) -> list[Ticket]:
-    """Open the requests' tickets, with their observables, in one transaction."""
-    with snapshot.pinned(), transaction.atomic():  # the group's hooks follow one routing configuration
-        return ticket_create_many(drafts)
+def _open_many(group: list[_Pending]) -> list[Ticket]:
+    """Open the requests' tickets, with their observables, in one transaction.
+
+    A request checked at another routing stamp than the group's is checked again first, outside the
+    transaction (so a refusal's filter hits are counted, once, whatever happens to the group). If one
+    is refused, the group fails and GroupRunner runs each request alone: that one re-raises its
+    refusal (its 403), the others open their tickets.
+    """
+    with snapshot.pinned() as now:  # the group's checks and hooks follow one routing configuration
+        for pending in group:
+            if pending.refusal is None and pending.stamp != now.stamp:
+                try:
+                    pending.check_at(now.stamp)
+                except ServiceError as exc:
+                    pending.refusal = exc
+        for pending in group:
+            if pending.refusal is not None:
+                raise pending.refusal
+        drafts = [pending.opened() for pending in group]
+        with transaction.atomic():
+            return ticket_create_many(drafts)
 
 
-_group: GroupRunner[TicketDraft, Ticket] = GroupRunner(_open_many, max_wait=0.02, wait_for_returning=True)
+_group: GroupRunner[_Pending, Ticket] = GroupRunner(_open_many, max_wait=0.02, wait_for_returning=True)
 
 
 def _read_body(request: HttpRequest) -> bytes | None:

@@ -39,6 +39,7 @@ from socdesk.accounts.models import Agent, Department, Team
 from socdesk.audit.services import record
 from socdesk.core.actor import Actor
 from socdesk.core.errors import PermissionDenied, ServiceError
+from socdesk.routing import snapshot
 from socdesk.routing.matching import Ruleset
 from socdesk.routing.models import FilterRule, FilterWebhookDelivery, HelpTopic
 from socdesk.routing.selectors import ruleset_current_with_skipped
@@ -334,6 +335,9 @@ def filters_before_create(drafts: list[TicketDraft]) -> None:
         for draft in drafts:
             refused_by = run.route(draft)
             if refused_by is not None:
+                if not snapshot.confirmed():  # refused by filters that may since have changed
+                    run.rejected_hits.clear()  # counted once, by the check that stands
+                    raise snapshot.Stale()
                 if draft.hints.get(BAN_SENDER):
                     raise SenderBanRequested(
                         refusal_message(draft.actor, refused_by),

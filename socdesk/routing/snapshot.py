@@ -17,6 +17,11 @@ time, never a counter alone, so a change that rolls back can never be mistaken f
 
 Reading the stamp before the pieces keeps a snapshot from ever being newer-stamped than its contents: a
 change committed in between moves the stamp again, and the next use starts afresh.
+
+A unit of work whose outcome is checked again under a fresh stamp before anything is written may skip
+the read (`held`): the osTicket API checks each request against the snapshot its process already holds,
+and the request's group, which reads the stamp, checks again any request checked against another one. A
+refusal decided on a held snapshot is confirmed (`confirmed`, one read) before it is answered or counted.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ from django.db.models import F
 from socdesk.routing.models import RulesetVersion
 
 T = TypeVar("T")
+
+
+class Stale(Exception):
+    """A refusal was decided on a held snapshot whose stamp has moved since: check again (`pinned`)."""
 
 
 class Snapshot:
@@ -56,7 +65,8 @@ class Snapshot:
 
 
 _current: Snapshot | None = None
-# The snapshot a thread has pinned for one unit of work (see `pinned`), if any.
+# The snapshot a thread has pinned for one unit of work (see `pinned`), if any, and whether it was
+# pinned without reading the stamp (see `held`).
 _pins = threading.local()
 
 
@@ -96,11 +106,48 @@ def pinned() -> Iterator[Snapshot]:
     if outer is not None:
         yield outer
         return
-    _pins.snapshot = current()
+    _pins.snapshot, _pins.held = current(), False
     try:
         yield _pins.snapshot
     finally:
         _pins.snapshot = None
+
+
+@contextmanager
+def held() -> Iterator[Snapshot]:
+    """Like `pinned`, but on the snapshot this process already holds, without reading the stamp (a
+    process that holds none yet reads it).
+
+    Only for checks that are made again under a freshly read stamp when this one turns out older (the
+    osTicket API's group does): the stamp may have moved since the process last read it. A refusal
+    decided within the block must be `confirmed` before it is answered or counted.
+    """
+    outer: Snapshot | None = getattr(_pins, "snapshot", None)
+    if outer is not None:
+        yield outer
+        return
+    snapshot = _current
+    if snapshot is None:
+        with pinned() as snapshot:
+            yield snapshot
+        return
+    _pins.snapshot, _pins.held = snapshot, True
+    try:
+        yield snapshot
+    finally:
+        _pins.snapshot = None
+
+
+def confirmed() -> bool:
+    """Whether this thread's pinned snapshot is the configuration as it is now: always for one read by
+    `pinned`; for one `held`, after one read of the stamp (which then counts as read)."""
+    pin: Snapshot | None = getattr(_pins, "snapshot", None)
+    if pin is None or not getattr(_pins, "held", False):
+        return True
+    if _stamp()[0] != pin.stamp:
+        return False
+    _pins.held = False
+    return True
 
 
 def configuration_changed(**_: Any) -> None:

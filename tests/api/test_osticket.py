@@ -19,7 +19,11 @@ from socdesk.accounts.models import Contact, Department
 from socdesk.accounts.services import apikey_create, apikey_revoke
 from socdesk.audit.models import AuditEvent
 from socdesk.core.actor import Actor
+from socdesk.routing import snapshot
+from socdesk.routing.models import FilterRule, RulesetVersion
+from socdesk.routing.services.filters import FilterDefinition, filter_create
 from socdesk.routing.services.topics import TopicDefinition, help_topic_create
+from socdesk.routing.snapshot import configuration_changed
 from socdesk.tickets.models import Attachment, ThreadEntry, Ticket
 
 SETUP = Actor.system("test")
@@ -655,9 +659,59 @@ def test_rate_counter_is_a_normal_cache_entry_and_old_windows_are_dropped(people
         assert cursor.fetchone()[0] == 0
 
 
-def test_a_request_reads_the_routing_stamp_once_for_its_checks_and_once_for_its_group(key):
+def _refusing_filter() -> FilterRule:
+    conditions = [{"field": "subject", "operator": "starts_with", "value": "Testing"}]
+    definition = FilterDefinition(name="No tests", conditions=conditions, actions=[{"type": "reject"}])
+    return filter_create(actor=SETUP, definition=definition)
+
+
+def _stamp_reads(queries) -> int:
+    return sum("routing_rulesetversion" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_request_reads_the_routing_stamp_once_for_its_group_none_for_its_checks(key):
     post(BASE, key=key)  # the first request builds the snapshot
     with CaptureQueriesContext(connection) as queries:
         created(post({**BASE, "subject": "Second"}, key=key))
-    stamp_reads = [q for q in queries.captured_queries if "routing_rulesetversion" in q["sql"]]
-    assert len(stamp_reads) == 2
+    assert _stamp_reads(queries) == 1
+
+
+def test_a_process_with_no_snapshot_yet_reads_the_stamp_for_its_checks(key, monkeypatch):
+    monkeypatch.setattr(snapshot, "_current", None)
+    with CaptureQueriesContext(connection) as queries:
+        created(post(BASE, key=key))
+    assert _stamp_reads(queries) == 2
+
+
+def test_a_filter_saved_by_another_process_refuses_the_very_next_request(
+    key, django_capture_on_commit_callbacks
+):
+    created(post(BASE, key=key))  # this process now holds a snapshot with no filter
+    # Another process saves a filter: the row and a new stamp in the database, nothing in this
+    # process's memory.
+    rule = _refusing_filter()
+    assert snapshot._current is not None and snapshot._current.stamp != RulesetVersion.objects.get().stamp
+    before = Ticket.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(BASE, key=key)
+    assert (response.status_code, response.content.decode()) == (
+        403,
+        "A ticket filter refused this ticket; contact the help desk if it should not.",
+    )
+    assert Ticket.objects.count() == before
+    rule.refresh_from_db()
+    assert rule.hit_count == 1  # counted once, by the check that stood
+
+
+def test_a_refusal_by_a_filter_another_process_deleted_is_checked_again_and_not_counted(
+    key, django_capture_on_commit_callbacks
+):
+    rule = _refusing_filter()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(BASE, key=key).status_code == 403  # this process's snapshot holds the filter
+    FilterRule.objects.filter(pk=rule.pk).update(enabled=False)  # another process, bypassing signals
+    configuration_changed()  # ... moves the stamp as its save would
+    with django_capture_on_commit_callbacks(execute=True):
+        created(post(BASE, key=key))
+    rule.refresh_from_db()
+    assert rule.hit_count == 1
