@@ -308,6 +308,39 @@ def test_upsert_set_inserts_new_rows_sets_named_columns_of_stored_ones_or_leaves
     assert TicketFact.objects.filter(ticket_id=4, severity="", created_day=None).exists()
 
 
+def test_upsert_set_returns_the_named_fields_of_rows_inserted_or_updated_but_not_of_rows_left():
+    from socdesk.core.sql import upsert_set
+    from socdesk.reports.models import TicketFact
+
+    names = [field.attname for field in TicketFact._meta.concrete_fields]
+
+    def row(ticket_id, **values):
+        return [getattr(TicketFact(ticket_id=ticket_id, **values), name) for name in names]
+
+    TicketFact.objects.create(ticket_id=1, severity="low", alerts=3)
+    TicketFact.objects.create(ticket_id=2, severity="low", alerts=4)
+    updated = upsert_set(
+        TicketFact,
+        names,
+        [row(1, severity="high", alerts=7), row(5, severity="medium", alerts=1)],
+        unique=["ticket_id"],
+        update=["severity"],
+        returning=["ticket_id", "severity", "alerts"],
+    )
+    # The stored row as it is now (its count kept), and the new one.
+    assert sorted(updated) == [(1, "high", 3), (5, "medium", 1)]
+    left = upsert_set(
+        TicketFact,
+        names,
+        [row(2, severity="critical"), row(6)],
+        unique=["ticket_id"],
+        update=[],
+        returning=["ticket_id"],
+    )
+    assert left == [(6,)]
+    assert upsert_set(TicketFact, names, [row(7)], unique=["ticket_id"], update=[]) == []
+
+
 def test_related_objects_are_checked_as_djangos_insert_checks_them(people, soc_ticket):
     """An unsaved related object refuses the batch; one saved after it was assigned gives its id."""
     now = timezone.now()

@@ -9,6 +9,7 @@ database themselves.
     PostgreSQL                                  SQLite
     COPY for new rows (one INSERT for a few)    one written INSERT ... RETURNING per batch
     UPDATE ... FROM unnest(one array a column)  UPDATE ... FROM (VALUES (...), (...) ...)
+    INSERT ... SELECT FROM unnest ON CONFLICT   INSERT ... VALUES (...), (...) ON CONFLICT
     ids and counter values reserved in one query  nothing (ids come with the insert)
     sequences for counters                      an upsert on core_counter
     SELECT ... FOR UPDATE                       nothing (IMMEDIATE transactions hold the write lock)
@@ -52,6 +53,17 @@ class Backend(Protocol):
     def bulk_set(
         self, connection: BaseDatabaseWrapper, objects: Sequence[Model], fields: list[str], batch: int
     ) -> None: ...
+
+    def upsert_set(
+        self,
+        connection: BaseDatabaseWrapper,
+        model: type[Model],
+        names: list[str],
+        rows: Sequence[Sequence[Any]],
+        unique: list[str],
+        update: list[str],
+        returning: Sequence[str],
+    ) -> list[tuple[Any, ...]]: ...
 
     def next_counter_values(
         self, connection: BaseDatabaseWrapper, name: str, count: int, start: int
@@ -377,17 +389,6 @@ def upsert_add(
             )
 
 
-# Values both drivers take as they are when they have the type the field stores; every other value
-# (dates, JSON...) goes through the field's own preparation.
-_PLAIN_VALUES = {
-    "BigIntegerField": frozenset({int}),
-    "CharField": frozenset({str}),
-    "IntegerField": frozenset({int}),
-    "SmallIntegerField": frozenset({int}),
-    "TextField": frozenset({str}),
-}
-
-
 def upsert_set(
     model: type[Model],
     names: list[str],
@@ -395,41 +396,20 @@ def upsert_set(
     *,
     unique: list[str],
     update: list[str],
-) -> None:
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
     """Insert `rows` (one value per field in `names`, by attname); a row whose `unique` columns match a
     stored row sets that row's `update` columns to its own values instead (with no `update` columns,
     the stored row is left as it is). What `bulk_create(update_conflicts=...)` or
-    `bulk_create(ignore_conflicts=True)` stores, as one `INSERT ... ON CONFLICT` per batch written here
-    (the same SQL on both databases): Django's insert compiler costs more CPU than the database spends
-    on the rows. Values are prepared as bulk_create prepares them. Callers pass rows sorted by the
-    unique columns, so concurrent writers lock rows in one order."""
+    `bulk_create(ignore_conflicts=True)` stores, as `INSERT ... ON CONFLICT` statements written here:
+    Django's insert compiler costs more CPU than the database spends on the rows. PostgreSQL takes
+    the rows as one array parameter a column (unnested, bound in binary: no placeholder per value for
+    psycopg to rewrite), SQLite as VALUES lists, a batch each. Values are prepared as bulk_create
+    prepares them. Callers pass rows sorted by the unique columns, so concurrent writers lock rows in
+    one order. `returning` (attnames): the values of those fields of every row inserted or updated
+    (`RETURNING`, both databases), in no promised order, so callers name a unique field among them
+    to match rows up; a row left alone by `DO NOTHING` returns nothing."""
     if not rows:
-        return
+        return []
     connection = _connection()
-    meta = model._meta
-    quote = connection.ops.quote_name
-    fields = column_fields(meta, names)
-    plain = [_PLAIN_VALUES.get(field.get_internal_type(), frozenset()) | {type(None)} for field in fields]
-    by_name = dict(zip(names, fields, strict=True))
-    conflict = ", ".join(quote(by_name[name].column) for name in unique)
-    action = (
-        "DO UPDATE SET "
-        + ", ".join(f"{quote(by_name[n].column)} = excluded.{quote(by_name[n].column)}" for n in update)
-        if update
-        else "DO NOTHING"
-    )
-    columns = f"{quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    batch = max(1, min(500, (connection.features.max_query_params or 65535) // len(fields)))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            cursor.execute(
-                f"INSERT INTO {columns} VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT ({conflict}) {action}",
-                [
-                    value if type(value) in types else field.get_db_prep_save(value, connection)
-                    for row in chunk
-                    for field, types, value in zip(fields, plain, row, strict=True)
-                ],
-            )
+    return _backend(connection).upsert_set(connection, model, names, rows, unique, update, returning)

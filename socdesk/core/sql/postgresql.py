@@ -205,6 +205,51 @@ class PostgreSQL:
                     ],
                 )
 
+    def upsert_set(
+        self,
+        connection: BaseDatabaseWrapper,
+        model: type[Model],
+        names: list[str],
+        rows: Sequence[Sequence[Any]],
+        unique: list[str],
+        update: list[str],
+        returning: Sequence[str],
+    ) -> list[tuple[Any, ...]]:
+        # One array parameter a column, as bulk_set: a VALUES list has a placeholder per value, which
+        # psycopg rewrites in Python on every call (its cache keeps only short statements).
+        meta = model._meta
+        quote = connection.ops.quote_name
+        fields = column_fields(meta, names)
+        by_name = dict(zip(names, fields, strict=True))
+        conflict = ", ".join(quote(by_name[name].column) for name in unique)
+        action = (
+            "DO UPDATE SET "
+            + ", ".join(f"{quote(by_name[n].column)} = excluded.{quote(by_name[n].column)}" for n in update)
+            if update
+            else "DO NOTHING"
+        )
+        tail = (
+            " RETURNING " + ", ".join(quote(field.column) for field in column_fields(meta, list(returning)))
+            if returning
+            else ""
+        )
+        arrays = ", ".join(f"%b::{field.db_type(connection) or 'text'}[]" for field in fields)
+        columns = ", ".join(quote(field.column) for field in fields)
+        plain = [_PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE} for field in fields]
+        with arrays_cursor(connection) as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
+                f"ON CONFLICT ({conflict}) {action}{tail}",
+                [
+                    [
+                        value if type(value) in types else field.get_db_prep_save(value, connection)
+                        for value in column
+                    ]
+                    for field, types, column in zip(fields, plain, zip(*rows, strict=True), strict=True)
+                ],
+            )
+            return [tuple(row) for row in cursor.fetchall()] if returning else []
+
     def next_counter_values(
         self, connection: BaseDatabaseWrapper, name: str, count: int, start: int
     ) -> list[int]:

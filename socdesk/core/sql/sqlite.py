@@ -100,6 +100,53 @@ class SQLite:
     ) -> None:
         _insert(connection, model._meta, column_fields(model._meta, names), rows, returning=False)
 
+    def upsert_set(
+        self,
+        connection: BaseDatabaseWrapper,
+        model: type[Model],
+        names: list[str],
+        rows: Sequence[Sequence[Any]],
+        unique: list[str],
+        update: list[str],
+        returning: Sequence[str],
+    ) -> list[tuple[Any, ...]]:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        fields = column_fields(meta, names)
+        plain = [_PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE} for field in fields]
+        by_name = dict(zip(names, fields, strict=True))
+        conflict = ", ".join(quote(by_name[name].column) for name in unique)
+        action = (
+            "DO UPDATE SET "
+            + ", ".join(f"{quote(by_name[n].column)} = excluded.{quote(by_name[n].column)}" for n in update)
+            if update
+            else "DO NOTHING"
+        )
+        tail = (
+            " RETURNING " + ", ".join(quote(field.column) for field in column_fields(meta, list(returning)))
+            if returning
+            else ""
+        )
+        columns = f"{quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+        placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        batch = max(1, min(500, (connection.features.max_query_params or 999) // len(fields)))
+        returned: list[tuple[Any, ...]] = []
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), batch):
+                chunk = rows[start : start + batch]
+                cursor.execute(
+                    f"INSERT INTO {columns} VALUES {', '.join([placeholders] * len(chunk))} "
+                    f"ON CONFLICT ({conflict}) {action}{tail}",
+                    [
+                        value if type(value) in types else field.get_db_prep_save(value, connection)
+                        for row in chunk
+                        for field, types, value in zip(fields, plain, row, strict=True)
+                    ],
+                )
+                if returning:
+                    returned += [tuple(row) for row in cursor.fetchall()]
+        return returned
+
     def bulk_set(
         self, connection: BaseDatabaseWrapper, objects: Sequence[Model], fields: list[str], batch: int
     ) -> None:
