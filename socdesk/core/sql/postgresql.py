@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from socdesk.core.sql.values import column_fields, instance_rows, saving
+from socdesk.core.sql.values import column_fields, instance_rows, on_conflict, saving
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -220,26 +220,13 @@ class PostgreSQL:
         meta = model._meta
         quote = connection.ops.quote_name
         fields = column_fields(meta, names)
-        by_name = dict(zip(names, fields, strict=True))
-        conflict = ", ".join(quote(by_name[name].column) for name in unique)
-        action = (
-            "DO UPDATE SET "
-            + ", ".join(f"{quote(by_name[n].column)} = excluded.{quote(by_name[n].column)}" for n in update)
-            if update
-            else "DO NOTHING"
-        )
-        tail = (
-            " RETURNING " + ", ".join(quote(field.column) for field in column_fields(meta, list(returning)))
-            if returning
-            else ""
-        )
+        upsert = on_conflict(quote, meta, dict(zip(names, fields, strict=True)), unique, update, returning)
         arrays = ", ".join(f"%b::{field.db_type(connection) or 'text'}[]" for field in fields)
         columns = ", ".join(quote(field.column) for field in fields)
         plain = [_PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE} for field in fields]
         with arrays_cursor(connection) as cursor:
             cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
-                f"ON CONFLICT ({conflict}) {action}{tail}",
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) " + upsert,
                 [
                     [
                         value if type(value) in types else field.get_db_prep_save(value, connection)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F, Q
 from django.db.models.functions import Length
 
-from socdesk.core.sql.values import column_fields, instance_rows
+from socdesk.core.sql.values import column_fields, instance_rows, on_conflict
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -114,19 +114,7 @@ class SQLite:
         quote = connection.ops.quote_name
         fields = column_fields(meta, names)
         plain = [_PLAIN_TYPES.get(field.get_internal_type(), frozenset()) | {_NONE} for field in fields]
-        by_name = dict(zip(names, fields, strict=True))
-        conflict = ", ".join(quote(by_name[name].column) for name in unique)
-        action = (
-            "DO UPDATE SET "
-            + ", ".join(f"{quote(by_name[n].column)} = excluded.{quote(by_name[n].column)}" for n in update)
-            if update
-            else "DO NOTHING"
-        )
-        tail = (
-            " RETURNING " + ", ".join(quote(field.column) for field in column_fields(meta, list(returning)))
-            if returning
-            else ""
-        )
+        upsert = on_conflict(quote, meta, dict(zip(names, fields, strict=True)), unique, update, returning)
         columns = f"{quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
         placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
         batch = max(1, min(500, (connection.features.max_query_params or 999) // len(fields)))
@@ -135,8 +123,7 @@ class SQLite:
             for start in range(0, len(rows), batch):
                 chunk = rows[start : start + batch]
                 cursor.execute(
-                    f"INSERT INTO {columns} VALUES {', '.join([placeholders] * len(chunk))} "
-                    f"ON CONFLICT ({conflict}) {action}{tail}",
+                    f"INSERT INTO {columns} VALUES {', '.join([placeholders] * len(chunk))} " + upsert,
                     [
                         value if type(value) in types else field.get_db_prep_save(value, connection)
                         for row in chunk

@@ -21,6 +21,31 @@ def column_fields(meta: Options[Any], names: list[str]) -> list[Field[Any, Any]]
     return [cast("Field[Any, Any]", meta.get_field(name)) for name in names]
 
 
+def on_conflict(
+    quote: Any,
+    meta: Options[Any],
+    by_name: dict[str, Field[Any, Any]],
+    unique: list[str],
+    update: list[str],
+    returning: Sequence[str],
+) -> str:
+    """`ON CONFLICT (...) DO UPDATE SET ... | DO NOTHING [RETURNING ...]` for an upsert; both databases
+    speak it alike (`quote` is the connection's `ops.quote_name`, `by_name` the written fields)."""
+    conflict = ", ".join(quote(by_name[name].column) for name in unique)
+    action = (
+        "DO UPDATE SET "
+        + ", ".join(f"{quote(by_name[n].column)} = excluded.{quote(by_name[n].column)}" for n in update)
+        if update
+        else "DO NOTHING"
+    )
+    tail = (
+        " RETURNING " + ", ".join(quote(field.column) for field in column_fields(meta, list(returning)))
+        if returning
+        else ""
+    )
+    return f"ON CONFLICT ({conflict}) {action}{tail}"
+
+
 class _Saving:
     """How a model's instances are made ready for a bulk insert, worked out once per model and columns.
 
